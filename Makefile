@@ -1,0 +1,69 @@
+# Lantian — the two commands a newcomer needs: `make demo` and `make test`.
+# Everything installs into .venv/ at the project root (the CLI is .venv/bin/lantian).
+SHELL := /bin/bash
+PY ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: demo test test-fast lint fmt typecheck bench install install-dev node system clean help
+
+help:
+	@echo "make demo   — install and run the platform with a demo city (embedded defaults)"
+	@echo "make test   — install everything and run the whole test suite"
+	@echo "make lint   — ruff + mypy --strict;  make bench — benchmarks under bench/"
+
+$(UV):
+	$(PY) -m venv .tools
+	.tools/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+# Runtime only (the demo).
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PY) --no-dev
+	@touch $@
+
+# Runtime + Spark + dev tools (tests, lint, benchmarks).
+$(VENV)/.installed-dev: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PY) --all-extras --group dev
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+node: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+system:
+	bash scripts/setup-system.sh
+
+demo: install node
+	$(VENV)/bin/lantian demo
+
+lint: install-dev
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+fmt: install-dev
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
+
+typecheck: install-dev
+	$(VENV)/bin/mypy
+
+test: install-dev node system lint
+	$(VENV)/bin/python -m pytest --cov --cov-report=term:skip-covered -p no:cacheprovider; \
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+test-fast: install-dev
+	$(VENV)/bin/python -m pytest -x -q -m "not browser and not spark and not slow"
+
+bench: install-dev node
+	$(VENV)/bin/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .tools node_modules var .pytest_cache .mypy_cache .ruff_cache

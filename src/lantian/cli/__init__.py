@@ -1,0 +1,1 @@
+"""The ``lantian`` command line (Typer). Entry point: :data:`lantian.cli.main.app`."""

@@ -1,0 +1,58 @@
+"""SQLAlchemy model of stored leads (same fields as the ``leads.jsonl`` contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lantian.db.base import Base, JSONType, TZDateTime
+from lantian.registry.vocab import LEAD_FAMILIES, SUBJECT_TYPES
+
+LEAD_OUTCOMES: tuple[str, ...] = ("confirmed", "false_positive")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Lead(Base):
+    """问题线索: one episode found by one rule on one subject.
+
+    ``open`` is true while the episode is still ongoing in platform mode: the next
+    detection run extends ``end`` instead of opening a new lead. ``outcome`` is written by
+    the workflow when a check finds the lead confirmed or a false positive.
+    """
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        CheckConstraint(_in("family", LEAD_FAMILIES), name="family"),
+        CheckConstraint(_in("subject_type", SUBJECT_TYPES), name="subject_type"),
+        CheckConstraint("severity BETWEEN 1 AND 3", name="severity"),
+        CheckConstraint("score >= 0 AND score <= 1", name="score"),
+        CheckConstraint('"end" > start', name="window"),
+        CheckConstraint(f"outcome IS NULL OR {_in('outcome', LEAD_OUTCOMES)}", name="outcome"),
+        Index("ix_leads_start", "start"),
+        Index("ix_leads_rule_subject", "rule", "subject_id", "pollutant"),
+    )
+
+    lead_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64), index=True)
+    family: Mapped[str] = mapped_column(String(32), index=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    pollutant: Mapped[str | None] = mapped_column(String(32))
+    start: Mapped[datetime] = mapped_column(TZDateTime)
+    end: Mapped[datetime] = mapped_column(TZDateTime)
+    severity: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    summary: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    open: Mapped[bool] = mapped_column(Boolean, default=False)
+    detected_at: Mapped[datetime] = mapped_column(TZDateTime)
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_reason: Mapped[str | None] = mapped_column(Text)

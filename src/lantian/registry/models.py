@@ -1,0 +1,167 @@
+"""SQLAlchemy models of the registry (exchange formats v1, ``registry/*.csv``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lantian.db.base import Base, TZDateTime
+from lantian.registry.vocab import (
+    ALERT_LEVELS,
+    GRADES,
+    INDUSTRIES,
+    MEASURE_ACTIONS,
+    METER_ROLES,
+    STATION_KINDS,
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Enterprise(Base):
+    """企业 / 排污单位: a supervised enterprise."""
+
+    __tablename__ = "enterprises"
+    __table_args__ = (
+        CheckConstraint(_in("industry", INDUSTRIES), name="industry"),
+        CheckConstraint(f"grade IS NULL OR {_in('grade', GRADES)}", name="grade"),
+        CheckConstraint("length(credit_code) = 18", name="credit_code_len"),
+    )
+
+    enterprise_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    industry: Mapped[str] = mapped_column(String(32))
+    city: Mapped[str | None] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64))
+    township: Mapped[str | None] = mapped_column(String(64))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(2))
+    positive_list: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Line(Base):
+    """生产线: production equipment and the treatment equipment that must run with it."""
+
+    __tablename__ = "lines"
+
+    line_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        ForeignKey("enterprises.enterprise_id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Outlet(Base):
+    """排放口: a stack with online monitoring, identified on the wire by its data logger MN."""
+
+    __tablename__ = "outlets"
+    __table_args__ = (
+        CheckConstraint(
+            "o2_ref_pct IS NULL OR (o2_ref_pct >= 0 AND o2_ref_pct < 21)", name="o2_ref"
+        ),
+    )
+
+    outlet_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        ForeignKey("enterprises.enterprise_id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    mn: Mapped[str] = mapped_column(String(32), unique=True)
+    o2_ref_pct: Mapped[float | None] = mapped_column(Float)
+    limit_pm: Mapped[float | None] = mapped_column(Float)
+    limit_so2: Mapped[float | None] = mapped_column(Float)
+    limit_nox: Mapped[float | None] = mapped_column(Float)
+    line_id: Mapped[str | None] = mapped_column(ForeignKey("lines.line_id"), index=True)
+    pw: Mapped[str | None] = mapped_column(String(64))
+
+
+class Meter(Base):
+    """分表计电: one electricity meter on one piece of production or treatment equipment."""
+
+    __tablename__ = "meters"
+    __table_args__ = (
+        CheckConstraint(_in("role", METER_ROLES), name="role"),
+        CheckConstraint("rated_kw IS NULL OR rated_kw >= 0", name="rated_kw"),
+        UniqueConstraint("mn", "factor_code", name="uq_meters_mn_factor"),
+    )
+
+    meter_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        ForeignKey("enterprises.enterprise_id", ondelete="CASCADE"), index=True
+    )
+    line_id: Mapped[str] = mapped_column(ForeignKey("lines.line_id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    rated_kw: Mapped[float | None] = mapped_column(Float)
+    mn: Mapped[str | None] = mapped_column(String(32), index=True)
+    factor_code: Mapped[str | None] = mapped_column(String(32))
+
+
+class Station(Base):
+    """空气质量监测站: an ambient air station (national, provincial, township, micro)."""
+
+    __tablename__ = "stations"
+    __table_args__ = (CheckConstraint(_in("kind", STATION_KINDS), name="kind"),)
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64))
+    township: Mapped[str | None] = mapped_column(String(64))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+
+
+class Measure(Base):
+    """应急减排措施: what a line must do at an alert level (stop, or limit output by %)."""
+
+    __tablename__ = "measures"
+    __table_args__ = (
+        CheckConstraint(_in("level", ALERT_LEVELS), name="level"),
+        CheckConstraint(_in("action", MEASURE_ACTIONS), name="action"),
+        CheckConstraint(
+            "(action = 'stop') OR (limit_pct IS NOT NULL AND limit_pct > 0 AND limit_pct <= 100)",
+            name="limit_pct",
+        ),
+        UniqueConstraint("line_id", "level", name="uq_measures_line_level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        ForeignKey("enterprises.enterprise_id", ondelete="CASCADE"), index=True
+    )
+    line_id: Mapped[str] = mapped_column(ForeignKey("lines.line_id"))
+    level: Mapped[str] = mapped_column(String(8))
+    action: Mapped[str] = mapped_column(String(8))
+    limit_pct: Mapped[float | None] = mapped_column(Float)
+
+
+class Alert(Base):
+    """重污染天气预警: a heavy-pollution weather alert for a city."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint(_in("level", ALERT_LEVELS), name="level"),
+        CheckConstraint('"end" IS NULL OR "end" > start', name="window"),
+    )
+
+    alert_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    city: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(8))
+    start: Mapped[datetime] = mapped_column(TZDateTime)
+    end: Mapped[datetime | None] = mapped_column(TZDateTime)

@@ -1,0 +1,106 @@
+"""Typed settings, read from ``LANTIAN_*`` environment variables (and a ``.env`` file).
+
+``LANTIAN_HOME`` is the one directory where the platform keeps everything it stores:
+the embedded SQLite database, the Parquet measurement lake, the raw HJ 212 archive,
+the gateway's write-ahead log and uploads.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Effective settings of one Lantian process."""
+
+    model_config = SettingsConfigDict(env_prefix="LANTIAN_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path("./var"), description="directory for all stored data")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the operational database; default SQLite in LANTIAN_HOME",
+    )
+    host: str = Field(default="127.0.0.1", description="web bind address")
+    port: int = Field(default=8000, description="web port")
+    gateway_host: str = Field(default="127.0.0.1", description="HJ 212 gateway bind address")
+    gateway_port: int = Field(default=9212, description="HJ 212 gateway TCP port")
+    secret_key: SecretStr = Field(
+        default=SecretStr(""), description="session signing key; random per start when empty"
+    )
+    demo_password: SecretStr | None = Field(
+        default=None, description="password of the demo accounts; random when unset"
+    )
+    language: str = Field(default="zh_CN", description="default UI language (zh_CN or en)")
+    tile_url: str = Field(
+        default="", description="map tile URL template; empty = offline basemap only"
+    )
+    rules_config: Path | None = Field(
+        default=None, description="TOML file with rule parameter overrides"
+    )
+
+    @property
+    def resolved_home(self) -> Path:
+        """``home`` as an absolute path (not created)."""
+        return self.home.expanduser().resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: ``database_url`` or SQLite at ``LANTIAN_HOME/lantian.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_home / 'lantian.db'}"
+
+    @property
+    def lake_dir(self) -> Path:
+        """Root of the Parquet measurement lake."""
+        return self.resolved_home / "lake"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Root of the raw HJ 212 packet archive (hash-chained daily segments)."""
+        return self.resolved_home / "archive"
+
+    @property
+    def wal_dir(self) -> Path:
+        """Gateway write-ahead log directory."""
+        return self.resolved_home / "wal"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Uploaded files (photos, rectification evidence)."""
+        return self.resolved_home / "uploads"
+
+    def ensure_home(self) -> Path:
+        """Create ``LANTIAN_HOME`` and its sub-directories; return the absolute home."""
+        home = self.resolved_home
+        for sub in (home, self.lake_dir, self.archive_dir, self.wal_dir, self.uploads_dir):
+            sub.mkdir(parents=True, exist_ok=True)
+        return home
+
+    def masked(self) -> dict[str, Any]:
+        """Effective settings as a dict with secrets and database passwords masked."""
+        from sqlalchemy.engine import make_url
+
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        url = make_url(self.effective_database_url)
+        out["database_url"] = url.render_as_string(hide_password=True)
+        out["home"] = str(self.resolved_home)
+        return out
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` in tests)."""
+    return Settings()
