@@ -1,0 +1,169 @@
+"""PySpark engine: the same Ibis rule expressions, executed by Spark.
+
+The bundle is parsed exactly once, by the DuckDB reader of :mod:`lantian.rules.inputs`
+(so both engines see identical typed inputs and report bad input identically), staged as
+Parquet files and read by Spark into DataFrames that are exposed as Ibis tables of the
+``pyspark`` backend. Rules never know which engine runs them.
+
+Master: ``local[N]`` by default; a cluster via ``LANTIAN_SPARK_MASTER`` or the
+``--spark-master`` option of ``lantian detect``. On a cluster the staging directory must be
+visible to every executor (``LANTIAN_SPARK_STAGING`` or ``staging_dir=``, e.g. a shared
+mount).
+
+References
+----------
+.. [1] Apache Spark 4.0 SQL guide (``spark.sql.shuffle.partitions``, ``spark.sql.session
+   .timeZone``); Ibis 12 ``pyspark`` backend.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from lantian.rules.inputs import TABLE_COLUMNS, Inputs, load_bundle
+
+DEFAULT_MASTER = "local[2]"
+MASTER_ENV = "LANTIAN_SPARK_MASTER"
+STAGING_ENV = "LANTIAN_SPARK_STAGING"
+
+_lock = threading.Lock()
+_staging_dirs: list[Path] = []
+
+
+def _cleanup() -> None:
+    for path in _staging_dirs:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+atexit.register(_cleanup)
+
+
+def spark_master(master: str | None = None) -> str:
+    """The Spark master URL: ``master``, else ``$LANTIAN_SPARK_MASTER``, else ``local[2]``."""
+    return master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
+
+
+def spark_session(
+    master: str | None = None,
+    *,
+    app_name: str = "lantian-detect",
+    shuffle_partitions: int | None = None,
+    driver_memory: str = "2g",
+) -> Any:
+    """Get or create a Spark session configured for lead detection.
+
+    Parameters
+    ----------
+    master
+        Master URL (see :func:`spark_master`).
+    app_name
+        Application name shown in the Spark UI.
+    shuffle_partitions
+        ``spark.sql.shuffle.partitions``; default 4 in local mode (the inputs of a city
+        fit in a few partitions, and Spark's default of 200 costs seconds per shuffle),
+        200 on a cluster.
+    driver_memory
+        ``spark.driver.memory`` (local mode runs everything in the driver).
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+        Session time zone UTC: rules work on integer CST wall-clock seconds, never on
+        Spark timestamps, so the zone only matters for display.
+    """
+    from pyspark.sql import SparkSession
+
+    url = spark_master(master)
+    local = url.startswith("local")
+    parts = shuffle_partitions if shuffle_partitions is not None else (4 if local else 200)
+    builder = (
+        SparkSession.builder.master(url)
+        .appName(app_name)
+        .config("spark.sql.shuffle.partitions", str(parts))
+        .config("spark.default.parallelism", str(parts))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.ansi.enabled", "false")
+    )
+    return builder.getOrCreate()
+
+
+def ibis_spark(session: Any) -> Any:
+    """An Ibis ``pyspark`` backend on ``session``."""
+    import ibis
+
+    return ibis.pyspark.connect(session)
+
+
+def _staging(staging_dir: str | Path | None) -> Path:
+    base = staging_dir or os.environ.get(STAGING_ENV)
+    if base:
+        Path(base).mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="lantian-spark-", dir=str(base) if base else None))
+    with _lock:
+        _staging_dirs.append(path)
+    return path
+
+
+def _spark_type(ibis_type: str) -> str:
+    return {"string": "string", "float64": "double", "int64": "bigint"}[ibis_type]
+
+
+def load_bundle_spark(
+    path: str | Path, session: Any, *, staging_dir: str | Path | None = None
+) -> Inputs:
+    """Read a bundle into :class:`~lantian.rules.inputs.Inputs` backed by Spark DataFrames.
+
+    Parameters
+    ----------
+    path
+        Bundle directory (exchange formats v1).
+    session
+        A ``pyspark.sql.SparkSession`` (see :func:`spark_session`).
+    staging_dir
+        Where the normalised Parquet files are written (default: a temporary directory,
+        removed at exit). Must be shared with the executors on a cluster.
+
+    Returns
+    -------
+    Inputs
+        Every table with the canonical schema of :data:`~lantian.rules.inputs.TABLE_COLUMNS`,
+        registered as Spark temporary views ``lantian_<name>_<n>``.
+
+    Raises
+    ------
+    lantian.rules.inputs.BundleError
+        As :func:`~lantian.rules.inputs.load_bundle` (the same reader parses the files).
+    """
+    import ibis
+
+    duck = ibis.duckdb.connect()
+    parsed = load_bundle(path, duck)
+    stage = _staging(staging_dir)
+    con = ibis_spark(session)
+    tables: dict[str, Any] = {}
+    suffix = stage.name.rsplit("-", 1)[-1]
+    for name in parsed.names():
+        columns = TABLE_COLUMNS[name]
+        expr = getattr(parsed, name).select(*columns)
+        file = stage / f"{name}.parquet"
+        arrow = duck.to_pyarrow(expr)
+        pq.write_table(arrow, file)
+        ddl = ", ".join(f"`{c}` {_spark_type(t)}" for c, t in columns.items())
+        frame = session.read.schema(ddl).parquet(str(file))
+        view = f"lantian_{name}_{suffix}"
+        frame.createOrReplaceTempView(view)
+        tables[name] = con.table(view)
+    duck.disconnect()
+    return Inputs(**tables)
