@@ -1,0 +1,1 @@
+"""Data-transmission protocols spoken by monitoring devices (HJ 212)."""
