@@ -1,0 +1,164 @@
+"""Rule catalog primitives: the :class:`Rule` record, the registry and episode helpers.
+
+A rule is one pure function ``detect(ctx, params) -> ibis Table`` over the shared
+intermediates of :class:`lantian.rules.context.Context`. The returned table has one row per
+episode with the columns of :data:`EPISODE_COLUMNS`; the engine turns rows into leads
+(summary, severity, score, lead_id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import ibis.expr.types as ir
+
+if TYPE_CHECKING:
+    from lantian.rules.context import Context
+
+EPISODE_COLUMNS: tuple[str, ...] = (
+    "enterprise_id",
+    "subject_type",
+    "subject_id",
+    "pollutant",
+    "start_t",
+    "end_t",
+    "hours",
+    "observed",
+    "threshold",
+    "coverage",
+)
+"""Columns every rule returns. ``start_t``/``end_t``: CST epoch seconds, end exclusive.
+``hours``: length of the bad part [h]; ``observed``/``threshold``: the headline numbers
+(units per rule); ``coverage``: share of the window with data (0..1). Rules may add further
+columns (numbers, or ``|``-joined id lists ending in ``_ids``): they go into the evidence."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One registered rule.
+
+    Attributes
+    ----------
+    code
+        Stable code, e.g. ``CEMS-EXCEED``.
+    family
+        Lead family of the contract.
+    title_zh, title_en
+        Short names.
+    clause
+        The regulation the rule enforces.
+    params_type
+        Frozen dataclass of default parameters (units in names).
+    needs
+        Input tables the rule reads.
+    detect
+        ``detect(ctx, params) -> Table`` with :data:`EPISODE_COLUMNS`.
+    summarize
+        ``summarize(row, names) -> str``: one Chinese sentence for an episode row.
+    severity
+        ``severity(row, params) -> (severity 1..3, score 0..1)``.
+    """
+
+    code: str
+    family: str
+    title_zh: str
+    title_en: str
+    clause: str
+    params_type: type[Any]
+    needs: tuple[str, ...]
+    detect: Callable[[Context, Any], ir.Table]
+    summarize: Callable[[dict[str, Any], Any], str]
+    severity: Callable[[dict[str, Any], Any], tuple[int, float]]
+    scope: str = "enterprise"
+    """Smallest scope parameters can be overridden at: ``enterprise``, ``outlet`` or ``city``."""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+REGISTRY: dict[str, Rule] = {}
+"""All registered rules by code (filled by importing :mod:`lantian.rules.catalog`)."""
+
+
+def register(rule: Rule) -> Rule:
+    """Add a rule to :data:`REGISTRY`; a duplicate code is an error."""
+    if rule.code in REGISTRY:
+        raise ValueError(f"rule {rule.code} registered twice")
+    REGISTRY[rule.code] = rule
+    return rule
+
+
+def islands(
+    table: ir.Table,
+    keys: list[str],
+    step_s: int | str,
+    max_gap_s: int,
+    aggs: Callable[[ir.Table], dict[str, Any]] | None = None,
+    t: str = "t",
+) -> ir.Table:
+    """Merge flagged rows into episodes (gaps-and-islands), engine-agnostic.
+
+    Parameters
+    ----------
+    table
+        Rows that are "bad", with integer time ``t`` [s].
+    keys
+        Columns identifying one series (e.g. outlet_id, pollutant).
+    step_s
+        Width of one row [s]: an int, or the name of a column of ``table``.
+    max_gap_s
+        Two bad rows whose gap (end of one to start of the next) is at most this many
+        seconds are one episode.
+    aggs
+        ``aggs(table) -> {name: aggregate}``: extra aggregates per episode.
+
+    Returns
+    -------
+    Table with ``keys``, ``start_t``, ``end_t``, ``n`` (bad rows), ``bad_s`` (seconds) and aggs.
+    """
+    step = ibis.literal(step_s, "int64") if isinstance(step_s, int) else table[step_s]
+    tb = table.mutate(_step=step.cast("int64"))
+    w = ibis.window(group_by=keys, order_by=[tb[t]])
+    prev_end = (tb[t] + tb._step).lag().over(w)
+    tb = tb.mutate(_new=ibis.ifelse(prev_end.isnull() | (tb[t] - prev_end > max_gap_s), 1, 0))
+    cw = ibis.cumulative_window(group_by=keys, order_by=[tb[t]])
+    tb = tb.mutate(_grp=tb._new.sum().over(cw))
+    metrics: dict[str, Any] = {
+        "start_t": tb[t].min(),
+        "end_t": (tb[t] + tb._step).max(),
+        "n": tb.count(),
+        "bad_s": tb._step.sum(),
+    }
+    if aggs is not None:
+        metrics.update(aggs(tb))
+    return tb.group_by([*keys, "_grp"]).aggregate(**metrics).drop("_grp")
+
+
+def finish(
+    table: ir.Table,
+    *,
+    enterprise_id: ir.Value,
+    subject_type: str,
+    subject_id: ir.Value,
+    pollutant: ir.Value | None,
+    hours: ir.Value,
+    observed: ir.Value,
+    threshold: ir.Value,
+    coverage: ir.Value,
+    **extras: ir.Value,
+) -> ir.Table:
+    """Project an episode table onto :data:`EPISODE_COLUMNS` plus evidence columns."""
+    return table.select(
+        enterprise_id=enterprise_id.cast("string"),
+        subject_type=ibis.literal(subject_type),
+        subject_id=subject_id.cast("string"),
+        pollutant=(pollutant if pollutant is not None else ibis.null("string")).cast("string"),
+        start_t=table.start_t.cast("int64"),
+        end_t=table.end_t.cast("int64"),
+        hours=hours.cast("float64"),
+        observed=observed.cast("float64"),
+        threshold=threshold.cast("float64"),
+        coverage=coverage.cast("float64"),
+        **extras,
+    )

@@ -1,0 +1,425 @@
+"""Shared intermediates of the rules, computed once per run and cached.
+
+- :meth:`Context.meter_levels`: each meter's own off/idle threshold and running level from
+  its power histogram (Otsu's two-class split on log power, accepted only when the two modes
+  are clearly apart; otherwise a fraction of the meter's typical level).
+- :meth:`Context.meter_hourly`: per meter and hour: mean kW, share of samples "on", samples.
+- :meth:`Context.unit_hourly`: per production unit (line, or whole enterprise when an outlet
+  has no line) and hour: production on-share, production kW vs normal, state flags.
+- :meth:`Context.cems_hourly`: hourly CEMS with limit, O2, 折算 (reported or computed) and
+  HJ 76 / flag validity.
+
+References
+----------
+.. [1] HJ 75-2017, 固定污染源烟气(SO2、NOx、颗粒物)排放连续监测技术规范, 折算 formula
+   C_ref = C × (21 − O2_ref)/(21 − O2); GB 13223-2011 §5.2.
+.. [2] HJ 76-2017, Appendix B: an hourly value needs ≥ 45 valid minutes.
+.. [3] N. Otsu, "A threshold selection method from gray-level histograms", IEEE Trans.
+   SMC 9(1), 1979 (two-mode split of each meter's power histogram).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from lantian.rules.inputs import Inputs
+
+POLLUTANT_LIMIT_COLUMN: dict[str, str] = {
+    "a34013": "limit_pm",
+    "a21026": "limit_so2",
+    "a21002": "limit_nox",
+}
+"""HJ 212-2017 pollutant code → outlets.csv limit column."""
+
+POLLUTANT_ZH: dict[str, str] = {
+    "a34013": "颗粒物",
+    "a21026": "二氧化硫",
+    "a21002": "氮氧化物",
+    "a19001": "氧含量",
+    "a01012": "烟气温度",
+    "a01014": "烟气湿度",
+    "a01011": "烟气流速",
+    "a00000": "废气流量",
+}
+O2_CODE = "a19001"
+VALID_FLAGS: tuple[str, ...] = ("N", "T", "S")
+"""Flags whose hours are judged (T = over range, still valid). C, M, F, D, B never are."""
+LOG_BINS_PER_DECADE = 20
+
+
+@dataclass(frozen=True)
+class StateParams:
+    """Parameters of the shared intermediates (production state, validity)."""
+
+    producing_on_share: float = 0.75
+    """A unit produces in an hour when its production meters are on ≥ this share of it."""
+    stopped_on_share: float = 0.1
+    """A unit is stopped in an hour when production meters are on < this share of it."""
+    startup_grace_h: int = 1
+    """Hours after a start (stopped → producing) during which CEMS gating rules are silent."""
+    min_mode_ratio: float = 3.0
+    """Two power modes are distinct (on/off) when their levels differ by ≥ this factor."""
+    min_mode_share: float = 0.01
+    """Each mode must hold ≥ this share of a meter's samples."""
+    unimodal_off_fraction: float = 0.3
+    """Meters seen only running: off below this fraction of their typical level."""
+    o2_guard_pct: float = 19.0
+    """O2 [%] at or above which 折算 is not computed and hours are not judged."""
+    hour_valid_min: int = 45
+    """HJ 76-2017 App. B: minimum valid minutes per hour (when minute counts are given)."""
+
+
+def otsu_levels(
+    bins: list[int], counts: list[int], rated_kw: float | None, p: StateParams
+) -> dict[str, Any]:
+    """Off threshold and running level of one meter from its log-power histogram.
+
+    Parameters
+    ----------
+    bins
+        Histogram bin indices: ``floor(log10(kW) × 20)``.
+    counts
+        Samples per bin.
+    rated_kw
+        Nameplate power [kW] or None.
+
+    Returns
+    -------
+    dict with ``off_kw`` (on ⇔ kW > off_kw), ``run_kw`` (typical running kW), ``idle_kw``
+    (typical off/idle kW), ``bimodal`` and ``on_share``.
+    """
+    order = sorted(zip(bins, counts, strict=True))
+    xs = [(b + 0.5) / LOG_BINS_PER_DECADE for b, _ in order]
+    ws = [float(c) for _, c in order]
+    total = sum(ws)
+    if total == 0:
+        return {"off_kw": 0.0, "run_kw": 0.0, "idle_kw": 0.0, "bimodal": False, "on_share": 0.0}
+
+    def wmedian(x: list[float], w: list[float]) -> float:
+        half, acc = sum(w) / 2.0, 0.0
+        for xi, wi in zip(x, w, strict=True):
+            acc += wi
+            if acc >= half:
+                return 10**xi
+        return 10 ** x[-1]
+
+    best, best_i = -1.0, -1
+    cum_w, cum_wx = 0.0, 0.0
+    tot_wx = sum(x * w for x, w in zip(xs, ws, strict=True))
+    for i in range(len(xs) - 1):
+        cum_w += ws[i]
+        cum_wx += xs[i] * ws[i]
+        w0, w1 = cum_w / total, 1 - cum_w / total
+        if w0 <= 0 or w1 <= 0:
+            continue
+        m0, m1 = cum_wx / cum_w, (tot_wx - cum_wx) / (total - cum_w)
+        var = w0 * w1 * (m0 - m1) ** 2
+        if var > best:
+            best, best_i = var, i
+    if best_i >= 0:
+        lo_x, lo_w = xs[: best_i + 1], ws[: best_i + 1]
+        hi_x, hi_w = xs[best_i + 1 :], ws[best_i + 1 :]
+        idle, run = wmedian(lo_x, lo_w), wmedian(hi_x, hi_w)
+        share_lo = sum(lo_w) / total
+        if (
+            run >= p.min_mode_ratio * max(idle, 1e-9)
+            and p.min_mode_share <= share_lo <= 1 - p.min_mode_share
+        ):
+            off = math.sqrt(max(idle, 0.01) * run)  # geometric middle between the modes
+            return {
+                "off_kw": off,
+                "run_kw": run,
+                "idle_kw": idle,
+                "bimodal": True,
+                "on_share": 1 - share_lo,
+            }
+    level = wmedian(xs, ws)
+    if rated_kw and rated_kw > 0 and level < 0.1 * rated_kw:
+        # seen only at a low level: off for the whole period
+        return {
+            "off_kw": max(0.2 * rated_kw, level * p.min_mode_ratio),
+            "run_kw": 0.8 * rated_kw,
+            "idle_kw": level,
+            "bimodal": False,
+            "on_share": 0.0,
+        }
+    return {
+        "off_kw": p.unimodal_off_fraction * level,
+        "run_kw": level,
+        "idle_kw": 0.0,
+        "bimodal": False,
+        "on_share": 1.0,
+    }
+
+
+class Context:
+    """Inputs plus lazily computed, cached shared intermediates."""
+
+    def __init__(self, inputs: Inputs, state: StateParams | None = None) -> None:
+        self.inputs = inputs
+        self.state = state or StateParams()
+        self._cache: dict[str, Any] = {}
+
+    def _cached(self, key: str, build: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    # -- meters -------------------------------------------------------------------------
+    def meter_levels(self) -> ir.Table:
+        """Per meter: off_kw, run_kw, idle_kw, bimodal, on_share, interval_s, role, line."""
+        return self._cached("meter_levels", self._meter_levels)
+
+    def _meter_levels(self) -> ir.Table:
+        pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
+        b = (ibis.greatest(pw.kw, 0.01).log10() * LOG_BINS_PER_DECADE).floor().cast("int64")
+        hist = pw.mutate(b=b).group_by(["meter_id", "b"]).aggregate(n=ibis._.count()).execute()
+        w = ibis.window(group_by="meter_id", order_by="t")
+        d = pw.mutate(d=pw.t - pw.t.lag().over(w))
+        steps = (
+            d.filter(d.d > 0)
+            .group_by(["meter_id", "d"])
+            .aggregate(n=ibis._.count())
+            .execute()
+            .sort_values(["meter_id", "n", "d"], ascending=[True, False, True])
+            .drop_duplicates("meter_id")
+            .set_index("meter_id")["d"]
+        )
+        meters = self.inputs.meters.execute().set_index("meter_id")
+        rows = []
+        for mid, g in hist.groupby("meter_id"):
+            rated = meters["rated_kw"].get(mid) if mid in meters.index else None
+            rated_f = float(rated) if rated is not None and pd.notna(rated) else None
+            lv = otsu_levels(
+                [int(x) for x in g["b"]], [int(x) for x in g["n"]], rated_f, self.state
+            )
+            lv["meter_id"] = mid
+            lv["interval_s"] = int(steps.get(mid, 300))
+            rows.append(lv)
+        cols = ["meter_id", "off_kw", "run_kw", "idle_kw", "bimodal", "on_share", "interval_s"]
+        df = pd.DataFrame(rows, columns=cols)
+        df = df.merge(
+            meters.reset_index()[["meter_id", "enterprise_id", "line_id", "role", "name"]],
+            on="meter_id",
+            how="inner",
+        )
+        schema = {
+            "meter_id": "string",
+            "off_kw": "float64",
+            "run_kw": "float64",
+            "idle_kw": "float64",
+            "bimodal": "boolean",
+            "on_share": "float64",
+            "interval_s": "int64",
+            "enterprise_id": "string",
+            "line_id": "string",
+            "role": "string",
+            "name": "string",
+        }
+        return ibis.memtable(df, schema=schema)
+
+    def meter_samples(self) -> ir.Table:
+        """Raw power samples joined with levels: meter, t, kw, on, interval_s, role, line."""
+
+        def build() -> ir.Table:
+            lv = self.meter_levels()
+            pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
+            j = pw.join(lv, "meter_id")
+            return j.select(
+                "meter_id",
+                "t",
+                "kw",
+                "enterprise_id",
+                "line_id",
+                "role",
+                "interval_s",
+                "off_kw",
+                "run_kw",
+                on=(j.kw > j.off_kw),
+            )
+
+        return self._cached("meter_samples", build)
+
+    def meter_hourly(self) -> ir.Table:
+        """Per meter and hour h: kw (mean), on_share, n, with levels. Cached."""
+
+        def build() -> ir.Table:
+            s = self.meter_samples()
+            s = s.mutate(h=s.t // 3600)
+            agg = s.group_by(["meter_id", "h"]).aggregate(
+                kw=s.kw.mean(), on_share=s.on.cast("float64").mean(), n=s.count()
+            )
+            lv = self.meter_levels()
+            return agg.join(lv, "meter_id").cache()
+
+        return self._cached("meter_hourly", build)
+
+    def unit_hourly(self) -> ir.Table:
+        """Per production unit (line) and hour: on_share, prod_kw, prod_run_kw, state flags.
+
+        Columns: enterprise_id, line_id, h, on_share, prod_kw, prod_run_kw, level
+        (prod_kw / prod_run_kw), n_meters, producing, stopped, stable (producing now and
+        for ``startup_grace_h`` hours before).
+        """
+
+        def build() -> ir.Table:
+            mh = self.meter_hourly()
+            mh = mh.filter((mh.role == "production") & mh.line_id.notnull())
+            u = mh.group_by(["enterprise_id", "line_id", "h"]).aggregate(
+                on_share=mh.on_share.mean(),
+                prod_kw=mh.kw.sum(),
+                prod_run_kw=mh.run_kw.sum(),
+                n_meters=mh.meter_id.nunique(),
+            )
+            p = self.state
+            u = u.mutate(
+                producing=u.on_share >= p.producing_on_share,
+                stopped=u.on_share < p.stopped_on_share,
+                level=u.prod_kw / ibis.greatest(u.prod_run_kw, 1e-9),
+            )
+            w = ibis.window(
+                group_by=["line_id"], order_by="h", preceding=p.startup_grace_h, following=0
+            )
+            u = u.mutate(
+                _np=u.producing.cast("int64").sum().over(w),
+                _nh=u.h.count().over(w),
+                _h0=u.h.min().over(w),
+            )
+            u = u.mutate(
+                stable=(u._np == p.startup_grace_h + 1)
+                & (u._nh == p.startup_grace_h + 1)
+                & (u._h0 == u.h - p.startup_grace_h)
+            )
+            return u.drop("_np", "_nh", "_h0").cache()
+
+        return self._cached("unit_hourly", build)
+
+    def outlet_state(self) -> ir.Table:
+        """Per outlet and hour: producing / stopped / stable of the outlet's line.
+
+        An outlet without a line takes its enterprise's production lines (producing when
+        any line produces, stopped when all are stopped). Outlets whose enterprise has no
+        production meter have no rows (state unknown: gated rules stay silent).
+        """
+
+        def build() -> ir.Table:
+            u = self.unit_hourly()
+            o = self.inputs.outlets.select("outlet_id", "enterprise_id", "line_id")
+            with_line = o.filter(o.line_id.notnull()).join(
+                u, [o.line_id == u.line_id, o.enterprise_id == u.enterprise_id]
+            )
+            with_line = with_line.select(
+                "outlet_id",
+                "enterprise_id",
+                "h",
+                "producing",
+                "stopped",
+                "stable",
+                "level",
+                "on_share",
+            )
+            ent = u.group_by(["enterprise_id", "h"]).aggregate(
+                producing=u.producing.any(),
+                stopped=u.stopped.all(),
+                stable=u.stable.any(),
+                level=u.level.mean(),
+                on_share=u.on_share.max(),
+            )
+            no_line = o.filter(o.line_id.isnull()).join(ent, "enterprise_id")
+            no_line = no_line.select(
+                "outlet_id",
+                "enterprise_id",
+                "h",
+                "producing",
+                "stopped",
+                "stable",
+                "level",
+                "on_share",
+            )
+            return with_line.union(no_line).cache()
+
+        return self._cached("outlet_state", build)
+
+    # -- CEMS ---------------------------------------------------------------------------
+    def cems_hourly(self) -> ir.Table:
+        """Hourly CEMS with limit, o2, zs (reported or computed), judgeable. Cached.
+
+        Columns: outlet_id, enterprise_id, h, t, pollutant, value, zs_value, flag, o2,
+        o2_ref_pct, lim (limit mg/m³), zs, judgeable.
+        ``zs`` = reported 折算 when present, else C × (21 − O2_ref)/(21 − O2) when O2 is
+        known and below the guard, else the measured value when the outlet has no reference
+        O2. ``judgeable`` = flag in N/T/S, HJ 76 minutes ≥ 45 when given, O2 below the guard.
+        """
+
+        def build() -> ir.Table:
+            c = self.inputs.cems
+            c = c.filter(c.outlet_id.notnull() & c.t.notnull())
+            c = c.mutate(h=c.t // 3600, flag=c.flag.fill_null("N").upper())
+            o2 = c.filter(c.pollutant == O2_CODE).filter(
+                lambda x: x.flag.isin(list(VALID_FLAGS)) & x.value.notnull()
+            )
+            o2 = o2.group_by(["outlet_id", "h"]).aggregate(o2=o2.value.max())
+            o = self.inputs.outlets
+            j = c.join(
+                o.select(
+                    "outlet_id", "enterprise_id", "o2_ref_pct", "limit_pm", "limit_so2", "limit_nox"
+                ),
+                "outlet_id",
+            )
+            j = j.left_join(o2, ["outlet_id", "h"]).drop("outlet_id_right", "h_right")
+            limit = ibis.cases(
+                (j.pollutant == "a34013", j.limit_pm),
+                (j.pollutant == "a21026", j.limit_so2),
+                (j.pollutant == "a21002", j.limit_nox),
+                else_=ibis.null("float64"),
+            )
+            g = self.state.o2_guard_pct
+            o2_bad = j.o2_ref_pct.notnull() & j.o2.notnull() & (j.o2 >= g)
+            computed = j.value * (21.0 - j.o2_ref_pct) / (21.0 - j.o2)
+            zs = ibis.cases(
+                (~j.pollutant.isin(list(POLLUTANT_LIMIT_COLUMN)), ibis.null("float64")),
+                (o2_bad, ibis.null("float64")),
+                (j.zs_value.notnull(), j.zs_value),
+                (j.o2_ref_pct.isnull(), j.value),
+                (j.o2.notnull(), computed),
+                else_=ibis.null("float64"),
+            )
+            minutes_ok = j.valid_min.isnull() | (j.valid_min >= self.state.hour_valid_min)
+            judgeable = j.flag.isin(list(VALID_FLAGS)) & minutes_ok & ~o2_bad & j.value.notnull()
+            return (
+                j.mutate(lim=limit, zs=zs, judgeable=judgeable)
+                .drop("limit_pm", "limit_so2", "limit_nox")
+                .cache()
+            )
+
+        return self._cached("cems_hourly", build)
+
+    def names(self) -> dict[str, dict[str, str]]:
+        """Display names: enterprise, outlet, line, meter, station (id → name)."""
+
+        def build() -> dict[str, dict[str, str]]:
+            i = self.inputs
+            out: dict[str, dict[str, str]] = {}
+            for key, tb, col in (
+                ("enterprise", i.enterprises, "enterprise_id"),
+                ("outlet", i.outlets, "outlet_id"),
+                ("meter", i.meters, "meter_id"),
+                ("station", i.stations, "station_id"),
+            ):
+                df = tb.select(col, "name").execute()
+                out[key] = {
+                    str(a): (str(b) if b is not None and pd.notna(b) else str(a))
+                    for a, b in zip(df[col], df["name"], strict=True)
+                }
+            ml = i.meters.select("line_id").distinct().execute()
+            out["line"] = {str(x): str(x) for x in ml["line_id"] if x is not None}
+            return out
+
+        names: dict[str, dict[str, str]] = self._cached("names", build)
+        return names
