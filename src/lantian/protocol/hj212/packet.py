@@ -28,7 +28,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from lantian.protocol.hj212.codes import FACTOR_SUFFIXES, NUMERIC_SUFFIXES, is_encrypted_cn
+from lantian.protocol.hj212.codes import (
+    COMMANDS,
+    FACTOR_SUFFIXES,
+    NUMERIC_SUFFIXES,
+    is_encrypted_cn,
+)
 from lantian.protocol.hj212.crc import crc16_hj212, crc16_hj212_chars, crc16_modbus
 from lantian.protocol.hj212.factors import CODES_2005, FACTORS
 from lantian.protocol.hj212.framing import Frame
@@ -484,6 +489,8 @@ def _parse(frame: bytes, deviations: list[str], crc_mode: CrcKind, sm4_key: byte
         raise PacketError("missing CN (command code)")
     if len(cn) != 4 or not cn.isdigit():
         deviations.append(f"CN {cn!r} is not 4 digits")
+    elif cn not in COMMANDS or COMMANDS[cn].versions == "vendor":
+        deviations.append(f"non-standard CN {cn}")
     if len(st) != 2 or not st.isalnum():
         deviations.append(f"ST {st!r} is not 2 characters")
     qn = fields.get("QN")

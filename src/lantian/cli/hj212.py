@@ -1,0 +1,221 @@
+"""``lantian hj212``: decode and build HJ 212 packets from the command line.
+
+References
+----------
+.. [1] HJ 212-2017 / HJ 212-2025, §6.3 (packet structure).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import typer
+
+from lantian.cli.progress import console
+
+app = typer.Typer(help="HJ 212 packets: decode and build (HJ/T 212-2005, 2017, 2025).")
+
+CrcOption = Literal["hj212", "modbus", "either"]
+
+_EMPTY: dict[str, Any] = {
+    "crc_ok": False,
+    "version": None,
+    "ST": None,
+    "CN": None,
+    "MN": None,
+    "QN": None,
+    "Flag": None,
+    "PNUM": None,
+    "PNO": None,
+    "RF": None,
+    "DataTime": None,
+    "params": {},
+    "factors": {},
+    "status": {},
+    "deviations": [],
+}
+
+
+def register(root: typer.Typer) -> None:
+    """Add the ``hj212`` command group to the root app."""
+    root.add_typer(app, name="hj212")
+
+
+def _read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    file = Path(path)
+    if not file.is_file():
+        raise typer.BadParameter(f"no such file: {path}", param_hint="FILE")
+    return file.read_bytes()
+
+
+def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        line = line.rstrip(b"\r")
+        stripped = line.strip()
+        if not stripped or (stripped.startswith(b"#") and not stripped.startswith(b"##")):
+            continue  # blank or comment line
+        yield number, line
+
+
+def _frames(data: bytes) -> Iterator[tuple[int, bytes | str]]:
+    from lantian.protocol.hj212 import Frame, Framer
+
+    framer = Framer()
+    items = framer.feed(data) + framer.flush()
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, Frame):
+            yield number, item.raw + (b"\r\n" if item.crlf else b"")
+        else:
+            yield number, f"not a frame: {item.reason}: {item.data[:40]!r}"
+
+
+def decode_records(
+    items: Iterator[tuple[int, bytes | str]],
+    *,
+    strict: bool,
+    crc: CrcOption,
+    sm4_key: bytes | None,
+) -> Iterator[dict[str, Any]]:
+    """Decode ``(line number, packet bytes or error text)`` pairs into JSON-ready dicts."""
+    from lantian.protocol.hj212 import PacketError, command_meaning, parse_packet
+
+    for number, item in items:
+        if isinstance(item, str):
+            yield {"line": number, **_EMPTY, "error": item}
+            continue
+        try:
+            packet = parse_packet(item, strict=strict, crc=crc, sm4_key=sm4_key)
+        except PacketError as exc:
+            yield {"line": number, **_EMPTY, "error": exc.reason}
+            continue
+        record = {"line": number, **packet.to_dict(), "error": None}
+        record["CN_meaning"] = command_meaning(packet.cn)
+        yield record
+
+
+def _table(records: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="HJ 212", show_lines=False)
+    for column in ("line", "CRC", "ver", "ST", "CN", "MN", "DataTime", "factors", "notes"):
+        table.add_column(column, overflow="fold")
+    for rec in records:
+        if rec["error"]:
+            table.add_row(str(rec["line"]), "", "", "", "", "", "", "", f"[red]{rec['error']}")
+            continue
+        factors = ", ".join(
+            f"{code}=" + "/".join(str(v) for v in values.values())
+            for code, values in list(rec["factors"].items())[:6]
+        )
+        if len(rec["factors"]) > 6:
+            factors += f" … (+{len(rec['factors']) - 6})"
+        crc = "[green]ok" if rec["crc_ok"] else "[red]bad"
+        table.add_row(
+            str(rec["line"]),
+            crc,
+            str(rec["version"]),
+            str(rec["ST"]),
+            f"{rec['CN']} {rec.get('CN_meaning', '')}",
+            str(rec["MN"]),
+            rec["DataTime"] or "",
+            factors,
+            "; ".join(rec["deviations"]),
+        )
+    Console().print(table)
+
+
+@app.command("decode")
+def decode(
+    file: str = typer.Argument(..., help="file with one packet per line, '-' for stdin"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per packet line"),
+    strict: bool = typer.Option(False, "--strict", help="reject any deviation"),
+    crc: str = typer.Option("hj212", "--crc", help="hj212 | modbus | either"),
+    stream: bool = typer.Option(
+        False, "--stream", help="FILE is a raw byte stream (capture): cut frames by length"
+    ),
+    key: str | None = typer.Option(None, "--key", help="SM4 key (32 hex digits) for 2025 CPs"),
+) -> None:
+    """Decode HJ 212 packets; bad lines are reported, never fatal.
+
+    Blank lines and comment lines (``#`` not followed by ``#``) are skipped; every other
+    line gives one result with its line number.
+    """
+    if crc not in ("hj212", "modbus", "either"):
+        raise typer.BadParameter("must be hj212, modbus or either", param_hint="--crc")
+    sm4_key = None
+    if key is not None:
+        try:
+            sm4_key = bytes.fromhex(key)
+        except ValueError:
+            sm4_key = b""
+        if len(sm4_key) != 16:
+            raise typer.BadParameter("an SM4 key is 32 hex digits", param_hint="--key")
+    data = _read_input(file)
+    items: Iterator[tuple[int, bytes | str]] = _frames(data) if stream else iter(_lines(data))
+    records = decode_records(items, strict=strict, crc=crc, sm4_key=sm4_key)  # type: ignore[arg-type]
+    total = errors = bad_crc = 0
+    collected: list[dict[str, Any]] = []
+    out = sys.stdout
+    for record in records:
+        total += 1
+        if record["error"]:
+            errors += 1
+        elif not record["crc_ok"]:
+            bad_crc += 1
+        if as_json:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            collected.append(record)
+    if not as_json:
+        _table(collected)
+    console.print(
+        f"{total} packets: {total - errors} decoded, {errors} not packets, "
+        f"{bad_crc} with a CRC mismatch"
+    )
+
+
+@app.command("build")
+def build(
+    st: str = typer.Option("31", "--st", help="system code"),
+    cn: str = typer.Option("2011", "--cn", help="command code"),
+    mn: str = typer.Option(..., "--mn", help="data-logger id"),
+    cp: str = typer.Option("", "--cp", help="CP content without '&&', e.g. 'DataTime=…;…'"),
+    pw: str = typer.Option("123456", "--pw"),
+    qn: str | None = typer.Option(None, "--qn", help="default: now"),
+    version: str = typer.Option("2017", "--version", help="2005 | 2017 | 2025"),
+    ack: bool = typer.Option(False, "--ack", help="ask for a response (Flag A bit)"),
+    rf: bool = typer.Option(False, "--rf", help="2025 RF=1 (resent data)"),
+    key: str | None = typer.Option(None, "--key", help="SM4 key (32 hex) to encrypt the CP"),
+    modbus: bool = typer.Option(False, "--modbus-crc", help="write CRC-16/MODBUS (tests)"),
+) -> None:
+    """Print one HJ 212 packet (without the trailing CR LF)."""
+    from lantian.protocol.hj212 import build_packet
+
+    if version not in ("2005", "2017", "2025"):
+        raise typer.BadParameter("must be 2005, 2017 or 2025", param_hint="--version")
+    try:
+        sm4_key = bytes.fromhex(key) if key else None
+        frame = build_packet(
+            st,
+            cn,
+            mn,
+            cp,
+            qn=qn,
+            pw=pw,
+            ack=ack,
+            version=version,  # type: ignore[arg-type]
+            rf=rf,
+            sm4_key=sm4_key,
+            crc="modbus" if modbus else "hj212",
+        )
+    except ValueError as exc:
+        console.print(f"[red]cannot build the packet: {exc}")
+        raise typer.Exit(2) from None
+    sys.stdout.write(frame.decode("utf-8").rstrip("\r\n") + "\n")
