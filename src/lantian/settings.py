@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="web port")
     gateway_host: str = Field(default="127.0.0.1", description="HJ 212 gateway bind address")
     gateway_port: int = Field(default=9212, description="HJ 212 gateway TCP port")
+    gateway_metrics_port: int = Field(
+        default=9213,
+        description="HTTP port of the gateway's Prometheus /metrics and JSON /status",
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""), description="session signing key; random per start when empty"
     )

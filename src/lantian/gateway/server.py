@@ -1,0 +1,509 @@
+"""The HJ 212 ingest gateway: an asyncio TCP server with durable acknowledgements.
+
+Pipeline
+--------
+1. Each connection is an :class:`asyncio.Protocol` with its own :class:`Framer`; a frame
+   with a bad CRC or a broken structure is counted and logged, never answered.
+2. The header (QN, ST, CN, PW, MN, Flag) is read cheaply (:mod:`.fastpath`). An MN that
+   is not in the registry, or a wrong PW, makes the packet *quarantined*: it is archived
+   with that status (evidence), listed for admins, not answered and never goes to the lake.
+3. Accepted packets are chained into the archive's pending batch (:mod:`.archive`, which
+   is the write-ahead log). A committer task writes the pending batch with one write and
+   one ``fdatasync`` in a worker thread while the event loop keeps receiving; everything
+   that arrived during that fsync forms the next batch (group commit). Only after its
+   batch is on disk does a packet get its 9014 answer (if its Flag asks for one).
+4. A lake feeder (:mod:`.lakefeed`) reads the durable archive in batches, decodes the
+   packets fully and appends them to the lake; it is not on the answer path. On start the
+   archive tail not yet in the lake is replayed (idempotent: the lake keeps the newest row
+   per natural key).
+
+Protection: maximum connections, maximum frame size, a read timeout for a started frame
+(slowloris), an idle timeout, a per-MN token-bucket rate limit, and bounded memory: when
+too many records wait for the disk, or a peer does not read its answers, reading from the
+peer is paused (TCP backpressure).
+
+References
+----------
+.. [1] HJ 212-2017, §6.3 (frame), Table 3 (Flag A bit: answer required), Appendix C
+   Table C.14 (upload and 9014 data response).
+.. [2] HJ 212-2025 (RF=1 resends, Flag 8-11, heartbeat 9015).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lantian.gateway.archive import ArchiveWriter
+from lantian.gateway.fastpath import Framer, build_ack, data_time_of, header_fields
+from lantian.gateway.metrics import Metrics, serve_http
+from lantian.gateway.registry import RegistrySnapshot, load_registry
+from lantian.gateway.status import LoggerBook, write_json_atomic
+from lantian.settings import Settings
+
+__all__ = ["Gateway", "GatewayConfig", "run_gateway"]
+
+log = logging.getLogger("lantian.gateway")
+
+# CNs that answer the platform (never answered again) or carry no data for the lake
+_REPLIES = frozenset({b"9011", b"9012", b"9013", b"9014"})
+_HEARTBEAT = b"9015"
+
+
+@dataclass
+class GatewayConfig:
+    """Limits and intervals of one gateway (defaults suit a city-scale deployment)."""
+
+    host: str = "127.0.0.1"
+    port: int = 9212
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = 9213
+    """``None`` disables the HTTP metrics port; 0 picks a free port."""
+    max_connections: int = 10_000
+    max_data_len: int = 4096
+    """Largest data segment in bytes (the standard allows 1024; SM4 text is longer)."""
+    read_timeout: float = 30.0
+    """Seconds a started frame may take to arrive completely (slowloris)."""
+    idle_timeout: float = 900.0
+    """Seconds without a complete frame before a connection is closed."""
+    rate_per_mn: float = 20.0
+    """Sustained packets per second per MN; more are dropped (not answered)."""
+    rate_burst: float = 200.0
+    max_pending: int = 20_000
+    """Records waiting for the disk before reading from peers is paused."""
+    registry_reload: float = 10.0
+    status_interval: float = 5.0
+    offline_after: float = 900.0
+    lake: bool = True
+    lake_interval: float = 2.0
+    lake_batch: int = 50_000
+    fsync: bool = True
+
+
+class _Conn(asyncio.Protocol):
+    """One data-logger connection."""
+
+    __slots__ = (
+        "framer",
+        "gw",
+        "last_frame",
+        "mn",
+        "paused",
+        "peer",
+        "started",
+        "transport",
+        "write_paused",
+    )
+
+    def __init__(self, gw: Gateway) -> None:
+        self.gw = gw
+        self.framer = Framer(gw.config.max_data_len)
+        self.transport: asyncio.Transport | None = None
+        self.peer = ""
+        self.mn = ""
+        self.last_frame = time.monotonic()
+        self.paused = False
+        self.write_paused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        gw = self.gw
+        if len(gw.conns) >= gw.config.max_connections or gw.closing:
+            gw.error("max_connections", self.peer, "connection refused")
+            transport.abort()
+            return
+        gw.conns.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.gw.conns.discard(self)
+        self.gw.paused.discard(self)
+        if self.mn:
+            self.gw.book.disconnected(self.mn)
+
+    def data_received(self, data: bytes) -> None:
+        frames, problems, fatal = self.framer.feed(data)
+        gw = self.gw
+        for kind, reason in problems:
+            gw.error(kind, self.peer, reason)
+        now = time.time()
+        if frames:
+            self.last_frame = time.monotonic()
+            for frame in frames:
+                gw.handle(self, frame[0], frame[1], frame[2], now)
+        if fatal is not None:
+            gw.error(fatal.kind, self.peer, fatal.reason)
+            assert self.transport is not None
+            self.transport.abort()
+            return
+        if self.framer.buffered:
+            if self.framer.partial_since is None:
+                self.framer.partial_since = time.monotonic()
+        else:
+            self.framer.partial_since = None
+
+    def pause_writing(self) -> None:
+        # the peer does not read its answers: stop reading its packets
+        self.write_paused = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.transport is not None and not self.paused:
+            self.transport.resume_reading()
+
+
+class _Bucket:
+    __slots__ = ("stamp", "tokens")
+
+    def __init__(self, tokens: float, stamp: float) -> None:
+        self.tokens = tokens
+        self.stamp = stamp
+
+
+class Gateway:
+    """The gateway; use :meth:`start`, then :meth:`wait_closed` or :meth:`shutdown`.
+
+    Parameters
+    ----------
+    settings : Settings
+        Gives ``archive_dir``, ``wal_dir``, ``lake_dir`` and the database of the registry.
+    config : GatewayConfig
+        Limits, ports and intervals.
+    registry : RegistrySnapshot, optional
+        A fixed registry (tests, benchmarks); by default it is loaded from the database and
+        reloaded every ``config.registry_reload`` seconds.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: GatewayConfig | None = None,
+        registry: RegistrySnapshot | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config or GatewayConfig()
+        settings.ensure_home()
+        self.home = settings.resolved_home / "gateway"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.archive = ArchiveWriter(settings.archive_dir, fsync=self.config.fsync)
+        self.metrics = Metrics()
+        self.book = LoggerBook()
+        self._fixed_registry = registry is not None
+        self.registry = registry or RegistrySnapshot()
+        self.conns: set[_Conn] = set()
+        self.paused: set[_Conn] = set()
+        self.closing = False
+        self._acks: list[tuple[asyncio.Transport, bytes, float]] = []
+        self._buckets: dict[bytes, _Bucket] = {}
+        self._wake = asyncio.Event()
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="gateway-wal")
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._server: asyncio.Server | None = None
+        self._http: asyncio.Server | None = None
+        self._stopped = asyncio.Event()
+        self._log_times: deque[float] = deque(maxlen=50)
+        self.feeder: Any = None
+        self.port = 0
+        self.metrics_port: int | None = None
+        m = self.metrics
+        m.gauges["lantian_gateway_connections"] = lambda: float(len(self.conns))
+        m.gauges["lantian_gateway_loggers_connected"] = lambda: float(
+            len({c.mn for c in self.conns if c.mn})
+        )
+        m.gauges["lantian_gateway_archive_seq"] = lambda: float(self.archive.durable_seq)
+        m.gauges["lantian_gateway_pending_records"] = lambda: float(self.archive.pending)
+        m.gauges["lantian_gateway_lake_lag_records"] = lambda: float(
+            self.archive.durable_seq - (self.feeder.done_seq if self.feeder else 0)
+        )
+
+    # -- errors and logging ---------------------------------------------------
+    def error(self, kind: str, peer: str, reason: str) -> None:
+        """Count an error of ``kind`` and log it (at most ~50 lines per second)."""
+        self.metrics.errors[kind] += 1
+        now = time.monotonic()
+        if len(self._log_times) == self._log_times.maxlen and now - self._log_times[0] < 1.0:
+            return
+        self._log_times.append(now)
+        log.warning("%s from %s: %s", kind, peer, reason)
+
+    # -- the hot path ---------------------------------------------------------
+    def handle(self, conn: _Conn, data: bytes, crc_ok: bool, raw: bytes, now: float) -> None:
+        """Validate, archive and (after the commit) answer one frame."""
+        if not crc_ok:
+            self.error("crc", conn.peer, f"CRC mismatch: {raw[-60:]!r}")
+            return
+        head = header_fields(data)
+        mn = head.get(b"MN")
+        cn = head.get(b"CN")
+        if not mn or not cn:
+            self.error("malformed", conn.peer, "no MN or CN in the data segment")
+            return
+        try:
+            flag = int(head.get(b"Flag", b"0"))
+        except ValueError:
+            self.error("malformed", conn.peer, f"bad Flag {head.get(b'Flag')!r}")
+            return
+        # per-MN token bucket
+        bucket = self._buckets.get(mn)
+        cfg = self.config
+        if bucket is None:
+            if len(self._buckets) > 100_000:
+                self._buckets.clear()
+            bucket = self._buckets[mn] = _Bucket(cfg.rate_burst, now)
+        else:
+            bucket.tokens = min(
+                cfg.rate_burst, bucket.tokens + (now - bucket.stamp) * cfg.rate_per_mn
+            )
+            bucket.stamp = now
+        if bucket.tokens < 1.0:
+            self.error("rate_limited", conn.peer, f"MN {mn!r} over {cfg.rate_per_mn}/s")
+            return
+        bucket.tokens -= 1.0
+        passwords = self.registry.passwords
+        if mn not in passwords:
+            status = "unknown_mn"
+        else:
+            required = passwords[mn]
+            status = "ok" if required is None or head.get(b"PW") == required else "bad_pw"
+        mn_s = mn.decode("utf-8", "replace")
+        qn = head.get(b"QN", b"")
+        dt = data_time_of(data)
+        self.archive.add(
+            now,
+            conn.peer,
+            status,
+            mn_s,
+            qn.decode("ascii", "replace"),
+            head.get(b"ST", b"").decode("ascii", "replace"),
+            cn.decode("ascii", "replace"),
+            dt.decode("ascii"),
+            raw,
+        )
+        if status != "ok":
+            self.error(status, conn.peer, f"MN {mn_s} quarantined")
+            self.book.quarantine(mn_s, status, conn.peer, now, self.archive.seq)
+            self._wake.set()
+            return
+        self.metrics.packets[cn.decode("ascii", "replace")] += 1
+        if not conn.mn:
+            conn.mn = mn_s
+            self.book.connected(mn_s)
+        self.book.seen(mn_s, now, cn, dt)
+        if flag & 1 and cn not in _REPLIES and conn.transport is not None:
+            self._acks.append(
+                (conn.transport, build_ack(qn, head.get(b"PW", b""), mn, flag, cn), now)
+            )
+        if self.archive.pending >= cfg.max_pending and not conn.paused:
+            conn.paused = True
+            self.paused.add(conn)
+            assert conn.transport is not None
+            conn.transport.pause_reading()
+            self.metrics.errors["backpressure"] += 1
+        self._wake.set()
+
+    # -- group commit -----------------------------------------------------------
+    async def _committer(self) -> None:
+        loop = asyncio.get_running_loop()
+        metrics = self.metrics
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if not self.archive.pending:
+                if self.closing:
+                    return
+                continue
+            batch, seq, digest = self.archive.take()
+            acks, self._acks = self._acks, []
+            await loop.run_in_executor(self._io, self.archive.write, batch)
+            self.archive.durable_seq = seq
+            self.archive.durable_hash = digest
+            metrics.batches += 1
+            metrics.batch_records += len(batch)
+            now = time.time()
+            observe = metrics.ack_latency.observe
+            for transport, frame, t0 in acks:
+                if not transport.is_closing():
+                    transport.write(frame)
+                    observe(now - t0)
+            metrics.acks += len(acks)
+            if self.paused and self.archive.pending < self.config.max_pending // 2:
+                for conn in list(self.paused):
+                    conn.paused = False
+                    if conn.transport is not None and not conn.write_paused:
+                        conn.transport.resume_reading()
+                self.paused.clear()
+            if self.feeder is not None:
+                self.feeder.notify(self.archive.durable, seq)
+            if self.closing and not self.archive.pending:
+                return
+
+    # -- housekeeping -------------------------------------------------------------
+    async def _sweeper(self) -> None:
+        cfg = self.config
+        while True:
+            await asyncio.sleep(min(1.0, cfg.read_timeout / 2, cfg.idle_timeout / 2))
+            mono = time.monotonic()
+            for conn in list(self.conns):
+                since = conn.framer.partial_since
+                if since is not None and mono - since > cfg.read_timeout:
+                    self.error("read_timeout", conn.peer, "frame not completed in time")
+                elif mono - conn.last_frame > cfg.idle_timeout:
+                    self.error("idle_timeout", conn.peer, "no frame in time")
+                else:
+                    continue
+                if conn.transport is not None:
+                    conn.transport.abort()
+
+    async def _registry_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.config.registry_reload)
+            try:
+                self.registry = await loop.run_in_executor(None, load_registry, self.settings)
+            except Exception:
+                log.exception("registry reload failed; keeping the previous registry")
+
+    async def _status_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.config.status_interval)
+            await loop.run_in_executor(None, self.write_status)
+
+    def status(self) -> dict[str, Any]:
+        """Logger status and quarantine as plain JSON data."""
+        return {
+            "loggers": self.book.loggers(self.registry, time.time(), self.config.offline_after),
+            "quarantine": self.book.quarantine_list(),
+            "archive_seq": self.archive.durable_seq,
+            "lake_seq": self.feeder.done_seq if self.feeder else None,
+        }
+
+    def write_status(self) -> None:
+        """Write ``gateway/status.json``, ``gateway/quarantine.json`` and ``archive/HEAD``."""
+        status = self.status()
+        write_json_atomic(self.home / "status.json", status["loggers"])
+        write_json_atomic(self.home / "quarantine.json", status["quarantine"])
+        self.archive.write_head(self.archive.durable_seq, self.archive.durable_hash)
+
+    # -- lifecycle ------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load the registry, replay the archive tail into the lake, start listening."""
+        loop = asyncio.get_running_loop()
+        if not self._fixed_registry:
+            self.registry = await loop.run_in_executor(None, load_registry, self.settings)
+        self.archive.durable_hash = self.archive.last_hash
+        if self.config.lake:
+            from lantian.gateway.lakefeed import LakeFeeder
+
+            self.feeder = LakeFeeder(self.settings, lambda: self.registry, self.metrics)
+            self.feeder.notify(self.archive.durable, self.archive.durable_seq)
+            replayed = await loop.run_in_executor(None, self.feeder.catch_up)
+            if replayed:
+                log.info("replayed %d archived packets into the lake", replayed)
+            self.feeder.start(self.config.lake_interval, self.config.lake_batch)
+        self.book.load(self.home)
+        self._server = await loop.create_server(
+            lambda: _Conn(self), self.config.host, self.config.port, backlog=4096
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        if self.config.metrics_port is not None:
+            self._http = await serve_http(
+                self.config.metrics_host, self.config.metrics_port, self.metrics, self.status
+            )
+            self.metrics_port = self._http.sockets[0].getsockname()[1]
+        self._tasks = [
+            asyncio.create_task(self._committer(), name="committer"),
+            asyncio.create_task(self._sweeper(), name="sweeper"),
+            asyncio.create_task(self._status_loop(), name="status"),
+        ]
+        if not self._fixed_registry:
+            self._tasks.append(asyncio.create_task(self._registry_loop(), name="registry"))
+        log.info(
+            "HJ 212 gateway on %s:%d (archive seq %d)",
+            self.config.host,
+            self.port,
+            self.archive.durable_seq,
+        )
+
+    async def shutdown(self) -> None:
+        """Stop accepting, store and answer what was received, flush the lake, exit."""
+        if self.closing:
+            await self._stopped.wait()
+            return
+        self.closing = True
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self.conns):
+            if conn.transport is not None:
+                conn.transport.pause_reading()
+        # the committer drains the pending batch, answers it and then returns
+        self._wake.set()
+        committer = self._tasks[0] if self._tasks else None
+        if committer is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await committer
+        for task in self._tasks[1:]:
+            task.cancel()
+        for conn in list(self.conns):
+            if conn.transport is not None:
+                conn.transport.close()
+        await asyncio.sleep(0)
+        if self._http is not None:
+            self._http.close()
+        loop = asyncio.get_running_loop()
+        if self.feeder is not None:
+            await loop.run_in_executor(None, self.feeder.stop)
+        await loop.run_in_executor(None, self.write_status)
+        self.archive.close()
+        self._io.shutdown(wait=True)
+        self._stopped.set()
+        log.info("gateway stopped at archive seq %d", self.archive.durable_seq)
+
+    async def wait_closed(self) -> None:
+        """Wait until :meth:`shutdown` has finished."""
+        await self._stopped.wait()
+
+
+async def _main(settings: Settings, config: GatewayConfig, ready_file: Path | None) -> None:
+    gw = Gateway(settings, config)
+    await gw.start()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(gw.shutdown()))
+    if ready_file is not None:
+        write_json_atomic(
+            ready_file, {"port": gw.port, "metrics_port": gw.metrics_port, "pid": os.getpid()}
+        )
+    await gw.wait_closed()
+
+
+def run_gateway(
+    settings: Settings,
+    config: GatewayConfig,
+    *,
+    ready_file: Path | None = None,
+    use_uvloop: bool = True,
+) -> None:
+    """Run the gateway until SIGTERM/SIGINT (blocking). Uses uvloop when installed."""
+    runner: Any = asyncio.run
+    if use_uvloop:
+        try:
+            import uvloop  # type: ignore[import-not-found,unused-ignore]
+
+            runner = uvloop.run
+        except ImportError:
+            pass
+    runner(_main(settings, config, ready_file))

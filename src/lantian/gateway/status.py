@@ -1,0 +1,167 @@
+"""Data-logger status (online, last seen, last data time, clock drift) and the quarantine list.
+
+The gateway keeps both in memory and writes them every few seconds to
+``LANTIAN_HOME/gateway/status.json`` and ``LANTIAN_HOME/gateway/quarantine.json``
+(atomic replace), where the CLI and the web read them; the running gateway also serves
+them as JSON on ``/status`` of its metrics port.
+
+Clock drift is measured on real-time uploads (CN 2011), whose ``DataTime`` is the sampling
+instant: ``drift = receive time - DataTime`` (positive: the logger's clock is behind, or the
+packet was delayed). Minute/hour/day packets carry the *start* of their period and are not
+used for drift.
+
+References
+----------
+.. [1] HJ 212-2017, Table 4 (``DataTime``: start of the period for 2051/2061/2031, sampling
+   instant for 2011).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lantian.gateway.registry import RegistrySnapshot
+from lantian.timeutil import CST
+
+__all__ = ["LoggerBook", "data_time_epoch", "read_json", "write_json_atomic"]
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` via a temporary file and an atomic rename."""
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_json(path: Path, default: Any) -> Any:
+    """Read a JSON file, or return ``default`` when it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default
+
+
+def data_time_epoch(digits: str) -> float | None:
+    """Return the epoch seconds of an HJ 212 ``DataTime`` (``YYYYMMDDhhmmss[zzz]``, CST).
+
+    References
+    ----------
+    .. [1] HJ 212-2017, Table 4 (``DataTime`` N14).
+    """
+    if len(digits) < 14:
+        return None
+    try:
+        return datetime.strptime(digits[:14], "%Y%m%d%H%M%S").replace(tzinfo=CST).timestamp()
+    except ValueError:
+        return None
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, CST).isoformat(timespec="seconds")
+
+
+class LoggerBook:
+    """In-memory status of every data logger seen, and of quarantined MNs."""
+
+    def __init__(self) -> None:
+        # mn -> [last_seen, last_data_time, drift_received, drift_data_time, packets, connections]
+        self._loggers: dict[str, list[Any]] = {}
+        self._quarantine: dict[str, dict[str, Any]] = {}
+
+    def load(self, home: Path) -> None:
+        """Start from the state written by a previous run (last seen survives restarts)."""
+        for row in read_json(home / "status.json", []):
+            try:
+                seen = datetime.fromisoformat(row["last_seen"]).timestamp()
+            except (KeyError, TypeError, ValueError):
+                continue
+            self._loggers.setdefault(
+                row["mn"], [seen, row.get("last_data_time") or "", None, "", 0, 0]
+            )
+        for row in read_json(home / "quarantine.json", []):
+            if isinstance(row, dict) and "mn" in row:
+                self._quarantine.setdefault(row["mn"], row)
+
+    def _entry(self, mn: str) -> list[Any]:
+        entry = self._loggers.get(mn)
+        if entry is None:
+            entry = self._loggers[mn] = [0.0, "", None, "", 0, 0]
+        return entry
+
+    def seen(self, mn: str, now: float, cn: bytes, data_time: bytes) -> None:
+        """Record an accepted packet (hot path)."""
+        entry = self._loggers.get(mn)
+        if entry is None:
+            entry = self._entry(mn)
+        entry[0] = now
+        entry[4] += 1
+        if data_time:
+            entry[1] = data_time
+            if cn == b"2011":
+                entry[2] = now
+                entry[3] = data_time
+
+    def connected(self, mn: str) -> None:
+        """A connection identified itself as ``mn``."""
+        self._entry(mn)[5] += 1
+
+    def disconnected(self, mn: str) -> None:
+        """A connection of ``mn`` closed."""
+        entry = self._entry(mn)
+        entry[5] = max(0, entry[5] - 1)
+
+    def quarantine(self, mn: str, reason: str, peer: str, now: float, seq: int) -> None:
+        """Record a quarantined packet (unknown MN or wrong PW)."""
+        row = self._quarantine.get(mn)
+        stamp = _iso(now)
+        if row is None:
+            if len(self._quarantine) >= 100_000:
+                return
+            row = self._quarantine[mn] = {"mn": mn, "first_seen": stamp, "count": 0}
+        row.update(reason=reason, last_seen=stamp, peer=peer, last_seq=seq)
+        row["count"] += 1
+
+    def quarantine_list(self) -> list[dict[str, Any]]:
+        """Quarantined MNs, most recent first."""
+        return sorted(self._quarantine.values(), key=lambda r: r["last_seen"] or "", reverse=True)
+
+    def loggers(
+        self, registry: RegistrySnapshot, now: float, offline_after: float
+    ) -> list[dict[str, Any]]:
+        """Status rows of every registered or seen MN."""
+        mns = set(self._loggers) | {mn.decode() for mn in registry.passwords}
+        out = []
+        for mn in sorted(mns):
+            entry = self._loggers.get(mn)
+            last_seen = entry[0] if entry and entry[0] else None
+            drift = None
+            if entry and entry[2] is not None:
+                dt = data_time_epoch(_text(entry[3]))
+                if dt is not None:
+                    drift = round(entry[2] - dt, 1)
+            connected = bool(entry and entry[5])
+            out.append(
+                {
+                    "mn": mn,
+                    "kind": registry.kind(mn),
+                    "outlet_id": registry.outlets.get(mn),
+                    "online": connected
+                    or (last_seen is not None and now - last_seen <= offline_after),
+                    "connected": connected,
+                    "last_seen": _iso(last_seen),
+                    "last_data_time": _text(entry[1]) if entry else None,
+                    "clock_drift_s": drift,
+                    "packets": entry[4] if entry else 0,
+                }
+            )
+        return out
+
+
+def _text(value: Any) -> str:
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value or "")
