@@ -1,0 +1,123 @@
+"""``lantian import`` and ``lantian export``: bundles in and out (exchange formats v1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import TaskID
+from rich.table import Table
+
+from lantian.cli.progress import console, progress
+
+export_app = typer.Typer(
+    help="Write the registry or lake data in the exchange formats.", no_args_is_help=True
+)
+
+_MAX_SHOWN = 20
+
+
+def _parse_when(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    from lantian.timeutil import parse_time_cst
+
+    try:
+        return parse_time_cst(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO 8601 time: {text!r}") from exc
+
+
+def import_command(
+    bundle: Annotated[Path, typer.Argument(help="bundle directory (registry/, data/) or .xlsx")],
+) -> None:
+    """Import a bundle: registry and alerts into the database, measurements into the lake.
+
+    Each file is all-or-nothing; the first refused file stops the import (exit 1) and
+    names file, line, column and value. Files before it stay imported.
+    """
+    from lantian.io import BundleError, ImportReport, import_bundle
+
+    report = ImportReport()
+    tasks: dict[str, TaskID] = {}
+    with progress() as bar:
+
+        def listener(label: str, stage: str, rows: int | None) -> None:
+            if stage == "start":
+                tasks[label] = bar.add_task(f"{label}: reading", total=None)
+            elif stage == "checked":
+                bar.update(
+                    tasks[label], description=f"{label}: storing", total=rows or 0, completed=0
+                )
+            else:
+                bar.update(tasks[label], description=f"{label}", completed=rows or 0)
+
+        try:
+            import_bundle(bundle, listener=listener, report=report)
+            failure: BundleError | None = None
+        except BundleError as exc:
+            failure = exc
+    for issue in report.warnings[:_MAX_SHOWN]:
+        console.print(f"[yellow]warning:[/yellow] {escape(str(issue))}")
+    if len(report.warnings) > _MAX_SHOWN:
+        console.print(f"[yellow]… {len(report.warnings) - _MAX_SHOWN} more warning(s)[/yellow]")
+    table = Table(title=f"lantian import {bundle}")
+    table.add_column("file")
+    table.add_column("rows", justify="right")
+    table.add_column("new", justify="right")
+    table.add_column("updated", justify="right")
+    table.add_column("stored in")
+    table.add_column("seconds", justify="right")
+    for f in report.files:
+        new = str(f.inserted) if f.target == "database" else ""
+        upd = str(f.updated) if f.target == "database" else ""
+        table.add_row(f.label, f"{f.rows:,}", new, upd, f.target, f"{f.seconds:.2f}")
+    table.add_row("total", f"{report.rows:,}", "", "", "", f"{report.seconds:.2f}")
+    Console().print(table)
+    if failure is not None:
+        console.print(f"[red]error:[/red] {escape(str(failure.first))}")
+        for issue in failure.issues[1:_MAX_SHOWN]:
+            console.print(f"[red]  also:[/red] {escape(str(issue))}")
+        console.print(f"[red]{escape(failure.file)} was not imported (nothing of it stored).[/red]")
+        raise typer.Exit(1)
+
+
+@export_app.command("registry")
+def export_registry_command(
+    out_dir: Annotated[Path, typer.Argument(help="bundle directory to write")],
+    xlsx: bool = typer.Option(False, "--xlsx", help="write registry.xlsx instead of CSVs"),
+) -> None:
+    """Write the registry as registry/*.csv (or registry.xlsx) of a bundle."""
+    from lantian.io.export import export_registry
+
+    counts = export_registry(out_dir, xlsx=xlsx)
+    for name, rows in counts.items():
+        typer.echo(f"{name}\t{rows}")
+
+
+@export_app.command("data")
+def export_data_command(
+    source: Annotated[str, typer.Argument(help="cems_hourly, power, ambient_hourly, alerts …")],
+    out: Annotated[Path, typer.Argument(help="output file (.csv or .parquet)")],
+    start: str | None = typer.Option(None, "--from", help="first time (ISO 8601, CST default)"),
+    end: str | None = typer.Option(None, "--to", help="end time, exclusive"),
+) -> None:
+    """Write one lake source (deduplicated) or the alerts to a CSV or Parquet file."""
+    from lantian.io.export import export_data
+
+    try:
+        rows = export_data(source, out, start=_parse_when(start), end=_parse_when(end))
+    except (KeyError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    console.print(f"{rows:,} rows written to {escape(str(out))}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``import`` and ``export`` to the ``lantian`` command."""
+    app.command("import")(import_command)
+    app.add_typer(export_app, name="export")
