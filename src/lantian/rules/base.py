@@ -162,3 +162,32 @@ def finish(
         coverage=coverage.cast("float64"),
         **extras,
     )
+
+
+def value_runs(table: ir.Table, keys: list[str], value: str, max_gap_h: int) -> ir.Table:
+    """Runs of one repeated value in hourly rows (``h`` = hour index), engine-agnostic.
+
+    A run breaks when the value changes or when consecutive rows are more than
+    ``max_gap_h`` hours apart (hours in between are not part of the series, e.g. not
+    producing or flagged). Returns ``keys``, ``value``, ``start_t``, ``end_t``, ``n``.
+    """
+    w = ibis.window(group_by=keys, order_by=[table.h])
+    prev_v = table[value].lag().over(w)
+    prev_h = table.h.lag().over(w)
+    tb = table.mutate(
+        _new=ibis.ifelse(
+            prev_h.isnull() | (table.h - prev_h > max_gap_h + 1) | (table[value] != prev_v), 1, 0
+        )
+    )
+    cw = ibis.cumulative_window(group_by=keys, order_by=[tb.h])
+    tb = tb.mutate(_grp=tb._new.sum().over(cw))
+    return (
+        tb.group_by([*keys, "_grp"])
+        .aggregate(
+            run_value=tb[value].max(),
+            start_t=tb.h.min() * 3600,
+            end_t=(tb.h.max() + 1) * 3600,
+            n=tb.count(),
+        )
+        .drop("_grp")
+    )

@@ -11,7 +11,15 @@ import importlib
 
 from lantian.rules.base import REGISTRY, Rule
 
-RULE_MODULES: tuple[str, ...] = ("cems_exceed",)
+RULE_MODULES: tuple[str, ...] = (
+    "cems_exceed",
+    "cems_flatline",
+    "cems_pinned",
+    "cems_o2",
+    "cems_missing",
+    "cems_flag_abuse",
+    "cems_cloned",
+)
 """Modules under :mod:`lantian.rules` holding one rule each, in catalog order."""
 
 

@@ -400,6 +400,35 @@ class Context:
 
         return self._cached("cems_hourly", build)
 
+    def outlet_hour_flags(self) -> ir.Table:
+        """Per outlet and hour with any CEMS row: counts of rows by flag class. Cached.
+
+        Columns: outlet_id, h, n_rows, n_ok (N/T/S), n_bd (B/D), n_f, n_m, n_c.
+        """
+
+        def build() -> ir.Table:
+            c = self.inputs.cems
+            c = c.filter(c.outlet_id.notnull() & c.t.notnull())
+            c = c.mutate(h=c.t // 3600, flag=c.flag.fill_null("N").upper())
+
+            def cnt(cond: ir.BooleanValue) -> ir.IntegerValue:
+                return cond.cast("int64").sum()
+
+            return (
+                c.group_by(["outlet_id", "h"])
+                .aggregate(
+                    n_rows=c.count(),
+                    n_ok=cnt(c.flag.isin(list(VALID_FLAGS)) & c.value.notnull()),
+                    n_bd=cnt(c.flag.isin(["B", "D"])),
+                    n_f=cnt(c.flag == "F"),
+                    n_m=cnt(c.flag == "M"),
+                    n_c=cnt(c.flag == "C"),
+                )
+                .cache()
+            )
+
+        return self._cached("outlet_hour_flags", build)
+
     def names(self) -> dict[str, dict[str, str]]:
         """Display names: enterprise, outlet, line, meter, station (id → name)."""
 

@@ -1,0 +1,125 @@
+"""CEMS-FLAG-ABUSE: stopped / maintenance / calibration flags while producing (FLAG_ABUSE).
+
+Data flagged F (停运), M (维护) or C (校准) are excluded from exceedance judgement
+(生态环境部公告 2022 年第 21 号). Such marks are only legitimate when the facts behind
+them hold: an outlet flagged "stopped" while its line's production meters show it running,
+or maintenance/calibration lasting many hours while producing, is marking abuse (rule
+C-13). An hour counts when most of the outlet's rows carry those flags while the line is
+producing stably; the daily one-hour calibration stays below ``min_duration_h``.
+
+References
+----------
+.. [1] 生态环境部公告 2022 年第 21 号《污染物排放自动监测设备标记规则》.
+.. [2] 执法函〔2020〕21号 (工况标记 must match the real operating state).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from lantian.rules import _text as tx
+from lantian.rules.base import Rule, finish, islands, register
+from lantian.rules.context import Context
+
+FLAG_ZH = {"F": "停运(F)", "M": "维护(M)", "C": "校准(C)"}
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of CEMS-FLAG-ABUSE."""
+
+    min_duration_h: int = 3
+    """Shortest episode reported [h]."""
+    max_gap_h: int = 1
+    """Flagged hours separated by at most this many hours are one episode [h]."""
+    min_row_share: float = 0.5
+    """An hour is marked when at least this share of the outlet's rows carry F/M/C."""
+    include_calibration: bool = True
+    """Count C hours too (a calibration never needs min_duration_h hours)."""
+
+
+def detect(ctx: Context, p: Params) -> ir.Table:
+    """Episodes of F/M/C marks during stable production."""
+    st = ctx.outlet_state()
+    grid = st.filter(st.stable).select("outlet_id", "enterprise_id", "h", "level")
+    fl = ctx.outlet_hour_flags()
+    marked = fl.n_f + fl.n_m + (fl.n_c if p.include_calibration else fl.n_c * 0)
+    fl = fl.mutate(n_marked=marked)
+    fl = fl.filter(fl.n_marked >= fl.n_rows * p.min_row_share)
+    bad = grid.join(fl, ["outlet_id", "h"]).mutate(t=ibis._.h * 3600)
+    ep = islands(
+        bad,
+        ["enterprise_id", "outlet_id"],
+        3600,
+        p.max_gap_h * 3600,
+        aggs=lambda t: {
+            "f_hours": (t.n_f > 0).cast("int64").sum(),
+            "m_hours": (t.n_m > 0).cast("int64").sum(),
+            "c_hours": (t.n_c > 0).cast("int64").sum(),
+            "production_level": t.level.mean(),
+        },
+    )
+    ep = ep.filter(ep.n >= p.min_duration_h)
+    span_h = (ep.end_t - ep.start_t) / 3600
+    return finish(
+        ep,
+        enterprise_id=ep.enterprise_id,
+        subject_type="outlet",
+        subject_id=ep.outlet_id,
+        pollutant=None,
+        hours=ep.n,
+        observed=ep.n,
+        threshold=ep.n * 0 + p.min_duration_h,
+        coverage=ep.n / span_h,
+        f_hours=ep.f_hours,
+        m_hours=ep.m_hours,
+        c_hours=ep.c_hours,
+        production_level=ep.production_level,
+        outlet_ids=ep.outlet_id,
+    )
+
+
+def summarize(row: dict[str, Any], names: Any) -> str:
+    """One sentence for officers."""
+    ent = tx.name(names, "enterprise", row["enterprise_id"])
+    out = tx.name(names, "outlet", row["subject_id"])
+    flags = [
+        FLAG_ZH[k]
+        for k, col in (("F", "f_hours"), ("M", "m_hours"), ("C", "c_hours"))
+        if row.get(col)
+    ]
+    lvl = row.get("production_level")
+    lvl_txt = f"（约为正常负荷的{float(lvl) * 100:.0f}%）" if lvl is not None else ""
+    return (
+        f"{ent}{out}在{tx.span_zh(row['start_t'], row['end_t'])}将监测数据标记为"
+        f"{'、'.join(flags) or '停运/维护'}共{tx.dur_zh(row['hours'])}，而分表计电显示生产线"
+        f"正在生产{lvl_txt}，疑似滥用数据标记规避监管。"
+    )
+
+
+def severity(row: dict[str, Any], p: Params) -> tuple[int, float]:
+    """F while producing is the clearest contradiction."""
+    h = float(row["hours"])
+    sev = 3 if (h >= 12 or row.get("f_hours")) else 2 if h >= 6 else 1
+    return sev, min(1.0, 0.6 + 0.05 * h)
+
+
+RULE = register(
+    Rule(
+        code="CEMS-FLAG-ABUSE",
+        family="FLAG_ABUSE",
+        title_zh="生产期间标记停运/维护",
+        title_en="Stopped/maintenance flags while producing",
+        clause="生态环境部公告2022年第21号《污染物排放自动监测设备标记规则》；执法函〔2020〕21号",
+        params_type=Params,
+        needs=("outlets", "cems", "meters", "power"),
+        detect=detect,
+        summarize=summarize,
+        severity=severity,
+        scope="outlet",
+    )
+)

@@ -1,0 +1,100 @@
+"""CEMS-FLATLINE: a concentration exactly constant while the line produces (FLATLINE).
+
+While the production meters show the line running, a real analyser's hourly mean moves
+at the reported precision. A run of identical hourly values for ``min_duration_h`` hours
+or more (judgeable hours only, the line producing) is the pattern of 2012 指南 §7 item 21
+("数据变化幅度长期在某一固定值上下小幅波动") taken to its limit, and of HJ 212 ``S``
+(manually set) values.
+
+References
+----------
+.. [1] 环境保护部, 《污染源自动监控设施现场监督检查技术指南》(2012), §7 items 20–22.
+.. [2] 环发〔2015〕175号《环境监测数据弄虚作假行为判定及处理办法》(伪造/篡改).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis.expr.types as ir
+
+from lantian.rules import _text as tx
+from lantian.rules.base import Rule, finish, register, value_runs
+from lantian.rules.context import Context
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of CEMS-FLATLINE."""
+
+    min_duration_h: int = 6
+    """Shortest run of one identical hourly value reported [h]."""
+    max_gap_h: int = 1
+    """Non-judgeable or non-producing hours a run may bridge [h]."""
+    pollutants: tuple[str, ...] = ("a34013", "a21026", "a21002")
+    """HJ 212 codes checked."""
+    min_value: float = 0.0
+    """Runs at or below this value are not reported (a reading of exactly 0 can be an
+    analyser at its detection limit; C-03/C-05 treat that separately)."""
+
+
+def detect(ctx: Context, p: Params) -> ir.Table:
+    """Runs of identical hourly values during production."""
+    c = ctx.cems_hourly()
+    st = ctx.outlet_state()
+    st = st.filter(st.producing).select("outlet_id", "h")
+    rows = c.filter(c.judgeable & c.pollutant.isin(list(p.pollutants)) & c.value.notnull())
+    rows = rows.semi_join(st, ["outlet_id", "h"])
+    runs = value_runs(rows, ["enterprise_id", "outlet_id", "pollutant"], "value", p.max_gap_h)
+    runs = runs.filter((runs.n >= p.min_duration_h) & (runs.run_value > p.min_value))
+    span_h = (runs.end_t - runs.start_t) / 3600
+    return finish(
+        runs,
+        enterprise_id=runs.enterprise_id,
+        subject_type="outlet",
+        subject_id=runs.outlet_id,
+        pollutant=runs.pollutant,
+        hours=runs.n,
+        observed=runs.run_value,
+        threshold=runs.n * 0 + p.min_duration_h,
+        coverage=runs.n / span_h,
+        outlet_ids=runs.outlet_id,
+    )
+
+
+def summarize(row: dict[str, Any], names: Any) -> str:
+    """One sentence for officers."""
+    ent = tx.name(names, "enterprise", row["enterprise_id"])
+    out = tx.name(names, "outlet", row["subject_id"])
+    pol = tx.pollutant_zh(row["pollutant"])
+    return (
+        f"{ent}{out}在生产期间{pol}小时浓度连续{tx.dur_zh(row['hours'])}恒定为"
+        f"{tx.num(row['observed'])}mg/m³（{tx.span_zh(row['start_t'], row['end_t'])}），"
+        "疑似数据造假或仪器异常，建议现场核查。"
+    )
+
+
+def severity(row: dict[str, Any], p: Params) -> tuple[int, float]:
+    """Longer constant runs are more certain."""
+    h = float(row["hours"])
+    sev = 3 if h >= 24 else 2 if h >= 12 else 1
+    score = min(1.0, 0.6 + 0.4 * min(1.0, (h - p.min_duration_h) / (3 * p.min_duration_h)))
+    return sev, score
+
+
+RULE = register(
+    Rule(
+        code="CEMS-FLATLINE",
+        family="FLATLINE",
+        title_zh="生产期间数据恒定",
+        title_en="Constant values while producing",
+        clause="2012《污染源自动监控设施现场监督检查技术指南》§7 第21、22项；环发〔2015〕175号",
+        params_type=Params,
+        needs=("outlets", "cems", "meters", "power"),
+        detect=detect,
+        summarize=summarize,
+        severity=severity,
+        scope="outlet",
+    )
+)

@@ -1,0 +1,158 @@
+"""CEMS-PINNED: 折算 values held just under the limit with abnormally little variation (PINNED).
+
+A real process scatters; a reported series that sits at 85–100 % of the limit with a
+coefficient of variation far below the outlet's own usual variation is the pattern of
+values being "managed" under the limit (rule C-04; 2012 指南 §7 item 21: 数据变化幅度长期在
+某一固定值上下小幅波动). Self-calibrating: the window's CV must be below both an absolute
+ceiling and a fraction of the same outlet/pollutant's median rolling CV while producing.
+
+References
+----------
+.. [1] 2012《污染源自动监控设施现场监督检查技术指南》§7 items 21–22.
+.. [2] 环发〔2015〕175号 (篡改/伪造 monitoring data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from lantian.rules import _text as tx
+from lantian.rules.base import Rule, finish, islands, register
+from lantian.rules.context import Context
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of CEMS-PINNED."""
+
+    window_h: int = 12
+    """Rolling window of producing hours [h]."""
+    min_window_share: float = 0.8
+    """A window needs this share of its hours with judgeable data."""
+    low_ratio: float = 0.85
+    """Window mean ≥ low_ratio × limit."""
+    max_cv: float = 0.03
+    """Window coefficient of variation below this (absolute ceiling)."""
+    rel_cv: float = 0.5
+    """… and below this fraction of the outlet's own median window CV."""
+    min_duration_h: int = 12
+    """Shortest episode reported [h]."""
+    max_gap_h: int = 2
+    """Pinned hours separated by at most this many hours are one episode [h]."""
+    pollutants: tuple[str, ...] = ("a34013", "a21026", "a21002")
+    """HJ 212 codes checked."""
+
+
+def detect(ctx: Context, p: Params) -> ir.Table:
+    """Episodes where the 折算 series hugs the limit with a tiny CV."""
+    c = ctx.cems_hourly()
+    st = ctx.outlet_state()
+    prod = st.filter(st.producing).select("outlet_id", "h")
+    rows = c.filter(
+        c.judgeable & c.pollutant.isin(list(p.pollutants)) & c.zs.notnull() & (c.lim > 0)
+    ).semi_join(prod, ["outlet_id", "h"])
+    half = p.window_h // 2
+    w = ibis.window(
+        group_by=["outlet_id", "pollutant"], order_by="h", preceding=half, following=half - 1
+    )
+    rows = rows.mutate(
+        w_mean=rows.zs.mean().over(w),
+        w_std=rows.zs.std().over(w),
+        w_max=rows.zs.max().over(w),
+        w_n=rows.zs.count().over(w),
+        w_h0=rows.h.min().over(w),
+        w_h1=rows.h.max().over(w),
+    )
+    rows = rows.mutate(
+        w_cv=rows.w_std / ibis.greatest(rows.w_mean, 1e-9),
+        full=(rows.w_n >= p.window_h * p.min_window_share)
+        & (rows.w_h1 - rows.w_h0 < p.window_h + 2),
+    )
+    own = (
+        rows.filter(rows.full)
+        .group_by(["outlet_id", "pollutant"])
+        .aggregate(own_cv=ibis._.w_cv.median())
+    )
+    rows = rows.join(own, ["outlet_id", "pollutant"])
+    bad = rows.filter(
+        rows.full
+        & (rows.w_mean >= p.low_ratio * rows.lim)
+        & (rows.w_max < rows.lim)
+        & (rows.w_cv < p.max_cv)
+        & (rows.w_cv < p.rel_cv * rows.own_cv)
+    )
+    ep = islands(
+        bad,
+        ["enterprise_id", "outlet_id", "pollutant"],
+        3600,
+        p.max_gap_h * 3600,
+        aggs=lambda t: {
+            "level": (t.w_mean / t.lim).mean(),
+            "cv": t.w_cv.mean(),
+            "own_cv": t.own_cv.max(),
+            "lim": t.lim.max(),
+            "max_zs": t.w_max.max(),
+        },
+    )
+    ep = ep.filter(ep.n >= p.min_duration_h)
+    span_h = (ep.end_t - ep.start_t) / 3600
+    return finish(
+        ep,
+        enterprise_id=ep.enterprise_id,
+        subject_type="outlet",
+        subject_id=ep.outlet_id,
+        pollutant=ep.pollutant,
+        hours=ep.n,
+        observed=ep.level,
+        threshold=ep.lim,
+        coverage=ep.n / span_h,
+        level_of_limit=ep.level,
+        cv=ep.cv,
+        own_typical_cv=ep.own_cv,
+        max_zs=ep.max_zs,
+        outlet_ids=ep.outlet_id,
+    )
+
+
+def summarize(row: dict[str, Any], names: Any) -> str:
+    """One sentence for officers."""
+    ent = tx.name(names, "enterprise", row["enterprise_id"])
+    out = tx.name(names, "outlet", row["subject_id"])
+    pol = tx.pollutant_zh(row["pollutant"])
+    return (
+        f"{ent}{out}{pol}折算浓度在{tx.span_zh(row['start_t'], row['end_t'])}"
+        f"（{tx.dur_zh(row['hours'])}）持续贴近排放限值{tx.num(row['threshold'])}mg/m³"
+        f"（平均为限值的{float(row['level_of_limit']) * 100:.0f}%，变异系数仅"
+        f"{float(row['cv']) * 100:.1f}%，平时约{float(row['own_typical_cv']) * 100:.0f}%），"
+        "疑似人为控制数据，建议核查。"
+    )
+
+
+def severity(row: dict[str, Any], p: Params) -> tuple[int, float]:
+    """Longer and flatter is more certain."""
+    h = float(row["hours"])
+    sev = 3 if h >= 72 else 2 if h >= 24 else 1
+    ratio = float(row["cv"]) / max(float(row["own_typical_cv"] or 1e-9), 1e-9)
+    score = min(1.0, 0.5 + 0.2 * min(1.0, h / 48) + 0.3 * (1 - min(1.0, ratio / p.rel_cv)))
+    return sev, score
+
+
+RULE = register(
+    Rule(
+        code="CEMS-PINNED",
+        family="PINNED",
+        title_zh="折算浓度贴限且波动异常小",
+        title_en="Values pinned just under the limit",
+        clause="2012 指南 §7 第21、22项；环发〔2015〕175号",
+        params_type=Params,
+        needs=("outlets", "cems", "meters", "power"),
+        detect=detect,
+        summarize=summarize,
+        severity=severity,
+        scope="outlet",
+    )
+)
