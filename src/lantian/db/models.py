@@ -3,8 +3,16 @@
 A package that adds models adds its module here.
 """
 
+from lantian.auth import models as auth_models
 from lantian.leads import models as leads_models
 from lantian.registry import models as registry_models
 from lantian.rules import platform_models as rules_platform_models
+from lantian.workflow import models as workflow_models
 
-__all__ = ["leads_models", "registry_models", "rules_platform_models"]
+__all__ = [
+    "auth_models",
+    "leads_models",
+    "registry_models",
+    "rules_platform_models",
+    "workflow_models",
+]

@@ -1,0 +1,1 @@
+"""Users, roles and scope, sessions/tokens, and the hash-chained audit log."""

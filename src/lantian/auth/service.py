@@ -1,0 +1,469 @@
+"""Accounts, login with rate limiting, server-side sessions, API tokens and CSRF tokens.
+
+All functions take an open :class:`~sqlalchemy.orm.Session` and leave committing to the
+caller, except :func:`authenticate`, which commits the recorded failed attempt before it
+raises (so a rolled-back request still counts towards the lockout).
+
+References
+----------
+.. [1] GB/T 22239-2019, 8.1.4.1 身份鉴别 b): 应具有登录失败处理功能, 应配置并启用结束会话、
+       限制非法登录次数和当登录连接超时自动退出等相关措施.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from lantian.auth.audit import audit, snapshot
+from lantian.auth.errors import (
+    AuthenticationFailed,
+    LockedOut,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from lantian.auth.models import ROLES, AuthToken, LoginAttempt, User
+from lantian.auth.passwords import (
+    DUMMY_HASH,
+    check_password_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from lantian.registry.models import Enterprise
+from lantian.timeutil import now_cst
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+MAX_FAILURES = 5
+"""Failed logins allowed per (user name, IP address) within :data:`LOCKOUT_WINDOW`."""
+MAX_FAILURES_PER_USER = 20
+"""Failed logins allowed per user name from all addresses within :data:`LOCKOUT_WINDOW`."""
+LOCKOUT_WINDOW = timedelta(minutes=15)
+SESSION_TTL = timedelta(hours=12)
+"""Absolute lifetime of a login session."""
+SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+"""A session unused for this long is ended (登录连接超时自动退出)."""
+API_TOKEN_TTL = timedelta(hours=12)
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def _validate_scope(
+    session: Session,
+    role: str,
+    enterprise_id: str | None,
+    province: str | None,
+    city: str | None,
+    district: str | None,
+) -> None:
+    if role not in ROLES:
+        raise ValidationError(f"unknown role {role!r}; one of {', '.join(ROLES)}", field="role")
+    if province is not None and not re.fullmatch(r"\d{2}", province):
+        raise ValidationError("province is a 2-digit GB/T 2260 code, e.g. 13", field="province")
+    if role == "enterprise":
+        if not enterprise_id:
+            raise ValidationError("an enterprise account needs --enterprise", field="enterprise_id")
+        if session.get(Enterprise, enterprise_id) is None:
+            raise ValidationError(f"no enterprise {enterprise_id!r}", field="enterprise_id")
+    elif enterprise_id:
+        raise ValidationError("only enterprise accounts have an enterprise", field="enterprise_id")
+    if role == "city_officer" and not city:
+        raise ValidationError("a city officer needs --city", field="city")
+    if role == "district_officer" and not (city and district):
+        raise ValidationError("a district officer needs --city and --district", field="district")
+    if role in ("admin", "enterprise") and (city or district or province):
+        raise ValidationError(f"role {role} has no region", field="city")
+
+
+def create_user(
+    session: Session,
+    actor: User | None,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    display_name: str | None = None,
+    enterprise_id: str | None = None,
+    province: str | None = None,
+    city: str | None = None,
+    district: str | None = None,
+) -> User:
+    """Create an account (``actor`` must be an admin; ``None`` = the command line).
+
+    Raises
+    ------
+    ValidationError
+        Bad user name, weak password, unknown role/enterprise, or scope fields that do
+        not fit the role.
+    """
+    if actor is not None and actor.role != "admin":
+        raise PermissionDenied("only an admin may create accounts")
+    if not USERNAME_RE.match(username):
+        raise ValidationError(
+            "user name: 2-64 characters of letters, digits, _ . @ -", field="username"
+        )
+    if session.scalar(select(User.user_id).where(User.username == username)) is not None:
+        raise ValidationError(f"user {username!r} already exists", field="username")
+    _validate_scope(session, role, enterprise_id, province, city, district)
+    check_password_policy(password, username)
+    now = now_cst()
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        enterprise_id=enterprise_id,
+        province=province,
+        city=city,
+        district=district,
+        password_hash=hash_password(password),
+        active=True,
+        created_at=now,
+        password_changed_at=now,
+    )
+    session.add(user)
+    session.flush()
+    audit(session, actor, "create_user", "user", user.user_id, after=snapshot(user))
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    """The account called ``username``; :class:`NotFound` otherwise."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def list_users(session: Session, actor: User | None) -> Sequence[User]:
+    """All accounts (admins and the command line only)."""
+    if actor is not None and actor.role != "admin":
+        raise PermissionDenied("only an admin may list accounts")
+    return session.scalars(select(User).order_by(User.username)).all()
+
+
+def set_password(
+    session: Session,
+    actor: User | None,
+    user: User,
+    new_password: str,
+    *,
+    old_password: str | None = None,
+) -> None:
+    """Change a password: the user themself (with ``old_password``), an admin, or the CLI.
+
+    Every session and API token of the user is revoked.
+    """
+    if actor is not None and actor.role != "admin":
+        if actor.user_id != user.user_id:
+            raise PermissionDenied("you may only change your own password")
+        if old_password is None or not verify_password(user.password_hash, old_password):
+            raise ValidationError(
+                "当前密码不正确 (current password is wrong)", field="old_password"
+            )
+    check_password_policy(new_password, user.username)
+    now = now_cst()
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
+    session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user.user_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    audit(session, actor, "set_password", "user", user.user_id, note="password changed")
+
+
+def set_active(session: Session, actor: User | None, user: User, active: bool) -> None:
+    """Enable or disable an account (admins and the CLI); disabling revokes its tokens."""
+    if actor is not None and actor.role != "admin":
+        raise PermissionDenied("only an admin may enable or disable accounts")
+    before = snapshot(user)
+    user.active = active
+    if not active:
+        session.execute(
+            update(AuthToken)
+            .where(AuthToken.user_id == user.user_id, AuthToken.revoked_at.is_(None))
+            .values(revoked_at=now_cst())
+        )
+    audit(session, actor, "set_active", "user", user.user_id, before=before, after=snapshot(user))
+
+
+# --------------------------------------------------------------------------- login
+
+
+def lockout_remaining(
+    session: Session, username: str, ip: str, now: datetime | None = None
+) -> timedelta | None:
+    """How long (username, ip) stays locked out, or ``None`` if logins are allowed."""
+    now = now or now_cst()
+    since = now - LOCKOUT_WINDOW
+    last_ok = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username,
+            LoginAttempt.ip == ip,
+            LoginAttempt.success.is_(True),
+        )
+    )
+    if last_ok is not None and last_ok > since:
+        since = last_ok
+    fails = session.scalars(
+        select(LoginAttempt.at)
+        .where(
+            LoginAttempt.username == username,
+            LoginAttempt.ip == ip,
+            LoginAttempt.success.is_(False),
+            LoginAttempt.at > since,
+        )
+        .order_by(LoginAttempt.at.desc())
+        .limit(MAX_FAILURES)
+    ).all()
+    remaining: timedelta | None = None
+    if len(fails) >= MAX_FAILURES:
+        remaining = fails[-1] + LOCKOUT_WINDOW - now
+    n_user = session.scalar(
+        select(func.count()).where(
+            LoginAttempt.username == username,
+            LoginAttempt.success.is_(False),
+            LoginAttempt.at > now - LOCKOUT_WINDOW,
+        )
+    )
+    if (n_user or 0) >= MAX_FAILURES_PER_USER:
+        remaining = max(remaining or timedelta(0), LOCKOUT_WINDOW / 3)
+    if remaining is not None and remaining <= timedelta(0):
+        return None
+    return remaining
+
+
+def authenticate(
+    session: Session, username: str, password: str, ip: str, now: datetime | None = None
+) -> User:
+    """Check a user name and password from address ``ip``; record the attempt.
+
+    Raises
+    ------
+    LockedOut
+        Too many failures for (username, ip) in the last 15 minutes (nothing recorded).
+    AuthenticationFailed
+        Wrong user name or password, or the account is disabled. The failed attempt is
+        committed before raising.
+    """
+    now = now or now_cst()
+    remaining = lockout_remaining(session, username, ip, now)
+    if remaining is not None:
+        raise LockedOut(
+            "登录失败次数过多，请稍后再试 (too many failed logins; try later)",
+            retry_after_s=max(1, int(remaining.total_seconds())),
+        )
+    user = session.scalar(select(User).where(User.username == username))
+    ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    ok = ok and user is not None and user.active
+    session.add(LoginAttempt(username=username[:64], ip=ip[:64], at=now, success=ok))
+    if not ok or user is None:
+        session.commit()
+        raise AuthenticationFailed("用户名或密码错误 (wrong user name or password)")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.flush()
+    return user
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _issue(
+    session: Session, user: User, kind: str, ttl: timedelta, label: str | None
+) -> tuple[str, AuthToken]:
+    plain = ("lts_" if kind == "session" else "lta_") + secrets.token_urlsafe(32)
+    now = now_cst()
+    row = AuthToken(
+        user_id=user.user_id,
+        kind=kind,
+        token_hash=_token_hash(plain),
+        label=label,
+        created_at=now,
+        expires_at=now + ttl,
+        last_used_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return plain, row
+
+
+def _resolve(session: Session, plain: str, kind: str, now: datetime | None) -> User:
+    now = now or now_cst()
+    row = session.scalar(
+        select(AuthToken).where(AuthToken.token_hash == _token_hash(plain), AuthToken.kind == kind)
+    )
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise AuthenticationFailed("登录已失效，请重新登录 (session or token expired)")
+    if (
+        kind == "session"
+        and row.last_used_at is not None
+        and now - row.last_used_at > SESSION_IDLE_TIMEOUT
+    ):
+        raise AuthenticationFailed("长时间未操作，请重新登录 (session idle timeout)")
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise AuthenticationFailed("账号已停用 (account disabled)")
+    if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
+        row.last_used_at = now
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token: ``token`` is shown once and never stored."""
+
+    token: str
+    token_id: int
+    expires_at: datetime
+
+
+def create_session(
+    session: Session, user: User, *, ttl: timedelta = SESSION_TTL, ip: str | None = None
+) -> IssuedToken:
+    """Start a server-side login session; put ``.token`` in an HttpOnly cookie."""
+    plain, row = _issue(session, user, "session", ttl, ip)
+    audit(session, user, "login", "user", user.user_id, note=f"session from {ip or '?'}")
+    return IssuedToken(plain, row.token_id, row.expires_at)
+
+
+def verify_session(session: Session, token: str, now: datetime | None = None) -> User:
+    """The user of a live session token; :class:`AuthenticationFailed` otherwise."""
+    return _resolve(session, token, "session", now)
+
+
+def end_session(session: Session, token: str) -> None:
+    """Log out: revoke the session token (no error if unknown)."""
+    row = session.scalar(select(AuthToken).where(AuthToken.token_hash == _token_hash(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now_cst()
+        user = session.get(User, row.user_id)
+        audit(session, user, "logout", "user", row.user_id)
+
+
+def create_api_token(
+    session: Session, user: User, *, label: str | None = None, ttl: timedelta = API_TOKEN_TTL
+) -> IssuedToken:
+    """Issue a bearer token (OAuth2 password flow ``access_token``)."""
+    plain, row = _issue(session, user, "api", ttl, label)
+    audit(
+        session,
+        user,
+        "create_api_token",
+        "auth_token",
+        row.token_id,
+        after={"label": label, "expires_at": row.expires_at},
+    )
+    return IssuedToken(plain, row.token_id, row.expires_at)
+
+
+def verify_api_token(session: Session, token: str, now: datetime | None = None) -> User:
+    """The user of a valid bearer token; :class:`AuthenticationFailed` otherwise."""
+    return _resolve(session, token, "api", now)
+
+
+def revoke_api_token(session: Session, actor: User, token_id: int) -> None:
+    """Revoke one API token (its owner or an admin)."""
+    row = session.get(AuthToken, token_id)
+    if row is None or (row.user_id != actor.user_id and actor.role != "admin"):
+        raise NotFound("token not found")
+    if row.revoked_at is None:
+        row.revoked_at = now_cst()
+        audit(session, actor, "revoke_api_token", "auth_token", token_id)
+
+
+def csrf_token(session_token: str, secret: str) -> str:
+    """CSRF token bound to a session (HMAC-SHA256 of the session token with ``secret``)."""
+    mac = hmac.new(secret.encode("utf-8"), b"csrf:" + session_token.encode("utf-8"), "sha256")
+    return mac.hexdigest()
+
+
+def verify_csrf(session_token: str, secret: str, candidate: str | None) -> bool:
+    """True if ``candidate`` is the CSRF token of ``session_token`` (constant-time compare)."""
+    if not candidate:
+        return False
+    return hmac.compare_digest(csrf_token(session_token, secret), candidate)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def seed_demo_users(session: Session, password: str) -> list[User]:
+    """Create the demo accounts ``admin``, ``officer``, ``district``, ``ent1``, ``ent2``.
+
+    ``ent1``/``ent2`` belong to the two enterprises with the most leads (ties: lowest id);
+    ``officer`` is a city officer of ent1's city and ``district`` a district officer of
+    ent1's district. Existing accounts keep their role and get ``password``. Also seeds the
+    checklist templates. Returns the accounts in that order (those that could be made).
+    """
+    from lantian.leads.models import Lead
+    from lantian.workflow.checklists import ensure_checklist_templates
+
+    ensure_checklist_templates(session)
+    ranked = session.execute(
+        select(Enterprise.enterprise_id, func.count(Lead.lead_id).label("n"))
+        .join(Lead, Lead.enterprise_id == Enterprise.enterprise_id, isouter=True)
+        .group_by(Enterprise.enterprise_id)
+        .order_by(func.count(Lead.lead_id).desc(), Enterprise.enterprise_id)
+        .limit(2)
+    ).all()
+    ents = [session.get(Enterprise, r.enterprise_id) for r in ranked]
+    e1 = ents[0] if ents else None
+    specs: list[tuple[str, str, dict[str, str | None]]] = [
+        ("admin", "admin", {"display_name": "系统管理员"}),
+    ]
+    if e1 is not None and e1.city:
+        specs.append(("officer", "city_officer", {"display_name": "市局执法人员", "city": e1.city}))
+        if e1.district:
+            specs.append(
+                (
+                    "district",
+                    "district_officer",
+                    {"display_name": "区县执法人员", "city": e1.city, "district": e1.district},
+                )
+            )
+    for i, ent in enumerate(ents, start=1):
+        if ent is not None:
+            specs.append(
+                (
+                    f"ent{i}",
+                    "enterprise",
+                    {"display_name": ent.name, "enterprise_id": ent.enterprise_id},
+                )
+            )
+    out: list[User] = []
+    for username, role, extra in specs:
+        existing = session.scalar(select(User).where(User.username == username))
+        if existing is not None:
+            set_password(session, None, existing, password)
+            out.append(existing)
+            continue
+        out.append(
+            create_user(
+                session,
+                None,
+                username,
+                password,
+                role,
+                display_name=extra.get("display_name"),
+                enterprise_id=extra.get("enterprise_id"),
+                city=extra.get("city"),
+                district=extra.get("district"),
+            )
+        )
+    return out

@@ -1,0 +1,1 @@
+"""Documents: dispatch, supervision and rectification notices (PDF) and Excel exports."""

@@ -1,0 +1,1 @@
+"""Closed-loop case workflow: lead → dispatch → check → rectification → review → close-out."""
