@@ -11,11 +11,14 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
 from lantian.cli.progress import console
+
+if TYPE_CHECKING:
+    from lantian.protocol.hj212 import Frame
 
 app = typer.Typer(help="HJ 212 packets: decode and build (HJ/T 212-2005, 2017, 2025).")
 
@@ -63,26 +66,26 @@ def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
         yield number, line
 
 
-def _frames(data: bytes) -> Iterator[tuple[int, bytes | str]]:
+def _frames(data: bytes) -> Iterator[tuple[int, bytes | str | Frame]]:
     from lantian.protocol.hj212 import Frame, Framer
 
     framer = Framer()
     items = framer.feed(data) + framer.flush()
     for number, item in enumerate(items, start=1):
         if isinstance(item, Frame):
-            yield number, item.raw + (b"\r\n" if item.crlf else b"")
+            yield number, item
         else:
             yield number, f"not a frame: {item.reason}: {item.data[:40]!r}"
 
 
 def decode_records(
-    items: Iterator[tuple[int, bytes | str]],
+    items: Iterator[tuple[int, bytes | str | Frame]],
     *,
     strict: bool,
     crc: CrcOption,
     sm4_key: bytes | None,
 ) -> Iterator[dict[str, Any]]:
-    """Decode ``(line number, packet bytes or error text)`` pairs into JSON-ready dicts."""
+    """Decode ``(number, packet bytes / frame / error text)`` pairs into JSON-ready dicts."""
     from lantian.protocol.hj212 import PacketError, command_meaning, parse_packet
 
     for number, item in items:
@@ -158,7 +161,9 @@ def decode(
         if len(sm4_key) != 16:
             raise typer.BadParameter("an SM4 key is 32 hex digits", param_hint="--key")
     data = _read_input(file)
-    items: Iterator[tuple[int, bytes | str]] = _frames(data) if stream else iter(_lines(data))
+    items: Iterator[tuple[int, bytes | str | Frame]] = (
+        _frames(data) if stream else iter(_lines(data))
+    )
     records = decode_records(items, strict=strict, crc=crc, sm4_key=sm4_key)  # type: ignore[arg-type]
     total = errors = bad_crc = 0
     collected: list[dict[str, Any]] = []

@@ -103,17 +103,22 @@ class Framer:
         """End of stream: return what is left (a last frame without CR LF, or an error)."""
         out: list[Frame | FrameError] = []
         buf = self._buf
-        if buf:
-            start = buf.find(b"##")
-            if start < 0:
-                self._garbage(buf, 0, len(buf), out)
+        start = buf.find(b"##")
+        if start < 0:
+            self._garbage(buf, 0, len(buf), out)
+        else:
+            self._garbage(buf, 0, start, out)
+            tail = bytes(buf[start:])
+            end = len(tail.rstrip(b"\r\n"))
+            if tail[2:6].isdigit():
+                crc_end = 6 + int(tail[2:6]) + 4
+                if crc_end <= len(tail) and _is_hex4(bytearray(tail), crc_end - 4):
+                    end = crc_end
+            if end >= 10 and _is_hex4(bytearray(tail), end - 4):
+                out.append(Frame(tail[:end], False, ("missing CRLF",)))
+                self._garbage(bytearray(tail), end, len(tail), out)
             else:
-                self._garbage(buf, 0, start, out)
-                tail = bytes(buf[start:]).rstrip(b"\r\n")
-                if len(tail) >= 10 and _is_hex4(bytearray(tail), len(tail) - 4):
-                    out.append(Frame(tail, False, ("missing CRLF",)))
-                else:
-                    out.append(FrameError("incomplete frame at end of stream", tail[:_MAX_EXCERPT]))
+                out.append(FrameError("incomplete frame at end of stream", tail[:_MAX_EXCERPT]))
         self.reset()
         return out
 
@@ -162,24 +167,29 @@ class Framer:
                 continue
             seg_end = start + 6 + int(length_field)
             crc_end = seg_end + 4
-            # 1. the length field leads to a CRC followed by CR LF, '##', or the stream end
+            # 1. the length field leads to a CRC (then CR LF, '##', the stream end, or noise
+            #    after a segment that ends like a CP: '&&')
             if crc_end - start <= limit_size and crc_end <= size and _is_hex4(buf, seg_end):
                 after = buf[crc_end : crc_end + 2]
+                ends_cp = buf[seg_end - 2 : seg_end] == b"&&"
                 if after == b"\r\n":
                     out.append(Frame(bytes(buf[start:crc_end]), True))
                     pos = crc_end + 2
                     continue
                 if not after:
-                    if buf[seg_end - 2 : seg_end] == b"&&":
+                    if ends_cp:
                         out.append(Frame(bytes(buf[start:crc_end]), None))
                         self._skip_crlf = True
                         return crc_end
                 elif after == b"\r":
                     return pos  # wait for the LF
-                elif after == b"##" or after[:1] == b"\n":
-                    devs = ("missing CRLF",) if after == b"##" else ("LF without CR",)
-                    out.append(Frame(bytes(buf[start:crc_end]), False, devs))
-                    pos = crc_end + (1 if after[:1] == b"\n" else 0)
+                elif after[:1] == b"\n":
+                    out.append(Frame(bytes(buf[start:crc_end]), False, ("LF without CR",)))
+                    pos = crc_end + 1
+                    continue
+                elif after == b"##" or ends_cp:
+                    out.append(Frame(bytes(buf[start:crc_end]), False, ("missing CRLF",)))
+                    pos = crc_end
                     continue
             # 2. otherwise the frame ends at the next CR LF or '##dddd' header
             window_end = min(size, start + limit_size + 2)

@@ -453,6 +453,10 @@ def _parse(frame: bytes, deviations: list[str], crc_mode: CrcKind, sm4_key: byte
         header_text, rest = text[:cp_at], text[cp_at + 4 :]
     elif text.startswith("CP="):
         header_text, rest = "", text[3:]
+    elif len(frame) - 6 < declared:
+        raise PacketError(
+            f"truncated packet: length field says {declared} bytes, only {len(frame) - 6} follow"
+        )
     else:
         raise PacketError("no CP field (data segment has no 'CP=')")
     fields: dict[str, str] = {}
