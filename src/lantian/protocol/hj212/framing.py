@@ -73,6 +73,7 @@ class Framer:
         self.max_frame_size = max_frame_size
         self._buf = bytearray()
         self._skip_crlf = False
+        self._searched = 0
 
     @property
     def buffered(self) -> int:
@@ -83,6 +84,7 @@ class Framer:
         """Forget buffered bytes (e.g. on a new connection)."""
         self._buf.clear()
         self._skip_crlf = False
+        self._searched = 0
 
     def feed(self, data: bytes) -> list[Frame | FrameError]:
         """Add ``data`` and return the frames and errors it completes, in stream order."""
@@ -110,11 +112,12 @@ class Framer:
             self._garbage(buf, 0, start, out)
             tail = bytes(buf[start:])
             end = len(tail.rstrip(b"\r\n"))
+            complete = tail[end - 6 : end - 4] == b"&&"  # ends like a CP + CRC
             if tail[2:6].isdigit():
                 crc_end = 6 + int(tail[2:6]) + 4
                 if crc_end <= len(tail) and _is_hex4(bytearray(tail), crc_end - 4):
-                    end = crc_end
-            if end >= 10 and _is_hex4(bytearray(tail), end - 4):
+                    end, complete = crc_end, True
+            if complete and end >= 10 and _is_hex4(bytearray(tail), end - 4):
                 out.append(Frame(tail[:end], False, ("missing CRLF",)))
                 self._garbage(bytearray(tail), end, len(tail), out)
             else:
@@ -146,6 +149,10 @@ class Framer:
         pos = 0
         size = len(buf)
         limit_size = self.max_frame_size
+        # where the previous feed stopped searching for the end of the frame it waited on;
+        # that frame now starts at offset 0 (the buffer was only appended to since)
+        resume = self._searched
+        self._searched = 0
         while pos < size:
             start = buf.find(b"##", pos)
             if start < 0:
@@ -193,8 +200,11 @@ class Framer:
                     continue
             # 2. otherwise the frame ends at the next CR LF or '##dddd' header
             window_end = min(size, start + limit_size + 2)
-            crlf_at = buf.find(b"\r\n", start + 6, window_end)
-            header_at = self._next_header(buf, start + 6, window_end)
+            search_from = start + 6
+            if start == 0 and resume > search_from:
+                search_from = resume
+            crlf_at = buf.find(b"\r\n", search_from, window_end)
+            header_at = self._next_header(buf, search_from, window_end)
             if crlf_at >= 0 and (header_at < 0 or crlf_at < header_at):
                 out.append(Frame(bytes(buf[start:crlf_at]), True))
                 pos = crlf_at + 2
@@ -212,5 +222,7 @@ class Framer:
                 )
                 pos = start + 2
                 continue
+            if start == 0:
+                self._searched = max(search_from, window_end - 6)  # room for a split '##dddd'
             return pos
         return pos
