@@ -62,7 +62,7 @@ def import_command(
         except BundleError as exc:
             failure = exc
     for issue in report.warnings[:_MAX_SHOWN]:
-        console.print(f"[yellow]warning:[/yellow] {escape(str(issue))}")
+        console.print(f"[yellow]warning:[/yellow] {escape(str(issue))}", soft_wrap=True)
     if len(report.warnings) > _MAX_SHOWN:
         console.print(f"[yellow]… {len(report.warnings) - _MAX_SHOWN} more warning(s)[/yellow]")
     table = Table(title=f"lantian import {bundle}")
@@ -79,10 +79,13 @@ def import_command(
     table.add_row("total", f"{report.rows:,}", "", "", "", f"{report.seconds:.2f}")
     Console().print(table)
     if failure is not None:
-        console.print(f"[red]error:[/red] {escape(str(failure.first))}")
+        console.print(f"[red]error:[/red] {escape(str(failure.first))}", soft_wrap=True)
         for issue in failure.issues[1:_MAX_SHOWN]:
-            console.print(f"[red]  also:[/red] {escape(str(issue))}")
-        console.print(f"[red]{escape(failure.file)} was not imported (nothing of it stored).[/red]")
+            console.print(f"[red]  also:[/red] {escape(str(issue))}", soft_wrap=True)
+        console.print(
+            f"[red]{escape(failure.file)} was not imported (nothing of it stored).[/red]",
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
 
 

@@ -109,6 +109,20 @@ def _first_bad_utf8_line(data: bytes) -> int:
     return 1
 
 
+def _locate_csv_problem(data: bytes, width: int) -> tuple[int | None, str | None]:
+    """Line and reason of the first row whose field count differs from the header's."""
+    import csv
+
+    reader = csv.reader(io.StringIO(data.decode("utf-8", "replace"), newline=""))
+    try:
+        for row in reader:
+            if row and len(row) != width:
+                return reader.line_num, f"{len(row)} fields where the header has {width}"
+    except csv.Error as exc:
+        return reader.line_num, str(exc)
+    return None, None
+
+
 def parse_csv(source: bytes | IO[bytes], label: str) -> RawTable:
     """Read a CSV file (UTF-8, optional BOM, header row) with every column as text.
 
@@ -146,7 +160,10 @@ def parse_csv(source: bytes | IO[bytes], label: str) -> RawTable:
             line = _first_bad_utf8_line(data)
             msg = "not valid UTF-8 (the contract requires UTF-8; re-save GBK files as UTF-8)"
             raise BundleError([Issue(label, line, None, None, msg)]) from exc
-        raise BundleError([Issue(label, None, None, None, f"unreadable CSV: {text}")]) from exc
+        line, why = _locate_csv_problem(data, len(names))
+        raise BundleError(
+            [Issue(label, line, None, None, f"unreadable CSV: {why or text}")]
+        ) from exc
     dup = {n for n in table.column_names if table.column_names.count(n) > 1}
     if dup:
         msg = f"column(s) {sorted(dup)} appear more than once in the header"
