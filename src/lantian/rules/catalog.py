@@ -19,6 +19,10 @@ RULE_MODULES: tuple[str, ...] = (
     "cems_missing",
     "cems_flag_abuse",
     "cems_cloned",
+    "power_treat_off",
+    "power_treat_low",
+    "power_emergency",
+    "amb_hotspot",
 )
 """Modules under :mod:`lantian.rules` holding one rule each, in catalog order."""
 

@@ -1,0 +1,138 @@
+"""POWER-TREAT-LOW: treatment idling or derated while production runs normally (TREATMENT_LOW).
+
+A treatment meter that is on (above its own off threshold) but draws far less than its own
+normal running power while the line produces at a normal level signals 空转/降频 (idling,
+reduced fan speed, fewer pumps). Self-calibrating: "normal" is the meter's own running
+level; the low threshold is the lower of ``low_ratio`` × its median share during production
+and its median − ``mad_k`` robust deviations, so a treatment that naturally follows the load
+is judged against its own spread.
+
+References
+----------
+.. [1] Rule E-03 (idling / derating) of the Lantian regulation notes; 用电监控 practice
+   ("治污设施…空转、降频", 邳州). Thresholds are parameters, not regulation numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from lantian.rules import _text as tx
+from lantian.rules.base import Rule, finish, islands, register
+from lantian.rules.context import Context
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of POWER-TREAT-LOW."""
+
+    low_ratio: float = 0.6
+    """Low when below this fraction of the meter's median level during production."""
+    mad_k: float = 5.0
+    """… and below median − mad_k × 1.4826 × MAD of that level."""
+    min_production_level: float = 0.7
+    """The line's production power ≥ this share of its normal running power."""
+    min_on_share: float = 0.9
+    """The treatment meter is on for ≥ this share of the hour (else it is OFF, not LOW)."""
+    min_duration_h: int = 2
+    """Shortest episode reported [h]."""
+    max_gap_h: int = 1
+    """Low hours separated by at most this many hours are one episode [h]."""
+
+
+def detect(ctx: Context, p: Params) -> ir.Table:
+    """Episodes of derated treatment during normal production."""
+    mh = ctx.meter_hourly()
+    u = ctx.unit_hourly()
+    tr = mh.filter((mh.role == "treatment") & mh.line_id.notnull())
+    j = tr.join(
+        u.select("line_id", "h", "producing", "stable", prod_level=u.level), ["line_id", "h"]
+    )
+    j = j.mutate(ratio=j.kw / ibis.greatest(j.run_kw, 1e-9))
+    normal = j.filter(j.stable & (j.on_share >= p.min_on_share))
+    med = normal.group_by("meter_id").aggregate(r_med=normal.ratio.median())
+    dev = normal.join(med, "meter_id")
+    dev = dev.mutate(ad=(dev.ratio - dev.r_med).abs())
+    mad = dev.group_by("meter_id").aggregate(r_mad=dev.ad.median())
+    j = j.join(med, "meter_id").join(mad, "meter_id")
+    limit = ibis.least(p.low_ratio * j.r_med, j.r_med - p.mad_k * 1.4826 * j.r_mad)
+    bad = j.filter(
+        j.stable
+        & (j.prod_level >= p.min_production_level)
+        & (j.on_share >= p.min_on_share)
+        & (j.ratio < limit)
+    ).mutate(t=ibis._.h * 3600, low_limit=limit)
+    ep = islands(
+        bad,
+        ["enterprise_id", "line_id"],
+        3600,
+        p.max_gap_h * 3600,
+        aggs=lambda t: {
+            "meter_ids": t.meter_id.group_concat("|"),
+            "share_of_normal": (t.ratio / t.r_med).mean(),
+            "low_limit": (t.low_limit / t.r_med).max(),
+            "treat_kw": t.kw.mean(),
+            "normal_kw": (t.run_kw * t.r_med).mean(),
+            "production_level": t.prod_level.mean(),
+            "n_hours": t.h.nunique(),
+        },
+    )
+    ep = ep.filter(ep.n_hours >= p.min_duration_h)
+    span_h = (ep.end_t - ep.start_t) / 3600
+    return finish(
+        ep,
+        enterprise_id=ep.enterprise_id,
+        subject_type="line",
+        subject_id=ep.line_id,
+        pollutant=None,
+        hours=ep.n_hours,
+        observed=ep.share_of_normal,
+        threshold=ep.low_limit,
+        coverage=ep.n_hours / span_h,
+        treatment_kw=ep.treat_kw,
+        normal_kw=ep.normal_kw,
+        production_level=ep.production_level,
+        meter_ids=ep.meter_ids,
+        line_ids=ep.line_id,
+    )
+
+
+def summarize(row: dict[str, Any], names: Any) -> str:
+    """One sentence for officers."""
+    ent = tx.name(names, "enterprise", row["enterprise_id"])
+    ids = sorted({m for m in str(row.get("meter_ids") or "").split("|") if m})
+    eq = "、".join(f"{tx.name(names, 'meter', m)}（{m}）" for m in ids) or "治污设施"
+    return (
+        f"{ent}{tx.line_zh(row['subject_id'])}在{tx.span_zh(row['start_t'], row['end_t'])}"
+        f"正常生产期间，治污设施{eq}功率仅为其正常水平的"
+        f"{float(row['observed']) * 100:.0f}%（约{tx.num(row['treatment_kw'])}kW，正常约"
+        f"{tx.num(row['normal_kw'])}kW），持续{tx.dur_zh(row['hours'])}，疑似空转或降频运行。"
+    )
+
+
+def severity(row: dict[str, Any], p: Params) -> tuple[int, float]:
+    """Lower share and longer duration are worse."""
+    share, h = float(row["observed"]), float(row["hours"])
+    sev = 3 if share < 0.3 and h >= 4 else 2 if share < 0.5 or h >= 4 else 1
+    return sev, min(1.0, 0.5 + 0.3 * (1 - min(1.0, share / p.low_ratio)) + 0.05 * h)
+
+
+RULE = register(
+    Rule(
+        code="POWER-TREAT-LOW",
+        family="TREATMENT_LOW",
+        title_zh="治污设施空转/降频",
+        title_en="Treatment idling or derated while producing",
+        clause="排污单位用电监控技术指南（征求意见稿）治污设施空转、降频预警（规则E-03）",
+        params_type=Params,
+        needs=("meters", "power"),
+        detect=detect,
+        summarize=summarize,
+        severity=severity,
+        scope="enterprise",
+    )
+)

@@ -1,0 +1,130 @@
+"""POWER-TREAT-OFF: treatment equipment off while production runs (TREATMENT_OFF).
+
+Sub-metering (分表计电) measures production and treatment equipment of one line. The core
+principle of 用电监控 is that treatment runs whenever production runs (产治同步). Each
+meter's own off/on threshold comes from its power histogram (two modes, see
+:mod:`lantian.rules.context`). In ``bucket_min`` buckets: the line produces when most
+production samples are on; a treatment meter is off when (nearly) all its samples are
+below its own threshold. ``min_duration_min`` of consecutive such buckets is a lead;
+start-up/shut-down lags of a few minutes stay below it.
+
+References
+----------
+.. [1] 排污单位用电监控技术指南 (征求意见稿) — early-warning for 治污设施未开启/异常关闭;
+   rule E-01 of the Lantian regulation notes (thresholds are parameters; the draft's four
+   warning rules are not public and are not claimed here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from lantian.rules import _text as tx
+from lantian.rules.base import Rule, finish, islands, register
+from lantian.rules.context import Context
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of POWER-TREAT-OFF."""
+
+    bucket_min: int = 15
+    """Time bucket in which meters are compared [min]."""
+    production_on_share: float = 0.5
+    """The line produces in a bucket when ≥ this share of production samples are on."""
+    treatment_max_on_share: float = 0.2
+    """A treatment meter is off in a bucket when ≤ this share of its samples are on."""
+    min_duration_min: int = 30
+    """Shortest episode reported [min]."""
+    max_gap_min: int = 15
+    """Bad buckets separated by at most this gap are one episode [min]."""
+
+
+def detect(ctx: Context, p: Params) -> ir.Table:
+    """Episodes of production on, treatment off."""
+    s = ctx.meter_samples()
+    bucket = p.bucket_min * 60
+    s = s.filter(s.line_id.notnull()).mutate(b=(s.t // bucket) * bucket)
+    prod = s.filter(s.role == "production")
+    prod = prod.group_by(["enterprise_id", "line_id", "b"]).aggregate(
+        prod_on=prod.on.cast("float64").mean(),
+    )
+    treat = s.filter(s.role == "treatment")
+    treat = treat.group_by(["enterprise_id", "line_id", "meter_id", "b"]).aggregate(
+        treat_on=treat.on.cast("float64").mean(),
+        treat_kw=treat.kw.mean(),
+        off_kw=treat.off_kw.max(),
+    )
+    j = treat.join(prod, ["enterprise_id", "line_id", "b"])
+    bad = j.filter(
+        (j.prod_on >= p.production_on_share) & (j.treat_on <= p.treatment_max_on_share)
+    ).mutate(t=ibis._.b)
+    ep = islands(
+        bad,
+        ["enterprise_id", "line_id"],
+        bucket,
+        p.max_gap_min * 60,
+        aggs=lambda t: {
+            "meter_ids": t.meter_id.group_concat("|"),
+            "treat_kw": t.treat_kw.mean(),
+            "off_kw": t.off_kw.max(),
+            "n_buckets": t.b.nunique(),
+        },
+    )
+    ep = ep.filter(ep.end_t - ep.start_t >= p.min_duration_min * 60)
+    span_h = (ep.end_t - ep.start_t) / 3600
+    return finish(
+        ep,
+        enterprise_id=ep.enterprise_id,
+        subject_type="line",
+        subject_id=ep.line_id,
+        pollutant=None,
+        hours=span_h,
+        observed=ep.treat_kw,
+        threshold=ep.off_kw,
+        coverage=ep.n_buckets * bucket / (ep.end_t - ep.start_t),
+        meter_ids=ep.meter_ids,
+        line_ids=ep.line_id,
+    )
+
+
+def summarize(row: dict[str, Any], names: Any) -> str:
+    """One sentence for officers."""
+    ent = tx.name(names, "enterprise", row["enterprise_id"])
+    meters = row.get("meter_ids") or ""
+    ids = sorted({m for m in str(meters).split("|") if m})
+    eq = "、".join(f"{tx.name(names, 'meter', m)}（{m}）" for m in ids) or "治污设施"
+    return (
+        f"{ent}{tx.line_zh(row['subject_id'])}在{tx.span_zh(row['start_t'], row['end_t'])}"
+        f"生产设施运行期间，治污设施{eq}停运约{tx.dur_zh(row['hours'])}"
+        f"（平均功率{tx.num(row['observed'])}kW），涉嫌产治不同步、未正常运行污染防治设施。"
+    )
+
+
+def severity(row: dict[str, Any], p: Params) -> tuple[int, float]:
+    """Longer is worse; score grows with length and coverage."""
+    h = float(row["hours"])
+    sev = 3 if h >= 4 else 2 if h >= 1 else 1
+    cov = float(row.get("coverage") or 1.0)
+    return sev, min(1.0, 0.5 + 0.15 * min(h, 2) + 0.2 * cov)
+
+
+RULE = register(
+    Rule(
+        code="POWER-TREAT-OFF",
+        family="TREATMENT_OFF",
+        title_zh="生产时治污设施停运",
+        title_en="Treatment off while production runs",
+        clause="排污单位用电监控技术指南（征求意见稿）治污设施未开启/异常关闭预警（规则E-01）",
+        params_type=Params,
+        needs=("meters", "power"),
+        detect=detect,
+        summarize=summarize,
+        severity=severity,
+        scope="enterprise",
+    )
+)
