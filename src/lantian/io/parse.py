@@ -160,9 +160,9 @@ def parse_csv(source: bytes | IO[bytes], label: str) -> RawTable:
             line = _first_bad_utf8_line(data)
             msg = "not valid UTF-8 (the contract requires UTF-8; re-save GBK files as UTF-8)"
             raise BundleError([Issue(label, line, None, None, msg)]) from exc
-        line, why = _locate_csv_problem(data, len(names))
+        where, why = _locate_csv_problem(data, len(names))
         raise BundleError(
-            [Issue(label, line, None, None, f"unreadable CSV: {why or text}")]
+            [Issue(label, where, None, None, f"unreadable CSV: {why or text}")]
         ) from exc
     dup = {n for n in table.column_names if table.column_names.count(n) > 1}
     if dup:
