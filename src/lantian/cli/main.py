@@ -57,7 +57,7 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
-COMMAND_MODULES: list[str] = ["rules", "hj212", "io", "lake", "web", "gateway", "democity"]
+COMMAND_MODULES: list[str] = ["rules", "hj212", "io", "lake", "web", "gateway", "democity", "users"]
 """Modules under :mod:`lantian.cli` that add commands (each has ``register(app)``)."""
 
 for _name in COMMAND_MODULES:
