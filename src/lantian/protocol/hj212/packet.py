@@ -70,7 +70,7 @@ Version = Literal["2005", "2017", "2025"]
 _VERSION_BITS: dict[str, int] = {"2005": 0, "2017": 4, "2025": 8}
 _VERSION_NAMES = {0: "2005", 1: "2017", 2: "2025"}
 _HEADER_ORDER = {"QN": 0, "ST": 1, "CN": 2, "PW": 3, "MN": 4, "Flag": 5, "PNUM": 6, "PNO": 7}
-_HEX = frozenset(b"0123456789abcdefABCDEF")
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 _NOISE_CODES = frozenset(
     {"LA", "L5", "L10", "L50", "L90", "L95", "Leq", "Ldn", "Ld", "Ln", "LMx", "LMn"}
 )
@@ -184,15 +184,7 @@ class Packet:
 
 
 def _is_hex4(value: bytes) -> bool:
-    return len(value) == 4 and all(b in _HEX for b in value)
-
-
-def _to_float(value: str) -> float | None:
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+    return len(value) == 4 and not value.translate(None, _HEX_DIGITS)
 
 
 def _parse_data_time(text: str, deviations: list[str]) -> datetime | None:
@@ -259,6 +251,7 @@ def parse_cp(
         devs.append("trailing semicolon in CP")
         cp = cp.rstrip(";")
     numeric = NUMERIC_SUFFIXES
+    known_suffixes = FACTOR_SUFFIXES
     for group in cp.split(";"):
         if not group:
             devs.append("empty item in CP (';;')")
@@ -266,6 +259,8 @@ def parse_cp(
         if group[-1] == ",":
             devs.append(f"trailing comma in CP item {group!r}")
             group = group.rstrip(",")
+        last_code = ""
+        values: dict[str, Value] = {}
         for item in group.split(","):
             key, sep, value = item.partition("=")
             if not sep:
@@ -274,31 +269,35 @@ def parse_cp(
                     continue
                 devs.append(f"CP item without '=': {item[:40]!r}")
                 continue
-            dash = key.find("-")
-            if dash < 0:
+            code, dash, suffix = key.partition("-")
+            if not dash:
                 if key in params:
                     devs.append(f"duplicate CP field {key}")
                 params[key] = value
                 continue
-            code = key[:dash]
-            suffix = key[dash + 1 :]
-            target = status if code.startswith("SB") else factors
-            values = target.get(code)
-            if values is None:
-                values = target[code] = {}
-                if target is factors and not _standard_code(code):
-                    devs.append(f"non-standard factor code {code!r}")
-            elif suffix in values:
+            if code != last_code:
+                last_code = code
+                target = status if code[:2] == "SB" else factors
+                found = target.get(code)
+                if found is None:
+                    found = target[code] = {}
+                    if target is factors and not _standard_code(code):
+                        devs.append(f"non-standard factor code {code!r}")
+                values = found
+            if suffix in values:
                 devs.append(f"duplicate {key}")
             if suffix in numeric:
-                number = _to_float(value)
-                if number is None:
+                try:
+                    number = float(value)
+                except ValueError:
+                    number = math.nan
+                if number - number == 0.0:  # finite
+                    values[suffix] = number
+                else:
                     devs.append(f"non-numeric value {key}={value[:20]!r}")
                     values[suffix] = value
-                else:
-                    values[suffix] = number
             else:
-                if suffix not in FACTOR_SUFFIXES:
+                if suffix not in known_suffixes:
                     devs.append(f"non-standard suffix {suffix!r} in {key}")
                 values[suffix] = value
     return params, factors, status
