@@ -93,6 +93,7 @@ def test_round_trip_2005() -> None:
     assert packet.version == "2005" and packet.flag is None
     assert packet.deviations == ["no Flag (HJ/T 212-2005 style)"]
     assert {code_2017(c) for c in packet.factors} == {"a34013", "a21026", "a00000"}
+    assert packet.factors_2017["a21026"] == {"Rtd": 50.5, "ZsRtd": 125.1, "Flag": "N"}
     assert [VARIABLE_MAP[c] for c in packet.factors] == ["a34013", "a21026", "a00000"]
 
 
@@ -115,6 +116,13 @@ def test_request_and_execution_responses() -> None:
     r9012 = parse_packet(build_execution_response(request, 100))
     assert (r9011.cn, r9011.params, r9011.qn) == ("9011", {"QnRtn": "1"}, request.qn)
     assert (r9012.cn, r9012.params, r9012.st) == ("9012", {"ExeRtn": "100"}, "91")
+
+
+def test_info_log_text_may_contain_separators() -> None:
+    cp = "DataTime=20240101000000;PolId=w01018;i11001-Info=//仪器运行, 正常;无报警//;a=1"
+    packet = parse_packet(build_packet("32", "3020", MN, cp), strict=True)
+    assert packet.factors["i11001"]["Info"] == "//仪器运行, 正常;无报警//"
+    assert packet.params["a"] == "1"
 
 
 def test_heartbeat_2025() -> None:
@@ -196,6 +204,17 @@ def test_cli_decode_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert records[0]["error"] is None and records[0]["MN"] == MN
     assert records[1]["error"] == "no packet header '##'"
     assert (records[2]["error"] is None and not records[2]["crc_ok"]) or records[2]["error"]
+
+
+def test_cli_decode_stdin_strict() -> None:
+    good = build_packet("31", "2011", MN, "DataTime=20240101000000;a21026-Rtd=1.5").decode()
+    bad_crc = good.replace("1.5", "1.6")
+    result = CliRunner().invoke(
+        app, ["hj212", "decode", "-", "--json", "--strict"], input=good + bad_crc
+    )
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["error"] is None and first["crc_ok"]
+    assert second["error"].startswith("not a conforming packet: CRC mismatch")
 
 
 def test_cli_decode_table_stream_and_build(tmp_path) -> None:  # type: ignore[no-untyped-def]

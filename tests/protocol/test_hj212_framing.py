@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import REAL_PACKETS, read_real_packets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import REAL_PACKETS, read_real_packets
 from lantian.protocol.hj212 import (
     OFFICIAL_TEST_KEY,
     Frame,
@@ -175,6 +175,8 @@ def test_fuzz_parse_packet_only_raises_packet_error(
 def test_fuzz_parse_packet_on_random_bytes(data: bytes) -> None:
     for candidate in (data, b"##0010" + data, b"##" + data + b"1C80"):
         try:
-            parse_packet(candidate, crc="either")
-        except PacketError:
-            pass
+            packet = parse_packet(candidate, crc="either")
+        except PacketError as exc:
+            assert exc.reason  # a reason, never an empty message
+        else:
+            assert packet.crc_ok or any("CRC" in d for d in packet.deviations)

@@ -155,6 +155,21 @@ class Packet:
         """Flag bit D: the packet is one fragment of a split packet (PNUM/PNO)."""
         return self.flag is not None and bool(self.flag & 2)
 
+    @property
+    def factors_2017(self) -> dict[str, dict[str, Value]]:
+        """:attr:`factors` keyed by HJ 212-2017 codes (2005 codes ``01``, ``B02``… mapped).
+
+        References
+        ----------
+        .. [1] HJ 212-2017, Appendix B, column "原编码".
+        """
+        if not any(code in CODES_2005 for code in self.factors):
+            return self.factors
+        out: dict[str, dict[str, Value]] = {}
+        for code, values in self.factors.items():
+            out.setdefault(CODES_2005.get(code, code), {}).update(values)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (keys as in the standard: ``QN``, ``ST``, ``CN``…)."""
         return {
@@ -217,6 +232,27 @@ def _standard_code(code: str) -> bool:
     return len(code) == 6 and code[0].isalpha() and code[1:].isdigit()
 
 
+def _split_quoted(text: str, sep: str) -> list[str]:
+    """Split ``text`` on ``sep`` except inside ``//…//`` (HJ 212-2017 Table B.10 log text)."""
+    parts: list[str] = []
+    start = at = 0
+    while True:
+        open_at = text.find("//", at)
+        cut = text.find(sep, at)
+        if cut < 0:
+            parts.append(text[start:])
+            return parts
+        if 0 <= open_at < cut:
+            close_at = text.find("//", open_at + 2)
+            if close_at < 0:  # unterminated: split normally from here on
+                parts.extend(text[start:].split(sep))
+                return parts
+            at = close_at + 2
+            continue
+        parts.append(text[start:cut])
+        start = at = cut + 1
+
+
 def parse_cp(
     cp: str, deviations: list[str] | None = None
 ) -> tuple[dict[str, str], dict[str, dict[str, Value]], dict[str, dict[str, Value]]]:
@@ -252,7 +288,9 @@ def parse_cp(
         cp = cp.rstrip(";")
     numeric = NUMERIC_SUFFIXES
     known_suffixes = FACTOR_SUFFIXES
-    for group in cp.split(";"):
+    quoted = "//" in cp  # log text ``i11001-Info=//…//`` may contain ';' and ','
+    split = _split_quoted if quoted else str.split
+    for group in split(cp, ";"):
         if not group:
             devs.append("empty item in CP (';;')")
             continue
@@ -261,12 +299,9 @@ def parse_cp(
             group = group.rstrip(",")
         last_code = ""
         values: dict[str, Value] = {}
-        for item in group.split(","):
+        for item in split(group, ","):
             key, sep, value = item.partition("=")
             if not sep:
-                if "//" in item and factors:  # a comma inside an Info log text (//…//)
-                    devs.append("comma inside Info text")
-                    continue
                 devs.append(f"CP item without '=': {item[:40]!r}")
                 continue
             code, dash, suffix = key.partition("-")
