@@ -1,0 +1,112 @@
+"""Object-level access and JSON shapes.
+
+Scope decisions are made by :mod:`lantian.auth.scope` and the workflow query layer; an
+object outside the user's scope is reported as 404, exactly like one that does not exist,
+so ids of other enterprises are not revealed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import HTTPException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lantian.leads.models import Lead
+from lantian.registry.models import Enterprise, Station
+from lantian.timeutil import isoformat_cst
+from lantian.web.deps import _
+from lantian.web.principal import Principal, enterprise_clause, station_clause
+from lantian.workflow.queries import CaseRow, LeadRow
+
+
+def enterprise_or_404(db: Session, p: Principal, enterprise_id: str) -> Enterprise:
+    """The enterprise, or 404."""
+    ent = db.execute(
+        select(Enterprise).where(Enterprise.enterprise_id == enterprise_id, enterprise_clause(p))
+    ).scalar_one_or_none()
+    if ent is None:
+        raise HTTPException(404, _("Enterprise not found"))
+    return ent
+
+
+def station_or_404(db: Session, p: Principal, station_id: str) -> Station:
+    """The station, or 404."""
+    st = db.execute(
+        select(Station).where(Station.station_id == station_id, station_clause(p))
+    ).scalar_one_or_none()
+    if st is None:
+        raise HTTPException(404, _("Station not found"))
+    return st
+
+
+def _iso(value: Any) -> Any:
+    from datetime import datetime
+
+    return isoformat_cst(value) if isinstance(value, datetime) else value
+
+
+def row_dict(row: LeadRow | CaseRow) -> dict[str, Any]:
+    """A list row as JSON (times ISO 8601 with +08:00)."""
+    return {k: _iso(v) for k, v in asdict(row).items()}
+
+
+def lead_dict(
+    lead: Lead, ent: Enterprise | None = None, case_id: int | None = None, status: str = "new"
+) -> dict[str, Any]:
+    """A lead as JSON: the ``leads.jsonl`` contract fields plus workflow status."""
+    return {
+        "lead_id": lead.lead_id,
+        "rule": lead.rule,
+        "family": lead.family,
+        "enterprise_id": lead.enterprise_id,
+        "enterprise_name": ent.name if ent else None,
+        "subject_type": lead.subject_type,
+        "subject_id": lead.subject_id,
+        "pollutant": lead.pollutant,
+        "start": isoformat_cst(lead.start),
+        "end": isoformat_cst(lead.end),
+        "severity": lead.severity,
+        "score": lead.score,
+        "summary": lead.summary,
+        "evidence": lead.evidence,
+        "open": lead.open,
+        "status": status,
+        "case_id": case_id,
+        "outcome": lead.outcome,
+        "outcome_reason": lead.outcome_reason,
+        "detected_at": isoformat_cst(lead.detected_at),
+    }
+
+
+def enterprise_dict(ent: Enterprise) -> dict[str, Any]:
+    """An enterprise as JSON (registry fields)."""
+    return {
+        "enterprise_id": ent.enterprise_id,
+        "name": ent.name,
+        "credit_code": ent.credit_code,
+        "industry": ent.industry,
+        "city": ent.city,
+        "district": ent.district,
+        "township": ent.township,
+        "lon": ent.lon,
+        "lat": ent.lat,
+        "grade": ent.grade,
+        "positive_list": ent.positive_list,
+    }
+
+
+def station_dict(st: Station) -> dict[str, Any]:
+    """A station as JSON."""
+    return {
+        "station_id": st.station_id,
+        "name": st.name,
+        "kind": st.kind,
+        "city": st.city,
+        "district": st.district,
+        "township": st.township,
+        "lon": st.lon,
+        "lat": st.lat,
+    }

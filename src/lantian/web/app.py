@@ -1,0 +1,198 @@
+"""The ASGI application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import secrets
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lantian import __version__
+from lantian.auth.errors import DomainError, LockedOut
+from lantian.settings import Settings, get_settings
+from lantian.web.assets import find_node_modules
+from lantian.web.deps import LoginRequired, current_language
+from lantian.web.i18n import pick_language
+from lantian.web.security import (
+    CSRF_COOKIE,
+    RateLimiter,
+    SecurityHeadersMiddleware,
+    content_security_policy,
+    new_csrf_token,
+)
+
+STATIC_DIR = Path(__file__).parent / "static"
+DOMAIN_STATUS: dict[str, int] = {
+    "NotFound": 404,
+    "PermissionDenied": 403,
+    "AuthenticationFailed": 401,
+    "LockedOut": 429,
+    "InvalidTransition": 409,
+    "ValidationError": 422,
+}
+"""HTTP status of each :mod:`lantian.auth.errors` domain error."""
+
+
+class RequestContextMiddleware:
+    """Chooses the request's language and makes sure a pre-login CSRF cookie exists."""
+
+    def __init__(self, app: ASGIApp, default_language: str) -> None:
+        self.app = app
+        self.default_language = default_language
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        cookies: dict[str, str] = {}
+        if "cookie" in headers:
+            jar = SimpleCookie()
+            try:
+                jar.load(headers["cookie"])
+            except Exception:  # a malformed cookie header is ignored
+                jar = SimpleCookie()
+            cookies = {k: m.value for k, m in jar.items()}
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        qlang = (query.get("lang") or [None])[0]
+        lang = pick_language(
+            qlang, cookies.get("lang"), headers.get("accept-language"), self.default_language
+        )
+        token = current_language.set(lang)
+        state = scope.setdefault("state", {})
+        new_csrf = None if cookies.get(CSRF_COOKIE) else new_csrf_token()
+        state["new_csrf_cookie"] = new_csrf
+        set_cookies: list[bytes] = []
+        if new_csrf:
+            set_cookies.append(f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax".encode())
+        if qlang and pick_language(qlang, None, None, lang) == lang:
+            set_cookies.append(f"lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax".encode())
+
+        async def send_wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start" and set_cookies:
+                hdrs = list(message.get("headers", []))
+                hdrs.extend((b"set-cookie", c) for c in set_cookies)
+                message["headers"] = hdrs
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapped)
+        finally:
+            current_language.reset(token)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
+        "accept", "text/html"
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the web application for ``settings``.
+
+    Parameters
+    ----------
+    settings
+        Effective settings (default: :func:`lantian.settings.get_settings`).
+    """
+    from lantian.db.session import session_factory
+    from lantian.web.templating import make_templates
+
+    settings = settings or get_settings()
+    settings.ensure_home()
+    app = FastAPI(
+        title="Lantian 蓝天",
+        version=__version__,
+        description="Air-quality supervision and assistance: leads, cases, enterprises.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    secret = settings.secret_key.get_secret_value() or secrets.token_urlsafe(32)
+    app.state.settings = settings
+    app.state.secret = secret
+    app.state.session_factory = session_factory(settings)
+    app.state.templates = make_templates()
+    app.state.login_limiter = RateLimiter(limit=30, window_s=300.0)
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    node_modules = find_node_modules()
+    app.state.node_modules = node_modules
+    if node_modules is not None:
+        app.mount("/vendor", StaticFiles(directory=str(node_modules)), name="vendor")
+
+    from lantian.web.api import register_api
+    from lantian.web.pages import register_pages
+
+    register_api(app)
+    register_pages(app)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_html(request) and exc.status_code in (400, 403, 404, 409, 422, 429):
+            from lantian.web.templating import render
+
+            return render(
+                request,
+                "error.html",
+                {"status": exc.status_code, "detail": exc.detail},
+                status_code=exc.status_code,
+            )
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        status = DOMAIN_STATUS.get(type(exc).__name__, 400)
+        headers = None
+        if isinstance(exc, LockedOut):
+            headers = {"Retry-After": str(exc.retry_after_s)}
+        if request.headers.get("hx-request"):
+            from lantian.web.templating import render
+
+            resp = render(request, "_alert.html", {"error": exc.message}, status_code=200)
+            resp.headers["HX-Retarget"] = "#form-errors"
+            resp.headers["HX-Reswap"] = "innerHTML"
+            return resp
+        return await _http_error(request, HTTPException(status, exc.message, headers=headers))
+
+    wrapped: Any = app
+    app.add_middleware(RequestContextMiddleware, default_language=settings.language)
+    app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(settings.tile_url))
+    return wrapped  # type: ignore[no-any-return]
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the app serves (HEAD and mounts excluded), sorted.
+
+    Works with FastAPI's included-router objects as well as plain routes.
+    """
+    out: set[tuple[str, str]] = set()
+
+    def add(route: Any, path: str) -> None:
+        for method in getattr(route, "methods", None) or ():
+            if method != "HEAD":
+                out.add((method, path))
+
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            for ctx in contexts():
+                add(ctx.original_route, ctx.path)
+        elif hasattr(route, "path"):
+            add(route, route.path)
+    return sorted(out, key=lambda mp: (mp[1], mp[0]))

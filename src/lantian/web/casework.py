@@ -1,0 +1,171 @@
+"""Case actions shared by the case pages and the REST API.
+
+:func:`fire_action` maps an action name of the declared state machine
+(:data:`lantian.workflow.states.TRANSITIONS`) to the workflow service call that performs
+it, so both front ends run exactly the same code path (and the same checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lantian.auth.errors import ValidationError
+from lantian.auth.models import User
+from lantian.timeutil import CST, parse_time_cst
+from lantian.workflow import service as ws
+from lantian.workflow.files import UploadedFile
+from lantian.workflow.models import Case
+
+ACTIONS: tuple[str, ...] = (
+    "dispatch",
+    "start_check",
+    "judge_confirmed",
+    "judge_false_positive",
+    "choose_immediate_fix",
+    "issue_supervision_order",
+    "start_rectification",
+    "submit_rectification",
+    "close_immediate_fix",
+    "review_accept",
+    "review_reject",
+    "reopen",
+)
+"""Every action the case page and ``POST /api/cases/{id}/transitions`` can fire."""
+
+
+def parse_deadline(value: Any, field: str) -> datetime | None:
+    """A deadline from a date (end of that day, CST) or an ISO date-time; None if empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time(23, 59, 59), CST)
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(23, 59, 59), CST)
+        return parse_time_cst(text)
+    except ValueError as exc:
+        raise ValidationError(f"{field}: not a date (YYYY-MM-DD)", field=field) from exc
+
+
+def _text(fields: Mapping[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _int(fields: Mapping[str, Any], name: str) -> int | None:
+    value = fields.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name}: not a number", field=name) from exc
+
+
+def fire_action(
+    db: Session,
+    user: User,
+    case_id: int,
+    action: str,
+    fields: Mapping[str, Any],
+    files: Sequence[UploadedFile] = (),
+    uploads_dir: Path | None = None,
+) -> Case:
+    """Perform ``action`` on case ``case_id`` with the submitted ``fields`` (not committed).
+
+    Raises
+    ------
+    lantian.auth.errors.DomainError
+        Unknown action, missing field, wrong status, role or scope (from the service).
+    """
+
+    def t(name: str) -> str | None:
+        return _text(fields, name)
+
+    if action == "dispatch":
+        cases = ws.dispatch(
+            db,
+            user,
+            case_ids=[case_id],
+            assignee_id=_int(fields, "assignee_id"),
+            deadline=parse_deadline(fields.get("deadline"), "deadline"),
+            note=t("note"),
+        )
+        return cases[0]
+    if action == "start_check":
+        return ws.start_check(
+            db,
+            user,
+            case_id,
+            mode=t("mode") or "",
+            onsite_reason=t("onsite_reason"),
+            note=t("note"),
+        )
+    if action == "judge_confirmed":
+        return ws.judge(db, user, case_id, confirmed=True, finding=t("finding"))
+    if action == "judge_false_positive":
+        return ws.judge(db, user, case_id, confirmed=False, reason=t("reason"))
+    if action == "choose_immediate_fix":
+        return ws.choose_fix_path(db, user, case_id, "immediate_fix", note=t("note"))
+    if action == "issue_supervision_order":
+        return ws.choose_fix_path(
+            db,
+            user,
+            case_id,
+            "supervision_order",
+            rectify_deadline=parse_deadline(fields.get("rectify_deadline"), "rectify_deadline"),
+            note=t("note"),
+        )
+    if action == "start_rectification":
+        return ws.start_rectification(db, user, case_id, note=t("note"))
+    if action == "submit_rectification":
+        return ws.submit_rectification(
+            db, user, case_id, text=t("text") or "", files=files, uploads_dir=uploads_dir
+        )
+    if action == "close_immediate_fix":
+        return ws.close(
+            db, user, case_id, comment=t("comment") or "", files=files, uploads_dir=uploads_dir
+        )
+    if action in ("review_accept", "review_reject"):
+        return ws.review(
+            db, user, case_id, accept=action == "review_accept", comment=t("comment") or ""
+        )
+    if action == "reopen":
+        return ws.reopen(db, user, case_id, reason=t("reason") or "")
+    raise ValidationError(f"unknown action {action!r}", field="action")
+
+
+def parse_answers(fields: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Checklist answers from form fields ``answer__<code>`` and ``answer_note__<code>``."""
+    out: dict[str, dict[str, str]] = {}
+    for key, value in fields.items():
+        if key.startswith("answer__") and value:
+            code = key.removeprefix("answer__")
+            entry = {"result": str(value)}
+            note = fields.get(f"answer_note__{code}")
+            if note:
+                entry["note"] = str(note)
+            out[code] = entry
+    return out
+
+
+def parse_float(fields: Mapping[str, Any], name: str) -> float | None:
+    """A float form field, None if empty."""
+    value = fields.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{name}: not a number", field=name) from exc

@@ -1,0 +1,13 @@
+"""HTML page routers (server-rendered Jinja2 + HTMX)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def register_pages(app: FastAPI) -> None:
+    """Include every page router in ``app``."""
+    from lantian.web.pages import auth, cases, dashboard, leads, portal, registry
+
+    for module in (auth, leads, registry, dashboard, portal, cases):
+        app.include_router(module.router)

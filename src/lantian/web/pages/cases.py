@@ -1,0 +1,233 @@
+"""Case pages: list, ledger (督办台账), one case with a form for each step, attachments."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from lantian.auth.models import User
+from lantian.web.casework import fire_action, parse_answers, parse_float
+from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser
+from lantian.web.queries import LEAD_STATUSES, CaseQuery
+from lantian.web.templating import render
+from lantian.workflow import queries as wq
+from lantian.workflow import service as ws
+from lantian.workflow.files import UploadedFile
+from lantian.workflow.states import STATES, TRANSITIONS
+
+router = APIRouter(include_in_schema=False)
+
+STEP_ORDER: tuple[str, ...] = (
+    "new",
+    "dispatched",
+    "checking",
+    "confirmed",
+    "rectification",
+    "review",
+    "closed",
+)
+"""The main path of a case, shown as step indicators."""
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request, user: PageUser, db: DbDep, query: Annotated[CaseQuery, Query()]
+) -> Response:
+    """Cases in scope (an enterprise sees its own)."""
+    page = wq.list_cases(db, user, query.to_filters())
+    filters = query.active_filters()
+
+    def qs(offset: int) -> str:
+        return urlencode(filters | {"offset": str(offset)})
+
+    ctx: dict[str, Any] = {
+        "nav": "cases",
+        "q": query,
+        "rows": page.rows,
+        "total": page.total,
+        "statuses": LEAD_STATUSES,
+        "export_qs": urlencode(filters),
+        "page": query.offset // query.limit + 1,
+        "pages": max(1, math.ceil(page.total / query.limit)),
+        "prev_qs": qs(max(0, query.offset - query.limit)) if query.offset else None,
+        "next_qs": qs(query.offset + query.limit)
+        if query.offset + query.limit < page.total
+        else None,
+    }
+    return render(request, "cases/list.html", ctx)
+
+
+@router.get("/ledger")
+def ledger_page(
+    request: Request,
+    principal: PageOfficer,
+    user: PageUser,
+    db: DbDep,
+    all_paths: bool = False,
+    open_only: bool = True,
+    overdue_only: bool = False,
+) -> Response:
+    """督办台账: confirmed problems tracked until close-out, oldest deadline first."""
+    rows = wq.ledger(
+        db,
+        user,
+        supervision_only=not all_paths,
+        open_only=open_only,
+        overdue_only=overdue_only,
+    )
+    ctx = {
+        "nav": "ledger",
+        "rows": rows,
+        "all_paths": all_paths,
+        "open_only": open_only,
+        "overdue_only": overdue_only,
+        "export_qs": urlencode(
+            {
+                "all_paths": str(all_paths).lower(),
+                "open_only": str(open_only).lower(),
+                "overdue_only": str(overdue_only).lower(),
+            }
+        ),
+    }
+    return render(request, "cases/ledger.html", ctx)
+
+
+def case_context(db: DbDep, user: User, case_id: int) -> dict[str, Any]:
+    """Template values of the case page."""
+    d = wq.get_case(db, user, case_id)
+    case = d.case
+    templates = []
+    if d.enterprise is not None and case.status == "checking":
+        templates = ws.list_checklist_templates(db, industry=d.enterprise.industry)
+    officers = (
+        ws.assignable_officers(db, user, case_id)
+        if any(t.action == "dispatch" for t in d.actions)
+        else []
+    )
+    reached = {ev.to_status for ev, _name in d.events if ev.to_status} | {case.status}
+    return {
+        "d": d,
+        "case": case,
+        "templates": templates,
+        "officers": officers,
+        "steps": STEP_ORDER,
+        "reached": reached,
+        "states": {s.code: s for s in STATES},
+        "action_names": [t.action for t in d.actions],
+        "transitions": TRANSITIONS,
+        "can_record_check": user.role != "enterprise" and case.status == "checking",
+        "can_attach": case.status not in ("closed", "false_positive"),
+    }
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: int, user: PageUser, db: DbDep) -> Response:
+    """One case: status steps, leads, timeline, checks, files and the forms of the next steps."""
+    ctx = case_context(db, user, case_id)
+    ctx["nav"] = "cases"
+    ctx["done"] = request.query_params.get("done")
+    return render(request, "cases/detail.html", ctx)
+
+
+async def _form(request: Request) -> tuple[dict[str, Any], list[UploadedFile]]:
+    form = await request.form()
+    fields: dict[str, Any] = {}
+    files: list[UploadedFile] = []
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if value.filename:
+                data = await value.read()
+                files.append(UploadedFile(value.filename, data, value.content_type))
+        elif key != "csrf_token":
+            fields[key] = value
+    return fields, files
+
+
+def _done(request: Request, case_id: int, what: str) -> Response:
+    target = f"/cases/{case_id}?done={what}"
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/cases/{case_id}/actions/{action}")
+async def case_action(
+    request: Request, case_id: int, action: str, user: PagePostUser, db: DbDep
+) -> Response:
+    """Fire one step of the case (交办, 核查, 认定, 整改, 复核, 销号 …)."""
+    fields, files = await _form(request)
+    uploads = request.app.state.settings.uploads_dir
+
+    def work() -> None:
+        fire_action(db, user, case_id, action, fields, files, uploads)
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _done(request, case_id, action)
+
+
+@router.post("/cases/{case_id}/checks")
+async def record_check(request: Request, case_id: int, user: PagePostUser, db: DbDep) -> Response:
+    """Record a remote or on-site check: checklist answers, notes, photos, GPS."""
+    fields, files = await _form(request)
+    uploads = request.app.state.settings.uploads_dir
+
+    def work() -> None:
+        ws.record_check(
+            db,
+            user,
+            case_id,
+            kind=str(fields.get("kind") or "onsite"),
+            template_id=fields.get("template_id") or None,
+            answers=parse_answers(fields) or None,
+            notes=(str(fields.get("notes") or "").strip() or None),
+            lon=parse_float(fields, "lon"),
+            lat=parse_float(fields, "lat"),
+            gps_accuracy_m=parse_float(fields, "gps_accuracy_m"),
+            onsite_reason=(str(fields.get("onsite_reason") or "").strip() or None),
+            photos=files,
+            uploads_dir=uploads,
+        )
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _done(request, case_id, "record_check")
+
+
+@router.post("/cases/{case_id}/attachments")
+async def add_attachments(
+    request: Request, case_id: int, user: PagePostUser, db: DbDep
+) -> Response:
+    """Attach files (photos, evidence) to a case."""
+    fields, files = await _form(request)
+    uploads = request.app.state.settings.uploads_dir
+    kind = str(fields.get("kind") or "evidence")
+
+    def work() -> None:
+        ws.add_attachments(db, user, case_id, files, kind=kind, uploads_dir=uploads)
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _done(request, case_id, "attachments")
+
+
+@router.get("/attachments/{attachment_id}")
+def attachment(request: Request, attachment_id: int, user: PageUser, db: DbDep) -> Response:
+    """Download a stored file (scope-checked)."""
+    att, path = ws.get_attachment(
+        db, user, attachment_id, uploads_dir=request.app.state.settings.uploads_dir
+    )
+    return FileResponse(
+        path,
+        media_type=att.content_type,
+        filename=att.filename,
+        content_disposition_type="inline"
+        if att.content_type.startswith("image/")
+        else "attachment",
+    )

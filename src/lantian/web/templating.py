@@ -1,0 +1,73 @@
+"""Jinja2 environment: i18n (gettext of the request's language), CST date filters, assets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from lantian import __version__
+from lantian.timeutil import to_cst
+from lantian.web import labels
+from lantian.web.deps import current_language
+from lantian.web.i18n import LANGUAGE_NAMES, translations
+from lantian.web.security import CSRF_COOKIE
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def _gettext(message: str) -> str:
+    # Jinja's new-style gettext wrapper escapes and interpolates the variables.
+    return translations(current_language.get()).gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current_language.get()).ngettext(singular, plural, n)
+
+
+def fmt_cst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Format a datetime in China Standard Time ('' for None)."""
+    return "" if value is None else to_cst(value).strftime(fmt)
+
+
+def make_templates() -> Jinja2Templates:
+    """The template renderer with the i18n extension and Lantian's filters."""
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["cst"] = fmt_cst
+    env.globals["version"] = __version__
+    env.globals["language_names"] = LANGUAGE_NAMES
+    env.globals["label"] = labels.label
+    env.globals["family_labels"] = labels.FAMILY_LABELS
+    env.globals["severity_labels"] = labels.SEVERITY_LABELS
+    env.globals["status_labels"] = labels.LEAD_STATUS_LABELS | labels.CASE_STATUS_LABELS
+    env.globals["case_status_labels"] = labels.CASE_STATUS_LABELS
+    env.globals["subject_labels"] = labels.SUBJECT_LABELS
+    env.globals["industry_labels"] = labels.INDUSTRY_LABELS
+    env.globals["pollutant_labels"] = labels.POLLUTANT_LABELS
+    env.globals["role_labels"] = labels.ROLE_LABELS
+    return templates
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render template ``name`` with the request's principal, language and CSRF token."""
+    ctx: dict[str, Any] = dict(context or {})
+    principal = getattr(request.state, "principal", None)
+    csrf = getattr(request.state, "session_csrf", None) or request.cookies.get(CSRF_COOKIE)
+    if not csrf:
+        csrf = request.state.new_csrf_cookie
+    ctx.setdefault("principal", principal)
+    ctx["lang"] = current_language.get()
+    ctx["csrf_token"] = csrf
+    ctx["tile_url"] = request.app.state.settings.tile_url
+    templates: Jinja2Templates = request.app.state.templates
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    return response

@@ -1,0 +1,244 @@
+"""Fixtures of the web tests: a seeded database, an app, logged-in clients per role."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from lantian.auth.service import create_user
+from lantian.db.session import session_scope
+from lantian.leads.models import Lead
+from lantian.registry.models import Enterprise, Outlet, Station
+from lantian.settings import Settings
+from lantian.timeutil import now_cst
+from lantian.web.app import create_app
+from lantian.workflow.checklists import ensure_checklist_templates
+
+PASSWORD = "Lantian-Test-2024!"
+
+ENTERPRISES = [
+    # id, name, credit code (province 13), city, district, industry, positive list, lon, lat
+    (
+        "E1",
+        "冀东钢铁有限公司",
+        "91130200MA0000001X",
+        "唐山市",
+        "路北区",
+        "steel",
+        False,
+        118.18,
+        39.63,
+    ),
+    ("E2", "唐山印刷厂", "91130200MA0000002X", "唐山市", "路南区", "printing", True, 118.15, 39.60),
+    (
+        "E3",
+        "石家庄水泥厂",
+        "91130100MA0000003X",
+        "石家庄市",
+        "长安区",
+        "cement",
+        False,
+        114.52,
+        38.05,
+    ),
+]
+USERS = [
+    ("admin", "admin", {}),
+    ("wg", "work_group", {"province": "13"}),
+    ("ts_city", "city_officer", {"city": "唐山市"}),
+    ("lb_district", "district_officer", {"city": "唐山市", "district": "路北区"}),
+    ("ln_district", "district_officer", {"city": "唐山市", "district": "路南区"}),
+    ("sjz_city", "city_officer", {"city": "石家庄市"}),
+    ("ent1", "enterprise", {"enterprise_id": "E1"}),
+    ("ent2", "enterprise", {"enterprise_id": "E2"}),
+]
+
+
+@dataclass
+class Seeded:
+    """Ids of the seeded objects."""
+
+    settings: Settings
+    user_ids: dict[str, int]
+    leads: dict[str, list[str]]
+    """enterprise id (or station id) → its lead ids."""
+
+
+def seed(settings: Settings) -> Seeded:
+    """Three enterprises in two cities, one station, leads, one user per role."""
+    t0 = now_cst().replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
+    leads: dict[str, list[str]] = {}
+    user_ids: dict[str, int] = {}
+    with session_scope(settings) as db:
+        for eid, name, code, city, district, industry, pos, lon, lat in ENTERPRISES:
+            db.add(
+                Enterprise(
+                    enterprise_id=eid,
+                    name=name,
+                    credit_code=code,
+                    industry=industry,
+                    city=city,
+                    district=district,
+                    lon=lon,
+                    lat=lat,
+                    grade="B" if eid == "E1" else None,
+                    positive_list=pos,
+                )
+            )
+        db.flush()
+        for eid, *_rest in ENTERPRISES:
+            db.add(
+                Outlet(
+                    outlet_id=f"{eid}-O1",
+                    enterprise_id=eid,
+                    name="1号排口",
+                    mn=f"MN{eid}0001",
+                    o2_ref_pct=16.0,
+                    limit_so2=35.0,
+                )
+            )
+        db.add(
+            Station(
+                station_id="S1",
+                name="路北站",
+                kind="township",
+                city="唐山市",
+                district="路北区",
+                lon=118.2,
+                lat=39.65,
+            )
+        )
+        db.flush()
+        n = 0
+        for eid, *_rest in ENTERPRISES:
+            for i in range(3):
+                n += 1
+                lid = f"L{eid}-{i}"
+                start = t0 + timedelta(hours=5 * n)
+                db.add(
+                    Lead(
+                        lead_id=lid,
+                        rule="CEMS-EXCEED",
+                        family="EXCEEDANCE" if i != 1 else "FLATLINE",
+                        enterprise_id=eid,
+                        subject_type="outlet",
+                        subject_id=f"{eid}-O1",
+                        pollutant="a21026",
+                        start=start,
+                        end=start + timedelta(hours=4),
+                        severity=1 + i,
+                        score=0.5 + 0.1 * i,
+                        summary=f"{eid} 1号排口 SO2 折算浓度超标 {i + 1}",
+                        evidence={"observed": 50.0 + i, "threshold": 35.0, "hours": 4},
+                        open=False,
+                        detected_at=start + timedelta(hours=5),
+                        updated_at=start + timedelta(hours=5),
+                    )
+                )
+                leads.setdefault(eid, []).append(lid)
+        db.add(
+            Lead(
+                lead_id="LS1-0",
+                rule="AMBIENT-HOTSPOT",
+                family="AMBIENT_HOTSPOT",
+                enterprise_id=None,
+                subject_type="station",
+                subject_id="S1",
+                pollutant="PM2.5",
+                start=t0,
+                end=t0 + timedelta(hours=6),
+                severity=2,
+                score=0.7,
+                summary="路北站 PM2.5 显著高于周边站点",
+                evidence={"observed": 180.0},
+                open=False,
+                detected_at=t0 + timedelta(hours=7),
+                updated_at=t0 + timedelta(hours=7),
+            )
+        )
+        leads["S1"] = ["LS1-0"]
+        ensure_checklist_templates(db)
+        for username, role, scope in USERS:
+            u = create_user(
+                db, None, username, PASSWORD, role, display_name=f"{username} 用户", **scope
+            )
+            user_ids[username] = u.user_id
+    return Seeded(settings, user_ids, leads)
+
+
+@pytest.fixture
+def seeded(db_settings: Settings) -> Seeded:
+    """A seeded database on SQLite and on PostgreSQL."""
+    return seed(db_settings)
+
+
+@pytest.fixture
+def seeded_sqlite(lantian_home: object) -> Seeded:
+    """A seeded SQLite database (for tests that need not run on both backends)."""
+    from lantian.settings import get_settings
+
+    return seed(get_settings())
+
+
+@pytest.fixture
+def app(seeded_sqlite: Seeded) -> FastAPI:
+    """The app over the seeded SQLite database."""
+    return create_app(seeded_sqlite.settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An anonymous client."""
+    with TestClient(app) as c:
+        yield c
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token rendered into a page."""
+    m = CSRF_RE.search(html)
+    assert m, "page has no CSRF token"
+    return m.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Log ``client`` in through the login form; return the session's CSRF token."""
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    return csrf_of(client.get("/leads" if not username.startswith("ent") else "/portal").text)
+
+
+@pytest.fixture
+def login_as(app: FastAPI) -> Iterator[Callable[[str], tuple[TestClient, str]]]:
+    """Factory: a fresh client logged in as a user, and its CSRF token."""
+    clients: list[TestClient] = []
+
+    def make(username: str) -> tuple[TestClient, str]:
+        c = TestClient(app)
+        c.__enter__()
+        clients.append(c)
+        return c, login(c, username)
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+def bearer(client: TestClient, username: str) -> dict[str, str]:
+    """Authorization header with a token from the OAuth2 password flow."""
+    r = client.post("/api/auth/token", data={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
