@@ -1,0 +1,307 @@
+"""Platform mode: incremental detection over the lake, stored and extended in the DB."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from sqlalchemy import func, select
+
+from lantian.db.session import session_scope
+from lantian.lake import Lake
+from lantian.leads.models import Lead
+from lantian.registry.models import Alert, Enterprise, Line, Measure, Meter, Outlet, Station
+from lantian.rules.engine import run_rules
+from lantian.rules.inputs import load_bundle
+from lantian.rules.platform import (
+    PlatformParams,
+    detect_lake_once,
+    lake_inputs,
+    merge_leads,
+    run_schedule,
+    watermark,
+)
+from lantian.rules.platform_models import DetectionRun
+from lantian.settings import Settings
+from lantian.timeutil import CST
+
+ALL_DATA = PlatformParams(initial_days=3650, lookback_days=3650, merge_gap_h=2)
+
+
+def _none(v: Any) -> Any:
+    return None if v is None or (isinstance(v, float) and pd.isna(v)) or v == "" else v
+
+
+def _registry(settings: Settings, bundle: Path) -> None:
+    reg = bundle / "registry"
+    read = lambda name: pd.read_csv(reg / f"{name}.csv", dtype=str, keep_default_na=False)  # noqa: E731
+    ents, outlets, meters = read("enterprises"), read("outlets"), read("meters")
+    with session_scope(settings) as s:
+        for r in ents.to_dict("records"):
+            s.add(
+                Enterprise(
+                    enterprise_id=r["enterprise_id"],
+                    name=r["name"],
+                    credit_code=r["credit_code"],
+                    industry=r["industry"],
+                    city=_none(r["city"]),
+                    district=_none(r["district"]),
+                    township=_none(r["township"]),
+                    grade=_none(r["grade"]),
+                    positive_list=r["positive_list"].lower() == "true",
+                )
+            )
+        s.flush()
+        lines = {(r["line_id"], r["enterprise_id"]) for r in meters.to_dict("records")}
+        lines |= {
+            (r["line_id"], r["enterprise_id"]) for r in outlets.to_dict("records") if r["line_id"]
+        }
+        for line_id, ent in sorted(lines):
+            s.add(Line(line_id=line_id, enterprise_id=ent))
+        s.flush()
+        f = lambda v: float(v) if _none(v) is not None else None  # noqa: E731
+        for r in outlets.to_dict("records"):
+            s.add(
+                Outlet(
+                    outlet_id=r["outlet_id"],
+                    enterprise_id=r["enterprise_id"],
+                    name=r["name"],
+                    mn=r["mn"],
+                    o2_ref_pct=f(r["o2_ref_pct"]),
+                    limit_pm=f(r["limit_pm"]),
+                    limit_so2=f(r["limit_so2"]),
+                    limit_nox=f(r["limit_nox"]),
+                    line_id=_none(r["line_id"]),
+                )
+            )
+        for r in meters.to_dict("records"):
+            s.add(
+                Meter(
+                    meter_id=r["meter_id"],
+                    enterprise_id=r["enterprise_id"],
+                    line_id=r["line_id"],
+                    role=r["role"],
+                    name=r["name"],
+                    rated_kw=f(r["rated_kw"]),
+                )
+            )
+        for r in read("stations").to_dict("records"):
+            s.add(
+                Station(
+                    station_id=r["station_id"],
+                    name=r["name"],
+                    kind=r["kind"],
+                    city=_none(r["city"]),
+                    district=_none(r["district"]),
+                    township=_none(r["township"]),
+                    lon=f(r["lon"]),
+                    lat=f(r["lat"]),
+                )
+            )
+        if (reg / "measures.csv").exists():
+            for r in read("measures").to_dict("records"):
+                s.add(
+                    Measure(
+                        enterprise_id=r["enterprise_id"],
+                        line_id=r["line_id"],
+                        level=r["level"],
+                        action=r["action"],
+                        limit_pct=f(r["limit_pct"]),
+                    )
+                )
+        alerts = bundle / "data" / "alerts.csv"
+        if alerts.exists():
+            for r in pd.read_csv(alerts, dtype=str, keep_default_na=False).to_dict("records"):
+                s.add(
+                    Alert(
+                        alert_id=r["alert_id"],
+                        city=r["city"],
+                        level=r["level"],
+                        start=datetime.fromisoformat(r["start"]),
+                        end=datetime.fromisoformat(r["end"]) if r["end"] else None,
+                    )
+                )
+
+
+def _data(bundle: Path) -> dict[str, pd.DataFrame]:
+    d = bundle / "data"
+    out: dict[str, pd.DataFrame] = {}
+    for source, stem in (
+        ("cems_hourly", "cems_hourly"),
+        ("power", "power"),
+        ("ambient_hourly", "ambient_hourly"),
+    ):
+        path = d / f"{stem}.parquet"
+        frame = pd.read_parquet(path) if path.exists() else pd.read_csv(d / f"{stem}.csv")
+        t = frame["time"]
+        if not pd.api.types.is_datetime64_any_dtype(t):
+            t = pd.to_datetime(t, format="ISO8601", utc=True)
+        elif getattr(t.dt, "tz", None) is None:
+            t = t.dt.tz_localize(CST)
+        frame["time"] = t.dt.tz_convert("UTC")
+        out[source] = frame
+    return out
+
+
+def _append(
+    lake: Lake, data: dict[str, pd.DataFrame], lo: datetime | None, hi: datetime | None
+) -> None:
+    for source, frame in data.items():
+        part = frame
+        if lo is not None:
+            part = part[part["time"] >= pd.Timestamp(lo)]
+        if hi is not None:
+            part = part[part["time"] < pd.Timestamp(hi)]
+        table = pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False)
+        lake.append(source, table, origin="import")
+
+
+def _stored(settings: Settings) -> dict[str, Lead]:
+    with session_scope(settings) as s:
+        return {ld.lead_id: ld for ld in s.scalars(select(Lead))}
+
+
+@pytest.fixture
+def dev_city_platform(
+    dev_city: Path, db_settings: Settings
+) -> tuple[Settings, Lake, dict[str, pd.DataFrame]]:
+    _registry(db_settings, dev_city)
+    return db_settings, Lake(db_settings.lake_dir), _data(dev_city)
+
+
+def test_lake_run_finds_the_bundle_leads_and_is_idempotent(
+    dev_city: Path, dev_city_platform: tuple[Settings, Lake, dict[str, pd.DataFrame]]
+) -> None:
+    settings, lake, data = dev_city_platform
+    _append(lake, data, None, None)
+    expected = run_rules(load_bundle(dev_city))
+    report = detect_lake_once(settings, params=ALL_DATA)
+    assert report.status == "ok", report
+    stored = _stored(settings)
+    assert set(stored) == {ld.lead_id for ld in expected}
+    for ld in expected:
+        row = stored[ld.lead_id]
+        assert (row.rule, row.subject_id, row.pollutant) == (ld.rule, ld.subject_id, ld.pollutant)
+        assert row.start == datetime.fromisoformat(ld.start)
+        assert row.end == datetime.fromisoformat(ld.end)
+        assert row.summary == ld.summary and row.severity == ld.severity
+    assert report.leads_new == len(expected)
+    # no new data: skipped; forced re-run: nothing changes
+    assert detect_lake_once(settings, params=ALL_DATA).status == "skipped"
+    again = detect_lake_once(settings, params=ALL_DATA, force=True)
+    assert (again.status, again.leads_new, again.leads_extended) == ("ok", 0, 0)
+    after = _stored(settings)
+    assert set(after) == set(stored)
+    assert all(after[k].updated_at == stored[k].updated_at for k in after)
+    with session_scope(settings) as s:
+        assert s.scalar(select(func.count()).select_from(DetectionRun)) == 2
+        assert watermark(s) == report.data_to
+
+
+def test_incremental_runs_extend_an_ongoing_episode(
+    dev_city: Path, dev_city_platform: tuple[Settings, Lake, dict[str, pd.DataFrame]]
+) -> None:
+    settings, lake, data = dev_city_platform
+    rules = ["CEMS-EXCEED"]
+    full = run_rules(load_bundle(dev_city), rules=rules)
+    long = max(
+        full, key=lambda ld: datetime.fromisoformat(ld.end) - datetime.fromisoformat(ld.start)
+    )
+    start, end = datetime.fromisoformat(long.start), datetime.fromisoformat(long.end)
+    assert end - start >= timedelta(hours=3), "dev-city needs a multi-hour exceedance"
+    cut = start + timedelta(hours=2)
+    _append(lake, data, None, cut)
+    incremental = PlatformParams(initial_days=3650, lookback_days=1, merge_gap_h=2)
+    first = detect_lake_once(settings, params=incremental, rules=rules)
+    assert first.status == "ok" and first.data_to == cut
+    part = _stored(settings)[long.lead_id]
+    assert part.open and part.end == cut
+    _append(lake, data, cut, None)
+    second = detect_lake_once(settings, params=incremental, rules=rules)
+    assert second.data_from == cut - timedelta(days=1)
+    assert second.leads_extended >= 1
+    stored = _stored(settings)
+    row = stored[long.lead_id]  # same id, extended to the episode's real end
+    assert row.start == start and row.end == end
+    assert not row.open or row.end > second.data_to - timedelta(hours=2)
+    # the incremental result is the one-shot result: same episodes, same ids
+    assert {(ld.lead_id, ld.start, ld.end) for ld in full} == {
+        (k, v.start.isoformat(), v.end.isoformat()) for k, v in stored.items()
+    }
+
+
+def test_merge_closes_stale_open_leads_and_keeps_ids(db_settings: Settings) -> None:
+    from lantian.rules.engine import LeadRecord
+
+    t0 = datetime(2024, 3, 1, tzinfo=CST)
+
+    def rec(lid: str, h0: int, h1: int, sev: int = 1) -> LeadRecord:
+        return LeadRecord(
+            lead_id=lid,
+            rule="CEMS-EXCEED",
+            family="EXCEEDANCE",
+            enterprise_id="E1",
+            subject_type="outlet",
+            subject_id="P1",
+            pollutant="a21026",
+            start=(t0 + timedelta(hours=h0)).isoformat(),
+            end=(t0 + timedelta(hours=h1)).isoformat(),
+            severity=sev,
+            score=0.5,
+            summary="超标",
+            evidence={"observed": h1},
+        )
+
+    gap = timedelta(hours=2)
+    with session_scope(db_settings) as s:
+        st = merge_leads(s, [rec("a", 0, 5)], t0 + timedelta(hours=5), gap=gap)
+        assert (st.new, st.extended) == (1, 0)
+    with session_scope(db_settings) as s:
+        # the next run sees the episode continue after a 1-h gap -> extends "a"
+        st = merge_leads(s, [rec("b", 6, 9, sev=3)], t0 + timedelta(hours=9), gap=gap)
+        assert (st.new, st.extended) == (0, 1)
+    with session_scope(db_settings) as s:
+        lead = s.get(Lead, "a")
+        assert lead is not None and lead.open and lead.severity == 3
+        assert lead.end == t0 + timedelta(hours=9) and lead.start == t0
+        assert s.get(Lead, "b") is None
+    with session_scope(db_settings) as s:
+        # a later episode beyond the gap is a new lead; "a" is closed (ended long ago)
+        st = merge_leads(s, [rec("c", 20, 22)], t0 + timedelta(hours=22), gap=gap)
+        assert (st.new, st.closed) == (1, 1)
+    with session_scope(db_settings) as s:
+        a, c = s.get(Lead, "a"), s.get(Lead, "c")
+        assert a is not None and c is not None and not a.open and c.open
+
+
+def test_lake_inputs_window_and_schedule(
+    dev_city_platform: tuple[Settings, Lake, dict[str, pd.DataFrame]],
+) -> None:
+    settings, lake, data = dev_city_platform
+    _append(lake, data, None, None)
+    lo = datetime(2024, 1, 10, tzinfo=CST)
+    hi = datetime(2024, 1, 11, tzinfo=CST)
+    with session_scope(settings) as s:
+        inputs = lake_inputs(lake, s, lo, hi)
+        t = inputs.cems.t
+        lo_t = int((lo.replace(tzinfo=None) - datetime(1970, 1, 1)).total_seconds())
+        assert inputs.cems.filter((t < lo_t) | (t >= lo_t + 86400)).count().execute() == 0
+        assert inputs.cems.count().execute() > 0
+        assert inputs.outlets.count().execute() > 0
+    reports: list[Any] = []
+    stop = threading.Event()
+    run_schedule(
+        0.01,
+        settings,
+        stop=stop,
+        on_report=reports.append,
+        max_runs=2,
+        params=ALL_DATA,
+        rules=["CEMS-EXCEED"],
+    )
+    assert [r.status for r in reports] == ["ok", "skipped"]
