@@ -20,6 +20,7 @@ from lantian.protocol.hj212 import (
     build_heartbeat,
     build_packet,
     build_request_response,
+    build_split_packets,
     code_2017,
     crc16_hj212,
     decrypt_cp,
@@ -170,6 +171,23 @@ def test_split_reassembly() -> None:
     assert reassembler.expire(now=15) == []
     (partial,) = reassembler.expire(now=21)
     assert "missing PNO 2,3" in partial.deviations[-1]
+
+
+def test_build_split_packets_round_trip() -> None:
+    cp = {"DataTime": "20240122160000"}
+    cp |= {f"a{21000 + i}": {"Avg": i + 0.125, "ZsAvg": i * 1.5, "Flag": "N"} for i in range(40)}
+    frames = build_split_packets("31", "2061", MN, cp, qn="20240122170000998", ack=True)
+    packets = [parse_packet(f, strict=True) for f in frames]
+    assert len(packets) >= 2 and [p.pno for p in packets] == list(range(1, len(packets) + 1))
+    qns = ["20240122170000998", "20240122170000999", "20240122170001000"]
+    assert [p.qn for p in packets][:3] == qns[: len(packets)]
+    assert all(p.flag == 7 and p.params["DataTime"] == "20240122160000" for p in packets)
+    reassembler = Reassembler()
+    merged = [m for p in reversed(packets) for m in reassembler.add(p)]
+    assert len(merged) == 1
+    whole = parse_packet(build_packet("31", "2061", MN, cp, check_limits=False))
+    assert merged[0].factors == whole.factors and merged[0].crc_ok
+    assert len(build_split_packets("31", "2011", MN, "DataTime=20240101000000;a21026-Rtd=1")) == 1
 
 
 def test_reassembler_memory_bound() -> None:

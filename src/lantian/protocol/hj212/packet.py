@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -52,6 +52,7 @@ __all__ = [
     "build_notification_response",
     "build_packet",
     "build_request_response",
+    "build_split_packets",
     "format_cp",
     "make_qn",
     "parse_cp",
@@ -818,6 +819,75 @@ def build_packet(
         wire = f"{head}{encrypt_cp(cp_text, sm4_key)}&&".encode()
     check = crc16_hj212(plain) if crc == "hj212" else crc16_modbus(plain)
     return b"##%04d%b%04X\r\n" % (len(plain), wire, check)
+
+
+def build_split_packets(
+    st: str,
+    cn: str,
+    mn: str,
+    cp: str | Mapping[str, object],
+    *,
+    qn: str | None = None,
+    max_cp_chars: int = MAX_CP_CHARS,
+    **options: Any,
+) -> list[bytes]:
+    """Build an upload as one packet, or as split packets when its CP is too long.
+
+    The CP items are distributed over fragments at item boundaries; every fragment
+    repeats ``DataTime`` (and the other non-factor fields), has its own QN (the base QN
+    plus the fragment index in milliseconds) and carries ``PNUM``/``PNO`` with the Flag D
+    bit, so each is a complete packet that :class:`~lantian.protocol.hj212.Reassembler`
+    merges back.
+
+    Parameters
+    ----------
+    st, cn, mn, cp
+        As for :func:`build_packet`.
+    qn : str, optional
+        QN of the first fragment (default: now).
+    max_cp_chars : int
+        Largest CP per fragment (the standard allows 950).
+    **options
+        Passed to :func:`build_packet` (``pw``, ``ack``, ``version``, ``rf``, ``sm4_key``…).
+
+    References
+    ----------
+    .. [1] HJ 212-2017, Table 2-3 (segment ≤ 1024, CP ≤ 950, PNUM/PNO), Appendix C
+       Tables C.49-C.50 (split uploads, one response per fragment).
+    """
+    cp_text = cp if isinstance(cp, str) else format_cp(cp)
+    groups = [g for g in cp_text.split(";") if g]
+    common = [g for g in groups if "-" not in g.partition("=")[0]]
+    items = [g for g in groups if "-" in g.partition("=")[0]]
+    head = ";".join(common)
+    base = qn or make_qn()
+    # room for CP in a fragment: the CP limit, and the segment limit minus the header
+    header = build_packet(st, cn, mn, "", qn=base, pnum=9999, pno=9999, **options)
+    budget = min(max_cp_chars, MAX_SEGMENT_BYTES - (len(header) - 12))
+    chunks: list[list[str]] = [[]]
+    size = len(head.encode())
+    for item in items:
+        extra = len(item.encode()) + 1
+        if chunks[-1] and size + extra > budget:
+            chunks.append([])
+            size = len(head)
+        chunks[-1].append(item)
+        size += extra
+    if len(chunks) == 1:
+        return [build_packet(st, cn, mn, cp_text, qn=base, **options)]
+    if len(base) != 17 or not base.isdigit():
+        raise ValueError(f"QN {base!r} is not 17 digits")
+    start = datetime.strptime(base[:14], "%Y%m%d%H%M%S").replace(microsecond=int(base[14:]) * 1000)
+    frames = []
+    for index, chunk in enumerate(chunks):
+        fragment_qn = make_qn((start + timedelta(milliseconds=index)).replace(tzinfo=CST))
+        body = ";".join([head, *chunk]) if head else ";".join(chunk)
+        frames.append(
+            build_packet(
+                st, cn, mn, body, qn=fragment_qn, pnum=len(chunks), pno=index + 1, **options
+            )
+        )
+    return frames
 
 
 def _reply_flag(packet: Packet, ack: bool = False) -> int:
