@@ -57,7 +57,17 @@ def migrate() -> None:
     typer.echo("database is up to date")
 
 
-COMMAND_MODULES: list[str] = ["rules", "hj212", "io", "lake", "web", "gateway", "democity", "users"]
+COMMAND_MODULES: list[str] = [
+    "rules",
+    "hj212",
+    "io",
+    "lake",
+    "web",
+    "gateway",
+    "democity",
+    "users",
+    "detectplatform",
+]
 """Modules under :mod:`lantian.cli` that add commands (each has ``register(app)``)."""
 
 for _name in COMMAND_MODULES:
