@@ -37,6 +37,15 @@ def test_standard_examples() -> None:
     assert crc16_modbus(STD_2025) == 0xCCF4
 
 
+def test_long_inputs_match_the_c_code() -> None:
+    import random
+
+    rng = random.Random(7)
+    for size in (1, 7, 8, 9, 63, 64, 65, 1024, 9999):
+        data = bytes(rng.randrange(256) for _ in range(size))
+        assert crc16_hj212(data) == _reference_hj212(data), size
+
+
 def test_modbus_check_value() -> None:
     assert crc16_modbus(b"123456789") == 0x4B37  # CRC-16/MODBUS catalogue check value
 
