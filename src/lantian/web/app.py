@@ -37,6 +37,8 @@ DOMAIN_STATUS: dict[str, int] = {
     "ValidationError": 422,
 }
 """HTTP status of each :mod:`lantian.auth.errors` domain error."""
+LOGIN_FAILURES_PER_IP = 50
+"""Failed logins one client address may make in 5 minutes (any user names)."""
 
 
 class RequestContextMiddleware:
@@ -119,7 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret = secret
     app.state.session_factory = session_factory(settings)
     app.state.templates = make_templates()
-    app.state.login_limiter = RateLimiter(limit=30, window_s=300.0)
+    app.state.login_limiter = RateLimiter(limit=LOGIN_FAILURES_PER_IP, window_s=300.0)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     node_modules = find_node_modules()

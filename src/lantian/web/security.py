@@ -7,7 +7,8 @@
   sends it) or a ``csrf_token`` form field. Requests authenticated by a bearer token are
   exempt (no ambient credentials).
   Before login, a separate ``lantian_csrf`` cookie protects the login form (double submit).
-- Login attempts are rate limited per client address and per user name.
+- Failed logins are limited per client address here, and per user name and address by
+  :func:`lantian.auth.service.authenticate` (lockout).
 """
 
 from __future__ import annotations
@@ -50,17 +51,23 @@ class RateLimiter:
     _events: dict[str, deque[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def hit(self, key: str, now: float | None = None) -> bool:
-        """Record an event for ``key``; return False if the key is over its limit."""
+    def _window(self, key: str, t: float) -> deque[float]:
+        q = self._events.setdefault(key, deque())
+        while q and q[0] <= t - self.window_s:
+            q.popleft()
+        return q
+
+    def allowed(self, key: str, now: float | None = None) -> bool:
+        """True while ``key`` has had fewer than ``limit`` events in the window."""
         t = time.monotonic() if now is None else now
         with self._lock:
-            q = self._events.setdefault(key, deque())
-            while q and q[0] <= t - self.window_s:
-                q.popleft()
-            if len(q) >= self.limit:
-                return False
-            q.append(t)
-            return True
+            return len(self._window(key, t)) < self.limit
+
+    def record(self, key: str, now: float | None = None) -> None:
+        """Count one event (a failed login) for ``key``."""
+        t = time.monotonic() if now is None else now
+        with self._lock:
+            self._window(key, t).append(t)
 
     def reset(self, key: str) -> None:
         """Forget the events of ``key`` (after a successful login)."""

@@ -25,11 +25,16 @@ def login(request: Request, db: Session, username: str, password: str) -> User:
     """Check credentials: per-address flood limit here, lockout in :mod:`lantian.auth`."""
     limiter: RateLimiter = request.app.state.login_limiter
     ip = client_ip(request)
-    if not limiter.hit(f"ip:{ip}"):
+    if not limiter.allowed(f"ip:{ip}"):
         raise HTTPException(
             429, _("Too many failed logins; try again later"), headers={"Retry-After": "300"}
         )
-    return authn.check_credentials(db, username, password, ip)
+    try:
+        return authn.check_credentials(db, username, password, ip)
+    except HTTPException as exc:
+        if exc.status_code == 401:
+            limiter.record(f"ip:{ip}")
+        raise
 
 
 @router.post("/auth/token", summary="Get a bearer token (OAuth2 password flow)")

@@ -1,90 +1,60 @@
-"""Excel exports of the lists (same filters and scope as the list endpoints)."""
+"""Excel exports of the lists and PDF notices (rendered by :mod:`lantian.documents`).
+
+Same filters and scope as the list endpoints. The lead, case and ledger workbooks come
+from :mod:`lantian.documents.excel`; the enterprise list is written here.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from lantian.auth.models import User
+from lantian.documents import excel, pdf
 from lantian.web.api.registry import enterprise_rows
-from lantian.web.deps import ApiPrincipal, ApiUser, DbDep, _
-from lantian.web.labels import CASE_STATUS_LABELS, FAMILY_LABELS, label
-from lantian.web.queries import LeadQuery
+from lantian.web.deps import ApiOfficer, ApiPrincipal, ApiUser, DbDep, _
+from lantian.web.labels import INDUSTRY_LABELS, label
+from lantian.web.queries import CaseQuery, LeadQuery
 from lantian.web.xlsx import MAX_EXPORT_ROWS, XLSX_MEDIA_TYPE, rows_to_xlsx
-from lantian.workflow import queries as wq
 
-router = APIRouter(prefix="/api/exports", tags=["exports"])
-
-
-def _download(data: bytes, filename: str) -> Response:
-    return Response(
-        data,
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+router = APIRouter(prefix="/api", tags=["exports"])
 
 
-def leads_xlsx(db: Session, user: User, query: LeadQuery) -> bytes:
-    """The filtered leads in scope (at most :data:`MAX_EXPORT_ROWS`) as an .xlsx workbook."""
-    rows: list[Any] = []
-    filters = query.to_filters()
-    filters.offset, filters.limit = 0, 1000
-    while len(rows) < MAX_EXPORT_ROWS:
-        page = wq.list_leads(db, user, filters)
-        rows.extend(page.rows)
-        if len(page.rows) < filters.limit:
-            break
-        filters.offset += filters.limit
-    header = [
-        _("Lead"),
-        _("Rule"),
-        _("Family"),
-        _("Enterprise"),
-        _("City"),
-        _("District"),
-        _("Subject"),
-        _("Pollutant"),
-        _("Start"),
-        _("End"),
-        _("Severity"),
-        _("Score"),
-        _("Status"),
-        _("Case"),
-        _("Summary"),
-    ]
-    data = (
-        (
-            r.lead_id,
-            r.rule,
-            label(FAMILY_LABELS, r.family),
-            r.enterprise_name or r.enterprise_id,
-            r.city,
-            r.district,
-            f"{r.subject_type}:{r.subject_id}",
-            r.pollutant,
-            r.start,
-            r.end,
-            r.severity,
-            r.score,
-            label(CASE_STATUS_LABELS, r.status),
-            r.case_id,
-            r.summary,
-        )
-        for r in rows[:MAX_EXPORT_ROWS]
-    )
-    return rows_to_xlsx(_("Leads"), header, data)
+def download(data: bytes, filename: str, media_type: str = XLSX_MEDIA_TYPE) -> Response:
+    """An attachment response (RFC 6266 ``filename*`` for non-ASCII names)."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
-@router.get("/leads.xlsx", summary="Export leads to Excel")
+@router.get("/exports/leads.xlsx", summary="Export leads to Excel (问题清单)")
 def export_leads(user: ApiUser, db: DbDep, query: Annotated[LeadQuery, Query()]) -> Response:
-    """The filtered leads (at most 50,000 rows) as an Excel workbook."""
-    return _download(leads_xlsx(db, user, query), "leads.xlsx")
+    """Every lead in scope matching the filters (paging ignored)."""
+    return download(excel.export_leads_xlsx(db, user, query.to_filters()), "leads.xlsx")
 
 
-@router.get("/enterprises.xlsx", summary="Export enterprises to Excel")
+@router.get("/exports/cases.xlsx", summary="Export cases to Excel (案件清单)")
+def export_cases(user: ApiUser, db: DbDep, query: Annotated[CaseQuery, Query()]) -> Response:
+    """Every case in scope matching the filters (paging ignored)."""
+    return download(excel.export_cases_xlsx(db, user, query.to_filters()), "cases.xlsx")
+
+
+@router.get("/exports/ledger.xlsx", summary="Export the supervision ledger (督办台账)")
+def export_ledger(
+    principal: ApiOfficer,
+    user: ApiUser,
+    db: DbDep,
+    all_paths: bool = False,
+    open_only: bool = True,
+) -> Response:
+    """The ledger as on the ledger page."""
+    data = excel.export_ledger_xlsx(db, user, supervision_only=not all_paths, open_only=open_only)
+    return download(data, "ledger.xlsx")
+
+
+@router.get("/exports/enterprises.xlsx", summary="Export enterprises to Excel")
 def export_enterprises(
     principal: ApiPrincipal,
     db: DbDep,
@@ -119,7 +89,7 @@ def export_enterprises(
             e.enterprise_id,
             e.name,
             e.credit_code,
-            e.industry,
+            label(INDUSTRY_LABELS, e.industry),
             e.city,
             e.district,
             e.grade,
@@ -128,4 +98,24 @@ def export_enterprises(
         )
         for e, n in rows
     )
-    return _download(rows_to_xlsx(_("Enterprises"), header, data), "enterprises.xlsx")
+    return download(rows_to_xlsx(_("Enterprises"), header, data), "enterprises.xlsx")
+
+
+NOTICE_RENDERERS = {
+    "dispatch_notice": pdf.dispatch_notice_pdf,
+    "supervision_notice": pdf.supervision_notice_pdf,
+    "rectification_notice": pdf.rectification_notice_pdf,
+}
+
+
+@router.get("/cases/{case_id}/documents/{kind}.pdf", summary="PDF notice of a case")
+def case_document(
+    case_id: int,
+    kind: Literal["dispatch_notice", "supervision_notice", "rectification_notice"],
+    user: ApiUser,
+    db: DbDep,
+) -> Response:
+    """交办单 (dispatch_notice), 督办单 (supervision_notice) or 整改通知
+    (rectification_notice); 409 if the case has not reached that step."""
+    notice = NOTICE_RENDERERS[kind](db, user, case_id)
+    return download(notice.pdf, notice.filename, "application/pdf")

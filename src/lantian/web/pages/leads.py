@@ -18,6 +18,7 @@ from lantian.registry.models import Enterprise
 from lantian.registry.vocab import GRADES
 from lantian.timeutil import CST, now_cst
 from lantian.web.deps import DbDep, PagePostUser, PageUser
+from lantian.web.labels import N_
 from lantian.web.principal import enterprise_clause
 from lantian.web.queries import LEAD_STATUSES, LeadQuery
 from lantian.web.rules_info import rule_info
@@ -29,11 +30,11 @@ from lantian.workflow.states import transition_for
 router = APIRouter(include_in_schema=False)
 
 SORT_CHOICES: list[tuple[str, str]] = [
-    ("-start", "Newest first"),
-    ("start", "Oldest first"),
-    ("-severity", "Most severe first"),
-    ("-score", "Most confident first"),
-    ("enterprise", "Enterprise name"),
+    ("-start", N_("Newest first")),
+    ("start", N_("Oldest first")),
+    ("-severity", N_("Most severe first")),
+    ("-score", N_("Most confident first")),
+    ("enterprise", N_("Enterprise name")),
 ]
 DEFAULT_DEADLINE_DAYS = 7
 """Default check deadline offered by the dispatch form [days]."""

@@ -1,0 +1,293 @@
+"""Authorization of every route: anonymous callers, another enterprise, another city.
+
+``ROUTES`` lists every (method, path) of the app with the requests that must be refused;
+:func:`test_every_route_has_an_authorization_test` fails when a route is added without an
+entry here.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import Seeded, bearer, login
+
+from lantian.auth.models import User
+from lantian.db.session import session_scope
+from lantian.timeutil import now_cst
+from lantian.web.app import create_app, route_table
+from lantian.workflow import service as ws
+from lantian.workflow.files import UploadedFile
+
+PUBLIC: set[tuple[str, str]] = {
+    ("GET", "/healthz"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/api/auth/token"),
+    ("GET", "/openapi.json"),
+    ("GET", "/api/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/"),
+}
+"""Routes anyone may call (``/`` only redirects to the login page)."""
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@dataclass
+class Spec:
+    """How to call a route with E1's objects (E1 belongs to ent1, city 唐山市)."""
+
+    path: str
+    json: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    files: dict[str, Any] | None = None
+    officer_only: bool = False
+    """Enterprise accounts get 403 even for their own data."""
+    list_must_not_contain: list[str] = field(default_factory=list)
+    """For list routes (no object id): strings the foreign response must not contain."""
+
+
+def _case_body(action: str) -> dict[str, Any]:
+    return {"action": action, "fields": {"reason": "x"}}
+
+
+ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
+    ("GET", "/api/me"): lambda o: Spec("/api/me"),
+    ("GET", "/api/leads"): lambda o: Spec("/api/leads", list_must_not_contain=["LE1-", "LE3-"]),
+    ("GET", "/api/leads/{lead_id}"): lambda o: Spec("/api/leads/LE1-1"),
+    ("GET", "/api/leads/{lead_id}/series"): lambda o: Spec("/api/leads/LE1-1/series"),
+    ("POST", "/api/leads/dispatch"): lambda o: Spec(
+        "/api/leads/dispatch",
+        json={"lead_ids": ["LE1-1"], "assignee_id": o["officer"], "deadline": o["deadline"]},
+    ),
+    ("GET", "/api/cases"): lambda o: Spec("/api/cases", list_must_not_contain=["冀东钢铁"]),
+    ("GET", "/api/cases/{case_id}"): lambda o: Spec(f"/api/cases/{o['case']}"),
+    ("POST", "/api/cases/{case_id}/transitions"): lambda o: Spec(
+        f"/api/cases/{o['case']}/transitions", json=_case_body("start_check")
+    ),
+    ("POST", "/api/cases/{case_id}/checks"): lambda o: Spec(
+        f"/api/cases/{o['case']}/checks", json={"kind": "remote", "notes": "x"}
+    ),
+    ("POST", "/api/cases/{case_id}/attachments"): lambda o: Spec(
+        f"/api/cases/{o['case']}/attachments", files={"files": ("a.png", PNG, "image/png")}
+    ),
+    ("GET", "/api/attachments/{attachment_id}"): lambda o: Spec(
+        f"/api/attachments/{o['attachment']}"
+    ),
+    ("GET", "/api/ledger"): lambda o: Spec("/api/ledger", officer_only=True),
+    ("GET", "/api/enterprises"): lambda o: Spec(
+        "/api/enterprises", list_must_not_contain=["冀东钢铁", "E3"]
+    ),
+    ("GET", "/api/enterprises/{enterprise_id}"): lambda o: Spec("/api/enterprises/E1"),
+    ("GET", "/api/outlets/{outlet_id}/series"): lambda o: Spec("/api/outlets/E1-O1/series"),
+    ("GET", "/api/stations"): lambda o: Spec("/api/stations", list_must_not_contain=["S1"]),
+    ("GET", "/api/stations/{station_id}"): lambda o: Spec("/api/stations/S1"),
+    ("GET", "/api/map/features"): lambda o: Spec(
+        "/api/map/features", list_must_not_contain=["冀东钢铁", "路北站"]
+    ),
+    ("GET", "/api/dashboard"): lambda o: Spec("/api/dashboard", officer_only=True),
+    ("GET", "/api/exports/leads.xlsx"): lambda o: Spec(
+        "/api/exports/leads.xlsx", list_must_not_contain=["LE1-"]
+    ),
+    ("GET", "/api/exports/enterprises.xlsx"): lambda o: Spec(
+        "/api/exports/enterprises.xlsx", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/api/exports/cases.xlsx"): lambda o: Spec(
+        "/api/exports/cases.xlsx", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/api/exports/ledger.xlsx"): lambda o: Spec(
+        "/api/exports/ledger.xlsx", officer_only=True
+    ),
+    ("GET", "/api/cases/{case_id}/documents/{kind}.pdf"): lambda o: Spec(
+        f"/api/cases/{o['case']}/documents/dispatch_notice.pdf"
+    ),
+    # pages
+    ("GET", "/leads"): lambda o: Spec("/leads", list_must_not_contain=["LE1-", "冀东钢铁"]),
+    ("GET", "/leads/{lead_id}"): lambda o: Spec("/leads/LE1-1"),
+    ("POST", "/leads/dispatch"): lambda o: Spec(
+        "/leads/dispatch",
+        data={"lead_ids": "LE1-1", "assignee_id": o["officer"], "deadline": o["deadline"]},
+    ),
+    ("GET", "/cases"): lambda o: Spec("/cases", list_must_not_contain=["冀东钢铁"]),
+    ("GET", "/cases/{case_id}"): lambda o: Spec(f"/cases/{o['case']}"),
+    ("POST", "/cases/{case_id}/actions/{action}"): lambda o: Spec(
+        f"/cases/{o['case']}/actions/start_check", data={"mode": "remote"}
+    ),
+    ("POST", "/cases/{case_id}/checks"): lambda o: Spec(
+        f"/cases/{o['case']}/checks", data={"kind": "remote", "notes": "x"}
+    ),
+    ("POST", "/cases/{case_id}/attachments"): lambda o: Spec(
+        f"/cases/{o['case']}/attachments", files={"files": ("a.png", PNG, "image/png")}
+    ),
+    ("GET", "/attachments/{attachment_id}"): lambda o: Spec(f"/attachments/{o['attachment']}"),
+    ("GET", "/ledger"): lambda o: Spec("/ledger", officer_only=True),
+    ("GET", "/map"): lambda o: Spec("/map", officer_only=True),
+    ("GET", "/dashboard"): lambda o: Spec("/dashboard", officer_only=True),
+    ("GET", "/enterprises"): lambda o: Spec("/enterprises", officer_only=True),
+    ("GET", "/enterprises/{enterprise_id}"): lambda o: Spec("/enterprises/E1"),
+    ("GET", "/portal"): lambda o: Spec("/portal", list_must_not_contain=["冀东钢铁"]),
+    ("POST", "/logout"): lambda o: Spec("/logout"),
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One seeded app for the module: a dispatched case of E1 with an attachment."""
+    import os
+
+    from tests.web.conftest import seed
+
+    from lantian.db.session import dispose_engines
+    from lantian.settings import get_settings
+
+    home = tmp_path_factory.mktemp("authz-home")
+    old = os.environ.get("LANTIAN_HOME")
+    os.environ["LANTIAN_HOME"] = str(home)
+    get_settings.cache_clear()
+    settings = get_settings()
+    seeded: Seeded = seed(settings)
+    deadline = (now_cst() + timedelta(days=5)).date().isoformat()
+    with session_scope(settings) as db:
+        admin = db.get(User, seeded.user_ids["admin"])
+        assert admin is not None
+        case = ws.dispatch(
+            db,
+            admin,
+            ["LE1-0"],
+            assignee_id=seeded.user_ids["lb_district"],
+            deadline=now_cst() + timedelta(days=5),
+        )[0]
+        att = ws.add_attachments(
+            db,
+            admin,
+            case.case_id,
+            [UploadedFile("photo.png", PNG, "image/png")],
+            kind="photo",
+            uploads_dir=settings.uploads_dir,
+        )[0]
+        objs = {
+            "case": case.case_id,
+            "attachment": att.attachment_id,
+            "officer": seeded.user_ids["lb_district"],
+            "deadline": deadline,
+        }
+    app = create_app(settings)
+    yield {"app": app, "objs": objs, "settings": settings}
+    dispose_engines()
+    get_settings.cache_clear()
+    if old is None:
+        os.environ.pop("LANTIAN_HOME", None)
+    else:
+        os.environ["LANTIAN_HOME"] = old
+
+
+@pytest.fixture(autouse=True)
+def _keep_home(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Undo the per-test LANTIAN_HOME of tests/conftest.py: the module shares one world."""
+    from lantian.settings import get_settings
+
+    monkeypatch.setenv("LANTIAN_HOME", str(world["settings"].home))
+    get_settings.cache_clear()
+
+
+def _call(client: TestClient, method: str, spec: Spec, headers: dict[str, str]) -> Any:
+    return client.request(
+        method,
+        spec.path,
+        json=spec.json,
+        data=spec.data,
+        files=spec.files,
+        headers=headers,
+        follow_redirects=False,
+    )
+
+
+def _routes() -> list[tuple[str, str]]:
+    return sorted(ROUTES)
+
+
+def test_every_route_has_an_authorization_test(world: dict[str, Any]) -> None:
+    served = set(route_table(world["app"]))
+    untested = served - set(ROUTES) - PUBLIC
+    assert not untested, f"routes without an authorization test: {sorted(untested)}"
+    stale = set(ROUTES) - served
+    assert not stale, f"authorization tests of routes that do not exist: {sorted(stale)}"
+
+
+@pytest.mark.parametrize(("method", "route"), _routes())
+def test_anonymous_is_refused(world: dict[str, Any], method: str, route: str) -> None:
+    spec = ROUTES[(method, route)](world["objs"])
+    with TestClient(world["app"]) as anon:
+        r = _call(anon, method, spec, {})
+    if route.startswith("/api/"):
+        assert r.status_code == 401, r.text
+    elif method == "GET":
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    else:  # page posts: refused before anything happens (no session → CSRF or login)
+        assert r.status_code in (303, 403), r.text
+
+
+def _client_for(
+    world: dict[str, Any], username: str, api: bool
+) -> tuple[TestClient, dict[str, str]]:
+    c = TestClient(world["app"])
+    if api:
+        return c, bearer(c, username)
+    csrf = login(c, username)
+    return c, {"X-CSRF-Token": csrf}
+
+
+@pytest.mark.parametrize(("method", "route"), _routes())
+def test_other_enterprise_is_refused(world: dict[str, Any], method: str, route: str) -> None:
+    """ent2 (enterprise E2) must not see or change E1's objects."""
+    spec = ROUTES[(method, route)](world["objs"])
+    if route == "/logout":
+        pytest.skip("logout acts on the caller's own session only")
+    c, headers = _client_for(world, "ent2", route.startswith("/api/"))
+    with c:
+        r = _call(c, method, spec, headers)
+    body = r.content.decode("utf-8", "replace")
+    if spec.officer_only:
+        assert r.status_code == 403, body[:500]
+    elif spec.list_must_not_contain:
+        assert r.status_code in (200, 303), body[:500]
+        if r.headers.get("content-type", "").startswith("application/vnd.openxml"):
+            from openpyxl import load_workbook
+
+            wb = load_workbook(io.BytesIO(r.content))
+            body = " ".join(str(c.value) for row in wb.active.iter_rows() for c in row)
+        for needle in spec.list_must_not_contain:
+            assert needle not in body, f"{needle} leaked to ent2"
+    elif route == "/api/me":
+        assert r.json()["enterprise_id"] == "E2"
+    else:
+        assert r.status_code in (403, 404), (r.status_code, body[:500])
+
+
+@pytest.mark.parametrize(("method", "route"), _routes())
+def test_officer_of_another_city_is_refused(world: dict[str, Any], method: str, route: str) -> None:
+    """sjz_city (石家庄市) must not see or change objects of 唐山市."""
+    spec = ROUTES[(method, route)](world["objs"])
+    if route in ("/logout", "/api/me"):
+        pytest.skip("acts on the caller itself")
+    c, headers = _client_for(world, "sjz_city", route.startswith("/api/"))
+    with c:
+        r = _call(c, method, spec, headers)
+    body = r.content.decode("utf-8", "replace")
+    if spec.officer_only or spec.list_must_not_contain:
+        assert r.status_code in (200, 303), body[:500]
+        if r.headers.get("content-type", "").startswith("application/vnd.openxml"):
+            from openpyxl import load_workbook
+
+            wb = load_workbook(io.BytesIO(r.content))
+            body = " ".join(str(c.value) for row in wb.active.iter_rows() for c in row)
+        for needle in ["冀东钢铁", "LE1-", "唐山印刷厂"]:
+            assert needle not in body, f"{needle} leaked to another city"
+    else:
+        assert r.status_code in (403, 404), (r.status_code, body[:500])
