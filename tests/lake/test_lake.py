@@ -230,3 +230,45 @@ def test_files_are_plain_parquet_in_utc(tmp_path: Path) -> None:
     table = pq.read_table(path)
     assert table.schema.field("time").type == TIME_TYPE
     assert table.column("value").to_pylist() == [43.0]
+
+
+def _three_writes(lake: Lake) -> None:
+    lake.append("cems_hourly", _cems([1.0, 2.0, 3.0]), origin="import")
+    lake.append("cems_hourly", _cems([9.0]), origin="gateway")
+    lake.append("cems_hourly", _cems([8.0], start=T0 + timedelta(hours=2)), origin="gateway")
+
+
+def test_older_snapshot_still_reads_during_grace(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    _three_writes(lake)
+    old = lake.connect()
+    expected = [(9.0,), (2.0,), (8.0,)]
+    assert old.sql("SELECT value FROM cems_hourly ORDER BY time").fetchall() == expected
+    report = lake.compact()
+    assert report.files_merged == 3 and report.files_purged == 0
+    part = lake.partitions("cems_hourly")[0]
+    assert len(list(part.glob("*.parquet"))) == 4  # old files kept for the grace period
+    assert len(lake.live_files(part)) == 1
+    assert old.sql("SELECT value FROM cems_hourly ORDER BY time").fetchall() == expected
+    new = lake.connect()
+    assert new.sql("SELECT value FROM cems_hourly ORDER BY time").fetchall() == expected
+    # after the grace period the replaced files go (here: grace 0 on the next compaction)
+    assert lake.compact(grace_seconds=0).files_purged == 3
+    assert [p.name for p in part.iterdir() if not p.name.startswith(".")] == [
+        lake.live_files(part)[0].name
+    ]
+    assert new.sql("SELECT value FROM cems_hourly ORDER BY time").fetchall() == expected
+
+
+def test_orphan_replaces_file_is_ignored(tmp_path: Path) -> None:
+    """A compaction that crashed between its two renames hides nothing."""
+    lake = Lake(tmp_path / "lake")
+    _three_writes(lake)
+    part = lake.partitions("cems_hourly")[0]
+    names = [f.name for f in lake.live_files(part)]
+    (part / "99999999999999999999-cdead.parquet.replaces").write_text("\n".join(names))
+    assert len(lake.live_files(part)) == 3
+    assert [r[3] for r in _all(lake, "cems_hourly", "time")] == [9.0, 2.0, 8.0]
+    lake.compact(grace_seconds=0)
+    assert not list(part.glob("*cdead*"))
+    assert [r[3] for r in _all(lake, "cems_hourly", "time")] == [9.0, 2.0, 8.0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -10,12 +11,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from lantian.cli.progress import console
-from lantian.lake import Lake
+
+if TYPE_CHECKING:
+    from lantian.lake import Lake
 
 lake_app = typer.Typer(help="The Parquet measurement lake.", no_args_is_help=True)
 
 
 def _lake() -> Lake:
+    from lantian.lake import Lake
     from lantian.settings import get_settings
 
     return Lake(get_settings().lake_dir)
@@ -47,6 +51,9 @@ def stats_command(as_json: bool = typer.Option(False, "--json", help="print JSON
 @lake_app.command("compact")
 def compact_command(
     source: str | None = typer.Argument(None, help="one source (default: all)"),
+    grace: float = typer.Option(
+        600.0, help="seconds replaced files stay for readers of older snapshots"
+    ),
 ) -> None:
     """Merge each day's files into one deduplicated file (safe while others read/write)."""
     from lantian.lake import SOURCES
@@ -54,10 +61,11 @@ def compact_command(
     if source is not None and source not in SOURCES:
         console.print(f"[red]error:[/red] unknown source {escape(source)!s}")
         raise typer.Exit(2)
-    report = _lake().compact(source)
+    report = _lake().compact(source, grace_seconds=grace)
     console.print(
         f"{len(report.partitions)} day partition(s) compacted, {report.files_merged} files "
-        f"merged, {report.rows_removed:,} superseded rows dropped in {report.seconds:.2f} s"
+        f"merged, {report.rows_removed:,} superseded rows dropped, {report.files_purged} "
+        f"replaced files deleted in {report.seconds:.2f} s"
     )
 
 

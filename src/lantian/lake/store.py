@@ -4,13 +4,23 @@ Layout::
 
     <root>/<source>/date=YYYY-MM-DD/<seq>-<random>.parquet
 
-``date`` is the China Standard Time date of ``time`` (the start of the interval). Files
-are immutable: a write creates new files (written under a temporary name, fsynced, then
-renamed, so a reader never sees a half-written file); a re-sent value is a new row with a
-higher ``seq``, and every read goes through a deduplicated relation in which the row with
-the highest ``seq`` of each natural key wins. :meth:`Lake.compact` merges the files of a
-day partition into one deduplicated file (temporary file, rename, then delete the merged
-inputs; only files listed when it started are merged, so concurrent writes are never lost).
+``date`` is the China Standard Time date of ``time`` (the start of the interval).
+
+Writes
+    Files are immutable. A write creates new files (temporary name, fsync, rename, fsync
+    of the directory), so a reader never sees a half-written file. Each file holds every
+    natural key at most once; a re-sent value is a new row with a higher ``seq``.
+Reads
+    :meth:`Lake.connect` and :meth:`Lake.scan_sql` take a *snapshot* of the files that
+    exist when they are called. A day partition with a single file is read as is; the
+    files of a partition with several are deduplicated (highest ``seq`` per natural key
+    wins). Call :meth:`Lake.connect` again to see later writes.
+Compaction
+    :meth:`Lake.compact` merges the files of a multi-file partition into one deduplicated
+    file. Only files listed when it starts are merged, so concurrent writes are never
+    lost. The merged file's ``.replaces`` side file (renamed into place before the merged
+    file) hides the old files from new snapshots at once; the old files themselves are
+    deleted only after a grace period, so readers holding an older snapshot keep working.
 """
 
 from __future__ import annotations
@@ -38,6 +48,10 @@ from lantian.timeutil import CST
 _US_PER_DAY = 86_400_000_000
 _CST_OFFSET_US = 8 * 3_600_000_000
 _TMP_SUFFIX = ".part"
+_REPLACES = ".replaces"
+_STALE_TMP_SECONDS = 3600.0
+DEFAULT_GRACE_SECONDS = 600.0
+"""How long files replaced by a compaction stay on disk for readers of older snapshots."""
 _seq_lock = threading.Lock()
 
 
@@ -58,6 +72,8 @@ class CompactionReport:
 
     partitions: list[PartitionCompaction] = field(default_factory=list)
     seconds: float = 0.0
+    files_purged: int = 0
+    """Replaced files deleted after their grace period."""
 
     @property
     def files_merged(self) -> int:
@@ -216,9 +232,6 @@ class Lake:
         source_schema(source)
         return self.root / source
 
-    def _glob(self, source: str) -> str:
-        return str(self.source_dir(source) / "date=*" / "*.parquet")
-
     def partitions(self, source: str) -> list[Path]:
         """Existing day-partition directories of ``source``, oldest first."""
         base = self.source_dir(source)
@@ -226,13 +239,31 @@ class Lake:
             return []
         return sorted(p for p in base.iterdir() if p.is_dir() and p.name.startswith("date="))
 
+    def live_files(self, part: Path) -> list[Path]:
+        """Data files of one day partition that a new snapshot reads (oldest first).
+
+        Files replaced by a compaction (listed in the ``.replaces`` side file of a merged
+        file that exists) are left out; temporary files never match.
+        """
+        try:
+            names = os.listdir(part)
+        except FileNotFoundError:
+            return []
+        data = sorted(n for n in names if n.endswith(".parquet") and not n.startswith("."))
+        present = set(data)
+        dead: set[str] = set()
+        for n in names:
+            if n.endswith(_REPLACES) and n[: -len(_REPLACES)] in present:
+                dead.update(_read_replaces(part / n))
+        return [part / n for n in data if n not in dead]
+
     def files(self, source: str) -> list[Path]:
-        """Existing data files of ``source`` (never temporary files)."""
-        return [f for part in self.partitions(source) for f in sorted(part.glob("*.parquet"))]
+        """Data files of ``source`` a new snapshot reads, oldest partition first."""
+        return [f for part in self.partitions(source) for f in self.live_files(part)]
 
     def has_data(self, source: str) -> bool:
         """True if ``source`` has at least one data file."""
-        return any(True for part in self.partitions(source) for _ in part.glob("*.parquet"))
+        return any(self.live_files(part) for part in self.partitions(source))
 
     # ------------------------------------------------------------------ writes
     def next_seq(self) -> int:
@@ -323,6 +354,8 @@ class Lake:
     ) -> str:
         """SQL text (a parenthesised sub-query) of the deduplicated rows of ``source``.
 
+        The relation reads the files that exist now (a snapshot, see the module notes).
+
         Parameters
         ----------
         source
@@ -332,36 +365,51 @@ class Lake:
             Day partitions outside the window are not opened.
         """
         spec = source_schema(source)
+        lo = hi = None
+        if start is not None:
+            start = _to_utc(start)
+            lo = (start + timedelta(hours=8)).date().isoformat()
+        if end is not None:
+            end = _to_utc(end)
+            hi = (end + timedelta(hours=8)).date().isoformat()
+        clean: list[Path] = []
+        dirty: list[Path] = []
+        for part in self.partitions(source):
+            day = part.name.removeprefix("date=")
+            if (lo is not None and day < lo) or (hi is not None and day > hi):
+                continue
+            live = self.live_files(part)
+            (clean if len(live) == 1 else dirty).extend(live)
         cols = ", ".join(f'"{c}"' for c in spec.columns)
-        if not self.has_data(source):
+        if not clean and not dirty:
             typed = ", ".join(
                 f'CAST(NULL AS {_duck_type(f.type)}) AS "{f.name}"' for f in spec.schema
             )
             return f"(SELECT {typed} LIMIT 0)"
         where: list[str] = []
         if start is not None:
-            s = _to_utc(start)
-            where.append(f"\"date\" >= DATE '{(s + timedelta(hours=8)).date().isoformat()}'")
-            where.append(f"\"time\" >= TIMESTAMPTZ '{s.isoformat()}'")
+            where.append(f"\"time\" >= TIMESTAMPTZ '{start.isoformat()}'")
         if end is not None:
-            e = _to_utc(end)
-            where.append(f"\"date\" <= DATE '{(e + timedelta(hours=8)).date().isoformat()}'")
-            where.append(f"\"time\" < TIMESTAMPTZ '{e.isoformat()}'")
+            where.append(f"\"time\" < TIMESTAMPTZ '{end.isoformat()}'")
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
         key = ", ".join(f'"{c}"' for c in spec.key)
-        return (
-            f"(SELECT {cols} FROM read_parquet({_sql_str(self._glob(source))}, "
-            "hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)"
-            f"{where_sql} QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1)"
-        )
+        parts: list[str] = []
+        if clean:
+            parts.append(f"SELECT {cols} FROM {_parquet(clean)}{where_sql}")
+        if dirty:
+            parts.append(
+                f"SELECT {cols} FROM {_parquet(dirty)}{where_sql} "
+                f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1"
+            )
+        return "(" + " UNION ALL ".join(parts) + ")"
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with one deduplicated view per source.
 
-        Views are named after the sources (``cems_hourly``, ``power`` …); a source
-        without data gets an empty view of the right columns. The session time zone is
-        ``Asia/Shanghai`` (China Standard Time), so ``date_trunc('day', time)`` gives
-        local days; values stay absolute instants.
+        Views are named after the sources (``cems_hourly``, ``power`` …) and read the
+        files that exist now (a snapshot); a source without data gets an empty view of
+        the right columns. The session time zone is ``Asia/Shanghai`` (China Standard
+        Time), so ``date_trunc('day', time)`` gives local days; values stay instants.
         """
         con = duckdb.connect(":memory:")
         con.execute("SET TimeZone = 'Asia/Shanghai'")
@@ -381,90 +429,160 @@ class Lake:
             con.close()
 
     # ------------------------------------------------------------------ maintenance
-    def compact(self, source: str | None = None) -> CompactionReport:
+    def compact(
+        self, source: str | None = None, *, grace_seconds: float = DEFAULT_GRACE_SECONDS
+    ) -> CompactionReport:
         """Merge the files of every multi-file day partition into one deduplicated file.
 
-        Per partition: list the files (only these are merged), write the deduplicated
-        union sorted by natural key to a temporary file, fsync, rename it into place,
-        fsync the directory, then delete the merged files. Rows written concurrently
-        land in new files that are not in the list, so they are kept; rows of the merged
-        files keep their ``seq``, so a reader that briefly sees both old and new files
-        still gets each key once.
+        Per partition: list the live files (only these are merged); write their
+        deduplicated union, sorted by natural key, to a temporary file and fsync it; put
+        the ``.replaces`` side file naming the merged files in place; rename the merged
+        file into place; fsync the directory. Files replaced more than ``grace_seconds``
+        ago (by this or an earlier compaction) are then deleted, as are temporary files
+        left by crashed writers. Compactions of one source are serialised by a lock file.
         """
         began = time.perf_counter()
         report = CompactionReport()
         names = [source] if source is not None else list(SOURCES)
         for name in names:
             spec = source_schema(name)
-            lock_path = self.root / name / ".compact.lock"
             if not (self.root / name).is_dir():
                 continue
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.root / name / ".compact.lock", os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 for part in self.partitions(name):
+                    report.files_purged += _purge(part, grace_seconds)
                     done = self._compact_partition(spec, part)
                     if done is not None:
                         report.partitions.append(done)
+                        report.files_purged += _purge(part, grace_seconds)
             finally:
                 os.close(fd)
         report.seconds = time.perf_counter() - began
         return report
 
     def _compact_partition(self, spec: SourceSchema, part: Path) -> PartitionCompaction | None:
-        files = sorted(part.glob("*.parquet"))
+        files = self.live_files(part)
         if len(files) < 2:
             return None
-        rows_before = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-        listing = "[" + ", ".join(_sql_str(str(f)) for f in files) + "]"
+        rows_before = sum(_num_rows(f) for f in files)
         cols = ", ".join(f'"{c}"' for c in spec.columns)
         key = ", ".join(f'"{c}"' for c in spec.key)
-        name = f"{int(files[-1].name.split('-')[0]):020d}-c{uuid.uuid4().hex[:11]}.parquet"
+        seq = max(int(f.name.split("-")[0]) for f in files)
+        name = f"{seq:020d}-c{uuid.uuid4().hex[:11]}.parquet"
         tmp = part / f".{name}{_TMP_SUFFIX}"
+        side_tmp = part / f".{name}{_REPLACES}{_TMP_SUFFIX}"
         con = duckdb.connect(":memory:")
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute(
-                f"COPY (SELECT {cols} FROM read_parquet({listing}, union_by_name = true) "
+                f"COPY (SELECT {cols} FROM {_parquet(files)} "
                 f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1 "
                 f"ORDER BY {key}) TO {_sql_str(str(tmp))} "
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
+            _fsync_file(tmp)
+            with open(side_tmp, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(f.name for f in files) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
         except BaseException:
             tmp.unlink(missing_ok=True)
+            side_tmp.unlink(missing_ok=True)
             raise
         finally:
             con.close()
-        _fsync_file(tmp)
+        os.rename(side_tmp, part / f"{name}{_REPLACES}")
         os.rename(tmp, part / name)
         _fsync_dir(part)
-        for f in files:
-            f.unlink(missing_ok=True)
-        _fsync_dir(part)
-        rows_after = pq.ParquetFile(part / name).metadata.num_rows
+        rows_after = _num_rows(part / name)
         return PartitionCompaction(
             spec.name, part.name.removeprefix("date="), len(files), rows_before, rows_after
         )
 
     def stats(self) -> dict[str, dict[str, Any]]:
-        """Per source: ``files``, ``rows`` (stored, before deduplication), ``bytes``,
-        ``partitions``, ``first_day`` and ``last_day``."""
+        """Per source, over the live files: ``files``, ``rows`` (stored, before
+        deduplication), ``bytes``, ``partitions``, ``first_day`` and ``last_day``."""
         out: dict[str, dict[str, Any]] = {}
         for name in SOURCES:
-            parts = self.partitions(name)
-            files = [f for p in parts for f in p.glob("*.parquet")]
+            per_day = {
+                p.name.removeprefix("date="): self.live_files(p) for p in self.partitions(name)
+            }
+            days = [d for d, fs in per_day.items() if fs]
+            files = [f for fs in per_day.values() for f in fs]
             if not files:
                 continue
-            days = [p.name.removeprefix("date=") for p in parts if any(p.glob("*.parquet"))]
             out[name] = {
                 "files": len(files),
                 "rows": sum(_num_rows(f) for f in files),
-                "bytes": sum(f.stat().st_size for f in files),
+                "bytes": sum(_size(f) for f in files),
                 "partitions": len(days),
                 "first_day": min(days),
                 "last_day": max(days),
             }
         return out
+
+
+def _parquet(files: Sequence[Path]) -> str:
+    listing = ", ".join(_sql_str(str(f)) for f in files)
+    return f"read_parquet([{listing}], union_by_name = true)"
+
+
+def _read_replaces(path: Path) -> list[str]:
+    try:
+        return [n for n in path.read_text(encoding="utf-8").split("\n") if n]
+    except FileNotFoundError:
+        return []
+
+
+def _purge(part: Path, grace_seconds: float) -> int:
+    """Delete files replaced more than ``grace_seconds`` ago and stale temporary files."""
+    now = time.time()
+    removed = 0
+    try:
+        names = os.listdir(part)
+    except FileNotFoundError:
+        return 0
+    present = set(names)
+    changed = False
+    for n in names:
+        path = part / n
+        if n.endswith(_REPLACES):
+            if n[: -len(_REPLACES)] not in present:  # crashed before the merged file's rename
+                path.unlink(missing_ok=True)
+                changed = True
+                continue
+            try:
+                age = now - path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if age < grace_seconds:
+                continue
+            for old in _read_replaces(path):
+                if old in present:
+                    (part / old).unlink(missing_ok=True)
+                    removed += 1
+            path.unlink(missing_ok=True)
+            changed = True
+        elif n.endswith(_TMP_SUFFIX):
+            try:
+                age = now - path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if age > max(grace_seconds, _STALE_TMP_SECONDS):
+                path.unlink(missing_ok=True)
+                changed = True
+    if changed:
+        _fsync_dir(part)
+    return removed
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _num_rows(path: Path) -> int:
