@@ -48,7 +48,7 @@ def _round(x: F64, decimals: int) -> F64:
 
 
 def _softcap(x: F64, limit: float) -> F64:
-    knee, room = 0.8 * limit, 0.12 * limit
+    knee, room = 0.85 * limit, 0.1 * limit
     return np.asarray(np.where(x > knee, knee + room * np.tanh((x - knee) / room), x))
 
 
@@ -324,16 +324,17 @@ def _scan_labels(
                         },
                     )
                 )
-        # Natural constant runs >= 6 h while producing (e.g. tiny gas-fired SO2).
+        # Natural constant runs >= 6 valid hours while producing (e.g. tiny gas-fired SO2);
+        # hours that are not valid (calibration, stopped, absent) are skipped over.
         v = d.value[i]
-        same = np.zeros(v.size, dtype=bool)
-        same[1:] = (v[1:] == v[:-1]) & n_flag[i][1:] & n_flag[i][:-1]
-        ok = d.present & producing
-        same[1:] &= ok[1:] & ok[:-1]
-        for a, b in runs(same):
-            a -= 1
-            if b - a < 6:
+        idx = np.flatnonzero(d.present & producing & n_flag[i])
+        vv = v[idx]
+        same = np.zeros(vv.size, dtype=bool)
+        same[1:] = vv[1:] == vv[:-1]
+        for ra, rb in runs(same):
+            if rb - ra + 1 < 6:
                 continue
+            a, b = int(idx[ra - 1]), int(idx[rb - 1]) + 1
             inc = injected.get(("FLATLINE", key))
             if inc is not None and inc.start < b and a < inc.end:
                 continue

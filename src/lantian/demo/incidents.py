@@ -32,7 +32,7 @@ CEMS_RATES = {
     "CLONED": 0.25,
 }
 POWER_RATES = {"TREATMENT_OFF": 1.1, "TREATMENT_LOW": 0.7}
-VIOLATION_SHARE = 0.15
+VIOLATION_SHARE = 0.12
 """Share of lines with a measure (and normally producing during an alert) that violate it."""
 
 
@@ -227,6 +227,10 @@ def plan_incidents(
                 if rng.random() < 0.4 or len(treats) == 1
                 else [treats[int(rng.integers(len(treats)))]]
             )
+            # Align to the coarsest interval of the chosen meters (15-minute meters).
+            g = max(t.interval_min for t in chosen) // clock.step_min
+            a -= a % g
+            b = a + -(-(b - a) // g) * g
             m = mods.setdefault(ln.line_id, LineMods())
             extra: dict[str, Any] = {"meters": [t.meter_id for t in chosen]}
             ignore = False

@@ -25,7 +25,7 @@ class MeterSeries:
 def _duty_mask(rng: np.random.Generator, n: int, duty: float) -> NDArray[np.bool_]:
     if duty >= 1.0:
         return np.ones(n, dtype=bool)
-    x = ar1(rng, (n,), 0.75, 1.0)
+    x = ar1(rng, (n,), 0.3, 1.0)
     return np.asarray(x < np.quantile(x, duty))
 
 
