@@ -176,7 +176,7 @@ class Framer:
             crc_end = seg_end + 4
             # 1. the length field leads to a CRC (then CR LF, '##', the stream end, or noise
             #    after a segment that ends like a CP: '&&')
-            if crc_end - start <= limit_size and crc_end <= size and _is_hex4(buf, seg_end):
+            if crc_end + 2 - start <= limit_size and crc_end <= size and _is_hex4(buf, seg_end):
                 after = buf[crc_end : crc_end + 2]
                 ends_cp = buf[seg_end - 2 : seg_end] == b"&&"
                 if after == b"\r\n":
