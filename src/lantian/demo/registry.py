@@ -671,5 +671,32 @@ def build_registry(cfg: CityConfig, rng: np.random.Generator) -> Registry:
                     target_meters - ids.meter,
                 )
             )
+    if cfg.meters is not None:
+        _trim_meters(enterprises, cfg.meters)
     stations = _stations(rng, cfg.stations, city, centre, districts, clusters)
     return Registry(city, centre, districts, enterprises, stations)
+
+
+def _trim_meters(enterprises: list[Enterprise], target: int) -> None:
+    """Drop surplus meters (never a line's last production or treatment meter) until the city
+    has ``target`` meters, then number the meters M00001… again."""
+    lines = [ln for e in enterprises for ln in e.lines]
+    excess = sum(len(ln.meters) for ln in lines) - target
+    while excess > 0:
+        removed = False
+        for ln in sorted(lines, key=lambda x: -len(x.meters)):
+            if excess <= 0:
+                break
+            for role in ("production", "treatment"):
+                same = [m for m in ln.meters if m.role == role]
+                if len(same) > 1 and excess > 0:
+                    ln.meters.remove(same[-1])
+                    excess -= 1
+                    removed = True
+        if not removed:
+            break
+    k = 0
+    for ln in lines:
+        for m in ln.meters:
+            k += 1
+            m.meter_id, m.index = f"M{k:05d}", k
