@@ -6,6 +6,8 @@ import json
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from lantian.cli.main import app
@@ -224,6 +226,23 @@ def test_cli_decode_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert (records[2]["error"] is None and not records[2]["crc_ok"]) or records[2]["error"]
 
 
+def test_cli_decode_with_keys_per_mn(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cp = "DataTime=20250101000000;a21026-Rtd=1.5,a21026-Flag=N"
+    other = b"1" * 16
+    lines = [
+        build_packet("31", "2011", "MN-A", cp, version="2025", sm4_key=OFFICIAL_TEST_KEY),
+        build_packet("31", "2011", "MN-B", cp, version="2025", sm4_key=other),
+        build_packet("31", "2011", "MN-C", cp, version="2025", sm4_key=other),
+    ]
+    (tmp_path / "in.txt").write_bytes(b"".join(lines))
+    (tmp_path / "keys.csv").write_text(f"MN-A,{OFFICIAL_TEST_KEY.hex()}\nMN-B,{other.hex()}\n")
+    args = ["hj212", "decode", str(tmp_path / "in.txt"), "--json"]
+    result = CliRunner().invoke(app, [*args, "--keys", str(tmp_path / "keys.csv")])
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["factors"].get("a21026", {}).get("Rtd") for r in records] == [1.5, 1.5, None]
+    assert "no key" in records[2]["error"]
+
+
 def test_cli_decode_stdin_strict() -> None:
     good = build_packet("31", "2011", MN, "DataTime=20240101000000;a21026-Rtd=1.5").decode()
     bad_crc = good.replace("1.5", "1.6")
@@ -248,3 +267,48 @@ def test_cli_decode_table_stream_and_build(tmp_path) -> None:  # type: ignore[no
     assert records[0]["deviations"] == ["missing CRLF"]
     table = runner.invoke(app, ["hj212", "decode", str(path), "--stream"])
     assert table.exit_code == 0 and "2011" in table.stdout
+
+
+_CODES = st.sampled_from(["a21026", "a21002", "a34013", "a19001", "w01018", "a00000", "01", "B02"])
+_SUFFIX_VALUES = st.dictionaries(
+    st.sampled_from(["Rtd", "Min", "Avg", "Max", "ZsRtd", "ZsAvg", "Cou"]),
+    st.floats(allow_nan=False, allow_infinity=False, width=64, min_value=-1e12, max_value=1e12),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    factors=st.dictionaries(_CODES, _SUFFIX_VALUES, min_size=1, max_size=5),
+    flags=st.sampled_from(["N", "D", "T", "B"]),
+    mn=st.text(alphabet="0123456789ABCDEFabc_", min_size=1, max_size=24),
+    version=st.sampled_from(["2017", "2025"]),
+    encrypt=st.booleans(),
+    ack=st.booleans(),
+)
+def test_round_trip_property(
+    factors: dict[str, dict[str, float]],
+    flags: str,
+    mn: str,
+    version: str,
+    encrypt: bool,
+    ack: bool,
+) -> None:
+    cp: dict[str, object] = {"DataTime": "20240101120000"}
+    cp |= {code: {**values, "Flag": flags} for code, values in factors.items()}
+    key = OFFICIAL_TEST_KEY if encrypt and version == "2025" else None
+    frame = build_packet(
+        "31",
+        "2051",
+        mn,
+        cp,
+        version=version,
+        ack=ack,
+        sm4_key=key,
+        check_limits=False,  # type: ignore[arg-type]
+    )
+    packet = parse_packet(frame, sm4_key=key)
+    assert packet.crc_ok and packet.mn == mn and packet.needs_ack is ack
+    assert packet.version == version
+    assert packet.factors == {code: {**v, "Flag": flags} for code, v in factors.items()}

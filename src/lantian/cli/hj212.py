@@ -57,6 +57,27 @@ def _read_input(path: str) -> bytes:
     return file.read_bytes()
 
 
+def _read_keys(path: Path) -> dict[str, bytes]:
+    keys: dict[str, bytes] = {}
+    if not path.is_file():
+        raise typer.BadParameter(f"no such file: {path}", param_hint="--keys")
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        mn, _, hex_key = line.replace("\t", ",").partition(",")
+        try:
+            value = bytes.fromhex(hex_key.strip())
+        except ValueError:
+            value = b""
+        if len(value) != 16:
+            raise typer.BadParameter(
+                f"{path}:{number}: expected 'MN,<32 hex digits>'", param_hint="--keys"
+            )
+        keys[mn.strip()] = value
+    return keys
+
+
 def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
     for number, line in enumerate(data.split(b"\n"), start=1):
         line = line.rstrip(b"\r")
@@ -84,6 +105,7 @@ def decode_records(
     strict: bool,
     crc: CrcOption,
     sm4_key: bytes | None,
+    sm4_keys: dict[str, bytes] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Decode ``(number, packet bytes / frame / error text)`` pairs into JSON-ready dicts."""
     from lantian.protocol.hj212 import PacketError, command_meaning, parse_packet
@@ -93,7 +115,7 @@ def decode_records(
             yield {"line": number, **_EMPTY, "error": item}
             continue
         try:
-            packet = parse_packet(item, strict=strict, crc=crc, sm4_key=sm4_key)
+            packet = parse_packet(item, strict=strict, crc=crc, sm4_key=sm4_key, sm4_keys=sm4_keys)
         except PacketError as exc:
             yield {"line": number, **_EMPTY, "error": exc.reason}
             continue
@@ -144,6 +166,9 @@ def decode(
         False, "--stream", help="FILE is a raw byte stream (capture): cut frames by length"
     ),
     key: str | None = typer.Option(None, "--key", help="SM4 key (32 hex digits) for 2025 CPs"),
+    keys: str | None = typer.Option(
+        None, "--keys", help="file of 'MN,key' lines (32 hex digits): SM4 key per data logger"
+    ),
 ) -> None:
     """Decode HJ 212 packets; bad lines are reported, never fatal.
 
@@ -160,11 +185,18 @@ def decode(
             sm4_key = b""
         if len(sm4_key) != 16:
             raise typer.BadParameter("an SM4 key is 32 hex digits", param_hint="--key")
+    sm4_keys = _read_keys(Path(keys)) if keys is not None else None
     data = _read_input(file)
     items: Iterator[tuple[int, bytes | str | Frame]] = (
         _frames(data) if stream else iter(_lines(data))
     )
-    records = decode_records(items, strict=strict, crc=crc, sm4_key=sm4_key)  # type: ignore[arg-type]
+    records = decode_records(
+        items,
+        strict=strict,
+        crc=crc,  # type: ignore[arg-type]
+        sm4_key=sm4_key,
+        sm4_keys=sm4_keys,
+    )
     total = errors = bad_crc = 0
     collected: list[dict[str, Any]] = []
     out = sys.stdout

@@ -389,6 +389,7 @@ def parse_packet(
     strict: bool = False,
     crc: CrcKind = "hj212",
     sm4_key: bytes | None = None,
+    sm4_keys: Mapping[str, bytes] | None = None,
 ) -> Packet:
     """Decode one HJ 212 packet.
 
@@ -406,6 +407,9 @@ def parse_packet(
         loggers known to use it), or either.
     sm4_key : bytes, optional
         The device's 16-byte SM4 key, to decrypt an HJ 212-2025 encrypted CP.
+    sm4_keys : mapping of str to bytes, optional
+        Keys per MN, used when ``sm4_key`` is not given (HJ 212-2025 §6.4: one key per
+        data logger).
 
     Returns
     -------
@@ -433,7 +437,7 @@ def parse_packet(
     else:
         raise PacketError(f"expected bytes or str, got {type(data).__name__}")
     try:
-        packet = _parse(frame, deviations, crc, sm4_key)
+        packet = _parse(frame, deviations, crc, sm4_key, sm4_keys)
     except PacketError:
         raise
     except Exception as exc:  # defensive: never leak another exception type
@@ -443,7 +447,13 @@ def parse_packet(
     return packet
 
 
-def _parse(frame: bytes, deviations: list[str], crc_mode: CrcKind, sm4_key: bytes | None) -> Packet:
+def _parse(
+    frame: bytes,
+    deviations: list[str],
+    crc_mode: CrcKind,
+    sm4_key: bytes | None,
+    sm4_keys: Mapping[str, bytes] | None = None,
+) -> Packet:
     if frame.endswith(b"\r\n"):
         frame = frame[:-2]
     elif frame.endswith((b"\n", b"\r")):
@@ -576,6 +586,8 @@ def _parse(frame: bytes, deviations: list[str], crc_mode: CrcKind, sm4_key: byte
     crc_segment = segment
     crc_text = text
     if encrypted:
+        if sm4_key is None and sm4_keys is not None:
+            sm4_key = sm4_keys.get(mn)
         if sm4_key is None:
             raise PacketError("CP is SM4-encrypted (HJ 212-2025) and no key is known for this MN")
         try:
@@ -680,9 +692,9 @@ def _format_value(value: object) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"cannot send a non-finite value {value!r}")
-        text = repr(value)
-        if "e" in text or "E" in text:
-            text = f"{value:.10f}".rstrip("0").rstrip(".")
+        text = repr(value)  # shortest text that reads back as the same float
+        if "e" in text:
+            text = format(Decimal(text), "f")  # HJ 212 numbers have no exponent
         return text[:-2] if text.endswith(".0") else text
     if isinstance(value, int | Decimal):
         return str(value)
