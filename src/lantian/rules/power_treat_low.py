@@ -30,7 +30,7 @@ from lantian.rules.context import Context
 class Params:
     """Parameters of POWER-TREAT-LOW."""
 
-    low_ratio: float = 0.6
+    low_ratio: float = 0.7
     """Low when below this fraction of the meter's median level during production."""
     mad_k: float = 5.0
     """… and below median − mad_k × 1.4826 × MAD of that level."""

@@ -1,0 +1,183 @@
+"""Fixture tests of the CEMS rules: incidents fire, benign look-alikes do not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rules_fixtures import Bundle, day_shift, detect, iso, standard_line, wiggle
+
+SO2, NOX, PM, O2 = "a21026", "a21002", "a34013", "a19001"
+
+
+def base(days: int = 3) -> Bundle:
+    b = Bundle().enterprise("E1").outlet("P1", "E1", "E1-L1", o2_ref=None)
+    return standard_line(b, days=days)
+
+
+def producing(h: int) -> bool:
+    return day_shift(h)
+
+
+# -- CEMS-EXCEED -----------------------------------------------------------------------------
+def test_exceed_fires_once_per_episode_with_evidence() -> None:
+    b = base().cems("P1", 72, SO2, lambda h: 60.0 if 10 <= h < 14 else 20 + 3 * wiggle(h, 1))
+    leads = detect(b.build(), "CEMS-EXCEED")
+    assert [(ld.start, ld.end, ld.pollutant) for ld in leads] == [(iso(10), iso(14), SO2)]
+    ld = leads[0]
+    assert ld.family == "EXCEEDANCE" and ld.subject_type == "outlet" and ld.subject_id == "P1"
+    assert ld.evidence["observed"] == 60.0 and ld.evidence["threshold"] == 35.0
+    assert "二氧化硫" in ld.summary and "35mg/m³" in ld.summary
+    assert 1 <= ld.severity <= 3 and 0 <= ld.score <= 1
+
+
+def test_exceed_ignores_calibration_and_marked_hours() -> None:
+    b = base().cems(
+        "P1",
+        72,
+        SO2,
+        lambda h: 60.0 if 10 <= h < 14 else 20.0,
+        flag=lambda h: {10: "C", 11: "M", 12: "F", 13: "D"}.get(h, "N"),
+    )
+    assert detect(b.build(), "CEMS-EXCEED") == []
+
+
+def test_exceed_computes_zs_from_o2_and_guards_near_21() -> None:
+    b = Bundle().enterprise("E1").outlet("P1", "E1", "E1-L1", o2_ref=6.0)
+    standard_line(b)
+    # 30 mg/m3 at O2 12 % -> 30 * 15 / 9 = 50 > 35 (hours 10-12); at O2 20.5 % no judgement
+    b.cems("P1", 72, SO2, lambda h: 30.0 if 10 <= h < 12 or 30 <= h < 33 else 10.0)
+    b.cems("P1", 72, O2, lambda h: 20.5 if 30 <= h < 33 else 12.0)
+    leads = detect(b.build(), "CEMS-EXCEED")
+    assert [(ld.start, ld.end) for ld in leads] == [(iso(10), iso(12))]
+    assert leads[0].evidence["observed"] == 50.0
+
+
+def test_exceed_t_flag_counts_and_gaps_merge() -> None:
+    b = base().cems(
+        "P1",
+        72,
+        NOX,
+        lambda h: 80.0 if h in (10, 11, 13, 14) else 20.0,
+        flag=lambda h: "T" if h == 11 else "N",
+    )
+    leads = detect(b.build(), "CEMS-EXCEED")
+    assert [(ld.start, ld.end) for ld in leads] == [(iso(10), iso(15))]
+    assert leads[0].evidence["t_flag_hours"] == 1
+
+
+# -- CEMS-FLATLINE ---------------------------------------------------------------------------
+def test_flatline_while_producing_fires_but_not_when_stopped_or_short() -> None:
+    def v(h: int) -> float:
+        if 8 <= h < 16:  # producing, constant 8 h
+            return 12.5
+        if 24 <= h < 32 and not h >= 24 + 8:  # producing hours 8-..., varied
+            return 12 + wiggle(h, 3)
+        if 48 + 0 <= h < 48 + 8:  # night, stopped: constant is fine
+            return 3.0
+        if 48 + 10 <= h < 48 + 15:  # producing, constant only 5 h
+            return 7.7
+        return 10 + wiggle(h, 3) + h % 3
+
+    b = base().cems("P1", 72, SO2, v)
+    leads = detect(b.build(), "CEMS-FLATLINE")
+    assert [(ld.start, ld.end, ld.evidence["observed"]) for ld in leads] == [
+        (iso(8), iso(16), 12.5)
+    ]
+
+
+# -- CEMS-PINNED -----------------------------------------------------------------------------
+def test_pinned_needs_level_and_unusually_low_variation() -> None:
+    # continuous producer; days 1-2 normal scatter; day 3-4 pinned at 93 % of 35 with CV 1 %
+    b = Bundle().enterprise("E1").outlet("P1", "E1", "E1-L1")
+    b.meter("MP", "E1", "E1-L1", "production").power("MP", 96, lambda h: 100.0)
+
+    def so2(h: int) -> float:
+        if h >= 48:
+            return 32.5 * (1 + 0.01 * (1 if h % 2 else -1))
+        return 20 * (1 + 0.3 * wiggle(h, 1) + 0.2 * ((h * 7) % 5 - 2) / 2)
+
+    b.cems("P1", 96, SO2, so2)
+    leads = detect(b.build(), "CEMS-PINNED")
+    assert len(leads) == 1
+    assert leads[0].evidence["level_of_limit"] > 0.9
+    # look-alike: high but normally scattered values (CV like the rest) never fire
+    b2 = Bundle().enterprise("E1").outlet("P1", "E1", "E1-L1")
+    b2.meter("MP", "E1", "E1-L1", "production").power("MP", 96, lambda h: 100.0)
+    b2.cems("P1", 96, SO2, lambda h: 31 * (1 + 0.08 * ((h * 7) % 5 - 2) / 2))
+    assert detect(b2.build(), "CEMS-PINNED") == []
+
+
+# -- CEMS-O2 ---------------------------------------------------------------------------------
+def test_o2_high_while_producing_but_not_while_stopped() -> None:
+    b = Bundle().enterprise("E1").outlet("P1", "E1", "E1-L1", o2_ref=6.0)
+    standard_line(b)
+
+    def o2(h: int) -> float:
+        if 33 <= h < 40:  # day 2, producing: dilution
+            return 19.8
+        if not producing(h):  # stopped: air in the duct is normal
+            return 20.8
+        return 9.0 + wiggle(h, 1)
+
+    b.cems("P1", 72, O2, o2)
+    leads = detect(b.build(), "CEMS-O2")
+    assert [(ld.start, ld.end, ld.pollutant) for ld in leads] == [(iso(33), iso(40), O2)]
+    assert "稀释" in leads[0].summary
+
+
+# -- CEMS-MISSING ----------------------------------------------------------------------------
+def test_missing_while_producing_only() -> None:
+    def so2(h: int) -> float | None:
+        if 34 <= h < 39:  # producing, 5 h absent
+            return None
+        if 56 <= h < 59:  # producing, 3 h absent: tolerated
+            return None
+        if not producing(h):  # stopped: no data is fine
+            return None
+        return 10.0 + wiggle(h, 2)
+
+    # hours 9-14: rows present but flagged B (communication fault) for every pollutant
+    b = base().cems("P1", 72, SO2, so2, flag=lambda h: "B" if 9 <= h < 14 else "N")
+    b.cems("P1", 72, PM, lambda h: 3.0 if 9 <= h < 14 else None, flag=lambda h: "B")
+    leads = detect(b.build(), "CEMS-MISSING")
+    got = [(ld.start, ld.end) for ld in leads]
+    assert got == [(iso(9), iso(14)), (iso(34), iso(39))]
+    assert leads[0].evidence["fault_flag_hours"] == 5
+
+
+# -- CEMS-FLAG-ABUSE -------------------------------------------------------------------------
+def test_flag_abuse_stopped_flag_while_power_shows_production() -> None:
+    def flag(h: int) -> str:
+        if 10 <= h < 14:  # F while producing
+            return "F"
+        if h == 32:  # daily calibration, 1 h
+            return "C"
+        if not producing(h):  # F while really stopped
+            return "F"
+        return "N"
+
+    b = base().cems("P1", 72, SO2, lambda h: 10.0 + wiggle(h, 2), flag=flag)
+    leads = detect(b.build(), "CEMS-FLAG-ABUSE")
+    assert [(ld.start, ld.end) for ld in leads] == [(iso(10), iso(14))]
+    assert leads[0].evidence["f_hours"] == 4
+
+
+# -- CEMS-CLONED -----------------------------------------------------------------------------
+def test_cloned_across_enterprises_not_constant_not_same_enterprise() -> None:
+    b = Bundle().enterprise("E1").enterprise("E2")
+    b.outlet("P1", "E1", None).outlet("P2", "E2", None).outlet("P3", "E1", None)
+
+    def series(seed: int) -> Callable[[int], float]:
+        return lambda h: round(20 + 5 * wiggle(h * seed, 1) + (h % 4), 1)
+
+    shared = series(3)
+    b.cems("P1", 48, SO2, lambda h: shared(h) if 10 <= h < 26 else series(5)(h) + 30)
+    b.cems("P2", 48, SO2, lambda h: shared(h) if 8 <= h < 30 else series(7)(h) + 60)
+    b.cems("P3", 48, SO2, lambda h: shared(h) if 10 <= h < 26 else series(11)(h) + 90)
+    b.cems("P1", 48, PM, lambda h: 5.0)  # identical constants: not a clone
+    b.cems("P2", 48, PM, lambda h: 5.0)
+    leads = detect(b.build(), "CEMS-CLONED")
+    pairs = sorted(
+        (ld.subject_id, ld.evidence["other_outlet_id"], ld.start, ld.end) for ld in leads
+    )
+    assert pairs == [("P1", "P2", iso(10), iso(26)), ("P2", "P3", iso(10), iso(26))]

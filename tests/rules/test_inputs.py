@@ -1,0 +1,77 @@
+"""load_bundle: CSV/Parquet, BOM, naive and +08:00 times, mn instead of outlet_id, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from lantian.rules.inputs import BundleError, load_bundle
+
+
+def registry(root: Path) -> None:
+    (root / "registry").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "registry" / "enterprises.csv").write_text(
+        "\ufeffenterprise_id,name,industry,city,extra_col\nE1,甲,steel,清河市,x\n",
+        encoding="utf-8",
+    )
+    (root / "registry" / "outlets.csv").write_text(
+        "outlet_id,enterprise_id,name,mn,o2_ref_pct,limit_so2,line_id\nP1,E1,排口,MN1,6,35,L1\n",
+        encoding="utf-8",
+    )
+    (root / "registry" / "meters.csv").write_text(
+        "meter_id,enterprise_id,line_id,role,name,rated_kw\nM1,E1,L1,production,风机,\n",
+        encoding="utf-8",
+    )
+
+
+def test_times_offsets_and_optional_files(tmp_path: Path) -> None:
+    registry(tmp_path)
+    (tmp_path / "data" / "cems_hourly.csv").write_text(
+        "mn,time,pollutant,value,zs_value,flag\n"
+        "MN1,2024-01-08T00:00:00+08:00,a21026,1,,N\n"
+        "MN1,2024-01-08 01:00:00,a21026,2,,\n"
+        "MN1,2024-01-07T18:00:00Z,a21026,3,,N\n",
+        encoding="utf-8",
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "meter_id": ["M1"],
+                "time": pa.array([1704643200_000_000], pa.timestamp("us", tz="UTC")),
+                "kw": [1.5],
+            }
+        ),
+        tmp_path / "data" / "power.parquet",
+    )
+    inp = load_bundle(tmp_path)
+    c = inp.cems.order_by("t").execute()
+    base = 1704672000  # 2024-01-08T00:00 CST wall clock
+    assert list(c["t"]) == [base, base + 3600, base + 7200]
+    assert list(c["outlet_id"]) == ["P1"] * 3
+    p = inp.power.execute()
+    assert list(p["t"]) == [base]  # 2024-01-07T16:00Z = 2024-01-08T00:00+08:00
+    assert inp.alerts.count().execute() == 0 and inp.stations.count().execute() == 0
+    o = inp.outlets.execute()
+    assert o["limit_pm"].isna().all() and float(o["o2_ref_pct"][0]) == 6.0
+
+
+def test_bad_value_names_file_line_column(tmp_path: Path) -> None:
+    registry(tmp_path)
+    (tmp_path / "data" / "cems_hourly.csv").write_text(
+        "outlet_id,time,pollutant,value,flag\nP1,2024-01-08T00:00:00,a21026,1,N\n"
+        "P1,2024-01-08T01:00:00,a21026,abc,N\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(BundleError, match=r"cems_hourly.csv: line 3, column 'value'"):
+        load_bundle(tmp_path)
+
+
+def test_missing_registry_file(tmp_path: Path) -> None:
+    registry(tmp_path)
+    (tmp_path / "registry" / "meters.csv").unlink()
+    with pytest.raises(BundleError, match="meters"):
+        load_bundle(tmp_path)
