@@ -22,7 +22,7 @@ __all__ = ["DEFAULT_MAX_FRAME_SIZE", "Frame", "FrameError", "Framer"]
 DEFAULT_MAX_FRAME_SIZE = 16_384
 """Default frame size limit in bytes: room for a 9999-byte segment or an SM4 hex list."""
 
-_HEX = frozenset(b"0123456789abcdefABCDEF")
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 _BLANK = frozenset(b" \t\r\n\x00")
 _MAX_EXCERPT = 80
 
@@ -48,7 +48,8 @@ class FrameError:
 
 
 def _is_hex4(buf: bytearray, at: int) -> bool:
-    return all(b in _HEX for b in buf[at : at + 4])
+    digits = buf[at : at + 4]
+    return len(digits) == 4 and not digits.translate(None, _HEX_DIGITS)
 
 
 class Framer:
