@@ -192,6 +192,16 @@ def test_build_split_packets_round_trip() -> None:
     assert len(build_split_packets("31", "2011", MN, "DataTime=20240101000000;a21026-Rtd=1")) == 1
 
 
+def test_fragments_without_datatime_join_the_open_set() -> None:
+    first = build_packet("31", "2061", MN, "DataTime=20240122160000;a21026-Avg=1", pnum=2, pno=1)
+    second = build_packet("31", "2061", MN, "a34013-Avg=2", pnum=2, pno=2)
+    reassembler = Reassembler()
+    assert reassembler.add(parse_packet(first)) == []
+    (merged,) = reassembler.add(parse_packet(second))
+    assert set(merged.factors) == {"a21026", "a34013"}
+    assert merged.params["DataTime"] == "20240122160000" and merged.data_time is not None
+
+
 def test_reassembler_memory_bound() -> None:
     reassembler = Reassembler(max_pending=2)
     released = []

@@ -1,9 +1,11 @@
 """Reassembly of split packets (Flag D bit, PNUM/PNO).
 
 Each fragment is a complete packet with its own QN and a self-contained CP that repeats
-``DataTime``; fragments belong together when MN, CN, PNUM and DataTime agree. The merged
-packet has the factors of all fragments. Incomplete sets are released (never dropped
-silently) after a timeout or when too many sets are pending, with a deviation saying so.
+``DataTime``; fragments belong together when MN, CN, PNUM and DataTime agree (a fragment
+without DataTime joins the oldest open set of the same MN, CN and PNUM that lacks its
+PNO). The merged packet has the factors of all fragments. Incomplete sets are released
+(never dropped silently) after a timeout or when too many sets are pending, with a
+deviation saying so.
 
 References
 ----------
@@ -72,6 +74,7 @@ def merge_fragments(fragments: list[Packet], pnum: int | None = None) -> Packet:
         factors=factors,
         status=status,
         params=params,
+        data_time=next((p.data_time for p in ordered if p.data_time is not None), None),
         pno=None,
         crc_ok=all(p.crc_ok for p in ordered),
         deviations=deviations,
@@ -117,8 +120,16 @@ class Reassembler:
         if pnum is None or pno is None or pnum <= 1 or pnum > self.max_fragments:
             return [packet]
         moment = time.monotonic() if now is None else now
-        key = (packet.mn, packet.cn, pnum, packet.params.get("DataTime", ""))
+        data_time = packet.params.get("DataTime", "")
+        key = (packet.mn, packet.cn, pnum, data_time)
         pending = self._pending.get(key)
+        if pending is None and not data_time:
+            # a fragment without DataTime (senders that put it in the first one only)
+            # joins the oldest open set of the same logger and command still missing it
+            for other_key, other in self._pending.items():
+                if other_key[:3] == key[:3] and pno not in other.fragments:
+                    key, pending = other_key, other
+                    break
         out: list[Packet] = []
         if pending is None:
             pending = self._pending[key] = _Pending(moment, pnum)
