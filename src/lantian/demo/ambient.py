@@ -106,6 +106,8 @@ def simulate_ambient(
             if not free(i, a, a + length):
                 continue
             base = med[i, pol, a : a + length]
+            if base.max() * 2.6 > (500.0 if pol == 0 else 900.0):
+                continue  # a local plume on top of a heavy episode would be implausibly high
             if strong:
                 subtle = rng.random() < 0.25
                 factor = rng.uniform(2.6, 2.85) if subtle else rng.uniform(2.9, 4.5)
