@@ -63,7 +63,7 @@ def make_home(home: Path, conns: int) -> None:
 def start_gateway(home: Path, ready: Path, uvloop: bool) -> subprocess.Popen[bytes]:
     ready.unlink(missing_ok=True)
     cmd = [PY, "-c", "from lantian.cli.main import app; app()", "gateway", "--port", "0"]
-    cmd += ["--metrics-port", "-1", "--ready-file", str(ready), "--rate", "1000"]
+    cmd += ["--metrics-port", "0", "--ready-file", str(ready), "--rate", "1000"]
     if not uvloop:
         cmd.append("--no-uvloop")
     proc = subprocess.Popen(
@@ -93,6 +93,26 @@ def load(
         cmd += [f"-{k}", v]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=seconds + 60)
     return dict(json.loads(out.stdout))
+
+
+def wait_lake(metrics_port: int, limit: float = 120.0) -> float:
+    """Wait until the lake feeder has caught up with the archive; return seconds waited."""
+    import urllib.request
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        url = f"http://127.0.0.1:{metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            text = resp.read().decode()
+        lag = next(
+            float(line.split()[1])
+            for line in text.splitlines()
+            if line.startswith("lantian_gateway_lake_lag_records ")
+        )
+        if lag <= 0:
+            break
+        time.sleep(0.5)
+    return round(time.monotonic() - t0, 1)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -183,8 +203,10 @@ def main() -> None:
     make_home(home, args.conns)
     ready = home / "ready.json"
     proc = start_gateway(home, ready, args.uvloop)
-    port = json.loads(ready.read_text())["port"]
+    info = json.loads(ready.read_text())
+    port = info["port"]
     results["gateway"] = load(exe, port, args.conns, args.seconds, 0)
+    results["lake_catch_up_s"] = wait_lake(info["metrics_port"])
     results["latency"] = load(exe, port, args.conns, args.seconds, args.rate)
     stop(proc)
     results["ratio"] = round(

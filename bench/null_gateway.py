@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import cast
 
 from lantian.gateway.fastpath import build_ack, header_fields
 
@@ -20,8 +21,7 @@ class NullProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop: not a subclass
 
     def data_received(self, data: bytes) -> None:
         buf = self.buf + data

@@ -9,6 +9,7 @@
  *   slow gateway is not hidden (no coordinated omission).
  * DataTime is unique per packet (a per-logger counter of seconds), so every acknowledged
  * packet has a distinct natural key; with -o every acknowledged "MN|DataTime" is logged.
+ * Latencies count from 1 s after the last connection is up (warm-up).
  * Stops by itself after the duration (then waits at most 2 s for outstanding answers).
  *
  * usage: loadclient HOST PORT CONNS SECONDS RATE MN_PREFIX [-o ACKED_LOG] [-s START_INDEX]
@@ -32,6 +33,7 @@
 #define MAXLAT_US 10000000 /* 10 s in 1 us bins would be 40 MB: use 10 us bins */
 #define BIN_US 10
 #define NBINS (MAXLAT_US / BIN_US + 1)
+#define WARMUP_S 1.0 /* latencies of sends in the first second after all connected are not counted */
 
 typedef struct {
     int fd;
@@ -168,10 +170,13 @@ int main(int argc, char **argv) {
                     int linelen = nl - c->rbuf + 1;
                     if (c->state == 2 && memmem(c->rbuf, linelen, "CN=9014", 7)) {
                         double lat = now - c->sent_at;
-                        long bin = (long)(lat * 1e6 / BIN_US);
-                        if (bin >= NBINS) bin = NBINS - 1;
-                        lat_bins[bin]++;
-                        if (lat > maxlat) maxlat = lat;
+                        if (measure_from == 0 || c->sent_at < measure_from + WARMUP_S) lat = -1;
+                        if (lat >= 0) {
+                            long bin = (long)(lat * 1e6 / BIN_US);
+                            if (bin >= NBINS) bin = NBINS - 1;
+                            lat_bins[bin]++;
+                            if (lat > maxlat) maxlat = lat;
+                        }
                         acked++;
                         if (acklog) fprintf(acklog, "%s|%s\n", c->mn, c->dt);
                         c->state = 1;
