@@ -313,3 +313,17 @@ def test_missing_bundle_and_empty_dir(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["import", str(tmp_path / "empty")])
     assert result.exit_code == 1 and "no bundle file" in result.output
+
+
+def test_cli_reimport_compacts_the_lake(mini_bundle: Path) -> None:
+    assert runner.invoke(app, ["import", str(mini_bundle)]).exit_code == 0
+    lake = Lake(get_settings().lake_dir)
+    files = lake.stats()["cems_hourly"]["files"]
+    result = runner.invoke(app, ["import", str(mini_bundle)])
+    assert result.exit_code == 0, result.output
+    assert "compacted" in result.output
+    assert lake.stats()["cems_hourly"]["files"] == files
+    assert _lake_count("cems_hourly") == 5
+    result = runner.invoke(app, ["import", "--no-compact", str(mini_bundle)])
+    assert lake.stats()["cems_hourly"]["files"] == 2 * files
+    assert _lake_count("cems_hourly") == 5

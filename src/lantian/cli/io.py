@@ -34,6 +34,10 @@ def _parse_when(text: str | None) -> datetime | None:
 
 def import_command(
     bundle: Annotated[Path, typer.Argument(help="bundle directory (registry/, data/) or .xlsx")],
+    compact: Annotated[
+        bool,
+        typer.Option(help="afterwards merge day partitions that now hold several files"),
+    ] = True,
 ) -> None:
     """Import a bundle: registry and alerts into the database, measurements into the lake.
 
@@ -78,6 +82,17 @@ def import_command(
         table.add_row(f.label, f"{f.rows:,}", new, upd, f.target, f"{f.seconds:.2f}")
     table.add_row("total", f"{report.rows:,}", "", "", "", f"{report.seconds:.2f}")
     Console().print(table)
+    lake_sources = sorted({f.name for f in report.files if f.target == "lake"})
+    if compact and lake_sources:
+        from lantian.lake import Lake
+        from lantian.settings import get_settings
+
+        lake = Lake(get_settings().lake_dir)
+        merged = [lake.compact(name) for name in lake_sources]
+        parts = sum(len(r.partitions) for r in merged)
+        if parts:
+            seconds = sum(r.seconds for r in merged)
+            console.print(f"lake: {parts} day partition(s) compacted in {seconds:.2f} s")
     if failure is not None:
         console.print(f"[red]error:[/red] {escape(str(failure.first))}", soft_wrap=True)
         for issue in failure.issues[1:_MAX_SHOWN]:

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from lantian.io.errors import BundleError, Issue
 from lantian.io.formats import Column, FileSpec
 from lantian.lake.schema import TIME_TYPE
+from lantian.lake.store import numpy_view
 from lantian.registry.vocab import (
     CREDIT_CODE_RE,
     credit_code_check_char,
@@ -92,7 +93,7 @@ def _drop_empty_rows(label: str, table: pa.Table, lines: np.ndarray[Any, Any]) -
     if table.num_columns and table.num_rows:
         empty = np.ones(table.num_rows, dtype=bool)
         for col in table.columns:
-            empty &= col.is_null().to_numpy(zero_copy_only=False)
+            empty &= numpy_view(col.is_null(), np.bool_)
         if empty.any():
             keep = ~empty
             table = table.filter(pa.array(keep))
@@ -284,7 +285,7 @@ def _first(mask: pa.Array | pa.ChunkedArray) -> int | None:
     filled = pc.fill_null(arr, False)
     if not pc.any(filled).as_py():
         return None
-    return int(np.argmax(filled.to_numpy(zero_copy_only=False)))
+    return int(np.argmax(numpy_view(filled, np.bool_)))
 
 
 def _first_cast_failure(arr: pa.Array, typ: pa.DataType) -> int:
@@ -520,16 +521,16 @@ def first_duplicate(table: pa.Table, key: list[str]) -> tuple[int, int] | None:
     keys = table.select(key)
     valid = np.ones(table.num_rows, dtype=bool)
     for c in keys.columns:
-        valid &= c.is_valid().to_numpy(zero_copy_only=False)
+        valid &= numpy_view(c.is_valid(), np.bool_)
     idx = pa.array(np.arange(table.num_rows, dtype=np.int64))
     sub = keys.append_column("__i", idx).filter(pa.array(valid))
-    grouped = sub.group_by(key).aggregate([("__i", "count")])
+    grouped = sub.group_by(key).aggregate([("__i", "min"), ("__i", "count")])
     if grouped.num_rows == sub.num_rows:
         return None
-    frame = sub.to_pandas()
-    dup = frame.duplicated(subset=key, keep="first").to_numpy()
-    pos = int(np.argmax(dup))
-    row = int(frame["__i"].iloc[pos])
-    match = (frame[key] == frame[key].iloc[pos]).all(axis=1).to_numpy()
-    earlier = int(frame["__i"].iloc[int(np.argmax(match))])
+    repeated = grouped.filter(pc.greater(grouped.column("__i_count"), 1))
+    joined = sub.join(repeated.select([*key, "__i_min"]), keys=key, join_type="inner")
+    later = joined.filter(pc.not_equal(joined.column("__i"), joined.column("__i_min")))
+    pos = pc.index(later.column("__i"), pc.min(later.column("__i")))
+    row = int(later.column("__i")[pos.as_py()].as_py())
+    earlier = int(later.column("__i_min")[pos.as_py()].as_py())
     return row, earlier

@@ -106,9 +106,27 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+def numpy_view(values: pa.Array | pa.ChunkedArray, dtype: type[np.generic]) -> np.ndarray[Any, Any]:
+    """A NumPy array of a null-free integer or boolean Arrow array (booleans as bool).
+
+    Unlike ``Array.to_numpy`` this never imports pandas (a second or more of start-up).
+    """
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if arr.null_count:
+        raise ValueError("numpy_view needs an array without nulls")
+    if pa.types.is_boolean(arr.type):
+        arr = pc.cast(arr, pa.uint8())
+        out = np.frombuffer(arr.buffers()[1], dtype=np.uint8, count=len(arr), offset=arr.offset)
+        return out.astype(bool)
+    width = np.dtype(dtype).itemsize
+    return np.frombuffer(
+        arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * width
+    ).copy()
+
+
 def cst_day_numbers(times: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np.int64]]:
     """Days since 1970-01-01 of the China Standard Time date of each UTC timestamp (µs)."""
-    micros = pc.cast(times, pa.int64()).to_numpy(zero_copy_only=False)
+    micros = numpy_view(pc.cast(times, pa.int64()), np.int64)
     out: np.ndarray[Any, np.dtype[np.int64]] = np.floor_divide(
         np.asarray(micros, dtype=np.int64) + _CST_OFFSET_US, _US_PER_DAY
     )
@@ -295,12 +313,14 @@ class Lake:
         *,
         origin: str | None = None,
         ingested_at: datetime | None = None,
+        assume_unique: bool = False,
     ) -> int:
         """Store ``table`` as new files of ``source``, one per CST day; return rows stored.
 
         The table is coerced to the source schema (:func:`coerce_table`; ``origin`` fills
         the ``source`` column when absent), duplicate keys within it are reduced to the
-        last row, and every row gets the same new ``seq``. All day files are written under
+        last row (skipped with ``assume_unique=True`` when the caller has checked that
+        keys are unique), and every row gets the same new ``seq``. All day files are written under
         temporary names and fsynced before any is renamed into place.
 
         Raises
@@ -309,9 +329,9 @@ class Lake:
             If the table does not fit the source schema (nothing is written).
         """
         spec = source_schema(source)
-        data = dedupe_last(
-            coerce_table(spec, table, origin=origin, ingested_at=ingested_at), spec.key
-        )
+        data = coerce_table(spec, table, origin=origin, ingested_at=ingested_at)
+        if not assume_unique:
+            data = dedupe_last(data, spec.key)
         if data.num_rows == 0:
             return 0
         seq = self.next_seq()
