@@ -113,6 +113,19 @@ def test_data_response_9014() -> None:
     assert parse_packet(build_data_response(upload25)).flag == 8
 
 
+def test_responses_to_2005_packets() -> None:
+    with_qn = parse_packet(
+        build_packet("31", "1011", "88888880000001", "", qn="20040516010101001", version="2005")
+    )
+    reply = parse_packet(build_request_response(with_qn))
+    assert (reply.qn, reply.flag) == (None, 0)
+    assert reply.params == {"QN": "20040516010101001", "QnRtn": "1"}
+    cp = "DataTime=20040516010101"
+    upload = parse_packet(build_packet("31", "2011", "88888880000001", cp, version="2005"))
+    ack = parse_packet(build_data_response(upload))
+    assert ack.cn == "9014" and ack.flag == 0 and ack.cp == "" and ack.qn is None
+
+
 def test_request_and_execution_responses() -> None:
     request = parse_packet(build_packet("32", "1000", MN, "OverTime=5;ReCount=3", ack=True))
     r9011 = parse_packet(build_request_response(request))

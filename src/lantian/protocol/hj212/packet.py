@@ -799,6 +799,7 @@ def build_packet(
             raise ValueError(f"{name} must not contain ';', '=', '&' or line breaks: {value!r}")
     if "&&" in cp_text or "\r" in cp_text or "\n" in cp_text:
         raise ValueError("CP content must not contain '&&' or line breaks")
+    explicit_flag = flag is not None
     if flag is None:
         flag = _VERSION_BITS[version] | (2 if pnum is not None else 0) | (1 if ack else 0)
     elif not 0 <= flag <= 255:
@@ -809,7 +810,7 @@ def build_packet(
     if qn:
         parts.append(f"QN={qn}")
     parts += [f"ST={st}", f"CN={cn}", f"PW={pw}", f"MN={mn}"]
-    if flag or version != "2005":
+    if flag or explicit_flag or version != "2005":
         parts.append(f"Flag={flag}")
     if pnum is not None:
         parts += [f"PNUM={pnum}", f"PNO={pno}"]
@@ -909,14 +910,19 @@ def _reply_flag(packet: Packet, ack: bool = False) -> int:
 
 def _reply(packet: Packet, cn: str, cp: str, pw: str | None) -> bytes:
     version: Version = "2025" if packet.version == "2025" else "2017"
+    qn = packet.qn or ""
     if packet.version == "2005":
+        # HJ/T 212-2005 replies carry the request's QN inside CP, Flag=0
         version = "2005"
+        if qn:
+            cp = f"QN={qn};{cp}" if cp else f"QN={qn}"
+            qn = ""
     return build_packet(
         "91",
         cn,
         packet.mn,
         cp,
-        qn=packet.qn or "",
+        qn=qn,
         pw=packet.pw if pw is None else pw,
         flag=_reply_flag(packet),
         version=version,
@@ -928,12 +934,14 @@ def build_data_response(packet: Packet, *, pw: str | None = None) -> bytes:
     """Build the 9014 data response to an upload (send it when ``packet.needs_ack``).
 
     ``QN=<same>;ST=91;CN=9014;PW=<same>;MN=<same>;Flag=4|8;CP=&&&&``; each fragment of a
-    split upload gets its own response echoing its own QN.
+    split upload gets its own response echoing its own QN. For an HJ/T 212-2005 packet the
+    reply has ``Flag=0`` and the QN (if the packet had one) inside CP: ``CP=&&QN=…&&``.
 
     References
     ----------
     .. [1] HJ 212-2017, §6.5.2 and Appendix C Table C.14 (upload with response), C.49/C.50.
     .. [2] HJ 212-2025, Appendix C (Flag 8 replies).
+    .. [3] HJ/T 212-2005, §6.6 (replies with ``QN`` inside CP).
     """
     return _reply(packet, "9014", "", pw)
 
