@@ -162,15 +162,17 @@ def set_password(
 ) -> None:
     """Change a password: the user themself (with ``old_password``), an admin, or the CLI.
 
+    An admin changing their own password must also give ``old_password``.
     Every session and API token of the user is revoked.
     """
-    if actor is not None and actor.role != "admin":
-        if actor.user_id != user.user_id:
+    if actor is not None:
+        if actor.user_id == user.user_id:
+            if old_password is None or not verify_password(user.password_hash, old_password):
+                raise ValidationError(
+                    "当前密码不正确 (current password is wrong)", field="old_password"
+                )
+        elif actor.role != "admin":
             raise PermissionDenied("you may only change your own password")
-        if old_password is None or not verify_password(user.password_hash, old_password):
-            raise ValidationError(
-                "当前密码不正确 (current password is wrong)", field="old_password"
-            )
     check_password_policy(new_password, user.username)
     now = now_cst()
     user.password_hash = hash_password(new_password)
