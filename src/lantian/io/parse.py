@@ -142,14 +142,21 @@ def parse_csv(source: bytes | IO[bytes], label: str) -> RawTable:
         raise BundleError([Issue(label, None, None, None, "the file is empty (no header)")])
     header_end = data.find(b"\n")
     header = data[: header_end if header_end >= 0 else len(data)].decode("utf-8", "replace")
-    names = [n.strip().strip('"') for n in header.rstrip("\r").split(",")]
+    import csv
+
+    raw_names = next(csv.reader([header.rstrip("\r")]), [])
+    names = [n.strip() for n in raw_names]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        msg = f"column(s) {dup} appear more than once in the header"
+        raise BundleError([Issue(label, 1, None, None, msg)])
     try:
         table = pcsv.read_csv(
             io.BytesIO(data),
-            read_options=pcsv.ReadOptions(use_threads=True),
+            read_options=pcsv.ReadOptions(use_threads=True, skip_rows=1, column_names=raw_names),
             parse_options=pcsv.ParseOptions(ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
+                column_types=dict.fromkeys(raw_names, pa.string()),
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
@@ -165,10 +172,7 @@ def parse_csv(source: bytes | IO[bytes], label: str) -> RawTable:
         raise BundleError(
             [Issue(label, where, None, None, f"unreadable CSV: {why or text}")]
         ) from exc
-    dup = {n for n in table.column_names if table.column_names.count(n) > 1}
-    if dup:
-        msg = f"column(s) {sorted(dup)} appear more than once in the header"
-        raise BundleError([Issue(label, 1, None, None, msg)])
+    table = table.rename_columns(names)
     lines = np.arange(table.num_rows, dtype=np.int64) + 2
     return _drop_empty_rows(label, table, lines)
 
