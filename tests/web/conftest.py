@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
+from unittest.mock import patch
 
 import pytest
 from fastapi import FastAPI
@@ -21,6 +23,8 @@ from lantian.web.app import create_app
 from lantian.workflow.checklists import ensure_checklist_templates
 
 PASSWORD = "Lantian-Test-2024!"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(64)
+"""A tiny file with PNG magic bytes (uploads check the magic, not the pixels)."""
 
 ENTERPRISES = [
     # id, name, credit code (province 13), city, district, industry, positive list, lon, lat
@@ -70,8 +74,19 @@ class Seeded:
     """enterprise id (or station id) → its lead ids."""
 
 
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    from lantian.auth.passwords import hash_password
+
+    return hash_password(PASSWORD)
+
+
 def seed(settings: Settings) -> Seeded:
-    """Three enterprises in two cities, one station, leads, one user per role."""
+    """Three enterprises in two cities, one station, leads, one user per role.
+
+    The argon2 hash of :data:`PASSWORD` is computed once per session (hashing is slow
+    by design).
+    """
     t0 = now_cst().replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
     leads: dict[str, list[str]] = {}
     user_ids: dict[str, int] = {}
@@ -164,11 +179,12 @@ def seed(settings: Settings) -> Seeded:
         )
         leads["S1"] = ["LS1-0"]
         ensure_checklist_templates(db)
-        for username, role, scope in USERS:
-            u = create_user(
-                db, None, username, PASSWORD, role, display_name=f"{username} 用户", **scope
-            )
-            user_ids[username] = u.user_id
+        with patch("lantian.auth.service.hash_password", lambda _pw: _password_hash()):
+            for username, role, scope in USERS:
+                u = create_user(
+                    db, None, username, PASSWORD, role, display_name=f"{username} 用户", **scope
+                )
+                user_ids[username] = u.user_id
     return Seeded(settings, user_ids, leads)
 
 
