@@ -123,7 +123,7 @@ def test_responses_to_2005_packets() -> None:
     cp = "DataTime=20040516010101"
     upload = parse_packet(build_packet("31", "2011", "88888880000001", cp, version="2005"))
     ack = parse_packet(build_data_response(upload))
-    assert ack.cn == "9014" and ack.flag == 0 and ack.cp == "" and ack.qn is None
+    assert ack.cn == "9014" and ack.flag is None and ack.cp == "" and ack.qn is None
 
 
 def test_request_and_execution_responses() -> None:

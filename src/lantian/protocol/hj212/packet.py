@@ -908,15 +908,21 @@ def _reply_flag(packet: Packet, ack: bool = False) -> int:
     return bits | (1 if ack else 0)
 
 
-def _reply(packet: Packet, cn: str, cp: str, pw: str | None) -> bytes:
+def _reply(
+    packet: Packet, cn: str, cp: str, pw: str | None, *, qn_in_cp_2005: bool = False
+) -> bytes:
     version: Version = "2025" if packet.version == "2025" else "2017"
     qn = packet.qn or ""
+    flag: int | None = _reply_flag(packet)
     if packet.version == "2005":
-        # HJ/T 212-2005 replies carry the request's QN inside CP, Flag=0
         version = "2005"
-        if qn:
-            cp = f"QN={qn};{cp}" if cp else f"QN={qn}"
-            qn = ""
+        flag = None  # no Flag field (HJ/T 212-2005 uploads usually carry none)
+        if qn_in_cp_2005:
+            # HJ/T 212-2005 request responses carry the request's QN inside CP, Flag=0
+            flag = 0
+            if qn:
+                cp = f"QN={qn};{cp}" if cp else f"QN={qn}"
+                qn = ""
     return build_packet(
         "91",
         cn,
@@ -924,7 +930,7 @@ def _reply(packet: Packet, cn: str, cp: str, pw: str | None) -> bytes:
         cp,
         qn=qn,
         pw=packet.pw if pw is None else pw,
-        flag=_reply_flag(packet),
+        flag=flag,
         version=version,
         check_limits=False,
     )
@@ -935,13 +941,12 @@ def build_data_response(packet: Packet, *, pw: str | None = None) -> bytes:
 
     ``QN=<same>;ST=91;CN=9014;PW=<same>;MN=<same>;Flag=4|8;CP=&&&&``; each fragment of a
     split upload gets its own response echoing its own QN. For an HJ/T 212-2005 packet the
-    reply has ``Flag=0`` and the QN (if the packet had one) inside CP: ``CP=&&QN=…&&``.
+    reply has no Flag field.
 
     References
     ----------
     .. [1] HJ 212-2017, §6.5.2 and Appendix C Table C.14 (upload with response), C.49/C.50.
     .. [2] HJ 212-2025, Appendix C (Flag 8 replies).
-    .. [3] HJ/T 212-2005, §6.6 (replies with ``QN`` inside CP).
     """
     return _reply(packet, "9014", "", pw)
 
@@ -949,11 +954,13 @@ def build_data_response(packet: Packet, *, pw: str | None = None) -> bytes:
 def build_request_response(packet: Packet, qn_rtn: int = 1, *, pw: str | None = None) -> bytes:
     """Build the 9011 request response (``QnRtn``, Table 7: 1 = ready to execute).
 
+    To an HJ/T 212-2005 request the reply is ``Flag=0;CP=&&QN=<request QN>;QnRtn=…&&``.
+
     References
     ----------
     .. [1] HJ 212-2017, §6.5.1, Table 7, Appendix C Table C.1.
     """
-    return _reply(packet, "9011", f"QnRtn={qn_rtn}", pw)
+    return _reply(packet, "9011", f"QnRtn={qn_rtn}", pw, qn_in_cp_2005=True)
 
 
 def build_execution_response(packet: Packet, exe_rtn: int = 1, *, pw: str | None = None) -> bytes:
@@ -963,7 +970,7 @@ def build_execution_response(packet: Packet, exe_rtn: int = 1, *, pw: str | None
     ----------
     .. [1] HJ 212-2017, §6.5.1, Table 6, Appendix C Table C.1.
     """
-    return _reply(packet, "9012", f"ExeRtn={exe_rtn}", pw)
+    return _reply(packet, "9012", f"ExeRtn={exe_rtn}", pw, qn_in_cp_2005=True)
 
 
 def build_notification_response(packet: Packet, *, pw: str | None = None) -> bytes:
