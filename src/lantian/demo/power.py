@@ -22,11 +22,15 @@ class MeterSeries:
     kw: F64
 
 
-def _duty_mask(rng: np.random.Generator, n: int, duty: float) -> NDArray[np.bool_]:
+def _duty_share(rng: np.random.Generator, n: int, duty: float) -> F64:
+    """Share of each interval an intermittent machine (推焦车, 破碎机 …) draws load.
+
+    Such machines cycle every few minutes, so a 5-minute mean sees about ``duty`` of the
+    interval loaded, with some scatter.
+    """
     if duty >= 1.0:
-        return np.ones(n, dtype=bool)
-    x = ar1(rng, (n,), 0.3, 1.0)
-    return np.asarray(x < np.quantile(x, duty))
+        return np.ones(n)
+    return np.asarray(np.clip(duty + ar1(rng, (n,), 0.5, 0.12), 0.02, 1.0))
 
 
 def meter_series(
@@ -51,10 +55,10 @@ def meter_series(
     idle = meter.rated_kw * meter.idle_frac * np.abs(1.0 + 2.0 * ar1(rng, (n,), 0.5, 0.1))
     base = meter.rated_kw * meter.utilisation
     if meter.role == "production":
-        duty = _duty_mask(rng, n, meter.duty)
+        share = _duty_share(rng, n, meter.duty)
         on_kw = base * (0.45 + 0.55 * sched.load) * sched.output * noise
-        part = base * 0.12 * noise
-        kw = np.where(sched.run, np.where(duty, on_kw, part), idle)
+        part = base * 0.12 * sched.output * noise
+        kw = np.where(sched.run, share * on_kw + (1.0 - share) * part, idle)
     else:
         tf = sched.treat_factor[meter.meter_id]
         on = sched.treat_on & (tf > 0)
