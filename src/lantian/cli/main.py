@@ -67,6 +67,7 @@ COMMAND_MODULES: list[str] = [
     "democity",
     "users",
     "detectplatform",
+    "demo",
 ]
 """Modules under :mod:`lantian.cli` that add commands (each has ``register(app)``)."""
 

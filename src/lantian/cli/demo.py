@@ -1,0 +1,277 @@
+"""``lantian demo``: the whole platform on embedded defaults with a simulated demo city.
+
+What it does, in order (each step is skipped when already done in ``LANTIAN_HOME``):
+
+1. generate a demo city (``lantian demo-city``) into ``LANTIAN_HOME/demo/city``;
+2. split it at ``--live-days`` before its end: the history is imported in bulk
+   (registry to the database, measurements to the lake), the rest is kept for streaming;
+3. run detection once over the lake and create the demo accounts ``admin``, ``officer``,
+   ``district``, ``ent1`` and ``ent2`` (password ``LANTIAN_DEMO_PASSWORD`` or a random one,
+   printed);
+4. start the HJ 212 gateway and the virtual data loggers, which stream the live days through
+   it at ``--speed`` × real time, and detection over the lake every ``--detect-every`` s;
+5. serve the web platform on ``LANTIAN_HOST:LANTIAN_PORT`` until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from lantian.cli.progress import console
+from lantian.settings import Settings, get_settings
+
+DATA_FILES = ("cems_hourly", "power")
+"""Data files split between history (imported) and live (streamed through the gateway)."""
+
+
+def _data_file(bundle: Path, stem: str) -> Path | None:
+    for ext in (".parquet", ".csv"):
+        path = bundle / "data" / f"{stem}{ext}"
+        if path.exists():
+            return path
+    return None
+
+
+def _bundle_end(bundle: Path) -> datetime:
+    import duckdb
+
+    path = _data_file(bundle, "cems_hourly") or _data_file(bundle, "power")
+    if path is None:
+        raise typer.BadParameter(f"{bundle} has no cems_hourly or power data")
+    con = duckdb.connect()
+    con.execute("SET TimeZone='Asia/Shanghai'")
+    reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
+    (end,) = con.execute(f"SELECT max(time) FROM {reader}(?)", [str(path)]).fetchone() or (None,)
+    if end is None:
+        raise typer.BadParameter(f"{path} is empty")
+    value: datetime = end
+    return value
+
+
+def split_history(city: Path, history: Path, split: datetime) -> None:
+    """Write ``history``: the bundle at ``city`` with measurements before ``split`` only."""
+    import duckdb
+
+    if history.exists():
+        shutil.rmtree(history)
+    shutil.copytree(city / "registry", history / "registry")
+    (history / "data").mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute("SET TimeZone='Asia/Shanghai'")
+    for src in sorted((city / "data").iterdir()):
+        stem = src.stem
+        if stem not in DATA_FILES:
+            shutil.copy2(src, history / "data" / src.name)
+            continue
+        reader = "read_parquet" if src.suffix == ".parquet" else "read_csv_auto"
+        out = history / "data" / f"{stem}.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM {reader}(?) WHERE time < ?) TO '{out}' (FORMAT parquet)",
+            [str(src), split],
+        )
+
+
+def _wait_ready(path: Path, proc: subprocess.Popen[bytes], seconds: float) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gateway exited with code {proc.returncode}")
+        if path.exists():
+            try:
+                data: dict[str, Any] = json.loads(path.read_text())
+                return data
+            except ValueError:
+                pass
+        time.sleep(0.2)
+    raise RuntimeError("gateway did not start in time")
+
+
+def _lantian(*args: str) -> list[str]:
+    return [sys.executable, "-m", "lantian", *args]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``demo`` command."""
+
+    @app.command("demo")
+    def demo(
+        enterprises: int = typer.Option(40, help="enterprises in the demo city"),
+        days: int = typer.Option(14, help="days of data in the demo city"),
+        seed: int = typer.Option(2026, help="seed of the demo city"),
+        live_days: float = typer.Option(2.0, help="last days streamed live through the gateway"),
+        speed: float = typer.Option(900.0, help="live stream speed, × real time"),
+        detect_every: float = typer.Option(60.0, help="seconds between detection runs"),
+        no_stream: bool = typer.Option(False, "--no-stream", help="import all, no gateway"),
+        fresh: bool = typer.Option(False, "--fresh", help="start from an empty demo state"),
+    ) -> None:
+        """Run the whole platform with a simulated demo city (see the module docstring)."""
+        settings = get_settings()
+        home = settings.ensure_home()
+        demo_dir = home / "demo"
+        if fresh and demo_dir.exists():
+            shutil.rmtree(demo_dir)
+        state_file = demo_dir / "state.json"
+        state: dict[str, Any] = json.loads(state_file.read_text()) if state_file.exists() else {}
+        city = demo_dir / "city"
+        if not (city / "registry" / "enterprises.csv").exists():
+            _generate(city, enterprises=enterprises, days=days, seed=seed)
+        end = _bundle_end(city)
+        split = end + timedelta(hours=1) - timedelta(days=0 if no_stream else live_days)
+        if not state.get("imported"):
+            _import_history(city, demo_dir / "history", split, settings)
+            state["imported"] = True
+            state["split"] = split.isoformat()
+            state_file.write_text(json.dumps(state))
+        _detect_once(settings)
+        password = _seed_accounts(settings)
+        shown = "LANTIAN_DEMO_PASSWORD" if settings.demo_password else password
+        _serve(
+            settings,
+            city=city,
+            split=datetime.fromisoformat(state["split"]),
+            stream=not no_stream,
+            speed=speed,
+            detect_every=detect_every,
+            password=shown,
+        )
+
+
+def _generate(city: Path, *, enterprises: int, days: int, seed: int) -> None:
+    from lantian.demo import generate_city, preset
+
+    console.print(f"生成演示城市 generating the demo city → {city}")
+    if city.exists():
+        shutil.rmtree(city)
+    cfg = preset("default", enterprises=enterprises, days=days, seed=seed).validated()
+    generate_city(city, cfg)
+
+
+def _import_history(city: Path, history: Path, split: datetime, settings: Settings) -> None:
+    from lantian.cli.progress import progress
+    from lantian.io.importer import import_bundle
+
+    console.print(f"导入历史数据 importing history before {split.isoformat()}")
+    split_history(city, history, split)
+    with progress(transient=True) as bar:
+        task = bar.add_task("import", total=None)
+
+        def listener(label: str, stage: str, rows: int | None) -> None:
+            bar.update(task, description=f"import {label} {stage}", advance=0)
+
+        report = import_bundle(history, settings, listener=listener)
+    for f in report.files:
+        console.print(f"  {f.name}: {f.rows} rows")
+
+
+def _detect_once(settings: Settings) -> None:
+    from lantian.rules.platform import detect_lake_once
+
+    console.print("线索识别 running detection over the lake …")
+    report = detect_lake_once(settings)
+    console.print(
+        f"  {report.status}: {report.leads_found} leads ({report.leads_new} new) "
+        f"in {report.seconds:.1f} s {report.message}"
+    )
+
+
+def _seed_accounts(settings: Settings) -> str:
+    from lantian.auth.errors import ValidationError
+    from lantian.auth.service import seed_demo_users
+    from lantian.db.session import session_scope
+
+    given = settings.demo_password.get_secret_value() if settings.demo_password else ""
+    # A random password that always meets the policy (upper, lower, digits, symbol).
+    password = given or f"Lt{secrets.token_hex(5)}!"
+    try:
+        with session_scope(settings) as session:
+            users = seed_demo_users(session, password)
+            names = [u.username for u in users]
+    except ValidationError as exc:
+        console.print(f"[red]LANTIAN_DEMO_PASSWORD: {exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print("演示账号 demo accounts: " + ", ".join(names))
+    if given:
+        console.print("  password: LANTIAN_DEMO_PASSWORD")
+    else:
+        console.print(f"  password: [bold]{password}[/bold]  (set LANTIAN_DEMO_PASSWORD to choose)")
+    return password
+
+
+def _serve(
+    settings: Settings,
+    *,
+    city: Path,
+    split: datetime,
+    stream: bool,
+    speed: float,
+    detect_every: float,
+    password: str,
+) -> None:
+    import uvicorn
+
+    from lantian.rules.platform import start_background_detection
+    from lantian.web.app import create_app
+
+    procs: list[subprocess.Popen[bytes]] = []
+    env = dict(os.environ, LANTIAN_HOME=str(settings.resolved_home))
+    if settings.database_url:
+        env["LANTIAN_DATABASE_URL"] = settings.database_url
+    try:
+        if stream:
+            ready = settings.resolved_home / "demo" / "gateway.ready.json"
+            ready.unlink(missing_ok=True)
+            gw = subprocess.Popen(
+                _lantian("gateway", "--ready-file", str(ready)),
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(settings.resolved_home / "demo" / "gateway.log", "ab"),  # noqa: SIM115
+            )
+            procs.append(gw)
+            info = _wait_ready(ready, gw, 60.0)
+            port = int(info.get("port", settings.gateway_port))
+            console.print(f"HJ 212 网关 gateway listening on {settings.gateway_host}:{port}")
+            sim = subprocess.Popen(
+                _lantian(
+                    "simulate",
+                    str(city),
+                    "--gateway",
+                    f"{settings.gateway_host}:{port}",
+                    "--from",
+                    split.isoformat(),
+                    "--speed",
+                    str(speed),
+                ),
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(settings.resolved_home / "demo" / "simulate.log", "ab"),  # noqa: SIM115
+            )
+            procs.append(sim)
+            console.print(f"虚拟数采仪 virtual data loggers streaming from {split.isoformat()}")
+        _thread, stop = start_background_detection(detect_every, settings)
+        console.print(
+            f"[bold green]蓝天 Lantian[/bold green] http://{settings.host}:{settings.port}/  "
+            f"(admin / officer / district / ent1 / ent2, password {password})"
+        )
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        stop.set()
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
