@@ -318,6 +318,7 @@ async def _load(port: int, acked: list[str], stop: asyncio.Event, loggers: int) 
     await asyncio.gather(*(one(k) for k in range(loggers)))
 
 
+@pytest.mark.slow
 def test_crash_recovery_kill_9_under_load(settings: Settings, tmp_path: Path) -> None:
     home = settings.resolved_home
     ready = tmp_path / "ready.json"

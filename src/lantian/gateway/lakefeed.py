@@ -1,11 +1,15 @@
 """From the durable archive to the lake: decode accepted packets and append them in batches.
 
-Runs in a background thread of the gateway, never on the answer path. Its progress is a
-checkpoint (``LANTIAN_HOME/wal/lake.checkpoint``: archive ``seq`` and byte position),
-written after the lake has fsynced a batch. After a crash the archive records after the
-checkpoint are decoded and appended again; the lake keeps the newest row per natural key,
-so replaying is idempotent, and a re-sent packet (same MN, CN and DataTime, or RF=1)
-replaces the earlier values instead of doubling them.
+Runs in a separate, lower-priority process (``python -m lantian.gateway.lakefeed``,
+started and stopped by the gateway; a thread is possible too), never on the answer path:
+decoding and Parquet writing neither take the gateway's GIL nor its CPU when it is busy.
+The gateway publishes how far the archive is durable in ``wal/durable.pos`` after every
+group commit; the feeder reads up to there. One feeder at a time holds ``wal/lake.lock``.
+Its progress is a checkpoint (``LANTIAN_HOME/wal/lake.checkpoint``: archive ``seq`` and
+byte position), written after the lake has fsynced a batch. After a crash the archive
+records after the checkpoint are decoded and appended again; the lake keeps the newest
+row per natural key, so replaying is idempotent, and a re-sent packet (same MN, CN and
+DataTime, or RF=1) replaces the earlier values instead of doubling them.
 
 Mapping: CN 2011 → ``cems_realtime`` (``-Rtd``/``-ZsRtd``), 2051 → ``cems_minute``,
 2061 → ``cems_hourly``, 2031 → ``cems_daily`` (``-Avg``/``-ZsAvg``/``-Min``/``-Max``/
@@ -21,12 +25,18 @@ References
 
 from __future__ import annotations
 
+import argparse
+import fcntl
 import json
 import logging
 import os
+import signal
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -39,7 +49,14 @@ from lantian.protocol.hj212.packet import PacketError, parse_packet
 from lantian.settings import Settings
 from lantian.timeutil import now_cst
 
-__all__ = ["CN_SOURCES", "LakeFeeder", "decode_record"]
+__all__ = [
+    "CN_SOURCES",
+    "DurableMark",
+    "LakeFeeder",
+    "decode_record",
+    "feeder_lock",
+    "read_durable",
+]
 
 log = logging.getLogger("lantian.gateway.lake")
 
@@ -53,6 +70,53 @@ CN_SOURCES = {
 
 _TIME = pa.timestamp("us", tz="+08:00")
 _CEMS_COLUMNS = ("outlet_id", "time", "pollutant", "value", "zs_value", "min", "max", "cou", "flag")
+
+
+class DurableMark:
+    """Publishes the archive's durable end (``seq day offset``) in ``wal/durable.pos``."""
+
+    def __init__(self, wal_dir: Path) -> None:
+        wal_dir.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(wal_dir / "durable.pos", os.O_RDWR | os.O_CREAT, 0o644)
+
+    def publish(self, pos: Position, seq: int) -> None:
+        """Overwrite the mark (one small pwrite; no fsync: it is derived from the archive)."""
+        os.pwrite(self._fd, f"{seq} {pos.day or '-'} {pos.offset}\n".ljust(63).encode() + b"\n", 0)
+
+    def close(self) -> None:
+        """Close the file."""
+        os.close(self._fd)
+
+
+def read_durable(wal_dir: Path) -> tuple[Position, int] | None:
+    """Read ``wal/durable.pos``; None when absent or being rewritten."""
+    try:
+        text = (wal_dir / "durable.pos").read_text(encoding="ascii")
+        seq, day, offset = text.split()[:3]
+        return Position("" if day == "-" else day, int(offset)), int(seq)
+    except (OSError, ValueError):
+        return None
+
+
+@contextmanager
+def feeder_lock(wal_dir: Path, timeout: float = 30.0) -> Iterator[bool]:
+    """Hold ``wal/lake.lock`` (one lake feeder at a time); yields False on timeout."""
+    wal_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(wal_dir / "lake.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    yield False
+                    return
+                time.sleep(0.05)
+        yield True
+    finally:
+        os.close(fd)
 
 
 def _num(values: dict[str, Any], key: str) -> float | None:
@@ -172,19 +236,25 @@ class LakeFeeder:
         self.checkpoint_path = settings.wal_dir / "lake.checkpoint"
         self.registry = registry
         self.metrics = metrics or Metrics()
-        cp: dict[str, Any] = {}
-        try:
-            cp = json.loads(self.checkpoint_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            cp = {}
-        self.pos = Position(str(cp.get("day", "")), int(cp.get("offset", 0)))
-        self.done_seq = int(cp.get("seq", 0))
+        self.rows: dict[str, int] = {}
+        self.reload_checkpoint()
         self._durable: tuple[Position, int] = (self.pos, self.done_seq)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.failures = 0
+
+    def reload_checkpoint(self) -> int:
+        """Read the checkpoint (another feeder may have moved it); return its ``seq``."""
+        try:
+            cp = json.loads(self.checkpoint_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cp = {}
+        self.pos = Position(str(cp.get("day", "")), int(cp.get("offset", 0)))
+        self.done_seq = int(cp.get("seq", 0))
+        self.rows = {str(k): int(v) for k, v in dict(cp.get("rows", {})).items()}
+        return self.done_seq
 
     def notify(self, durable: Position, seq: int) -> None:
         """The archive is durable up to ``durable`` (record ``seq``)."""
@@ -215,13 +285,14 @@ class LakeFeeder:
                     source, _table(source, source_rows), origin="gateway", ingested_at=stamp
                 )
                 self.metrics.lake_rows[source] += stored
+                self.rows[source] = self.rows.get(source, 0) + stored
             self._save(last_pos, last_seq)
             return count
 
     def _save(self, pos: Position, seq: int) -> None:
         tmp = self.checkpoint_path.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"seq": seq, "day": pos.day, "offset": pos.offset}, fh)
+            json.dump({"seq": seq, "day": pos.day, "offset": pos.offset, "rows": self.rows}, fh)
             fh.flush()
             os.fsync(fh.fileno())
         tmp.replace(self.checkpoint_path)
@@ -263,3 +334,52 @@ class LakeFeeder:
             self.catch_up()
         except Exception:
             log.exception("final lake flush failed; the next start replays it")
+
+
+def feeder_main(argv: list[str] | None = None) -> int:
+    """Entry of the feeder process (started by the gateway; exits when the gateway dies)."""
+    from lantian.gateway.registry import load_registry
+    from lantian.settings import get_settings
+
+    ap = argparse.ArgumentParser(prog="python -m lantian.gateway.lakefeed")
+    ap.add_argument("--parent", type=int, required=True)
+    ap.add_argument("--interval", type=float, default=1.0)
+    ap.add_argument("--batch", type=int, default=5000)
+    ap.add_argument("--registry-reload", type=float, default=10.0)
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    os.nice(10)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    settings = get_settings()
+    registry = load_registry(settings)
+    loaded = time.monotonic()
+    feeder = LakeFeeder(settings, lambda: registry)
+    with feeder_lock(settings.wal_dir, timeout=120) as locked:
+        if not locked:
+            log.error("another lake feeder holds %s", settings.wal_dir / "lake.lock")
+            return 1
+        feeder.reload_checkpoint()
+        while True:
+            last = stop.is_set() or os.getppid() != args.parent
+            mark = read_durable(settings.wal_dir)
+            if mark is not None:
+                feeder.notify(*mark)
+            try:
+                if time.monotonic() - loaded > args.registry_reload:
+                    registry = load_registry(settings)
+                    loaded = time.monotonic()
+                while feeder.run_once(args.batch) >= args.batch and not stop.is_set():
+                    pass
+                if last:
+                    feeder.catch_up()
+            except Exception:
+                log.exception("lake append failed; retrying from the checkpoint")
+            if last:
+                return 0
+            stop.wait(args.interval)
+
+
+if __name__ == "__main__":
+    raise SystemExit(feeder_main())

@@ -36,6 +36,8 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -84,6 +86,8 @@ class GatewayConfig:
     status_interval: float = 5.0
     offline_after: float = 900.0
     lake: bool = True
+    lake_mode: str = "process"
+    """``process``: a separate, lower-priority feeder process (default); ``thread``."""
     lake_interval: float = 1.0
     lake_batch: int = 5_000
     """Archive records per lake append: small batches keep GIL pauses of the feeder short."""
@@ -216,6 +220,8 @@ class Gateway:
         self._stopped = asyncio.Event()
         self._log_times: deque[float] = deque(maxlen=50)
         self.feeder: Any = None
+        self._mark: Any = None
+        self._feeder_proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.metrics_port: int | None = None
         m = self.metrics
@@ -225,9 +231,16 @@ class Gateway:
         )
         m.gauges["lantian_gateway_archive_seq"] = lambda: float(self.archive.durable_seq)
         m.gauges["lantian_gateway_pending_records"] = lambda: float(self.archive.pending)
-        m.gauges["lantian_gateway_lake_lag_records"] = lambda: float(
-            self.archive.durable_seq - (self.feeder.done_seq if self.feeder else 0)
-        )
+        m.gauges["lantian_gateway_lake_lag_records"] = self._lake_lag
+
+    def _lake_lag(self) -> float:
+        if self.feeder is None:
+            return 0.0
+        if self._feeder_proc is not None:
+            self.feeder.reload_checkpoint()
+            for source, n in self.feeder.rows.items():
+                self.metrics.lake_rows[source] = n
+        return float(self.archive.durable_seq - self.feeder.done_seq)
 
     # -- errors and logging ---------------------------------------------------
     def error(self, kind: str, peer: str, reason: str) -> None:
@@ -347,6 +360,8 @@ class Gateway:
                 self.paused.clear()
             if self.feeder is not None:
                 self.feeder.notify(self.archive.durable, seq)
+            if self._mark is not None:
+                self._mark.publish(self.archive.durable, seq)
             if self.closing and not self.archive.pending:
                 return
 
@@ -406,14 +421,19 @@ class Gateway:
             self.registry = await loop.run_in_executor(None, load_registry, self.settings)
         self.archive.durable_hash = self.archive.last_hash
         if self.config.lake:
-            from lantian.gateway.lakefeed import LakeFeeder
+            from lantian.gateway.lakefeed import DurableMark, LakeFeeder
 
             self.feeder = LakeFeeder(self.settings, lambda: self.registry, self.metrics)
             self.feeder.notify(self.archive.durable, self.archive.durable_seq)
-            replayed = await loop.run_in_executor(None, self.feeder.catch_up)
+            replayed = await loop.run_in_executor(None, self._locked_catch_up)
             if replayed:
                 log.info("replayed %d archived packets into the lake", replayed)
-            self.feeder.start(self.config.lake_interval, self.config.lake_batch)
+            if self.config.lake_mode == "process":
+                self._mark = DurableMark(self.settings.wal_dir)
+                self._mark.publish(self.archive.durable, self.archive.durable_seq)
+                self._feeder_proc = self._spawn_feeder()
+            else:
+                self.feeder.start(self.config.lake_interval, self.config.lake_batch)
         self.book.load(self.home)
         self._server = await loop.create_server(
             lambda: _Conn(self), self.config.host, self.config.port, backlog=4096
@@ -437,6 +457,45 @@ class Gateway:
             self.port,
             self.archive.durable_seq,
         )
+
+    def _locked_catch_up(self) -> int:
+        from lantian.gateway.lakefeed import feeder_lock
+
+        with feeder_lock(self.settings.wal_dir, timeout=60) as locked:
+            if not locked:
+                log.error("lake feeder lock busy; the lake catches up later")
+                return 0
+            self.feeder.reload_checkpoint()
+            return int(self.feeder.catch_up())
+
+    def _spawn_feeder(self) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "LANTIAN_HOME": str(self.settings.resolved_home)}
+        if self.settings.database_url:
+            env["LANTIAN_DATABASE_URL"] = self.settings.database_url
+        cmd = [sys.executable, "-m", "lantian.gateway.lakefeed", "--parent", str(os.getpid())]
+        cmd += [
+            "--interval",
+            str(self.config.lake_interval),
+            "--batch",
+            str(self.config.lake_batch),
+        ]
+        cmd += ["--registry-reload", str(self.config.registry_reload)]
+        return subprocess.Popen(cmd, env=env)
+
+    def _stop_feeder(self) -> None:
+        proc = self._feeder_proc
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            self._locked_catch_up()  # whatever the feeder process left
+        elif self.feeder is not None:
+            self.feeder.stop()
+        if self._mark is not None:
+            self._mark.close()
 
     async def shutdown(self) -> None:
         """Stop accepting, store and answer what was received, flush the lake, exit."""
@@ -464,8 +523,7 @@ class Gateway:
         if self._http is not None:
             self._http.close()
         loop = asyncio.get_running_loop()
-        if self.feeder is not None:
-            await loop.run_in_executor(None, self.feeder.stop)
+        await loop.run_in_executor(None, self._stop_feeder)
         await loop.run_in_executor(None, self.write_status)
         self.archive.close()
         self._io.shutdown(wait=True)
