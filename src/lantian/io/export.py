@@ -56,13 +56,18 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def registry_rows(spec: FileSpec, settings: Settings | None = None) -> list[list[str]]:
-    """Rows (as text, contract column order, header excluded) of one registry table."""
+def registry_values(spec: FileSpec, settings: Settings | None = None) -> list[list[Any]]:
+    """Rows of one registry table as Python values, contract column order, by id."""
     model = _MODELS[spec.name]
     order = model.__mapper__.primary_key[0]
     with session_scope(settings) as session:
         objs = list(session.scalars(select(model).order_by(order)))
-        return [[_cell(getattr(o, c)) for c in spec.column_names] for o in objs]
+        return [[getattr(o, c) for c in spec.column_names] for o in objs]
+
+
+def registry_rows(spec: FileSpec, settings: Settings | None = None) -> list[list[str]]:
+    """Rows (as CSV text, contract column order, header excluded) of one registry table."""
+    return [[_cell(v) for v in row] for row in registry_values(spec, settings)]
 
 
 def _write_csv(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> None:
@@ -87,7 +92,7 @@ def export_registry(
     settings = settings or get_settings()
     out_dir = Path(out_dir)
     counts: dict[str, int] = {}
-    tables = {spec.name: registry_rows(spec, settings) for spec in REGISTRY_FILES}
+    tables = {spec.name: registry_values(spec, settings) for spec in REGISTRY_FILES}
     if xlsx:
         from openpyxl import Workbook
 
@@ -97,7 +102,7 @@ def export_registry(
             sheet = book.create_sheet(spec.name)
             sheet.append(list(spec.column_names))
             for row in tables[spec.name]:
-                sheet.append([v if v != "" else None for v in row])
+                sheet.append(row)  # numbers stay numbers, text stays text
             counts[spec.name] = len(tables[spec.name])
         buf = io.BytesIO()
         book.save(buf)
@@ -108,7 +113,8 @@ def export_registry(
     reg = out_dir / "registry"
     reg.mkdir(parents=True, exist_ok=True)
     for spec in REGISTRY_FILES:
-        _write_csv(reg / f"{spec.name}.csv", spec.column_names, tables[spec.name])
+        rows = [[_cell(v) for v in row] for row in tables[spec.name]]
+        _write_csv(reg / f"{spec.name}.csv", spec.column_names, rows)
         counts[spec.name] = len(tables[spec.name])
     return counts
 
