@@ -1,4 +1,4 @@
-"""Fixtures for the HJ 212 protocol tests: the packet files under tests/protocol/data."""
+"""Readers for the HJ 212 packet files under tests/protocol/data (shared by the tests)."""
 
 from __future__ import annotations
 

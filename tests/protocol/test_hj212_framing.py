@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from hj212_samples import REAL_PACKETS, read_real_packets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REAL_PACKETS, read_real_packets
 from lantian.protocol.hj212 import (
     OFFICIAL_TEST_KEY,
     Frame,

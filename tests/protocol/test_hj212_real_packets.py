@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import (
+from hj212_samples import (
     PROBLEM_PACKETS,
     REAL_PACKETS,
     SHARED_SAMPLES,
@@ -13,6 +12,7 @@ from conftest import (
     read_problem_packets,
     read_real_packets,
 )
+
 from lantian.protocol.hj212 import PacketError, parse_packet
 
 REAL = read_real_packets(REAL_PACKETS)
