@@ -27,7 +27,10 @@ def register(app: typer.Typer) -> None:
     def demo_city(
         out: Path = typer.Argument(..., help="output directory (must not exist or be empty)"),
         preset_name: str = typer.Option(
-            "default", "--preset", help="default | small | city-month (1,000 outlets, 30 days)"
+            "default",
+            "--preset",
+            help="default | small | hard (subtle incidents, more noise) | city-month "
+            "(1,000 outlets, 4,000 meters, 50 stations, 30 days)",
         ),
         enterprises: int | None = typer.Option(None, help="number of enterprises"),
         days: int | None = typer.Option(None, help="length of the period in days"),
@@ -46,6 +49,9 @@ def register(app: typer.Typer) -> None:
         csv: bool = typer.Option(False, "--csv", help="all data files as CSV"),
         incident_rate: float | None = typer.Option(
             None, "--incident-rate", help="multiplies the number of incidents"
+        ),
+        difficulty: float | None = typer.Option(
+            None, "--difficulty", help="0 (easy) … 1 (subtle incidents, noisier data)"
         ),
         overwrite: bool = typer.Option(False, "--overwrite", help="replace a non-empty OUT"),
         as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
@@ -75,6 +81,7 @@ def register(app: typer.Typer) -> None:
                 meters=meters,
                 data_format=fmt,
                 incident_rate=incident_rate,
+                difficulty=difficulty,
             ).validated()
         except ValueError as exc:
             console.print(f"[red]错误 error:[/red] {exc}")

@@ -49,7 +49,11 @@ def _others_median(x: F64) -> F64:
 
 
 def simulate_ambient(
-    stations: list[Station], weather: Weather, seed: int, scale: float = 1.0
+    stations: list[Station],
+    weather: Weather,
+    seed: int,
+    scale: float = 1.0,
+    difficulty: float = 0.3,
 ) -> AmbientData:
     """Hourly PM2.5, PM10, SO2, NO2 (µg/m³), CO (mg/m³), O3 for every station, with hot spots."""
     rng = np.random.default_rng([seed, 41])
@@ -67,7 +71,7 @@ def simulate_ambient(
     vals = np.empty((n_st, len(AMBIENT_POLLUTANTS), h))
     for i, st in enumerate(stations):
         srng = np.random.default_rng([seed, 43, i])
-        local = ar1(srng, (h,), 0.75, st.noise)
+        local = ar1(srng, (h,), 0.75, st.noise * (0.7 + difficulty))
         pm25 = np.exp(weather.log_pm25 + st.offset + local) * diurnal_pm
         ratio = st.pm_ratio * (1 - 0.25 * stag) * np.exp(ar1(srng, (h,), 0.7, 0.1))
         pm10 = pm25 * np.maximum(ratio, 1.05)
@@ -109,7 +113,7 @@ def simulate_ambient(
             if base.max() * 2.6 > (500.0 if pol == 0 else 900.0):
                 continue  # a local plume on top of a heavy episode would be implausibly high
             if strong:
-                subtle = rng.random() < 0.25
+                subtle = rng.random() < 0.1 + 0.5 * difficulty
                 factor = rng.uniform(2.6, 2.85) if subtle else rng.uniform(2.9, 4.5)
                 target = np.maximum(
                     base * factor * rng.uniform(0.97, 1.06, length),

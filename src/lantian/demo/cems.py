@@ -74,6 +74,7 @@ def simulate_outlet(
     incidents: list[CemsIncident],
     seed: int,
     clone_from: dict[str, OutletData],
+    difficulty: float = 0.3,
 ) -> OutletData:
     """All hourly rows of one outlet, with incidents injected and the labels the data implies."""
     rng = np.random.default_rng([seed, 31, o.index])
@@ -104,12 +105,12 @@ def simulate_outlet(
         base_flag[s0 : s0 + k] = FLAG_CODES["B"]
         present[s0 : s0 + k] = True
     # Short gaps (1-3 h) and short instrument faults (D, 1-2 h): benign look-alikes.
-    for _ in range(int(rng.poisson(h / 24 * 0.06))):
+    for _ in range(int(rng.poisson(h / 24 * 0.06 * (0.4 + 2 * difficulty)))):
         k = int(rng.integers(1, 4))
         s0 = int(rng.integers(0, max(1, h - k)))
         if not inc_mask[max(0, s0 - 2) : s0 + k + 2].any():
             present[s0 : s0 + k] = False
-    if rng.random() < 0.15:
+    if rng.random() < 0.15 * (0.4 + 2 * difficulty):
         k = int(rng.integers(1, 3))
         s0 = int(rng.integers(0, max(1, h - k)))
         if valid[s0 : s0 + k].all() and not inc_mask[max(0, s0 - 2) : s0 + k + 2].any():
@@ -141,7 +142,12 @@ def simulate_outlet(
             mu = max(0.2, level * limit)
             zs_true = np.abs(rng.normal(mu, 0.45 * mu + 0.25, h))
         else:
-            zs_true = level * limit * np.exp(ar1(rng, (h,), 0.85, 0.16)) * (0.8 + 0.2 * load)
+            zs_true = (
+                level
+                * limit
+                * np.exp(ar1(rng, (h,), 0.85, 0.16 * (0.7 + difficulty)))
+                * (0.8 + 0.2 * load)
+            )
             zs_true = _softcap(zs_true, limit)
         rise = hs.loss.get(key)
         if rise is not None:

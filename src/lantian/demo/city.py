@@ -127,7 +127,7 @@ def _generate(root: Path, cfg: CityConfig, report: ProgressFn) -> CitySummary:
     reg = build_registry(cfg, rng_reg)
     clock = Clock(cfg.start, cfg.days, cfg.power_interval_min)
     weather = plan_weather(cfg.days, rng_weather)
-    plan = plan_incidents(reg, clock, weather, seed, rng_inc, cfg.incident_rate)
+    plan = plan_incidents(reg, clock, weather, seed, rng_inc, cfg.incident_rate, cfg.difficulty)
     start = period_start(cfg.start)
     _write_registry(root, reg)
     report("registry", 1, 1)
@@ -183,7 +183,7 @@ def _generate(root: Path, cfg: CityConfig, report: ProgressFn) -> CitySummary:
     for ln in reg.lines:
         sched = line_schedule(ln, clock, weather.alerts, seed, plan.mods.get(ln.line_id))
         protected = [(a * s, b * s) for a, b in plan.busy.get(ln.line_id, [])]
-        for series in line_power(ln, sched, clock, seed, protected):
+        for series in line_power(ln, sched, clock, seed, protected, cfg.difficulty):
             buf.append((meter_pos[series.meter.meter_id], series.steps, series.kw))
             buffered += series.steps.size
             done += 1
@@ -237,7 +237,12 @@ def _generate(root: Path, cfg: CityConfig, report: ProgressFn) -> CitySummary:
 
     for k, o in enumerate(sorted(outlets, key=lambda x: x.index)):
         data = simulate_outlet(
-            o, plan.hourly[o.line_id], plan.cems.get(o.outlet_id, []), seed, clone_store
+            o,
+            plan.hourly[o.line_id],
+            plan.cems.get(o.outlet_id, []),
+            seed,
+            clone_store,
+            cfg.difficulty,
         )
         if o.outlet_id in plan.clone_sources:
             clone_store[o.outlet_id] = data
@@ -264,7 +269,7 @@ def _generate(root: Path, cfg: CityConfig, report: ProgressFn) -> CitySummary:
 
     # Ambient ----------------------------------------------------------------------------
     report("ambient", 0, 1)
-    amb = simulate_ambient(reg.stations, weather, seed, cfg.incident_rate)
+    amb = simulate_ambient(reg.stations, weather, seed, cfg.incident_rate, cfg.difficulty)
     labels.extend(amb.labels)
     fmt = _ext(cfg, "ambient_hourly")
     aschema = pa.schema(

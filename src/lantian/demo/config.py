@@ -35,6 +35,10 @@ class CityConfig:
         ``auto``, ``csv`` or ``parquet`` for the files under ``data/``.
     incident_rate
         Multiplies the expected number of incidents of every family.
+    difficulty
+        0 (easy) … 1 (hard): share of subtle incidents near the thresholds, noise of meters,
+        CEMS and stations, benign gaps and faults, outlets without a line in the registry,
+        treatment start-up lags.
     """
 
     enterprises: int = 40
@@ -48,6 +52,7 @@ class CityConfig:
     mixed_intervals: bool = True
     data_format: str = "auto"
     incident_rate: float = 1.0
+    difficulty: float = 0.3
 
     def validated(self) -> CityConfig:
         """Return self after checking every field (``ValueError`` naming the bad one)."""
@@ -69,6 +74,8 @@ class CityConfig:
             raise ValueError(f"data_format must be one of {', '.join(DATA_FORMATS)}")
         if self.incident_rate < 0:
             raise ValueError("incident_rate must be >= 0")
+        if not 0.0 <= self.difficulty <= 1.0:
+            raise ValueError("difficulty must be between 0 and 1")
         return self
 
     @property
@@ -85,6 +92,7 @@ class CityConfig:
 PRESETS: dict[str, CityConfig] = {
     "default": CityConfig(),
     "small": CityConfig(enterprises=12, days=4, stations=5),
+    "hard": CityConfig(enterprises=60, days=21, stations=16, difficulty=0.85, seed=101),
     "city-month": CityConfig(
         days=30, outlets=1000, meters=4000, stations=50, mixed_intervals=False
     ),

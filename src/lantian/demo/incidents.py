@@ -117,8 +117,14 @@ def plan_incidents(
     seed: int,
     rng: np.random.Generator,
     scale: float = 1.0,
+    difficulty: float = 0.3,
 ) -> Plan:
-    """Choose and parameterise the incidents of every family."""
+    """Choose and parameterise the incidents of every family.
+
+    ``difficulty`` (0..1) sets the share of subtle incidents, near the thresholds of the
+    operational definitions (e.g. exceedances of a few per cent, 30-45 min treatment stops).
+    """
+    subtle_p = 0.1 + 0.5 * difficulty
     s = clock.per_hour
     hours = clock.days * 24
     lines = reg.lines
@@ -208,7 +214,7 @@ def plan_incidents(
             if family == "TREATMENT_OFF":
                 dur_min = (
                     float(rng.uniform(30, 45))
-                    if rng.random() < 0.25
+                    if rng.random() < subtle_p
                     else float(rng.uniform(45, 300))
                 )
             else:
@@ -291,7 +297,7 @@ def plan_incidents(
             o = outlets[int(rng.integers(len(outlets)))]
             if family in ("MISSING", "FLAG_ABUSE") and o.registry_line_id is None:
                 continue
-            inc = _cems_incident(rng, family, o, hours)
+            inc = _cems_incident(rng, family, o, hours, subtle_p)
             if inc is None:
                 continue
             if family == "CLONED":
@@ -366,7 +372,7 @@ def plan_incidents(
 
 
 def _cems_incident(
-    rng: np.random.Generator, family: str, o: Outlet, hours: int
+    rng: np.random.Generator, family: str, o: Outlet, hours: int, subtle_p: float = 0.25
 ) -> CemsIncident | None:
     """Draw the magnitude and duration of one CEMS incident (placed later)."""
     pols = list(o.pollutants)
@@ -379,13 +385,13 @@ def _cems_incident(
     if family == "EXCEEDANCE":
         choices = [p for p in pols if not (o.kind.gas_fired and p == "so2")]
         pol = choices[int(rng.integers(len(choices)))]
-        subtle = rng.random() < 0.25
+        subtle = rng.random() < subtle_p
         factor = float(rng.uniform(1.04, 1.12) if subtle else rng.uniform(1.15, 2.5))
-        d = dur(2, 4) if rng.random() < 0.25 else dur(4, 30)
+        d = dur(2, 4) if rng.random() < subtle_p else dur(4, 30)
         return CemsIncident(family, o.outlet_id, 0, d, pol, {"factor": round(factor, 2)})
     if family == "FLATLINE":
         pol = pols[int(rng.integers(len(pols)))]
-        d = dur(6, 8) if rng.random() < 0.25 else dur(8, 40)
+        d = dur(6, 8) if rng.random() < subtle_p else dur(8, 40)
         return CemsIncident(family, o.outlet_id, 0, d, pol, {})
     if family == "PINNED":
         choices = [p for p in pols if not (o.kind.gas_fired and p == "so2")]
@@ -406,7 +412,7 @@ def _cems_incident(
     if family == "O2_ABNORMAL":
         if o.o2_ref_pct is None:
             return None
-        subtle = rng.random() < 0.25
+        subtle = rng.random() < subtle_p
         target = float(rng.uniform(19.05, 19.35) if subtle else rng.uniform(19.3, 20.4))
         return CemsIncident(
             family,
@@ -418,11 +424,11 @@ def _cems_incident(
         )
     if family == "MISSING":
         kind = ["absent", "flag_B", "flag_D"][int(rng.integers(3))]
-        d = dur(4, 6) if rng.random() < 0.25 else dur(6, 24)
+        d = dur(4, 6) if rng.random() < subtle_p else dur(6, 24)
         return CemsIncident(family, o.outlet_id, 0, d, None, {"kind": kind})
     if family == "FLAG_ABUSE":
         flag = "F" if rng.random() < 0.5 else "M"
-        d = dur(3, 4) if rng.random() < 0.25 else dur(4, 20)
+        d = dur(3, 4) if rng.random() < subtle_p else dur(4, 20)
         return CemsIncident(
             family,
             o.outlet_id,

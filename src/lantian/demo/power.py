@@ -40,6 +40,7 @@ def meter_series(
     clock: Clock,
     seed: int,
     protected: list[tuple[int, int]],
+    difficulty: float = 0.3,
 ) -> MeterSeries:
     """Mean active power of one meter over its own regular interval.
 
@@ -51,7 +52,7 @@ def meter_series(
     """
     rng = np.random.default_rng([seed, 23, meter.index])
     n = clock.steps
-    noise = 1.0 + ar1(rng, (n,), 0.7, meter.noise)
+    noise = 1.0 + ar1(rng, (n,), 0.7, meter.noise * (0.7 + difficulty))
     idle = meter.rated_kw * meter.idle_frac * np.abs(1.0 + 2.0 * ar1(rng, (n,), 0.5, 0.1))
     base = meter.rated_kw * meter.utilisation
     if meter.role == "production":
@@ -70,8 +71,8 @@ def meter_series(
     if group > 1:
         kw = kw.reshape(-1, group).mean(axis=1)
         steps = steps[::group]
-    keep = rng.random(kw.size) > 0.0015
-    if rng.random() < 0.12:
+    keep = rng.random(kw.size) > 0.005 * difficulty
+    if rng.random() < 0.4 * difficulty:
         length = int(rng.uniform(1, 6) * 60 / meter.interval_min)
         a = int(rng.integers(0, max(1, kw.size - length)))
         lo, hi = int(steps[a]), int(steps[min(kw.size - 1, a + length)])
@@ -91,7 +92,8 @@ def line_power(
     clock: Clock,
     seed: int,
     protected: list[tuple[int, int]],
+    difficulty: float = 0.3,
 ) -> Iterator[MeterSeries]:
     """The series of every meter of a line."""
     for meter in line.meters:
-        yield meter_series(meter, line, sched, clock, seed, protected)
+        yield meter_series(meter, line, sched, clock, seed, protected, difficulty)

@@ -445,7 +445,7 @@ def _make_enterprise(
             profile.line_name.format(i=li),
             schedule,
             li,
-            treatment_lag=bool(rng.random() < 0.2),
+            treatment_lag=bool(rng.random() < 0.1 + 0.3 * cfg.difficulty),
         )
         line.measures = _measures(rng, profile, grade, industry)
         n_prod = int(rng.integers(profile.n_production[0], profile.n_production[1] + 1))
@@ -506,7 +506,7 @@ def _make_enterprise(
                 kind.name.format(i=li),
                 ids.mn(),
                 line.line_id,
-                line.line_id if rng.random() > 0.08 else None,
+                line.line_id if rng.random() > 0.04 + 0.12 * cfg.difficulty else None,
                 kind,
                 kind.o2_ref_pct,
                 limits,
