@@ -33,7 +33,7 @@ def test_token_flow_and_me(api: Any) -> None:
 
 
 def test_lead_list_filters_sort_and_paging(api: Any) -> None:
-    c, s = api
+    c, _s = api
     h = bearer(c, "admin")
     all_ = c.get("/api/leads", headers=h).json()
     assert all_["total"] == 10
