@@ -13,7 +13,7 @@ from hj212_samples import (
     read_real_packets,
 )
 
-from lantian.protocol.hj212 import PacketError, parse_packet
+from lantian.protocol.hj212 import PacketError, parse_packet, read_packets, read_sm4_keys
 
 REAL = read_real_packets(REAL_PACKETS)
 PROBLEMS = read_problem_packets(PROBLEM_PACKETS)
@@ -94,3 +94,24 @@ def test_problem_file_covers_errors_and_deviations() -> None:
 def test_conforming_packets_pass_strict() -> None:
     for sample in REAL[:3]:
         assert parse_packet(sample.line, strict=True).deviations == []
+
+
+def test_read_packets_from_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    lines = list(read_packets(REAL_PACKETS))
+    assert len(lines) == len(REAL) and all(not isinstance(p, Exception) for _, p in lines)
+    problems = list(read_packets(PROBLEM_PACKETS))
+    errors = [p for _, p in problems if isinstance(p, PacketError)]
+    assert len(problems) == len(PROBLEMS) and len(errors) == 10
+    capture = tmp_path / "capture.bin"
+    capture.write_bytes(b"".join(p.line.encode() for p in REAL) + b"\x00junk")
+    items = list(read_packets(capture, stream=True))
+    assert len(items) == len(REAL) + 1 and str(items[-1][1]).startswith("not a frame:")
+
+
+def test_read_sm4_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "keys.csv"
+    path.write_text("# MN,key\nMN1,30303030303030303030303030303030\nMN2\t" + "31" * 16 + "\n")
+    assert read_sm4_keys(path) == {"MN1": b"0" * 16, "MN2": b"1" * 16}
+    path.write_text("MN1,3030\n")
+    with pytest.raises(ValueError, match=r"keys\.csv:1"):
+        read_sm4_keys(path)

@@ -11,18 +11,17 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from lantian.cli.progress import console
 
 if TYPE_CHECKING:
-    from lantian.protocol.hj212 import Frame
+    from lantian.protocol.hj212 import Packet, PacketError
+
 
 app = typer.Typer(help="HJ 212 packets: decode and build (HJ/T 212-2005, 2017, 2025).")
-
-CrcOption = Literal["hj212", "modbus", "either"]
 
 _EMPTY: dict[str, Any] = {
     "crc_ok": False,
@@ -57,70 +56,18 @@ def _read_input(path: str) -> bytes:
     return file.read_bytes()
 
 
-def _read_keys(path: Path) -> dict[str, bytes]:
-    keys: dict[str, bytes] = {}
-    if not path.is_file():
-        raise typer.BadParameter(f"no such file: {path}", param_hint="--keys")
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        mn, _, hex_key = line.replace("\t", ",").partition(",")
-        try:
-            value = bytes.fromhex(hex_key.strip())
-        except ValueError:
-            value = b""
-        if len(value) != 16:
-            raise typer.BadParameter(
-                f"{path}:{number}: expected 'MN,<32 hex digits>'", param_hint="--keys"
-            )
-        keys[mn.strip()] = value
-    return keys
-
-
-def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        line = line.rstrip(b"\r")
-        stripped = line.strip()
-        if not stripped or (stripped.startswith(b"#") and not stripped.startswith(b"##")):
-            continue  # blank or comment line
-        yield number, line
-
-
-def _frames(data: bytes) -> Iterator[tuple[int, bytes | str | Frame]]:
-    from lantian.protocol.hj212 import Frame, Framer
-
-    framer = Framer()
-    items = framer.feed(data) + framer.flush()
-    for number, item in enumerate(items, start=1):
-        if isinstance(item, Frame):
-            yield number, item
-        else:
-            yield number, f"not a frame: {item.reason}: {item.data[:40]!r}"
-
-
 def decode_records(
-    items: Iterator[tuple[int, bytes | str | Frame]],
-    *,
-    strict: bool,
-    crc: CrcOption,
-    sm4_key: bytes | None,
-    sm4_keys: dict[str, bytes] | None = None,
+    items: Iterator[tuple[int, Packet | PacketError]],
 ) -> Iterator[dict[str, Any]]:
-    """Decode ``(number, packet bytes / frame / error text)`` pairs into JSON-ready dicts."""
-    from lantian.protocol.hj212 import PacketError, command_meaning, parse_packet
+    """Turn ``(number, packet or error)`` pairs into JSON-ready dicts (see ``decode``)."""
+    from lantian.protocol.hj212 import command_meaning
 
     for number, item in items:
-        if isinstance(item, str):
-            yield {"line": number, **_EMPTY, "error": item}
+        if isinstance(item, Exception):
+            yield {"line": number, **_EMPTY, "error": item.reason}
             continue
-        try:
-            packet = parse_packet(item, strict=strict, crc=crc, sm4_key=sm4_key, sm4_keys=sm4_keys)
-        except PacketError as exc:
-            yield {"line": number, **_EMPTY, "error": exc.reason}
-            continue
-        record = {"line": number, **packet.to_dict(), "error": None}
-        record["CN_meaning"] = command_meaning(packet.cn)
+        record = {"line": number, **item.to_dict(), "error": None}
+        record["CN_meaning"] = command_meaning(item.cn)
         yield record
 
 
@@ -175,9 +122,19 @@ def decode(
     Blank lines and comment lines (``#`` not followed by ``#``) are skipped; every other
     line gives one result with its line number.
     """
+    from lantian.protocol.hj212.files import parse_lines, parse_stream, read_sm4_keys
+
     if crc not in ("hj212", "modbus", "either"):
         raise typer.BadParameter("must be hj212, modbus or either", param_hint="--crc")
-    sm4_key = None
+    sm4_keys: dict[str, bytes] | None = None
+    if keys is not None:
+        if not Path(keys).is_file():
+            raise typer.BadParameter(f"no such file: {keys}", param_hint="--keys")
+        try:
+            sm4_keys = read_sm4_keys(keys)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--keys") from None
+    sm4_key: bytes | None = None
     if key is not None:
         try:
             sm4_key = bytes.fromhex(key)
@@ -185,17 +142,16 @@ def decode(
             sm4_key = b""
         if len(sm4_key) != 16:
             raise typer.BadParameter("an SM4 key is 32 hex digits", param_hint="--key")
-    sm4_keys = _read_keys(Path(keys)) if keys is not None else None
     data = _read_input(file)
-    items: Iterator[tuple[int, bytes | str | Frame]] = (
-        _frames(data) if stream else iter(_lines(data))
-    )
+    parse = parse_stream if stream else parse_lines
     records = decode_records(
-        items,
-        strict=strict,
-        crc=crc,  # type: ignore[arg-type]
-        sm4_key=sm4_key,
-        sm4_keys=sm4_keys,
+        parse(
+            data,
+            strict=strict,
+            crc=crc,  # type: ignore[arg-type]
+            sm4_key=sm4_key,
+            sm4_keys=sm4_keys,
+        )
     )
     total = errors = bad_crc = 0
     collected: list[dict[str, Any]] = []

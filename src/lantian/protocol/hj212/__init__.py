@@ -39,6 +39,7 @@ from lantian.protocol.hj212.factors import (
     code_2017,
     lake_pollutant,
 )
+from lantian.protocol.hj212.files import parse_lines, parse_stream, read_packets, read_sm4_keys
 from lantian.protocol.hj212.framing import DEFAULT_MAX_FRAME_SIZE, Frame, FrameError, Framer
 from lantian.protocol.hj212.packet import (
     MAX_CP_CHARS,
@@ -102,5 +103,9 @@ __all__ = [
     "make_qn",
     "merge_fragments",
     "parse_cp",
+    "parse_lines",
     "parse_packet",
+    "parse_stream",
+    "read_packets",
+    "read_sm4_keys",
 ]
