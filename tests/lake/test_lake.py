@@ -272,3 +272,37 @@ def test_orphan_replaces_file_is_ignored(tmp_path: Path) -> None:
     lake.compact(grace_seconds=0)
     assert not list(part.glob("*cdead*"))
     assert [r[3] for r in _all(lake, "cems_hourly", "time")] == [9.0, 2.0, 8.0]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_latest_write_wins_random_histories(tmp_path: Path, seed: int) -> None:
+    """Random writes (big and small, re-sent keys, several days) and compactions: the
+    view always equals a plain dictionary where every write overwrites its keys."""
+    import random
+
+    rng = random.Random(seed)
+    lake = Lake(tmp_path / "lake")
+    expected: dict[tuple[str, datetime], float] = {}
+    slots = [T0 + timedelta(hours=h) for h in range(0, 60, 3)]  # three CST days
+    for step in range(10):
+        size = rng.choice([1, 2, 5, 40])
+        keys = {(f"M{rng.randrange(4)}", rng.choice(slots)) for _ in range(size)}
+        rows = [(m, t, float(rng.randrange(1000))) for m, t in sorted(keys)]
+        lake.append(
+            "power",
+            pa.table(
+                {
+                    "meter_id": [r[0] for r in rows],
+                    "time": pa.array([r[1] for r in rows], pa.timestamp("us", tz="+08:00")),
+                    "kw": [r[2] for r in rows],
+                }
+            ),
+            origin="gateway",
+        )
+        expected.update({(m, t.astimezone(UTC)): v for m, t, v in rows})
+        if rng.random() < 0.25:
+            lake.compact("power", grace_seconds=rng.choice([0.0, 600.0]))
+        table = lake.read("power")
+        got = {(r["meter_id"], r["time"]): r["kw"] for r in table.to_pylist()}
+        assert table.num_rows == len(got)  # each key once
+        assert got == expected, f"step {step}"

@@ -393,15 +393,23 @@ class Lake:
             end = _to_utc(end)
             hi = (end + timedelta(hours=8)).date().isoformat()
         clean: list[Path] = []
-        dirty: list[Path] = []
+        bases: list[Path] = []
+        others: list[Path] = []
         for part in self.partitions(source):
             day = part.name.removeprefix("date=")
             if (lo is not None and day < lo) or (hi is not None and day > hi):
                 continue
             live = self.live_files(part)
-            (clean if len(live) == 1 else dirty).extend(live)
+            if len(live) == 1:
+                clean.extend(live)
+            elif live:
+                # the biggest file of a partition is its base; the others are usually small
+                sizes = [_size(f) for f in live]
+                base = live[sizes.index(max(sizes))]
+                bases.append(base)
+                others.extend(f for f in live if f != base)
         cols = ", ".join(f'"{c}"' for c in spec.columns)
-        if not clean and not dirty:
+        if not clean and not bases:
             typed = ", ".join(
                 f'CAST(NULL AS {_duck_type(f.type)}) AS "{f.name}"' for f in spec.schema
             )
@@ -412,15 +420,11 @@ class Lake:
         if end is not None:
             where.append(f"\"time\" < TIMESTAMPTZ '{end.isoformat()}'")
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
-        key = ", ".join(f'"{c}"' for c in spec.key)
         parts: list[str] = []
         if clean:
             parts.append(f"SELECT {cols} FROM {_parquet(clean)}{where_sql}")
-        if dirty:
-            parts.append(
-                f"SELECT {cols} FROM {_parquet(dirty)}{where_sql} "
-                f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1"
-            )
+        if bases:
+            parts.extend(_dedup_sql(spec, bases, others, where_sql))
         return "(" + " UNION ALL ".join(parts) + ")"
 
     def connect(self) -> duckdb.DuckDBPyConnection:
@@ -542,6 +546,35 @@ class Lake:
                 "last_day": max(days),
             }
         return out
+
+
+def _dedup_sql(
+    spec: SourceSchema, bases: list[Path], others: list[Path], where_sql: str
+) -> list[str]:
+    """SELECTs (to UNION ALL) of the latest row per key over multi-file partitions.
+
+    Every file holds each key at most once, and keys never span day partitions, so
+    with ``bases`` (the biggest file of each partition) and ``others`` (the rest):
+    a base row survives unless another file has its key with a higher ``seq``; a row of
+    the others survives if it is the latest among the others and no base row of its key
+    has a higher (or equal) ``seq``. Both anti-joins build on the small side, so the
+    big base files are streamed, not sorted.
+    """
+    cols = ", ".join(f'"{c}"' for c in spec.columns)
+    key = ", ".join(f'"{c}"' for c in spec.key)
+    on_s = " AND ".join(f'o."{c}" = b."{c}"' for c in spec.key)
+    latest_others = (
+        f"(SELECT {cols} FROM {_parquet(others)}{where_sql} "
+        f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1)"
+    )
+    base_rows = f"(SELECT {cols} FROM {_parquet(bases)}{where_sql})"
+    return [
+        f"SELECT {cols} FROM {base_rows} AS b WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {latest_others} AS o WHERE {on_s} AND o.seq > b.seq)",
+        f"SELECT {cols} FROM {latest_others} AS o WHERE NOT EXISTS "
+        f"(SELECT 1 FROM (SELECT b.* FROM {base_rows} AS b SEMI JOIN {latest_others} AS o "
+        f"ON {on_s}) AS b WHERE {on_s} AND b.seq >= o.seq)",
+    ]
 
 
 def _parquet(files: Sequence[Path]) -> str:
