@@ -1,5 +1,6 @@
 """Benchmark: generate the city-month preset (1,000 outlets, 4,000 meters at 5 min, 50 stations,
-30 days ≈ 34.6 million power rows) and print seconds, rows, rows/s and peak RSS.
+30 days ≈ 34.5 million power rows) and print wall and CPU seconds, rows, rows/s and peak RSS
+(CPU seconds beside wall seconds because the machine may be shared).
 
 Usage: .venv/bin/python bench/bench_democity.py [--preset city-month] [--out DIR] [--keep]
 """
@@ -31,7 +32,9 @@ def main() -> int:
     t0 = time.perf_counter()
     summary = generate_city(out, cfg)
     seconds = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb = usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
     size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e6
     rows = sum(summary.rows.values())
     result = {
@@ -46,6 +49,8 @@ def main() -> int:
         "ignore_labels": summary.ignore_labels,
         "seconds": round(seconds, 1),
         "rows_per_second": round(rows / seconds),
+        "cpu_seconds": round(cpu, 1),
+        "rows_per_cpu_second": round(rows / cpu),
         "peak_rss_mb": round(peak_mb),
         "bundle_mb": round(size_mb, 1),
     }
