@@ -232,9 +232,11 @@ def main() -> None:
     parser.add_argument("--meters", type=int, default=4000)
     parser.add_argument("--outlets", type=int, default=1000)
     parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--no-import", action="store_true", help="only the city-month part")
     args = parser.parse_args()
-    home = bench_import(args.runs)
-    bench_in_process()
+    home = None if args.no_import else bench_import(args.runs)
+    if not args.no_import:
+        bench_in_process()
     if home is not None:
         bench_reads(home / "lake", "dev-city lake")
         shutil.rmtree(home.parent, ignore_errors=True)
