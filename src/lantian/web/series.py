@@ -14,6 +14,8 @@ from typing import Any
 
 from lantian.settings import Settings
 from lantian.timeutil import isoformat_cst, to_cst
+from lantian.web.deps import _
+from lantian.web.labels import POLLUTANT_LABELS, label
 
 MAX_SPAN = timedelta(days=31)
 """Longest window a chart may request."""
@@ -23,15 +25,20 @@ CONTEXT = timedelta(hours=48)
 
 @dataclass
 class Series:
-    """One named series of (time, value) points, times ISO 8601 with +08:00."""
+    """One named series of (time, value) points, times ISO 8601 with +08:00.
 
+    ``key`` is the machine name (e.g. ``a21026`` or ``a21026:zs`` or a meter id),
+    ``name`` the display name in the request's language.
+    """
+
+    key: str
     name: str
     unit: str
     points: list[tuple[str, float | None]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"name": self.name, "unit": self.unit, "points": self.points}
+        return {"key": self.key, "name": self.name, "unit": self.unit, "points": self.points}
 
 
 UNITS: dict[str, str] = {
@@ -109,9 +116,10 @@ def cems_series(
     out: list[Series] = []
     for pol, prow in by_pol.items():
         unit = UNITS.get(pol, "")
-        out.append(Series(f"{pol}", unit, _points(prow, 1)))
+        name = label(POLLUTANT_LABELS, pol)
+        out.append(Series(pol, f"{name} {_('measured')}", unit, _points(prow, 1)))
         if any(r[2] is not None for r in prow):
-            out.append(Series(f"{pol} zs", unit, _points(prow, 2)))
+            out.append(Series(f"{pol}:zs", f"{name} {_('corrected')}", unit, _points(prow, 2)))
     return out, note
 
 
@@ -122,14 +130,14 @@ def power_series(
     start, end = clamp_window(start, end)
     out: list[Series] = []
     note: str | None = None
-    for meter_id, label in meters[:12]:
+    for meter_id, name in meters[:12]:
         rows, note = _query(
             settings,
             "SELECT time, kw FROM power WHERE meter_id = ? AND time >= ? AND time < ? "
             "ORDER BY time",
             [meter_id, start, end],
         )
-        out.append(Series(label, "kW", _points(rows)))
+        out.append(Series(meter_id, name, "kW", _points(rows)))
     return out, note
 
 
@@ -153,6 +161,6 @@ def ambient_series(
     for r in rows:
         by_pol.setdefault(str(r[2]), []).append(r)
     return [
-        Series(pol, "mg/m³" if pol == "CO" else "µg/m³", _points(prow))
+        Series(pol, pol, "mg/m³" if pol == "CO" else "µg/m³", _points(prow))
         for pol, prow in by_pol.items()
     ], note

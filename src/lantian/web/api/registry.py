@@ -192,13 +192,14 @@ def map_features(db: Session, p: Principal) -> dict[str, Any]:
             Enterprise.lat,
             Enterprise.grade,
             Enterprise.positive_list,
+            Enterprise.district,
             func.coalesce(counts.c.n, 0),
         )
         .outerjoin(counts, counts.c.enterprise_id == Enterprise.enterprise_id)
         .where(enterprise_clause(p), Enterprise.lon.is_not(None), Enterprise.lat.is_not(None))
         .limit(20000)
     ).all()
-    for eid, name, industry, lon, lat, grade, pos, n in rows:
+    for eid, name, industry, lon, lat, grade, pos, district, n in rows:
         features.append(
             {
                 "type": "Feature",
@@ -210,6 +211,7 @@ def map_features(db: Session, p: Principal) -> dict[str, Any]:
                     "industry": industry,
                     "grade": grade,
                     "positive_list": pos,
+                    "district": district,
                     "leads": int(n),
                     "url": f"/enterprises/{eid}",
                 },
@@ -236,6 +238,7 @@ def map_features(db: Session, p: Principal) -> dict[str, Any]:
                     "id": st.station_id,
                     "name": st.name,
                     "station_kind": st.kind,
+                    "district": st.district,
                     "leads": int(n),
                     "url": "/leads?q=&family=AMBIENT_HOTSPOT",
                 },

@@ -40,7 +40,7 @@
         animation: false,
         tooltip: { trigger: "axis" },
         legend: { top: 0, type: "scroll" },
-        grid: { left: 50, right: 20, top: 40, bottom: 60 },
+        grid: { left: 50, right: 70, top: 40, bottom: 60 },
         xAxis: { type: "time" },
         yAxis: { type: "value", scale: true },
         dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 8 }],
@@ -144,9 +144,16 @@
       var tn = document.getElementById("chart-trend");
       if (tn) {
         var tc = echarts.init(tn);
+        var weeks = {};
+        s.weekly_leads.forEach(function (t) { weeks[t.week] = [t.leads, 0]; });
+        s.weekly_closed.forEach(function (t) { (weeks[t.week] = weeks[t.week] || [0, 0])[1] = t.cases; });
+        var wk = Object.keys(weeks).sort();
         tc.setOption({ animation: false, title: { text: el.dataset.trendTitle, textStyle: { fontSize: 14 } }, tooltip: { trigger: "axis" },
-          grid: { left: 45, right: 20, top: 40, bottom: 30 }, xAxis: { type: "category", data: s.weekly_leads.map(function (t) { return t.week; }) },
-          yAxis: { type: "value", minInterval: 1 }, series: [{ type: "line", data: s.weekly_leads.map(function (t) { return t.leads; }), areaStyle: { opacity: 0.15 } }] });
+          legend: { top: 0, right: 0 },
+          grid: { left: 45, right: 20, top: 40, bottom: 30 }, xAxis: { type: "category", data: wk },
+          yAxis: { type: "value", minInterval: 1 },
+          series: [{ name: el.dataset.newLabel, type: "bar", data: wk.map(function (w) { return weeks[w][0]; }), itemStyle: { color: "#1d4f91" } },
+                   { name: el.dataset.closedLabel, type: "bar", data: wk.map(function (w) { return weeks[w][1]; }), itemStyle: { color: "#2e7d32" } }] });
       }
     });
   }
