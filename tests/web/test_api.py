@@ -252,8 +252,8 @@ def test_series_read_from_the_lake(api: Any) -> None:
     )
     Lake(s.settings.lake_dir).append("cems_hourly", table, origin="import")
     ser = c.get("/api/leads/LE1-0/series", headers=h).json()
-    names = [x["name"] for x in ser["series"]]
-    assert names == ["a21026", "a21026 zs"]
+    assert [x["key"] for x in ser["series"]] == ["a21026", "a21026:zs"]
+    assert [x["name"] for x in ser["series"]] == ["二氧化硫 实测", "二氧化硫 折算"]
     zs = ser["series"][1]["points"]
     assert len(zs) == len(times) and zs[0][1] == 30.0 and zs[0][0].endswith("+08:00")
     assert parse_time_cst(zs[3][0]) == start
