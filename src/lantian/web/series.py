@@ -117,9 +117,10 @@ def cems_series(
     for pol, prow in by_pol.items():
         unit = UNITS.get(pol, "")
         name = label(POLLUTANT_LABELS, pol)
-        out.append(Series(pol, f"{name} {_('measured')}", unit, _points(prow, 1)))
+        measured, corrected = _("measured"), _("corrected")
+        out.append(Series(pol, f"{name} {measured}", unit, _points(prow, 1)))
         if any(r[2] is not None for r in prow):
-            out.append(Series(f"{pol}:zs", f"{name} {_('corrected')}", unit, _points(prow, 2)))
+            out.append(Series(f"{pol}:zs", f"{name} {corrected}", unit, _points(prow, 2)))
     return out, note
 
 
