@@ -41,13 +41,8 @@ def lead_series(db: Session, settings: Settings, lead: Lead) -> dict[str, Any]:
             else Meter.line_id == lead.subject_id
         )
         meters = db.execute(select(Meter).where(cond).order_by(Meter.role, Meter.meter_id))
-        pairs = [
-            (
-                m.meter_id,
-                f"{m.name} ({_('production') if m.role == 'production' else _('treatment')})",
-            )
-            for m in meters.scalars()
-        ]
+        roles = {"production": _("production"), "treatment": _("treatment")}
+        pairs = [(m.meter_id, f"{m.name} ({roles.get(m.role, m.role)})") for m in meters.scalars()]
         series, note = S.power_series(settings, pairs, start, end)
     elif lead.subject_type == "station":
         series, note = S.ambient_series(settings, lead.subject_id, lead.pollutant, start, end)
