@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lantian.db.base import Base, JSONType, TZDateTime
+from lantian.leads.models import Lead
 from lantian.workflow.states import STATE_CODES
 
 CHECK_KINDS: tuple[str, ...] = ("remote", "onsite")
@@ -231,3 +232,12 @@ class SpotCheck(Base):
     checked_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
     checked_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# Indexes on ``leads`` for the lead inbox (sort by detection time, severity; filter by
+# family; station leads by subject). Declared here, next to the workflow that needs them,
+# and created by migration 0002.
+Index("ix_leads_detected_at_lead_id", Lead.detected_at, Lead.lead_id)
+Index("ix_leads_severity_lead_id", Lead.severity, Lead.lead_id)
+Index("ix_leads_family_detected_at", Lead.family, Lead.detected_at)
+Index("ix_leads_subject_id", Lead.subject_id)

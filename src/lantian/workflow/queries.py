@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     case,
+    false,
     func,
     or_,
     select,
@@ -126,34 +127,83 @@ def _many(value: Any) -> list[Any] | None:
     return list(value)
 
 
-def _lead_scope(user: User, st: Any) -> ColumnElement[bool]:
-    if user.role == "enterprise":
-        return scope_clause(user, enterprise_id=Lead.enterprise_id)
-    by_ent = enterprise_scope_clause(user, Enterprise)
-    by_station = and_(
-        Lead.enterprise_id.is_(None),
-        scope_clause(user, city=st.city, district=st.district),
-    )
+MATERIALIZE_MAX_IDS = 2000
+"""Up to this many enterprise ids, a scope becomes an id list (bitmap index scan on
+``leads.enterprise_id``); above, a semi-join (a sequential scan is as good then)."""
+
+
+def _lead_region_clause(
+    session: Session,
+    ent_cond: ColumnElement[bool] | None,
+    station_cond: ColumnElement[bool] | None,
+) -> ColumnElement[bool]:
+    """Leads whose enterprise satisfies ``ent_cond`` or whose station satisfies
+    ``station_cond``, as conditions on the leads table alone (no row-multiplying join), so
+    that counts can use the leads indexes."""
+    parts: list[ColumnElement[bool]] = []
+    if ent_cond is not None:
+        sub = select(Enterprise.enterprise_id).where(ent_cond)
+        ids = list(session.scalars(sub.limit(MATERIALIZE_MAX_IDS + 1)))
+        if len(ids) <= MATERIALIZE_MAX_IDS:
+            if ids:
+                parts.append(Lead.enterprise_id.in_(ids))
+        else:
+            parts.append(Lead.enterprise_id.in_(sub))
+    if station_cond is not None:
+        stations = list(session.scalars(select(Station.station_id).where(station_cond)))
+        if stations:
+            parts.append(
+                and_(
+                    Lead.subject_id.in_(stations),
+                    Lead.subject_type == "station",
+                    Lead.enterprise_id.is_(None),
+                )
+            )
+    if not parts:
+        return false()
+    return parts[0] if len(parts) == 1 else or_(*parts)
+
+
+def _lead_scope(session: Session, user: User) -> ColumnElement[bool]:
+    """Leads in ``user``'s scope: through their enterprise, or (station leads) their station."""
     if user.role == "admin":
         return true()
-    return or_(and_(Enterprise.enterprise_id.is_not(None), by_ent), by_station)
+    if user.role == "enterprise":
+        return scope_clause(user, enterprise_id=Lead.enterprise_id)
+    if user.role == "work_group" and not (user.province or user.city):
+        return true()
+    station: ColumnElement[bool] | None = scope_clause(
+        user, city=Station.city, district=Station.district
+    )
+    if user.role == "work_group" and user.province:
+        station = None  # stations carry no province code
+    return _lead_region_clause(session, enterprise_scope_clause(user, Enterprise), station)
 
 
-def list_leads(session: Session, user: User, filters: LeadFilters | None = None) -> Page[LeadRow]:
-    """The lead inbox: leads in scope, filtered, sorted and paged, with the total count.
-
-    Two SQL statements (rows, count); joins enterprises, stations and cases once.
-    """
-    f = filters or LeadFilters()
-    limit = max(1, min(int(f.limit), 1000))
-    offset = max(0, int(f.offset))
-    st = aliased(Station)
-    status_col = func.coalesce(Case.status, "new")
-    conds: list[ColumnElement[bool]] = [_lead_scope(user, st)]
-    if f.city:
-        conds.append(func.coalesce(Enterprise.city, st.city) == f.city)
-    if f.district:
-        conds.append(func.coalesce(Enterprise.district, st.district) == f.district)
+def _lead_conditions(
+    session: Session, user: User, f: LeadFilters
+) -> tuple[list[ColumnElement[bool]], bool]:
+    """WHERE conditions of the inbox over ``leads`` alone, and whether the case tables are
+    needed (status filter)."""
+    conds: list[ColumnElement[bool]] = [_lead_scope(session, user)]
+    needs_case = False
+    if f.city or f.district:
+        ec: list[ColumnElement[bool]] = []
+        sc: list[ColumnElement[bool]] = []
+        if f.city:
+            ec.append(Enterprise.city == f.city)
+            sc.append(Station.city == f.city)
+        if f.district:
+            ec.append(Enterprise.district == f.district)
+            sc.append(Station.district == f.district)
+        conds.append(_lead_region_clause(session, and_(*ec), and_(*sc)))
+    if f.grade or f.positive_list is not None:
+        ec = []
+        if f.grade:
+            ec.append(Enterprise.grade == f.grade)
+        if f.positive_list is not None:
+            ec.append(Enterprise.positive_list.is_(f.positive_list))
+        conds.append(_lead_region_clause(session, and_(*ec), None))
     if (fam := _many(f.family)) is not None:
         conds.append(Lead.family.in_(fam))
     if (sev := _many(f.severity)) is not None:
@@ -162,13 +212,10 @@ def list_leads(session: Session, user: User, filters: LeadFilters | None = None)
         bad = set(sts) - set(STATE_CODES)
         if bad:
             raise ValidationError(f"unknown status {sorted(bad)}", field="status")
-        conds.append(status_col.in_(sts))
+        conds.append(func.coalesce(Case.status, "new").in_(sts))
+        needs_case = True
     if f.enterprise_id:
         conds.append(Lead.enterprise_id == f.enterprise_id)
-    if f.grade:
-        conds.append(Enterprise.grade == f.grade)
-    if f.positive_list is not None:
-        conds.append(Enterprise.positive_list.is_(f.positive_list))
     if f.rule:
         conds.append(Lead.rule == f.rule)
     if f.outcome:
@@ -178,14 +225,33 @@ def list_leads(session: Session, user: User, filters: LeadFilters | None = None)
     if f.date_to is not None:
         conds.append(Lead.start < to_cst(f.date_to))
     if f.q:
-        pattern = f"%{f.q.strip()}%"
+        text_ = f.q.strip()
+        pattern = f"%{text_}%"
         conds.append(
             or_(
                 Lead.summary.ilike(pattern),
-                Enterprise.name.ilike(pattern),
-                Lead.lead_id == f.q.strip(),
+                Lead.lead_id == text_,
+                Lead.enterprise_id.in_(
+                    select(Enterprise.enterprise_id).where(Enterprise.name.ilike(pattern))
+                ),
             )
         )
+    return conds, needs_case
+
+
+def list_leads(session: Session, user: User, filters: LeadFilters | None = None) -> Page[LeadRow]:
+    """The lead inbox: leads in scope, filtered, sorted and paged, with the total count.
+
+    Two SQL statements: the page (leads walked in sort order through an index, joined to
+    enterprise, station and case for display) and the count (leads only, plus the case
+    tables when filtering by status).
+    """
+    f = filters or LeadFilters()
+    limit = max(1, min(int(f.limit), 1000))
+    offset = max(0, int(f.offset))
+    st = aliased(Station)
+    status_col = func.coalesce(Case.status, "new")
+    conds, needs_case = _lead_conditions(session, user, f)
 
     def joined(stmt: Any) -> Any:
         return (
@@ -235,7 +301,12 @@ def list_leads(session: Session, user: User, filters: LeadFilters | None = None)
         .offset(offset)
     )
     rows = [LeadRow(**r._asdict()) for r in session.execute(stmt)]
-    total = session.scalar(joined(select(func.count()))) or 0
+    count = select(func.count()).select_from(Lead)
+    if needs_case:
+        count = count.outerjoin(CaseLead, CaseLead.lead_id == Lead.lead_id).outerjoin(
+            Case, Case.case_id == CaseLead.case_id
+        )
+    total = session.scalar(count.where(*conds)) or 0
     return Page(rows, int(total), limit, offset)
 
 
@@ -572,13 +643,7 @@ def rule_precision(session: Session, user: User | None = None) -> list[RulePreci
         .order_by(Lead.rule)
     )
     if user is not None and user.role != "admin":
-        st = aliased(Station)
-        stmt = (
-            stmt.select_from(Lead)
-            .outerjoin(Enterprise, Enterprise.enterprise_id == Lead.enterprise_id)
-            .outerjoin(st, and_(Lead.subject_type == "station", st.station_id == Lead.subject_id))
-            .where(_lead_scope(user, st))
-        )
+        stmt = stmt.where(_lead_scope(session, user))
     out: list[RulePrecision] = []
     for rule, n, tp, fp in session.execute(stmt):
         tp, fp = int(tp or 0), int(fp or 0)
@@ -633,7 +698,7 @@ def dashboard(
     """Counts by family/status/region, 立行立改 share, overdue, precision and weekly trends."""
     now = to_cst(now) if now else now_cst()
     st = aliased(Station)
-    scope = _lead_scope(user, st)
+    scope = _lead_scope(session, user)
     status_col = func.coalesce(Case.status, "new")
 
     def lead_base(*cols: Any) -> Any:
