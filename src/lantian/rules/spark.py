@@ -108,10 +108,24 @@ def spark_session(
 
 
 def ibis_spark(session: Any) -> Any:
-    """An Ibis ``pyspark`` backend on ``session``."""
+    """An Ibis ``pyspark`` backend on ``session``.
+
+    Works around an Ibis 12 gap: ``Table.cache()`` on the pyspark backend compiles and runs
+    the expression without registering the in-memory tables (``ibis.memtable``) it uses,
+    so a cached intermediate that joins a memtable failed with TABLE_OR_VIEW_NOT_FOUND.
+    The backend's cache hook now registers them first, as ``execute`` does.
+    """
     import ibis
 
-    return ibis.pyspark.connect(session)
+    con = ibis.pyspark.connect(session)
+    create_cached = con._create_cached_table
+
+    def _create_cached_table(name: str, expr: Any) -> Any:
+        con._run_pre_execute_hooks(expr)
+        return create_cached(name, expr)
+
+    con._create_cached_table = _create_cached_table
+    return con
 
 
 def _staging(staging_dir: str | Path | None) -> Path:
@@ -126,6 +140,45 @@ def _staging(staging_dir: str | Path | None) -> Path:
 
 def _spark_type(ibis_type: str) -> str:
     return {"string": "string", "float64": "double", "int64": "bigint"}[ibis_type]
+
+
+def inputs_to_spark(
+    inputs: Inputs, session: Any, *, staging_dir: str | Path | None = None
+) -> Inputs:
+    """Copy :class:`~lantian.rules.inputs.Inputs` of any Ibis backend into Spark.
+
+    Each table is executed once on its backend, written as Parquet to the staging
+    directory and read back by Spark with the canonical schema.
+
+    Parameters
+    ----------
+    inputs
+        Tables on a (DuckDB) backend with the canonical columns.
+    session
+        A ``pyspark.sql.SparkSession``.
+    staging_dir
+        Parent of the staging directory (see :func:`load_bundle_spark`).
+
+    Returns
+    -------
+    Inputs
+        Tables of the Ibis ``pyspark`` backend (temporary views ``lantian_<name>_<id>``).
+    """
+    stage = _staging(staging_dir)
+    con = ibis_spark(session)
+    tables: dict[str, Any] = {}
+    suffix = stage.name.rsplit("-", 1)[-1]
+    for name in inputs.names():
+        columns = TABLE_COLUMNS[name]
+        expr = getattr(inputs, name).select(*columns)
+        file = stage / f"{name}.parquet"
+        pq.write_table(expr.to_pyarrow(), file)
+        ddl = ", ".join(f"`{c}` {_spark_type(t)}" for c, t in columns.items())
+        frame = session.read.schema(ddl).parquet(str(file))
+        view = f"lantian_{name}_{suffix}"
+        frame.createOrReplaceTempView(view)
+        tables[name] = con.table(view)
+    return Inputs(**tables)
 
 
 def load_bundle_spark(
@@ -157,24 +210,10 @@ def load_bundle_spark(
     import ibis
 
     duck = ibis.duckdb.connect()
-    parsed = load_bundle(path, duck)
-    stage = _staging(staging_dir)
-    con = ibis_spark(session)
-    tables: dict[str, Any] = {}
-    suffix = stage.name.rsplit("-", 1)[-1]
-    for name in parsed.names():
-        columns = TABLE_COLUMNS[name]
-        expr = getattr(parsed, name).select(*columns)
-        file = stage / f"{name}.parquet"
-        arrow = duck.to_pyarrow(expr)
-        pq.write_table(arrow, file)
-        ddl = ", ".join(f"`{c}` {_spark_type(t)}" for c, t in columns.items())
-        frame = session.read.schema(ddl).parquet(str(file))
-        view = f"lantian_{name}_{suffix}"
-        frame.createOrReplaceTempView(view)
-        tables[name] = con.table(view)
-    duck.disconnect()
-    return Inputs(**tables)
+    try:
+        return inputs_to_spark(load_bundle(path, duck), session, staging_dir=staging_dir)
+    finally:
+        duck.disconnect()
 
 
 def detect_spark(
