@@ -122,7 +122,8 @@ def islands(
     w = ibis.window(group_by=keys, order_by=[tb[t]])
     prev_end = (tb[t] + tb._step).lag().over(w)
     tb = tb.mutate(_new=ibis.ifelse(prev_end.isnull() | (tb[t] - prev_end > max_gap_s), 1, 0))
-    cw = ibis.cumulative_window(group_by=keys, order_by=[tb[t]])
+    # RANGE framing: rows sharing a time (several meters in one bucket) share the group
+    cw = ibis.range_window(group_by=keys, order_by=tb[t], preceding=None, following=0)
     tb = tb.mutate(_grp=tb._new.sum().over(cw))
     metrics: dict[str, Any] = {
         "start_t": tb[t].min(),
@@ -179,7 +180,7 @@ def value_runs(table: ir.Table, keys: list[str], value: str, max_gap_h: int) -> 
             prev_h.isnull() | (table.h - prev_h > max_gap_h + 1) | (table[value] != prev_v), 1, 0
         )
     )
-    cw = ibis.cumulative_window(group_by=keys, order_by=[tb.h])
+    cw = ibis.range_window(group_by=keys, order_by=tb.h, preceding=None, following=0)
     tb = tb.mutate(_grp=tb._new.sum().over(cw))
     return (
         tb.group_by([*keys, "_grp"])

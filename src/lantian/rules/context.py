@@ -73,6 +73,11 @@ class StateParams:
     """O2 [%] at or above which 折算 is not computed and hours are not judged."""
     hour_valid_min: int = 45
     """HJ 76-2017 App. B: minimum valid minutes per hour (when minute counts are given)."""
+    treatment_off_fraction: float = 0.15
+    """A treatment meter is off below this fraction of its running level (at most)."""
+    line_inference_min_agreement: float = 0.8
+    """An outlet without a line gets the enterprise line whose producing hours match the
+    outlet's valid-data hours at least this often."""
 
 
 def otsu_levels(
@@ -209,6 +214,12 @@ class Context:
             on="meter_id",
             how="inner",
         )
+        # treatment "off" means near zero: an idling treatment (e.g. a fan at 30 %) is on
+        # but low (TREATMENT_LOW), whatever the histogram split says
+        treat = df["role"] == "treatment"
+        df.loc[treat, "off_kw"] = df.loc[treat, ["off_kw", "run_kw"]].apply(
+            lambda r: min(r["off_kw"], self.state.treatment_off_fraction * r["run_kw"]), axis=1
+        )
         schema = {
             "meter_id": "string",
             "off_kw": "float64",
@@ -247,7 +258,13 @@ class Context:
         return self._cached("meter_samples", build)
 
     def meter_hourly(self) -> ir.Table:
-        """Per meter and hour h: kw (mean), on_share, n, with levels. Cached."""
+        """Per meter and hour h: kw (mean), on_share, n, typical_on, active, levels. Cached.
+
+        ``typical_on`` is the meter's median on-share over the hours it runs at all: about 1
+        for continuous equipment, lower for cyclic equipment (a coke pusher runs minutes
+        per oven push). ``active`` = on-share ≥ half of that: the equipment is in operation
+        in that hour by its own standard.
+        """
 
         def build() -> ir.Table:
             s = self.meter_samples()
@@ -255,24 +272,32 @@ class Context:
             agg = s.group_by(["meter_id", "h"]).aggregate(
                 kw=s.kw.mean(), on_share=s.on.cast("float64").mean(), n=s.count()
             )
+            running = agg.filter(agg.on_share > 0.05)
+            typ = running.group_by("meter_id").aggregate(typical_on=running.on_share.median())
+            agg = agg.left_join(typ, "meter_id").drop("meter_id_right")
+            agg = agg.mutate(typical_on=agg.typical_on.fill_null(1.0))
+            agg = agg.mutate(active=(agg.on_share > 0) & (agg.on_share >= 0.5 * agg.typical_on))
             lv = self.meter_levels()
             return agg.join(lv, "meter_id").cache()
 
         return self._cached("meter_hourly", build)
 
     def unit_hourly(self) -> ir.Table:
-        """Per production unit (line) and hour: on_share, prod_kw, prod_run_kw, state flags.
+        """Per production unit (line) and hour: activity, power, level and state flags.
 
-        Columns: enterprise_id, line_id, h, on_share, prod_kw, prod_run_kw, level
-        (prod_kw / prod_run_kw), n_meters, producing, stopped, stable (producing now and
-        for ``startup_grace_h`` hours before).
+        Columns: enterprise_id, line_id, h, on_share (share of the line's production meters
+        active that hour), duty (mean on-share of their samples), prod_kw, prod_run_kw,
+        typical_kw (median prod_kw over producing hours), level (prod_kw / typical_kw),
+        n_meters, producing, stopped, stable (producing now and for ``startup_grace_h``
+        hours before), steady (producing the hour before, now and the hour after).
         """
 
         def build() -> ir.Table:
             mh = self.meter_hourly()
             mh = mh.filter((mh.role == "production") & mh.line_id.notnull())
             u = mh.group_by(["enterprise_id", "line_id", "h"]).aggregate(
-                on_share=mh.on_share.mean(),
+                on_share=mh.active.cast("float64").mean(),
+                duty=mh.on_share.mean(),
                 prod_kw=mh.kw.sum(),
                 prod_run_kw=mh.run_kw.sum(),
                 n_meters=mh.meter_id.nunique(),
@@ -281,67 +306,108 @@ class Context:
             u = u.mutate(
                 producing=u.on_share >= p.producing_on_share,
                 stopped=u.on_share < p.stopped_on_share,
-                level=u.prod_kw / ibis.greatest(u.prod_run_kw, 1e-9),
+            )
+            prod = u.filter(u.producing)
+            typ = prod.group_by("line_id").aggregate(typical_kw=prod.prod_kw.median())
+            u = u.left_join(typ, "line_id").drop("line_id_right")
+            u = u.mutate(
+                level=u.prod_kw / ibis.greatest(u.typical_kw.fill_null(u.prod_run_kw), 1e-9)
             )
             w = ibis.window(
                 group_by=["line_id"], order_by="h", preceding=p.startup_grace_h, following=0
             )
+            w3 = ibis.window(group_by=["line_id"], order_by="h", preceding=1, following=1)
             u = u.mutate(
                 _np=u.producing.cast("int64").sum().over(w),
                 _nh=u.h.count().over(w),
                 _h0=u.h.min().over(w),
+                _np3=u.producing.cast("int64").sum().over(w3),
+                _span3=u.h.max().over(w3) - u.h.min().over(w3),
             )
             u = u.mutate(
                 stable=(u._np == p.startup_grace_h + 1)
                 & (u._nh == p.startup_grace_h + 1)
-                & (u._h0 == u.h - p.startup_grace_h)
+                & (u._h0 == u.h - p.startup_grace_h),
+                steady=(u._np3 == 3) & (u._span3 == 2),
             )
-            return u.drop("_np", "_nh", "_h0").cache()
+            return u.drop("_np", "_nh", "_h0", "_np3", "_span3").cache()
 
         return self._cached("unit_hourly", build)
 
-    def outlet_state(self) -> ir.Table:
-        """Per outlet and hour: producing / stopped / stable of the outlet's line.
+    def outlet_lines(self) -> ir.Table:
+        """Outlet → production line: the registry's line, else one inferred from the data.
 
-        An outlet without a line takes its enterprise's production lines (producing when
-        any line produces, stopped when all are stopped). Outlets whose enterprise has no
-        production meter have no rows (state unknown: gated rules stay silent).
+        For an outlet without a line, each line of its enterprise is scored by the share of
+        hours in which "the outlet reports valid data" agrees with "the line produces"; the
+        best line is taken when it agrees in ≥ ``line_inference_min_agreement`` of the
+        hours. Columns: outlet_id, enterprise_id, line_id, inferred (bool), agreement.
         """
 
         def build() -> ir.Table:
             u = self.unit_hourly()
             o = self.inputs.outlets.select("outlet_id", "enterprise_id", "line_id")
-            with_line = o.filter(o.line_id.notnull()).join(
-                u, [o.line_id == u.line_id, o.enterprise_id == u.enterprise_id]
+            known = o.filter(o.line_id.notnull()).mutate(
+                inferred=ibis.literal(False), agreement=ibis.literal(1.0)
             )
-            with_line = with_line.select(
-                "outlet_id",
-                "enterprise_id",
-                "h",
-                "producing",
-                "stopped",
-                "stable",
-                "level",
-                "on_share",
+            nl = o.filter(o.line_id.isnull()).select("outlet_id", "enterprise_id")
+            cand = nl.join(u.select("enterprise_id", "line_id", "h", "producing"), "enterprise_id")
+            fl = self.outlet_hour_flags()
+            fl = fl.select("outlet_id", "h", ok=(fl.n_ok * 2 >= fl.n_rows))
+            j = cand.join(fl, ["outlet_id", "h"])
+            agree = j.group_by(["outlet_id", "enterprise_id", "line_id"]).aggregate(
+                agreement=(j.ok == j.producing).cast("float64").mean()
             )
+            w = ibis.window(group_by="outlet_id", order_by=[ibis.desc("agreement"), "line_id"])
+            best = agree.mutate(rn=ibis.row_number().over(w))
+            best = best.filter(
+                (best.rn == 0) & (best.agreement >= self.state.line_inference_min_agreement)
+            )
+            best = best.select(
+                "outlet_id", "enterprise_id", "line_id", "agreement", inferred=ibis.literal(True)
+            )
+            return (
+                known.select("outlet_id", "enterprise_id", "line_id", "inferred", "agreement")
+                .union(
+                    best.select("outlet_id", "enterprise_id", "line_id", "inferred", "agreement")
+                )
+                .cache()
+            )
+
+        return self._cached("outlet_lines", build)
+
+    def outlet_state(self) -> ir.Table:
+        """Per outlet and hour: producing / stopped / stable / level of the outlet's line.
+
+        The line is the registry's or an inferred one (:meth:`outlet_lines`). An outlet
+        whose line cannot be inferred takes all lines of its enterprise conservatively
+        (producing only when every line produces). Outlets whose enterprise has no
+        production meter have no rows (state unknown: gated rules stay silent).
+        """
+        cols = (
+            "outlet_id",
+            "enterprise_id",
+            "h",
+            "producing",
+            "stopped",
+            "stable",
+            "level",
+            "on_share",
+        )
+
+        def build() -> ir.Table:
+            u = self.unit_hourly()
+            ol = self.outlet_lines()
+            with_line = ol.join(u, ["line_id", "enterprise_id"]).select(*cols)
+            o = self.inputs.outlets.select("outlet_id", "enterprise_id")
+            rest = o.anti_join(ol, "outlet_id")
             ent = u.group_by(["enterprise_id", "h"]).aggregate(
-                producing=u.producing.any(),
+                producing=u.producing.all(),
                 stopped=u.stopped.all(),
-                stable=u.stable.any(),
+                stable=u.stable.all(),
                 level=u.level.mean(),
-                on_share=u.on_share.max(),
+                on_share=u.on_share.min(),
             )
-            no_line = o.filter(o.line_id.isnull()).join(ent, "enterprise_id")
-            no_line = no_line.select(
-                "outlet_id",
-                "enterprise_id",
-                "h",
-                "producing",
-                "stopped",
-                "stable",
-                "level",
-                "on_share",
-            )
+            no_line = rest.join(ent, "enterprise_id").select(*cols)
             return with_line.union(no_line).cache()
 
         return self._cached("outlet_state", build)
@@ -361,6 +427,14 @@ class Context:
             c = self.inputs.cems
             c = c.filter(c.outlet_id.notnull() & c.t.notnull())
             c = c.mutate(h=c.t // 3600, flag=c.flag.fill_null("N").upper())
+            # one row per outlet, pollutant and hour (repeated deliveries: keep the largest)
+            c = c.group_by(["outlet_id", "pollutant", "h"]).aggregate(
+                t=c.t.min(),
+                value=c.value.max(),
+                zs_value=c.zs_value.max(),
+                flag=c.flag.min(),
+                valid_min=c.valid_min.max(),
+            )
             o2 = c.filter(c.pollutant == O2_CODE).filter(
                 lambda x: x.flag.isin(list(VALID_FLAGS)) & x.value.notnull()
             )

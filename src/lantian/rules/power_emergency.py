@@ -8,7 +8,8 @@ for the alert level applies (exact level, else the strictest measure of a lower 
   (production meters on for ≥ ``producing_on_share`` of an hour) violates it.
 - ``limit`` with ``limit_pct``: electricity is the proxy for output; the line's production
   power must stay ≤ (1 − limit_pct/100) × its normal power for the same hour of day
-  (median over producing hours outside alerts); above ``margin`` × that allowance violates.
+  (median over producing hours outside alerts); an episode violates when its mean power
+  exceeds that allowance clearly beyond the line's own hour-to-hour noise.
 
 References
 ----------
@@ -39,8 +40,16 @@ class Params:
 
     grace_h: float = 1.0
     """Time after the alert start to reach the required state [h]."""
-    margin: float = 1.15
-    """``limit``: violation above margin × allowance (power noise, baseline error)."""
+    hour_min_excess: float = 0.05
+    """``limit``: an hour is a candidate when production power exceeds the allowance by
+    more than max(hour_min_excess, σ), σ = the line's own relative hourly noise
+    (1.4826 × MAD of power / hour-of-day baseline outside alerts)."""
+    min_excess: float = 0.10
+    """``limit``: an episode's mean power must exceed the allowance by more than
+    max(min_excess, noise_z × σ / √hours) (power has a fixed part that output cuts do not
+    remove, and cyclic equipment is noisy: they need longer or clearer evidence)."""
+    noise_z: float = 4.0
+    """``limit``: see min_excess."""
     producing_on_share: float = 0.5
     """``stop``: producing when production meters are on ≥ this share of the hour."""
     min_duration_h: int = 2
@@ -93,24 +102,35 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     base = ua.anti_join(in_alert, ["line_id", "h"]).filter(lambda t: t.producing)
     base = base.mutate(hod=base.h % 24)
     by_hod = base.group_by(["line_id", "hod"]).aggregate(
-        hod_kw=base.prod_kw.median(), hod_n=base.count()
+        hod_kw=base.prod_kw.mean(), hod_n=base.count()
     )
-    overall = base.group_by("line_id").aggregate(all_kw=base.prod_kw.median())
+    overall = base.group_by("line_id").aggregate(all_kw=base.prod_kw.mean())
+    # each line's own hour-to-hour noise around its baseline (robust, relative)
+    rel = base.join(by_hod, ["line_id", "hod"]).filter(lambda t: t.hod_n >= p.min_baseline_hours)
+    rel = rel.mutate(r=rel.prod_kw / ibis.greatest(rel.hod_kw, 1e-9))
+    med = rel.group_by("line_id").aggregate(r_med=rel.r.median())
+    rel = rel.join(med, "line_id")
+    noise = rel.group_by("line_id").aggregate(sigma=1.4826 * (rel.r - rel.r_med).abs().median())
     grace = int(p.grace_h * 3600)
     uu = u.mutate(hod=u.h % 24, t=u.h * 3600)
     j = uu.join(am, ["line_id", "enterprise_id"])
     j = j.filter((j.t >= j.start_t + grace) & (j.t < j.end_t))
     j = j.left_join(by_hod, ["line_id", "hod"]).drop("line_id_right", "hod_right")
     j = j.left_join(overall, "line_id").drop("line_id_right")
+    j = j.left_join(noise, "line_id").drop("line_id_right")
     normal = ibis.ifelse(j.hod_n.fill_null(0) >= p.min_baseline_hours, j.hod_kw, j.all_kw)
-    j = j.mutate(normal_kw=normal)
-    allowed = ibis.ifelse(
-        j.action == "stop", 0.0, (1 - j.limit_pct.fill_null(0.0) / 100.0) * j.normal_kw
+    j = j.mutate(normal_kw=normal, share=1 - j.limit_pct.fill_null(0.0) / 100.0)
+    j = j.mutate(
+        allowed_kw=ibis.ifelse(j.action == "stop", 0.0, j.share * j.normal_kw),
+        sigma=j.sigma.fill_null(0.0),
     )
-    j = j.mutate(allowed_kw=allowed)
+    hour_tol = ibis.greatest(p.hour_min_excess, j.sigma)
     bad = j.filter(
         (j.on_share >= p.producing_on_share)
-        & ((j.action == "stop") | (j.normal_kw.notnull() & (j.prod_kw > p.margin * j.allowed_kw)))
+        & (
+            (j.action == "stop")
+            | (j.normal_kw.notnull() & (j.prod_kw > j.allowed_kw * (1 + hour_tol)))
+        )
     )
     ep = islands(
         bad,
@@ -122,9 +142,16 @@ def detect(ctx: Context, p: Params) -> ir.Table:
             "allowed_kw": t.allowed_kw.mean(),
             "normal_kw": t.normal_kw.mean(),
             "limit_pct": t.limit_pct.max(),
+            "share": t.share.max(),
+            "sigma": t.sigma.max(),
+            "r_mean": t.prod_kw.sum() / ibis.greatest(t.normal_kw.sum(), 1e-9),
         },
     )
-    ep = ep.filter(ep.n >= p.min_duration_h)
+    # episode-level evidence: the mean excess must stand out of the line's own noise
+    tol = ibis.greatest(p.min_excess, p.noise_z * ep.sigma / ep.n.cast("float64").sqrt())
+    ep = ep.filter(
+        (ep.n >= p.min_duration_h) & ((ep.action == "stop") | (ep.r_mean > ep.share * (1 + tol)))
+    )
     span_h = (ep.end_t - ep.start_t) / 3600
     return finish(
         ep,
@@ -171,7 +198,7 @@ def severity(row: dict[str, Any], p: Params) -> tuple[int, float]:
     allowed = float(row.get("threshold") or 0.0)
     over = float(row["observed"]) / allowed if allowed > 0 else 2.0
     sev = 3 if over >= 1.5 and h >= 4 else 2
-    return sev, min(1.0, 0.5 + 0.3 * min(1.0, (over - p.margin) / 0.5) + 0.03 * h)
+    return sev, min(1.0, 0.5 + 0.3 * min(1.0, (over - 1 - p.min_excess) / 0.5) + 0.03 * h)
 
 
 RULE = register(

@@ -35,7 +35,9 @@ class Params:
     bucket_min: int = 15
     """Time bucket in which meters are compared [min]."""
     production_on_share: float = 0.5
-    """The line produces in a bucket when ≥ this share of production samples are on."""
+    """The line produces in a bucket when ≥ this share of its production meters are active
+    there (each at ≥ this share of its own typical duty), or when the line produces in the
+    hours before, of and after the bucket (cyclic equipment)."""
     treatment_max_on_share: float = 0.2
     """A treatment meter is off in a bucket when ≤ this share of its samples are on."""
     min_duration_min: int = 30
@@ -49,9 +51,25 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     s = ctx.meter_samples()
     bucket = p.bucket_min * 60
     s = s.filter(s.line_id.notnull()).mutate(b=(s.t // bucket) * bucket)
+    mh = ctx.meter_hourly()
+    typ = mh.group_by("meter_id").aggregate(typical_on=mh.typical_on.max())
     prod = s.filter(s.role == "production")
+    prod = prod.group_by(["enterprise_id", "line_id", "meter_id", "b"]).aggregate(
+        on_b=prod.on.cast("float64").mean()
+    )
+    prod = prod.join(typ, "meter_id")
     prod = prod.group_by(["enterprise_id", "line_id", "b"]).aggregate(
-        prod_on=prod.on.cast("float64").mean(),
+        prod_on=(prod.on_b >= p.production_on_share * prod.typical_on).cast("float64").mean()
+    )
+    u = ctx.unit_hourly()
+    prod = prod.mutate(h=prod.b // 3600).left_join(
+        u.select("line_id", "h", "steady"), ["line_id", "h"]
+    )
+    prod = prod.select(
+        "enterprise_id",
+        "line_id",
+        "b",
+        producing=(prod.prod_on >= p.production_on_share) | prod.steady.fill_null(False),
     )
     treat = s.filter(s.role == "treatment")
     treat = treat.group_by(["enterprise_id", "line_id", "meter_id", "b"]).aggregate(
@@ -60,9 +78,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         off_kw=treat.off_kw.max(),
     )
     j = treat.join(prod, ["enterprise_id", "line_id", "b"])
-    bad = j.filter(
-        (j.prod_on >= p.production_on_share) & (j.treat_on <= p.treatment_max_on_share)
-    ).mutate(t=ibis._.b)
+    bad = j.filter(j.producing & (j.treat_on <= p.treatment_max_on_share)).mutate(t=ibis._.b)
     ep = islands(
         bad,
         ["enterprise_id", "line_id"],
