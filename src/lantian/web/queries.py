@@ -8,9 +8,9 @@ what the browser or API client sends (types, ranges, vocabularies) so a bad valu
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from lantian.registry.vocab import GRADES, LEAD_FAMILIES
 from lantian.timeutil import CST
@@ -40,11 +40,22 @@ Status = Literal[LEAD_STATUSES]  # type: ignore[valid-type]
 Grade = Literal[GRADES]  # type: ignore[valid-type]
 
 
+class _BlankIsNone(BaseModel):
+    """Query models in which an empty form field (``family=``) means "not set"."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_to_none(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v not in ("", None)}
+        return data
+
+
 def _day_start(d: date) -> datetime:
     return datetime.combine(d, time(), CST)
 
 
-class LeadQuery(BaseModel):
+class LeadQuery(_BlankIsNone):
     """Filters, sorting and paging of the lead list (all optional)."""
 
     city: str | None = Field(None, max_length=64, description="city (region)")
@@ -108,7 +119,7 @@ CASE_SORT_KEYS: tuple[str, ...] = (
 )
 
 
-class CaseQuery(BaseModel):
+class CaseQuery(_BlankIsNone):
     """Filters, sorting and paging of the case list."""
 
     status: Status | None = None
