@@ -8,7 +8,6 @@ pages (``LANTIAN_SCREENSHOT_DIR`` keeps them, e.g. ``docs/screenshots``).
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import threading
 import time
@@ -117,7 +116,7 @@ def _status(page: Any) -> str:
 def test_officer_takes_a_lead_from_the_inbox_to_close_out(
     browser: Any, live: tuple[LiveServer, Any]
 ) -> None:
-    server, seeded = live
+    server, _seeded = live
     ctx = browser.new_context(
         geolocation={"latitude": 39.631, "longitude": 118.181, "accuracy": 15},
         permissions=["geolocation"],
@@ -343,5 +342,3 @@ def test_screenshots_of_the_main_pages(browser: Any, dev_city: Path, tmp_path: P
     assert ent1_case
     for p in shots:
         assert p.stat().st_size > 10_000, f"{p.name} looks empty"
-    if os.environ.get("LANTIAN_SCREENSHOT_DIR"):
-        shutil.copy2  # screenshots were written there directly
