@@ -30,7 +30,8 @@ class CityConfig:
     outlets, meters
         Optional targets: enterprises are added until the city has this many outlets and meters.
     mixed_intervals
-        If true, about 10 % of the meters report at 15-minute intervals (when the base is 5).
+        If true, some meters (5 % + 25 % × difficulty) report at a coarser regular interval
+        (e.g. 10 or 15 minutes when the base is 5).
     data_format
         ``auto``, ``csv`` or ``parquet`` for the files under ``data/``.
     incident_rate

@@ -466,8 +466,13 @@ def _make_enterprise(
                 rated = rng.uniform(*eq.rated_kw)
                 rated = round(rated / 5) * 5 if rated > 50 else round(rated, 1)
                 interval = cfg.power_interval_min
-                if cfg.mixed_intervals and cfg.power_interval_min == 5 and rng.random() < 0.1:
-                    interval = 15
+                coarser = [
+                    k * interval
+                    for k in range(2, 16)
+                    if k * interval <= 15 and 60 % (k * interval) == 0
+                ]
+                if cfg.mixed_intervals and coarser and rng.random() < 0.05 + 0.25 * cfg.difficulty:
+                    interval = coarser[int(rng.integers(len(coarser)))]
                 meter = Meter(
                     f"M{ids.meter:05d}",
                     eid,
