@@ -217,6 +217,12 @@ def main() -> int:
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--queries", type=int, default=40, help="queries per concurrent user")
     ap.add_argument("--schema", default=None, help="reuse/keep this schema (not dropped)")
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean think time between one user's queries [s] in the second phase",
+    )
     args = ap.parse_args()
     base = os.environ.get("LANTIAN_TEST_POSTGRES_URL")
     if not base:
@@ -259,40 +265,49 @@ def main() -> int:
         with factory() as s:
             for _ in range(60):
                 base_ms.append(one(s, users[rng.choice(list(users))], workload(rng)))
-        lat: list[float] = []
-        lock = threading.Lock()
-
-        def worker(k: int) -> None:
-            r = random.Random(100 + k)
-            mine: list[float] = []
-            with factory() as s:
-                for _ in range(args.queries):
-                    mine.append(one(s, users[r.choice(list(users))], workload(r)))
-            with lock:
-                lat.extend(mine)
-
-        threads = [threading.Thread(target=worker, args=(k,)) for k in range(args.users)]
-        t1 = time.perf_counter()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        wall = time.perf_counter() - t1
 
         def pct(xs: list[float], p: float) -> float:
             xs = sorted(xs)
-            return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+            return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
         print(
             f"single user : n={len(base_ms)} p50 {statistics.median(base_ms):.1f} ms "
             f"p95 {pct(base_ms, 95):.1f} ms"
         )
-        print(
-            f"{args.users} users    : n={len(lat)} p50 {pct(lat, 50):.1f} ms "
-            f"p95 {pct(lat, 95):.1f} ms p99 {pct(lat, 99):.1f} ms max {max(lat):.1f} ms; "
-            f"{len(lat) / wall:.0f} queries/s; target p95 <= 200 ms: "
-            f"{'MET' if pct(lat, 95) <= 200 else 'NOT MET'}"
-        )
+
+        def phase(think: float) -> None:
+            lat: list[float] = []
+            lock = threading.Lock()
+
+            def worker(k: int) -> None:
+                r = random.Random(100 + k)
+                mine: list[float] = []
+                with factory() as s:
+                    for _ in range(args.queries):
+                        if think:
+                            time.sleep(r.expovariate(1 / think))
+                        mine.append(one(s, users[r.choice(list(users))], workload(r)))
+                with lock:
+                    lat.extend(mine)
+
+            threads = [threading.Thread(target=worker, args=(k,)) for k in range(args.users)]
+            t1 = time.perf_counter()
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            wall = time.perf_counter() - t1
+            label = f"think {think:.1f} s" if think else "no think time"
+            print(
+                f"{args.users} users, {label}: n={len(lat)} p50 {pct(lat, 50):.1f} ms "
+                f"p95 {pct(lat, 95):.1f} ms p99 {pct(lat, 99):.1f} ms max {max(lat):.1f} ms; "
+                f"{len(lat) / wall:.0f} queries/s; target p95 <= 200 ms: "
+                f"{'MET' if pct(lat, 95) <= 200 else 'NOT MET'}"
+            )
+
+        phase(0.0)
+        if args.think > 0:
+            phase(args.think)
         load = os.getloadavg()
         print(
             f"machine load average (1/5/15 min): {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "

@@ -229,12 +229,16 @@ def load_lead(session: Session, user: User, lead_id: str) -> Lead:
 
 
 def _new_case(
-    session: Session, user: User | None, leads: Sequence[Lead], title: str | None
+    session: Session,
+    user: User | None,
+    leads: Sequence[Lead],
+    title: str | None,
+    now: datetime | None = None,
 ) -> Case:
     main = max(leads, key=lambda x: (x.severity, x.score))
     ent, station = _lead_region(session, main)
     region: Any = ent if ent is not None else station
-    now = now_cst()
+    now = now or now_cst()
     case = Case(
         status="new",
         title=title or main.summary,
@@ -359,7 +363,7 @@ def dispatch(
     for lid in dict.fromkeys(lead_ids):
         lead = load_lead(session, user, lid)
         case = _case_of_lead(session, lid)
-        cases.append(case if case is not None else _new_case(session, user, [lead], None))
+        cases.append(case if case is not None else _new_case(session, user, [lead], None, now))
     for cid in dict.fromkeys(case_ids):
         cases.append(load_case(session, user, cid, lock=True))
     seen: set[int] = set()

@@ -1,0 +1,101 @@
+"""Inbox filters, sorting and paging; case list; enterprise profile; notices."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import lantian_test_world as W  # registered by conftest.py
+import pytest
+
+from lantian.workflow import api as wf
+
+
+def test_inbox_filters_sort_and_paging(world: Any) -> None:
+    s = world.session
+    for i in range(6):
+        s.add(
+            W.make_lead(
+                f"LF{i}",
+                "EA",
+                subject_id=f"PF{i}",
+                family="FLATLINE",
+                rule="CEMS-FLAT",
+                severity=1 + i % 3,
+                start=W.T0 + timedelta(days=i),
+            )
+        )
+    s.flush()
+    case = W.drive(s, world, "checking")
+
+    def ids(**kw: Any) -> list[str]:
+        page = wf.list_leads(s, world.admin, wf.LeadFilters(**kw))
+        assert page.total >= len(page.rows)
+        return [r.lead_id for r in page.rows]
+
+    assert set(ids(family="FLATLINE")) == {f"LF{i}" for i in range(6)}
+    assert set(ids(family="FLATLINE", severity=3)) == {"LF2", "LF5"}
+    assert ids(family="FLATLINE", sort="start") == [f"LF{i}" for i in range(6)]
+    assert ids(family="FLATLINE", sort="-start")[0] == "LF5"
+    assert ids(family="FLATLINE", date_from=W.T0 + timedelta(days=4)) == ["LF5", "LF4"]
+    assert ids(family="FLATLINE", date_to=W.T0 + timedelta(days=1)) == ["LF0"]
+    assert ids(status="checking") == [
+        x.lead_id for x in wf.get_case(s, world.admin, case.case_id).leads
+    ]
+    assert "LF0" in ids(status="new") and case.case_id not in [
+        r.case_id for r in wf.list_leads(s, world.admin, wf.LeadFilters(status="new")).rows
+    ]
+    assert set(ids(status=["new", "checking"], family="EXCEEDANCE")) >= {"L1", "L2"}
+    assert set(ids(positive_list=True)) == {"L3"}
+    assert set(ids(city="乙市")) == {"L4"}
+    assert set(ids(city="甲市", district="一区")) >= {"L1", "L2", "L5", "LS"}
+    assert ids(q="甲市印务") == ["L3"]
+    assert ids(enterprise_id="ED") == ["L5"]
+    page1 = wf.list_leads(s, world.admin, wf.LeadFilters(limit=3, offset=0))
+    page2 = wf.list_leads(s, world.admin, wf.LeadFilters(limit=3, offset=3))
+    assert page1.total == page2.total and page1.total >= 13
+    assert not {r.lead_id for r in page1.rows} & {r.lead_id for r in page2.rows}
+    with pytest.raises(wf.ValidationError):
+        wf.list_leads(s, world.admin, wf.LeadFilters(status="bogus"))
+    with pytest.raises(wf.ValidationError):
+        wf.list_leads(s, world.admin, wf.LeadFilters(sort="password_hash"))
+    detail = wf.get_lead(s, world.ent_a, "L1")
+    assert detail.status == "new" and detail.enterprise is not None
+
+
+def test_case_list_profile_and_notices(world: Any) -> None:
+    s = world.session
+    sup = W.drive(s, world, "supervision_order")
+    W.drive(s, world, "closed")
+    page = wf.list_cases(s, world.city_a, wf.CaseFilters(open_only=True))
+    assert [r.case_id for r in page.rows] == [sup.case_id] and page.total == 1
+    assert wf.list_cases(s, world.city_b).total == 0
+    n = wf.issue_notice(
+        s,
+        world.city_a,
+        "pre_notification",
+        "EA",
+        title="检查预告知",
+        body="拟于下周开展现场检查，请对照自查表先行自查。",
+        template_id="steel-onsite-v1",
+        inspection_at=W.T0 + timedelta(days=7),
+    )
+    with pytest.raises(wf.ValidationError):
+        wf.issue_notice(s, world.city_a, "pre_notification", "EA", title="t", body="b")
+    with pytest.raises(wf.NotFound):
+        wf.issue_notice(s, world.city_b, "hazard", "EA", title="t", body="b")
+    with pytest.raises(wf.PermissionDenied):
+        wf.acknowledge_notice(s, world.city_a, n.notice_id)
+    with pytest.raises(wf.NotFound):
+        wf.acknowledge_notice(s, world.ent_b, n.notice_id)
+    assert wf.acknowledge_notice(s, world.ent_a, n.notice_id).acknowledged_at is not None
+    assert [x.notice_id for x in wf.list_notices(s, world.ent_a)] == [n.notice_id]
+    assert wf.list_notices(s, world.ent_b) == []
+    prof = wf.enterprise_profile(s, world.ent_a, "EA")
+    assert prof.leads_total >= 4 and prof.confirmed == 2 and len(prof.cases) == 2
+    assert [x.notice_id for x in prof.notices] == [n.notice_id]
+    tpls = wf.list_checklist_templates(s, industry="steel")
+    assert tpls and tpls[0].items[0]["code"]
+    assert len(wf.list_checklist_templates(s)) >= 6
+    officers = wf.assignable_officers(s, world.admin, sup.case_id)
+    assert {u.username for u in officers} == {"admin", "wg", "citya", "dista1"}
