@@ -21,6 +21,13 @@ Compaction
     lost. The merged file's ``.replaces`` side file (renamed into place before the merged
     file) hides the old files from new snapshots at once; the old files themselves are
     deleted only after a grace period, so readers holding an older snapshot keep working.
+
+References
+----------
+.. [1] HJ 212-2017, 污染物在线监控（监测）系统数据传输标准, §6.3: ``DataTime`` is local
+   time (China Standard Time) and marks the start of the interval of a value; a data
+   logger re-sends (补发) values after a communication fault, hence latest-write-wins.
+.. [2] HJ 75-2017 / HJ 76-2017: minute, hourly and daily CEMS values, one per interval.
 """
 
 from __future__ import annotations
