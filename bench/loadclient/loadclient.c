@@ -7,8 +7,8 @@
  *   open loop (rate R packets/s over all loggers): each logger on its own schedule
  *   (interval N/R, staggered); latency is measured from the scheduled send time, so a
  *   slow gateway is not hidden (no coordinated omission).
- * DataTime is unique per packet (a per-logger counter of seconds), so every acknowledged
- * packet has a distinct natural key; with -o every acknowledged "MN|DataTime" is logged.
+ * DataTime is unique per packet of a logger (a per-logger counter of seconds from
+ * 2024-01-08 00:00), so every acknowledged packet has a distinct natural key (MN, DataTime); with -o every acknowledged "MN|DataTime" is logged.
  * Latencies count from 1 s after the last connection is up (warm-up).
  * Stops by itself after the duration (then waits at most 2 s for outstanding answers).
  *
@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nconn; i++) {
         conn_t *c = &conns[i];
         snprintf(c->mn, sizeof c->mn, "%s%06ld", prefix, start_index + i);
-        c->counter = (uint64_t)i * 1000000ULL;
+        c->counter = 0; /* DataTime is unique per MN: all loggers share one day of data */
         c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         int one = 1;
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -54,6 +54,8 @@ __all__ = [
 GENESIS = "0" * 64
 """``prev_hash`` of the very first record."""
 
+_q = json.encoder.encode_basestring  # C-accelerated JSON string quoting
+
 _SEGMENT_RE = re.compile(r"^hj212-(\d{8})\.jsonl$")
 _HASH_TAIL = re.compile(rb',"hash":"([0-9a-f]{64})"\}\n$')
 
@@ -186,23 +188,17 @@ class ArchiveWriter:
         """Chain one record into the pending batch and return its ``seq`` (not yet durable)."""
         stamp, day = self._clock.format(received)
         self.seq += 1
-        record: dict[str, Any] = {
-            "seq": self.seq,
-            "received_at": stamp,
-            "peer": peer,
-            "status": status,
-            "mn": mn,
-            "qn": qn,
-            "st": st,
-            "cn": cn,
-            "data_time": data_time,
-        }
+        # hand-built JSON (same as json.dumps with separators=(",", ":"), ensure_ascii=False)
         try:
-            record["raw"] = raw.decode("utf-8")
+            raw_field = '"raw":' + _q(raw.decode("utf-8"))
         except UnicodeDecodeError:
-            record["raw_b64"] = base64.b64encode(raw).decode("ascii")
-        record["prev_hash"] = self.last_hash
-        body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            raw_field = '"raw_b64":"' + base64.b64encode(raw).decode("ascii") + '"'
+        text = (
+            f'{{"seq":{self.seq},"received_at":"{stamp}","peer":{_q(peer)},'
+            f'"status":{_q(status)},"mn":{_q(mn)},"qn":{_q(qn)},"st":{_q(st)},"cn":{_q(cn)},'
+            f'"data_time":{_q(data_time)},{raw_field},"prev_hash":"{self.last_hash}"}}'
+        )
+        body = text.encode("utf-8")
         digest = hashlib.sha256(body).hexdigest()
         self.last_hash = digest
         self._pending.append((day, b'%s,"hash":"%s"}\n' % (body[:-1], digest.encode())))

@@ -24,6 +24,8 @@ References
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "MAX_DATA_LEN",
     "FrameError",
@@ -33,6 +35,8 @@ __all__ = [
     "data_time_of",
     "header_fields",
 ]
+
+_DATA_TIME = re.compile(rb"DataTime=(\d*)")
 
 MAX_DATA_LEN = 9999
 """The largest data segment the 4-digit length field can announce (bytes)."""
@@ -238,15 +242,8 @@ def data_time_of(data: bytes) -> bytes:
     ----------
     .. [1] HJ 212-2017, Table 4 (``DataTime``, N14; some loggers add milliseconds).
     """
-    i = data.find(b"DataTime=")
-    if i < 0:
-        return b""
-    j = i + 9
-    k = j
-    n = len(data)
-    while k < n and 48 <= data[k] <= 57:
-        k += 1
-    return data[j:k]
+    m = _DATA_TIME.search(data)
+    return m.group(1) if m else b""
 
 
 def build_ack(qn: bytes, pw: bytes, mn: bytes, flag: int, cn: bytes = b"2011") -> bytes:
