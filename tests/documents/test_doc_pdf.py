@@ -91,3 +91,44 @@ def test_pdf_renders_chinese_glyphs(world: Any, tmp_path: Path) -> None:
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
     assert "NotoSansCJK" in fonts and "yes" in fonts  # embedded (subset) font
     assert pgm.count(b"\x00") + pgm.count(b"\x10") > 50  # dark pixels: text was drawn
+
+
+def test_pre_notification_with_checklist(world: Any, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from lantian.auth.errors import NotFound
+    from lantian.documents.pdf import notice_pdf
+    from lantian.workflow.service import issue_notice
+
+    s = world.session
+    n = issue_notice(
+        s,
+        world.city_a,
+        "pre_notification",
+        "EA",
+        title="大气污染防治专项检查",
+        body="根据年度检查计划，我局拟对你单位开展大气污染防治专项检查。",
+        template_id="steel-onsite-v1",
+        inspection_at=W.T0 + timedelta(days=14),
+    )
+    r = notice_pdf(s, world.ent_a, n.notice_id)
+    text = _text(r.pdf, tmp_path)
+    for expected in (
+        "生态环境行政检查预告知书",
+        "甲市钢铁有限公司：",
+        "钢铁企业大气污染防治现场检查表",
+        "原料场、料棚封闭",
+        "2024年01月22日",
+    ):
+        assert expected in text, expected
+    with pytest.raises(NotFound):
+        notice_pdf(s, world.ent_b, n.notice_id)
+    h = issue_notice(
+        s,
+        world.city_a,
+        "hazard",
+        "EA",
+        title="隐患提示",
+        body="经远程核查，你单位1号除尘器压差持续偏低。",
+    )
+    assert "环境隐患提示函" in _text(notice_pdf(s, world.city_a, h.notice_id).pdf, tmp_path)

@@ -214,13 +214,14 @@ def _enterprise_fields(detail: CaseDetail) -> list[tuple[str, str]]:
 def _render(
     title: str,
     number: str,
-    detail: CaseDetail,
+    detail: CaseDetail | str,
     build: list[tuple[str, object]],
     filename: str,
 ) -> RenderedNotice:
+    issuer = detail if isinstance(detail, str) else _issuer(detail)
     texts = [title, number] + [str(v) for _k, v in build]
     code = _code(texts)
-    pdf = NoticePDF(code, _issuer(detail))
+    pdf = NoticePDF(code, issuer)
     pdf.set_title(f"{title} {number}")
     pdf.add_page()
     pdf.title_block(title, number)
@@ -233,8 +234,10 @@ def _render(
             pdf.para(str(value), indent=True)
         elif kind == "leads":
             pdf.grid(("线索编号", "问题类型", "时段", "线索概述"), value, (30, 26, 40, 74))  # type: ignore[arg-type]
+        elif kind == "checklist":
+            pdf.grid(("序号", "检查内容", "依据", "自查结果"), value, (14, 96, 40, 20))  # type: ignore[arg-type]
         elif kind == "sign":
-            pdf.signature(_issuer(detail), value)  # type: ignore[arg-type]
+            pdf.signature(issuer, value)  # type: ignore[arg-type]
     return RenderedNotice(pdf.output_bytes(), filename, code, "\n".join(texts))
 
 
@@ -344,3 +347,59 @@ def rectification_notice_pdf(session: Session, user: User, case_id: int) -> Rend
         ("sign", c.updated_at),
     ]
     return _render("整改通知书", number, d, build, f"整改通知书-{c.case_id:06d}.pdf")
+
+
+def notice_pdf(session: Session, user: User, notice_id: int) -> RenderedNotice:
+    """环境隐患提示函 or 检查预告知书 (with the self-inspection checklist, if any)."""
+    from lantian.auth.scope import require_access
+    from lantian.registry.models import Enterprise
+    from lantian.workflow.models import ChecklistTemplate, Notice
+
+    notice = session.get(Notice, notice_id)
+    ent = session.get(Enterprise, notice.enterprise_id) if notice is not None else None
+    require_access(user, ent, "notice")
+    assert notice is not None and ent is not None
+    issuer = f"{ent.city or ''}{ent.district or ''}生态环境局" if ent.city else "生态环境主管部门"
+    year = to_cst(notice.issued_at).year
+    if notice.kind == "hazard":
+        title, number = "环境隐患提示函", f"提示〔{year}〕第{notice.notice_id:06d}号"
+    else:
+        title, number = "生态环境行政检查预告知书", f"预告〔{year}〕第{notice.notice_id:06d}号"
+    build: list[tuple[str, object]] = [("para", f"{ent.name}：")]
+    build.append(("para", notice.body))
+    if notice.kind == "pre_notification":
+        build.append(
+            (
+                "fields",
+                [
+                    ("检查时间", fmt_time(notice.inspection_at)),
+                    ("检查对象", ent.name),
+                    ("事项", notice.title),
+                ],
+            )
+        )
+        build.append(
+            (
+                "para",
+                "请你单位在检查前对照下表开展自查，自查发现的问题请及时整改，"
+                "并通过平台提交自查结果。",
+            )
+        )
+    tpl = session.get(ChecklistTemplate, notice.template_id) if notice.template_id else None
+    if tpl is not None:
+        build.append(("heading", tpl.title))
+        rows = [
+            [str(i), str(item["text"]), str(item.get("basis", "")), "□是 □否"]
+            for i, item in enumerate(tpl.items, start=1)
+        ]
+        build.append(("checklist", rows))
+    if notice.kind == "hazard":
+        build.append(
+            (
+                "para",
+                "上述情况尚未造成环境污染，但存在环境风险隐患。请你单位高度重视，"
+                "及时排查整改，并将整改情况反馈我局。",
+            )
+        )
+    build.append(("sign", notice.issued_at))
+    return _render(title, number, issuer, build, f"{title}-{notice.notice_id:06d}.pdf")
