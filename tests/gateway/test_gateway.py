@@ -354,3 +354,24 @@ def test_crash_recovery_kill_9_under_load(settings: Settings, tmp_path: Path) ->
     ]
     assert set(acked) <= set(in_lake)
     assert len(in_lake) == len(set(in_lake)) == len(set(archived))  # none lost, none doubled
+
+
+def test_archive_write_failure_stops_without_answering(settings: Settings) -> None:
+    async def main() -> None:
+        async with running(settings) as gw:
+
+            def broken(batch: object) -> object:
+                raise OSError(28, "No space left on device")
+
+            gw.archive.write = broken  # type: ignore[method-assign,assignment]
+            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            w.write(hourly("MN0001", 1, 1.0))
+            await w.drain()
+            data = await asyncio.wait_for(r.read(), 5)
+            assert b"CN=9014" not in data  # closed, never answered
+            await asyncio.wait_for(gw.wait_closed(), 30)
+            assert gw.failed and gw.metrics.errors["archive_write"] == 1
+            with pytest.raises(OSError):
+                await asyncio.open_connection("127.0.0.1", gw.port)
+
+    asyncio.run(main())

@@ -210,6 +210,8 @@ class Gateway:
         self.conns: set[_Conn] = set()
         self.paused: set[_Conn] = set()
         self.closing = False
+        self.failed = False
+        self._shutdown_started = False
         self._acks: list[tuple[asyncio.Transport, bytes, float]] = []
         self._buckets: dict[bytes, _Bucket] = {}
         self._wake = asyncio.Event()
@@ -340,7 +342,23 @@ class Gateway:
                 continue
             batch, seq, digest = self.archive.take()
             acks, self._acks = self._acks, []
-            await loop.run_in_executor(self._io, self.archive.write, batch)
+            try:
+                await loop.run_in_executor(self._io, self.archive.write, batch)
+            except OSError:
+                # fail-stop: a gateway that cannot store must not accept anything more; the
+                # unanswered packets are resent by the loggers, and the next start cuts off
+                # a partly written batch
+                log.critical("archive write failed; stopping the gateway", exc_info=True)
+                metrics.errors["archive_write"] += 1
+                self.failed = True
+                self.closing = True
+                if self._server is not None:
+                    self._server.close()
+                for conn in list(self.conns):
+                    if conn.transport is not None:
+                        conn.transport.abort()
+                asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.shutdown()))
+                return
             self.archive.durable_seq = seq
             self.archive.durable_hash = digest
             metrics.batches += 1
@@ -499,9 +517,10 @@ class Gateway:
 
     async def shutdown(self) -> None:
         """Stop accepting, store and answer what was received, flush the lake, exit."""
-        if self.closing:
+        if self._shutdown_started:
             await self._stopped.wait()
             return
+        self._shutdown_started = True
         self.closing = True
         if self._server is not None:
             self._server.close()
@@ -546,6 +565,8 @@ async def _main(settings: Settings, config: GatewayConfig, ready_file: Path | No
             ready_file, {"port": gw.port, "metrics_port": gw.metrics_port, "pid": os.getpid()}
         )
     await gw.wait_closed()
+    if gw.failed:
+        raise SystemExit("gateway stopped: the archive could not be written")
 
 
 def run_gateway(
