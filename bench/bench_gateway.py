@@ -184,6 +184,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="lantian-bench-gw-"))
     exe = compile_client(work)
     results: dict[str, Any] = {"conns": args.conns, "seconds": args.seconds, "uvloop": args.uvloop}
+    # the machine is shared: record its load so that figures can be judged
+    results["loadavg_start"] = os.getloadavg()
+    results["cpus"] = os.cpu_count()
 
     # null gateway
     port_file = work / "null.json"
@@ -216,6 +219,7 @@ def main() -> None:
         khome = work / "kill-home"
         make_home(khome, args.conns)
         results["kill9"] = kill_test(exe, khome, args.conns, args.uvloop)
+    results["loadavg_end"] = os.getloadavg()
     print(json.dumps(results, indent=1))
     g, n, lat = results["gateway"], results["null"], results["latency"]
     print(
@@ -231,6 +235,7 @@ def main() -> None:
             f"(acked missing {k['acked_missing_from_archive']}), in lake {k['in_lake_packets']} "
             f"(acked missing {k['acked_missing_from_lake']}), verify ok {k['archive_verify_ok']}"
         )
+    print(f"load average start {results['loadavg_start']}, end {results['loadavg_end']}")
     print(f"work dir: {work}")
 
 
