@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    "--lang=zh-CN",
 ]
 
 
@@ -238,6 +239,8 @@ def test_enterprise_cannot_see_another_enterprise(
 # ------------------------------------------------------------------ screenshots
 
 SHOT_PASSWORD = "Demo-Pass-2024!"
+SHOT_DIR = os.environ.get("LANTIAN_SCREENSHOT_DIR")
+"""Read at import: the autouse fixture of tests/conftest.py clears LANTIAN_* variables."""
 
 
 def _build_demo(home: Path, dev_city: Path) -> Settings:
@@ -262,18 +265,24 @@ def test_screenshots_of_the_main_pages(browser: Any, dev_city: Path, tmp_path: P
     from lantian.auth.models import User
     from lantian.db.session import session_scope
     from lantian.leads.models import Lead
+    from lantian.registry.models import Enterprise
     from lantian.workflow import service as ws
 
     settings = _build_demo(tmp_path / "home", dev_city)
     with session_scope(settings) as db:
+        officer = db.execute(select(User).where(User.username == "officer")).scalar_one()
+        district = db.execute(select(User).where(User.username == "district")).scalar_one()
         lead_of = {
-            fam: db.execute(select(Lead).where(Lead.family == fam).order_by(Lead.lead_id))
+            fam: db.execute(
+                select(Lead)
+                .join(Enterprise, Enterprise.enterprise_id == Lead.enterprise_id)
+                .where(Lead.family == fam, Enterprise.district == district.district)
+                .order_by(Lead.lead_id)
+            )
             .scalars()
             .first()
             for fam in ("EXCEEDANCE", "TREATMENT_OFF")
         }
-        officer = db.execute(select(User).where(User.username == "officer")).scalar_one()
-        district = db.execute(select(User).where(User.username == "district")).scalar_one()
         lead = lead_of["EXCEEDANCE"]
         assert lead is not None and lead_of["TREATMENT_OFF"] is not None
         ids = {fam: x.lead_id for fam, x in lead_of.items() if x is not None}
@@ -293,10 +302,10 @@ def test_screenshots_of_the_main_pages(browser: Any, dev_city: Path, tmp_path: P
                 x.lead_id
                 for x in db.execute(select(Lead).where(Lead.enterprise_id == "E0040")).scalars()
             ][:1],
-            assignee_id=district.user_id,
+            assignee_id=officer.user_id,
             deadline=now_cst() + timedelta(days=5),
         )[0].case_id
-    out = Path(os.environ.get("LANTIAN_SCREENSHOT_DIR") or tmp_path / "shots")
+    out = Path(SHOT_DIR) if SHOT_DIR else tmp_path / "shots"
     out.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
     with LiveServer(settings) as server:

@@ -98,13 +98,24 @@ def ledger_page(
     return render(request, "cases/ledger.html", ctx)
 
 
-def case_context(db: DbDep, user: User, case_id: int) -> dict[str, Any]:
-    """Template values of the case page."""
+def case_context(
+    db: DbDep, user: User, case_id: int, template_id: str | None = None
+) -> dict[str, Any]:
+    """Template values of the case page.
+
+    The on-site checklist is the enterprise's industry template, or the one chosen with
+    ``template_id`` (any on-site checklist, for industries without their own).
+    """
     d = wq.get_case(db, user, case_id)
     case = d.case
-    templates = []
-    if d.enterprise is not None and case.status == "checking":
-        templates = ws.list_checklist_templates(db, industry=d.enterprise.industry)
+    onsite = []
+    checklist = None
+    if case.status == "checking":
+        onsite = ws.list_checklist_templates(db, kind="onsite")
+        industry = d.enterprise.industry if d.enterprise is not None else None
+        chosen = [t for t in onsite if t.template_id == template_id]
+        own = [t for t in onsite if t.industry == industry]
+        checklist = (chosen or own or onsite or [None])[0]
     officers = (
         ws.assignable_officers(db, user, case_id)
         if any(t.action == "dispatch" for t in d.actions)
@@ -114,7 +125,8 @@ def case_context(db: DbDep, user: User, case_id: int) -> dict[str, Any]:
     return {
         "d": d,
         "case": case,
-        "templates": templates,
+        "onsite_templates": onsite,
+        "checklist": checklist,
         "officers": officers,
         "steps": STEP_ORDER,
         "reached": reached,
@@ -127,9 +139,11 @@ def case_context(db: DbDep, user: User, case_id: int) -> dict[str, Any]:
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, user: PageUser, db: DbDep) -> Response:
+def case_page(
+    request: Request, case_id: int, user: PageUser, db: DbDep, template: str | None = None
+) -> Response:
     """One case: status steps, leads, timeline, checks, files and the forms of the next steps."""
-    ctx = case_context(db, user, case_id)
+    ctx = case_context(db, user, case_id, template)
     ctx["nav"] = "cases"
     ctx["done"] = request.query_params.get("done")
     return render(request, "cases/detail.html", ctx)
