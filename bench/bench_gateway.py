@@ -12,7 +12,8 @@ Measures, in one run, on loopback (127.0.0.1 only):
 
 The load client is C (bench/loadclient/loadclient.c, epoll), compiled here with gcc.
 
-Run: ``.venv/bin/python bench/bench_gateway.py [--seconds 10] [--conns 2000] [--uvloop]``
+Run: ``.venv/bin/python bench/bench_gateway.py [--seconds 10] [--conns 2000] [--no-uvloop]``
+(both the gateway and the null gateway run on uvloop by default, as ``lantian gateway`` does).
 """
 
 from __future__ import annotations
@@ -178,7 +179,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--conns", type=int, default=2000)
     ap.add_argument("--rate", type=float, default=2000.0, help="offered rate of the latency run")
-    ap.add_argument("--uvloop", action="store_true", help="run both servers on uvloop")
+    ap.add_argument(
+        "--no-uvloop",
+        dest="uvloop",
+        action="store_false",
+        help="run both servers on the stdlib event loop (default: uvloop, as the gateway)",
+    )
     ap.add_argument("--skip-kill", action="store_true")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lantian-bench-gw-"))
