@@ -19,6 +19,7 @@ from lantian.web.templating import render
 from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
 from lantian.workflow.files import UploadedFile
+from lantian.workflow.models import ChecklistTemplate
 from lantian.workflow.states import STATES, TRANSITIONS
 
 router = APIRouter(include_in_schema=False)
@@ -108,14 +109,15 @@ def case_context(
     """
     d = wq.get_case(db, user, case_id)
     case = d.case
-    onsite = []
-    checklist = None
+    onsite: list[ChecklistTemplate] = []
+    checklist: ChecklistTemplate | None = None
     if case.status == "checking":
         onsite = ws.list_checklist_templates(db, kind="onsite")
         industry = d.enterprise.industry if d.enterprise is not None else None
         chosen = [t for t in onsite if t.template_id == template_id]
         own = [t for t in onsite if t.industry == industry]
-        checklist = (chosen or own or onsite or [None])[0]
+        candidates = chosen or own or onsite
+        checklist = candidates[0] if candidates else None
     officers = (
         ws.assignable_officers(db, user, case_id)
         if any(t.action == "dispatch" for t in d.actions)
