@@ -9,10 +9,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from conftest import PASSWORD  # type: ignore[import-not-found]
 from lantian.auth.audit import GENESIS_HASH, audit, compute_hash, verify_audit_chain
 from lantian.auth.models import AuditLog
 from lantian.auth.service import create_user
+
+PASSWORD = "Lantian-Test-2024!"
 
 
 def _fill(session: Session) -> None:

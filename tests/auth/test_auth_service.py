@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from conftest import PASSWORD  # type: ignore[import-not-found]
 from lantian.auth import service as auth
 from lantian.auth.errors import (
     AuthenticationFailed,
@@ -19,6 +18,8 @@ from lantian.auth.errors import (
 )
 from lantian.auth.models import AuditLog, AuthToken, LoginAttempt, User
 from lantian.timeutil import now_cst
+
+PASSWORD = "Lantian-Test-2024!"
 
 
 def test_create_user_validates_role_and_scope(session: Session) -> None:
