@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -253,8 +252,3 @@ def import_bundle(
     finally:
         report.seconds = time.perf_counter() - began
     return report
-
-
-def table_rows(table: pa.Table) -> int:
-    """Rows of an Arrow table (helper for callers that only have tables)."""
-    return int(table.num_rows)
