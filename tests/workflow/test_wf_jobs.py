@@ -160,3 +160,10 @@ def test_immediate_fix_share(world: Any) -> None:
     assert dash.immediate_fix_share == pytest.approx(2 / 3)
     assert dash.cases_by_status["closed"] == 1
     assert sum(n for _w, n in dash.weekly_closed) == 1
+
+
+def test_run_scheduled_jobs(world: Any) -> None:
+    s = world.session
+    disp = W.drive(s, world, "dispatched")
+    report = wf.run_scheduled_jobs(s, now_cst() + timedelta(days=8))
+    assert [e.case_id for e in report.escalated] == [disp.case_id] and report.reopened == []

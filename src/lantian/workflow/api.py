@@ -42,6 +42,7 @@ from lantian.workflow.queries import (
 )
 from lantian.workflow.service import (
     Escalation,
+    JobsReport,
     acknowledge_notice,
     add_attachments,
     allowed_actions,
@@ -66,6 +67,7 @@ from lantian.workflow.service import (
     reopen,
     reopen_on_recurrence,
     review,
+    run_scheduled_jobs,
     start_check,
     start_rectification,
     submit_rectification,
@@ -85,6 +87,7 @@ __all__ = [
     "EnterpriseProfile",
     "Escalation",
     "InvalidTransition",
+    "JobsReport",
     "LeadDetail",
     "LeadFilters",
     "LeadRow",
@@ -132,6 +135,7 @@ __all__ = [
     "reopen_on_recurrence",
     "review",
     "rule_precision",
+    "run_scheduled_jobs",
     "start_check",
     "start_rectification",
     "state_label",

@@ -1177,3 +1177,22 @@ def assignable_officers(session: Session, user: User, case_id: int) -> list[User
         .order_by(User.username)
     ).all()
     return [u for u in officers if can_access_enterprise(u, case)]
+
+
+@dataclass(frozen=True)
+class JobsReport:
+    """What :func:`run_scheduled_jobs` did."""
+
+    escalated: list[Escalation]
+    reopened: list[int]
+
+
+def run_scheduled_jobs(
+    session: Session, now: datetime | None = None, *, recurrence_window_days: int = 90
+) -> JobsReport:
+    """The periodic work of the closed loop (run e.g. hourly, then commit): escalate overdue
+    cases (:func:`escalate_overdue`) and reopen closed cases whose problem recurred
+    (:func:`reopen_on_recurrence`). Both are idempotent for the same data and ``now``."""
+    now = to_cst(now) if now is not None else now_cst()
+    reopened = reopen_on_recurrence(session, window_days=recurrence_window_days, now=now)
+    return JobsReport(escalate_overdue(session, now), reopened)
