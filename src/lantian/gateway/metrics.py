@@ -62,6 +62,7 @@ class Metrics:
 
     def render(self) -> str:
         """The whole exposition text."""
+        gauges = {name: fn() for name, fn in self.gauges.items()}  # may refresh counters
         lines = [
             "# HELP lantian_gateway_packets_total Packets stored, by HJ 212 command code (CN).",
             "# TYPE lantian_gateway_packets_total counter",
@@ -92,9 +93,9 @@ class Metrics:
             "# TYPE lantian_gateway_ack_latency_seconds histogram",
         ]
         lines += self.ack_latency.render("lantian_gateway_ack_latency_seconds")
-        for name, fn in self.gauges.items():
+        for name, value in gauges.items():
             lines.append(f"# TYPE {name} gauge")
-            lines.append(f"{name} {fn()}")
+            lines.append(f"{name} {value}")
         return "\n".join(lines) + "\n"
 
 
