@@ -375,3 +375,30 @@ def test_archive_write_failure_stops_without_answering(settings: Settings) -> No
                 await asyncio.open_connection("127.0.0.1", gw.port)
 
     asyncio.run(main())
+
+
+def test_metrics_and_status_over_http(settings: Settings) -> None:
+    async def main() -> tuple[str, str]:
+        async with running(settings) as gw:
+            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            w.write(hourly("MN0001", 1, 1.0))
+            w.write(b"##00XXgarbage")
+            await w.drain()
+            await read_frame(r)
+            out = []
+            for path in ("/metrics", "/status"):
+                mr, mw = await asyncio.open_connection("127.0.0.1", gw.metrics_port)
+                mw.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                await mw.drain()
+                out.append((await asyncio.wait_for(mr.read(), 5)).decode())
+            w.close()
+            return out[0], out[1]
+
+    metrics, status = asyncio.run(main())
+    assert metrics.startswith("HTTP/1.1 200")
+    assert 'lantian_gateway_packets_total{cn="2061"} 1' in metrics
+    assert 'lantian_gateway_errors_total{kind="malformed"}' in metrics
+    assert "lantian_gateway_ack_latency_seconds_count 1" in metrics
+    assert "lantian_gateway_loggers_connected 1.0" in metrics
+    body = json.loads(status.split("\r\n\r\n", 1)[1])
+    assert any(row["mn"] == "MN0001" and row["connected"] for row in body["loggers"])
