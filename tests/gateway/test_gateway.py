@@ -402,3 +402,30 @@ def test_metrics_and_status_over_http(settings: Settings) -> None:
     assert "lantian_gateway_loggers_connected 1.0" in metrics
     body = json.loads(status.split("\r\n\r\n", 1)[1])
     assert any(row["mn"] == "MN0001" and row["connected"] for row in body["loggers"])
+
+
+def test_lake_feeder_process_is_restarted(settings: Settings) -> None:
+    async def main() -> None:
+        async with running(settings) as gw:
+            proc = gw._feeder_proc
+            assert proc is not None
+            proc.kill()
+            for _ in range(100):
+                await asyncio.sleep(0.1)
+                if gw._feeder_proc is not proc:
+                    break
+            assert gw._feeder_proc is not proc
+            assert gw.metrics.errors["lake_feeder_exit"] == 1
+            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            w.write(hourly("MN0001", 3, 4.0))
+            await w.drain()
+            await read_frame(r)
+            for _ in range(150):  # the new feeder moves it into the lake
+                await asyncio.sleep(0.1)
+                if gw._lake_lag() == 0:
+                    break
+            assert gw._lake_lag() == 0
+            w.close()
+
+    asyncio.run(main())
+    assert len(Lake(settings.lake_dir).read("cems_hourly")) == 2

@@ -414,6 +414,12 @@ class Gateway:
         while True:
             await asyncio.sleep(self.config.status_interval)
             await loop.run_in_executor(None, self.write_status)
+            proc = self._feeder_proc
+            if proc is not None and proc.poll() is not None and not self.closing:
+                # the lake feeder died: start it again (it resumes from its checkpoint)
+                self.metrics.errors["lake_feeder_exit"] += 1
+                log.error("lake feeder exited with %s; restarting it", proc.returncode)
+                self._feeder_proc = self._spawn_feeder()
 
     def status(self) -> dict[str, Any]:
         """Logger status and quarantine as plain JSON data."""
