@@ -275,34 +275,56 @@ def main() -> int:
             f"p95 {pct(base_ms, 95):.1f} ms"
         )
 
+        def backend_cpu_s(pid: int) -> float:
+            """CPU seconds (user + system) of a PostgreSQL backend on this machine."""
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                return float("nan")
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
         def phase(think: float) -> None:
             lat: list[float] = []
+            server_cpu: list[float] = []
             lock = threading.Lock()
 
             def worker(k: int) -> None:
                 r = random.Random(100 + k)
                 mine: list[float] = []
                 with factory() as s:
+                    pid = int(s.scalar(text("SELECT pg_backend_pid()")) or 0)
+                    c0 = backend_cpu_s(pid)
                     for _ in range(args.queries):
                         if think:
                             time.sleep(r.expovariate(1 / think))
                         mine.append(one(s, users[r.choice(list(users))], workload(r)))
+                    used = backend_cpu_s(pid) - c0
                 with lock:
                     lat.extend(mine)
+                    server_cpu.append(used)
 
             threads = [threading.Thread(target=worker, args=(k,)) for k in range(args.users)]
+            p0 = time.process_time()
             t1 = time.perf_counter()
             for th in threads:
                 th.start()
             for th in threads:
                 th.join()
             wall = time.perf_counter() - t1
+            client_ms = (time.process_time() - p0) / len(lat) * 1000
+            server_ms = sum(server_cpu) / len(lat) * 1000
             label = f"think {think:.1f} s" if think else "no think time"
             print(
                 f"{args.users} users, {label}: n={len(lat)} p50 {pct(lat, 50):.1f} ms "
                 f"p95 {pct(lat, 95):.1f} ms p99 {pct(lat, 99):.1f} ms max {max(lat):.1f} ms; "
                 f"{len(lat) / wall:.0f} queries/s; target p95 <= 200 ms: "
                 f"{'MET' if pct(lat, 95) <= 200 else 'NOT MET'}"
+            )
+            print(
+                f"    CPU per query: client (Python) {client_ms:.1f} ms + PostgreSQL "
+                f"{server_ms:.1f} ms = {client_ms + server_ms:.1f} ms "
+                f"(2 idle cores would serve about {2000 / (client_ms + server_ms):.0f} queries/s)"
             )
 
         phase(0.0)
