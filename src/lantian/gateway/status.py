@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ __all__ = ["LoggerBook", "data_time_epoch", "read_json", "write_json_atomic"]
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write ``data`` as JSON to ``path`` via a temporary file and an atomic rename."""
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
 
 
@@ -52,10 +53,18 @@ def data_time_epoch(digits: str) -> float | None:
     ----------
     .. [1] HJ 212-2017, Table 4 (``DataTime`` N14).
     """
-    if len(digits) < 14:
+    if len(digits) < 14 or not digits[:14].isdigit():
         return None
     try:
-        return datetime.strptime(digits[:14], "%Y%m%d%H%M%S").replace(tzinfo=CST).timestamp()
+        return datetime(
+            int(digits[0:4]),
+            int(digits[4:6]),
+            int(digits[6:8]),
+            int(digits[8:10]),
+            int(digits[10:12]),
+            int(digits[12:14]),
+            tzinfo=CST,
+        ).timestamp()
     except ValueError:
         return None
 
@@ -63,7 +72,12 @@ def data_time_epoch(digits: str) -> float | None:
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, CST).isoformat(timespec="seconds")
+    return _iso_second(int(ts))
+
+
+@lru_cache(maxsize=4096)
+def _iso_second(sec: int) -> str:
+    return datetime.fromtimestamp(sec, CST).isoformat(timespec="seconds")
 
 
 class LoggerBook:
