@@ -133,6 +133,19 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("GET", "/enterprises/{enterprise_id}"): lambda o: Spec("/enterprises/E1"),
     ("GET", "/portal"): lambda o: Spec("/portal", list_must_not_contain=["冀东钢铁"]),
     ("POST", "/logout"): lambda o: Spec("/logout"),
+    ("GET", "/api/notices"): lambda o: Spec("/api/notices", list_must_not_contain=["E1 提示"]),
+    ("POST", "/api/enterprises/{enterprise_id}/notices"): lambda o: Spec(
+        "/api/enterprises/E1/notices", json={"kind": "hazard", "title": "x", "body": "y"}
+    ),
+    ("POST", "/api/notices/{notice_id}/acknowledge"): lambda o: Spec(
+        f"/api/notices/{o['notice']}/acknowledge"
+    ),
+    ("POST", "/enterprises/{enterprise_id}/notices"): lambda o: Spec(
+        "/enterprises/E1/notices", data={"kind": "hazard", "title": "x", "body": "y"}
+    ),
+    ("POST", "/notices/{notice_id}/acknowledge"): lambda o: Spec(
+        f"/notices/{o['notice']}/acknowledge"
+    ),
 }
 
 
@@ -171,7 +184,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             kind="photo",
             uploads_dir=settings.uploads_dir,
         )[0]
+        notice = ws.issue_notice(db, admin, "hazard", "E1", title="E1 提示", body="料场未苫盖")
         objs = {
+            "notice": notice.notice_id,
             "case": case.case_id,
             "attachment": att.attachment_id,
             "officer": seeded.user_ids["lb_district"],

@@ -201,3 +201,27 @@ def test_enterprise_is_sent_to_its_portal(login_as: Login) -> None:
     assert r.headers["location"] == "/portal"
     assert c.get("/dashboard").status_code == 403
     assert "冀东钢铁有限公司" in c.get("/enterprises/E1").text
+
+
+def test_notice_sent_by_an_officer_and_acknowledged_by_the_enterprise(login_as: Login) -> None:
+    officer, ocsrf = login_as("ts_city")
+    loc = _post(
+        officer,
+        "/enterprises/E1/notices",
+        ocsrf,
+        {
+            "kind": "pre_notification",
+            "title": "现场检查预告知",
+            "body": "请于检查前完成自查",
+            "inspection_at": "2030-05-06T09:30",
+        },
+    )
+    assert "done=notice" in loc
+    ent, ecsrf = login_as("ent1")
+    portal = ent.get("/portal").text
+    assert "现场检查预告知" in portal and "2030-05-06 09:30" in portal
+    notice_id = re.search(r'action="/notices/(\d+)/acknowledge"', portal).group(1)  # type: ignore[union-attr]
+    _post(ent, f"/notices/{notice_id}/acknowledge", ecsrf, {})
+    assert "已签收" in ent.get("/portal").text
+    other, _c = login_as("ent2")
+    assert "现场检查预告知" not in other.get("/portal").text

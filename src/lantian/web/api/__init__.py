@@ -7,8 +7,18 @@ from fastapi import FastAPI
 
 def register_api(app: FastAPI) -> None:
     """Include every API router in ``app``."""
-    from lantian.web.api import auth, cases, dashboard, exports, health, leads, registry, series
+    from lantian.web.api import (
+        auth,
+        cases,
+        dashboard,
+        exports,
+        health,
+        leads,
+        notices,
+        registry,
+        series,
+    )
 
     # cases before leads: POST /api/leads/dispatch must not be taken for a lead id
-    for module in (health, auth, cases, leads, registry, series, dashboard, exports):
+    for module in (health, auth, cases, leads, registry, series, dashboard, exports, notices):
         app.include_router(module.router)

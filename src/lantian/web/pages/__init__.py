@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 def register_pages(app: FastAPI) -> None:
     """Include every page router in ``app``."""
-    from lantian.web.pages import auth, cases, dashboard, leads, portal, registry
+    from lantian.web.pages import auth, cases, dashboard, leads, notices, portal, registry
 
-    for module in (auth, leads, registry, dashboard, portal, cases):
+    for module in (auth, leads, registry, dashboard, portal, cases, notices):
         app.include_router(module.router)

@@ -16,7 +16,7 @@ from lantian.web.api.registry import enterprise_detail, enterprise_rows
 from lantian.web.deps import DbDep, PageOfficer, PagePrincipal
 from lantian.web.pages.leads import filter_choices
 from lantian.web.templating import render
-from lantian.workflow.models import Case
+from lantian.workflow.models import Case, Notice
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -90,11 +90,20 @@ def profile_context(db: DbDep, enterprise_id: str, principal: Any) -> dict[str, 
             .limit(50)
         ).scalars()
     )
+    notices = list(
+        db.execute(
+            select(Notice)
+            .where(Notice.enterprise_id == ent.enterprise_id)
+            .order_by(Notice.issued_at.desc())
+            .limit(50)
+        ).scalars()
+    )
     return {
         "enterprise": ent,
         "detail": enterprise_detail(db, ent),
         "leads": leads,
         "cases": cases,
+        "notices": notices,
     }
 
 
@@ -105,4 +114,5 @@ def enterprise_page(
     """An enterprise's profile: registry data, outlets, meters, leads and cases."""
     ctx = profile_context(db, enterprise_id, principal)
     ctx["nav"] = "enterprises" if principal.is_officer else "portal"
+    ctx["done"] = request.query_params.get("done")
     return render(request, "enterprises/detail.html", ctx)
