@@ -102,7 +102,7 @@ def content_security_policy(tile_url: str) -> str:
 
 
 class SecurityHeadersMiddleware:
-    """Pure ASGI middleware adding security headers to every HTTP response."""
+    """Pure ASGI middleware adding security headers (and ``Server-Timing``) to responses."""
 
     def __init__(self, app: ASGIApp, csp: str) -> None:
         self.app = app
@@ -120,10 +120,15 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        started = time.perf_counter()
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [h for h in self.headers if h[0] not in names]
+                # time spent in the application until the response starts [ms]
+                dur = (time.perf_counter() - started) * 1000
+                extra.append((b"server-timing", f"app;dur={dur:.1f}".encode()))
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
