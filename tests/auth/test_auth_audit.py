@@ -102,3 +102,34 @@ def test_chain_cannot_fork(session: Session) -> None:
     with pytest.raises(DBAPIError):
         session.flush()
     session.rollback()
+
+
+def test_concurrent_appends_keep_one_chain(session: Session) -> None:
+    """Concurrent writers on PostgreSQL are serialised by an advisory lock: no fork, no gap."""
+    import threading
+
+    from lantian.db.session import session_factory
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers itself; this checks PostgreSQL's advisory lock")
+    _fill(session)
+    factory = session_factory()
+    errors: list[BaseException] = []
+
+    def writer(k: int) -> None:
+        try:
+            for i in range(10):
+                with factory() as s:
+                    audit(s, None, "edit", "thing", f"{k}-{i}", after={"k": k, "i": i})
+                    s.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    report = verify_audit_chain(session)
+    assert report.ok and report.rows == 6 + 40
