@@ -295,7 +295,7 @@ def test_screenshots_of_the_main_pages(browser: Any, dev_city: Path, tmp_path: P
         )[0]
         ws.start_check(db, officer, case.case_id, mode="onsite")
         case_id = case.case_id
-        ent1_case = ws.dispatch(
+        ent1_lead_case = ws.dispatch(
             db,
             officer,
             [
@@ -305,6 +305,17 @@ def test_screenshots_of_the_main_pages(browser: Any, dev_city: Path, tmp_path: P
             assignee_id=officer.user_id,
             deadline=now_cst() + timedelta(days=5),
         )[0].case_id
+        ws.start_check(db, officer, ent1_lead_case, mode="remote")
+        ws.record_check(db, officer, ent1_lead_case, kind="remote", notes="分表计电与监测数据比对")
+        ws.judge(db, officer, ent1_lead_case, confirmed=True, finding="问题属实")
+        ws.choose_fix_path(
+            db,
+            officer,
+            ent1_lead_case,
+            "supervision_order",
+            rectify_deadline=now_cst() + timedelta(days=15),
+        )
+        ent1_case = ent1_lead_case
     out = Path(SHOT_DIR) if SHOT_DIR else tmp_path / "shots"
     out.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []

@@ -200,6 +200,12 @@
     initGps(root);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    /* on a phone the filters start folded, so the list is visible at once */
+    if (window.matchMedia("(max-width: 820px)").matches) {
+      document.querySelectorAll("details.filterbox").forEach(function (d) { d.open = false; });
+    }
+    init(document);
+  });
   document.addEventListener("htmx:afterSwap", function (ev) { init(ev.target); });
 })();
