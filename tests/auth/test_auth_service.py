@@ -182,3 +182,17 @@ def test_seed_demo_users(session: Session) -> None:
     again = auth.seed_demo_users(session, "Demo-Password-2025")  # idempotent, new password
     assert [u.user_id for u in again] == [u.user_id for u in users]
     assert auth.authenticate(session, "ent1", "Demo-Password-2025", "127.0.0.1")
+
+
+def test_prune_login_attempts(session: Session) -> None:
+    now = now_cst()
+    session.add_all(
+        [
+            LoginAttempt(username="a", ip="1", at=now - timedelta(days=200), success=False),
+            LoginAttempt(username="a", ip="1", at=now - timedelta(days=10), success=False),
+        ]
+    )
+    session.flush()
+    assert auth.prune_login_attempts(session, now) == 1
+    assert auth.prune_login_attempts(session, now) == 0
+    assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 1

@@ -279,6 +279,28 @@ def authenticate(
     return user
 
 
+LOGIN_ATTEMPT_RETENTION = timedelta(days=180)
+"""How long login attempts are kept (review of failed logins; 等保 log retention ≥ 6 months)."""
+
+
+def prune_login_attempts(session: Session, now: datetime | None = None) -> int:
+    """Delete login attempts older than :data:`LOGIN_ATTEMPT_RETENTION`; return how many."""
+    from sqlalchemy import delete
+
+    cutoff = (now or now_cst()) - LOGIN_ATTEMPT_RETENTION
+    n = session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff)).rowcount  # type: ignore[attr-defined]
+    if n:
+        audit(
+            session,
+            None,
+            "prune_login_attempts",
+            "login_attempts",
+            "*",
+            note=f"{n} attempts before {cutoff.isoformat()}",
+        )
+    return int(n or 0)
+
+
 # --------------------------------------------------------------------------- tokens
 
 

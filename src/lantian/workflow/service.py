@@ -1185,6 +1185,7 @@ class JobsReport:
 
     escalated: list[Escalation]
     reopened: list[int]
+    login_attempts_pruned: int = 0
 
 
 def run_scheduled_jobs(
@@ -1192,7 +1193,11 @@ def run_scheduled_jobs(
 ) -> JobsReport:
     """The periodic work of the closed loop (run e.g. hourly, then commit): escalate overdue
     cases (:func:`escalate_overdue`) and reopen closed cases whose problem recurred
-    (:func:`reopen_on_recurrence`). Both are idempotent for the same data and ``now``."""
+    (:func:`reopen_on_recurrence`), and drop old login attempts. Idempotent for the same
+    data and ``now``."""
+    from lantian.auth.service import prune_login_attempts
+
     now = to_cst(now) if now is not None else now_cst()
     reopened = reopen_on_recurrence(session, window_days=recurrence_window_days, now=now)
-    return JobsReport(escalate_overdue(session, now), reopened)
+    escalated = escalate_overdue(session, now)
+    return JobsReport(escalated, reopened, prune_login_attempts(session, now))
