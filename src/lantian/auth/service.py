@@ -280,7 +280,7 @@ def authenticate(
 
 
 LOGIN_ATTEMPT_RETENTION = timedelta(days=180)
-"""How long login attempts are kept (review of failed logins; 等保 log retention ≥ 6 months)."""
+"""How long login attempts are kept (网络安全法 第二十一条: network logs kept ≥ 6 months)."""
 
 
 def prune_login_attempts(session: Session, now: datetime | None = None) -> int:
