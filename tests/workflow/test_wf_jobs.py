@@ -167,3 +167,22 @@ def test_run_scheduled_jobs(world: Any) -> None:
     disp = W.drive(s, world, "dispatched")
     report = wf.run_scheduled_jobs(s, now_cst() + timedelta(days=8))
     assert [e.case_id for e in report.escalated] == [disp.case_id] and report.reopened == []
+
+
+def test_weekly_trend_buckets_by_cst_monday(world: Any) -> None:
+    from datetime import datetime
+
+    from lantian.timeutil import CST
+
+    s = world.session
+    # Monday 2026-11-16 00:30 CST is Sunday 16:30 UTC: it belongs to the CST week of the 16th
+    monday = datetime(2026, 11, 16, 0, 30, tzinfo=CST)
+    lead = W.make_lead("LW1", "EA", start=monday - timedelta(hours=3), hours=2)
+    lead.detected_at = monday
+    sunday = W.make_lead("LW2", "EA", subject_id="PW2", start=monday - timedelta(hours=5), hours=1)
+    sunday.detected_at = monday - timedelta(hours=1)  # Sunday 23:30 CST: the week before
+    s.add_all([lead, sunday])
+    s.flush()
+    dash = wf.dashboard(s, world.admin, now=monday + timedelta(days=2), weeks=4)
+    weeks = dict(dash.weekly_leads)
+    assert weeks.get("2026-11-16") == 1 and weeks.get("2026-11-09") == 1
