@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     rules_config: Path | None = Field(
         default=None, description="TOML file with rule parameter overrides"
     )
+    spot_check_share: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="share of closed cases drawn for spot-check review (抽查复核), 0..1",
+    )
 
     @property
     def resolved_home(self) -> Path:

@@ -396,6 +396,42 @@ def dispatch(
     return out
 
 
+def reassign(
+    session: Session,
+    user: User,
+    case_id: int,
+    *,
+    assignee_id: int | None,
+    deadline: datetime | None = None,
+    note: str | None = None,
+) -> Case:
+    """改派: give a dispatched or checking case to another officer (optionally new deadline)."""
+    case = load_case(session, user, case_id, lock=True)
+    assignee = _check_assignee(session, assignee_id, case) if assignee_id is not None else None
+    if deadline is not None and to_cst(deadline) <= now_cst():
+        raise ValidationError(
+            "办理时限须晚于当前时间 (deadline must be in the future)", field="deadline"
+        )
+
+    def apply() -> None:
+        assert assignee is not None
+        case.assignee_id = assignee.user_id
+        if deadline is not None:
+            case.deadline = to_cst(deadline)
+
+    _fire(
+        session,
+        user,
+        case,
+        "reassign",
+        {"assignee_id": assignee_id},
+        apply,
+        note=note,
+        data={"assignee": assignee.username if assignee else None, "deadline": deadline},
+    )
+    return case
+
+
 # --------------------------------------------------------------------------- checking
 
 
@@ -916,7 +952,7 @@ def escalate_overdue(
 def draw_spot_checks(
     session: Session,
     user: User,
-    share: float,
+    share: float | None = None,
     *,
     seed: int | None = None,
     closed_from: datetime | None = None,
@@ -924,12 +960,16 @@ def draw_spot_checks(
 ) -> SpotCheckDraw:
     """抽查复核: draw ``ceil(share × n)`` of the n closed cases in scope (closed in the window).
 
+    ``share`` defaults to ``settings.spot_check_share`` (``LANTIAN_SPOT_CHECK_SHARE``).
+
     The draw is ``random.Random(seed).sample`` over case ids in ascending order, so the
     same population and seed give the same cases; the seed (random when not given) and
     the drawn ids are recorded. Cases with a pending spot check are not drawn again.
     """
     if user.role not in ("admin", "work_group", "city_officer"):
         raise PermissionDenied("only an admin, a work group or a city officer draws spot checks")
+    if share is None:
+        share = get_settings().spot_check_share
     if not 0 < share <= 1:
         raise ValidationError("share must be in (0, 1]", field="share")
     stmt = select(Case.case_id).where(Case.status == "closed")

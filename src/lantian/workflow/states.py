@@ -86,6 +86,24 @@ TRANSITIONS: tuple[Transition, ...] = (
         "start_check", "dispatched", "checking", _OFFICERS, ("mode",), "开始核查", "Start check"
     ),
     Transition(
+        "reassign",
+        "dispatched",
+        "dispatched",
+        _DISPATCHERS,
+        ("assignee_id",),
+        "改派",
+        "Reassign",
+    ),
+    Transition(
+        "reassign",
+        "checking",
+        "checking",
+        _DISPATCHERS,
+        ("assignee_id",),
+        "改派",
+        "Reassign",
+    ),
+    Transition(
         "judge_false_positive",
         "checking",
         "false_positive",
