@@ -192,3 +192,23 @@ def test_positive_list_remote_first(world: Any) -> None:
         )
     with pytest.raises(ValidationError):
         svc.record_onsite_check(s, world.admin, case.case_id, notes="x", lon=200.0, lat=1.0)
+
+
+def test_reassign(world: Any) -> None:
+    from sqlalchemy import select as sel
+
+    from lantian.workflow import service as svc
+
+    s = world.session
+    case = W.drive(s, world, "dispatched")
+    svc.reassign(s, world.city_a, case.case_id, assignee_id=world.district_a1.user_id)
+    assert case.assignee_id == world.district_a1.user_id and case.status == "dispatched"
+    row = s.scalar(sel(AuditLog).where(AuditLog.action == "reassign"))
+    assert row is not None and row.before["assignee_id"] != row.after["assignee_id"]
+    with pytest.raises(PermissionDenied):
+        svc.reassign(s, world.district_a1, case.case_id, assignee_id=world.city_a.user_id)
+    with pytest.raises(ValidationError):  # out of the case's region
+        svc.reassign(s, world.city_a, case.case_id, assignee_id=world.district_a2.user_id)
+    closed = W.drive(s, world, "closed")
+    with pytest.raises(InvalidTransition):
+        svc.reassign(s, world.admin, closed.case_id, assignee_id=world.city_a.user_id)

@@ -162,8 +162,6 @@ def fire(session: Session, w: World, user: User | None, case_id: int, action: st
             assignee_id=(w.city_a if _city(session, case_id) == "甲市" else w.city_b).user_id,
             deadline=now + timedelta(days=5),
         )
-    elif action == "reassign":
-        s.reassign(session, u, case_id, assignee_id=w.admin.user_id)
     elif action == "start_check":
         s.start_check(session, u, case_id, mode="remote")
     elif action == "judge_false_positive":

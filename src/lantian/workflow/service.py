@@ -64,6 +64,8 @@ from lantian.workflow.states import (
     DEADLINE_STATES,
     ESCALATE_ACTION,
     ESCALATION_LEVELS,
+    REASSIGN_ROLES,
+    REASSIGN_STATES,
     SYSTEM_ROLE,
     Transition,
     actions_from,
@@ -405,29 +407,49 @@ def reassign(
     deadline: datetime | None = None,
     note: str | None = None,
 ) -> Case:
-    """改派: give a dispatched or checking case to another officer (optionally new deadline)."""
+    """改派: give a dispatched or checking case to another officer (optionally a new deadline).
+
+    Not a status transition (the status stays), but audited like one.
+    """
+    if user.role not in REASSIGN_ROLES:
+        raise PermissionDenied(f"role {user.role!r} may not reassign")
     case = load_case(session, user, case_id, lock=True)
-    assignee = _check_assignee(session, assignee_id, case) if assignee_id is not None else None
+    if case.status not in REASSIGN_STATES:
+        raise InvalidTransition(
+            f"case {case_id} is {case.status!r}: only dispatched or checking cases are reassigned",
+            status=case.status,
+            action="reassign",
+        )
+    assignee = _check_assignee(session, assignee_id, case)
     if deadline is not None and to_cst(deadline) <= now_cst():
         raise ValidationError(
             "办理时限须晚于当前时间 (deadline must be in the future)", field="deadline"
         )
-
-    def apply() -> None:
-        assert assignee is not None
-        case.assignee_id = assignee.user_id
-        if deadline is not None:
-            case.deadline = to_cst(deadline)
-
-    _fire(
+    before = snapshot(case)
+    case.assignee_id = assignee.user_id
+    if deadline is not None:
+        case.deadline = to_cst(deadline)
+        case.escalation_level = 0
+        case.escalated_at = None
+    case.updated_at = now_cst()
+    session.flush()
+    _event(
         session,
         user,
         case,
         "reassign",
-        {"assignee_id": assignee_id},
-        apply,
         note=note,
-        data={"assignee": assignee.username if assignee else None, "deadline": deadline},
+        data={"assignee": assignee.username, "deadline": deadline},
+    )
+    audit(
+        session,
+        user,
+        "reassign",
+        "case",
+        case.case_id,
+        before=before,
+        after=snapshot(case),
+        note=note,
     )
     return case
 

@@ -86,24 +86,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         "start_check", "dispatched", "checking", _OFFICERS, ("mode",), "开始核查", "Start check"
     ),
     Transition(
-        "reassign",
-        "dispatched",
-        "dispatched",
-        _DISPATCHERS,
-        ("assignee_id",),
-        "改派",
-        "Reassign",
-    ),
-    Transition(
-        "reassign",
-        "checking",
-        "checking",
-        _DISPATCHERS,
-        ("assignee_id",),
-        "改派",
-        "Reassign",
-    ),
-    Transition(
         "judge_false_positive",
         "checking",
         "false_positive",
@@ -203,6 +185,11 @@ TRANSITIONS: tuple[Transition, ...] = (
         "Reopen",
     ),
 )
+
+REASSIGN_STATES: tuple[str, ...] = ("dispatched", "checking")
+"""States in which a case may be given to another officer (改派; status unchanged)."""
+REASSIGN_ROLES: frozenset[str] = _DISPATCHERS
+"""Roles that may reassign."""
 
 ESCALATE_ACTION = "escalate"
 """Audit action of an overdue escalation (status unchanged, level raised)."""
