@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lantian.gateway.fastpath import Framer, build_ack, crc16_fast, data_time_of, header_fields
-from lantian.protocol.hj212.crc import crc16_hj212
+from lantian.gateway import fastpath
+from lantian.gateway.fastpath import Framer, build_ack, crc_matches, data_time_of, header_fields
+from lantian.protocol.hj212 import crc16_hj212, crc16_modbus
 from lantian.protocol.hj212.packet import (
     build_data_response,
     build_notification_response,
@@ -21,9 +22,19 @@ from lantian.protocol.hj212.packet import (
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "research" / "hj212" / "samples.txt"
 
 
+def test_hot_path_uses_the_library_crc() -> None:
+    # one implementation of the HJ 212 CRC: the protocol library's
+    assert fastpath.crc_matches.__defaults__ == (crc16_hj212,)
+    assert fastpath.build_ack.__defaults__ == (b"2011", crc16_hj212)
+    assert not hasattr(fastpath, "crc16_fast")
+
+
 @given(st.binary(max_size=1100))
-def test_fast_crc_equals_reference(data: bytes) -> None:
-    assert crc16_fast(data) == crc16_hj212(data)
+def test_crc_matches_the_library(data: bytes) -> None:
+    assert crc_matches(b"%04X" % crc16_hj212(data), data)
+    assert crc_matches(b"%04x" % crc16_modbus(data), data, crc16_modbus)
+    assert not crc_matches(b"%04X" % (crc16_hj212(data) ^ 1), data)
+    assert not crc_matches(b"zz12", data)
 
 
 def test_standard_examples() -> None:
@@ -31,7 +42,9 @@ def test_standard_examples() -> None:
         b"QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;"
         b"CP=&&RtdInterval=30&&"
     )
-    assert crc16_fast(seg) == 0x1C80
+    frames, problems, fatal = Framer().feed(b"##%04d%s1C80\r\n" % (len(seg), seg))
+    assert frames == [(seg, True, b"##%04d%s1C80" % (len(seg), seg))]
+    assert not problems and fatal is None
 
 
 def test_real_samples_pass_and_fail_as_documented() -> None:

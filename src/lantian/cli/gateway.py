@@ -37,6 +37,9 @@ def gateway(
     idle_timeout: float = typer.Option(900.0, help="seconds without a frame before closing"),
     rate: float = typer.Option(20.0, help="packets per second allowed per MN (sustained)"),
     no_lake: bool = typer.Option(False, "--no-lake", help="archive and answer only"),
+    lake_compact_interval: float = typer.Option(
+        900.0, help="seconds between compactions of the lake partitions written (0 = never)"
+    ),
     ready_file: Path | None = typer.Option(
         None, help="write {port, metrics_port, pid} as JSON here once listening"
     ),
@@ -61,6 +64,7 @@ def gateway(
         idle_timeout=idle_timeout,
         rate_per_mn=rate,
         lake=not no_lake,
+        lake_compact_interval=lake_compact_interval,
     )
     run_gateway(settings, config, ready_file=ready_file, use_uvloop=not no_uvloop)
 
@@ -73,8 +77,19 @@ def _home_json(name: str) -> Any:
 
 
 @gateway_app.command("quarantine")
-def quarantine(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+def quarantine(
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    ingest: str | None = typer.Option(
+        None,
+        "--ingest",
+        metavar="MN",
+        help="decode the archived packets of MN (now registered) into the lake (idempotent)",
+    ),
+) -> None:
     """List quarantined MNs (unknown MN or wrong PW): kept raw in the archive, not in the lake."""
+    if ingest is not None:
+        _ingest_quarantined(ingest, as_json)
+        return
     rows = _home_json("quarantine.json")
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -97,6 +112,30 @@ def quarantine(as_json: bool = typer.Option(False, "--json", help="print JSON"))
         )
     console.print(table)
     console.print("raw packets: lantian archive export --out FILE.jsonl --mn MN --status all")
+
+
+def _ingest_quarantined(mn: str, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from rich.markup import escape
+
+    from lantian.gateway.lakefeed import ingest_quarantined
+    from lantian.settings import get_settings
+
+    try:
+        with console.status(f"reading the archive for {escape(mn)} …"):
+            result = ingest_quarantined(get_settings(), mn)
+    except (ValueError, RuntimeError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(asdict(result), ensure_ascii=False))
+        return
+    console.print(
+        f"{escape(mn)}: {result.records} quarantined packet(s) in the archive, "
+        f"{result.decoded} decoded into the lake, {result.superseded} superseded by later "
+        f"accepted packets; rows: {result.rows or 0}"
+    )
 
 
 @gateway_app.command("status")

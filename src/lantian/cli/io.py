@@ -108,11 +108,14 @@ def import_command(
 def export_registry_command(
     out_dir: Annotated[Path, typer.Argument(help="bundle directory to write")],
     xlsx: bool = typer.Option(False, "--xlsx", help="write registry.xlsx instead of CSVs"),
+    with_secrets: bool = typer.Option(
+        False, "--with-secrets", help="also write the SM4 keys (sm4_key; empty otherwise)"
+    ),
 ) -> None:
     """Write the registry as registry/*.csv (or registry.xlsx) of a bundle."""
     from lantian.io.export import export_registry
 
-    counts = export_registry(out_dir, xlsx=xlsx)
+    counts = export_registry(out_dir, xlsx=xlsx, with_secrets=with_secrets)
     for name, rows in counts.items():
         typer.echo(f"{name}\t{rows}")
 

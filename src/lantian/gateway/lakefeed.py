@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ __all__ = [
     "LakeFeeder",
     "decode_record",
     "feeder_lock",
+    "ingest_quarantined",
     "read_durable",
 ]
 
@@ -125,14 +127,18 @@ def _num(values: dict[str, Any], key: str) -> float | None:
 
 
 def decode_record(
-    record: dict[str, Any], registry: RegistrySnapshot
+    record: dict[str, Any],
+    registry: RegistrySnapshot,
+    *,
+    statuses: frozenset[str] = frozenset({"ok"}),
 ) -> list[tuple[str, tuple[Any, ...]]]:
     """Return ``(lake source, row)`` pairs for one archive record (empty if nothing to store).
 
     Rows are tuples in the order of the source's columns (:data:`_CEMS_COLUMNS` or
-    ``meter_id, time, kw``).
+    ``meter_id, time, kw``). Only records whose archive ``status`` is in ``statuses`` are
+    decoded (accepted packets; :func:`ingest_quarantined` also takes ``unknown_mn``).
     """
-    if record.get("status") != "ok":
+    if record.get("status") not in statuses:
         return []
     cn = record.get("cn")
     st = record.get("st")
@@ -142,7 +148,10 @@ def decode_record(
     if raw is None:
         return []
     try:
-        packet = parse_packet(raw)
+        # the device's CRC variant and the SM4 keys (HJ 212-2025 encrypted CP) by MN
+        packet = parse_packet(
+            raw, crc=registry.crc_kind(str(record.get("mn") or "")), sm4_keys=registry.sm4_keys
+        )
     except PacketError:
         return []
     when: datetime | None = packet.data_time
@@ -238,6 +247,9 @@ class LakeFeeder:
         self.metrics = metrics or Metrics()
         self.rows: dict[str, int] = {}
         self.reload_checkpoint()
+        self.written: set[str] = set()
+        """Lake sources appended to since the last :meth:`compact`."""
+        self._compacted_at = time.monotonic()
         self._durable: tuple[Position, int] = (self.pos, self.done_seq)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -286,8 +298,41 @@ class LakeFeeder:
                 )
                 self.metrics.lake_rows[source] += stored
                 self.rows[source] = self.rows.get(source, 0) + stored
+                self.written.add(source)
             self._save(last_pos, last_seq)
             return count
+
+    def compact(self) -> int:
+        """Compact the day partitions of the sources written since the last call.
+
+        Each feeder batch adds one file per day partition; :meth:`Lake.compact` merges a
+        partition's files into one deduplicated file, so reads do not have to deduplicate
+        thousands of small files. Returns the partitions compacted.
+        """
+        with self._lock:
+            sources, self.written = sorted(self.written), set()
+            self._compacted_at = time.monotonic()
+            merged = 0
+            for source in sources:
+                report = self.lake.compact(source)
+                merged += len(report.partitions)
+                if report.partitions:
+                    log.info(
+                        "lake %s: %d partition(s) compacted (%d files) in %.2f s",
+                        source,
+                        len(report.partitions),
+                        report.files_merged,
+                        report.seconds,
+                    )
+            return merged
+
+    def compact_due(self, interval: float | None) -> int:
+        """:meth:`compact` when ``interval`` seconds have passed (``None``/``<= 0``: never)."""
+        if not interval or interval <= 0 or not self.written:
+            return 0
+        if time.monotonic() - self._compacted_at < interval:
+            return 0
+        return self.compact()
 
     def _save(self, pos: Position, seq: int) -> None:
         tmp = self.checkpoint_path.with_suffix(".tmp")
@@ -308,8 +353,15 @@ class LakeFeeder:
                 return total
             total += n
 
-    def start(self, interval: float = 2.0, batch: int = 50_000) -> None:
-        """Start the background thread (one batch every ``interval`` seconds or sooner)."""
+    def start(
+        self, interval: float = 2.0, batch: int = 50_000, compact_interval: float | None = None
+    ) -> None:
+        """Start the background thread (one batch every ``interval`` seconds or sooner).
+
+        With ``compact_interval`` the sources written are compacted that often (seconds),
+        and once more by :meth:`stop`.
+        """
+        self._compact_interval = compact_interval
 
         def loop() -> None:
             while not self._stop.is_set():
@@ -317,6 +369,7 @@ class LakeFeeder:
                 try:
                     while self.run_once(batch) >= batch and not self._stop.is_set():
                         pass
+                    self.compact_due(compact_interval)
                 except Exception:
                     self.failures += 1
                     self.metrics.errors["lake_write"] += 1
@@ -334,6 +387,92 @@ class LakeFeeder:
             self.catch_up()
         except Exception:
             log.exception("final lake flush failed; the next start replays it")
+        if getattr(self, "_compact_interval", None):
+            try:
+                self.compact()
+            except Exception:
+                log.exception("lake compaction at shutdown failed")
+
+
+@dataclass
+class QuarantineIngest:
+    """Outcome of :func:`ingest_quarantined`."""
+
+    records: int = 0
+    """Quarantined (unknown MN) archive records of the MN found."""
+    decoded: int = 0
+    """Of these, records whose rows went to the lake."""
+    superseded: int = 0
+    """Records skipped because a later accepted packet has the same CN and DataTime."""
+    rows: dict[str, int] = field(default_factory=dict)
+    """Lake rows written by source."""
+
+
+def ingest_quarantined(
+    settings: Settings, mn: str, registry: RegistrySnapshot | None = None
+) -> QuarantineIngest:
+    """Decode the archived, quarantined packets of a now registered ``mn`` into the lake.
+
+    Packets of an MN that was unknown when they arrived are archived with status
+    ``unknown_mn`` and kept out of the lake. Once the MN is in the registry they are read
+    again from the archive, decoded with the registry (outlet or meters, CRC variant,
+    SM4 key) and appended to the lake. A packet is skipped when the archive holds a later
+    accepted packet of the MN with the same CN and DataTime (the newer values stay).
+    Idempotent: the lake keeps one row per natural key, so running it again stores the
+    same rows. Packets with a wrong PW (``bad_pw``) are never ingested.
+
+    Raises
+    ------
+    ValueError
+        If ``mn`` is not registered (as an outlet's or a meter's data logger).
+
+    References
+    ----------
+    .. [1] HJ 212-2017, Table 3 (MN, PW), Table 4 (DataTime), Table 9 (data CNs).
+    """
+    from lantian.gateway.registry import load_registry
+
+    registry = registry or load_registry(settings)
+    if registry.kind(mn) == "unknown":
+        raise ValueError(f"MN {mn} is not registered (add its outlet or meter first)")
+    quarantined: list[dict[str, Any]] = []
+    accepted: dict[tuple[str, str], int] = {}
+    for _, record in iter_records(settings.archive_dir):
+        if record.get("mn") != mn:
+            continue
+        if record.get("status") == "unknown_mn":
+            quarantined.append(record)
+        elif record.get("status") == "ok":
+            key = (str(record.get("cn")), str(record.get("data_time")))
+            accepted[key] = max(accepted.get(key, 0), int(record["seq"]))
+    result = QuarantineIngest(records=len(quarantined))
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    for record in quarantined:
+        later = accepted.get((str(record.get("cn")), str(record.get("data_time"))), 0)
+        if record.get("data_time") and later > int(record["seq"]):
+            result.superseded += 1
+            continue
+        decoded = decode_record(record, registry, statuses=frozenset({"unknown_mn"}))
+        if decoded:
+            result.decoded += 1
+        for source, row in decoded:
+            rows.setdefault(source, []).append(row)
+    if not rows:
+        return result
+    from lantian.lake import Lake
+
+    lake = Lake(settings.lake_dir)
+    stamp = now_cst()
+    with feeder_lock(settings.wal_dir, timeout=120) as locked:
+        if not locked:
+            raise RuntimeError("the lake feeder lock is busy; try again")
+        for source, source_rows in rows.items():
+            result.rows[source] = lake.append(
+                source, _table(source, source_rows), origin="gateway", ingested_at=stamp
+            )
+        for source in rows:
+            lake.compact(source)
+    return result
 
 
 def feeder_main(argv: list[str] | None = None) -> int:
@@ -346,6 +485,7 @@ def feeder_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", type=float, default=1.0)
     ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--registry-reload", type=float, default=10.0)
+    ap.add_argument("--compact-interval", type=float, default=900.0, help="0 = never")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     os.nice(10)
@@ -374,8 +514,12 @@ def feeder_main(argv: list[str] | None = None) -> int:
                     pass
                 if last:
                     feeder.catch_up()
+                    if args.compact_interval > 0:
+                        feeder.compact()
+                else:
+                    feeder.compact_due(args.compact_interval)
             except Exception:
-                log.exception("lake append failed; retrying from the checkpoint")
+                log.exception("lake append or compaction failed; retrying from the checkpoint")
             if last:
                 return 0
             stop.wait(args.interval)

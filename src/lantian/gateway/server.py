@@ -46,10 +46,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from lantian.gateway.archive import ArchiveWriter
-from lantian.gateway.fastpath import Framer, build_ack, data_time_of, header_fields
+from lantian.gateway.fastpath import Framer, build_ack, crc_matches, data_time_of, header_fields
 from lantian.gateway.metrics import Metrics, serve_http
-from lantian.gateway.registry import RegistrySnapshot, load_registry
+from lantian.gateway.registry import Device, RegistrySnapshot, load_registry
 from lantian.gateway.status import LoggerBook, write_json_atomic
+from lantian.protocol.hj212.crc import crc16_hj212, crc16_modbus
 from lantian.settings import Settings
 
 __all__ = ["Gateway", "GatewayConfig", "run_gateway"]
@@ -91,6 +92,9 @@ class GatewayConfig:
     lake_interval: float = 1.0
     lake_batch: int = 5_000
     """Archive records per lake append: small batches keep GIL pauses of the feeder short."""
+    lake_compact_interval: float = 900.0
+    """Seconds between compactions of the lake sources the feeder wrote (and once at
+    shutdown), so a day partition holds one file instead of one per batch; 0 = never."""
     fsync: bool = True
 
 
@@ -167,6 +171,32 @@ class _Conn(asyncio.Protocol):
         self.write_paused = False
         if self.transport is not None and not self.paused:
             self.transport.resume_reading()
+
+
+def _device_check(
+    raw: bytes, data: bytes, crc_ok: bool, device: Device
+) -> tuple[bool, bytes | None]:
+    """Check a frame of a logger with the CRC-16/MODBUS opt-in or an SM4 key.
+
+    Returns ``(crc_ok, DataTime digits or None)``. A plain frame of a Modbus device is
+    checked with :func:`crc16_modbus`; an HJ 212-2025 frame with an encrypted CP (its CRC
+    is over the plaintext) is decoded with the device's key by the protocol library.
+    """
+    encrypted = b"CP=&&{0" in data
+    if not encrypted:
+        if device.crc == "modbus":
+            return crc_matches(raw[-4:], data, crc16_modbus), None
+        return crc_ok, None
+    from lantian.protocol.hj212.packet import PacketError, parse_packet
+
+    try:
+        packet = parse_packet(raw, crc=device.crc, sm4_key=device.sm4_key)
+    except PacketError:
+        return False, None
+    data_time = packet.params.get("DataTime")
+    return packet.crc_ok, (
+        data_time.encode("ascii", "replace") if isinstance(data_time, str) else b""
+    )
 
 
 class _Bucket:
@@ -257,11 +287,15 @@ class Gateway:
     # -- the hot path ---------------------------------------------------------
     def handle(self, conn: _Conn, data: bytes, crc_ok: bool, raw: bytes, now: float) -> None:
         """Validate, archive and (after the commit) answer one frame."""
+        head = header_fields(data)
+        mn = head.get(b"MN")
+        device = self.registry.devices.get(mn) if mn else None
+        dt: bytes | None = None
+        if device is not None:
+            crc_ok, dt = _device_check(raw, data, crc_ok, device)
         if not crc_ok:
             self.error("crc", conn.peer, f"CRC mismatch: {raw[-60:]!r}")
             return
-        head = header_fields(data)
-        mn = head.get(b"MN")
         cn = head.get(b"CN")
         if not mn or not cn:
             self.error("malformed", conn.peer, "no MN or CN in the data segment")
@@ -295,7 +329,8 @@ class Gateway:
             status = "ok" if required is None or head.get(b"PW") == required else "bad_pw"
         mn_s = mn.decode("utf-8", "replace")
         qn = head.get(b"QN", b"")
-        dt = data_time_of(data)
+        if dt is None:
+            dt = data_time_of(data)
         self.archive.add(
             now,
             conn.peer,
@@ -318,8 +353,9 @@ class Gateway:
             self.book.connected(mn_s)
         self.book.seen(mn_s, now, cn, dt)
         if flag & 1 and cn not in _REPLIES and conn.transport is not None:
+            check = crc16_modbus if device is not None and device.crc == "modbus" else crc16_hj212
             self._acks.append(
-                (conn.transport, build_ack(qn, head.get(b"PW", b""), mn, flag, cn), now)
+                (conn.transport, build_ack(qn, head.get(b"PW", b""), mn, flag, cn, check), now)
             )
         if self.archive.pending >= cfg.max_pending and not conn.paused:
             conn.paused = True
@@ -457,7 +493,11 @@ class Gateway:
                 self._mark.publish(self.archive.durable, self.archive.durable_seq)
                 self._feeder_proc = self._spawn_feeder()
             else:
-                self.feeder.start(self.config.lake_interval, self.config.lake_batch)
+                self.feeder.start(
+                    self.config.lake_interval,
+                    self.config.lake_batch,
+                    self.config.lake_compact_interval,
+                )
         self.book.load(self.home)
         self._server = await loop.create_server(
             lambda: _Conn(self), self.config.host, self.config.port, backlog=4096
@@ -490,7 +530,10 @@ class Gateway:
                 log.error("lake feeder lock busy; the lake catches up later")
                 return 0
             self.feeder.reload_checkpoint()
-            return int(self.feeder.catch_up())
+            done = int(self.feeder.catch_up())
+            if self.config.lake_compact_interval > 0 and self.feeder.written:
+                self.feeder.compact()
+            return done
 
     def _spawn_feeder(self) -> subprocess.Popen[bytes]:
         env = {**os.environ, "LANTIAN_HOME": str(self.settings.resolved_home)}
@@ -504,6 +547,7 @@ class Gateway:
             str(self.config.lake_batch),
         ]
         cmd += ["--registry-reload", str(self.config.registry_reload)]
+        cmd += ["--compact-interval", str(self.config.lake_compact_interval)]
         return subprocess.Popen(cmd, env=env)
 
     def _stop_feeder(self) -> None:

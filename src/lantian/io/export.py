@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from lantian.db.session import session_scope
-from lantian.io.formats import ALERTS, FILES, REGISTRY_FILES, FileSpec
+from lantian.io.formats import ALERTS, FILES, REGISTRY_FILES, SECRET_COLUMNS, FileSpec
 from lantian.lake import Lake, source_schema
 from lantian.registry.models import Alert, Enterprise, Measure, Meter, Outlet, Station
 from lantian.settings import Settings, get_settings
@@ -56,13 +56,20 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def registry_values(spec: FileSpec, settings: Settings | None = None) -> list[list[Any]]:
-    """Rows of one registry table as Python values, contract column order, by id."""
+def registry_values(
+    spec: FileSpec, settings: Settings | None = None, *, with_secrets: bool = False
+) -> list[list[Any]]:
+    """Rows of one registry table as Python values, contract column order, by id.
+
+    Secret columns (:data:`~lantian.io.formats.SECRET_COLUMNS`, the SM4 keys) are ``None``
+    unless ``with_secrets``.
+    """
     model = _MODELS[spec.name]
     order = model.__mapper__.primary_key[0]
+    hidden = set() if with_secrets else SECRET_COLUMNS
     with session_scope(settings) as session:
         objs = list(session.scalars(select(model).order_by(order)))
-        return [[getattr(o, c) for c in spec.column_names] for o in objs]
+        return [[None if c in hidden else getattr(o, c) for c in spec.column_names] for o in objs]
 
 
 def registry_rows(spec: FileSpec, settings: Settings | None = None) -> list[list[str]]:
@@ -82,17 +89,25 @@ def _write_csv(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> No
 
 
 def export_registry(
-    out_dir: Path, settings: Settings | None = None, *, xlsx: bool = False
+    out_dir: Path,
+    settings: Settings | None = None,
+    *,
+    xlsx: bool = False,
+    with_secrets: bool = False,
 ) -> dict[str, int]:
     """Write the registry as a bundle: ``OUT/registry/*.csv`` or ``OUT/registry.xlsx``.
 
     Returns rows written per file. Empty optional files (stations, measures) are
-    written with their header only.
+    written with their header only. The SM4 keys of outlets and meters (``sm4_key``) are
+    written only with ``with_secrets=True``; otherwise the column is empty.
     """
     settings = settings or get_settings()
     out_dir = Path(out_dir)
     counts: dict[str, int] = {}
-    tables = {spec.name: registry_values(spec, settings) for spec in REGISTRY_FILES}
+    tables = {
+        spec.name: registry_values(spec, settings, with_secrets=with_secrets)
+        for spec in REGISTRY_FILES
+    }
     if xlsx:
         from openpyxl import Workbook
 

@@ -32,6 +32,26 @@ AMBIENT_POLLUTANTS: tuple[str, ...] = ("PM2.5", "PM10", "SO2", "NO2", "CO", "O3"
 HJ212_CODE_PATTERN = r"^[a-z][0-9]{5}$"
 """HJ 212-2017 pollutant code, e.g. ``a34013`` (letter + 5 digits, Annex B)."""
 
+CRC_KINDS: tuple[str, ...] = ("hj212", "modbus")
+"""Check of a data logger's packets (optional ``crc`` column; empty = ``hj212``)."""
+
+SM4_KEY_PATTERN = r"^[0-9A-Fa-f]{32}$"
+"""A 128-bit SM4 key as 32 hex digits (optional ``sm4_key`` column, HJ 212-2025 §6.4)."""
+
+
+def _device_security() -> tuple[Column, ...]:
+    """Optional columns of a data logger: CRC variant and SM4 key (a secret)."""
+    return (
+        Column("crc", "enum", choices=CRC_KINDS),
+        Column(
+            "sm4_key",
+            "code",
+            pattern=SM4_KEY_PATTERN,
+            max_len=32,
+            pattern_message="not an SM4 key (32 hex digits)",
+        ),
+    )
+
 
 @dataclass(frozen=True)
 class Column:
@@ -47,6 +67,8 @@ class Column:
     max: float | None = None
     min_exclusive: bool = False
     max_exclusive: bool = False
+    pattern_message: str | None = None
+    """What a value not matching ``pattern`` is (the error text of a ``code`` column)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +147,7 @@ OUTLETS = FileSpec(
         Column("limit_nox", "float", min=0),
         _id("line_id", required=False),
         Column("pw", max_len=64),
+        *_device_security(),
     ),
     key=("outlet_id",),
     unique=(("mn",),),
@@ -141,6 +164,7 @@ METERS = FileSpec(
         Column("rated_kw", "float", min=0),
         Column("mn", max_len=32),
         Column("factor_code", max_len=32),
+        *_device_security(),
     ),
     key=("meter_id",),
     unique=(("mn", "factor_code"),),
@@ -230,3 +254,5 @@ FILES: dict[str, FileSpec] = {s.name: s for s in (*REGISTRY_FILES, *DATA_FILES)}
 """Every bundle file by name (also the sheet names of a workbook)."""
 LAKE_FILES: frozenset[str] = frozenset({"cems_hourly", "power", "ambient_hourly"})
 """Bundle files stored in the measurement lake (same names as the lake sources)."""
+SECRET_COLUMNS: frozenset[str] = frozenset({"sm4_key"})
+"""Registry columns holding secrets: exported empty unless asked for explicitly."""

@@ -1,0 +1,219 @@
+"""Per-device CRC-16/MODBUS and SM4 keys, lake compaction on a schedule, quarantine ingest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import pytest
+from gwtools import read_frame, running
+from typer.testing import CliRunner
+
+from lantian.cli.main import app
+from lantian.db.session import session_scope
+from lantian.gateway.fastpath import Framer, build_ack, header_fields
+from lantian.gateway.registry import load_registry
+from lantian.lake import Lake
+from lantian.protocol.hj212 import crc16_modbus, parse_packet
+from lantian.protocol.hj212.packet import build_data_response, build_packet
+from lantian.registry.models import Meter, Outlet
+from lantian.settings import Settings
+from lantian.timeutil import CST
+
+KEY_HEX = "0123456789abcdeffedcba9876543210"
+KEY = bytes.fromhex(KEY_HEX)
+
+
+def _set_device(settings: Settings, mn: str, crc: str | None, key: str | None) -> None:
+    with session_scope(settings) as s:
+        outlet = s.query(Outlet).filter_by(mn=mn).one()
+        outlet.crc = crc
+        outlet.sm4_key = key
+
+
+def hourly(mn: str, hour: int, value: float, **options: object) -> bytes:
+    cp = f"DataTime=202401080{hour}0000;a21026-Avg={value},a21026-Flag=N;a34013-Avg=2.5"
+    return build_packet("31", "2061", mn, cp, ack=True, **options)  # type: ignore[arg-type]
+
+
+def test_registry_snapshot_carries_crc_and_keys(settings: Settings) -> None:
+    _set_device(settings, "MN0001", "modbus", None)
+    _set_device(settings, "MN0002", None, KEY_HEX.upper())
+    with session_scope(settings) as s:
+        s.query(Meter).filter_by(meter_id="M1").one().sm4_key = "not-a-key"
+    snap = load_registry(settings)
+    assert snap.crc_kind("MN0001") == "modbus" and snap.crc_kind("MN0002") == "hj212"
+    assert snap.sm4_keys == {"MN0002": KEY}  # the meter's invalid key is ignored
+    assert KEY_HEX not in repr(snap).lower() and KEY_HEX not in repr(snap.devices).lower()
+
+
+def test_ack_frames_identical_to_the_library_and_modbus_answers() -> None:
+    for version in ("2017", "2025"):
+        raw = build_packet(
+            "31", "2061", "MN1", "DataTime=20240101000000", ack=True, version=version
+        )
+        head = header_fields(raw[6:-6])
+        flag = int(head[b"Flag"])
+        ack = build_ack(head[b"QN"], head[b"PW"], head[b"MN"], flag)
+        assert ack == build_data_response(parse_packet(raw))
+        modbus_ack = build_ack(head[b"QN"], head[b"PW"], head[b"MN"], flag, crc=crc16_modbus)
+        # same answer, only the check differs: CRC-16/MODBUS of the same data segment
+        assert modbus_ack[:-6] == ack[:-6]
+        assert int(modbus_ack[-6:-2], 16) == crc16_modbus(modbus_ack[6:-6])
+        assert parse_packet(modbus_ack, crc="modbus").crc_ok
+        assert not parse_packet(modbus_ack, crc="hj212").crc_ok
+
+
+def test_framer_cuts_encrypted_2025_frames_at_crlf() -> None:
+    frames = [
+        hourly("MN0001", h, 1.0 + h, version="2025", sm4_key=KEY, qn=f"2024010800000000{h}")
+        for h in range(3)
+    ]
+    assert int(frames[0][2:6]) < len(frames[0]) - 12  # the length counts the plaintext
+    stream = b"".join(frames)
+    framer = Framer()
+    got = []
+    for i in range(0, len(stream), 97):  # arbitrary chunks
+        out, problems, fatal = framer.feed(stream[i : i + 97])
+        assert not problems and fatal is None
+        got += out
+    assert [raw for _, _, raw in got] == [f[:-2] for f in frames]
+    assert framer.buffered == 0
+
+
+def test_modbus_device_checked_and_answered_with_its_crc(settings: Settings) -> None:
+    _set_device(settings, "MN0001", "modbus", None)
+
+    async def main() -> dict[str, int]:
+        async with running(settings, lake_mode="thread") as gw:
+            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            w.write(hourly("MN0001", 1, 5.0, crc="modbus"))
+            await w.drain()
+            ack = await read_frame(r)
+            assert b"CN=9014" in ack
+            assert parse_packet(ack, crc="modbus").crc_ok
+            # the HJ 212 CRC is wrong for this device: not answered
+            w.write(hourly("MN0001", 2, 6.0))
+            await w.drain()
+            with pytest.raises(TimeoutError):
+                await read_frame(r, 0.5)
+            # other devices keep the HJ 212 CRC
+            w.write(hourly("MN0002", 1, 7.0, pw="secret"))
+            await w.drain()
+            assert parse_packet(await read_frame(r)).crc_ok
+            w.close()
+            return dict(gw.metrics.errors)
+
+    errors = asyncio.run(main())
+    assert errors["crc"] == 1
+    rows = Lake(settings.lake_dir).read("cems_hourly").to_pylist()
+    so2 = {(r["outlet_id"], r["value"]) for r in rows if r["pollutant"] == "a21026"}
+    assert so2 == {("P1", 5.0), ("P2", 7.0)}
+
+
+def test_encrypted_2025_packets_reach_the_lake(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    _set_device(settings, "MN0001", None, KEY_HEX)
+    caplog.set_level(logging.DEBUG)
+
+    async def main() -> None:
+        async with running(settings) as gw:  # lake feeder process, registry from the DB
+            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            frames = [hourly("MN0001", h, 10.0 + h, version="2025", sm4_key=KEY) for h in range(4)]
+            assert all(b"{0x" in f and b"a21026" not in f for f in frames)
+            w.write(b"".join(frames))
+            await w.drain()
+            for _ in frames:
+                ack = await read_frame(r)
+                assert b"CN=9014" in ack and b"Flag=8" in ack
+            # a packet encrypted with another key does not decrypt: not answered
+            w.write(hourly("MN0001", 5, 1.0, version="2025", sm4_key=bytes(16)))
+            await w.drain()
+            with pytest.raises(TimeoutError):
+                await read_frame(r, 0.5)
+            w.close()
+            await asyncio.sleep(0.3)
+            status = gw.status()["loggers"]
+            row = next(x for x in status if x["mn"] == "MN0001")
+            assert row["last_data_time"] == "20240108030000"  # decrypted DataTime
+
+    asyncio.run(main())
+    rows = Lake(settings.lake_dir).read("cems_hourly").to_pylist()
+    so2 = sorted(r["value"] for r in rows if r["pollutant"] == "a21026")
+    assert so2 == [10.0, 11.0, 12.0, 13.0]
+    assert all(KEY_HEX not in rec.getMessage().lower() for rec in caplog.records)
+
+
+@pytest.mark.parametrize("interval", [0.3, 0.0])
+def test_lake_compaction_on_a_schedule(settings: Settings, interval: float) -> None:
+    lake = Lake(settings.lake_dir)
+
+    async def main() -> int:
+        async with running(
+            settings, lake_mode="thread", lake_interval=0.05, lake_compact_interval=interval
+        ) as gw:
+            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            for h in range(6):
+                w.write(hourly("MN0001", h, 1.0 + h))
+                await w.drain()
+                await read_frame(r)
+                await asyncio.sleep(0.15)  # about one feeder batch (one file) per packet
+            await asyncio.sleep(0.5)
+            w.close()
+            return max(len(lake.live_files(p)) for p in lake.partitions("cems_hourly"))
+
+    files_while_running = asyncio.run(main())
+    files_after = max(len(lake.live_files(p)) for p in lake.partitions("cems_hourly"))
+    if interval:
+        assert files_while_running <= 2 and files_after == 1
+    else:  # without compaction every feeder batch stays a file of its own
+        assert files_after >= 3
+    assert len(lake.read("cems_hourly").to_pylist()) == 12
+
+
+def test_quarantine_ingest_after_registration(settings: Settings) -> None:
+    async def main() -> None:
+        async with running(settings, lake_mode="thread") as gw:
+            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            for h in range(3):
+                w.write(hourly("MNNEW", h, 20.0 + h))
+            w.write(hourly("MN0002", 1, 1.0, pw="wrong"))  # bad PW: never ingested
+            await w.drain()
+            await asyncio.sleep(0.5)
+            with session_scope(settings) as s:
+                s.add(Outlet(outlet_id="P7", enterprise_id="E1", name="P7", mn="MNNEW"))
+            # once registered (after the reload) the logger resends hour 2 with a new value
+            await asyncio.sleep(0.1)
+            gw.registry = load_registry(settings)
+            w.write(hourly("MNNEW", 2, 99.0))
+            await w.drain()
+            assert b"MN=MNNEW" in await read_frame(r)
+            w.close()
+
+    asyncio.run(main())
+    runner = CliRunner()
+    lake = Lake(settings.lake_dir)
+    assert {r["outlet_id"] for r in lake.read("cems_hourly").to_pylist()} == {"P7"}
+    result = runner.invoke(app, ["gateway", "quarantine", "--ingest", "MNNEW", "--json"])
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)
+    assert first["records"] == 3 and first["decoded"] == 2 and first["superseded"] == 1
+    assert first["rows"] == {"cems_hourly": 4}
+
+    def so2() -> list[tuple[int, float]]:
+        rows = lake.read("cems_hourly").to_pylist()
+        return sorted(
+            (r["time"].astimezone(CST).hour, r["value"])
+            for r in rows
+            if r["outlet_id"] == "P7" and r["pollutant"] == "a21026"
+        )
+
+    assert so2() == [(0, 20.0), (1, 21.0), (2, 99.0)]  # the later accepted value stays
+    again = runner.invoke(app, ["gateway", "quarantine", "--ingest", "MNNEW", "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout) == first
+    assert so2() == [(0, 20.0), (1, 21.0), (2, 99.0)]  # idempotent
+    assert len(lake.read("cems_hourly").to_pylist()) == 6
+    unknown = runner.invoke(app, ["gateway", "quarantine", "--ingest", "MNNOPE"])
+    assert unknown.exit_code == 1 and "not registered" in unknown.output
