@@ -36,17 +36,32 @@ class Params:
     """Matching hours separated by at most this many hours are one episode [h]."""
     pollutants: tuple[str, ...] = ("a34013", "a21026", "a21002", "a19001")
     """HJ 212 codes compared."""
+    signature_h: int = 4
+    """Consecutive identical hours that make one match (join key), ≤ min_duration_h."""
 
 
 def detect(ctx: Context, p: Params) -> ir.Table:
-    """Episodes of identical series across enterprises."""
+    """Episodes of identical series across enterprises.
+
+    To keep the join small, an hour is matched on its value *and* the values of the
+    ``signature_h`` − 1 hours before it (consecutive hours only); a match at hour h means
+    hours h − signature_h + 1 … h are identical.
+    """
     c = ctx.cems_hourly()
     rows = c.filter(
         c.judgeable & c.pollutant.isin(list(p.pollutants)) & c.value.notnull() & (c.value > 0)
     ).select("enterprise_id", "outlet_id", "pollutant", "h", "value")
-    a = rows
-    b = rows.rename(o_ent="enterprise_id", o_outlet="outlet_id")
-    pairs = a.join(b, ["pollutant", "h", "value"])
+    k = p.signature_h - 1
+    w = ibis.window(group_by=["outlet_id", "pollutant"], order_by="h")
+    lags: dict[str, Any] = {}
+    for i in range(1, k + 1):
+        same = rows.h.lag(i).over(w) == rows.h - i
+        lags[f"v{i}"] = ibis.ifelse(same, rows.value.lag(i).over(w), ibis.null("float64"))
+    rows = rows.mutate(**lags)
+    rows = rows.filter(ibis.and_(*[rows[f"v{i}"].notnull() for i in range(1, k + 1)]))
+    keys = ["pollutant", "h", "value", *[f"v{i}" for i in range(1, k + 1)]]
+    b = rows.select(*keys, o_ent=rows.enterprise_id, o_outlet=rows.outlet_id)
+    pairs = rows.join(b, keys)
     pairs = pairs.filter((pairs.outlet_id < pairs.o_outlet) & (pairs.enterprise_id != pairs.o_ent))
     pairs = pairs.mutate(t=pairs.h * 3600)
     runs = islands(
@@ -56,6 +71,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         p.max_gap_h * 3600,
         aggs=lambda t: {"n_distinct": t.value.nunique()},
     )
+    runs = runs.mutate(start_t=runs.start_t - k * 3600, n=runs.n + k)
     runs = runs.filter((runs.n >= p.min_duration_h) & (runs.n_distinct >= p.min_distinct))
     # merge pollutants of one pair: expand runs back to hours, then islands per pair
     hours = pairs.semi_join(
@@ -65,7 +81,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
             pairs.outlet_id == runs.outlet_id,
             pairs.o_outlet == runs.o_outlet,
             pairs.pollutant == runs.pollutant,
-            pairs.t >= runs.start_t,
+            pairs.t >= runs.start_t + k * 3600,
             pairs.t < runs.end_t,
         ],
     )
@@ -79,6 +95,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         p.max_gap_h * 3600,
         aggs=lambda t: {"max_pollutants": t.n_pol.max()},
     )
+    ep = ep.mutate(start_t=ep.start_t - k * 3600, n=ep.n + k)
     span_h = (ep.end_t - ep.start_t) / 3600
     return finish(
         ep,

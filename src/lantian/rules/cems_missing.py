@@ -37,9 +37,15 @@ class Params:
 
 
 def detect(ctx: Context, p: Params) -> ir.Table:
-    """Episodes of production hours without valid CEMS data."""
+    """Episodes of production hours without valid CEMS data.
+
+    Every hour with a known line state is classified (missing or not); an outage is a run
+    of missing hours (production dips inside it do not split it), and it is a lead when at
+    least ``min_duration_h`` of its hours are stable production hours. The reported window
+    runs from the first to the last missing production hour.
+    """
     st = ctx.outlet_state()
-    grid = st.filter(st.stable).select("outlet_id", "enterprise_id", "h", "level")
+    grid = st.select("outlet_id", "enterprise_id", "h", "level", "stable")
     fl = ctx.outlet_hour_flags()
     j = grid.left_join(fl, ["outlet_id", "h"])
     j = j.select(
@@ -47,24 +53,28 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         "enterprise_id",
         "h",
         "level",
+        "stable",
         n_rows=j.n_rows.fill_null(0),
         n_ok=j.n_ok.fill_null(0),
         n_bd=j.n_bd.fill_null(0),
         n_marked=(j.n_f.fill_null(0) + j.n_m.fill_null(0) + j.n_c.fill_null(0)),
     )
     bad = j.filter((j.n_ok == 0) & (j.n_marked == 0)).mutate(t=ibis._.h * 3600)
-    ep = islands(
-        bad,
-        ["enterprise_id", "outlet_id"],
-        3600,
-        p.max_gap_h * 3600,
-        aggs=lambda t: {
-            "absent_hours": (t.n_rows == 0).cast("int64").sum(),
-            "fault_flag_hours": (t.n_bd > 0).cast("int64").sum(),
-            "production_level": t.level.mean(),
-        },
-    )
-    ep = ep.filter(ep.n >= p.min_duration_h)
+
+    def aggs(t: ir.Table) -> dict[str, Any]:
+        prod = t.stable
+        return {
+            "prod_hours": prod.cast("int64").sum(),
+            "prod_start": (t.t).min(where=prod),
+            "prod_end": (t.t + 3600).max(where=prod),
+            "absent_hours": ((t.n_rows == 0) & prod).cast("int64").sum(),
+            "fault_flag_hours": ((t.n_bd > 0) & prod).cast("int64").sum(),
+            "production_level": t.level.mean(where=prod),
+        }
+
+    ep = islands(bad, ["enterprise_id", "outlet_id"], 3600, p.max_gap_h * 3600, aggs=aggs)
+    ep = ep.filter(ep.prod_hours >= p.min_duration_h)
+    ep = ep.mutate(start_t=ep.prod_start, end_t=ep.prod_end)
     span_h = (ep.end_t - ep.start_t) / 3600
     return finish(
         ep,
@@ -72,13 +82,14 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         subject_type="outlet",
         subject_id=ep.outlet_id,
         pollutant=None,
-        hours=ep.n,
-        observed=ep.n,
-        threshold=ep.n * 0 + p.min_duration_h,
-        coverage=1 - ep.n / span_h,
+        hours=ep.prod_hours,
+        observed=ep.prod_hours,
+        threshold=ep.prod_hours * 0 + p.min_duration_h,
+        coverage=1 - ep.prod_hours / span_h,
         absent_hours=ep.absent_hours,
         fault_flag_hours=ep.fault_flag_hours,
         production_level=ep.production_level,
+        outage_hours=ep.n,
         outlet_ids=ep.outlet_id,
     )
 
@@ -94,7 +105,7 @@ def summarize(row: dict[str, Any], names: Any) -> str:
         how.append(f"{int(row['fault_flag_hours'])}小时标记故障/通讯异常")
     detail = "、".join(how) or "无有效数据"
     return (
-        f"{ent}{out}在分表计电显示生产期间连续{tx.dur_zh(row['hours'])}缺少有效监测数据"
+        f"{ent}{out}在分表计电显示生产期间{tx.dur_zh(row['hours'])}缺少有效监测数据"
         f"（{tx.span_zh(row['start_t'], row['end_t'])}，{detail}），建议核查监控设施运行情况。"
     )
 

@@ -73,6 +73,8 @@ class StateParams:
     """O2 [%] at or above which 折算 is not computed and hours are not judged."""
     hour_valid_min: int = 45
     """HJ 76-2017 App. B: minimum valid minutes per hour (when minute counts are given)."""
+    bucket_min: int = 15
+    """Sub-hour bucket of the power data [min] (sub-hour rules such as TREATMENT_OFF)."""
     treatment_off_fraction: float = 0.15
     """A treatment meter is off below this fraction of its running level (at most)."""
     line_inference_min_agreement: float = 0.8
@@ -178,24 +180,13 @@ class Context:
 
     # -- meters -------------------------------------------------------------------------
     def meter_levels(self) -> ir.Table:
-        """Per meter: off_kw, run_kw, idle_kw, bimodal, on_share, interval_s, role, line."""
+        """Per meter: off_kw, run_kw, idle_kw, bimodal, on_share, role, line."""
         return self._cached("meter_levels", self._meter_levels)
 
     def _meter_levels(self) -> ir.Table:
         pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
         b = (ibis.greatest(pw.kw, 0.01).log10() * LOG_BINS_PER_DECADE).floor().cast("int64")
         hist = pw.mutate(b=b).group_by(["meter_id", "b"]).aggregate(n=ibis._.count()).execute()
-        w = ibis.window(group_by="meter_id", order_by="t")
-        d = pw.mutate(d=pw.t - pw.t.lag().over(w))
-        steps = (
-            d.filter(d.d > 0)
-            .group_by(["meter_id", "d"])
-            .aggregate(n=ibis._.count())
-            .execute()
-            .sort_values(["meter_id", "n", "d"], ascending=[True, False, True])
-            .drop_duplicates("meter_id")
-            .set_index("meter_id")["d"]
-        )
         meters = self.inputs.meters.execute().set_index("meter_id")
         rows = []
         for mid, g in hist.groupby("meter_id"):
@@ -205,9 +196,8 @@ class Context:
                 [int(x) for x in g["b"]], [int(x) for x in g["n"]], rated_f, self.state
             )
             lv["meter_id"] = mid
-            lv["interval_s"] = int(steps.get(mid, 300))
             rows.append(lv)
-        cols = ["meter_id", "off_kw", "run_kw", "idle_kw", "bimodal", "on_share", "interval_s"]
+        cols = ["meter_id", "off_kw", "run_kw", "idle_kw", "bimodal", "on_share"]
         df = pd.DataFrame(rows, columns=cols)
         df = df.merge(
             meters.reset_index()[["meter_id", "enterprise_id", "line_id", "role", "name"]],
@@ -227,7 +217,6 @@ class Context:
             "idle_kw": "float64",
             "bimodal": "boolean",
             "on_share": "float64",
-            "interval_s": "int64",
             "enterprise_id": "string",
             "line_id": "string",
             "role": "string",
@@ -235,27 +224,27 @@ class Context:
         }
         return ibis.memtable(df, schema=schema)
 
-    def meter_samples(self) -> ir.Table:
-        """Raw power samples joined with levels: meter, t, kw, on, interval_s, role, line."""
+    def meter_buckets(self) -> ir.Table:
+        """Per meter and ``bucket_min`` bucket: samples, samples on, mean kW. Cached.
+
+        The one pass over the raw power samples; hourly figures and the treatment-off rule
+        derive from it. Columns: meter_id, b (bucket start, CST epoch s), n, n_on, kw_sum,
+        kw, on_share (join :meth:`meter_levels` for role, line and thresholds).
+        """
 
         def build() -> ir.Table:
             lv = self.meter_levels()
+            bucket = self.state.bucket_min * 60
             pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
-            j = pw.join(lv, "meter_id")
-            return j.select(
-                "meter_id",
-                "t",
-                "kw",
-                "enterprise_id",
-                "line_id",
-                "role",
-                "interval_s",
-                "off_kw",
-                "run_kw",
-                on=(j.kw > j.off_kw),
+            j = pw.join(lv.select("meter_id", "off_kw"), "meter_id")
+            agg = j.group_by(["meter_id", (j.t // bucket * bucket).name("b")]).aggregate(
+                n=j.count(),
+                n_on=(j.kw > j.off_kw).cast("int64").sum(),
+                kw_sum=j.kw.sum(),
             )
+            return agg.mutate(kw=agg.kw_sum / agg.n, on_share=agg.n_on / agg.n).cache()
 
-        return self._cached("meter_samples", build)
+        return self._cached("meter_buckets", build)
 
     def meter_hourly(self) -> ir.Table:
         """Per meter and hour h: kw (mean), on_share, n, typical_on, active, levels. Cached.
@@ -267,17 +256,20 @@ class Context:
         """
 
         def build() -> ir.Table:
-            s = self.meter_samples()
-            s = s.mutate(h=s.t // 3600)
-            agg = s.group_by(["meter_id", "h"]).aggregate(
-                kw=s.kw.mean(), on_share=s.on.cast("float64").mean(), n=s.count()
+            bk = self.meter_buckets()
+            bk = bk.select("meter_id", "n", "n_on", "kw_sum", h=bk.b // 3600)
+            agg = bk.group_by(["meter_id", "h"]).aggregate(
+                n=bk.n.sum(), n_on=bk.n_on.sum(), kw_sum=bk.kw_sum.sum()
             )
+            agg = agg.select("meter_id", "h", "n", kw=agg.kw_sum / agg.n, on_share=agg.n_on / agg.n)
             running = agg.filter(agg.on_share > 0.05)
             typ = running.group_by("meter_id").aggregate(typical_on=running.on_share.median())
             agg = agg.left_join(typ, "meter_id").drop("meter_id_right")
             agg = agg.mutate(typical_on=agg.typical_on.fill_null(1.0))
             agg = agg.mutate(active=(agg.on_share > 0) & (agg.on_share >= 0.5 * agg.typical_on))
-            lv = self.meter_levels()
+            lv = self.meter_levels().select(
+                "meter_id", "enterprise_id", "line_id", "role", "off_kw", "run_kw"
+            )
             return agg.join(lv, "meter_id").cache()
 
         return self._cached("meter_hourly", build)

@@ -192,6 +192,10 @@ def _time_sql(q: str, typ: str) -> str:
     )
 
 
+def _is_text(duck_type: str) -> bool:
+    return duck_type.upper().startswith(("VARCHAR", "STRING", "TEXT"))
+
+
 def _sql_type(ibis_type: str) -> str:
     return {"string": "VARCHAR", "float64": "DOUBLE", "int64": "BIGINT"}[ibis_type]
 
@@ -210,13 +214,21 @@ def _load_one(con: Any, name: str, path: Path) -> ir.Table:
     real = {str(r[0]).lstrip("\ufeff").strip(): str(r[0]) for r in desc}
     wanted = TABLE_COLUMNS[name]
     exprs: list[str] = []
+    join_mn = ""
     time_cols = {"t": "time", "start_t": "start", "end_t": "end"}
     for col, typ in wanted.items():
         srccol = time_cols.get(col, col)
-        if name == "cems" and col == "outlet_id" and col not in types and "mn" in types:
-            exprs.append(
-                f'(SELECT o.outlet_id FROM outlets_src o WHERE o.mn = CAST(s."{real["mn"]}" '
-                f"AS VARCHAR) LIMIT 1) AS outlet_id"
+        if name == "cems" and col == "outlet_id" and "mn" in types:
+            own = (
+                f"NULLIF(trim(CAST(s.\"{real['outlet_id']}\" AS VARCHAR)), '')"
+                if "outlet_id" in types
+                else "NULL"
+            )
+            exprs.append(f"COALESCE({own}, m.outlet_id) AS outlet_id")
+            join_mn = (
+                " LEFT JOIN (SELECT mn, min(outlet_id) AS outlet_id FROM outlets_src "
+                f'WHERE mn IS NOT NULL GROUP BY mn) m ON m.mn = trim(CAST(s."{real["mn"]}" '
+                "AS VARCHAR))"
             )
             continue
         if srccol not in types:
@@ -242,14 +254,19 @@ def _load_one(con: Any, name: str, path: Path) -> ir.Table:
         if col in time_cols:
             exprs.append(f"{_time_sql(q, types[srccol])} AS {col}")
         elif typ == "string":
-            exprs.append(f"NULLIF(trim(CAST({q} AS VARCHAR)), '') AS {col}")
-        else:
-            exprs.append(
-                f"TRY_CAST(NULLIF(trim(CAST({q} AS VARCHAR)), '') AS {_sql_type(typ)}) AS {col}"
-            )
-    sql = f"SELECT {', '.join(exprs)} FROM {src} s"
+            if _is_text(types[srccol]):
+                exprs.append(f"NULLIF(trim({q}), '') AS {col}")
+            else:
+                exprs.append(f"CAST({q} AS VARCHAR) AS {col}")
+        elif _is_text(types[srccol]):
+            exprs.append(f"TRY_CAST(NULLIF(trim({q}), '') AS {_sql_type(typ)}) AS {col}")
+        else:  # typed (Parquet) number: no text round trip
+            exprs.append(f"CAST({q} AS {_sql_type(typ)}) AS {col}")
+    sql = f"SELECT {', '.join(exprs)} FROM {src} s{join_mn}"
+    # Parquet is read in place (a view: fast to scan, no copy in memory); CSV is parsed once
+    kind = "VIEW" if path.suffix.lower() == ".parquet" else "TABLE"
     try:
-        raw.sql(f"CREATE OR REPLACE TEMP TABLE {name}_src AS {sql}")
+        raw.sql(f"CREATE OR REPLACE TEMP {kind} {name}_src AS {sql}")
     except Exception as exc:
         raise BundleError(f"{path}: {exc}") from exc
     _check_numbers(raw, name, path, src, real, types)
@@ -264,10 +281,10 @@ def _check_numbers(
         srccol = {"t": "time", "start_t": "start", "end_t": "end"}.get(col, col)
         if srccol not in real or typ == "string":
             continue
+        if not _is_text(types[srccol]):
+            continue  # typed (Parquet) columns are already numbers / times
         q = f'"{real[srccol]}"'
         if col in ("t", "start_t", "end_t"):
-            if "TIME" in types[srccol].upper():
-                continue
             s = f"trim(CAST({q} AS VARCHAR))"
             bad = (
                 f"{s} <> '' AND TRY_CAST(regexp_replace({s}, '{_OFFSET_RE}', '') AS TIMESTAMP) "
@@ -284,7 +301,7 @@ def _check_numbers(
             raise BundleError(f"{path}: line {row[0]}, column {srccol!r}: bad value {row[1]!r}")
 
 
-def load_bundle(path: str | Path, backend: Any | None = None) -> Inputs:
+def load_bundle(path: str | Path, backend: Any | None = None, memory_limit: str = "2GB") -> Inputs:
     """Read a bundle (exchange formats v1) into :class:`Inputs` on a DuckDB Ibis backend.
 
     Parameters
@@ -293,6 +310,8 @@ def load_bundle(path: str | Path, backend: Any | None = None) -> Inputs:
         Bundle directory (``registry/*.csv``, ``data/*.csv|parquet``); data files may be absent.
     backend
         An ``ibis.duckdb`` connection; a new in-memory one when ``None``.
+    memory_limit
+        DuckDB memory limit of a new connection (it spills to a temporary directory).
 
     Raises
     ------
@@ -302,7 +321,13 @@ def load_bundle(path: str | Path, backend: Any | None = None) -> Inputs:
     bundle = Path(path)
     if not bundle.is_dir():
         raise BundleError(f"{bundle}: not a directory")
-    con = backend if backend is not None else ibis.duckdb.connect()
+    if backend is None:
+        con = ibis.duckdb.connect()
+        # bounded memory: DuckDB spills to disk beyond this (city-month ≈ 35 M power rows)
+        con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+        con.raw_sql("SET preserve_insertion_order = false")
+    else:
+        con = backend
     tables: dict[str, ir.Table] = {}
     for name in (
         "enterprises",

@@ -32,8 +32,6 @@ from lantian.rules.context import Context
 class Params:
     """Parameters of POWER-TREAT-OFF."""
 
-    bucket_min: int = 15
-    """Time bucket in which meters are compared [min]."""
     production_on_share: float = 0.5
     """The line produces in a bucket when ≥ this share of its production meters are active
     there (each at ≥ this share of its own typical duty), or when the line produces in the
@@ -48,18 +46,32 @@ class Params:
 
 def detect(ctx: Context, p: Params) -> ir.Table:
     """Episodes of production on, treatment off."""
-    s = ctx.meter_samples()
-    bucket = p.bucket_min * 60
-    s = s.filter(s.line_id.notnull()).mutate(b=(s.t // bucket) * bucket)
+    bucket = ctx.state.bucket_min * 60
+    lv = ctx.meter_levels().select("meter_id", "enterprise_id", "line_id", "role", "off_kw")
+    lv = lv.filter(lv.line_id.notnull())
+    bk = ctx.meter_buckets()
+    # treatment buckets that are off (few) first; production is looked at only there
+    treat = bk.filter(bk.on_share <= p.treatment_max_on_share).join(
+        lv.filter(lv.role == "treatment"), "meter_id"
+    )
+    treat = treat.select(
+        "enterprise_id",
+        "line_id",
+        "meter_id",
+        "b",
+        treat_on=treat.on_share,
+        treat_kw=treat.kw,
+        off_kw=treat.off_kw,
+    )
+    where = treat.select("line_id", "b").distinct()
     mh = ctx.meter_hourly()
     typ = mh.group_by("meter_id").aggregate(typical_on=mh.typical_on.max())
-    prod = s.filter(s.role == "production")
-    prod = prod.group_by(["enterprise_id", "line_id", "meter_id", "b"]).aggregate(
-        on_b=prod.on.cast("float64").mean()
+    prod = bk.join(lv.filter(lv.role == "production"), "meter_id").semi_join(
+        where, ["line_id", "b"]
     )
     prod = prod.join(typ, "meter_id")
     prod = prod.group_by(["enterprise_id", "line_id", "b"]).aggregate(
-        prod_on=(prod.on_b >= p.production_on_share * prod.typical_on).cast("float64").mean()
+        prod_on=(prod.on_share >= p.production_on_share * prod.typical_on).cast("float64").mean()
     )
     u = ctx.unit_hourly()
     prod = prod.mutate(h=prod.b // 3600).left_join(
@@ -71,14 +83,8 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         "b",
         producing=(prod.prod_on >= p.production_on_share) | prod.steady.fill_null(False),
     )
-    treat = s.filter(s.role == "treatment")
-    treat = treat.group_by(["enterprise_id", "line_id", "meter_id", "b"]).aggregate(
-        treat_on=treat.on.cast("float64").mean(),
-        treat_kw=treat.kw.mean(),
-        off_kw=treat.off_kw.max(),
-    )
     j = treat.join(prod, ["enterprise_id", "line_id", "b"])
-    bad = j.filter(j.producing & (j.treat_on <= p.treatment_max_on_share)).mutate(t=ibis._.b)
+    bad = j.filter(j.producing).mutate(t=ibis._.b)
     ep = islands(
         bad,
         ["enterprise_id", "line_id"],
