@@ -116,6 +116,10 @@ def test_closed_loop_through_the_pages(seeded_sqlite: Seeded, login_as: Login) -
     case_id = int(re.search(r'href="/cases/(\d+)"', lead_page).group(1))  # type: ignore[union-attr]
     page = officer.get(f"/cases/{case_id}").text
     assert 'id="action-start_check"' in page
+    pdf_link = f"/api/cases/{case_id}/documents/dispatch_notice.pdf"
+    assert pdf_link in page
+    pdf = officer.get(pdf_link)  # the session cookie is enough for a GET of the API
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     _post(officer, f"/cases/{case_id}/actions/start_check", ocsrf, {"mode": "onsite"})
     page = officer.get(f"/cases/{case_id}").text
     assert "钢铁企业大气污染防治现场检查表" in page and "gps-button" in page
