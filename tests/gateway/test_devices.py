@@ -217,3 +217,42 @@ def test_quarantine_ingest_after_registration(settings: Settings) -> None:
     assert len(lake.read("cems_hourly").to_pylist()) == 6
     unknown = runner.invoke(app, ["gateway", "quarantine", "--ingest", "MNNOPE"])
     assert unknown.exit_code == 1 and "not registered" in unknown.output
+
+
+def test_encrypted_and_modbus_packets_of_unknown_mns_ingested_after_registration(
+    settings: Settings,
+) -> None:
+    async def main() -> dict[str, int]:
+        async with running(settings, lake_mode="thread") as gw:
+            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            w.write(hourly("MNENC", 1, 31.0, version="2025", sm4_key=KEY))
+            w.write(hourly("MNMOD", 1, 41.0, crc="modbus"))
+            w.write(hourly("MNMOD2", 1, 61.0, crc="modbus"))
+            bad = bytearray(hourly("MNBAD", 1, 51.0))
+            bad[-4] = ord("0") if bad[-4] != ord("0") else ord("1")
+            w.write(bytes(bad))  # neither CRC: dropped
+            await w.drain()
+            with pytest.raises(TimeoutError):
+                await read_frame(r, 0.5)
+            w.close()
+            return dict(gw.metrics.errors)
+
+    errors = asyncio.run(main())
+    assert errors["crc"] == 1 and errors["unknown_mn"] == 3
+    with session_scope(settings) as s:
+        s.add(Outlet(outlet_id="PE", enterprise_id="E1", name="PE", mn="MNENC", sm4_key=KEY_HEX))
+        s.add(Outlet(outlet_id="PM", enterprise_id="E1", name="PM", mn="MNMOD", crc="modbus"))
+        s.add(Outlet(outlet_id="PX", enterprise_id="E1", name="PX", mn="MNBAD"))
+        # registered without the Modbus opt-in: its quarantined packet fails the check
+        s.add(Outlet(outlet_id="PY", enterprise_id="E1", name="PY", mn="MNMOD2"))
+    runner = CliRunner()
+    decoded = {}
+    for mn in ("MNENC", "MNMOD", "MNBAD", "MNMOD2"):
+        result = runner.invoke(app, ["gateway", "quarantine", "--ingest", mn, "--json"])
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        decoded[mn] = (out["records"], out["decoded"])
+    assert decoded == {"MNENC": (1, 1), "MNMOD": (1, 1), "MNBAD": (0, 0), "MNMOD2": (1, 0)}
+    rows = Lake(settings.lake_dir).read("cems_hourly").to_pylist()
+    so2 = {(r["outlet_id"], r["value"]) for r in rows if r["pollutant"] == "a21026"}
+    assert so2 == {("PE", 31.0), ("PM", 41.0)}

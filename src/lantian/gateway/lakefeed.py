@@ -131,12 +131,15 @@ def decode_record(
     registry: RegistrySnapshot,
     *,
     statuses: frozenset[str] = frozenset({"ok"}),
+    require_crc: bool = False,
 ) -> list[tuple[str, tuple[Any, ...]]]:
     """Return ``(lake source, row)`` pairs for one archive record (empty if nothing to store).
 
     Rows are tuples in the order of the source's columns (:data:`_CEMS_COLUMNS` or
     ``meter_id, time, kw``). Only records whose archive ``status`` is in ``statuses`` are
     decoded (accepted packets; :func:`ingest_quarantined` also takes ``unknown_mn``).
+    With ``require_crc`` a packet whose CRC (the device's variant) is wrong gives no rows
+    (the gateway checked accepted packets already; quarantined ones may be unchecked).
     """
     if record.get("status") not in statuses:
         return []
@@ -153,6 +156,8 @@ def decode_record(
             raw, crc=registry.crc_kind(str(record.get("mn") or "")), sm4_keys=registry.sm4_keys
         )
     except PacketError:
+        return []
+    if require_crc and not packet.crc_ok:
         return []
     when: datetime | None = packet.data_time
     if when is None:
@@ -452,7 +457,9 @@ def ingest_quarantined(
         if record.get("data_time") and later > int(record["seq"]):
             result.superseded += 1
             continue
-        decoded = decode_record(record, registry, statuses=frozenset({"unknown_mn"}))
+        decoded = decode_record(
+            record, registry, statuses=frozenset({"unknown_mn"}), require_crc=True
+        )
         if decoded:
             result.decoded += 1
         for source, row in decoded:

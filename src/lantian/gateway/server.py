@@ -293,8 +293,7 @@ class Gateway:
         dt: bytes | None = None
         if device is not None:
             crc_ok, dt = _device_check(raw, data, crc_ok, device)
-        if not crc_ok:
-            self.error("crc", conn.peer, f"CRC mismatch: {raw[-60:]!r}")
+        if not crc_ok and not self._quarantine_unverified(conn, mn, data, raw):
             return
         cn = head.get(b"CN")
         if not mn or not cn:
@@ -364,6 +363,27 @@ class Gateway:
             conn.transport.pause_reading()
             self.metrics.errors["backpressure"] += 1
         self._wake.set()
+
+    def _quarantine_unverified(
+        self, conn: _Conn, mn: bytes | None, data: bytes, raw: bytes
+    ) -> bool:
+        """After a failed CRC check: whether the frame still goes on (to the quarantine).
+
+        The CRC variant and the SM4 key of an MN are only known once it is registered. A
+        frame of an unknown MN with the CRC-16/MODBUS, or with an encrypted CP (CRC over
+        the plaintext), is therefore archived as quarantined (never answered), so that
+        ``lantian gateway quarantine --ingest MN`` can check and decode it after the
+        registration. Every other CRC failure is counted and dropped.
+        """
+        encrypted = b"CP=&&{0" in data
+        unknown = bool(mn) and mn not in self.registry.passwords
+        if unknown and (encrypted or crc_matches(raw[-4:], data, crc16_modbus)):
+            return True
+        if encrypted and mn in self.registry.passwords and mn not in self.registry.devices:
+            self.error("crc", conn.peer, f"MN {mn!r}: CP is SM4-encrypted, no key registered")
+        else:
+            self.error("crc", conn.peer, f"CRC mismatch: {raw[-60:]!r}")
+        return False
 
     # -- group commit -----------------------------------------------------------
     async def _committer(self) -> None:
