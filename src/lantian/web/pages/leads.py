@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import threading
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -40,9 +42,34 @@ DEFAULT_DEADLINE_DAYS = 7
 """Default check deadline offered by the dispatch form [days]."""
 
 
+CHOICES_TTL_S = 60.0
+"""How long the filter choices of one scope are reused [s] (they change only on import)."""
+_choices_cache: dict[tuple[Any, ...], tuple[float, dict[str, list[str]]]] = {}
+_choices_lock = threading.Lock()
+
+
 def filter_choices(db: Session, request: Request) -> dict[str, list[str]]:
-    """Cities and districts of the enterprises in scope (for the filter selects)."""
-    scope = enterprise_clause(request.state.principal)
+    """Cities and districts of the enterprises in scope (for the filter selects).
+
+    Cached per scope and database for :data:`CHOICES_TTL_S` seconds.
+    """
+    p = request.state.principal
+    key = (str(db.get_bind().engine.url), p.role, p.province, p.city, p.district, p.enterprise_id)
+    now = monotonic()
+    with _choices_lock:
+        hit = _choices_cache.get(key)
+        if hit is not None and now - hit[0] < CHOICES_TTL_S:
+            return hit[1]
+    value = _filter_choices(db, p)
+    with _choices_lock:
+        if len(_choices_cache) > 1000:
+            _choices_cache.clear()
+        _choices_cache[key] = (now, value)
+    return value
+
+
+def _filter_choices(db: Session, principal: Any) -> dict[str, list[str]]:
+    scope = enterprise_clause(principal)
     cities = db.execute(
         select(Enterprise.city).distinct().where(scope, Enterprise.city.is_not(None))
     ).scalars()
