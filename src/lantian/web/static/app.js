@@ -111,6 +111,11 @@
   }
 
   /* ---------- dashboard ---------- */
+  var STATUS_COLORS = {
+    "new": "#9aa9bb", dispatched: "#1d4f91", checking: "#4b3fb0", false_positive: "#c4c4c4",
+    confirmed: "#c62828", immediate_fix: "#e67e22", supervision_order: "#7b1fa2",
+    rectification: "#d4a21a", review: "#00897b", closed: "#2e7d32"
+  };
   function initDashboard(el) {
     if (!window.echarts || el.dataset.ready) { return; }
     el.dataset.ready = "1";
@@ -136,7 +141,9 @@
         var pc = echarts.init(pie);
         pc.setOption({ animation: false, title: { text: el.dataset.statusTitle, textStyle: { fontSize: 14 } }, tooltip: {},
           series: [{ type: "pie", radius: ["35%", "65%"], top: 20,
-            data: st.map(function (k) { return { name: lab(k), value: s.leads_by_status[k] }; }) }] });
+            data: st.map(function (k) {
+              return { name: lab(k), value: s.leads_by_status[k], itemStyle: { color: STATUS_COLORS[k] || "#8a9bb0" } };
+            }) }] });
       }
       var reg = Object.keys(s.leads_by_district).map(function (k) { return [k || "-", s.leads_by_district[k]]; })
         .sort(function (a, b) { return a[1] - b[1]; }).slice(-15);
