@@ -256,3 +256,22 @@ def test_encrypted_and_modbus_packets_of_unknown_mns_ingested_after_registration
     rows = Lake(settings.lake_dir).read("cems_hourly").to_pylist()
     so2 = {(r["outlet_id"], r["value"]) for r in rows if r["pollutant"] == "a21026"}
     assert so2 == {("PE", 31.0), ("PM", 41.0)}
+
+
+def test_framer_length_mismatch_and_oversize() -> None:
+    good = hourly("MN0001", 1, 5.0)
+    seg = good[6:-6]
+    # a wrong length field (seen in real captures): cut at CR LF, CRC still checked
+    wrong = b"##%04d" % (len(seg) - 7) + good[6:]
+    frames, problems, fatal = Framer().feed(wrong + good)
+    assert [(d, ok) for d, ok, _ in frames] == [(seg, True), (seg, True)]
+    assert not problems and fatal is None
+    # no CR LF within the largest frame: fatal, the buffer is dropped
+    framer = Framer(max_data_len=200)
+    frames, problems, fatal = framer.feed(b"##0100" + b"x" * 400)
+    assert not frames and fatal is not None and fatal.kind == "oversize"
+    assert framer.buffered == 0
+    # a partial frame is kept until its end arrives
+    framer = Framer()
+    assert framer.feed(good[:50])[0] == [] and framer.buffered == 50
+    assert framer.feed(good[50:])[0] == [(seg, True, good[:-2])]

@@ -114,6 +114,7 @@ class Framer:
         problems: list[tuple[str, str]] = []
         pos = 0
         end = len(buf)
+        oversize: str | None = None
         while pos < end:
             if buf.startswith(b"##", pos):
                 if end - pos < 6:
@@ -125,12 +126,8 @@ class Framer:
                     continue
                 n = int(digits)
                 if n > self.max_data_len:
-                    self._buf = b""
-                    return (
-                        frames,
-                        problems,
-                        FrameError("oversize", f"data segment of {n} bytes announced"),
-                    )
+                    oversize = f"data segment of {n} bytes announced"
+                    break
                 stop = pos + 10 + n
                 if stop > end:
                     break
@@ -140,7 +137,11 @@ class Framer:
                     or buf.startswith(b"\r\n", stop)
                     or buf.startswith(b"##", stop)
                 ):
-                    frames.append((data, crc_matches(buf[pos + 6 + n : stop], data), buf[pos:stop]))
+                    try:
+                        crc_ok = int(buf[pos + 6 + n : stop], 16) == crc16_hj212(data)
+                    except ValueError:
+                        crc_ok = False
+                    frames.append((data, crc_ok, buf[pos:stop]))
                     pos = stop
                     if buf.startswith(b"\r\n", pos):
                         pos += 2
@@ -150,12 +151,7 @@ class Framer:
                 crlf = buf.find(b"\r\n", pos + 6)
                 if crlf < 0:
                     if end - pos > self.max_data_len + 12:
-                        self._buf = b""
-                        return (
-                            frames,
-                            problems,
-                            FrameError("oversize", "no CR LF within the largest frame"),
-                        )
+                        oversize = "no CR LF within the largest frame"
                     break
                 raw = buf[pos:crlf]
                 if len(raw) < 14:
@@ -177,6 +173,9 @@ class Framer:
             if skipped.strip(b"\r\n"):
                 problems.append(("malformed", f"{len(skipped)} bytes outside a frame"))
             pos = nxt
+        if oversize is not None:
+            self._buf = b""
+            return frames, problems, FrameError("oversize", oversize)
         self._buf = buf[pos:] if pos < end else b""
         return frames, problems, None
 

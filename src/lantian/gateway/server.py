@@ -289,7 +289,8 @@ class Gateway:
         """Validate, archive and (after the commit) answer one frame."""
         head = header_fields(data)
         mn = head.get(b"MN")
-        device = self.registry.devices.get(mn) if mn else None
+        devices = self.registry.devices
+        device = devices.get(mn) if devices and mn else None
         dt: bytes | None = None
         if device is not None:
             crc_ok, dt = _device_check(raw, data, crc_ok, device)
@@ -352,7 +353,7 @@ class Gateway:
             self.book.connected(mn_s)
         self.book.seen(mn_s, now, cn, dt)
         if flag & 1 and cn not in _REPLIES and conn.transport is not None:
-            check = crc16_modbus if device is not None and device.crc == "modbus" else crc16_hj212
+            check = crc16_hj212 if device is None or device.crc != "modbus" else crc16_modbus
             self._acks.append(
                 (conn.transport, build_ack(qn, head.get(b"PW", b""), mn, flag, cn, check), now)
             )
