@@ -116,6 +116,9 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ),
     ("GET", "/cases"): lambda o: Spec("/cases", list_must_not_contain=["冀东钢铁"]),
     ("GET", "/cases/{case_id}"): lambda o: Spec(f"/cases/{o['case']}"),
+    ("GET", "/cases/{case_id}/step/{action}"): lambda o: Spec(
+        f"/cases/{o['case']}/step/start_check"
+    ),
     ("POST", "/cases/{case_id}/actions/{action}"): lambda o: Spec(
         f"/cases/{o['case']}/actions/start_check", data={"mode": "remote"}
     ),

@@ -120,7 +120,11 @@ def test_closed_loop_through_the_pages(seeded_sqlite: Seeded, login_as: Login) -
     assert pdf_link in page
     pdf = officer.get(pdf_link)  # the session cookie is enough for a GET of the API
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    step = officer.get(f"/cases/{case_id}/step/start_check").text
+    assert 'id="action-start_check"' in step and 'id="action-judge_confirmed"' not in step
+    assert officer.get(f"/cases/{case_id}/step/review_accept").status_code == 409
     _post(officer, f"/cases/{case_id}/actions/start_check", ocsrf, {"mode": "onsite"})
+    assert "gps-button" in officer.get(f"/cases/{case_id}/step/check").text
     page = officer.get(f"/cases/{case_id}").text
     assert "钢铁企业大气污染防治现场检查表" in page and "gps-button" in page
     item_codes = re.findall(r'name="answer__([^"]+)" value="ok"', page)

@@ -6,14 +6,14 @@ import math
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from lantian.auth.models import User
 from lantian.web.casework import fire_action, parse_answers, parse_float
-from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser
+from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser, _
 from lantian.web.queries import LEAD_STATUSES, CaseQuery
 from lantian.web.templating import render
 from lantian.workflow import queries as wq
@@ -147,8 +147,27 @@ def case_page(
     """One case: status steps, leads, timeline, checks, files and the forms of the next steps."""
     ctx = case_context(db, user, case_id, template)
     ctx["nav"] = "cases"
+    ctx["only_action"] = None
     ctx["done"] = request.query_params.get("done")
     return render(request, "cases/detail.html", ctx)
+
+
+@router.get("/cases/{case_id}/step/{action}")
+def case_step_page(
+    request: Request,
+    case_id: int,
+    action: str,
+    user: PageUser,
+    db: DbDep,
+    template: str | None = None,
+) -> Response:
+    """One step of a case on its own page (phones on site): its form only."""
+    ctx = case_context(db, user, case_id, template)
+    allowed = set(ctx["action_names"]) | ({"check"} if ctx["can_record_check"] else set())
+    if action not in allowed:
+        raise HTTPException(409, _("This step is not possible in the case's current status"))
+    ctx |= {"nav": "cases", "only_action": action}
+    return render(request, "cases/step.html", ctx)
 
 
 async def _form(request: Request) -> tuple[dict[str, Any], list[UploadedFile]]:
