@@ -282,3 +282,35 @@ def test_framer_length_mismatch_and_oversize() -> None:
     framer = Framer()
     assert framer.feed(good[:50])[0] == [] and framer.buffered == 50
     assert framer.feed(good[50:])[0] == [(seg, True, good[:-2])]
+
+
+def test_feeder_refreshes_a_stale_registry(settings: Settings) -> None:
+    from lantian.gateway.lakefeed import LakeFeeder
+    from lantian.gateway.registry import RegistrySnapshot
+
+    _set_device(settings, "MN0001", None, KEY_HEX)
+
+    async def main() -> None:
+        async with running(settings, lake=False) as gw:  # archive only
+            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            w.write(hourly("MN0001", 1, 8.0, version="2025", sm4_key=KEY))
+            w.write(hourly("MN0002", 1, 9.0, pw="secret"))
+            await w.drain()
+            await read_frame(r)
+            await read_frame(r)
+            w.close()
+
+    asyncio.run(main())
+    from lantian.gateway.archive import ArchiveWriter
+
+    durable = ArchiveWriter(settings.archive_dir, fsync=False)
+    stale = RegistrySnapshot()  # as a feeder process that loaded it before the registration
+    feeder = LakeFeeder(settings, lambda: stale, refresh=lambda: load_registry(settings))
+    feeder.notify(durable.durable, durable.seq)
+    durable.close()
+    assert feeder.catch_up() == 2 and feeder.refresh_count == 1
+    rows = Lake(settings.lake_dir).read("cems_hourly").to_pylist()
+    assert {(r["outlet_id"], r["value"]) for r in rows if r["pollutant"] == "a21026"} == {
+        ("P1", 8.0),
+        ("P2", 9.0),
+    }

@@ -202,6 +202,20 @@ def decode_record(
     return out
 
 
+def _stale(record: dict[str, Any], registry: RegistrySnapshot) -> bool:
+    """Whether an accepted record needs a newer registry than ``registry``.
+
+    The gateway accepted it, so its MN was registered there; an unknown MN, or an
+    encrypted CP without a key here, means this copy of the registry is older.
+    """
+    if record.get("status") != "ok":
+        return False
+    mn = str(record.get("mn") or "")
+    if registry.kind(mn) == "unknown":
+        return True
+    return "CP=&&{0" in str(record.get("raw", "")) and mn not in registry.sm4_keys
+
+
 def _table(source: str, rows: list[tuple[Any, ...]]) -> pa.Table:
     cols = list(zip(*rows, strict=True))
     if source == "power":
@@ -241,8 +255,13 @@ class LakeFeeder:
         settings: Settings,
         registry: Callable[[], RegistrySnapshot],
         metrics: Metrics | None = None,
+        refresh: Callable[[], RegistrySnapshot] | None = None,
     ) -> None:
         from lantian.lake import Lake
+
+        self.refresh = refresh
+        """Reloads the registry now (the feeder process's copy may be older than the
+        gateway's: an accepted packet of an MN or key it does not know triggers it)."""
 
         self.archive_root = settings.archive_dir
         self.lake = Lake(settings.lake_dir)
@@ -252,6 +271,7 @@ class LakeFeeder:
         self.metrics = metrics or Metrics()
         self.rows: dict[str, int] = {}
         self.reload_checkpoint()
+        self.refresh_count = 0
         self.written: set[str] = set()
         """Lake sources appended to since the last :meth:`compact`."""
         self._compacted_at = time.monotonic()
@@ -292,6 +312,9 @@ class LakeFeeder:
                 count += 1
                 last_pos = pos
                 last_seq = int(record["seq"])
+                if self.refresh is not None and _stale(record, registry):
+                    registry = self.refresh()
+                    self.refresh_count += 1
                 for source, row in decode_record(record, registry):
                     rows.setdefault(source, []).append(row)
                 if count >= max_records:
@@ -502,7 +525,17 @@ def feeder_main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     registry = load_registry(settings)
     loaded = time.monotonic()
-    feeder = LakeFeeder(settings, lambda: registry)
+    refreshed = 0.0
+
+    def refresh() -> RegistrySnapshot:
+        # at most once a second (an MN that stays unknown must not reload per record)
+        nonlocal registry, loaded, refreshed
+        if time.monotonic() - refreshed >= 1.0:
+            registry = load_registry(settings)
+            loaded = refreshed = time.monotonic()
+        return registry
+
+    feeder = LakeFeeder(settings, lambda: registry, refresh=refresh)
     with feeder_lock(settings.wal_dir, timeout=120) as locked:
         if not locked:
             log.error("another lake feeder holds %s", settings.wal_dir / "lake.lock")
