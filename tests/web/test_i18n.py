@@ -22,26 +22,38 @@ def test_query_switch_sets_a_cookie(client: TestClient) -> None:
     assert "User name" in again.text
 
 
-def test_accept_language(client: TestClient) -> None:
-    r = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9,zh;q=0.5"})
+def test_accept_language_does_not_switch_to_english(client: TestClient) -> None:
+    # headless browsers and office PCs send en-US: only an explicit choice gives English
+    r = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert 'lang="zh-CN"' in r.text and "登录" in r.text and "User name" not in r.text
+    r = client.get("/login?lang=en", headers={"Accept-Language": "zh-CN"})
     assert "User name" in r.text
 
 
+def test_default_comes_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lantian.settings import Settings
+    from lantian.web.app import create_app
+
+    monkeypatch.setenv("LANTIAN_LANGUAGE", "en")
+    with TestClient(create_app(Settings())) as c:
+        assert "User name" in c.get("/login").text
+        assert "登录" in c.get("/login?lang=zh_CN").text
+
+
 @pytest.mark.parametrize(
-    ("query", "cookie", "header", "expected"),
+    ("query", "cookie", "default", "expected"),
     [
-        (None, None, None, "zh_CN"),
-        ("en", None, None, "en"),
-        (None, "en", "zh-CN", "en"),
-        ("zh", "en", None, "zh_CN"),
-        (None, None, "fr-FR,en;q=0.8", "en"),
+        (None, None, "zh_CN", "zh_CN"),
+        ("en", None, "zh_CN", "en"),
+        (None, "en", "zh_CN", "en"),
+        ("zh", "en", "zh_CN", "zh_CN"),
+        ("fr", None, "zh_CN", "zh_CN"),
+        (None, None, "en", "en"),
         (None, None, "de", "zh_CN"),
     ],
 )
-def test_pick_language(
-    query: str | None, cookie: str | None, header: str | None, expected: str
-) -> None:
-    assert pick_language(query, cookie, header, "zh_CN") == expected
+def test_pick_language(query: str | None, cookie: str | None, default: str, expected: str) -> None:
+    assert pick_language(query, cookie, default) == expected
 
 
 def test_normalize_language() -> None:

@@ -63,9 +63,7 @@ class RequestContextMiddleware:
             cookies = {k: m.value for k, m in jar.items()}
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         qlang = (query.get("lang") or [None])[0]
-        lang = pick_language(
-            qlang, cookies.get("lang"), headers.get("accept-language"), self.default_language
-        )
+        lang = pick_language(qlang, cookies.get("lang"), self.default_language)
         token = current_language.set(lang)
         state = scope.setdefault("state", {})
         new_csrf = None if cookies.get(CSRF_COOKIE) else new_csrf_token()
@@ -73,7 +71,7 @@ class RequestContextMiddleware:
         set_cookies: list[bytes] = []
         if new_csrf:
             set_cookies.append(f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax".encode())
-        if qlang and pick_language(qlang, None, None, lang) == lang:
+        if qlang and pick_language(qlang, None, lang) == lang:
             set_cookies.append(f"lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax".encode())
 
         async def send_wrapped(message: Message) -> None:

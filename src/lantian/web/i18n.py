@@ -1,8 +1,10 @@
 """Translations: Babel ``.po`` catalogs under ``lantian/web/locale``, compiled at load time.
 
 Message ids are English; ``zh_CN`` is the default UI language. The language of a request
-is chosen by ``?lang=``, then the ``lang`` cookie, then ``Accept-Language``, then the
-``LANTIAN_LANGUAGE`` setting.
+is chosen by ``?lang=``, then the ``lang`` cookie (set by the language switch), then the
+``LANTIAN_LANGUAGE`` setting. The browser's ``Accept-Language`` is deliberately ignored:
+headless browsers and many office PCs send ``en-US``, and the platform is for Chinese
+agencies ("Chinese by default with an English switch").
 """
 
 from __future__ import annotations
@@ -33,31 +35,15 @@ def normalize_language(value: str | None) -> str | None:
     return None
 
 
-def pick_language(
-    query: str | None, cookie: str | None, accept_language: str | None, default: str
-) -> str:
-    """The UI language of a request (query, cookie, Accept-Language, default, in order)."""
+def pick_language(query: str | None, cookie: str | None, default: str) -> str:
+    """The UI language of a request: explicit choice (query, then cookie), else ``default``.
+
+    ``Accept-Language`` is not consulted (see the module docstring).
+    """
     for candidate in (query, cookie):
         lang = normalize_language(candidate)
         if lang:
             return lang
-    if accept_language:
-        weighted: list[tuple[float, str]] = []
-        for part in accept_language.split(","):
-            bits = part.strip().split(";")
-            q = 1.0
-            for b in bits[1:]:
-                b = b.strip()
-                if b.startswith("q="):
-                    try:
-                        q = float(b[2:])
-                    except ValueError:
-                        q = 0.0
-            lang = normalize_language(bits[0])
-            if lang:
-                weighted.append((q, lang))
-        if weighted:
-            return max(weighted, key=lambda x: x[0])[1]
     return normalize_language(default) or LANGUAGES[0]
 
 
