@@ -14,9 +14,11 @@ References
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from lantian.rules import _text as tx
@@ -34,20 +36,48 @@ class Params:
     """Non-judgeable or non-producing hours a run may bridge [h]."""
     pollutants: tuple[str, ...] = ("a34013", "a21026", "a21002")
     """HJ 212 codes checked."""
+    max_chance: float = 1e-5
+    """Report a run only when the series' own repeat rate makes it this unlikely."""
+    min_repeat_rate: float = 0.05
+    """Floor of the repeat rate (series that never repeated still get this)."""
     min_value: float = 0.0
     """Runs at or below this value are not reported (a reading of exactly 0 can be an
     analyser at its detection limit; C-03/C-05 treat that separately)."""
 
 
 def detect(ctx: Context, p: Params) -> ir.Table:
-    """Runs of identical hourly values during production."""
+    """Runs of identical hourly values during production, unlikely for this series.
+
+    Self-calibrating: a series reported at coarse precision (e.g. low SO2 in whole mg/m³)
+    repeats its value naturally. Per outlet and pollutant, the repeat rate r is the
+    day-wise median share of consecutive producing hours with an identical value; a run of
+    n hours is reported when r^(n−1) < ``max_chance`` (and n ≥ ``min_duration_h``).
+    """
     c = ctx.cems_hourly()
     st = ctx.outlet_state()
     st = st.filter(st.producing).select("outlet_id", "h")
     rows = c.filter(c.judgeable & c.pollutant.isin(list(p.pollutants)) & c.value.notnull())
     rows = rows.semi_join(st, ["outlet_id", "h"])
+    keys = ["outlet_id", "pollutant"]
+    w = ibis.window(group_by=keys, order_by="h")
+    pair = rows.h == rows.h.lag().over(w) + 1
+    rep = rows.mutate(
+        pair=pair.cast("float64"),
+        rep=(pair & (rows.value == rows.value.lag().over(w))).cast("float64"),
+        day=rows.h // 24,
+    )
+    daily = rep.group_by([*keys, "day"]).aggregate(rep=rep.rep.sum(), pairs=rep.pair.sum())
+    daily = daily.filter(daily.pairs >= 12)
+    rate = daily.group_by(keys).aggregate(r=(daily.rep / daily.pairs).median())
     runs = value_runs(rows, ["enterprise_id", "outlet_id", "pollutant"], "value", p.max_gap_h)
-    runs = runs.filter((runs.n >= p.min_duration_h) & (runs.run_value > p.min_value))
+    runs = runs.left_join(rate, keys).drop("outlet_id_right", "pollutant_right")
+    r = ibis.greatest(runs.r.fill_null(p.min_repeat_rate), p.min_repeat_rate)
+    runs = runs.mutate(repeat_rate=r, log_chance=(runs.n - 1) * r.ln())
+    runs = runs.filter(
+        (runs.n >= p.min_duration_h)
+        & (runs.run_value > p.min_value)
+        & (runs.log_chance < math.log(p.max_chance))
+    )
     span_h = (runs.end_t - runs.start_t) / 3600
     return finish(
         runs,
@@ -59,6 +89,8 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         observed=runs.run_value,
         threshold=runs.n * 0 + p.min_duration_h,
         coverage=runs.n / span_h,
+        repeat_rate=runs.repeat_rate,
+        chance=runs.log_chance.exp(),
         outlet_ids=runs.outlet_id,
     )
 

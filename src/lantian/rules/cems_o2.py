@@ -4,8 +4,10 @@ Combustion flue gas contains well under 21 % O2. Hourly O2 at or above ``o2_high
 while the production meters show the line running means air is getting into the duct or
 the probe (dilution, 稀释排放 — 篡改 under 环发〔2015〕175号), which also makes 折算
 unreliable. Only outlets with a reference O2 (combustion sources) are checked, and only
-when the outlet's own typical O2 while producing is well below the threshold (so a
-process whose normal O2 is near ambient is not flagged). O2 ≤ ``o2_low_pct`` while
+when O2 rises clearly above the outlet's own typical O2 while producing (by
+``min_margin_pct`` and ``noise_k`` robust deviations), so a process whose normal O2 is high
+is judged against itself. Hysteresis: hours from ``o2_candidate_pct`` form an episode whose
+mean must reach ``o2_high_pct``. O2 ≤ ``o2_low_pct`` while
 producing is physically impossible and flagged too.
 
 References
@@ -32,11 +34,16 @@ class Params:
     """Parameters of CEMS-O2."""
 
     o2_high_pct: float = 19.0
-    """Hourly O2 at or above this [%] while producing is abnormal."""
+    """An episode's mean O2 at or above this [%] while producing is abnormal."""
+    o2_candidate_pct: float = 18.0
+    """Hours at or above this O2 [%] (and ≥ min_margin_pct above the outlet's typical O2)
+    may belong to an episode; the episode's mean must reach o2_high_pct."""
     o2_low_pct: float = 0.0
     """Hourly O2 at or below this [%] while producing is abnormal."""
-    min_margin_pct: float = 2.0
-    """The outlet's median O2 while producing must be ≥ this far below o2_high_pct [%]."""
+    min_margin_pct: float = 1.0
+    """A high hour is at least this far above the outlet's median O2 while producing [%]."""
+    noise_k: float = 4.0
+    """… and at least noise_k × its robust O2 spread (1.4826 × MAD) above that median."""
     min_duration_h: int = 2
     """Shortest episode reported [h]."""
     max_gap_h: int = 1
@@ -55,10 +62,14 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         & c.o2_ref_pct.notnull()
     ).semi_join(prod, ["outlet_id", "h"])
     typical = o2.group_by("outlet_id").aggregate(o2_median=o2.value.median())
-    o2 = o2.join(typical, "outlet_id")
+    dev = o2.join(typical, "outlet_id")
+    spread = dev.group_by("outlet_id").aggregate(
+        o2_sigma=1.4826 * (dev.value - dev.o2_median).abs().median()
+    )
+    o2 = o2.join(typical, "outlet_id").join(spread, "outlet_id")
+    high = (o2.value >= p.o2_candidate_pct) & (o2.value >= o2.o2_median + p.min_margin_pct)
     bad = o2.filter(
-        ((o2.value >= p.o2_high_pct) | (o2.value <= p.o2_low_pct))
-        & (o2.o2_median <= p.o2_high_pct - p.min_margin_pct)
+        (high | (o2.value <= p.o2_low_pct)) & (o2.o2_median <= p.o2_high_pct - p.min_margin_pct)
     )
     ep = islands(
         bad,
@@ -72,7 +83,11 @@ def detect(ctx: Context, p: Params) -> ir.Table:
             "o2_median": t.o2_median.max(),
         },
     )
-    ep = ep.filter(ep.n >= p.min_duration_h)
+    # hysteresis: hours from o2_candidate_pct join an episode, whose mean must reach
+    # o2_high_pct (or stay at/below o2_low_pct)
+    ep = ep.filter(
+        (ep.n >= p.min_duration_h) & ((ep.o2_mean >= p.o2_high_pct) | (ep.o2_max <= p.o2_low_pct))
+    )
     span_h = (ep.end_t - ep.start_t) / 3600
     return finish(
         ep,

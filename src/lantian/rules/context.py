@@ -73,6 +73,10 @@ class StateParams:
     """O2 [%] at or above which 折算 is not computed and hours are not judged."""
     hour_valid_min: int = 45
     """HJ 76-2017 App. B: minimum valid minutes per hour (when minute counts are given)."""
+    cems_pollutants: tuple[str, ...] = ("a34013", "a21026", "a21002", "a19001")
+    """HJ 212 codes kept in the hourly CEMS intermediate (rules judge these)."""
+    histogram_every_nth_slot: int = 3
+    """Meter histograms use the samples of every n-th 5-minute slot (1 = all samples)."""
     bucket_min: int = 15
     """Sub-hour bucket of the power data [min] (sub-hour rules such as TREATMENT_OFF)."""
     treatment_off_fraction: float = 0.15
@@ -185,6 +189,8 @@ class Context:
 
     def _meter_levels(self) -> ir.Table:
         pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
+        if self.state.histogram_every_nth_slot > 1:  # a deterministic subsample is enough
+            pw = pw.filter((pw.t // 300) % self.state.histogram_every_nth_slot == 0)
         b = (ibis.greatest(pw.kw, 0.01).log10() * LOG_BINS_PER_DECADE).floor().cast("int64")
         hist = pw.mutate(b=b).group_by(["meter_id", "b"]).aggregate(n=ibis._.count()).execute()
         meters = self.inputs.meters.execute().set_index("meter_id")
@@ -224,44 +230,49 @@ class Context:
         }
         return ibis.memtable(df, schema=schema)
 
-    def meter_buckets(self) -> ir.Table:
-        """Per meter and ``bucket_min`` bucket: samples, samples on, mean kW. Cached.
+    def meter_buckets(self, hours: ir.Table, bucket_s: int | None = None) -> ir.Table:
+        """Per meter and bucket (``bucket_s``, default ``bucket_min``), only for the
+        (meter_id, h) pairs in ``hours``.
 
-        The one pass over the raw power samples; hourly figures and the treatment-off rule
-        derive from it. Columns: meter_id, b (bucket start, CST epoch s), n, n_on, kw_sum,
-        kw, on_share (join :meth:`meter_levels` for role, line and thresholds).
+        Sub-hour detail is needed only around suspicious hours; aggregating every sample
+        into 15-minute buckets would cost far more than the hourly pass. Columns: meter_id,
+        b (bucket start, CST epoch s), n, n_on, kw, on_share.
         """
-
-        def build() -> ir.Table:
-            lv = self.meter_levels()
-            bucket = self.state.bucket_min * 60
-            pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
-            j = pw.join(lv.select("meter_id", "off_kw"), "meter_id")
-            agg = j.group_by(["meter_id", (j.t // bucket * bucket).name("b")]).aggregate(
-                n=j.count(),
-                n_on=(j.kw > j.off_kw).cast("int64").sum(),
-                kw_sum=j.kw.sum(),
-            )
-            return agg.mutate(kw=agg.kw_sum / agg.n, on_share=agg.n_on / agg.n).cache()
-
-        return self._cached("meter_buckets", build)
+        lv = self.meter_levels()
+        bucket = bucket_s or self.state.bucket_min * 60
+        pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
+        pw = pw.mutate(h=pw.t // 3600).semi_join(hours, ["meter_id", "h"])
+        j = pw.join(lv.select("meter_id", "off_kw"), "meter_id")
+        agg = j.group_by(["meter_id", (j.t // bucket * bucket).name("b")]).aggregate(
+            n=j.count(),
+            n_on=(j.kw > j.off_kw).cast("int64").sum(),
+            kw_sum=j.kw.sum(),
+        )
+        return agg.select(
+            "meter_id", "b", "n", "n_on", kw=agg.kw_sum / agg.n, on_share=agg.n_on / agg.n
+        )
 
     def meter_hourly(self) -> ir.Table:
         """Per meter and hour h: kw (mean), on_share, n, typical_on, active, levels. Cached.
 
-        ``typical_on`` is the meter's median on-share over the hours it runs at all: about 1
-        for continuous equipment, lower for cyclic equipment (a coke pusher runs minutes
-        per oven push). ``active`` = on-share ≥ half of that: the equipment is in operation
-        in that hour by its own standard.
+        The one full pass over the raw power samples. ``typical_on`` is the meter's median
+        on-share over the hours it runs at all: about 1 for continuous equipment, lower for
+        cyclic equipment (a coke pusher runs minutes per oven push). ``active`` = on-share ≥
+        half of that: the equipment is in operation in that hour by its own standard.
         """
 
         def build() -> ir.Table:
-            bk = self.meter_buckets()
-            bk = bk.select("meter_id", "n", "n_on", "kw_sum", h=bk.b // 3600)
-            agg = bk.group_by(["meter_id", "h"]).aggregate(
-                n=bk.n.sum(), n_on=bk.n_on.sum(), kw_sum=bk.kw_sum.sum()
+            lv = self.meter_levels()
+            pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
+            j = pw.join(lv.select("meter_id", "off_kw"), "meter_id")
+            agg = j.group_by(["meter_id", (j.t // 3600).name("h")]).aggregate(
+                n=j.count(),
+                n_on=(j.kw > j.off_kw).cast("int64").sum(),
+                kw_sum=j.kw.sum(),
             )
-            agg = agg.select("meter_id", "h", "n", kw=agg.kw_sum / agg.n, on_share=agg.n_on / agg.n)
+            agg = agg.select(
+                "meter_id", "h", "n", kw=agg.kw_sum / agg.n, on_share=agg.n_on / agg.n
+            ).cache()
             running = agg.filter(agg.on_share > 0.05)
             typ = running.group_by("meter_id").aggregate(typical_on=running.on_share.median())
             agg = agg.left_join(typ, "meter_id").drop("meter_id_right")
@@ -417,7 +428,11 @@ class Context:
 
         def build() -> ir.Table:
             c = self.inputs.cems
-            c = c.filter(c.outlet_id.notnull() & c.t.notnull())
+            c = c.filter(
+                c.outlet_id.notnull()
+                & c.t.notnull()
+                & c.pollutant.isin(list(self.state.cems_pollutants))
+            )
             c = c.mutate(h=c.t // 3600, flag=c.flag.fill_null("N").upper())
             # one row per outlet, pollutant and hour (repeated deliveries: keep the largest)
             c = c.group_by(["outlet_id", "pollutant", "h"]).aggregate(

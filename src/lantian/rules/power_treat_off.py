@@ -36,6 +36,8 @@ class Params:
     """The line produces in a bucket when ≥ this share of its production meters are active
     there (each at ≥ this share of its own typical duty), or when the line produces in the
     hours before, of and after the bucket (cyclic equipment)."""
+    treatment_bucket_min: int = 5
+    """Treatment meters are judged in buckets of this length [min] (or their interval)."""
     treatment_max_on_share: float = 0.2
     """A treatment meter is off in a bucket when ≤ this share of its samples are on."""
     min_duration_min: int = 30
@@ -49,22 +51,42 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     bucket = ctx.state.bucket_min * 60
     lv = ctx.meter_levels().select("meter_id", "enterprise_id", "line_id", "role", "off_kw")
     lv = lv.filter(lv.line_id.notnull())
-    bk = ctx.meter_buckets()
-    # treatment buckets that are off (few) first; production is looked at only there
-    treat = bk.filter(bk.on_share <= p.treatment_max_on_share).join(
+    # candidate hours: a treatment meter partly or wholly off while the line's production
+    # draws power at all; only there is the sub-hour detail computed
+    mh = ctx.meter_hourly()
+    u = ctx.unit_hourly()
+    cand = (
+        mh.filter((mh.role == "treatment") & (mh.on_share < 1.0))
+        .select("line_id", "h")
+        .distinct()
+        .semi_join(u.filter(u.duty > 0).select("line_id", "h"), ["line_id", "h"])
+    )
+    hours = lv.select("meter_id", "line_id", "role").join(cand, "line_id")
+    fine = p.treatment_bucket_min * 60
+    # treatment at fine resolution (each meter's own interval at least)
+    tb = ctx.meter_buckets(hours.filter(hours.role == "treatment").select("meter_id", "h"), fine)
+    step = mh.group_by("meter_id").aggregate(n_med=mh.n.median())
+    step = step.select(
+        "meter_id",
+        step_s=ibis.greatest(fine, (3600 / ibis.greatest(step.n_med, 1)).round().cast("int64")),
+    )
+    treat = tb.filter(tb.on_share <= p.treatment_max_on_share).join(
         lv.filter(lv.role == "treatment"), "meter_id"
     )
+    treat = treat.join(step, "meter_id")
     treat = treat.select(
         "enterprise_id",
         "line_id",
         "meter_id",
         "b",
+        "step_s",
+        bp=treat.b // bucket * bucket,
         treat_on=treat.on_share,
         treat_kw=treat.kw,
         off_kw=treat.off_kw,
-    )
-    where = treat.select("line_id", "b").distinct()
-    mh = ctx.meter_hourly()
+    ).cache()
+    where = treat.select("line_id", b=treat.bp).distinct()
+    bk = ctx.meter_buckets(hours.filter(hours.role == "production").select("meter_id", "h"))
     typ = mh.group_by("meter_id").aggregate(typical_on=mh.typical_on.max())
     prod = bk.join(lv.filter(lv.role == "production"), "meter_id").semi_join(
         where, ["line_id", "b"]
@@ -73,7 +95,6 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     prod = prod.group_by(["enterprise_id", "line_id", "b"]).aggregate(
         prod_on=(prod.on_share >= p.production_on_share * prod.typical_on).cast("float64").mean()
     )
-    u = ctx.unit_hourly()
     prod = prod.mutate(h=prod.b // 3600).left_join(
         u.select("line_id", "h", "steady"), ["line_id", "h"]
     )
@@ -83,18 +104,19 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         "b",
         producing=(prod.prod_on >= p.production_on_share) | prod.steady.fill_null(False),
     )
-    j = treat.join(prod, ["enterprise_id", "line_id", "b"])
+    prod = prod.select("enterprise_id", "line_id", "producing", bp=prod.b)
+    j = treat.join(prod, ["enterprise_id", "line_id", "bp"])
     bad = j.filter(j.producing).mutate(t=ibis._.b)
     ep = islands(
         bad,
         ["enterprise_id", "line_id"],
-        bucket,
+        "step_s",
         p.max_gap_min * 60,
         aggs=lambda t: {
             "meter_ids": t.meter_id.group_concat("|"),
             "treat_kw": t.treat_kw.mean(),
             "off_kw": t.off_kw.max(),
-            "n_buckets": t.b.nunique(),
+            "off_s": t.step_s.max() * t.b.nunique(),
         },
     )
     ep = ep.filter(ep.end_t - ep.start_t >= p.min_duration_min * 60)
@@ -108,7 +130,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         hours=span_h,
         observed=ep.treat_kw,
         threshold=ep.off_kw,
-        coverage=ep.n_buckets * bucket / (ep.end_t - ep.start_t),
+        coverage=ibis.least(1.0, ep.off_s / (ep.end_t - ep.start_t)),
         meter_ids=ep.meter_ids,
         line_ids=ep.line_id,
     )
