@@ -52,6 +52,15 @@ class Settings(BaseSettings):
         le=1,
         description="share of closed cases drawn for spot-check review (抽查复核), 0..1",
     )
+    jobs_interval_s: float = Field(
+        default=900.0,
+        ge=0,
+        description=(
+            "seconds between runs of the scheduled jobs (overdue escalation, recurrence "
+            "reopening, login-attempt pruning) in the web process; 0 = off "
+            "(then run `lantian jobs run` from cron)"
+        ),
+    )
 
     @property
     def resolved_home(self) -> Path:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
+from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -106,7 +109,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     settings = settings or get_settings()
     settings.ensure_home()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # scheduled jobs (escalation, recurrence reopening, login-attempt pruning) in the
+        # background: own session per run, errors logged (lantian.workflow.jobs)
+        from lantian.workflow.jobs import jobs_loop
+
+        task: asyncio.Task[None] | None = None
+        if settings.jobs_interval_s > 0:
+            task = asyncio.create_task(jobs_loop(settings, settings.jobs_interval_s))
+        app.state.jobs_task = task
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Lantian 蓝天",
         version=__version__,
         description="Air-quality supervision and assistance: leads, cases, enterprises.",

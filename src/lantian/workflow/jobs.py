@@ -1,0 +1,69 @@
+"""Running :func:`lantian.workflow.service.run_scheduled_jobs` outside a request.
+
+Used by the web application's background task (every ``LANTIAN_JOBS_INTERVAL_S``
+seconds, see :func:`jobs_loop`) and by ``lantian jobs run``. Each run has its own
+session and transaction: committed on success, rolled back on error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from lantian.settings import Settings
+from lantian.workflow.service import JobsReport, run_scheduled_jobs
+
+log = logging.getLogger("lantian.jobs")
+
+JOBS_FIRST_DELAY_S = 60.0
+"""Seconds after start-up before the first background run (at most the interval)."""
+
+
+def run_jobs_once(settings: Settings, now: datetime | None = None) -> JobsReport:
+    """Run the scheduled jobs once in a new session and commit.
+
+    Parameters
+    ----------
+    settings
+        Effective settings (database).
+    now
+        Reference time (default: now, CST).
+
+    Returns
+    -------
+    JobsReport
+        Escalated and reopened cases, pruned login attempts.
+    """
+    from lantian.db.session import session_scope
+
+    with session_scope(settings) as session:
+        report = run_scheduled_jobs(session, now)
+    log.info(
+        "scheduled jobs: %d escalated, %d reopened, %d login attempts pruned",
+        len(report.escalated),
+        len(report.reopened),
+        report.login_attempts_pruned,
+    )
+    return report
+
+
+async def jobs_loop(
+    settings: Settings, interval_s: float, *, first_delay_s: float | None = None
+) -> None:
+    """Run :func:`run_jobs_once` every ``interval_s`` seconds until cancelled.
+
+    The first run happens ``first_delay_s`` seconds after start (default
+    ``min(JOBS_FIRST_DELAY_S, interval_s)``). A failing run is logged and the loop goes
+    on; the work runs in a worker thread so requests are not blocked.
+    """
+    delay = min(JOBS_FIRST_DELAY_S, interval_s) if first_delay_s is None else first_delay_s
+    while True:
+        await asyncio.sleep(delay)
+        delay = interval_s
+        try:
+            await asyncio.to_thread(run_jobs_once, settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # logged, never fatal for the web process
+            log.exception("scheduled jobs failed; retrying in %.0f s", interval_s)
