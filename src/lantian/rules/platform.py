@@ -548,6 +548,19 @@ def detect_lake_once(
     )
 
 
+def duckdb_backend(settings: Settings, memory_limit: str = "2GB") -> Any:
+    """An in-memory Ibis DuckDB backend with bounded memory that spills to LANTIAN_HOME.
+
+    Without a temporary directory an in-memory DuckDB cannot spill and fails ("Cannot
+    perform IO in in-memory database") when a city-month does not fit the limit.
+    """
+    tmp = settings.ensure_home() / "duckdb-tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    con = ibis.duckdb.connect(temp_directory=str(tmp), memory_limit=memory_limit)
+    con.raw_sql("SET preserve_insertion_order = false")
+    return con
+
+
 def _detect(
     settings: Settings,
     lake: Any,
@@ -565,7 +578,7 @@ def _detect(
         from lantian.rules.config import RulesConfig
 
         rules_params = RulesConfig.from_toml(settings.rules_config)
-    backend = ibis.duckdb.connect()
+    backend = duckdb_backend(settings)
     try:
         with session_scope(settings) as s:
             inputs = lake_inputs(lake, s, start, end, backend)
@@ -757,6 +770,7 @@ __all__ = [
     "RunReport",
     "data_horizon",
     "detect_lake_once",
+    "duckdb_backend",
     "lake_ambient",
     "lake_inputs",
     "merge_leads",
