@@ -212,3 +212,39 @@ def test_reassign(world: Any) -> None:
     closed = W.drive(s, world, "closed")
     with pytest.raises(InvalidTransition):
         svc.reassign(s, world.admin, closed.case_id, assignee_id=world.city_a.user_id)
+
+
+def test_dispatch_event_never_sorts_before_the_case_creation(world: Any) -> None:
+    """Regression: dispatch's timestamp taken before the case's open_case event was written
+    made ``dispatched`` sort before ``new`` on the case page and in the API."""
+    from datetime import timedelta
+
+    from lantian.timeutil import now_cst
+    from lantian.workflow import service as svc
+    from lantian.workflow.queries import get_case
+
+    s = world.session
+    lead = W.new_lead(s, "EA")
+    taken = now_cst()  # the caller's timestamp ...
+    case = svc.open_case(s, world.admin, [lead.lead_id])  # ... the case is created later
+    case.created_at = case.updated_at = taken + timedelta(seconds=2)
+    for ev in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.case_id)):
+        ev.at = taken + timedelta(seconds=2)
+    s.flush()
+    svc.dispatch(
+        s,
+        world.admin,
+        case_ids=[case.case_id],
+        assignee_id=world.city_a.user_id,
+        deadline=taken + timedelta(days=3),
+        now=taken,
+    )
+    events = s.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.case_id)
+        .order_by(CaseEvent.at, CaseEvent.event_id)
+    ).all()
+    assert [e.to_status for e in events] == ["new", "dispatched"]
+    assert events[1].at >= events[0].at and case.dispatched_at >= case.created_at
+    detail = get_case(s, world.admin, case.case_id)
+    assert [ev.to_status for ev, _ in detail.events] == ["new", "dispatched"]

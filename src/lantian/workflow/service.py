@@ -132,6 +132,20 @@ def _event(
     return ev
 
 
+def _not_before_last_change(case: Case, when: datetime) -> datetime:
+    """``when``, moved up to the case's last change if that is later.
+
+    A transition's event must never sort before the events already written for the case
+    (e.g. its ``open_case`` event when the caller took its timestamp before the case was
+    created, or another process changed the case meanwhile).
+    """
+    when = to_cst(when)
+    last = case.updated_at
+    if last is not None and to_cst(last) > when:
+        return to_cst(last)
+    return when
+
+
 def _fire(
     session: Session,
     user: User | None,
@@ -159,7 +173,7 @@ def _fire(
         value = fields.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             raise ValidationError(f"{name} is required to {action} (必填)", field=name)
-    when = now or now_cst()
+    when = _not_before_last_change(case, now or now_cst())
     before = snapshot(case)
     if apply is not None:
         apply()
@@ -375,10 +389,12 @@ def dispatch(
             continue
         seen.add(case.case_id)
         assignee = _check_assignee(session, assignee_id, case)
+        # the case may have been created (its open_case event written) after ``now``
+        at = _not_before_last_change(case, now)
 
-        def apply(case: Case = case, assignee: User = assignee) -> None:
+        def apply(case: Case = case, assignee: User = assignee, at: datetime = at) -> None:
             case.assignee_id = assignee.user_id
-            case.dispatched_at = now
+            case.dispatched_at = at
             case.dispatched_by = user.user_id
             case.deadline = deadline
             case.escalation_level = 0
@@ -392,7 +408,7 @@ def dispatch(
             apply,
             note=note,
             data={"assignee": assignee.username, "deadline": deadline},
-            now=now,
+            now=at,
         )
         out.append(case)
     return out
