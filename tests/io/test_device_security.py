@@ -94,3 +94,17 @@ def test_bad_crc_or_key_refused(tmp_path: Path, extra: str, column: str) -> None
     assert first.file.endswith("outlets.csv") and first.line == 2 and first.column == column
     with session_scope() as s:
         assert s.query(Outlet).count() == 0  # nothing of the refused file
+    if column == "sm4_key":  # the message says what a key must look like
+        assert "SM4" in first.message or "longer than 32" in first.message
+
+
+def test_reimport_of_export_without_secrets_keeps_keys(
+    db_settings: Settings, tmp_path: Path
+) -> None:
+    import_bundle(_bundle(tmp_path / "in", f"modbus,{KEY}", f"hj212,{KEY}"), db_settings)
+    export_registry(tmp_path / "plain", db_settings)  # keys left empty
+    import_bundle(tmp_path / "plain", db_settings)
+    with session_scope(db_settings) as s:
+        p1, m1 = s.get(Outlet, "P1"), s.get(Meter, "M1")
+        assert p1 is not None and (p1.crc, p1.sm4_key) == ("modbus", KEY)
+        assert m1 is not None and m1.sm4_key == KEY

@@ -102,6 +102,10 @@ def _records(parsed: ParsedTable) -> list[dict[str, Any]]:
     return parsed.table.to_pylist()  # type: ignore[no-any-return]
 
 
+SECRET_COLUMNS: tuple[str, ...] = ("sm4_key",)
+"""Registry columns that an empty cell never overwrites on re-import (secrets)."""
+
+
 def _upsert(session: Session, model: Any, rows: list[dict[str, Any]]) -> tuple[int, int]:
     pk = model.__mapper__.primary_key[0].key
     ids = [r[pk] for r in rows]
@@ -114,7 +118,15 @@ def _upsert(session: Session, model: Any, rows: list[dict[str, Any]]) -> tuple[i
     new = [r for r in rows if r[pk] not in existing]
     old = [r for r in rows if r[pk] in existing]
     if old:
-        session.execute(update(model), old)
+        # An export without --with-secrets leaves secret columns empty: re-importing it
+        # must keep the stored secrets, not wipe them.
+        keep = [c for c in SECRET_COLUMNS if any(c in r and r[c] is None for r in old)]
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for r in old:
+            row = {k: v for k, v in r.items() if not (k in keep and v is None)}
+            groups.setdefault(tuple(sorted(row)), []).append(row)
+        for group in groups.values():
+            session.execute(update(model), group)
     if new:
         session.add_all(model(**r) for r in new)
     session.flush()

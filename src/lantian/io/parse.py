@@ -453,7 +453,8 @@ def _convert_column(
     elif col.kind == "code" and col.pattern:
         bad = _first(pc.invert(pc.match_substring_regex(arr, col.pattern)))
         if bad is not None:
-            return arr, err(bad, "not an HJ 212-2017 pollutant code (e.g. a34013)"), warnings
+            message = col.pattern_message or "not an HJ 212-2017 pollutant code (e.g. a34013)"
+            return arr, err(bad, message), warnings
     elif col.kind == "credit_code":
         first, warnings = _check_credit_codes(raw, arr, col.name)
         return arr, first, warnings
