@@ -140,6 +140,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("POST", "/api/enterprises/{enterprise_id}/notices"): lambda o: Spec(
         "/api/enterprises/E1/notices", json={"kind": "hazard", "title": "x", "body": "y"}
     ),
+    ("GET", "/api/notices/{notice_id}.pdf"): lambda o: Spec(f"/api/notices/{o['notice']}.pdf"),
     ("POST", "/api/notices/{notice_id}/acknowledge"): lambda o: Spec(
         f"/api/notices/{o['notice']}/acknowledge"
     ),

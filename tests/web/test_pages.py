@@ -229,7 +229,16 @@ def test_notice_sent_by_an_officer_and_acknowledged_by_the_enterprise(login_as: 
     portal = ent.get("/portal").text
     assert "现场检查预告知" in portal and "2030-05-06 09:30" in portal
     notice_id = re.search(r'action="/notices/(\d+)/acknowledge"', portal).group(1)  # type: ignore[union-attr]
+    # the PDF (检查预告知书) is linked from the portal and the enterprise page
+    pdf_link = f"/api/notices/{notice_id}.pdf"
+    assert pdf_link in portal and pdf_link in officer.get("/enterprises/E1").text
+    for who in (ent, officer):
+        doc = who.get(pdf_link)
+        assert doc.status_code == 200 and doc.content.startswith(b"%PDF")
+        assert doc.headers["content-type"] == "application/pdf"
+        assert "attachment" in doc.headers["content-disposition"]
     _post(ent, f"/notices/{notice_id}/acknowledge", ecsrf, {})
     assert "已签收" in ent.get("/portal").text
     other, _c = login_as("ent2")
     assert "现场检查预告知" not in other.get("/portal").text
+    assert other.get(pdf_link).status_code in (403, 404)

@@ -119,3 +119,11 @@ def case_document(
     (rectification_notice); 409 if the case has not reached that step."""
     notice = NOTICE_RENDERERS[kind](db, user, case_id)
     return download(notice.pdf, notice.filename, "application/pdf")
+
+
+@router.get("/notices/{notice_id}.pdf", summary="PDF of a notice (提示函 / 预告知书)")
+def notice_document(notice_id: int, user: ApiUser, db: DbDep) -> Response:
+    """环境隐患提示函 (hazard) or 检查预告知书 (pre-notification, with the self-inspection
+    checklist); the enterprise itself and officers in scope may download it."""
+    notice = pdf.notice_pdf(db, user, notice_id)
+    return download(notice.pdf, notice.filename, "application/pdf")
