@@ -36,7 +36,7 @@ class Params:
     """Non-judgeable or non-producing hours a run may bridge [h]."""
     pollutants: tuple[str, ...] = ("a34013", "a21026", "a21002")
     """HJ 212 codes checked."""
-    max_chance: float = 1e-5
+    max_chance: float = 1e-4
     """Report a run only when the series' own repeat rate makes it this unlikely."""
     min_repeat_rate: float = 0.05
     """Floor of the repeat rate (series that never repeated still get this)."""

@@ -35,14 +35,17 @@ class Params:
     """A window needs this share of its hours with judgeable data."""
     low_ratio: float = 0.85
     """Window mean ≥ low_ratio × limit."""
+    max_share_above: float = 0.1
+    """At most this share of a window's hours may exceed the limit (noise around a level
+    just under it); those hours are EXCEEDANCE leads anyway."""
     max_cv: float = 0.03
     """Window coefficient of variation below this (absolute ceiling)."""
     rel_cv: float = 0.5
     """… and below this fraction of the outlet's own median window CV."""
     min_duration_h: int = 12
     """Shortest episode reported [h]."""
-    max_gap_h: int = 2
-    """Pinned hours separated by at most this many hours are one episode [h]."""
+    max_gap_h: int = 12
+    """Pinned windows separated by at most this many hours are one episode [h]."""
     pollutants: tuple[str, ...] = ("a34013", "a21026", "a21002")
     """HJ 212 codes checked."""
 
@@ -63,6 +66,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         w_mean=rows.zs.mean().over(w),
         w_std=rows.zs.std().over(w),
         w_max=rows.zs.max().over(w),
+        w_above=(rows.zs > rows.lim).cast("int64").sum().over(w),
         w_n=rows.zs.count().over(w),
         w_h0=rows.h.min().over(w),
         w_h1=rows.h.max().over(w),
@@ -81,7 +85,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     bad = rows.filter(
         rows.full
         & (rows.w_mean >= p.low_ratio * rows.lim)
-        & (rows.w_max < rows.lim)
+        & (rows.w_above <= p.max_share_above * rows.w_n)
         & (rows.w_cv < p.max_cv)
         & (rows.w_cv < p.rel_cv * rows.own_cv)
     )
@@ -97,6 +101,10 @@ def detect(ctx: Context, p: Params) -> ir.Table:
             "lim": t.lim.max(),
             "max_zs": t.w_max.max(),
         },
+    )
+    # a flagged hour stands for its whole window: extend the episode to the windows' edges
+    ep = ep.mutate(
+        start_t=ep.start_t - half * 3600, end_t=ep.end_t + (p.window_h - 1 - half) * 3600
     )
     ep = ep.filter(ep.n >= p.min_duration_h)
     span_h = (ep.end_t - ep.start_t) / 3600
