@@ -32,8 +32,9 @@ class Params:
     """Shortest run of identical hours reported [h]."""
     min_distinct: int = 4
     """A run must contain at least this many different values."""
-    max_gap_h: int = 1
-    """Matching hours separated by at most this many hours are one episode [h]."""
+    max_gap_h: int = 6
+    """Matching hours separated by at most this many hours are one episode [h] (one
+    non-judgeable hour hides ``signature_h`` signature matches)."""
     pollutants: tuple[str, ...] = ("a34013", "a21026", "a21002", "a19001")
     """HJ 212 codes compared."""
     signature_h: int = 4
