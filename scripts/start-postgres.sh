@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Source this: starts the Debian PostgreSQL 15 cluster on loopback and exports
-# LANTIAN_TEST_POSTGRES_URL for a fresh, empty test database.
+# LANTIAN_TEST_POSTGRES_URL for a fresh, empty test database (LANTIAN_TEST_DB, default
+# lantian_test).
 set -euo pipefail
 if ! pg_lsclusters -h 2>/dev/null | grep -q "^15 *main"; then
   pg_createcluster 15 main >/dev/null
@@ -12,8 +13,9 @@ for _ in $(seq 1 30); do
 done
 su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='lantian'\"" | grep -q 1 \
   || su postgres -c "psql -qc \"CREATE ROLE lantian LOGIN SUPERUSER PASSWORD 'lantian'\""
-su postgres -c "dropdb --if-exists -q lantian_test" || true
-su postgres -c "createdb -O lantian lantian_test"
-LANTIAN_TEST_POSTGRES_URL="postgresql+psycopg://lantian:lantian@127.0.0.1:5432/lantian_test"
+db="${LANTIAN_TEST_DB:-lantian_test}"
+su postgres -c "dropdb --if-exists -q $db" || true
+su postgres -c "createdb -O lantian $db"
+LANTIAN_TEST_POSTGRES_URL="postgresql+psycopg://lantian:lantian@127.0.0.1:5432/$db"
 export LANTIAN_TEST_POSTGRES_URL
 echo "postgres: $LANTIAN_TEST_POSTGRES_URL"
