@@ -23,6 +23,7 @@ from lantian.timeutil import now_cst
 from lantian.web.app import create_app, route_table
 from lantian.workflow import service as ws
 from lantian.workflow.files import UploadedFile
+from lantian.workflow.models import SpotCheck, SpotCheckDraw
 
 PUBLIC: set[tuple[str, str]] = {
     ("GET", "/healthz"),
@@ -141,6 +142,42 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
         "/api/enterprises/E1/notices", json={"kind": "hazard", "title": "x", "body": "y"}
     ),
     ("GET", "/api/notices/{notice_id}.pdf"): lambda o: Spec(f"/api/notices/{o['notice']}.pdf"),
+    ("POST", "/api/cases/{case_id}/reassign"): lambda o: Spec(
+        f"/api/cases/{o['case']}/reassign", json={"assignee_id": o["officer"]}
+    ),
+    ("GET", "/api/spot-checks"): lambda o: Spec("/api/spot-checks", officer_only=True),
+    ("POST", "/api/spot-checks/draw"): lambda o: Spec(
+        "/api/spot-checks/draw", json={"share": 1.0}, officer_only=True
+    ),
+    ("POST", "/api/spot-checks/{spot_check_id}/result"): lambda o: Spec(
+        f"/api/spot-checks/{o['spot_check']}/result", json={"passed": False, "note": "x"}
+    ),
+    ("GET", "/api/users"): lambda o: Spec("/api/users"),
+    ("POST", "/api/users"): lambda o: Spec(
+        "/api/users",
+        json={"username": "mallory", "password": "Mallory-Pass-2024!", "role": "admin"},
+    ),
+    ("POST", "/api/users/{user_id}/active"): lambda o: Spec(
+        f"/api/users/{o['officer']}/active", json={"active": False}
+    ),
+    ("POST", "/cases/{case_id}/reassign"): lambda o: Spec(
+        f"/cases/{o['case']}/reassign", data={"assignee_id": o["officer"]}
+    ),
+    ("GET", "/spot-checks"): lambda o: Spec("/spot-checks", officer_only=True),
+    ("POST", "/spot-checks/draw"): lambda o: Spec(
+        "/spot-checks/draw", data={"share_percent": "100"}, officer_only=True
+    ),
+    ("POST", "/spot-checks/{spot_check_id}/result"): lambda o: Spec(
+        f"/spot-checks/{o['spot_check']}/result", data={"result": "failed", "note": "x"}
+    ),
+    ("GET", "/admin/users"): lambda o: Spec("/admin/users"),
+    ("POST", "/admin/users"): lambda o: Spec(
+        "/admin/users",
+        data={"username": "mallory", "password": "Mallory-Pass-2024!", "role": "admin"},
+    ),
+    ("POST", "/admin/users/{user_id}/active"): lambda o: Spec(
+        f"/admin/users/{o['officer']}/active", data={"active": "false"}
+    ),
     ("POST", "/api/notices/{notice_id}/acknowledge"): lambda o: Spec(
         f"/api/notices/{o['notice']}/acknowledge"
     ),
@@ -189,8 +226,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             uploads_dir=settings.uploads_dir,
         )[0]
         notice = ws.issue_notice(db, admin, "hazard", "E1", title="E1 提示", body="料场未苫盖")
+        # a spot check of E1's case (drawn directly: the case is not closed in this world)
+        draw = SpotCheckDraw(
+            drawn_at=now_cst(), seed=1, share=1.0, population=1, case_ids=[case.case_id]
+        )
+        db.add(draw)
+        db.flush()
+        spot = SpotCheck(draw_id=draw.draw_id, case_id=case.case_id, result="pending")
+        db.add(spot)
+        db.flush()
         objs = {
             "notice": notice.notice_id,
+            "spot_check": spot.spot_check_id,
             "case": case.case_id,
             "attachment": att.attachment_id,
             "officer": seeded.user_ids["lb_district"],

@@ -41,6 +41,7 @@ from lantian.workflow.models import (
     CheckRecord,
     Notice,
     SpotCheck,
+    SpotCheckDraw,
 )
 from lantian.workflow.service import allowed_actions, load_case, load_lead
 from lantian.workflow.states import DEADLINE_STATES, OPEN_STATES, STATE_CODES, Transition
@@ -1014,3 +1015,48 @@ __all__ = [
     "list_notices",
     "rule_precision",
 ]
+
+
+@dataclass(frozen=True)
+class SpotCheckRow:
+    """One spot check (抽查复核) with its case, for the spot-check page and API."""
+
+    spot_check: SpotCheck
+    case_id: int
+    case_title: str
+    enterprise_id: str | None
+    city: str | None
+    district: str | None
+    closed_at: datetime | None
+    drawn_at: datetime
+
+
+def list_spot_checks(
+    session: Session, user: User, *, result: str | None = None, limit: int = 200
+) -> list[SpotCheckRow]:
+    """Spot checks of cases in ``user``'s scope, pending first, newest draw first (1 SQL)."""
+    if user.role == "enterprise":
+        return []
+    stmt = (
+        select(
+            SpotCheck,
+            Case.case_id,
+            Case.title,
+            Case.enterprise_id,
+            Case.city,
+            Case.district,
+            Case.closed_at,
+            SpotCheckDraw.drawn_at,
+        )
+        .join(Case, Case.case_id == SpotCheck.case_id)
+        .join(SpotCheckDraw, SpotCheckDraw.draw_id == SpotCheck.draw_id)
+        .where(enterprise_scope_clause(user, Case))
+    )
+    if result is not None:
+        stmt = stmt.where(SpotCheck.result == result)
+    stmt = stmt.order_by(
+        case((SpotCheck.result == "pending", 0), else_=1),
+        SpotCheckDraw.drawn_at.desc(),
+        SpotCheck.spot_check_id,
+    ).limit(limit)
+    return [SpotCheckRow(*row) for row in session.execute(stmt)]

@@ -17,8 +17,22 @@ def register_api(app: FastAPI) -> None:
         notices,
         registry,
         series,
+        spotchecks,
+        users,
     )
 
     # cases before leads: POST /api/leads/dispatch must not be taken for a lead id
-    for module in (health, auth, cases, leads, registry, series, dashboard, exports, notices):
+    for module in (
+        health,
+        auth,
+        cases,
+        leads,
+        registry,
+        series,
+        dashboard,
+        exports,
+        notices,
+        spotchecks,
+        users,
+    ):
         app.include_router(module.router)

@@ -228,3 +228,26 @@ def get_attachment(request: Request, attachment_id: int, user: ApiUser, db: DbDe
         db, user, attachment_id, uploads_dir=request.app.state.settings.uploads_dir
     )
     return FileResponse(path, media_type=att.content_type, filename=att.filename)
+
+
+class ReassignRequest(BaseModel):
+    """Body of ``POST /api/cases/{case_id}/reassign``."""
+
+    assignee_id: int
+    deadline: str | None = Field(None, description="new deadline (YYYY-MM-DD or ISO), optional")
+    note: str | None = Field(None, max_length=2000)
+
+
+@router.post("/cases/{case_id}/reassign", summary="Reassign a case (改派)")
+def reassign_case(case_id: int, body: ReassignRequest, user: ApiUser, db: DbDep) -> dict[str, Any]:
+    """Give a dispatched or checking case to another officer (status unchanged, audited)."""
+    c = ws.reassign(
+        db,
+        user,
+        case_id,
+        assignee_id=body.assignee_id,
+        deadline=parse_deadline(body.deadline, "deadline"),
+        note=body.note,
+    )
+    db.commit()
+    return case_dict(c)

@@ -7,7 +7,17 @@ from fastapi import FastAPI
 
 def register_pages(app: FastAPI) -> None:
     """Include every page router in ``app``."""
-    from lantian.web.pages import auth, cases, dashboard, leads, notices, portal, registry
+    from lantian.web.pages import (
+        admin,
+        auth,
+        cases,
+        dashboard,
+        leads,
+        notices,
+        portal,
+        registry,
+        spotchecks,
+    )
 
-    for module in (auth, leads, registry, dashboard, portal, cases, notices):
+    for module in (auth, leads, registry, dashboard, portal, cases, notices, spotchecks, admin):
         app.include_router(module.router)

@@ -11,8 +11,9 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from lantian.auth.errors import ValidationError
 from lantian.auth.models import User
-from lantian.web.casework import fire_action, parse_answers, parse_float
+from lantian.web.casework import fire_action, parse_answers, parse_deadline, parse_float
 from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser, _
 from lantian.web.queries import LEAD_STATUSES, CaseQuery
 from lantian.web.templating import render
@@ -20,7 +21,7 @@ from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
 from lantian.workflow.files import UploadedFile
 from lantian.workflow.models import ChecklistTemplate
-from lantian.workflow.states import STATES, TRANSITIONS
+from lantian.workflow.states import REASSIGN_ROLES, REASSIGN_STATES, STATES, TRANSITIONS
 
 router = APIRouter(include_in_schema=False)
 
@@ -118,9 +119,10 @@ def case_context(
         own = [t for t in onsite if t.industry == industry]
         candidates = chosen or own or onsite
         checklist = candidates[0] if candidates else None
+    can_reassign = user.role in REASSIGN_ROLES and case.status in REASSIGN_STATES
     officers = (
         ws.assignable_officers(db, user, case_id)
-        if any(t.action == "dispatch" for t in d.actions)
+        if can_reassign or any(t.action == "dispatch" for t in d.actions)
         else []
     )
     reached = {ev.to_status for ev, _name in d.events if ev.to_status} | {case.status}
@@ -137,6 +139,7 @@ def case_context(
         "transitions": TRANSITIONS,
         "can_record_check": user.role != "enterprise" and case.status == "checking",
         "can_attach": case.status not in ("closed", "false_positive"),
+        "can_reassign": can_reassign,
     }
 
 
@@ -205,6 +208,30 @@ async def case_action(
 
     await run_in_threadpool(work)
     return _done(request, case_id, action)
+
+
+@router.post("/cases/{case_id}/reassign")
+async def reassign(request: Request, case_id: int, user: PagePostUser, db: DbDep) -> Response:
+    """改派: give a dispatched or checking case to another officer (optional new deadline)."""
+    fields, _files = await _form(request)
+
+    def work() -> None:
+        try:
+            assignee_id = int(fields.get("assignee_id") or "")
+        except ValueError as exc:
+            raise ValidationError("assignee_id: choose an officer", field="assignee_id") from exc
+        ws.reassign(
+            db,
+            user,
+            case_id,
+            assignee_id=assignee_id,
+            deadline=parse_deadline(fields.get("deadline"), "deadline"),
+            note=(str(fields.get("note") or "").strip() or None),
+        )
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _done(request, case_id, "reassign")
 
 
 @router.post("/cases/{case_id}/checks")
