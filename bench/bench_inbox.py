@@ -205,8 +205,10 @@ def workload(rng: random.Random) -> LeadFilters:
         return LeadFilters(family=rng.choice(LEAD_FAMILIES), sort="-severity")
     if r < 0.8:
         return LeadFilters(date_from=datetime(2024, 6, 1, tzinfo=CST), positive_list=True)
-    if r < 0.9:
+    if r < 0.85:
         return LeadFilters(offset=rng.randrange(0, 20) * 50)
+    if r < 0.93:  # text search (q): an enterprise name or a lead id fragment
+        return LeadFilters(q=f"企业{rng.randrange(5000):05d}")
     return LeadFilters(status=["dispatched", "checking"], sort="start")
 
 
@@ -274,6 +276,19 @@ def main() -> int:
             f"single user : n={len(base_ms)} p50 {statistics.median(base_ms):.1f} ms "
             f"p95 {pct(base_ms, 95):.1f} ms"
         )
+        for label, make in (
+            ("q=企业NNNNN (name)", lambda: LeadFilters(q=f"企业{rng.randrange(5000):05d}")),
+            ("q=超标 (summary, all)", lambda: LeadFilters(q="超标")),
+            ("q + page 2", lambda: LeadFilters(q="超标", offset=50)),
+        ):
+            qs: list[float] = []
+            with factory() as s:
+                for _ in range(15):
+                    qs.append(one(s, users[rng.choice(list(users))], make()))
+            print(
+                f"  single user, {label}: p50 {statistics.median(qs):.1f} ms "
+                f"p95 {pct(qs, 95):.1f} ms"
+            )
 
         def backend_cpu_s(pid: int) -> float:
             """CPU seconds (user + system) of a PostgreSQL backend on this machine."""

@@ -99,3 +99,24 @@ def test_case_list_profile_and_notices(world: Any) -> None:
     assert len(wf.list_checklist_templates(s)) >= 6
     officers = wf.assignable_officers(s, world.admin, sup.case_id)
     assert {u.username for u in officers} == {"admin", "wg", "citya", "dista1"}
+
+
+def test_lead_text_search_and_capped_count(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lantian.workflow import queries as q
+
+    s = world.session
+    admin = world.admin
+
+    def ids(**kw: Any) -> set[str]:
+        return {r.lead_id for r in wf.list_leads(s, admin, wf.LeadFilters(**kw)).rows}
+
+    assert ids(q="甲市印务") == {"L3"}  # enterprise name
+    assert ids(q=" L4 ") == {"L4"}  # lead id, trimmed
+    assert ids(q="%") == set() and ids(q="_") == set()  # wildcards are literal
+    every = wf.list_leads(s, admin, wf.LeadFilters(limit=1000))
+    assert every.total == len(every.rows) and not every.total_capped
+    monkeypatch.setattr(q, "COUNT_CAP", 3)
+    page = wf.list_leads(s, admin, wf.LeadFilters(limit=2))
+    assert page.total == 3 and page.total_capped and len(page.rows) == 2
+    small = wf.list_leads(s, admin, wf.LeadFilters(limit=2, enterprise_id="ED"))
+    assert small.total == len(small.rows) == 1 and not small.total_capped

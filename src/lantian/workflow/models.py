@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lantian.db.base import Base, JSONType, TZDateTime
 from lantian.leads.models import Lead
+from lantian.registry.models import Enterprise
 from lantian.workflow.states import STATE_CODES
 
 CHECK_KINDS: tuple[str, ...] = ("remote", "onsite")
@@ -241,3 +242,22 @@ Index("ix_leads_detected_at_lead_id", Lead.detected_at, Lead.lead_id)
 Index("ix_leads_severity_lead_id", Lead.severity, Lead.lead_id)
 Index("ix_leads_family_detected_at", Lead.family, Lead.detected_at)
 Index("ix_leads_subject_id", Lead.subject_id)
+
+# Inbox text search (q = ILIKE '%text%'): pg_trgm GIN indexes on PostgreSQL (migration 0006
+# also creates the extension, in schema public, hence the schema-qualified operator class:
+# it works whatever the connection's search_path). SQLite ignores the postgresql_* options
+# and gets plain indexes of the same names: Alembic's autogenerate comparison does not
+# honour Index.ddl_if(), so models and migrations must agree on both backends.
+TRGM_OPS = "public.gin_trgm_ops"
+Index(
+    "ix_leads_summary_trgm",
+    Lead.summary,
+    postgresql_using="gin",
+    postgresql_ops={"summary": TRGM_OPS},
+)
+Index(
+    "ix_enterprises_name_trgm",
+    Enterprise.name,
+    postgresql_using="gin",
+    postgresql_ops={"name": TRGM_OPS},
+)

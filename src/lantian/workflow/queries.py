@@ -57,6 +57,8 @@ class Page(Generic[T]):
     total: int
     limit: int
     offset: int
+    total_capped: bool = False
+    """True when ``total`` is a lower bound (more rows match than were counted)."""
 
 
 # --------------------------------------------------------------------------- leads
@@ -257,19 +259,39 @@ def _lead_conditions(
         conds.append(Lead.start >= to_cst(f.date_from))
     if f.date_to is not None:
         conds.append(Lead.start < to_cst(f.date_to))
-    if f.q:
+    if f.q and f.q.strip():
         text_ = f.q.strip()
-        pattern = f"%{text_}%"
-        conds.append(
-            or_(
-                Lead.summary.ilike(pattern),
-                Lead.lead_id == text_,
-                Lead.enterprise_id.in_(
-                    select(Enterprise.enterprise_id).where(Enterprise.name.ilike(pattern))
-                ),
+        pattern = "%" + _escape_like(text_) + "%"
+        # the matching enterprises first (trigram index on enterprises.name), then an id
+        # list: "summary ILIKE (trigram index) OR lead_id = (pk) OR enterprise_id = ANY
+        # (btree)" becomes a BitmapOr instead of a scan with a hashed sub-plan per lead
+        ent_ids = list(
+            session.scalars(
+                select(Enterprise.enterprise_id)
+                .where(Enterprise.name.ilike(pattern, escape="\\"))
+                .limit(Q_ENTERPRISE_LIMIT)
             )
         )
+        alts: list[ColumnElement[bool]] = [
+            Lead.summary.ilike(pattern, escape="\\"),
+            Lead.lead_id == text_,
+        ]
+        if ent_ids:
+            alts.append(_in_ids(session, Lead.enterprise_id, ent_ids))
+        conds.append(or_(*alts))
     return conds, needs_case
+
+
+Q_ENTERPRISE_LIMIT = 2000
+"""At most this many enterprises matched by name take part in a text search."""
+
+COUNT_CAP = 10_000
+"""The inbox counts matching leads up to this many; beyond, the total shows "10,000+"."""
+
+
+def _escape_like(text_: str) -> str:
+    """``text_`` with LIKE wildcards (``%``, ``_``) and the escape character escaped."""
+    return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_leads(session: Session, user: User, filters: LeadFilters | None = None) -> Page[LeadRow]:
@@ -334,13 +356,18 @@ def list_leads(session: Session, user: User, filters: LeadFilters | None = None)
         .offset(offset)
     )
     rows = [LeadRow(**r._asdict()) for r in session.execute(stmt)]
-    count = select(func.count()).select_from(Lead)
+    if offset == 0 and len(rows) < limit:  # the whole result is on this page
+        return Page(rows, len(rows), limit, offset)
+    # capped count: at most COUNT_CAP + 1 rows are visited, however many match
+    inner = select(Lead.lead_id).select_from(Lead)
     if needs_case:
-        count = count.outerjoin(CaseLead, CaseLead.lead_id == Lead.lead_id).outerjoin(
+        inner = inner.outerjoin(CaseLead, CaseLead.lead_id == Lead.lead_id).outerjoin(
             Case, Case.case_id == CaseLead.case_id
         )
-    total = session.scalar(count.where(*conds)) or 0
-    return Page(rows, int(total), limit, offset)
+    inner = inner.where(*conds).limit(COUNT_CAP + 1)
+    total = int(session.scalar(select(func.count()).select_from(inner.subquery())) or 0)
+    capped = total > COUNT_CAP
+    return Page(rows, min(total, COUNT_CAP), limit, offset, total_capped=capped)
 
 
 @dataclass

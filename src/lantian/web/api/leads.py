@@ -16,10 +16,14 @@ router = APIRouter(prefix="/api/leads", tags=["leads"])
 
 @router.get("", summary="List leads in the caller's scope")
 def list_leads(user: ApiUser, db: DbDep, query: Annotated[LeadQuery, Query()]) -> dict[str, Any]:
-    """Leads visible to the caller, filtered, sorted and paged (``limit`` ≤ 500)."""
+    """Leads visible to the caller, filtered, sorted and paged (``limit`` ≤ 500).
+
+    ``total`` is exact up to 10,000; beyond, ``total`` is 10000 and ``total_capped`` true.
+    """
     page = wq.list_leads(db, user, query.to_filters())
     return {
         "total": page.total,
+        "total_capped": page.total_capped,
         "limit": page.limit,
         "offset": page.offset,
         "items": [row_dict(r) for r in page.rows],

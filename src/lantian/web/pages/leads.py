@@ -131,6 +131,7 @@ def inbox(
         "q": query,
         "rows": page.rows,
         "total": page.total,
+        "total_capped": page.total_capped,
         "page": query.offset // query.limit + 1,
         "pages": pages,
         "prev_qs": qs(max(0, query.offset - query.limit)) if query.offset > 0 else None,
