@@ -64,7 +64,19 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     hours = lv.select("meter_id", "line_id", "role").join(cand, "line_id")
     fine = p.treatment_bucket_min * 60
     # treatment at fine resolution (each meter's own interval at least)
-    tb = ctx.meter_buckets(hours.filter(hours.role == "treatment").select("meter_id", "h"), fine)
+    # one pass over the power samples for both roles when the production bucket is a
+    # multiple of the fine one: production buckets are sums of fine buckets (exact counts)
+    shared = bucket % fine == 0
+    if shared:
+        fb = ctx.meter_buckets(
+            hours.filter(hours.role.isin(["treatment", "production"])).select("meter_id", "h"),
+            fine,
+        ).cache()
+        tb = fb.semi_join(lv.filter(lv.role == "treatment").select("meter_id"), "meter_id")
+    else:
+        tb = ctx.meter_buckets(
+            hours.filter(hours.role == "treatment").select("meter_id", "h"), fine
+        )
     step = mh.group_by("meter_id").aggregate(n_med=mh.n.median())
     step = step.select(
         "meter_id",
@@ -86,7 +98,14 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         off_kw=treat.off_kw,
     ).cache()
     where = treat.select("line_id", b=treat.bp).distinct()
-    bk = ctx.meter_buckets(hours.filter(hours.role == "production").select("meter_id", "h"))
+    if shared:
+        pb = fb.semi_join(lv.filter(lv.role == "production").select("meter_id"), "meter_id")
+        pb = pb.group_by(["meter_id", (pb.b // bucket * bucket).name("b")]).aggregate(
+            n=pb.n.sum(), n_on=pb.n_on.sum(), kw_sum=(pb.kw * pb.n).sum()
+        )
+        bk = pb.select("meter_id", "b", "n", "n_on", kw=pb.kw_sum / pb.n, on_share=pb.n_on / pb.n)
+    else:
+        bk = ctx.meter_buckets(hours.filter(hours.role == "production").select("meter_id", "h"))
     typ = mh.group_by("meter_id").aggregate(typical_on=mh.typical_on.max())
     prod = bk.join(lv.filter(lv.role == "production"), "meter_id").semi_join(
         where, ["line_id", "b"]
