@@ -135,6 +135,52 @@ async def run_phase(
     return lat
 
 
+APP_NAME = "lantian_bench_web"
+"""``application_name`` of the server's database connections (to find their backends)."""
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid``; 0 if it is gone or unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(admin: Any, server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of: this process (client), the web server, its PG backends."""
+    with admin.connect() as conn:
+        pids = conn.scalars(
+            text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"), {"a": APP_NAME}
+        ).all()
+    children: list[int] = []
+    try:
+        with open(f"/proc/{server_pid}/task/{server_pid}/children") as fh:
+            children = [int(x) for x in fh.read().split()]
+    except OSError:
+        pass
+    return {
+        "client": time.process_time(),
+        "server": sum(_proc_cpu_s(p) for p in [server_pid, *children]),
+        **{f"pg{p}": _proc_cpu_s(p) for p in pids},
+    }
+
+
+def cpu_per_request(before: dict[str, float], after: dict[str, float], n: int) -> str:
+    """``client + server + PostgreSQL = total`` CPU milliseconds per request."""
+    client = (after["client"] - before["client"]) / n * 1000
+    server = (after["server"] - before["server"]) / n * 1000
+    pg = sum(v - before.get(k, 0.0) for k, v in after.items() if k.startswith("pg")) / n * 1000
+    total = client + server + pg
+    return (
+        f"    CPU per request: client {client:.1f} ms + web server {server:.1f} ms + "
+        f"PostgreSQL {pg:.1f} ms = {total:.1f} ms (2 idle cores: about "
+        f"{2000 / total if total else float('nan'):.0f} req/s)"
+    )
+
+
 def report(label: str, lat: dict[str, list[float]], wall_s: float) -> None:
     every = lat["page"] + lat["api"]
     if not every:
@@ -195,7 +241,7 @@ def main() -> int:
         port = free_port()
         home = tempfile.mkdtemp(prefix="lantian-bench-web-")
         env = os.environ | {
-            "LANTIAN_DATABASE_URL": url,
+            "LANTIAN_DATABASE_URL": f"{url}&application_name={APP_NAME}",
             "LANTIAN_HOME": home,
             "LANTIAN_SECRET_KEY": uuid.uuid4().hex,
         }
@@ -233,15 +279,20 @@ def main() -> int:
         # warm-up and single-user baseline
         asyncio.run(run_phase(base_url, 2, 10, 0.0, seed=3))  # warm-up
         t1 = time.perf_counter()
+        c0 = cpu_snapshot(admin, proc.pid)
         single = asyncio.run(run_phase(base_url, 1, 40, 0.0, seed=7))
         report("1 user, no think time", single, time.perf_counter() - t1)
+        print(cpu_per_request(c0, cpu_snapshot(admin, proc.pid), 40))
         for label, think in (
             (f"{args.users} users, no think time", 0.0),
             (f"{args.users} users, think {args.think:.1f} s", args.think),
         ):
             t1 = time.perf_counter()
+            c0 = cpu_snapshot(admin, proc.pid)
             lat = asyncio.run(run_phase(base_url, args.users, args.requests, think, seed=100))
             report(label, lat, time.perf_counter() - t1)
+            n = len(lat["page"]) + len(lat["api"])
+            print(cpu_per_request(c0, cpu_snapshot(admin, proc.pid), max(1, n)))
         load = os.getloadavg()
         print(
             f"machine load average (1/5/15 min): {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
