@@ -205,6 +205,8 @@ class Context:
             rows.append(lv)
         cols = ["meter_id", "off_kw", "run_kw", "idle_kw", "bimodal", "on_share"]
         df = pd.DataFrame(rows, columns=cols)
+        df = df.sort_values("meter_id", kind="stable").reset_index(drop=True)
+        df["mi"] = range(len(df))  # integer meter key: cheaper grouping of the power samples
         df = df.merge(
             meters.reset_index()[["meter_id", "enterprise_id", "line_id", "role", "name"]],
             on="meter_id",
@@ -227,8 +229,9 @@ class Context:
             "line_id": "string",
             "role": "string",
             "name": "string",
+            "mi": "int64",
         }
-        return ibis.memtable(df, schema=schema)
+        return ibis.memtable(df[list(schema)], schema=schema)
 
     def meter_buckets(self, hours: ir.Table, bucket_s: int | None = None) -> ir.Table:
         """Per meter and bucket (``bucket_s``, default ``bucket_min``), only for the
@@ -264,12 +267,13 @@ class Context:
         def build() -> ir.Table:
             lv = self.meter_levels()
             pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
-            j = pw.join(lv.select("meter_id", "off_kw"), "meter_id")
-            agg = j.group_by(["meter_id", (j.t // 3600).name("h")]).aggregate(
+            j = pw.join(lv.select("meter_id", "off_kw", "mi"), "meter_id")
+            agg = j.group_by(["mi", (j.t // 3600).name("h")]).aggregate(
                 n=j.count(),
                 n_on=(j.kw > j.off_kw).cast("int64").sum(),
                 kw_sum=j.kw.sum(),
             )
+            agg = agg.join(lv.select("mi", "meter_id"), "mi")
             agg = agg.select(
                 "meter_id", "h", "n", kw=agg.kw_sum / agg.n, on_share=agg.n_on / agg.n
             ).cache()
