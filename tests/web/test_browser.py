@@ -320,12 +320,14 @@ def test_screenshots_of_the_main_pages(browser: Any, dev_city: Path, tmp_path: P
     out.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
     with LiveServer(settings) as server:
-        ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        # en-US like most headless browsers and many office PCs: the UI must stay Chinese
+        ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
         page = ctx.new_page()
 
         def shot(name: str, path: str, full: bool = False) -> None:
             page.goto(f"{server.url}{path}")
             page.wait_for_load_state("networkidle")
+            assert page.locator("html").get_attribute("lang") == "zh-CN", path
             page.wait_for_timeout(600)  # charts draw after their data arrives
             target = out / f"{name}.png"
             page.screenshot(path=str(target), full_page=full)
@@ -342,15 +344,21 @@ def test_screenshots_of_the_main_pages(browser: Any, dev_city: Path, tmp_path: P
         shot("08-case-onsite-check", f"/cases/{case_id}", full=True)
         shot("09-cases", "/cases")
         shot("10-ledger", "/ledger")
+        shot("14-spot-checks", "/spot-checks")
         ctx.close()
-        ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
         page = ctx.new_page()
         _login(page, server.url, "ent1", SHOT_PASSWORD)
         shot("11-enterprise-portal", "/portal")
         ctx.close()
+        ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+        page = ctx.new_page()
+        _login(page, server.url, "admin", SHOT_PASSWORD)
+        shot("15-admin-users", "/admin/users", full=True)
+        ctx.close()
         ctx = browser.new_context(
             viewport={"width": 390, "height": 844},
-            locale="zh-CN",
+            locale="en-US",
             is_mobile=True,
             device_scale_factor=2,
         )
