@@ -165,12 +165,16 @@ def finish(
     )
 
 
-def value_runs(table: ir.Table, keys: list[str], value: str, max_gap_h: int) -> ir.Table:
+def value_runs(
+    table: ir.Table, keys: list[str], value: str, max_gap_h: int, min_rows: int = 1
+) -> ir.Table:
     """Runs of one repeated value in hourly rows (``h`` = hour index), engine-agnostic.
 
     A run breaks when the value changes or when consecutive rows are more than
     ``max_gap_h`` hours apart (hours in between are not part of the series, e.g. not
-    producing or flagged). Returns ``keys``, ``value``, ``start_t``, ``end_t``, ``n``.
+    producing or flagged). Returns ``keys``, ``run_value``, ``start_t``, ``end_t``, ``n``
+    for runs of at least ``min_rows`` rows. With ``min_rows`` ≥ 2, rows that are runs on
+    their own (most rows of a real series) are dropped before the runs are numbered.
     """
     w = ibis.window(group_by=keys, order_by=[table.h])
     prev_v = table[value].lag().over(w)
@@ -178,8 +182,13 @@ def value_runs(table: ir.Table, keys: list[str], value: str, max_gap_h: int) -> 
     tb = table.mutate(
         _new=ibis.ifelse(
             prev_h.isnull() | (table.h - prev_h > max_gap_h + 1) | (table[value] != prev_v), 1, 0
-        )
+        ),
+        _next_same=table.h.lead().over(w).notnull()
+        & (table.h.lead().over(w) - table.h <= max_gap_h + 1)
+        & (table[value].lead().over(w) == table[value]),
     )
+    if min_rows >= 2:  # a run continues (_new = 0) or is continued (_next_same)
+        tb = tb.filter((tb._new == 0) | tb._next_same)
     cw = ibis.range_window(group_by=keys, order_by=tb.h, preceding=None, following=0)
     tb = tb.mutate(_grp=tb._new.sum().over(cw))
     return (
@@ -191,4 +200,5 @@ def value_runs(table: ir.Table, keys: list[str], value: str, max_gap_h: int) -> 
             n=tb.count(),
         )
         .drop("_grp")
+        .filter(ibis._.n >= min_rows)
     )

@@ -69,7 +69,9 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     daily = rep.group_by([*keys, "day"]).aggregate(rep=rep.rep.sum(), pairs=rep.pair.sum())
     daily = daily.filter(daily.pairs >= 12)
     rate = daily.group_by(keys).aggregate(r=(daily.rep / daily.pairs).median())
-    runs = value_runs(rows, ["enterprise_id", "outlet_id", "pollutant"], "value", p.max_gap_h)
+    runs = value_runs(
+        rows, ["enterprise_id", "outlet_id", "pollutant"], "value", p.max_gap_h, p.min_duration_h
+    )
     runs = runs.left_join(rate, keys).drop("outlet_id_right", "pollutant_right")
     r = ibis.greatest(runs.r.fill_null(p.min_repeat_rate), p.min_repeat_rate)
     runs = runs.mutate(repeat_rate=r, log_chance=(runs.n - 1) * r.ln())
