@@ -20,12 +20,14 @@ References
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from lantian.rules.inputs import Inputs
@@ -195,12 +197,19 @@ class Context:
         hist = pw.mutate(b=b).group_by(["meter_id", "b"]).aggregate(n=ibis._.count()).execute()
         meters = self.inputs.meters.execute().set_index("meter_id")
         rows = []
-        for mid, g in hist.groupby("meter_id"):
+        # one sort, then plain slices per meter (a pandas groupby costs ~0.2 ms per meter)
+        hist = hist[hist["meter_id"].notna()].sort_values(["meter_id", "b"], kind="stable")
+        mids = hist["meter_id"].to_numpy(dtype=object)
+        bins = hist["b"].to_numpy(dtype="int64").tolist()
+        counts = hist["n"].to_numpy(dtype="int64").tolist()
+        starts = [0, *(np.flatnonzero(mids[1:] != mids[:-1]) + 1).tolist(), len(mids)]
+        for i0, i1 in itertools.pairwise(starts):
+            if i0 == i1:
+                continue
+            mid = mids[i0]
             rated = meters["rated_kw"].get(mid) if mid in meters.index else None
             rated_f = float(rated) if rated is not None and pd.notna(rated) else None
-            lv = otsu_levels(
-                [int(x) for x in g["b"]], [int(x) for x in g["n"]], rated_f, self.state
-            )
+            lv = otsu_levels(bins[i0:i1], counts[i0:i1], rated_f, self.state)
             lv["meter_id"] = mid
             rows.append(lv)
         cols = ["meter_id", "off_kw", "run_kw", "idle_kw", "bimodal", "on_share"]
@@ -215,8 +224,9 @@ class Context:
         # treatment "off" means near zero: an idling treatment (e.g. a fan at 30 %) is on
         # but low (TREATMENT_LOW), whatever the histogram split says
         treat = df["role"] == "treatment"
-        df.loc[treat, "off_kw"] = df.loc[treat, ["off_kw", "run_kw"]].apply(
-            lambda r: min(r["off_kw"], self.state.treatment_off_fraction * r["run_kw"]), axis=1
+        df.loc[treat, "off_kw"] = np.minimum(
+            df.loc[treat, "off_kw"].to_numpy(dtype="float64"),
+            self.state.treatment_off_fraction * df.loc[treat, "run_kw"].to_numpy(dtype="float64"),
         )
         schema = {
             "meter_id": "string",
