@@ -68,8 +68,8 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         w_max=rows.zs.max().over(w),
         w_above=(rows.zs > rows.lim).cast("int64").sum().over(w),
         w_n=rows.zs.count().over(w),
-        w_h0=rows.h.min().over(w),
-        w_h1=rows.h.max().over(w),
+        w_h0=rows.h.first().over(w),  # ordered by h: the frame's first and last hour
+        w_h1=rows.h.last().over(w),
     )
     rows = rows.mutate(
         w_cv=rows.w_std / ibis.greatest(rows.w_mean, 1e-9),
