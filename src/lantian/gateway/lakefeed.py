@@ -505,6 +505,20 @@ def ingest_quarantined(
     return result
 
 
+def _background_priority() -> None:
+    """Run the feeder only on CPU time the gateway leaves idle.
+
+    The lake is deliberately off the answer path (packets are durable in the archive before
+    they are answered), so under a burst the gateway's framing, fsync and answers come first
+    and the feeder catches up afterwards. Linux SCHED_IDLE does exactly that; elsewhere the
+    lowest nice level.
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(19)
+
+
 def feeder_main(argv: list[str] | None = None) -> int:
     """Entry of the feeder process (started by the gateway; exits when the gateway dies)."""
     from lantian.gateway.registry import load_registry
@@ -518,7 +532,7 @@ def feeder_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compact-interval", type=float, default=900.0, help="0 = never")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    os.nice(10)
+    _background_priority()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
