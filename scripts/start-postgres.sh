@@ -14,7 +14,7 @@ done
 su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='lantian'\"" | grep -q 1 \
   || su postgres -c "psql -qc \"CREATE ROLE lantian LOGIN SUPERUSER PASSWORD 'lantian'\""
 db="${LANTIAN_TEST_DB:-lantian_test}"
-su postgres -c "dropdb --if-exists -q $db" || true
+su postgres -c "dropdb --if-exists --force $db"
 su postgres -c "createdb -O lantian $db"
 LANTIAN_TEST_POSTGRES_URL="postgresql+psycopg://lantian:lantian@127.0.0.1:5432/$db"
 export LANTIAN_TEST_POSTGRES_URL
