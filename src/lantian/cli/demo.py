@@ -102,6 +102,12 @@ def _lantian(*args: str) -> list[str]:
     return [sys.executable, "-m", "lantian", *args]
 
 
+def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` with stderr appended to ``log`` (the child keeps its own descriptor)."""
+    with log.open("ab") as err:
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``demo`` command."""
 
@@ -228,21 +234,17 @@ def _serve(
     env = dict(os.environ, LANTIAN_HOME=str(settings.resolved_home))
     if settings.database_url:
         env["LANTIAN_DATABASE_URL"] = settings.database_url
+    logs = settings.resolved_home / "demo"
     try:
         if stream:
-            ready = settings.resolved_home / "demo" / "gateway.ready.json"
+            ready = logs / "gateway.ready.json"
             ready.unlink(missing_ok=True)
-            gw = subprocess.Popen(
-                _lantian("gateway", "--ready-file", str(ready)),
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=open(settings.resolved_home / "demo" / "gateway.log", "ab"),  # noqa: SIM115
-            )
+            gw = _spawn(_lantian("gateway", "--ready-file", str(ready)), env, logs / "gateway.log")
             procs.append(gw)
             info = _wait_ready(ready, gw, 60.0)
             port = int(info.get("port", settings.gateway_port))
             console.print(f"HJ 212 网关 gateway listening on {settings.gateway_host}:{port}")
-            sim = subprocess.Popen(
+            sim = _spawn(
                 _lantian(
                     "simulate",
                     str(city),
@@ -253,9 +255,8 @@ def _serve(
                     "--speed",
                     str(speed),
                 ),
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=open(settings.resolved_home / "demo" / "simulate.log", "ab"),  # noqa: SIM115
+                env,
+                logs / "simulate.log",
             )
             procs.append(sim)
             console.print(f"虚拟数采仪 virtual data loggers streaming from {split.isoformat()}")
