@@ -7,6 +7,10 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+# Byte-compile at install: every CLI start then loads .pyc files instead of compiling
+# ~900 modules (≈1.7 s per `lantian detect` where .pyc files cannot be written at run
+# time, e.g. PYTHONDONTWRITEBYTECODE=1 or a read-only install).
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: demo test test-fast lint fmt typecheck bench install install-dev node system clean help
 
@@ -22,11 +26,13 @@ $(UV):
 # Runtime only (the demo).
 $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PY) --no-dev
+	$(VENV)/bin/python -m compileall -q -j 0 src
 	@touch $@
 
 # Runtime + Spark + dev tools (tests, lint, benchmarks).
 $(VENV)/.installed-dev: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PY) --all-extras --group dev
+	$(VENV)/bin/python -m compileall -q -j 0 src
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

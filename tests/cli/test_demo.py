@@ -102,3 +102,39 @@ def test_demo_serves_and_streams(tmp_path: Path) -> None:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_spawned_children_die_with_a_killed_demo(tmp_path: Path) -> None:
+    """A gateway or simulator started by the demo must not outlive it, even after SIGKILL."""
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from lantian.cli.demo import _spawn\n"
+        "p = _spawn(['sleep', '60'], {}, Path(sys.argv[1]))\n"
+        "print(p.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "child.log")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert _alive(child)
+    parent.kill()
+    parent.wait(10)
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child), "the child outlived its killed parent"
+
+
+def _alive(pid: int) -> bool:
+    """True when ``pid`` runs (a zombie waiting for its reaper counts as dead)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in ("Z", "X")

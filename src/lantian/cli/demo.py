@@ -15,6 +15,7 @@ What it does, in order (each step is skipped when already done in ``LANTIAN_HOME
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import secrets
@@ -102,10 +103,32 @@ def _lantian(*args: str) -> list[str]:
     return [sys.executable, "-m", "lantian", *args]
 
 
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal a process gets when its parent dies (Linux)."""
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Ask Linux to SIGTERM this (child) process when the demo process dies, even by
+    SIGKILL, so no gateway or simulator outlives ``lantian demo``."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start ``cmd`` with stderr appended to ``log`` (the child keeps its own descriptor)."""
+    """Start ``cmd`` with stderr appended to ``log`` (the child keeps its own descriptor).
+
+    On Linux the child is bound to this process's life (``PR_SET_PDEATHSIG``); elsewhere
+    the ``finally`` clean-up of :func:`demo` stops it on a normal exit or Ctrl-C.
+    """
+    bind = _die_with_parent if sys.platform.startswith("linux") else None
     with log.open("ab") as err:
-        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        # spawned before the detection thread starts (preexec_fn is not thread-safe)
+        return subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=bind
+        )
 
 
 def register(app: typer.Typer) -> None:
