@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import random
 import re
@@ -97,17 +98,34 @@ async def login(client: httpx.AsyncClient, username: str) -> tuple[str, str]:
 
 
 async def run_phase(
-    base_url: str, n_users: int, n_requests: int, think_s: float, seed: int
-) -> dict[str, list[float]]:
-    """Every user makes ``n_requests`` requests; return latencies [ms] per endpoint."""
+    base_url: str,
+    n_users: int,
+    n_requests: int,
+    think_s: float,
+    seed: int,
+    on_start: Any = None,
+) -> tuple[dict[str, list[float]], float]:
+    """Every user logs in, then (once all are in) makes ``n_requests`` requests.
+
+    Return the latencies [ms] per endpoint and the wall time of the requests [s] (logins
+    excluded: an argon2 verification costs far more CPU than an inbox request, and 20
+    of them at once would show up as queueing in the first requests). ``on_start`` is
+    called when the logins are done and the timed requests begin.
+    """
     lat: dict[str, list[float]] = {"page": [], "api": [], "server": []}
     errors: list[str] = []
     limits = httpx.Limits(max_connections=n_users * 2)
+    clients = [
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) for _ in range(n_users)
+    ]
+    try:
+        tokens = await asyncio.gather(
+            *(login(c, ROLES_MIX[k % len(ROLES_MIX)]) for k, c in enumerate(clients))
+        )
 
-    async def user(k: int) -> None:
-        rng = random.Random(seed + k)
-        async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
-            _csrf, token = await login(client, ROLES_MIX[k % len(ROLES_MIX)])
+        async def user(k: int) -> None:
+            rng = random.Random(seed + k)
+            client, token = clients[k], tokens[k][1]
             for _ in range(n_requests):
                 if think_s:
                     await asyncio.sleep(rng.expovariate(1 / think_s))
@@ -129,10 +147,17 @@ async def run_phase(
                 if r.status_code != 200:
                     errors.append(f"{kind} {params} -> {r.status_code}")
 
-    await asyncio.gather(*(user(k) for k in range(n_users)))
+        if on_start is not None:
+            on_start()
+        t0 = time.perf_counter()
+        await asyncio.gather(*(user(k) for k in range(n_users)))
+        wall = time.perf_counter() - t0
+    finally:
+        for c in clients:
+            await c.aclose()
     if errors:
         print(f"  {len(errors)} errors, e.g. {errors[:3]}", file=sys.stderr)
-    return lat
+    return lat, wall
 
 
 APP_NAME = "lantian_bench_web"
@@ -166,6 +191,11 @@ def cpu_snapshot(admin: Any, server_pid: int) -> dict[str, float]:
         "server": sum(_proc_cpu_s(p) for p in [server_pid, *children]),
         **{f"pg{p}": _proc_cpu_s(p) for p in pids},
     }
+
+
+def snapshot_into(out: dict[str, float], admin: Any, server_pid: int) -> None:
+    """:func:`cpu_snapshot` into ``out`` (called when a phase's timed requests start)."""
+    out.update(cpu_snapshot(admin, server_pid))
 
 
 def cpu_per_request(before: dict[str, float], after: dict[str, float], n: int) -> str:
@@ -278,19 +308,30 @@ def main() -> int:
         print(f"uvicorn: {args.workers} worker(s) on {base_url}")
         # warm-up and single-user baseline
         asyncio.run(run_phase(base_url, 2, 10, 0.0, seed=3))  # warm-up
-        t1 = time.perf_counter()
-        c0 = cpu_snapshot(admin, proc.pid)
-        single = asyncio.run(run_phase(base_url, 1, 40, 0.0, seed=7))
-        report("1 user, no think time", single, time.perf_counter() - t1)
-        print(cpu_per_request(c0, cpu_snapshot(admin, proc.pid), 40))
-        for label, think in (
-            (f"{args.users} users, no think time", 0.0),
-            (f"{args.users} users, think {args.think:.1f} s", args.think),
-        ):
-            t1 = time.perf_counter()
-            c0 = cpu_snapshot(admin, proc.pid)
-            lat = asyncio.run(run_phase(base_url, args.users, args.requests, think, seed=100))
-            report(label, lat, time.perf_counter() - t1)
+        phases = [("1 user, no think time", 1, 40, 0.0, 7)]
+        phases += [
+            (f"{args.users} users, no think time", args.users, args.requests, 0.0, 100),
+            (
+                f"{args.users} users, think {args.think:.1f} s",
+                args.users,
+                args.requests,
+                args.think,
+                100,
+            ),
+        ]
+        for label, n_users, n_req, think, seed in phases:
+            c0: dict[str, float] = {}
+            lat, wall = asyncio.run(
+                run_phase(
+                    base_url,
+                    n_users,
+                    n_req,
+                    think,
+                    seed,
+                    on_start=functools.partial(snapshot_into, c0, admin, proc.pid),
+                )
+            )
+            report(label, lat, wall)
             n = len(lat["page"]) + len(lat["api"])
             print(cpu_per_request(c0, cpu_snapshot(admin, proc.pid), max(1, n)))
         load = os.getloadavg()

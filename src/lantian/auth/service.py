@@ -329,9 +329,13 @@ def _issue(
 
 def _resolve(session: Session, plain: str, kind: str, now: datetime | None) -> User:
     now = now or now_cst()
-    row = session.scalar(
-        select(AuthToken).where(AuthToken.token_hash == _token_hash(plain), AuthToken.kind == kind)
-    )
+    # token and user in one round trip (every authenticated request passes here)
+    found = session.execute(
+        select(AuthToken, User)
+        .outerjoin(User, User.user_id == AuthToken.user_id)
+        .where(AuthToken.token_hash == _token_hash(plain), AuthToken.kind == kind)
+    ).first()
+    row, user = (None, None) if found is None else found.tuple()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise AuthenticationFailed("登录已失效，请重新登录 (session or token expired)")
     if (
@@ -340,7 +344,6 @@ def _resolve(session: Session, plain: str, kind: str, now: datetime | None) -> U
         and now - row.last_used_at > SESSION_IDLE_TIMEOUT
     ):
         raise AuthenticationFailed("长时间未操作，请重新登录 (session idle timeout)")
-    user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise AuthenticationFailed("账号已停用 (account disabled)")
     if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import TypeDecorator
 
 from lantian.auth.errors import NotFound, ValidationError
 from lantian.auth.models import User
@@ -139,11 +140,37 @@ MATERIALIZE_MAX_IDS = 2000
 ``leads.enterprise_id``); above, a semi-join (a sequential scan is as good then)."""
 
 
+def pg_text_array(values: Sequence[str]) -> str:
+    """``values`` as a PostgreSQL array literal (``{"a","b"}``: every element quoted, ``\\``
+    and ``"`` escaped), e.g. for a ``VARCHAR[]`` parameter."""
+    if not values:
+        return "{}"
+    plain = "".join(values)
+    if "\\" in plain or '"' in plain:
+        values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
+    return '{"' + '","'.join(values) + '"}'
+
+
+class IdArray(TypeDecorator[list[str]]):
+    """A ``VARCHAR[]`` parameter sent as one array literal string.
+
+    Same SQL as ``ARRAY(String)`` (``:param::VARCHAR[]``), but the driver sends one
+    string instead of adapting the list element by element (psycopg checks every element
+    for quoting: about 1 ms for 500 ids, per statement).
+    """
+
+    impl = ARRAY(String)
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> Any:
+        return lambda value: None if value is None else pg_text_array(value)
+
+
 def _in_ids(session: Session, column: Any, ids: list[str]) -> ColumnElement[bool]:
     """``column IN ids``; on PostgreSQL as ``= ANY(:array)``, one parameter however many ids
     (a long IN list costs more to render and parse than the query itself)."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(String)))  # type: ignore[no-any-return]
+        return column == any_(bindparam(None, ids, type_=IdArray()))  # type: ignore[no-any-return]
     return column.in_(ids)  # type: ignore[no-any-return]
 
 
@@ -355,7 +382,7 @@ def list_leads(session: Session, user: User, filters: LeadFilters | None = None)
         .limit(limit)
         .offset(offset)
     )
-    rows = [LeadRow(**r._asdict()) for r in session.execute(stmt)]
+    rows = [LeadRow(*r) for r in session.execute(stmt)]  # columns in LeadRow's order
     if offset == 0 and len(rows) < limit:  # the whole result is on this page
         return Page(rows, len(rows), limit, offset)
     # capped count: at most COUNT_CAP + 1 rows are visited, however many match
