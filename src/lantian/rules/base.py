@@ -145,11 +145,16 @@ def finish(
     pollutant: ir.Value | None,
     hours: ir.Value,
     observed: ir.Value,
-    threshold: ir.Value,
+    threshold: ir.Value | float,
     coverage: ir.Value,
     **extras: ir.Value,
 ) -> ir.Table:
-    """Project an episode table onto :data:`EPISODE_COLUMNS` plus evidence columns."""
+    """Project an episode table onto :data:`EPISODE_COLUMNS` plus evidence columns.
+
+    ``threshold`` is a column, or a number (a rule parameter) that every episode shares.
+    """
+    if not isinstance(threshold, ir.Value):
+        threshold = ibis.literal(float(threshold))
     return table.select(
         enterprise_id=enterprise_id.cast("string"),
         subject_type=ibis.literal(subject_type),

@@ -106,7 +106,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         pollutant=None,
         hours=ep.n,
         observed=ep.n,
-        threshold=ep.n * 0 + p.min_duration_h,
+        threshold=p.min_duration_h,
         coverage=ep.n / span_h,
         other_outlet_id=ep.o_outlet,
         other_enterprise_id=ep.o_ent,

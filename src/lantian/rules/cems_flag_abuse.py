@@ -73,7 +73,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         pollutant=None,
         hours=ep.n,
         observed=ep.n,
-        threshold=ep.n * 0 + p.min_duration_h,
+        threshold=p.min_duration_h,
         coverage=ep.n / span_h,
         f_hours=ep.f_hours,
         m_hours=ep.m_hours,

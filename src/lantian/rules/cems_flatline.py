@@ -89,7 +89,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         pollutant=runs.pollutant,
         hours=runs.n,
         observed=runs.run_value,
-        threshold=runs.n * 0 + p.min_duration_h,
+        threshold=p.min_duration_h,
         coverage=runs.n / span_h,
         repeat_rate=runs.repeat_rate,
         chance=runs.log_chance.exp(),

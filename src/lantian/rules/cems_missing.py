@@ -84,7 +84,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         pollutant=None,
         hours=ep.prod_hours,
         observed=ep.prod_hours,
-        threshold=ep.prod_hours * 0 + p.min_duration_h,
+        threshold=p.min_duration_h,
         coverage=1 - ep.prod_hours / span_h,
         absent_hours=ep.absent_hours,
         fault_flag_hours=ep.fault_flag_hours,

@@ -97,7 +97,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         pollutant=ibis.literal(O2_CODE),
         hours=ep.n,
         observed=ep.o2_mean,
-        threshold=ep.n * 0 + p.o2_high_pct,
+        threshold=p.o2_high_pct,
         coverage=ep.n / span_h,
         o2_max=ep.o2_max,
         o2_min=ep.o2_min,
