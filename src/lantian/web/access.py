@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException
+from fastapi.responses import Response
+from pydantic_core import to_json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,6 +61,15 @@ def row_dict(row: LeadRow | CaseRow) -> dict[str, Any]:
         if isinstance(v, datetime):
             out[k] = isoformat_cst(v)
     return out
+
+
+def json_response(payload: Any) -> Response:
+    """``payload`` as a JSON response, serialized like FastAPI's default (pydantic-core).
+
+    For sync routes whose ``dict[str, Any]`` result would otherwise be validated against
+    its own annotation in a thread-pool trip before being serialized.
+    """
+    return Response(to_json(payload), media_type="application/json")
 
 
 def lead_dict(

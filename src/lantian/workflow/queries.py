@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -321,6 +322,52 @@ def _escape_like(text_: str) -> str:
     return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@cache
+def _lead_page_select() -> Any:
+    """The inbox page's SELECT without conditions, order and paging: leads joined to
+    enterprise, station and case, columns in :class:`LeadRow`'s order.
+
+    Built once (statements are immutable; building this one costs more CPU than
+    executing it)."""
+    st = aliased(Station)
+    stmt = (
+        select(
+            Lead.lead_id,
+            Lead.rule,
+            Lead.family,
+            Lead.enterprise_id,
+            Enterprise.name.label("enterprise_name"),
+            func.coalesce(Enterprise.city, st.city).label("city"),
+            func.coalesce(Enterprise.district, st.district).label("district"),
+            Enterprise.grade,
+            Enterprise.positive_list,
+            Lead.subject_type,
+            Lead.subject_id,
+            Lead.pollutant,
+            Lead.start,
+            Lead.end,
+            Lead.severity,
+            Lead.score,
+            Lead.summary,
+            Lead.detected_at,
+            Lead.outcome,
+            Case.case_id,
+            func.coalesce(Case.status, "new").label("status"),
+            Case.deadline,
+            Case.assignee_id,
+        )
+        .select_from(Lead)
+        .outerjoin(Enterprise, Enterprise.enterprise_id == Lead.enterprise_id)
+        .outerjoin(st, and_(Lead.subject_type == "station", st.station_id == Lead.subject_id))
+        .outerjoin(CaseLead, CaseLead.lead_id == Lead.lead_id)
+        .outerjoin(Case, Case.case_id == CaseLead.case_id)
+    )
+    names = [c.key for c in stmt.selected_columns]
+    if names != [f.name for f in fields(LeadRow)]:  # rows become LeadRow positionally
+        raise RuntimeError(f"inbox columns {names} do not match LeadRow")
+    return stmt
+
+
 def list_leads(session: Session, user: User, filters: LeadFilters | None = None) -> Page[LeadRow]:
     """The lead inbox: leads in scope, filtered, sorted and paged, with the total count.
 
@@ -331,57 +378,13 @@ def list_leads(session: Session, user: User, filters: LeadFilters | None = None)
     f = filters or LeadFilters()
     limit = max(1, min(int(f.limit), 1000))
     offset = max(0, int(f.offset))
-    st = aliased(Station)
-    status_col = func.coalesce(Case.status, "new")
     conds, needs_case = _lead_conditions(session, user, f)
-
-    def joined(stmt: Any) -> Any:
-        return (
-            stmt.select_from(Lead)
-            .outerjoin(Enterprise, Enterprise.enterprise_id == Lead.enterprise_id)
-            .outerjoin(st, and_(Lead.subject_type == "station", st.station_id == Lead.subject_id))
-            .outerjoin(CaseLead, CaseLead.lead_id == Lead.lead_id)
-            .outerjoin(Case, Case.case_id == CaseLead.case_id)
-            .where(*conds)
-        )
-
     key = f.sort.lstrip("-")
     if key not in LEAD_SORTS:
         raise ValidationError(f"sort must be one of {sorted(LEAD_SORTS)}", field="sort")
     col = LEAD_SORTS[key]
     order = [col.desc() if f.sort.startswith("-") else col.asc(), Lead.lead_id.desc()]
-    stmt = (
-        joined(
-            select(
-                Lead.lead_id,
-                Lead.rule,
-                Lead.family,
-                Lead.enterprise_id,
-                Enterprise.name.label("enterprise_name"),
-                func.coalesce(Enterprise.city, st.city).label("city"),
-                func.coalesce(Enterprise.district, st.district).label("district"),
-                Enterprise.grade,
-                Enterprise.positive_list,
-                Lead.subject_type,
-                Lead.subject_id,
-                Lead.pollutant,
-                Lead.start,
-                Lead.end,
-                Lead.severity,
-                Lead.score,
-                Lead.summary,
-                Lead.detected_at,
-                Lead.outcome,
-                Case.case_id,
-                status_col.label("status"),
-                Case.deadline,
-                Case.assignee_id,
-            )
-        )
-        .order_by(*order)
-        .limit(limit)
-        .offset(offset)
-    )
+    stmt = _lead_page_select().where(*conds).order_by(*order).limit(limit).offset(offset)
     rows = [LeadRow(*r) for r in session.execute(stmt)]  # columns in LeadRow's order
     if offset == 0 and len(rows) < limit:  # the whole result is on this page
         return Page(rows, len(rows), limit, offset)
