@@ -6,10 +6,12 @@ enterprise profiles. Every query is restricted to the user's scope
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cache
+from time import monotonic
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -20,12 +22,14 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
+    event,
     false,
     func,
     or_,
     select,
     true,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import TypeDecorator
 
@@ -126,6 +130,11 @@ class LeadRow:
     status: str
     deadline: datetime | None
     assignee_id: int | None
+
+
+_COUNT_FILTER_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(LeadFilters) if f.name not in ("sort", "limit", "offset")
+)
 
 
 def _many(value: Any) -> list[Any] | None:
@@ -316,10 +325,82 @@ Q_ENTERPRISE_LIMIT = 2000
 COUNT_CAP = 10_000
 """The inbox counts matching leads up to this many; beyond, the total shows "10,000+"."""
 
+COUNT_TTL_S = 10.0
+"""How long an inbox count is reused for the same scope and filters [s].
+
+Counting is most of the database work of an inbox request (up to 10,001 leads visited),
+and people page through and come back to the same filters. Any write or commit through a
+connection of this process (a dispatch, an import, detection) forgets every count at
+once, and a transaction that wrote never uses one; changes made by other processes show
+within this many seconds."""
+_counts: dict[tuple[Any, ...], tuple[float, int]] = {}
+_counts_lock = threading.Lock()
+_counts_generation = 0
+_WROTE = "lantian_wrote"
+"""``Connection.info`` flag: the current transaction has written."""
+
+
+def forget_counts() -> None:
+    """Drop every cached inbox count."""
+    global _counts_generation
+    with _counts_lock:
+        _counts_generation += 1
+        _counts.clear()
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _note_write(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[_WROTE] = True
+        forget_counts()
+
+
+@event.listens_for(Engine, "commit")
+def _on_commit(conn: Any) -> None:
+    conn.info.pop(_WROTE, None)
+    forget_counts()
+
+
+@event.listens_for(Engine, "rollback")
+def _on_rollback(conn: Any) -> None:
+    conn.info.pop(_WROTE, None)
+
+
+def _count_key(session: Session, user: User, f: LeadFilters) -> tuple[Any, ...]:
+    """What an inbox count depends on: database, scope attributes, filters (not the
+    sort, not the paging)."""
+
+    def norm(v: Any) -> Any:
+        return tuple(v) if isinstance(v, list | tuple) else v
+
+    return (
+        str(session.get_bind().engine.url),
+        user.role,
+        user.enterprise_id,
+        user.province,
+        user.city,
+        user.district,
+        *(norm(getattr(f, name)) for name in _COUNT_FILTER_FIELDS),
+    )
+
 
 def _escape_like(text_: str) -> str:
     """``text_`` with LIKE wildcards (``%``, ``_``) and the escape character escaped."""
     return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _count_leads(session: Session, conds: list[ColumnElement[bool]], needs_case: bool) -> int:
+    """Leads matching ``conds``, counted up to ``COUNT_CAP + 1`` (at most that many rows
+    are visited, however many match)."""
+    inner = select(Lead.lead_id).select_from(Lead)
+    if needs_case:
+        inner = inner.outerjoin(CaseLead, CaseLead.lead_id == Lead.lead_id).outerjoin(
+            Case, Case.case_id == CaseLead.case_id
+        )
+    inner = inner.where(*conds).limit(COUNT_CAP + 1)
+    return int(session.scalar(select(func.count()).select_from(inner.subquery())) or 0)
 
 
 @cache
@@ -373,7 +454,7 @@ def list_leads(session: Session, user: User, filters: LeadFilters | None = None)
 
     Two SQL statements: the page (leads walked in sort order through an index, joined to
     enterprise, station and case for display) and the count (leads only, plus the case
-    tables when filtering by status).
+    tables when filtering by status), which is reused for :data:`COUNT_TTL_S` seconds.
     """
     f = filters or LeadFilters()
     limit = max(1, min(int(f.limit), 1000))
@@ -388,14 +469,22 @@ def list_leads(session: Session, user: User, filters: LeadFilters | None = None)
     rows = [LeadRow(*r) for r in session.execute(stmt)]  # columns in LeadRow's order
     if offset == 0 and len(rows) < limit:  # the whole result is on this page
         return Page(rows, len(rows), limit, offset)
-    # capped count: at most COUNT_CAP + 1 rows are visited, however many match
-    inner = select(Lead.lead_id).select_from(Lead)
-    if needs_case:
-        inner = inner.outerjoin(CaseLead, CaseLead.lead_id == Lead.lead_id).outerjoin(
-            Case, Case.case_id == CaseLead.case_id
-        )
-    inner = inner.where(*conds).limit(COUNT_CAP + 1)
-    total = int(session.scalar(select(func.count()).select_from(inner.subquery())) or 0)
+    cacheable = not session.connection().info.get(_WROTE)  # own writes: count afresh
+    ckey = _count_key(session, user, f)
+    now = monotonic()
+    with _counts_lock:
+        generation = _counts_generation
+        hit = _counts.get(ckey) if cacheable else None
+    if hit is not None and now - hit[0] < COUNT_TTL_S:
+        # never fewer than the rows seen (a fresh count cannot be)
+        total = max(hit[1], offset + len(rows)) if rows else hit[1]
+    else:
+        total = _count_leads(session, conds, needs_case)
+        with _counts_lock:
+            if cacheable and generation == _counts_generation:  # no write since it began
+                if len(_counts) >= 10_000:
+                    _counts.clear()
+                _counts[ckey] = (now, total)
     capped = total > COUNT_CAP
     return Page(rows, min(total, COUNT_CAP), limit, offset, total_capped=capped)
 
