@@ -81,3 +81,43 @@ def test_counts_expire(counted: tuple[Any, list[str]], monkeypatch: pytest.Monke
     assert _total(world) == 6
     assert _total(world) == 6
     assert len(log) == 2
+
+
+def _ids_seen(world: Any, user: Any) -> set[str]:
+    with Session(bind=world.session.get_bind()) as s:
+        return {r.lead_id for r in wq.list_leads(s, user, wq.LeadFilters(limit=500)).rows}
+
+
+def test_scope_id_lists_reused_until_a_commit(world: Any) -> None:
+    from lantian.registry.models import Enterprise
+
+    s = world.session
+    s.commit()
+    wq.forget_counts()
+    lookups: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM enterprises" in statement and "leads" not in statement:
+            lookups.append(statement)
+
+    engine = s.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        before = _ids_seen(world, world.city_a)
+        assert _ids_seen(world, world.city_a) == before
+        assert len(lookups) == 1  # the city's enterprise ids, looked up once
+        s.add(
+            Enterprise(
+                enterprise_id="EZ",
+                name="甲市新企业",
+                credit_code="91110000000000009Z",
+                industry="steel",
+                city="甲市",
+            )
+        )
+        s.add(W.make_lead("LZ", "EZ", subject_id="PZ"))
+        s.commit()  # forgets the id lists: the new enterprise's lead is in scope at once
+        assert _ids_seen(world, world.city_a) == before | {"LZ"}
+        assert "LZ" not in _ids_seen(world, world.city_b)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

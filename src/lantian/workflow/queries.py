@@ -184,33 +184,77 @@ def _in_ids(session: Session, column: Any, ids: list[str]) -> ColumnElement[bool
     return column.in_(ids)  # type: ignore[no-any-return]
 
 
+ID_LIST_TTL_S = 10.0
+"""How long the enterprise and station ids of a scope or region filter are reused [s];
+like the counts, forgotten at once on any write or commit of this process."""
+
+
+def _region_ids(
+    session: Session,
+    ent_cond: ColumnElement[bool] | None,
+    station_cond: ColumnElement[bool] | None,
+    cache_key: tuple[Any, ...] | None,
+) -> tuple[list[str] | None, list[str] | None]:
+    """The ids of the enterprises matching ``ent_cond`` (None if more than
+    :data:`MATERIALIZE_MAX_IDS`, or no condition) and of the stations matching
+    ``station_cond`` (None without a condition); reused for :data:`ID_LIST_TTL_S` seconds
+    when the caller names what the conditions depend on (``cache_key``)."""
+    key = None
+    generation = 0
+    cacheable = cache_key is not None and not session.connection().info.get(_WROTE)
+    if cacheable:
+        key = (str(session.get_bind().engine.url), *(cache_key or ()))
+        with _counts_lock:
+            generation = _counts_generation
+            hit = _id_lists.get(key)
+        if hit is not None and monotonic() - hit[0] < ID_LIST_TTL_S:
+            return hit[1]
+    now = monotonic()
+    ids: list[str] | None = None
+    stations: list[str] | None = None
+    if ent_cond is not None:
+        sub = select(Enterprise.enterprise_id).where(ent_cond)
+        ids = list(session.scalars(sub.limit(MATERIALIZE_MAX_IDS + 1)))
+        if len(ids) > MATERIALIZE_MAX_IDS:
+            ids = None
+    if station_cond is not None:
+        stations = list(session.scalars(select(Station.station_id).where(station_cond)))
+    if key is not None:
+        with _counts_lock:
+            if generation == _counts_generation:  # no write since the lookup began
+                if len(_id_lists) >= 1000:
+                    _id_lists.clear()
+                _id_lists[key] = (now, (ids, stations))
+    return ids, stations
+
+
 def _lead_region_clause(
     session: Session,
     ent_cond: ColumnElement[bool] | None,
     station_cond: ColumnElement[bool] | None,
+    cache_key: tuple[Any, ...] | None = None,
 ) -> ColumnElement[bool]:
     """Leads whose enterprise satisfies ``ent_cond`` or whose station satisfies
     ``station_cond``, as conditions on the leads table alone (no row-multiplying join), so
-    that counts can use the leads indexes."""
+    that counts can use the leads indexes. ``cache_key``: what the two conditions depend
+    on, if their id lists may be reused (:func:`_region_ids`)."""
     parts: list[ColumnElement[bool]] = []
+    ids, stations = _region_ids(session, ent_cond, station_cond, cache_key)
     if ent_cond is not None:
-        sub = select(Enterprise.enterprise_id).where(ent_cond)
-        ids = list(session.scalars(sub.limit(MATERIALIZE_MAX_IDS + 1)))
-        if len(ids) <= MATERIALIZE_MAX_IDS:
+        if ids is not None:
             if ids:
                 parts.append(_in_ids(session, Lead.enterprise_id, ids))
         else:
+            sub = select(Enterprise.enterprise_id).where(ent_cond)
             parts.append(Lead.enterprise_id.in_(sub))
-    if station_cond is not None:
-        stations = list(session.scalars(select(Station.station_id).where(station_cond)))
-        if stations:
-            parts.append(
-                and_(
-                    _in_ids(session, Lead.subject_id, stations),
-                    Lead.subject_type == "station",
-                    Lead.enterprise_id.is_(None),
-                )
+    if station_cond is not None and stations:
+        parts.append(
+            and_(
+                _in_ids(session, Lead.subject_id, stations),
+                Lead.subject_type == "station",
+                Lead.enterprise_id.is_(None),
             )
+        )
     if not parts:
         return false()
     return parts[0] if len(parts) == 1 else or_(*parts)
@@ -229,7 +273,10 @@ def _lead_scope(session: Session, user: User) -> ColumnElement[bool]:
     )
     if user.role == "work_group" and user.province:
         station = None  # stations carry no province code
-    return _lead_region_clause(session, enterprise_scope_clause(user, Enterprise), station)
+    key = ("scope", user.role, user.enterprise_id, user.province, user.city, user.district)
+    return _lead_region_clause(
+        session, enterprise_scope_clause(user, Enterprise), station, cache_key=key
+    )
 
 
 def _status_clause(statuses: Sequence[str]) -> ColumnElement[bool]:
@@ -269,14 +316,22 @@ def _lead_conditions(
         if f.district:
             ec.append(Enterprise.district == f.district)
             sc.append(Station.district == f.district)
-        conds.append(_lead_region_clause(session, and_(*ec), and_(*sc)))
+        conds.append(
+            _lead_region_clause(
+                session, and_(*ec), and_(*sc), cache_key=("region", f.city, f.district)
+            )
+        )
     if f.grade or f.positive_list is not None:
         ec = []
         if f.grade:
             ec.append(Enterprise.grade == f.grade)
         if f.positive_list is not None:
             ec.append(Enterprise.positive_list.is_(f.positive_list))
-        conds.append(_lead_region_clause(session, and_(*ec), None))
+        conds.append(
+            _lead_region_clause(
+                session, and_(*ec), None, cache_key=("grade", f.grade, f.positive_list)
+            )
+        )
     if (fam := _many(f.family)) is not None:
         conds.append(Lead.family.in_(fam))
     if (sev := _many(f.severity)) is not None:
@@ -334,6 +389,7 @@ connection of this process (a dispatch, an import, detection) forgets every coun
 once, and a transaction that wrote never uses one; changes made by other processes show
 within this many seconds."""
 _counts: dict[tuple[Any, ...], tuple[float, int]] = {}
+_id_lists: dict[tuple[Any, ...], tuple[float, tuple[list[str] | None, list[str] | None]]] = {}
 _counts_lock = threading.Lock()
 _counts_generation = 0
 _WROTE = "lantian_wrote"
@@ -341,11 +397,12 @@ _WROTE = "lantian_wrote"
 
 
 def forget_counts() -> None:
-    """Drop every cached inbox count."""
+    """Drop every cached inbox count and id list."""
     global _counts_generation
     with _counts_lock:
         _counts_generation += 1
         _counts.clear()
+        _id_lists.clear()
 
 
 @event.listens_for(Engine, "after_cursor_execute")
