@@ -212,3 +212,31 @@ def test_user_admin_page(login_as: Login) -> None:
     officer, _c = login_as("ts_city")
     assert officer.get("/admin/users").status_code == 403
     assert 'href="/admin/users"' not in officer.get("/leads").text
+
+
+def test_dispatch_form_offers_a_new_officer_at_once(api: Any) -> None:
+    """The dispatch form's officer list is cached, but a change made here shows at once."""
+    from tests.web.conftest import login
+
+    c, _s = api
+    admin = bearer(c, "admin")
+    login(c, "admin")
+    page = c.get("/leads").text
+    assert "路北区 新人" not in page
+    r = c.post(
+        "/api/users",
+        json={
+            "username": "lb_new",
+            "password": PASSWORD,
+            "role": "district_officer",
+            "city": "唐山市",
+            "district": "路北区",
+            "display_name": "路北区 新人",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    assert "路北区 新人" in c.get("/leads").text
+    r = c.post(f"/api/users/{r.json()['user_id']}/active", json={"active": False}, headers=admin)
+    assert r.status_code == 200
+    assert "路北区 新人" not in c.get("/leads").text

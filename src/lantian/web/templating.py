@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,45 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 def fmt_cst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Format a datetime in China Standard Time ('' for None)."""
     return "" if value is None else to_cst(value).strftime(fmt)
+
+
+class _Labels(dict[Any, str]):
+    """Translated labels of one vocabulary: the code itself when unknown, '' for None
+    (like :func:`lantian.web.labels.label`)."""
+
+    def __missing__(self, code: Any) -> str:
+        return "" if code is None else str(code)
+
+
+@dataclass(frozen=True)
+class TranslatedLabels:
+    """The label tables of the list pages, translated into one language.
+
+    ``tl.family[row.family]`` in a template is a dict lookup, where
+    ``label(family_labels, row.family)`` is a function call and a catalog lookup (per
+    row and column of a 50-row table).
+    """
+
+    family: _Labels
+    severity: _Labels
+    status: _Labels
+    subject: _Labels
+
+
+@lru_cache(maxsize=8)
+def translated_labels(language: str) -> TranslatedLabels:
+    """:class:`TranslatedLabels` of ``language`` (built once per language)."""
+    t = translations(language)
+
+    def tr(table: dict[Any, str]) -> _Labels:
+        return _Labels({code: t.gettext(text) for code, text in table.items()})
+
+    return TranslatedLabels(
+        family=tr(labels.FAMILY_LABELS),
+        severity=tr(labels.SEVERITY_LABELS),
+        status=tr(labels.LEAD_STATUS_LABELS | labels.CASE_STATUS_LABELS),
+        subject=tr(labels.SUBJECT_LABELS),
+    )
 
 
 def make_templates() -> Jinja2Templates:
@@ -65,7 +106,8 @@ def render(
     if not csrf:
         csrf = request.state.new_csrf_cookie
     ctx.setdefault("principal", principal)
-    ctx["lang"] = current_language.get()
+    ctx["lang"] = lang = current_language.get()
+    ctx["tl"] = translated_labels(lang)
     ctx["csrf_token"] = csrf
     ctx["tile_url"] = request.app.state.settings.tile_url
     templates: Jinja2Templates = request.app.state.templates

@@ -396,6 +396,12 @@ _WROTE = "lantian_wrote"
 """``Connection.info`` flag: the current transaction has written."""
 
 
+def cache_generation() -> int:
+    """A number that changes whenever this process writes or commits to a database (for
+    caches of query results that must not outlive a change made here)."""
+    return _counts_generation
+
+
 def forget_counts() -> None:
     """Drop every cached inbox count and id list."""
     global _counts_generation

@@ -6,7 +6,7 @@ import math
 import threading
 from datetime import date, datetime, time, timedelta
 from time import monotonic
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
@@ -100,12 +100,41 @@ def assignees(db: Session, user: User) -> list[User]:
     return list(db.execute(stmt.order_by(User.role, User.display_name).limit(300)).scalars())
 
 
+class Assignee(NamedTuple):
+    """An officer offered by the dispatch form."""
+
+    user_id: int
+    display_name: str
+
+
+ASSIGNEES_TTL_S = 10.0
+"""How long the officers offered to one dispatcher scope are reused [s]; forgotten at
+once when this process writes to the database (e.g. a new account)."""
+_assignees_cache: dict[tuple[Any, ...], tuple[float, int, list[Assignee]]] = {}
+
+
+def assignee_options(db: Session, user: User) -> list[Assignee]:
+    """:func:`assignees` as (id, name) pairs, cached per database, role and city."""
+    key = (str(db.get_bind().engine.url), user.role, user.city)
+    generation = wq.cache_generation()
+    now = monotonic()
+    hit = _assignees_cache.get(key)
+    if hit is not None and hit[1] == generation and now - hit[0] < ASSIGNEES_TTL_S:
+        return hit[2]
+    value = [Assignee(u.user_id, u.display_name) for u in assignees(db, user)]
+    with _choices_lock:
+        if len(_assignees_cache) > 1000:
+            _assignees_cache.clear()
+        _assignees_cache[key] = (now, generation, value)
+    return value
+
+
 def dispatch_context(db: Session, user: User) -> dict[str, Any]:
     """Template values of the dispatch form."""
     can = can_dispatch(user)
     return {
         "can_dispatch": can,
-        "assignees": assignees(db, user) if can else [],
+        "assignees": assignee_options(db, user) if can else [],
         "default_deadline": (now_cst() + timedelta(days=DEFAULT_DEADLINE_DAYS)).date().isoformat(),
     }
 
