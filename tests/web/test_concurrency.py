@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 from starlette.types import Receive, Scope, Send
@@ -51,3 +52,17 @@ def test_static_files_and_healthz_are_not_limited() -> None:
     paths = ["/static/app.css"] * 4 + ["/healthz"] * 2
     assert asyncio.run(_fire(app, paths)) == [200] * 6
     assert inner.peak == 6
+
+
+def test_startup_moves_the_loaded_application_out_of_the_collectors_sight(app: Any) -> None:
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        with TestClient(app):
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
