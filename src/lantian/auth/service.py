@@ -335,7 +335,7 @@ def _resolve(session: Session, plain: str, kind: str, now: datetime | None) -> U
         .outerjoin(User, User.user_id == AuthToken.user_id)
         .where(AuthToken.token_hash == _token_hash(plain), AuthToken.kind == kind)
     ).first()
-    row, user = (None, None) if found is None else found.tuple()
+    row, user = (None, None) if found is None else found
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise AuthenticationFailed("登录已失效，请重新登录 (session or token expired)")
     if (
