@@ -9,7 +9,10 @@ uvicorn in a separate process, logs 20 simulated users in (admin, work group, ci
 district officers, enterprise) and has them request the inbox page (HTML) and the API
 (JSON) with varied filters, sorts and pages through httpx (async). Two phases: no think
 time (saturation: every user fires its next request as soon as the last one returns) and
-a think time (exponential, mean ``--think`` seconds, like people clicking). Prints
+a think time (exponential, mean ``--think`` seconds, like people clicking). In each phase
+all users log in first; the timed requests (and the CPU accounting) start once they are
+in (an argon2 login costs far more CPU than an inbox request). ``--schema NAME`` keeps
+the built data for the next run (and ``bench/profile_web.py``). Prints
 p50/p95/p99 per phase, per endpoint and per filter, and the time spent inside the app
 (``Server-Timing``) to tell queueing from work; nothing here asserts a timing.
 
