@@ -109,18 +109,7 @@ def test_user_administration_api(api: Any) -> None:
     assert c.get("/api/users", headers=bearer(c, "ts_city")).status_code == 403
     names = [u["username"] for u in c.get("/api/users", headers=admin).json()["items"]]
     assert "lb_district" in names and all("password" not in k for k in names)
-    r = c.post(
-        "/api/users",
-        json={
-            "username": "lt_district",
-            "password": PASSWORD,
-            "role": "district_officer",
-            "city": "唐山市",
-            "district": "路北区",
-            "display_name": "路北区 二",
-        },
-        headers=admin,
-    )
+    r = _new_district_officer(c, admin, "lt_district", "路北区 二")
     assert r.status_code == 200, r.text
     new_id = r.json()["user_id"]
     new = bearer(c, "lt_district")
@@ -223,20 +212,25 @@ def test_dispatch_form_offers_a_new_officer_at_once(api: Any) -> None:
     login(c, "admin")
     page = c.get("/leads").text
     assert "路北区 新人" not in page
-    r = c.post(
-        "/api/users",
-        json={
-            "username": "lb_new",
-            "password": PASSWORD,
-            "role": "district_officer",
-            "city": "唐山市",
-            "district": "路北区",
-            "display_name": "路北区 新人",
-        },
-        headers=admin,
-    )
+    r = _new_district_officer(c, admin, "lb_new", "路北区 新人")
     assert r.status_code == 200, r.text
     assert "路北区 新人" in c.get("/leads").text
     r = c.post(f"/api/users/{r.json()['user_id']}/active", json={"active": False}, headers=admin)
     assert r.status_code == 200
     assert "路北区 新人" not in c.get("/leads").text
+
+
+def _new_district_officer(c: Any, admin: dict[str, str], username: str, display: str) -> Any:
+    """POST /api/users: a district officer of 唐山市路北区 (the response)."""
+    return c.post(
+        "/api/users",
+        json={
+            "username": username,
+            "password": PASSWORD,
+            "role": "district_officer",
+            "city": "唐山市",
+            "district": "路北区",
+            "display_name": display,
+        },
+        headers=admin,
+    )
