@@ -24,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -179,6 +180,9 @@ def profile_rules(
             f"  {code:<28} {out[-1][1]:7.2f} s  {n:>10,} episodes  RSS {_rss_gib():.2f} GiB",
             flush=True,
         )
+    # drop the cached tables while the connection is open (Ibis finalizers drop them)
+    del ctx
+    gc.collect()
     con.disconnect()
     return out
 
