@@ -54,6 +54,22 @@ def test_static_files_and_healthz_are_not_limited() -> None:
     assert inner.peak == 6
 
 
+def test_long_downloads_do_not_hold_the_slots_of_pages() -> None:
+    inner = SlowApp()
+    app = ConcurrencyLimitMiddleware(inner, limit=1)
+    paths = [
+        "/api/exports/leads.xlsx",
+        "/api/exports/ledger.xlsx",
+        "/api/cases/3/documents/dispatch.pdf",
+        "/api/notices/7.pdf",
+    ]
+    assert asyncio.run(_fire(app, paths)) == [200] * 4
+    assert inner.peak == 4
+    inner.peak = 0
+    assert asyncio.run(_fire(app, ["/api/leads", "/leads/abc", "/cases"])) == [200] * 3
+    assert inner.peak == 1
+
+
 def test_startup_moves_the_loaded_application_out_of_the_collectors_sight(app: Any) -> None:
     import gc
 

@@ -46,8 +46,11 @@ LOGIN_FAILURES_PER_IP = 50
 MAX_CONCURRENT_REQUESTS = 4
 """Requests a worker process handles at once; more wait their turn, first come first
 served (see :class:`ConcurrencyLimitMiddleware`)."""
-UNLIMITED_PREFIXES = ("/static/", "/vendor/", "/healthz")
-"""Paths served outside the limit (files, liveness)."""
+UNLIMITED_PREFIXES = ("/static/", "/vendor/", "/healthz", "/api/exports/")
+"""Paths served outside the limit: files, liveness, and Excel exports (up to 100,000 rows,
+seconds each: four at once must not hold every slot and stall the pages)."""
+UNLIMITED_SUFFIXES = (".pdf", ".xlsx")
+"""Downloads served outside the limit (generated documents and workbooks)."""
 
 
 class ConcurrencyLimitMiddleware:
@@ -68,7 +71,12 @@ class ConcurrencyLimitMiddleware:
         self._slots = asyncio.Semaphore(limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UNLIMITED_PREFIXES):
+        path = scope["path"] if scope["type"] == "http" else ""
+        if (
+            scope["type"] != "http"
+            or path.startswith(UNLIMITED_PREFIXES)
+            or path.endswith(UNLIMITED_SUFFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         loop = asyncio.get_running_loop()
