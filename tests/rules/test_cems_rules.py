@@ -107,6 +107,28 @@ def test_pinned_needs_level_and_unusually_low_variation() -> None:
     assert detect(b2.build(), "CEMS-PINNED") == []
 
 
+def test_pinned_for_most_of_the_period_is_judged_against_the_normal_days() -> None:
+    """Pinned for 5 of 8 days: the yardstick is the outlet's CV away from the limit (days
+    1-3), not a median that the pinned days themselves dominate. A process that always runs
+    smoothly near the limit (no days away from it) is compared with itself and stays quiet."""
+
+    def so2(h: int) -> float:
+        if h >= 72:
+            return 32.5 * (1 + 0.015 * (1 if h % 2 else -1))
+        return 20 * (1 + 0.3 * wiggle(h, 1) + 0.2 * ((h * 7) % 5 - 2) / 2)
+
+    def bundle(value: Callable[[int], float]) -> Bundle:
+        b = Bundle().enterprise("E1").outlet("P1", "E1", "E1-L1")
+        b.meter("MP", "E1", "E1-L1", "production").power("MP", 192, lambda h: 100.0)
+        return b.cems("P1", 192, SO2, value)
+
+    leads = detect(bundle(so2).build(), "CEMS-PINNED")
+    assert len(leads) == 1 and leads[0].start <= iso(72 + 6) and leads[0].end >= iso(186)
+    assert leads[0].evidence["own_typical_cv"] > 0.05
+    smooth = bundle(lambda h: 32.5 * (1 + 0.015 * (1 if h % 2 else -1)))
+    assert detect(smooth.build(), "CEMS-PINNED") == []
+
+
 # -- CEMS-O2 ---------------------------------------------------------------------------------
 def test_o2_high_while_producing_but_not_while_stopped() -> None:
     b = Bundle().enterprise("E1").outlet("P1", "E1", "E1-L1", o2_ref=6.0)

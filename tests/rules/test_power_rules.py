@@ -47,6 +47,24 @@ def test_treatment_start_lag_and_joint_stop_are_benign() -> None:
     assert detect(b.build(), "POWER-TREAT-OFF") == []
 
 
+def test_start_up_lag_below_the_minimum_with_1_minute_meters() -> None:
+    """Production starts at 08:07, treatment at 08:30: 23 min of overlap (< 30 min), even
+    though the lag spans two 15-minute clock quarters; a 35-min lag is a lead."""
+
+    def prod(h: float) -> float:
+        return 100.0 if 8 + 7 / 60 <= h % 24 < 20 else 1.0
+
+    def treat_at(start_min: float) -> object:
+        return lambda h: 50.0 if 8 + start_min / 60 <= h % 24 < 20 else 0.4
+
+    b = line(Bundle().enterprise("E1"), prod, treat_at(30), step=1)
+    assert detect(b.build(), "POWER-TREAT-OFF") == []
+    b = line(Bundle().enterprise("E1"), prod, treat_at(42), step=1)
+    leads = detect(b.build(), "POWER-TREAT-OFF")
+    assert leads and {ld.subject_id for ld in leads} == {"E1-L1"}
+    assert all(35 / 60 - 0.1 <= ld.evidence["hours"] <= 40 / 60 for ld in leads)
+
+
 def test_treatment_off_with_15_minute_meters() -> None:
     def treat(h: float) -> float:
         if 48 + 9 <= h < 48 + 12:

@@ -41,7 +41,11 @@ class Params:
     max_cv: float = 0.03
     """Window coefficient of variation below this (absolute ceiling)."""
     rel_cv: float = 0.5
-    """… and below this fraction of the outlet's own median window CV."""
+    """… and below this fraction of the outlet's own median window CV (over its windows
+    away from the limit, mean < ``low_ratio`` × limit, when it has ``min_reference_h`` of
+    them; else over all its windows)."""
+    min_reference_h: int = 48
+    """Windows away from the limit needed to take the outlet's own CV from them [h]."""
     min_duration_h: int = 12
     """Shortest episode reported [h]."""
     max_gap_h: int = 12
@@ -76,10 +80,22 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         full=(rows.w_n >= p.window_h * p.min_window_share)
         & (rows.w_h1 - rows.w_h0 < p.window_h + 2),
     )
-    own = (
-        rows.filter(rows.full)
-        .group_by(["outlet_id", "pollutant"])
-        .aggregate(own_cv=ibis._.w_cv.median())
+    # the outlet's own variability: its windows away from the limit (a series pinned for
+    # half the period would otherwise set its own yardstick); all its windows when it
+    # rarely runs away from the limit
+    full = rows.filter(rows.full)
+    away = full.w_mean < p.low_ratio * full.lim
+    # a null-masked column, not median(where=...): Spark needs a constant percentage
+    full = full.mutate(away_cv=ibis.ifelse(away, full.w_cv, ibis.null("float64")), away=away)
+    own = full.group_by(["outlet_id", "pollutant"]).aggregate(
+        all_cv=full.w_cv.median(),
+        away_cv=full.away_cv.median(),
+        n_away=full.away.cast("int64").sum(),
+    )
+    own = own.select(
+        "outlet_id",
+        "pollutant",
+        own_cv=ibis.ifelse(own.n_away >= p.min_reference_h, own.away_cv, own.all_cv),
     )
     rows = rows.join(own, ["outlet_id", "pollutant"])
     bad = rows.filter(

@@ -79,8 +79,12 @@ class StateParams:
     """HJ 212 codes kept in the hourly CEMS intermediate (rules judge these)."""
     histogram_every_nth_slot: int = 3
     """Meter histograms use the samples of every n-th 5-minute slot (1 = all samples)."""
-    bucket_min: int = 15
-    """Sub-hour bucket of the power data [min] (sub-hour rules such as TREATMENT_OFF)."""
+    bucket_min: int = 5
+    """Sub-hour bucket of the power data [min] (sub-hour rules such as TREATMENT_OFF).
+
+    Production is judged at the same resolution as treatment: with coarser production
+    buckets, treatment minutes before production actually started (a start-up lag) were
+    counted as "off while producing" (a 23-min lag in 1-min data became a 30-min lead)."""
     treatment_off_fraction: float = 0.15
     """A treatment meter is off below this fraction of its running level (at most)."""
     line_inference_min_agreement: float = 0.8
@@ -248,7 +252,7 @@ class Context:
         (meter_id, h) pairs in ``hours``.
 
         Sub-hour detail is needed only around suspicious hours; aggregating every sample
-        into 15-minute buckets would cost far more than the hourly pass. Columns: meter_id,
+        into sub-hour buckets would cost far more than the hourly pass. Columns: meter_id,
         b (bucket start, CST epoch s), n, n_on, kw, on_share.
         """
         lv = self.meter_levels()
