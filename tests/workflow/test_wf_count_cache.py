@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from lantian.db import resultcache
 from lantian.workflow import queries as wq
 
 
@@ -25,7 +26,7 @@ def counted(world: Any) -> Iterator[tuple[Any, list[str]]]:
             )
         )
     s.commit()
-    wq.forget_counts()
+    resultcache.forget_all()
     log: list[str] = []
     engine = s.get_bind()
 
@@ -77,7 +78,7 @@ def test_own_uncommitted_writes_are_counted(counted: tuple[Any, list[str]]) -> N
 
 def test_counts_expire(counted: tuple[Any, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     world, log = counted
-    monkeypatch.setattr(wq, "COUNT_TTL_S", 0.0)
+    monkeypatch.setattr(wq._COUNTS, "ttl_s", 0.0)
     assert _total(world) == 6
     assert _total(world) == 6
     assert len(log) == 2
@@ -93,7 +94,7 @@ def test_scope_id_lists_reused_until_a_commit(world: Any) -> None:
 
     s = world.session
     s.commit()
-    wq.forget_counts()
+    resultcache.forget_all()
     lookups: list[str] = []
 
     def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:

@@ -6,12 +6,10 @@ enterprise profiles. Every query is restricted to the user's scope
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cache
-from time import monotonic
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -22,20 +20,19 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
-    event,
     false,
     func,
     or_,
     select,
     true,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import TypeDecorator
 
 from lantian.auth.errors import NotFound, ValidationError
 from lantian.auth.models import User
 from lantian.auth.scope import can_access_enterprise, enterprise_scope_clause, scope_clause
+from lantian.db.resultcache import ResultCache, current_generation, wrote
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise, Line, Outlet, Station
 from lantian.timeutil import now_cst, to_cst
@@ -187,6 +184,7 @@ def _in_ids(session: Session, column: Any, ids: list[str]) -> ColumnElement[bool
 ID_LIST_TTL_S = 10.0
 """How long the enterprise and station ids of a scope or region filter are reused [s];
 like the counts, forgotten at once on any write or commit of this process."""
+_ID_LISTS: ResultCache[tuple[list[str] | None, list[str] | None]] = ResultCache(ID_LIST_TTL_S)
 
 
 def _region_ids(
@@ -200,16 +198,12 @@ def _region_ids(
     ``station_cond`` (None without a condition); reused for :data:`ID_LIST_TTL_S` seconds
     when the caller names what the conditions depend on (``cache_key``)."""
     key = None
-    generation = 0
-    cacheable = cache_key is not None and not session.connection().info.get(_WROTE)
-    if cacheable:
-        key = (str(session.get_bind().engine.url), *(cache_key or ()))
-        with _counts_lock:
-            generation = _counts_generation
-            hit = _id_lists.get(key)
-        if hit is not None and monotonic() - hit[0] < ID_LIST_TTL_S:
-            return hit[1]
-    now = monotonic()
+    generation = current_generation()
+    if cache_key is not None and not wrote(session):
+        key = (str(session.get_bind().engine.url), *cache_key)
+        hit = _ID_LISTS.get(key)
+        if hit is not None:
+            return hit
     ids: list[str] | None = None
     stations: list[str] | None = None
     if ent_cond is not None:
@@ -220,11 +214,7 @@ def _region_ids(
     if station_cond is not None:
         stations = list(session.scalars(select(Station.station_id).where(station_cond)))
     if key is not None:
-        with _counts_lock:
-            if generation == _counts_generation:  # no write since the lookup began
-                if len(_id_lists) >= 1000:
-                    _id_lists.clear()
-                _id_lists[key] = (now, (ids, stations))
+        _ID_LISTS.put(key, (ids, stations), generation)
     return ids, stations
 
 
@@ -387,48 +377,8 @@ Counting is most of the database work of an inbox request (up to 10,001 leads vi
 and people page through and come back to the same filters. Any write or commit through a
 connection of this process (a dispatch, an import, detection) forgets every count at
 once, and a transaction that wrote never uses one; changes made by other processes show
-within this many seconds."""
-_counts: dict[tuple[Any, ...], tuple[float, int]] = {}
-_id_lists: dict[tuple[Any, ...], tuple[float, tuple[list[str] | None, list[str] | None]]] = {}
-_counts_lock = threading.Lock()
-_counts_generation = 0
-_WROTE = "lantian_wrote"
-"""``Connection.info`` flag: the current transaction has written."""
-
-
-def cache_generation() -> int:
-    """A number that changes whenever this process writes or commits to a database (for
-    caches of query results that must not outlive a change made here)."""
-    return _counts_generation
-
-
-def forget_counts() -> None:
-    """Drop every cached inbox count and id list."""
-    global _counts_generation
-    with _counts_lock:
-        _counts_generation += 1
-        _counts.clear()
-        _id_lists.clear()
-
-
-@event.listens_for(Engine, "after_cursor_execute")
-def _note_write(
-    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
-) -> None:
-    if statement.lstrip()[:6].upper() != "SELECT":
-        conn.info[_WROTE] = True
-        forget_counts()
-
-
-@event.listens_for(Engine, "commit")
-def _on_commit(conn: Any) -> None:
-    conn.info.pop(_WROTE, None)
-    forget_counts()
-
-
-@event.listens_for(Engine, "rollback")
-def _on_rollback(conn: Any) -> None:
-    conn.info.pop(_WROTE, None)
+within this many seconds (:mod:`lantian.db.resultcache`)."""
+_COUNTS: ResultCache[int] = ResultCache(COUNT_TTL_S, max_entries=10_000)
 
 
 def _count_key(session: Session, user: User, f: LeadFilters) -> tuple[Any, ...]:
@@ -532,22 +482,17 @@ def list_leads(session: Session, user: User, filters: LeadFilters | None = None)
     rows = [LeadRow(*r) for r in session.execute(stmt)]  # columns in LeadRow's order
     if offset == 0 and len(rows) < limit:  # the whole result is on this page
         return Page(rows, len(rows), limit, offset)
-    cacheable = not session.connection().info.get(_WROTE)  # own writes: count afresh
+    cacheable = not wrote(session)  # own writes: count afresh
     ckey = _count_key(session, user, f)
-    now = monotonic()
-    with _counts_lock:
-        generation = _counts_generation
-        hit = _counts.get(ckey) if cacheable else None
-    if hit is not None and now - hit[0] < COUNT_TTL_S:
+    generation = current_generation()
+    hit = _COUNTS.get(ckey) if cacheable else None
+    if hit is not None:
         # never fewer than the rows seen (a fresh count cannot be)
-        total = max(hit[1], offset + len(rows)) if rows else hit[1]
+        total = max(hit, offset + len(rows)) if rows else hit
     else:
         total = _count_leads(session, conds, needs_case)
-        with _counts_lock:
-            if cacheable and generation == _counts_generation:  # no write since it began
-                if len(_counts) >= 10_000:
-                    _counts.clear()
-                _counts[ckey] = (now, total)
+        if cacheable:
+            _COUNTS.put(ckey, total, generation)
     capped = total > COUNT_CAP
     return Page(rows, min(total, COUNT_CAP), limit, offset, total_capped=capped)
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import threading
 from datetime import date, datetime, time, timedelta
-from time import monotonic
 from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
@@ -15,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lantian.auth.models import User
+from lantian.db.resultcache import ResultCache
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise
 from lantian.registry.vocab import GRADES
@@ -43,9 +42,9 @@ DEFAULT_DEADLINE_DAYS = 7
 
 
 CHOICES_TTL_S = 60.0
-"""How long the filter choices of one scope are reused [s] (they change only on import)."""
-_choices_cache: dict[tuple[Any, ...], tuple[float, dict[str, list[str]]]] = {}
-_choices_lock = threading.Lock()
+"""How long the filter choices of one scope are reused [s] (they change only on import);
+forgotten at once when this process writes to the database."""
+_CHOICES: ResultCache[dict[str, list[str]]] = ResultCache(CHOICES_TTL_S)
 
 
 def filter_choices(db: Session, request: Request) -> dict[str, list[str]]:
@@ -55,17 +54,7 @@ def filter_choices(db: Session, request: Request) -> dict[str, list[str]]:
     """
     p = request.state.principal
     key = (str(db.get_bind().engine.url), p.role, p.province, p.city, p.district, p.enterprise_id)
-    now = monotonic()
-    with _choices_lock:
-        hit = _choices_cache.get(key)
-        if hit is not None and now - hit[0] < CHOICES_TTL_S:
-            return hit[1]
-    value = _filter_choices(db, p)
-    with _choices_lock:
-        if len(_choices_cache) > 1000:
-            _choices_cache.clear()
-        _choices_cache[key] = (now, value)
-    return value
+    return _CHOICES.get_or_compute(key, lambda: _filter_choices(db, p))
 
 
 def _filter_choices(db: Session, principal: Any) -> dict[str, list[str]]:
@@ -110,23 +99,15 @@ class Assignee(NamedTuple):
 ASSIGNEES_TTL_S = 10.0
 """How long the officers offered to one dispatcher scope are reused [s]; forgotten at
 once when this process writes to the database (e.g. a new account)."""
-_assignees_cache: dict[tuple[Any, ...], tuple[float, int, list[Assignee]]] = {}
+_ASSIGNEES: ResultCache[list[Assignee]] = ResultCache(ASSIGNEES_TTL_S)
 
 
 def assignee_options(db: Session, user: User) -> list[Assignee]:
     """:func:`assignees` as (id, name) pairs, cached per database, role and city."""
     key = (str(db.get_bind().engine.url), user.role, user.city)
-    generation = wq.cache_generation()
-    now = monotonic()
-    hit = _assignees_cache.get(key)
-    if hit is not None and hit[1] == generation and now - hit[0] < ASSIGNEES_TTL_S:
-        return hit[2]
-    value = [Assignee(u.user_id, u.display_name) for u in assignees(db, user)]
-    with _choices_lock:
-        if len(_assignees_cache) > 1000:
-            _assignees_cache.clear()
-        _assignees_cache[key] = (now, generation, value)
-    return value
+    return _ASSIGNEES.get_or_compute(
+        key, lambda: [Assignee(u.user_id, u.display_name) for u in assignees(db, user)]
+    )
 
 
 def dispatch_context(db: Session, user: User) -> dict[str, Any]:
