@@ -57,3 +57,12 @@ def test_statements_and_commits_forget_every_cache(tmp_path: Path) -> None:
         assert a.get("k") is None
         assert not wrote(s)
     engine.dispose()
+
+
+def test_a_cache_kept_through_writes_when_asked() -> None:
+    kept: ResultCache[int] = ResultCache(ttl_s=10.0, forget_on_write=False)
+    generation = current_generation()
+    forget_all()
+    kept.put("k", 1, generation)  # stored although a write happened meanwhile
+    forget_all()
+    assert kept.get("k") == 1

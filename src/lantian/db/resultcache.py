@@ -31,11 +31,17 @@ _WROTE = "lantian_wrote"
 
 
 class ResultCache(Generic[V]):
-    """Values by key for ``ttl_s`` seconds, forgotten on any write of this process."""
+    """Values by key for ``ttl_s`` seconds, forgotten on any write of this process.
 
-    def __init__(self, ttl_s: float, max_entries: int = 1000) -> None:
+    ``forget_on_write=False``: kept for the whole TTL whatever this process writes (for
+    values that change only by rare imports, where being forgotten by every commit would
+    cost more than it is worth).
+    """
+
+    def __init__(self, ttl_s: float, max_entries: int = 1000, forget_on_write: bool = True) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
+        self.forget_on_write = forget_on_write
         self._entries: dict[Hashable, tuple[float, V]] = {}
         with _lock:
             _caches.append(self)
@@ -52,7 +58,7 @@ class ResultCache(Generic[V]):
         """Store ``value`` unless this process wrote since ``generation`` was read."""
         now = monotonic()
         with _lock:
-            if generation != _generation:
+            if self.forget_on_write and generation != _generation:
                 return
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
@@ -80,7 +86,8 @@ def forget_all() -> None:
     with _lock:
         _generation += 1
         for cache in _caches:
-            cache._entries.clear()
+            if cache.forget_on_write:
+                cache._entries.clear()
 
 
 def wrote(session: Session) -> bool:

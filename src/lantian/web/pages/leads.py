@@ -42,9 +42,8 @@ DEFAULT_DEADLINE_DAYS = 7
 
 
 CHOICES_TTL_S = 60.0
-"""How long the filter choices of one scope are reused [s] (they change only on import);
-forgotten at once when this process writes to the database."""
-_CHOICES: ResultCache[dict[str, list[str]]] = ResultCache(CHOICES_TTL_S)
+"""How long the filter choices of one scope are reused [s] (they change only on import)."""
+_CHOICES: ResultCache[dict[str, list[str]]] = ResultCache(CHOICES_TTL_S, forget_on_write=False)
 
 
 def filter_choices(db: Session, request: Request) -> dict[str, list[str]]:
