@@ -191,3 +191,19 @@ def test_hotspot_vs_other_stations_not_regional_episode() -> None:
         ("S2", "PM2.5", iso(10), iso(15))
     ]
     assert leads[0].enterprise_id is None and leads[0].subject_type == "station"
+
+
+def test_a_repeated_registry_meter_line_changes_nothing() -> None:
+    """A meter listed twice in meters.csv counts once (no doubled samples or meters)."""
+
+    def treat(h: float) -> float:
+        if 24 + 10 <= h < 24 + 11.5:
+            return 0.4
+        return 50.0 if day_shift(h) else 0.4
+
+    once = detect(line(Bundle().enterprise("E1"), prod_day, treat).build(), "POWER-TREAT-OFF")
+    b = line(Bundle().enterprise("E1"), prod_day, treat)
+    b.meter("MT", "E1", "E1-L1", "treatment", 60)  # the same meter again
+    twice = detect(b.build(), "POWER-TREAT-OFF")
+    assert len(once) == 1
+    assert twice == once

@@ -199,7 +199,10 @@ class Context:
             pw = pw.filter((pw.t // 300) % self.state.histogram_every_nth_slot == 0)
         b = (ibis.greatest(pw.kw, 0.01).log10() * LOG_BINS_PER_DECADE).floor().cast("int64")
         hist = pw.mutate(b=b).group_by(["meter_id", "b"]).aggregate(n=ibis._.count()).execute()
-        meters = self.inputs.meters.execute().set_index("meter_id")
+        meters = self.inputs.meters.execute()
+        # one row per meter (a repeated registry line must not double its samples)
+        meters = meters[meters["meter_id"].notna()].drop_duplicates("meter_id")
+        meters = meters.set_index("meter_id")
         rows = []
         # one sort, then plain slices per meter (a pandas groupby costs ~0.2 ms per meter)
         hist = hist[hist["meter_id"].notna()].sort_values(["meter_id", "b"], kind="stable")
@@ -321,7 +324,7 @@ class Context:
                 duty=mh.on_share.mean(),
                 prod_kw=mh.kw.sum(),
                 prod_run_kw=mh.run_kw.sum(),
-                n_meters=mh.meter_id.nunique(),
+                n_meters=mh.count(),  # one row per meter and hour
             )
             p = self.state
             u = u.mutate(
