@@ -75,3 +75,55 @@ def test_missing_registry_file(tmp_path: Path) -> None:
     (tmp_path / "registry" / "meters.csv").unlink()
     with pytest.raises(BundleError, match="meters"):
         load_bundle(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-01-08T00:00:00+08:00",
+        "2024-01-08T00:00+08:00",  # no seconds (ISO 8601 allows it)
+        "2024-01-08T00:00:00+08",
+        "2024-01-08T00:00:00.000+0800",
+        "2024-01-07T16:00:00Z",
+        "2024-01-07T21:00:00+05",  # DuckDB's own cast silently drops this offset
+        "2024-01-07T21:30:00+05:30",
+        "2024-01-07T11:00:00-05:00",
+        "2024-01-08 00:00",
+        " 2024-01-08T00:00:00 ",
+    ],
+)
+def test_every_iso_offset_form_gives_the_same_instant(tmp_path: Path, text: str) -> None:
+    registry(tmp_path)
+    (tmp_path / "data" / "power.csv").write_text(
+        f"meter_id,time,kw\nM1,{text},1.5\n", encoding="utf-8"
+    )
+    assert list(load_bundle(tmp_path).power.execute()["t"]) == [1704672000]
+
+
+def test_unparsable_time_names_file_line_column(tmp_path: Path) -> None:
+    registry(tmp_path)
+    (tmp_path / "data" / "power.csv").write_text(
+        "meter_id,time,kw\nM1,2024-01-08T00:00:00,1\nM1,20240108010000,2\n", encoding="utf-8"
+    )
+    with pytest.raises(BundleError, match=r"power.csv: line 3, column 'time'.*20240108010000"):
+        load_bundle(tmp_path)
+
+
+def test_text_times_in_parquet(tmp_path: Path) -> None:
+    """Parquet may carry times as text: read like CSV, and a bad one is named up front."""
+    registry(tmp_path)
+    times = ["2024-01-07T21:00:00+05", "2024-01-08T01:00"]
+    pq.write_table(
+        pa.table({"meter_id": ["M1", "M1"], "time": times, "kw": [1.0, 2.0]}),
+        tmp_path / "data" / "power.parquet",
+    )
+    assert list(load_bundle(tmp_path).power.order_by("t").execute()["t"]) == [
+        1704672000,
+        1704672000 + 3600,
+    ]
+    pq.write_table(
+        pa.table({"meter_id": ["M1", "M1"], "time": [times[0], "yesterday"], "kw": [1.0, 2.0]}),
+        tmp_path / "data" / "power.parquet",
+    )
+    with pytest.raises(BundleError, match=r"power.parquet: line 3, column 'time'.*yesterday"):
+        load_bundle(tmp_path)
