@@ -203,3 +203,30 @@ def test_cloned_across_enterprises_not_constant_not_same_enterprise() -> None:
         (ld.subject_id, ld.evidence["other_outlet_id"], ld.start, ld.end) for ld in leads
     )
     assert pairs == [("P1", "P2", iso(10), iso(26)), ("P2", "P3", iso(10), iso(26))]
+
+
+def test_cloned_series_carries_its_sources_gaps() -> None:
+    """A copy leaves out the hours its source left out: 8 identical hours, 3 hours that
+    neither outlet reported, 4 more identical hours = one 15-h episode (it used to need 12
+    consecutive identical hours and was missed). A gap at one outlet only is no copy."""
+    b = Bundle().enterprise("E1").enterprise("E2").enterprise("E3")
+    b.outlet("P1", "E1", None).outlet("P2", "E2", None).outlet("P3", "E3", None)
+
+    def series(seed: int) -> Callable[[int], float]:
+        return lambda h: round(20 + 5 * wiggle(h * seed, 1) + (h % 4), 1)
+
+    src = series(3)
+
+    def gap(h: int) -> bool:
+        return 18 <= h < 21
+
+    b.cems("P1", 48, SO2, lambda h: None if gap(h) else src(h))
+    b.cems("P2", 48, SO2, lambda h: None if gap(h) else (src(h) if 10 <= h < 25 else 90 + h))
+    # P3 copies P1 for 12 hours, but reports its own values while P1 is silent
+    b.cems("P3", 48, SO2, lambda h: src(h) if 30 <= h < 42 and not 34 <= h < 36 else 50 + h)
+    b.cems("P1", 48, PM, lambda h: None if 30 <= h < 42 and 34 <= h < 36 else 9.0 + h % 5)
+    leads = detect(b.build(), "CEMS-CLONED")
+    pairs = sorted(
+        (ld.subject_id, ld.evidence["other_outlet_id"], ld.start, ld.end) for ld in leads
+    )
+    assert pairs == [("P1", "P2", iso(10), iso(25))]

@@ -2,9 +2,10 @@
 
 Two independent analysers never report the same non-constant hourly values for many hours.
 Judgeable hourly values of outlets of *different* enterprises are matched exactly per
-pollutant and hour; runs of ≥ ``min_duration_h`` consecutive matching hours that take at
-least ``min_distinct`` different values (so trivially identical zeros or constants do not
-count) are one lead per pair and episode (pollutants merged).
+pollutant and hour; runs of ≥ ``min_duration_h`` hours of matching data that take at least
+``min_distinct`` different values (so trivially identical zeros or constants do not count)
+are one lead per pair and episode (pollutants merged). Hours that both outlets leave out
+(a copy carries its source's gaps) do not break a run.
 
 References
 ----------
@@ -29,7 +30,11 @@ class Params:
     """Parameters of CEMS-CLONED."""
 
     min_duration_h: int = 12
-    """Shortest run of identical hours reported [h]."""
+    """Shortest episode of identical data reported [h], from the first to the last
+    identical hour."""
+    min_reported_share: float = 0.5
+    """… in which both outlets reported identical values in at least this share of the
+    hours (hours both left out, a copied gap, do not break the episode)."""
     min_distinct: int = 4
     """A run must contain at least this many different values."""
     max_gap_h: int = 6
@@ -38,15 +43,16 @@ class Params:
     pollutants: tuple[str, ...] = ("a34013", "a21026", "a21002", "a19001")
     """HJ 212 codes compared."""
     signature_h: int = 4
-    """Consecutive identical hours that make one match (join key), ≤ min_duration_h."""
+    """Identical reported hours that make one match (join key), ≤ min_duration_h."""
 
 
 def detect(ctx: Context, p: Params) -> ir.Table:
     """Episodes of identical series across enterprises.
 
-    To keep the join small, an hour is matched on its value *and* the values of the
-    ``signature_h`` − 1 hours before it (consecutive hours only); a match at hour h means
-    hours h − signature_h + 1 … h are identical.
+    To keep the join small, an hour is matched on its value *and* the values and hours of
+    the ``signature_h`` − 1 reported hours before it (within ``signature_h`` − 1 +
+    ``max_gap_h`` hours): a match at hour h means both outlets reported the same values at
+    the same hours, and left out the same hours, over that signature.
     """
     c = ctx.cems_hourly()
     rows = c.filter(
@@ -56,24 +62,64 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     w = ibis.window(group_by=["outlet_id", "pollutant"], order_by="h")
     lags: dict[str, Any] = {}
     for i in range(1, k + 1):
-        same = rows.h.lag(i).over(w) == rows.h - i
-        lags[f"v{i}"] = ibis.ifelse(same, rows.value.lag(i).over(w), ibis.null("float64"))
-    rows = rows.mutate(**lags)
-    rows = rows.filter(ibis.and_(*[rows[f"v{i}"].notnull() for i in range(1, k + 1)]))
-    keys = ["pollutant", "h", "value", *[f"v{i}" for i in range(1, k + 1)]]
-    b = rows.select(*keys, o_ent=rows.enterprise_id, o_outlet=rows.outlet_id)
+        lags[f"v{i}"] = rows.value.lag(i).over(w)
+        lags[f"d{i}"] = rows.h - rows.h.lag(i).over(w)
+    # rn: the row's rank in its own series (rows between two matches = difference of ranks)
+    rows = rows.mutate(**lags, rn=ibis.row_number().over(w))
+    rows = rows.filter(
+        ibis.and_(*[rows[f"v{i}"].notnull() for i in range(1, k + 1)])
+        & (rows[f"d{k}"] <= k + p.max_gap_h)
+    )
+    keys = [
+        "pollutant",
+        "h",
+        "value",
+        *[f"v{i}" for i in range(1, k + 1)],
+        f"d{k}",  # with k + 1 identical values: the same first and last hour suffice
+    ]
+    b = rows.select(*keys, o_ent=rows.enterprise_id, o_outlet=rows.outlet_id, o_rn=rows.rn)
     pairs = rows.join(b, keys)
     pairs = pairs.filter((pairs.outlet_id < pairs.o_outlet) & (pairs.enterprise_id != pairs.o_ent))
-    pairs = pairs.mutate(t=pairs.h * 3600)
+    # s0: the first hour of the match's signature
+    pairs = pairs.mutate(t=pairs.h * 3600, s0=pairs.h - pairs[f"d{k}"])
     runs = islands(
         pairs,
         ["enterprise_id", "outlet_id", "o_ent", "o_outlet", "pollutant"],
         3600,
         p.max_gap_h * 3600,
-        aggs=lambda t: {"n_distinct": t.value.nunique()},
+        aggs=lambda t: {
+            "n_distinct": t.value.nunique(),
+            "s0": t.s0.min(),
+            # rows each outlet reported from the first signature hour to the last match
+            "n_a": t.rn.max() - t.rn.min() + 1 + k,
+            "n_b": t.o_rn.max() - t.o_rn.min() + 1 + k,
+        },
     )
-    runs = runs.mutate(start_t=runs.start_t - k * 3600, n=runs.n + k)
-    runs = runs.filter((runs.n >= p.min_duration_h) & (runs.n_distinct >= p.min_distinct))
+    runs = runs.filter(runs.n_distinct >= p.min_distinct)
+    runs = runs.mutate(h0=runs.s0, h1=(runs.end_t / 3600).cast("int64"))
+    pk = ["enterprise_id", "outlet_id", "o_ent", "o_outlet", "pollutant"]
+    rk = runs.select(*pk, "start_t", "h0", "h1")
+
+    def within(t: ir.Table) -> ir.Table:
+        return t.filter((t.hx >= t.h0) & (t.hx < t.h1))
+
+    # identical hours: every hour of every matched signature
+    cov = ibis.union(
+        pairs.select(*pk, hx=pairs.h),
+        *[pairs.select(*pk, hx=pairs.h - pairs[f"d{i}"]) for i in range(1, k + 1)],
+    )
+    same = within(cov.join(rk, pk))
+    same = same.group_by([*pk, "start_t"]).aggregate(n_same=same.hx.nunique())
+    runs = runs.join(same, [*pk, "start_t"])
+    span_h = runs.h1 - runs.h0
+    # an hour only one outlet reported counts once against the episode, an hour both
+    # reported with different values twice; hours both left out (a copied gap) do not
+    agree_h = span_h - (runs.n_a - runs.n_same) - (runs.n_b - runs.n_same)
+    runs = runs.filter(
+        (span_h >= p.min_duration_h)
+        & (agree_h >= p.min_duration_h)
+        & (runs.n_same >= p.min_reported_share * span_h)
+    )
     # merge pollutants of one pair: expand runs back to hours, then islands per pair
     hours = pairs.semi_join(
         runs,
@@ -82,21 +128,21 @@ def detect(ctx: Context, p: Params) -> ir.Table:
             pairs.outlet_id == runs.outlet_id,
             pairs.o_outlet == runs.o_outlet,
             pairs.pollutant == runs.pollutant,
-            pairs.t >= runs.start_t + k * 3600,
+            pairs.t >= runs.start_t,
             pairs.t < runs.end_t,
         ],
     )
     per_hour = hours.group_by(["enterprise_id", "outlet_id", "o_ent", "o_outlet", "t"]).aggregate(
-        n_pol=ibis._.pollutant.nunique()
+        n_pol=ibis._.pollutant.nunique(), s0=ibis._.s0.min()
     )
     ep = islands(
         per_hour,
         ["enterprise_id", "outlet_id", "o_ent", "o_outlet"],
         3600,
         p.max_gap_h * 3600,
-        aggs=lambda t: {"max_pollutants": t.n_pol.max()},
+        aggs=lambda t: {"max_pollutants": t.n_pol.max(), "s0": t.s0.min()},
     )
-    ep = ep.mutate(start_t=ep.start_t - k * 3600, n=ep.n + k)
+    ep = ep.mutate(start_t=ep.s0 * 3600, n=ep.n + k)
     span_h = (ep.end_t - ep.start_t) / 3600
     return finish(
         ep,
