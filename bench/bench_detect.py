@@ -11,7 +11,10 @@ In ONE run this script
 4. (c) runs ``lantian detect BUNDLE --engine spark`` (local mode) the same way, and checks
    that both engines wrote the same leads;
 5. prints the ratio (b)/(a) (target ≤ 15) and the peak RSS (target < 4 GiB);
-6. with ``--profile``: the time of each rule alone (in this process, after one load), to
+6. with ``--floors`` (or when the target is missed): the passes every implementation of
+   the rules needs (per-meter power histogram, hourly power with those thresholds, hourly
+   CEMS table), on the same input views, as multiples of (a);
+7. with ``--profile``: the time of each rule alone (in this process, after one load), to
    find what is slow.
 
 Usage::
@@ -187,6 +190,72 @@ def profile_rules(
     return out
 
 
+def floors(bundle: Path, read_s: float) -> float:
+    """Time the passes every implementation of the rules needs, on the same input views.
+
+    1. the per-meter power histogram (each meter's own on/off threshold comes from its own
+       data: a pass before the next);
+    2. the hourly power pass with those thresholds (samples, samples on, kW sum per meter
+       and hour), materialised as the rules need it;
+    3. the hourly CEMS table (one row per outlet, pollutant and hour), materialised.
+
+    Every rule then still has to run on top of these. Prints each pass and the sum as a
+    multiple of (a); returns the sum [s].
+    """
+    import ibis
+
+    from lantian.rules.inputs import load_bundle
+
+    con = ibis.duckdb.connect()
+    inp = load_bundle(bundle, con)
+    raw = con.con
+    raw.execute("SET enable_progress_bar = false")
+    has_power = inp.power.count().execute() > 0
+    has_cems = inp.cems.count().execute() > 0
+    steps: list[tuple[str, str]] = []
+    if has_power:
+        steps += [
+            (
+                "power histogram (every 3rd slot)",
+                "CREATE TEMP TABLE f_hist AS SELECT meter_id, "
+                "CAST(floor(log10(greatest(kw, 0.01)) * 20) AS BIGINT) AS b, count(*) AS n "
+                "FROM power_src WHERE kw IS NOT NULL AND (t // 300) % 3 = 0 GROUP BY ALL",
+            ),
+            (
+                "power hourly with thresholds",
+                "CREATE TEMP TABLE f_hour AS SELECT p.meter_id, t // 3600 AS h, count(*) AS n, "
+                "count(*) FILTER (WHERE kw > off_kw) AS n_on, sum(kw) AS kw_sum "
+                "FROM power_src p JOIN (SELECT meter_id, 1.0 AS off_kw FROM meters_src) m "
+                "USING (meter_id) WHERE kw IS NOT NULL GROUP BY ALL",
+            ),
+        ]
+    if has_cems:
+        steps.append(
+            (
+                "CEMS hourly table",
+                "CREATE TEMP TABLE f_cems AS SELECT outlet_id, pollutant, t // 3600 AS h, "
+                "min(t) AS t, max(value) AS value, max(zs_value) AS zs_value, "
+                "min(upper(coalesce(flag, 'N'))) AS flag FROM cems_src "
+                "WHERE outlet_id IS NOT NULL AND t IS NOT NULL GROUP BY ALL",
+            )
+        )
+    total = 0.0
+    print("floors (passes any implementation needs, same views as detect):", flush=True)
+    for label, sql in steps:
+        t0 = time.perf_counter()
+        raw.execute(sql)
+        dt = time.perf_counter() - t0
+        total += dt
+        print(f"  {label:<34} {dt:6.2f} s  {dt / read_s:5.1f} × (a)", flush=True)
+    print(
+        f"  {'sum':<34} {total:6.2f} s  {total / read_s:5.1f} × (a)  "
+        "(before any rule, process start or lead output)",
+        flush=True,
+    )
+    con.disconnect()
+    return total
+
+
 def _leads(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
@@ -201,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, help="where to generate (default: a temp dir)")
     ap.add_argument("--no-spark", action="store_true", help="skip the Spark run")
     ap.add_argument("--profile", action="store_true", help="time every rule alone")
+    ap.add_argument(
+        "--floors", action="store_true", help="time the passes every implementation needs"
+    )
     ap.add_argument("--memory-limit", help="DuckDB memory_limit for the profile, e.g. 3GB")
     ap.add_argument(
         "--profile-only", action="store_true", help="only the per-rule profile (no (a)-(c))"
@@ -281,6 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     verdict = ratio <= TARGET_RATIO and rss < TARGET_RSS_GIB
     print("targets met" if verdict else "TARGETS NOT MET", flush=True)
 
+    if args.floors or ratio > TARGET_RATIO:
+        print("", flush=True)
+        floors(bundle, read_s)
     if args.profile or ratio > TARGET_RATIO:
         print("\nprofile (shared intermediates, then each rule):", flush=True)
         profile_rules(bundle, work / "duckdb-tmp", args.memory_limit)
