@@ -184,6 +184,21 @@ def test_flag_abuse_stopped_flag_while_power_shows_production() -> None:
     assert leads[0].evidence["f_hours"] == 4
 
 
+def test_flag_abuse_counts_the_first_hours_of_production() -> None:
+    """Maintenance marks in the first 3 production hours of a day are 3 marked hours while
+    producing (a start-up grace used to hide the first one); 2 such hours are not a lead."""
+
+    def flag(h: int) -> str:
+        if 32 <= h < 35 or 56 <= h < 58:  # M from the start of production
+            return "M"
+        return "N" if producing(h) else "F"
+
+    b = base().cems("P1", 72, SO2, lambda h: 10.0 + wiggle(h, 2), flag=flag)
+    leads = detect(b.build(), "CEMS-FLAG-ABUSE")
+    assert [(ld.start, ld.end) for ld in leads] == [(iso(32), iso(35))]
+    assert leads[0].evidence["m_hours"] == 3
+
+
 # -- CEMS-CLONED -----------------------------------------------------------------------------
 def test_cloned_across_enterprises_not_constant_not_same_enterprise() -> None:
     b = Bundle().enterprise("E1").enterprise("E2")
@@ -230,3 +245,25 @@ def test_cloned_series_carries_its_sources_gaps() -> None:
         (ld.subject_id, ld.evidence["other_outlet_id"], ld.start, ld.end) for ld in leads
     )
     assert pairs == [("P1", "P2", iso(10), iso(25))]
+
+
+def test_cloned_episode_starts_with_the_gap_its_copy_starts_with() -> None:
+    """Hours 9-10 reported by neither outlet, then 11 identical hours (11-21): the copy
+    began at 9 (a 13-h episode); its 11 identical hours alone are under 12 h."""
+    b = Bundle().enterprise("E1").enterprise("E2")
+    b.outlet("P1", "E1", None).outlet("P2", "E2", None)
+
+    def series(seed: int) -> Callable[[int], float]:
+        return lambda h: round(20 + 5 * wiggle(h * seed, 1) + (h % 4), 1)
+
+    src = series(3)
+    b.cems("P1", 30, SO2, lambda h: None if 9 <= h < 11 else src(h))
+    b.cems("P2", 30, SO2, lambda h: None if 9 <= h < 11 else (src(h) if 11 <= h < 22 else 90 + h))
+    leads = detect(b.build(), "CEMS-CLONED")
+    assert [(ld.subject_id, ld.start, ld.end) for ld in leads] == [("P1", iso(9), iso(22))]
+    # without the shared gap (P2 reports its own values at 9-10) there is no lead
+    b2 = Bundle().enterprise("E1").enterprise("E2")
+    b2.outlet("P1", "E1", None).outlet("P2", "E2", None)
+    b2.cems("P1", 30, SO2, src)
+    b2.cems("P2", 30, SO2, lambda h: src(h) if 11 <= h < 22 else 90 + h)
+    assert detect(b2.build(), "CEMS-CLONED") == []

@@ -5,7 +5,8 @@ Judgeable hourly values of outlets of *different* enterprises are matched exactl
 pollutant and hour; runs of ≥ ``min_duration_h`` hours of matching data that take at least
 ``min_distinct`` different values (so trivially identical zeros or constants do not count)
 are one lead per pair and episode (pollutants merged). Hours that both outlets leave out
-(a copy carries its source's gaps) do not break a run.
+(a copy carries its source's gaps) do not break a run, and at its edges belong to it (up
+to ``max_gap_h`` hours).
 
 References
 ----------
@@ -65,7 +66,13 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         lags[f"v{i}"] = rows.value.lag(i).over(w)
         lags[f"d{i}"] = rows.h - rows.h.lag(i).over(w)
     # rn: the row's rank in its own series (rows between two matches = difference of ranks)
-    rows = rows.mutate(**lags, rn=ibis.row_number().over(w))
+    # pa / na: hours to the row before the signature / to the next row
+    rows = rows.mutate(
+        **lags,
+        rn=ibis.row_number().over(w),
+        pa=rows.h - rows.h.lag(k + 1).over(w),
+        na=rows.h.lead(1).over(w) - rows.h,
+    )
     rows = rows.filter(
         ibis.and_(*[rows[f"v{i}"].notnull() for i in range(1, k + 1)])
         & (rows[f"d{k}"] <= k + p.max_gap_h)
@@ -77,11 +84,24 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         *[f"v{i}" for i in range(1, k + 1)],
         f"d{k}",  # with k + 1 identical values: the same first and last hour suffice
     ]
-    b = rows.select(*keys, o_ent=rows.enterprise_id, o_outlet=rows.outlet_id, o_rn=rows.rn)
+    b = rows.select(
+        *keys,
+        o_ent=rows.enterprise_id,
+        o_outlet=rows.outlet_id,
+        o_rn=rows.rn,
+        o_pa=rows.pa,
+        o_na=rows.na,
+    )
     pairs = rows.join(b, keys)
     pairs = pairs.filter((pairs.outlet_id < pairs.o_outlet) & (pairs.enterprise_id != pairs.o_ent))
-    # s0: the first hour of the match's signature
-    pairs = pairs.mutate(t=pairs.h * 3600, s0=pairs.h - pairs[f"d{k}"])
+    # s0: the first hour of the match's signature; pre / post: hours neither outlet
+    # reported just before s0 / just after h (least() skips a missing neighbour)
+    pairs = pairs.mutate(
+        t=pairs.h * 3600,
+        s0=pairs.h - pairs[f"d{k}"],
+        pre=ibis.least(pairs.pa, pairs.o_pa) - pairs[f"d{k}"] - 1,
+        post=ibis.least(pairs.na, pairs.o_na) - 1,
+    )
     runs = islands(
         pairs,
         ["enterprise_id", "outlet_id", "o_ent", "o_outlet", "pollutant"],
@@ -93,10 +113,19 @@ def detect(ctx: Context, p: Params) -> ir.Table:
             # rows each outlet reported from the first signature hour to the last match
             "n_a": t.rn.max() - t.rn.min() + 1 + k,
             "n_b": t.o_rn.max() - t.o_rn.min() + 1 + k,
+            "pre": t.pre.argmin(t.t),
+            "post": t.post.argmax(t.t),
         },
     )
     runs = runs.filter(runs.n_distinct >= p.min_distinct)
-    runs = runs.mutate(h0=runs.s0, h1=(runs.end_t / 3600).cast("int64"))
+
+    def edge(x: ir.IntegerValue) -> ir.IntegerValue:
+        # hours both left out at an edge belong to the copy (up to max_gap_h)
+        return ibis.least(ibis.greatest(x.fill_null(0), 0), p.max_gap_h)
+
+    runs = runs.mutate(
+        h0=runs.s0 - edge(runs.pre), h1=(runs.end_t / 3600).cast("int64") + edge(runs.post)
+    )
     pk = ["enterprise_id", "outlet_id", "o_ent", "o_outlet", "pollutant"]
     rk = runs.select(*pk, "start_t", "h0", "h1")
 
@@ -121,8 +150,8 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         & (runs.n_same >= p.min_reported_share * span_h)
     )
     # merge pollutants of one pair: expand runs back to hours, then islands per pair
-    hours = pairs.semi_join(
-        runs,
+    hours = pairs.join(
+        runs.select(*pk, "start_t", "end_t", "h0", "h1"),
         [
             pairs.enterprise_id == runs.enterprise_id,
             pairs.outlet_id == runs.outlet_id,
@@ -133,16 +162,16 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         ],
     )
     per_hour = hours.group_by(["enterprise_id", "outlet_id", "o_ent", "o_outlet", "t"]).aggregate(
-        n_pol=ibis._.pollutant.nunique(), s0=ibis._.s0.min()
+        n_pol=ibis._.pollutant.nunique(), h0=ibis._.h0.min(), h1=ibis._.h1.max()
     )
     ep = islands(
         per_hour,
         ["enterprise_id", "outlet_id", "o_ent", "o_outlet"],
         3600,
         p.max_gap_h * 3600,
-        aggs=lambda t: {"max_pollutants": t.n_pol.max(), "s0": t.s0.min()},
+        aggs=lambda t: {"max_pollutants": t.n_pol.max(), "h0": t.h0.min(), "h1": t.h1.max()},
     )
-    ep = ep.mutate(start_t=ep.s0 * 3600, n=ep.n + k)
+    ep = ep.mutate(start_t=ep.h0 * 3600, end_t=ep.h1 * 3600, n=ep.n + k)
     span_h = (ep.end_t - ep.start_t) / 3600
     return finish(
         ep,

@@ -5,7 +5,8 @@ Data flagged F (停运), M (维护) or C (校准) are excluded from exceedance j
 them hold: an outlet flagged "stopped" while its line's production meters show it running,
 or maintenance/calibration lasting many hours while producing, is marking abuse (rule
 C-13). An hour counts when most of the outlet's rows carry those flags while the line is
-producing stably; the daily one-hour calibration stays below ``min_duration_h``.
+producing (from its first production hour: a mark lagging a start-up by up to two hours
+stays below ``min_duration_h``, as does the daily one-hour calibration).
 
 References
 ----------
@@ -43,9 +44,9 @@ class Params:
 
 
 def detect(ctx: Context, p: Params) -> ir.Table:
-    """Episodes of F/M/C marks during stable production."""
+    """Episodes of F/M/C marks while the line produces."""
     st = ctx.outlet_state()
-    grid = st.filter(st.stable).select("outlet_id", "enterprise_id", "h", "level")
+    grid = st.filter(st.producing).select("outlet_id", "enterprise_id", "h", "level")
     fl = ctx.outlet_hour_flags()
     marked = fl.n_f + fl.n_m + (fl.n_c if p.include_calibration else fl.n_c * 0)
     fl = fl.mutate(n_marked=marked)
