@@ -92,6 +92,8 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         o_pa=rows.pa,
         o_na=rows.na,
     )
+    pair_keys = ["enterprise_id", "outlet_id", "o_ent", "o_outlet"]
+    pk = [*pair_keys, "pollutant"]
     pairs = rows.join(b, keys)
     pairs = pairs.filter((pairs.outlet_id < pairs.o_outlet) & (pairs.enterprise_id != pairs.o_ent))
     # s0: the first hour of the match's signature; pre / post: hours neither outlet
@@ -104,7 +106,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     )
     runs = islands(
         pairs,
-        ["enterprise_id", "outlet_id", "o_ent", "o_outlet", "pollutant"],
+        pk,
         3600,
         p.max_gap_h * 3600,
         aggs=lambda t: {
@@ -126,18 +128,13 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     runs = runs.mutate(
         h0=runs.s0 - edge(runs.pre), h1=(runs.end_t / 3600).cast("int64") + edge(runs.post)
     )
-    pk = ["enterprise_id", "outlet_id", "o_ent", "o_outlet", "pollutant"]
-    rk = runs.select(*pk, "start_t", "h0", "h1")
-
-    def within(t: ir.Table) -> ir.Table:
-        return t.filter((t.hx >= t.h0) & (t.hx < t.h1))
-
-    # identical hours: every hour of every matched signature
+    # identical hours: every hour of every matched signature, within the run
     cov = ibis.union(
         pairs.select(*pk, hx=pairs.h),
         *[pairs.select(*pk, hx=pairs.h - pairs[f"d{i}"]) for i in range(1, k + 1)],
     )
-    same = within(cov.join(rk, pk))
+    same = cov.join(runs.select(*pk, "start_t", "h0", "h1"), pk)
+    same = same.filter((same.hx >= same.h0) & (same.hx < same.h1))
     same = same.group_by([*pk, "start_t"]).aggregate(n_same=same.hx.nunique())
     runs = runs.join(same, [*pk, "start_t"])
     span_h = runs.h1 - runs.h0
@@ -150,23 +147,24 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         & (runs.n_same >= p.min_reported_share * span_h)
     )
     # merge pollutants of one pair: expand runs back to hours, then islands per pair
+    r = runs.select(*pk, "start_t", "end_t", "h0", "h1")
     hours = pairs.join(
-        runs.select(*pk, "start_t", "end_t", "h0", "h1"),
+        r,
         [
-            pairs.enterprise_id == runs.enterprise_id,
-            pairs.outlet_id == runs.outlet_id,
-            pairs.o_outlet == runs.o_outlet,
-            pairs.pollutant == runs.pollutant,
-            pairs.t >= runs.start_t,
-            pairs.t < runs.end_t,
+            pairs.enterprise_id == r.enterprise_id,
+            pairs.outlet_id == r.outlet_id,
+            pairs.o_outlet == r.o_outlet,
+            pairs.pollutant == r.pollutant,
+            pairs.t >= r.start_t,
+            pairs.t < r.end_t,
         ],
     )
-    per_hour = hours.group_by(["enterprise_id", "outlet_id", "o_ent", "o_outlet", "t"]).aggregate(
+    per_hour = hours.group_by([*pair_keys, "t"]).aggregate(
         n_pol=ibis._.pollutant.nunique(), h0=ibis._.h0.min(), h1=ibis._.h1.max()
     )
     ep = islands(
         per_hour,
-        ["enterprise_id", "outlet_id", "o_ent", "o_outlet"],
+        pair_keys,
         3600,
         p.max_gap_h * 3600,
         aggs=lambda t: {"max_pollutants": t.n_pol.max(), "h0": t.h0.min(), "h1": t.h1.max()},

@@ -173,6 +173,9 @@ def _find(bundle: Path, stem: str) -> Path | None:
     return None
 
 
+_TIME_SOURCE: dict[str, str] = {"t": "time", "start_t": "start", "end_t": "end"}
+"""Canonical time column → the bundle file's column it is read from."""
+
 _ZONED_RE = r"[0-9]:[0-9][0-9](:[0-9][0-9]([.,][0-9]+)?)?([zZ]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
 """A time of day followed by a UTC offset (``Z``, ``+08``, ``+0800``, ``+08:00``), ISO
 8601-1:2019 §4.3.13."""
@@ -248,9 +251,8 @@ def _load_one(con: Any, name: str, path: Path) -> ir.Table:
     wanted = TABLE_COLUMNS[name]
     exprs: list[str] = []
     join_mn = ""
-    time_cols = {"t": "time", "start_t": "start", "end_t": "end"}
     for col, typ in wanted.items():
-        srccol = time_cols.get(col, col)
+        srccol = _TIME_SOURCE.get(col, col)
         if name == "cems" and col == "outlet_id" and "mn" in types:
             own = (
                 f"NULLIF(trim(CAST(s.\"{real['outlet_id']}\" AS VARCHAR)), '')"
@@ -284,7 +286,7 @@ def _load_one(con: Any, name: str, path: Path) -> ir.Table:
             exprs.append(f"CAST(NULL AS {_sql_type(typ)}) AS {col}")
             continue
         q = f's."{real[srccol]}"'
-        if col in time_cols:
+        if col in _TIME_SOURCE:
             exprs.append(f"{_time_sql(q, types[srccol])} AS {col}")
         elif typ == "string":
             if _is_text(types[srccol]):
@@ -321,15 +323,15 @@ def _check_numbers(
     """Name the first unparsable number (and time, with ``times``) of a file: file, line,
     column, value."""
     for col, typ in TABLE_COLUMNS[name].items():
-        srccol = {"t": "time", "start_t": "start", "end_t": "end"}.get(col, col)
+        srccol = _TIME_SOURCE.get(col, col)
         if srccol not in real or typ == "string":
             continue
-        if not times and col in ("t", "start_t", "end_t"):
+        if not times and col in _TIME_SOURCE:
             continue
         if not _is_text(types[srccol]):
             continue  # typed (Parquet) columns are already numbers / times
         q = f'"{real[srccol]}"'
-        if col in ("t", "start_t", "end_t"):
+        if col in _TIME_SOURCE:
             s = f"trim(CAST({q} AS VARCHAR))"
             bad = f"{s} <> '' AND TRY({_text_time_sql(s)}) IS NULL"
         else:

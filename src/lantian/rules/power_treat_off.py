@@ -100,10 +100,15 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     where = treat.select("line_id", b=treat.bp).distinct()
     if shared:
         pb = fb.semi_join(lv.filter(lv.role == "production").select("meter_id"), "meter_id")
-        pb = pb.group_by(["meter_id", (pb.b // bucket * bucket).name("b")]).aggregate(
-            n=pb.n.sum(), n_on=pb.n_on.sum(), kw_sum=(pb.kw * pb.n).sum()
-        )
-        bk = pb.select("meter_id", "b", "n", "n_on", kw=pb.kw_sum / pb.n, on_share=pb.n_on / pb.n)
+        if bucket == fine:  # the default: the fine buckets are the production buckets
+            bk = pb
+        else:
+            pb = pb.group_by(["meter_id", (pb.b // bucket * bucket).name("b")]).aggregate(
+                n=pb.n.sum(), n_on=pb.n_on.sum(), kw_sum=(pb.kw * pb.n).sum()
+            )
+            bk = pb.select(
+                "meter_id", "b", "n", "n_on", kw=pb.kw_sum / pb.n, on_share=pb.n_on / pb.n
+            )
     else:
         bk = ctx.meter_buckets(hours.filter(hours.role == "production").select("meter_id", "h"))
     typ = mh.group_by("meter_id").aggregate(typical_on=mh.typical_on.max())
