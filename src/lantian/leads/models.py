@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, CheckConstraint, Float, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lantian.db.base import Base, JSONType, TZDateTime
-from lantian.registry.vocab import LEAD_FAMILIES, SUBJECT_TYPES
+from lantian.registry.vocab import STORED_LEAD_FAMILIES, STORED_SUBJECT_TYPES
 
 LEAD_OUTCOMES: tuple[str, ...] = ("confirmed", "false_positive")
 
@@ -28,8 +28,8 @@ class Lead(Base):
 
     __tablename__ = "leads"
     __table_args__ = (
-        CheckConstraint(_in("family", LEAD_FAMILIES), name="family"),
-        CheckConstraint(_in("subject_type", SUBJECT_TYPES), name="subject_type"),
+        CheckConstraint(_in("family", STORED_LEAD_FAMILIES), name="family"),
+        CheckConstraint(_in("subject_type", STORED_SUBJECT_TYPES), name="subject_type"),
         CheckConstraint("severity BETWEEN 1 AND 3", name="severity"),
         CheckConstraint("score >= 0 AND score <= 1", name="score"),
         CheckConstraint('"end" > start', name="window"),

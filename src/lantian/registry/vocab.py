@@ -43,6 +43,11 @@ STATION_KINDS: tuple[str, ...] = ("national", "provincial", "township", "micro")
 ALERT_LEVELS: tuple[str, ...] = ("yellow", "orange", "red")
 MEASURE_ACTIONS: tuple[str, ...] = ("stop", "limit")
 SUBJECT_TYPES: tuple[str, ...] = ("outlet", "meter", "line", "station")
+"""Subject types of the v1 leads contract (what ``lantian detect`` reports today)."""
+SUBJECT_TYPES_V2: tuple[str, ...] = ("enterprise", "grid")
+"""Subject types the v2 contract adds (clue layers: ``enterprise``, ``grid``)."""
+STORED_SUBJECT_TYPES: tuple[str, ...] = SUBJECT_TYPES + SUBJECT_TYPES_V2
+"""Every subject type a stored lead may have (the ``leads.subject_type`` constraint)."""
 LEAD_FAMILIES: tuple[str, ...] = (
     "EXCEEDANCE",
     "FLATLINE",
@@ -56,6 +61,18 @@ LEAD_FAMILIES: tuple[str, ...] = (
     "CLONED",
     "AMBIENT_HOTSPOT",
 )
+"""Families of the v1 leads contract: one or more rules of the catalog each."""
+DEVICE_FAMILIES: tuple[str, ...] = ("CLOCK_ANOMALY", "DATA_REWRITE", "QC_FAILURE")
+"""v2 device-integrity families (found by the gateway and remote quality control)."""
+CLUE_FAMILIES: tuple[str, ...] = (
+    "GRID_HOTSPOT",
+    "MOBILE_HOTSPOT",
+    "CAMERA_ALARM",
+    "GATE_VIOLATION",
+)
+"""v2 clue-layer families (grids, 走航, cameras, truck gates)."""
+STORED_LEAD_FAMILIES: tuple[str, ...] = LEAD_FAMILIES + DEVICE_FAMILIES + CLUE_FAMILIES
+"""Every family a stored lead may have (the ``leads.family`` constraint)."""
 HJ212_FLAGS: tuple[str, ...] = ("N", "F", "M", "S", "D", "C", "T", "B")
 """HJ 212-2017 data flags (数据标识)."""
 
