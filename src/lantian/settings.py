@@ -52,6 +52,15 @@ class Settings(BaseSettings):
         le=1,
         description="share of closed cases drawn for spot-check review (抽查复核), 0..1",
     )
+    future_margin_h: float = Field(
+        default=1.0,
+        ge=0,
+        le=48,
+        description=(
+            "hours a measurement's data time may lie ahead of now (CST) before it is "
+            "quarantined and kept from detection (a wrong logger clock, a forged packet)"
+        ),
+    )
     jobs_interval_s: float = Field(
         default=900.0,
         ge=0,
