@@ -94,7 +94,8 @@ def test_round_trip_2005() -> None:
     assert b";Flag=" not in frame and b"QN=" not in frame
     packet = parse_packet(frame)
     assert packet.version == "2005" and packet.flag is None
-    assert packet.deviations == ["no Flag (HJ/T 212-2005 style)"]
+    assert packet.deviations == []  # judged by the 2005 rules: no Flag field is normal
+    assert parse_packet(frame, strict=True).version == "2005"
     assert {code_2017(c) for c in packet.factors} == {"a34013", "a21026", "a00000"}
     assert packet.factors_2017["a21026"] == {"Rtd": 50.5, "ZsRtd": 125.1, "Flag": "N"}
     assert [VARIABLE_MAP[c] for c in packet.factors] == ["a34013", "a21026", "a00000"]
@@ -137,7 +138,7 @@ def test_request_and_execution_responses() -> None:
 def test_info_log_text_may_contain_separators() -> None:
     cp = "DataTime=20240101000000;PolId=w01018;i11001-Info=//仪器运行, 正常;无报警//;a=1"
     packet = parse_packet(build_packet("32", "3020", MN, cp), strict=True)
-    assert packet.factors["i11001"]["Info"] == "//仪器运行, 正常;无报警//"
+    assert packet.pol_groups == [("w01018", {"i11001": {"Info": "//仪器运行, 正常;无报警//"}})]
     assert packet.params["a"] == "1"
 
 

@@ -38,6 +38,7 @@ _EMPTY: dict[str, Any] = {
     "params": {},
     "factors": {},
     "status": {},
+    "PolGroups": [],
     "deviations": [],
 }
 
@@ -64,7 +65,13 @@ def decode_records(
 
     for number, item in items:
         if isinstance(item, Exception):
-            yield {"line": number, **_EMPTY, "error": item.reason}
+            partial = item.packet
+            if partial is None:
+                yield {"line": number, **_EMPTY, "error": item.reason}
+            else:  # the header decoded (encrypted CP without the right key, strict mode)
+                record = {"line": number, **partial.to_dict(), "error": item.reason}
+                record["CN_meaning"] = command_meaning(partial.cn)
+                yield record
             continue
         record = {"line": number, **item.to_dict(), "error": None}
         record["CN_meaning"] = command_meaning(item.cn)
@@ -108,7 +115,10 @@ def decode(
     file: str = typer.Argument(..., help="file with one packet per line, '-' for stdin"),
     as_json: bool = typer.Option(False, "--json", help="one JSON object per packet line"),
     strict: bool = typer.Option(False, "--strict", help="reject any deviation"),
-    crc: str = typer.Option("hj212", "--crc", help="hj212 | modbus | either"),
+    crc: str = typer.Option("hj212", "--crc", help="hj212 | modbus | modbus_swapped | either"),
+    charset: str = typer.Option(
+        "auto", "--charset", help="auto (UTF-8, else GBK if it decodes) | utf-8 | gbk"
+    ),
     stream: bool = typer.Option(
         False, "--stream", help="FILE is a raw byte stream (capture): cut frames by length"
     ),
@@ -120,12 +130,17 @@ def decode(
     """Decode HJ 212 packets; bad lines are reported, never fatal.
 
     Blank lines and comment lines (``#`` not followed by ``#``) are skipped; every other
-    line gives one result with its line number.
+    line gives one result with its line number. A line whose header decoded but whose CP
+    did not (SM4 without the right key) keeps its QN, ST, CN, MN… beside the error.
     """
     from lantian.protocol.hj212.files import parse_lines, parse_stream, read_sm4_keys
 
-    if crc not in ("hj212", "modbus", "either"):
-        raise typer.BadParameter("must be hj212, modbus or either", param_hint="--crc")
+    if crc not in ("hj212", "modbus", "modbus_swapped", "either"):
+        raise typer.BadParameter(
+            "must be hj212, modbus, modbus_swapped or either", param_hint="--crc"
+        )
+    if charset not in ("auto", "utf-8", "gbk"):
+        raise typer.BadParameter("must be auto, utf-8 or gbk", param_hint="--charset")
     sm4_keys: dict[str, bytes] | None = None
     if keys is not None:
         if not Path(keys).is_file():
@@ -151,6 +166,7 @@ def decode(
             crc=crc,  # type: ignore[arg-type]
             sm4_key=sm4_key,
             sm4_keys=sm4_keys,
+            charset=charset,  # type: ignore[arg-type]
         )
     )
     total = errors = bad_crc = 0

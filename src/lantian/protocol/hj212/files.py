@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from lantian.protocol.hj212.framing import Frame, Framer
-from lantian.protocol.hj212.packet import CrcKind, Packet, PacketError, parse_packet
+from lantian.protocol.hj212.packet import Charset, CrcKind, Packet, PacketError, parse_packet
 
 __all__ = ["parse_lines", "parse_stream", "read_packets", "read_sm4_keys"]
 
@@ -23,6 +23,7 @@ def parse_lines(
     crc: CrcKind = "hj212",
     sm4_key: bytes | None = None,
     sm4_keys: Mapping[str, bytes] | None = None,
+    charset: Charset = "auto",
 ) -> Iterator[tuple[int, Packet | PacketError]]:
     """Decode text with one packet per line; yield ``(line number, packet or error)``.
 
@@ -42,7 +43,14 @@ def parse_lines(
         try:
             yield (
                 number,
-                parse_packet(line, strict=strict, crc=crc, sm4_key=sm4_key, sm4_keys=sm4_keys),
+                parse_packet(
+                    line,
+                    strict=strict,
+                    crc=crc,
+                    sm4_key=sm4_key,
+                    sm4_keys=sm4_keys,
+                    charset=charset,
+                ),
             )
         except PacketError as exc:
             yield number, exc
@@ -56,6 +64,7 @@ def parse_stream(
     sm4_key: bytes | None = None,
     sm4_keys: Mapping[str, bytes] | None = None,
     max_frame_size: int | None = None,
+    charset: Charset = "auto",
 ) -> Iterator[tuple[int, Packet | PacketError]]:
     """Decode a raw byte stream (a TCP capture) cut by :class:`Framer`.
 
@@ -75,7 +84,14 @@ def parse_stream(
         try:
             yield (
                 number,
-                parse_packet(item, strict=strict, crc=crc, sm4_key=sm4_key, sm4_keys=sm4_keys),
+                parse_packet(
+                    item,
+                    strict=strict,
+                    crc=crc,
+                    sm4_key=sm4_key,
+                    sm4_keys=sm4_keys,
+                    charset=charset,
+                ),
             )
         except PacketError as exc:
             yield number, exc
@@ -89,6 +105,7 @@ def read_packets(
     crc: CrcKind = "hj212",
     sm4_key: bytes | None = None,
     sm4_keys: Mapping[str, bytes] | None = None,
+    charset: Charset = "auto",
 ) -> Iterator[tuple[int, Packet | PacketError]]:
     """Decode the packets of a file: one per line, or a raw capture with ``stream=True``.
 
@@ -98,7 +115,7 @@ def read_packets(
     """
     data = Path(path).read_bytes()
     parse = parse_stream if stream else parse_lines
-    return parse(data, strict=strict, crc=crc, sm4_key=sm4_key, sm4_keys=sm4_keys)
+    return parse(data, strict=strict, crc=crc, sm4_key=sm4_key, sm4_keys=sm4_keys, charset=charset)
 
 
 def read_sm4_keys(path: str | Path) -> dict[str, bytes]:

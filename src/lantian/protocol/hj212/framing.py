@@ -15,6 +15,7 @@ References
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 __all__ = ["DEFAULT_MAX_FRAME_SIZE", "Frame", "FrameError", "Framer"]
@@ -25,6 +26,7 @@ DEFAULT_MAX_FRAME_SIZE = 16_384
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 _BLANK = frozenset(b" \t\r\n\x00")
 _MAX_EXCERPT = 80
+_FIELD_START = re.compile(rb"[A-Za-z]{2,5}=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,27 @@ class FrameError:
 def _is_hex4(buf: bytearray, at: int) -> bool:
     digits = buf[at : at + 4]
     return len(digits) == 4 and not digits.translate(None, _HEX_DIGITS)
+
+
+def _length_digits(buf: bytes | bytearray, at: int) -> int:
+    """Digits of the length field at ``buf[at:]`` (just after ``##``).
+
+    4 for the standard field; 1-3 for an unpadded field (``##087QN=…``, written by some
+    peers) when a header field (``QN=``, ``ST=``…) follows; 0 if it is not a length
+    field; -1 if more bytes are needed to tell.
+    """
+    field = buf[at : at + 4]
+    if len(field) == 4 and field.isdigit():
+        return 4
+    digits = len(field) - len(field.lstrip(b"0123456789"))
+    if digits == len(field) or not 1 <= digits <= 3:
+        return -1 if digits == len(field) and len(field) < 4 else 0
+    if _FIELD_START.match(buf, at + digits):
+        return digits
+    rest = buf[at + digits : at + digits + 6]
+    if len(rest) < 6 and (not rest or rest.isalpha()):
+        return -1
+    return 0
 
 
 class Framer:
@@ -114,8 +137,9 @@ class Framer:
             tail = bytes(buf[start:])
             end = len(tail.rstrip(b"\r\n"))
             complete = tail[end - 6 : end - 4] == b"&&"  # ends like a CP + CRC
-            if tail[2:6].isdigit():
-                crc_end = 6 + int(tail[2:6]) + 4
+            digits = _length_digits(tail, 2)
+            if digits > 0:
+                crc_end = 2 + digits + int(tail[2 : 2 + digits]) + 4
                 if crc_end <= len(tail) and _is_hex4(bytearray(tail), crc_end - 4):
                     end, complete = crc_end, True
             if complete and end >= 10 and _is_hex4(bytearray(tail), end - 4):
@@ -141,7 +165,7 @@ class Framer:
         """Index of the next ``##dddd`` in ``buf[start:end]``, or -1."""
         at = buf.find(b"##", start, end)
         while at >= 0:
-            if at + 6 <= len(buf) and buf[at + 2 : at + 6].isdigit():
+            if at + 6 <= len(buf) and _length_digits(buf, at + 2) > 0:
                 return at
             at = buf.find(b"##", at + 1, end)
         return -1
@@ -164,16 +188,19 @@ class Framer:
             pos = start
             if size - start < 6:
                 return pos
-            length_field = buf[start + 2 : start + 6]
-            if not length_field.isdigit():
+            digits = _length_digits(buf, start + 2)
+            if digits <= 0:
                 if buf[start + 2] == 0x23:  # '###': the first '#' is noise
                     pos = start + 1
                     continue
+                if digits < 0:
+                    return pos  # wait: '##087Q' may still become '##087QN='
                 bad = bytes(buf[start : start + 6])
                 out.append(FrameError("length field is not 4 digits", bad))
                 pos = start + 2
                 continue
-            seg_end = start + 6 + int(length_field)
+            # an unpadded 1-3 digit length field is tolerated (parse_packet records it)
+            seg_end = start + 2 + digits + int(buf[start + 2 : start + 2 + digits])
             crc_end = seg_end + 4
             # 1. the length field leads to a CRC (then CR LF, '##', the stream end, or noise
             #    after a segment that ends like a CP: '&&')

@@ -22,6 +22,7 @@ References
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -43,6 +44,7 @@ from lantian.timeutil import CST, now_cst
 __all__ = [
     "MAX_CP_CHARS",
     "MAX_SEGMENT_BYTES",
+    "Charset",
     "CrcKind",
     "Packet",
     "PacketError",
@@ -64,14 +66,24 @@ MAX_SEGMENT_BYTES = 1024
 MAX_CP_CHARS = 950
 """Largest CP data area allowed by HJ 212-2017 Table 3."""
 
-CrcKind = Literal["hj212", "modbus", "either"]
+CrcKind = Literal["hj212", "modbus", "modbus_swapped", "either"]
+"""The check a device uses; ``either`` accepts any of the three."""
+FoundCrc = Literal["hj212", "modbus", "modbus_swapped"]
+"""Which check matched (:attr:`Packet.crc_kind`)."""
+Charset = Literal["auto", "utf-8", "gbk"]
+"""Text encoding of the data segment: ``auto`` = UTF-8, else GBK when it decodes."""
 Value = float | str
+PolGroup = tuple[str, dict[str, dict[str, Value]]]
 Version = Literal["2005", "2017", "2025"]
 
 _VERSION_BITS: dict[str, int] = {"2005": 0, "2017": 4, "2025": 8}
 _VERSION_NAMES = {0: "2005", 1: "2017", 2: "2025"}
 _HEADER_ORDER = {"QN": 0, "ST": 1, "CN": 2, "PW": 3, "MN": 4, "Flag": 5, "PNUM": 6, "PNO": 7}
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
+_FIELD_START = re.compile(rb"[A-Za-z]{2,5}=")
+# CP fields (Table 4) that are never factor suffixes; a bare suffix (``Flag=N``, ``Rtd=1``)
+# without a factor code is recorded as a deviation
+_CODELESS_SUFFIXES = frozenset(FACTOR_SUFFIXES) - {"Data"}
 _NOISE_CODES = frozenset(
     {"LA", "L5", "L10", "L50", "L90", "L95", "Leq", "Ldn", "Ld", "Ln", "LMx", "LMn"}
 )
@@ -80,12 +92,16 @@ _NOISE_CODES = frozenset(
 class PacketError(ValueError):
     """The input is not an HJ 212 packet (or, in strict mode, not a conforming one).
 
-    ``reason`` holds the human-readable cause; ``str(error)`` is the same text.
+    ``reason`` holds the human-readable cause; ``str(error)`` is the same text. ``packet``
+    is what could be decoded when the failure came after the header (an SM4-encrypted CP
+    without the right key, or strict mode): its header fields (QN, ST, CN, MN, Flag…) are
+    kept, ``crc_ok`` is False unless the check was verified; None otherwise.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, packet: Packet | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.packet = packet
 
 
 @dataclass(slots=True)
@@ -126,8 +142,8 @@ class Packet:
     params: dict[str, str] = field(default_factory=dict)
     """Other CP fields without a factor code (``DataTime``, ``QnRtn``, ``ExeRtn``…)."""
     crc_ok: bool = False
-    crc_kind: Literal["hj212", "modbus"] | None = None
-    """Which CRC matched, None if none did."""
+    crc_kind: FoundCrc | None = None
+    """Which CRC matched (``hj212``, ``modbus``, ``modbus_swapped``), None if none did."""
     crc: int = 0
     """The CRC written in the packet."""
     length: int = 0
@@ -136,6 +152,11 @@ class Packet:
     """The CP was SM4-encrypted on the wire (HJ 212-2025 §6.4)."""
     extra: dict[str, str] = field(default_factory=dict)
     """Non-standard header fields."""
+    pol_groups: list[PolGroup] = field(default_factory=list)
+    """CP items per instrument: ``(PolId, code → suffix → value)`` for every ``PolId=``
+    group in order (CN 3020 field-unit info, 3019…), repeated PolIds kept apart. Items
+    after a ``PolId=`` belong to it (in its ``;`` group or the following ones) and are
+    not in :attr:`factors`."""
     deviations: list[str] = field(default_factory=list)
     """Every deviation from the standard accepted in tolerant mode, in plain words."""
 
@@ -191,6 +212,10 @@ class Packet:
             "params": dict(self.params),
             "factors": {k: dict(v) for k, v in self.factors.items()},
             "status": {k: dict(v) for k, v in self.status.items()},
+            "PolGroups": [
+                {"PolId": pol, "factors": {k: dict(v) for k, v in items.items()}}
+                for pol, items in self.pol_groups
+            ],
             "encrypted": self.encrypted,
             "deviations": list(self.deviations),
         }
@@ -255,7 +280,9 @@ def _split_quoted(text: str, sep: str) -> list[str]:
 
 
 def parse_cp(
-    cp: str, deviations: list[str] | None = None
+    cp: str,
+    deviations: list[str] | None = None,
+    pol_groups: list[PolGroup] | None = None,
 ) -> tuple[dict[str, str], dict[str, dict[str, Value]], dict[str, dict[str, Value]]]:
     """Parse a CP data area (text between ``&&`` and ``&&``).
 
@@ -265,6 +292,12 @@ def parse_cp(
         E.g. ``DataTime=20240122170000;a21026-Avg=12.3,a21026-Flag=N;SB1-RS=1``.
     deviations : list of str, optional
         Deviations found are appended here.
+    pol_groups : list, optional
+        When given, every ``PolId=`` starts a group appended here as ``(PolId, {})``; the
+        factor items that follow it (in its ``;`` group or later ones, up to the next
+        ``PolId``) go to that group instead of ``factors``, so several instruments'
+        ``i12001-Info`` items of one CN 3020 packet are all kept. ``params["PolId"]`` is
+        the last PolId, as without groups.
 
     Returns
     -------
@@ -276,9 +309,11 @@ def parse_cp(
     References
     ----------
     .. [1] HJ 212-2017, §6.3.3 (``=`` joins, ``,`` separates values of one item, ``;``
-       separates items) and Table 4 (fields and factor suffixes).
+       separates items) and Table 4 (fields and factor suffixes); Appendix C (CN 3020
+       ``PolId`` + ``i1xxxx-Info`` per instrument).
     """
     devs: list[str] = [] if deviations is None else deviations
+    group_target: dict[str, dict[str, Value]] | None = None
     params: dict[str, str] = {}
     factors: dict[str, dict[str, Value]] = {}
     status: dict[str, dict[str, Value]] = {}
@@ -307,17 +342,28 @@ def parse_cp(
                 continue
             code, dash, suffix = key.partition("-")
             if not dash:
-                if key in params:
+                if key == "PolId" and pol_groups is not None:
+                    group_target = {}
+                    pol_groups.append((value, group_target))
+                    last_code = ""
+                elif key in params:
                     devs.append(f"duplicate CP field {key}")
+                if key in _CODELESS_SUFFIXES:
+                    devs.append(f"CP item {key}={value[:20]!r} without a factor code")
                 params[key] = value
                 continue
             if code != last_code:
                 last_code = code
-                target = status if code[:2] == "SB" else factors
+                if code[:2] == "SB":
+                    target = status
+                elif group_target is not None:
+                    target = group_target
+                else:
+                    target = factors
                 found = target.get(code)
                 if found is None:
                     found = target[code] = {}
-                    if target is factors and not _standard_code(code):
+                    if target is not status and not _standard_code(code):
                         devs.append(f"non-standard factor code {code!r}")
                 values = found
             if suffix in values:
@@ -355,32 +401,74 @@ def _split_cp(rest: str, deviations: list[str]) -> str:
     return rest
 
 
+def _swap16(value: int) -> int:
+    return ((value & 0xFF) << 8) | (value >> 8)
+
+
 def _check_crc(
     got: int,
     segment: bytes,
     text: str,
     mode: CrcKind,
     deviations: list[str],
-) -> Literal["hj212", "modbus"] | None:
-    if mode != "modbus":
-        expected = crc16_hj212(segment)
-        if got == expected:
-            return "hj212"
-    if mode != "hj212":
-        modbus = crc16_modbus(segment)
-        if got == modbus:
-            return "modbus"
-    if mode != "modbus" and not text.isascii() and got == crc16_hj212_chars(text):
+) -> FoundCrc | None:
+    hj212_mode = mode in ("hj212", "either")
+    expected = crc16_hj212(segment)
+    if hj212_mode and got == expected:
+        return "hj212"
+    modbus = crc16_modbus(segment)  # only on the slow path (a per-byte loop)
+    if mode in ("modbus", "either") and got == modbus:
+        return "modbus"
+    if mode in ("modbus_swapped", "either") and got == _swap16(modbus):
+        return "modbus_swapped"
+    if hj212_mode and not text.isascii() and got == crc16_hj212_chars(text):
         deviations.append("CRC computed over characters, not UTF-8 bytes")
         return "hj212"
     if mode == "modbus":
         deviations.append(f"CRC mismatch: packet has {got:04X}, CRC-16/MODBUS is {modbus:04X}")
+    elif mode == "modbus_swapped":
+        deviations.append(
+            f"CRC mismatch: packet has {got:04X}, byte-swapped CRC-16/MODBUS is "
+            f"{_swap16(modbus):04X}"
+        )
     else:
         hint = ""
-        if mode == "hj212" and got == crc16_modbus(segment):
+        if mode == "hj212" and got == modbus:
             hint = " (the packet carries the CRC-16/MODBUS: enable crc='modbus' for this device)"
+        elif mode == "hj212" and got == _swap16(modbus):
+            hint = (
+                " (the packet carries the byte-swapped CRC-16/MODBUS: enable"
+                " crc='modbus_swapped' for this device)"
+            )
         deviations.append(f"CRC mismatch: packet has {got:04X}, HJ 212 CRC is {expected:04X}{hint}")
     return None
+
+
+def _decode_text(segment: bytes, charset: Charset, deviations: list[str]) -> str:
+    """Decode the data segment: UTF-8 (HJ 212-2017 §6.3), or GBK as some loggers send."""
+    if charset == "gbk":
+        try:
+            text = segment.decode("gb18030")
+        except UnicodeDecodeError:
+            deviations.append("data segment is not valid GBK")
+            return segment.decode("gb18030", errors="replace")
+        if not segment.isascii():
+            deviations.append("data segment is GBK, not UTF-8")
+        return text
+    try:
+        return segment.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if charset == "auto":
+        try:
+            text = segment.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+        else:
+            deviations.append("data segment is GBK, not UTF-8 (detected)")
+            return text
+    deviations.append("data segment is not valid UTF-8")
+    return segment.decode("utf-8", errors="replace")
 
 
 def parse_packet(
@@ -390,6 +478,7 @@ def parse_packet(
     crc: CrcKind = "hj212",
     sm4_key: bytes | None = None,
     sm4_keys: Mapping[str, bytes] | None = None,
+    charset: Charset = "auto",
 ) -> Packet:
     """Decode one HJ 212 packet.
 
@@ -402,14 +491,21 @@ def parse_packet(
         If True, any deviation from the standard raises :class:`PacketError`; otherwise
         deviations are accepted and listed on :attr:`Packet.deviations`. A CRC mismatch is
         a deviation too: in tolerant mode the packet is returned with ``crc_ok=False``.
-    crc : {"hj212", "modbus", "either"}
+    crc : {"hj212", "modbus", "modbus_swapped", "either"}
         Which check the device uses: the standard's (default), CRC-16/MODBUS (opt-in for
-        loggers known to use it), or either.
+        loggers known to use it), CRC-16/MODBUS written low byte first (``modbus_swapped``,
+        seen from real loggers), or any of them (``either``). :attr:`Packet.crc_kind`
+        says which matched.
     sm4_key : bytes, optional
         The device's 16-byte SM4 key, to decrypt an HJ 212-2025 encrypted CP.
     sm4_keys : mapping of str to bytes, optional
         Keys per MN, used when ``sm4_key`` is not given (HJ 212-2025 §6.4: one key per
         data logger).
+    charset : {"auto", "utf-8", "gbk"}
+        Encoding of the text: ``auto`` (default) reads UTF-8 and, when the bytes are not
+        UTF-8, GBK if they decode as GBK (a deviation says so); ``utf-8`` never guesses
+        (invalid bytes become U+FFFD); ``gbk`` for loggers known to send GBK. Length and
+        CRC are always over the bytes as sent.
 
     Returns
     -------
@@ -418,7 +514,9 @@ def parse_packet(
     Raises
     ------
     PacketError
-        The input is not a packet (with the reason), or ``strict`` and it deviates.
+        The input is not a packet (with the reason), or ``strict`` and it deviates. When
+        the header was decoded (strict mode, an encrypted CP without the right key) the
+        error's ``packet`` holds it.
 
     References
     ----------
@@ -437,13 +535,13 @@ def parse_packet(
     else:
         raise PacketError(f"expected bytes or str, got {type(data).__name__}")
     try:
-        packet = _parse(frame, deviations, crc, sm4_key, sm4_keys)
+        packet = _parse(frame, deviations, crc, sm4_key, sm4_keys, charset)
     except PacketError:
         raise
     except Exception as exc:  # defensive: never leak another exception type
         raise PacketError(f"cannot decode packet: {type(exc).__name__}: {exc}") from None
     if strict and packet.deviations:
-        raise PacketError("not a conforming packet: " + "; ".join(packet.deviations))
+        raise PacketError("not a conforming packet: " + "; ".join(packet.deviations), packet=packet)
     return packet
 
 
@@ -453,6 +551,7 @@ def _parse(
     crc_mode: CrcKind,
     sm4_key: bytes | None,
     sm4_keys: Mapping[str, bytes] | None = None,
+    charset: Charset = "auto",
 ) -> Packet:
     if frame.endswith(b"\r\n"):
         frame = frame[:-2]
@@ -474,23 +573,38 @@ def _parse(
     if len(frame) < 10:
         raise PacketError(f"too short for a packet ({len(frame)} bytes)")
     length_field = frame[2:6]
+    digits = 4
     if not length_field.isdigit():
-        raise PacketError(f"length field {length_field.decode('latin-1')!r} is not 4 digits")
-    declared = int(length_field)
+        digits = len(length_field) - len(length_field.lstrip(b"0123456789"))
+        # '##087QN=…': an unpadded 3-digit (or shorter) length field, written by some peers
+        if not 1 <= digits <= 3 or not _FIELD_START.match(frame, 2 + digits):
+            raise PacketError(f"length field {length_field.decode('latin-1')!r} is not 4 digits")
+        deviations.append(f"length field of {digits} digits, not 4 (unpadded)")
+    start = 2 + digits
+    declared = int(frame[2:start])
     crc_field = frame[-4:]
     if not _is_hex4(crc_field):
-        raise PacketError(
-            f"no CRC: the packet ends with {crc_field.decode('latin-1')!r}, not 4 hex digits"
-        )
+        # bytes after the frame (e.g. '…&&2200**'): the length field locates the CRC, as
+        # the framer does in a stream
+        crc_at = start + declared
+        if (
+            len(frame) > crc_at + 4
+            and frame[crc_at - 2 : crc_at] == b"&&"
+            and _is_hex4(frame[crc_at : crc_at + 4])
+        ):
+            tail = frame[crc_at + 4 :]
+            deviations.append(f"{len(tail)} bytes after the CRC ignored: {tail[:20]!r}")
+            frame = frame[: crc_at + 4]
+            crc_field = frame[-4:]
+        else:
+            raise PacketError(
+                f"no CRC: the packet ends with {crc_field.decode('latin-1')!r}, not 4 hex digits"
+            )
     got = int(crc_field, 16)
     if crc_field != crc_field.upper():
         deviations.append("lowercase CRC hex")
-    segment = frame[6:-4]
-    try:
-        text = segment.decode("utf-8")
-    except UnicodeDecodeError:
-        deviations.append("data segment is not valid UTF-8")
-        text = segment.decode("utf-8", errors="replace")
+    segment = frame[start:-4]
+    text = _decode_text(segment, charset, deviations)
 
     # ---- header fields
     cp_at = text.find(";CP=")
@@ -498,9 +612,10 @@ def _parse(
         header_text, rest = text[:cp_at], text[cp_at + 4 :]
     elif text.startswith("CP="):
         header_text, rest = "", text[3:]
-    elif len(frame) - 6 < declared:
+    elif len(frame) - start < declared:
         raise PacketError(
-            f"truncated packet: length field says {declared} bytes, only {len(frame) - 6} follow"
+            f"truncated packet: length field says {declared} bytes, "
+            f"only {len(frame) - start} follow"
         )
     else:
         raise PacketError("no CP field (data segment has no 'CP=')")
@@ -549,6 +664,8 @@ def _parse(
     if mn is None:
         deviations.append("missing MN")
         mn = ""
+    elif not mn:
+        deviations.append("empty MN")
     pw = fields.get("PW")
     if pw is None:
         deviations.append("missing PW")
@@ -556,7 +673,7 @@ def _parse(
     flag: int | None = None
     flag_text = fields.get("Flag")
     if flag_text is None:
-        deviations.append("no Flag (HJ/T 212-2005 style)")
+        pass  # HJ/T 212-2005: no Flag field (version 2005), judged by the 2005 rules
     elif flag_text.isdigit() and int(flag_text) <= 255:
         flag = int(flag_text)
         if flag >> 2 not in _VERSION_NAMES:
@@ -588,12 +705,37 @@ def _parse(
     if encrypted:
         if sm4_key is None and sm4_keys is not None:
             sm4_key = sm4_keys.get(mn)
+        failure = None
+        plain = ""
         if sm4_key is None:
-            raise PacketError("CP is SM4-encrypted (HJ 212-2025) and no key is known for this MN")
-        try:
-            plain = decrypt_cp(cp, sm4_key)
-        except ValueError as exc:
-            raise PacketError(f"cannot decrypt CP: {exc}") from None
+            failure = "CP is SM4-encrypted (HJ 212-2025) and no key is known for this MN"
+        else:
+            try:
+                plain = decrypt_cp(cp, sm4_key)
+            except ValueError as exc:
+                failure = f"cannot decrypt CP: {exc}"
+        if failure is not None:
+            # the header is plaintext: keep it on the error (the CRC, over the plaintext
+            # segment, cannot be verified)
+            partial = Packet(
+                raw=frame,
+                qn=qn,
+                st=st,
+                cn=cn,
+                pw=pw,
+                mn=mn,
+                flag=flag,
+                pnum=pnum,
+                pno=pno,
+                rf=rf,
+                cp=cp,
+                crc=got,
+                length=declared,
+                encrypted=True,
+                extra=extra,
+                deviations=[*deviations, failure],
+            )
+            raise PacketError(failure, packet=partial)
         crc_text = text[: len(text) - len(rest)] + rest.replace(cp, plain, 1)
         crc_segment = crc_text.encode("utf-8")
         cp = plain
@@ -622,8 +764,11 @@ def _parse(
             crc_kind = alt
     if crc_kind == "modbus" and crc_mode == "either":
         deviations.append("CRC-16/MODBUS instead of the HJ 212 CRC")
+    elif crc_kind == "modbus_swapped" and crc_mode == "either":
+        deviations.append("byte-swapped CRC-16/MODBUS (low byte first) instead of the HJ 212 CRC")
 
-    params, factors, status = parse_cp(cp, deviations)
+    pol_groups: list[PolGroup] = []
+    params, factors, status = parse_cp(cp, deviations, pol_groups)
     data_time = None
     dt_text = params.get("DataTime")
     if dt_text is not None:
@@ -650,6 +795,7 @@ def _parse(
         length=declared,
         encrypted=encrypted,
         extra=extra,
+        pol_groups=pol_groups,
         deviations=deviations,
     )
 

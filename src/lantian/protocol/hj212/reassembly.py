@@ -36,7 +36,8 @@ def merge_fragments(fragments: list[Packet], pnum: int | None = None) -> Packet:
     """Merge fragments of one split packet (in PNO order) into one :class:`Packet`.
 
     The result keeps the first fragment's header, joins the CP texts with ``;``, merges
-    factors, status and fields, and is ``crc_ok`` only if every fragment was. Missing
+    factors, status and fields, appends the fragments' ``PolId`` groups, and is ``crc_ok``
+    only if every fragment was. Missing
     fragments are listed in its deviations.
 
     References
@@ -50,6 +51,7 @@ def merge_fragments(fragments: list[Packet], pnum: int | None = None) -> Packet:
     factors: dict[str, dict[str, float | str]] = {}
     status: dict[str, dict[str, float | str]] = {}
     params: dict[str, str] = {}
+    pol_groups: list[tuple[str, dict[str, dict[str, float | str]]]] = []
     deviations: list[str] = []
     for part in ordered:
         for code, values in part.factors.items():
@@ -57,6 +59,7 @@ def merge_fragments(fragments: list[Packet], pnum: int | None = None) -> Packet:
         for code, values in part.status.items():
             status.setdefault(code, {}).update(values)
         params.update(part.params)
+        pol_groups += part.pol_groups
         deviations += [d for d in part.deviations if d not in deviations]
     total = pnum if pnum is not None else first.pnum
     if total is not None:
@@ -74,6 +77,7 @@ def merge_fragments(fragments: list[Packet], pnum: int | None = None) -> Packet:
         factors=factors,
         status=status,
         params=params,
+        pol_groups=pol_groups,
         data_time=next((p.data_time for p in ordered if p.data_time is not None), None),
         pno=None,
         crc_ok=all(p.crc_ok for p in ordered),
