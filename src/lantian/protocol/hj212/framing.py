@@ -26,7 +26,7 @@ DEFAULT_MAX_FRAME_SIZE = 16_384
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 _BLANK = frozenset(b" \t\r\n\x00")
 _MAX_EXCERPT = 80
-_FIELD_START = re.compile(rb"[A-Za-z]{2,5}=")
+_FIELD_START = re.compile(rb"(?:QN|ST|CN|PW|MN|Flag)=")
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,7 +80,7 @@ _VERSION_BITS: dict[str, int] = {"2005": 0, "2017": 4, "2025": 8}
 _VERSION_NAMES = {0: "2005", 1: "2017", 2: "2025"}
 _HEADER_ORDER = {"QN": 0, "ST": 1, "CN": 2, "PW": 3, "MN": 4, "Flag": 5, "PNUM": 6, "PNO": 7}
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
-_FIELD_START = re.compile(rb"[A-Za-z]{2,5}=")
+_FIELD_START = re.compile(rb"(?:QN|ST|CN|PW|MN|Flag)=")
 # CP fields (Table 4) that are never factor suffixes; a bare suffix (``Flag=N``, ``Rtd=1``)
 # without a factor code is recorded as a deviation
 _CODELESS_SUFFIXES = frozenset(FACTOR_SUFFIXES) - {"Data"}
