@@ -93,7 +93,7 @@ def _assert_no_silent_loss(packet: Packet) -> None:
 
 def test_corpus_size_and_sources() -> None:
     interop = _read_interop(INTEROP_PACKETS)
-    assert len(interop) == 21 and len(CORPUS) == 46
+    assert len(interop) == 24 and len(CORPUS) == 49
     assert {kind for _, _, kind in CORPUS} == {"hj212", "modbus", "modbus_swapped", None}
     assert len({source for source, _, _ in CORPUS}) >= 20
 
