@@ -4,7 +4,9 @@ Frames are found by the ``##`` header and the 4-digit length field, not by CR LF
 real captures have frames glued together without CR LF, garbage between frames, and
 length fields that do not match. When the length field does not lead to a CRC, the frame
 ends at the next CR LF or the next ``##dddd`` header (the parser then reports the length
-mismatch). The buffer never holds more than ``max_frame_size`` bytes between calls.
+mismatch). An unpadded 1-3 digit length field (``##087QN=…``, written by some peers) is
+read when a header field follows it; :func:`~lantian.protocol.hj212.parse_packet` records
+it. The buffer never holds more than ``max_frame_size`` bytes between calls.
 
 References
 ----------

@@ -81,8 +81,8 @@ _VERSION_NAMES = {0: "2005", 1: "2017", 2: "2025"}
 _HEADER_ORDER = {"QN": 0, "ST": 1, "CN": 2, "PW": 3, "MN": 4, "Flag": 5, "PNUM": 6, "PNO": 7}
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 _FIELD_START = re.compile(rb"(?:QN|ST|CN|PW|MN|Flag)=")
-# CP fields (Table 4) that are never factor suffixes; a bare suffix (``Flag=N``, ``Rtd=1``)
-# without a factor code is recorded as a deviation
+# factor suffixes (Table 4) that are no CP field on their own: a bare ``Flag=N`` or ``Rtd=1``
+# (a value without its factor code) is recorded as a deviation
 _CODELESS_SUFFIXES = frozenset(FACTOR_SUFFIXES) - {"Data"}
 _NOISE_CODES = frozenset(
     {"LA", "L5", "L10", "L50", "L90", "L95", "Leq", "Ldn", "Ld", "Ln", "LMx", "LMn"}
