@@ -175,6 +175,15 @@ def test_b_every_polid_group_is_kept() -> None:
     assert [g[1]["i21001"]["Info"] for g in logs.pol_groups] == ["//a//", "//b//"]
 
 
+def test_b_cli_table_shows_every_polid_group(tmp_path: Path) -> None:
+    path = tmp_path / "in.txt"
+    path.write_text(POLIDS + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["hj212", "decode", str(path)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert "w01019: i12001=0, i12002=0; w21001:" in result.output
+    assert "w21011: i12001=0, i12002=0" in result.output
+
+
 def test_b_split_packets_keep_the_groups_of_every_fragment() -> None:
     groups = [f"PolId=w0{i:04d},i12001-Info={i}" for i in range(40)]
     frames = [

@@ -95,6 +95,21 @@ def _table(records: list[dict[str, Any]]) -> None:
         )
         if len(rec["factors"]) > 6:
             factors += f" … (+{len(rec['factors']) - 6})"
+        groups = rec.get("PolGroups") or []
+        if groups:  # CN 3020 field-unit info per instrument
+            factors = "; ".join(
+                [factors] * bool(factors)
+                + [
+                    f"{g['PolId']}: "
+                    + ", ".join(
+                        f"{code}=" + "/".join(str(v) for v in values.values())
+                        for code, values in g["factors"].items()
+                    )
+                    for g in groups[:4]
+                ]
+            )
+            if len(groups) > 4:
+                factors += f" … (+{len(groups) - 4} PolId)"
         crc = "[green]ok" if rec["crc_ok"] else "[red]bad"
         table.add_row(
             str(rec["line"]),
