@@ -304,7 +304,7 @@ class QuarantineStore:
     no hash chain) in ``q-NNNNNNNN.jsonl`` files of at most ``max_bytes / segments``; when
     a new file would make more than ``segments``, the oldest is deleted and its records
     are counted as ``evicted``. Writes are buffered (never fsynced: these packets are never
-    answered); a full buffer drops records (counted).
+    answered); a full buffer (four files' worth) drops records (counted).
 
     Parameters
     ----------
@@ -319,7 +319,7 @@ class QuarantineStore:
     def __init__(self, root: Path, max_bytes: int = 64 << 20, segments: int = 8) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        self.segment_bytes = max(4096, max_bytes // segments)
+        self.segment_bytes = max(1024, max_bytes // segments)
         self.segments = segments
         self._clock = _Clock()
         self._pending: list[bytes] = []
@@ -357,8 +357,9 @@ class QuarantineStore:
         data_time: str,
         raw: bytes,
     ) -> bool:
-        """Buffer one record; False (and counted as dropped) when the buffer is full."""
-        if self._pending_bytes >= self.segment_bytes:
+        """Buffer one record; False (and counted as dropped) when the buffer is full
+        (four files' worth are waiting for :meth:`write`)."""
+        if self._pending_bytes >= 4 * self.segment_bytes:
             self.dropped += 1
             return False
         stamp, _ = self._clock.format(received)
@@ -368,6 +369,11 @@ class QuarantineStore:
         self._pending.append(line)
         self._pending_bytes += len(line)
         return True
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes buffered, not yet written."""
+        return self._pending_bytes
 
     def take(self) -> list[bytes]:
         """Remove and return the buffered lines (on the event loop)."""

@@ -332,6 +332,7 @@ class Gateway:
         self.free_bytes: Callable[[Path], int] = lambda path: shutil.disk_usage(path).free
         """Free bytes of the file system holding ``path`` (tests replace it)."""
         self._quarantine_flushing = False
+        self._flush_task: asyncio.Future[None] | None = None
         self._fixed_registry = registry is not None
         self.registry = registry or RegistrySnapshot()
         self.conns: set[_Conn] = set()
@@ -577,7 +578,9 @@ class Gateway:
                 self.error("ip_unknown_mn", conn.peer, f"MN {mn_s} dropped: address over limit")
                 return
         dt = data_time_of(data)
-        if not self.quarantine.add(
+        self.book.quarantine(mn_s, "unknown_mn", conn.peer, now, self.archive.seq)
+        store = self.quarantine
+        if not store.add(
             self.archive.seq,
             now,
             conn.peer,
@@ -592,7 +595,10 @@ class Gateway:
             self.error("quarantine_full", conn.peer, f"MN {mn_s} dropped: buffer full")
             return
         self.error("unknown_mn", conn.peer, f"MN {mn_s} quarantined")
-        self.book.quarantine(mn_s, "unknown_mn", conn.peer, now, self.archive.seq)
+        if store.pending_bytes >= store.segment_bytes and (
+            self._flush_task is None or self._flush_task.done()
+        ):
+            self._flush_task = asyncio.ensure_future(self._flush_quarantine())
 
     async def _flush_quarantine(self, final: bool = False) -> None:
         if self._quarantine_flushing or (self.disk_low and not final):
