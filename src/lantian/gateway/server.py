@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import logging
 import os
@@ -126,6 +127,11 @@ class GatewayConfig:
     """Seconds between compactions of the lake sources the feeder wrote (and once at
     shutdown), so a day partition holds one file instead of one per batch; 0 = never."""
     fsync: bool = True
+    lake_yield: float = 0.02
+    """A group commit or an event-loop tick later than this (seconds) holds the lake
+    feeder back for a second: its lake writes and decoding wait, the answers do not."""
+    lake_max_hold: float = 5.0
+    """The feeder is never held back longer than this (seconds) at a time."""
 
 
 class _Conn(asyncio.Protocol):
@@ -351,6 +357,11 @@ class Gateway:
         self._log_times: deque[float] = deque(maxlen=50)
         self.feeder: Any = None
         self._mark: Any = None
+        self._busy_until = 0.0
+        """Until then (monotonic) the feeder is held back (commits or the loop were slow)."""
+        self._mark_at = 0.0
+        self._mark_pending: tuple[Any, int] | None = None
+        self.lake_holds = 0
         self._feeder_proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.metrics_port: int | None = None
@@ -371,6 +382,7 @@ class Gateway:
             self.book.quarantine_unlisted
         )
         m.gauges["lantian_gateway_addresses"] = lambda: float(len(self.addresses))
+        m.gauges["lantian_gateway_lake_holds"] = lambda: float(self.lake_holds)
 
     def _lake_lag(self) -> float:
         if self.feeder is None:
@@ -667,7 +679,10 @@ class Gateway:
                         conn.transport.abort()
                 asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.shutdown()))
                 return
-            metrics.commit_latency.observe(time.monotonic() - t_write)
+            t_done = time.monotonic()
+            metrics.commit_latency.observe(t_done - t_write)
+            if t_done - t_write > self.config.lake_yield:
+                self._busy_until = t_done + 1.0
             self.archive.durable_seq = seq
             self.archive.durable_hash = digest
             metrics.batches += 1
@@ -688,18 +703,43 @@ class Gateway:
             if self.feeder is not None:
                 self.feeder.notify(self.archive.durable, seq)
             if self._mark is not None:
-                self._mark.publish(self.archive.durable, seq)
+                self._publish_mark(self.archive.durable, seq)
             if self.closing and not self.archive.pending:
                 return
 
     # -- housekeeping -------------------------------------------------------------
+    def _publish_mark(self, durable: Any, seq: int) -> None:
+        """Let the feeder process read the archive up to ``durable`` unless it is held back.
+
+        The feeder (a separate process) only reads what this mark allows. While group
+        commits or the event loop run late (``lake_yield``), the mark stays where it is, so
+        the feeder's decoding and lake writes (with their fsyncs, which share the file
+        system journal with the archive's) pause after their current batch and the answers
+        do not queue behind them; at most ``lake_max_hold`` seconds at a time.
+        """
+        now = time.monotonic()
+        if now < self._busy_until and now - self._mark_at < self.config.lake_max_hold:
+            if self._mark_pending is None:
+                self.lake_holds += 1
+            self._mark_pending = (durable, seq)
+            return
+        self._mark.publish(durable, seq)
+        self._mark_at = now
+        self._mark_pending = None
+
     async def _ticker(self) -> None:
-        """Measure how late the event loop runs a 50 ms tick (``loop_lag`` histogram)."""
+        """Measure how late the event loop runs a 50 ms tick (``loop_lag`` histogram); hand
+        the feeder a held-back durable mark once the gateway is not busy any more."""
         observe = self.metrics.loop_lag.observe
         while True:
             t0 = time.monotonic()
             await asyncio.sleep(0.05)
-            observe(max(0.0, time.monotonic() - t0 - 0.05))
+            late = max(0.0, time.monotonic() - t0 - 0.05)
+            observe(late)
+            if late > self.config.lake_yield:
+                self._busy_until = time.monotonic() + 1.0
+            if self._mark_pending is not None and self._mark is not None:
+                self._publish_mark(*self._mark_pending)
 
     async def _sweeper(self) -> None:
         cfg = self.config
@@ -865,11 +905,6 @@ class Gateway:
         ]
         cmd += ["--registry-reload", str(self.config.registry_reload)]
         cmd += ["--compact-interval", str(self.config.lake_compact_interval)]
-        # idle I/O class: the lake's writes and fsyncs yield the disk to the archive's
-        # group commits (the feeder also runs with the idle CPU policy)
-        ionice = shutil.which("ionice")
-        if ionice is not None:
-            cmd = [ionice, "-c", "3", *cmd]
         return subprocess.Popen(cmd, env=env)
 
     def _stop_feeder(self) -> None:
@@ -915,6 +950,8 @@ class Gateway:
         if self._http is not None:
             self._http.close()
         loop = asyncio.get_running_loop()
+        if self._mark is not None and self._mark_pending is not None:
+            self._mark.publish(*self._mark_pending)
         await loop.run_in_executor(None, self._stop_feeder)
         await loop.run_in_executor(None, self.write_status)
         self.archive.close()
@@ -930,6 +967,10 @@ class Gateway:
 async def _main(settings: Settings, config: GatewayConfig, ready_file: Path | None) -> None:
     gw = Gateway(settings, config)
     await gw.start()
+    # the registry, modules and replay leftovers live as long as the gateway: keep them
+    # out of the collector's full passes (shorter GC pauses on the answer path)
+    gc.collect()
+    gc.freeze()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(gw.shutdown()))

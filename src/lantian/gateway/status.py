@@ -66,6 +66,7 @@ def read_json(path: Path, default: Any) -> Any:
         return default
 
 
+@lru_cache(maxsize=8192)
 def data_time_epoch(digits: str) -> float | None:
     """Return the epoch seconds of an HJ 212 ``DataTime`` (``YYYYMMDDhhmmss[zzz]``, CST).
 
