@@ -71,8 +71,11 @@ def start_gateway(home: Path, ready: Path, uvloop: bool) -> subprocess.Popen[byt
     ready.unlink(missing_ok=True)
     cmd = [PY, "-c", "from lantian.cli.main import app; app()", "gateway", "--port", "0"]
     cmd += ["--metrics-port", "0", "--ready-file", str(ready), "--rate", "1000"]
-    # every simulated logger connects from 127.0.0.1: lift the per-address limits
-    cmd += ["--max-conns-per-ip", "100000", "--ip-max-bytes", str(1 << 40)]
+    from lantian.gateway.server import GatewayConfig
+
+    if "max_conns_per_ip" in GatewayConfig.__dataclass_fields__:  # (older gateways: none)
+        # every simulated logger connects from 127.0.0.1: lift the per-address limits
+        cmd += ["--max-conns-per-ip", "100000", "--ip-max-bytes", str(1 << 40)]
     if not uvloop:
         cmd.append("--no-uvloop")
     proc = subprocess.Popen(

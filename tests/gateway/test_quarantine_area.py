@@ -69,3 +69,17 @@ def test_safe_text_escapes_control_characters_and_backslashes() -> None:
     assert safe_text("a\nb\r\x00\x1b\x85\u2028") == "a\\x0ab\\x0d\\x00\\x1b\\x85\\u2028"
     # an escaped text is not confused with an original containing the escape
     assert safe_text("a\\x0ab") == "a\\\\x0ab" != safe_text("a\nb")
+
+
+def test_quarantine_list_survives_a_restart_escaped_once(tmp_path: Path) -> None:
+    from lantian.gateway.status import write_json_atomic
+
+    book = LoggerBook()
+    book.quarantine("A\nB", "unknown_mn", "127.0.0.2:1", 1_704_643_200.0, 1)
+    write_json_atomic(tmp_path / "quarantine.json", book.quarantine_list())
+    (tmp_path / "status.json").write_text("[]")
+    again = LoggerBook()
+    again.load(tmp_path)
+    again.quarantine("A\nB", "unknown_mn", "127.0.0.2:1", 1_704_643_260.0, 2)
+    rows = again.quarantine_list()
+    assert [(r["mn"], r["count"]) for r in rows] == [("A\\x0aB", 2)]

@@ -126,7 +126,7 @@ def quarantine(
         help="decode the archived packets of MN (now registered) into the lake (idempotent)",
     ),
 ) -> None:
-    """List quarantined MNs (unknown MN or wrong PW): kept raw in the archive, not in the lake."""
+    """List quarantined MNs (unknown MN or wrong PW): kept raw, never in the lake."""
     if ingest is not None:
         _ingest_quarantined(ingest, as_json)
         return
@@ -159,7 +159,10 @@ def quarantine(
             )
         )
     console.print(table)
-    console.print("raw packets: lantian archive export --out FILE.jsonl --mn MN --status all")
+    console.print(
+        "raw packets: wrong PW: lantian archive export --out FILE.jsonl --mn MN --status all; "
+        "unknown MN: LANTIAN_HOME/gateway/quarantine/q-*.jsonl"
+    )
 
 
 def _ingest_quarantined(mn: str, as_json: bool) -> None:

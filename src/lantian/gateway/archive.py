@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -334,6 +335,7 @@ class QuarantineStore:
         last = _QUARANTINE_RE.match(files[-1].name) if files else None
         self._index = int(last.group(1)) if last else 0
         self._lines: dict[str, int] = {}
+        self._write_lock = threading.Lock()
 
     def files(self) -> list[Path]:
         """The quarantine files, oldest first."""
@@ -382,22 +384,32 @@ class QuarantineStore:
 
     def write(self, lines: list[bytes]) -> None:
         """Append ``lines`` to the current file, rotating by size (in a worker thread)."""
-        for line in lines:
+        with self._write_lock:
+            self._write(lines)
+
+    def _write(self, lines: list[bytes]) -> None:
+        i, n = 0, len(lines)
+        while i < n:
             path = self.root / f"q-{self._index:08d}.jsonl"
-            if self._index == 0 or (
-                path.exists() and path.stat().st_size + len(line) > self.segment_bytes
-            ):
+            size = path.stat().st_size if self._index and path.exists() else 0
+            if self._index == 0 or size + len(lines[i]) > self.segment_bytes:
                 self._index += 1
                 path = self.root / f"q-{self._index:08d}.jsonl"
+                size = 0
                 files = self.files()
                 while len(files) >= self.segments:
                     old = files.pop(0)
                     self.evicted += self._lines.pop(old.name, 0) or _count_lines(old)
                     old.unlink(missing_ok=True)
+            j = i
+            while j < n and (j == i or size + len(lines[j]) <= self.segment_bytes):
+                size += len(lines[j])
+                j += 1
             with path.open("ab") as fh:
-                fh.write(line)
-            self._lines[path.name] = self._lines.get(path.name, 0) + 1
-            self.records += 1
+                fh.write(b"".join(lines[i:j]))
+            self._lines[path.name] = self._lines.get(path.name, 0) + j - i
+            self.records += j - i
+            i = j
 
 
 def _count_lines(path: Path) -> int:

@@ -208,10 +208,6 @@ class _Conn(asyncio.Protocol):
             ip.bytes += len(data)
             if ip.bytes > gw.config.ip_max_bytes and not ip.held_until:
                 gw.ip_over_bytes(ip, self.peer)
-        if gw.disk_low:
-            # nothing that cannot be stored is taken (the peer resends it later)
-            gw.metrics.errors["disk_low_dropped"] += 1
-            return
         frames, problems, fatal = self.framer.feed(data)
         for kind, reason in problems:
             gw.error(kind, self.peer, reason)

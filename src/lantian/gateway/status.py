@@ -127,7 +127,9 @@ class LoggerBook:
             if len(self._quarantine) >= self.max_quarantine:
                 break
             if isinstance(row, dict) and "mn" in row:
-                self._quarantine.setdefault(safe_text(str(row["mn"])), row)
+                mn = str(row["mn"])  # stored escaped; older files may hold raw text
+                row["mn"] = mn = safe_text(mn) if _CONTROL.search(mn) else mn
+                self._quarantine.setdefault(mn, row)
 
     def _entry(self, mn: str) -> list[Any]:
         entry = self._loggers.get(mn)
