@@ -41,7 +41,7 @@ class Settings(BaseSettings):
         default=None, description="bearer token required on /metrics and /status when set"
     )
     gateway_max_conns_per_ip: int = Field(
-        default=64, ge=1, description="simultaneous gateway connections from one address"
+        default=256, ge=1, description="simultaneous gateway connections from one address"
     )
     gateway_first_frame_timeout_s: float = Field(
         default=60.0, gt=0, description="seconds a connection may stay without a valid frame"

@@ -87,7 +87,7 @@ class GatewayConfig:
     status_token: str | None = None
     """Bearer token required on ``/metrics`` and ``/status`` (any bind address) when set."""
     max_connections: int = 10_000
-    max_conns_per_ip: int = 64
+    max_conns_per_ip: int = 256
     """Simultaneous connections from one address (more are refused)."""
     first_frame_timeout: float = 60.0
     """Seconds a connection may stay open before its first valid (accepted) frame."""
