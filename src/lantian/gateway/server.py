@@ -138,6 +138,7 @@ class _Conn(asyncio.Protocol):
     """One data-logger connection."""
 
     __slots__ = (
+        "backlog",
         "framer",
         "gw",
         "held",
@@ -164,6 +165,8 @@ class _Conn(asyncio.Protocol):
         self.write_paused = False
         self.held = False
         """Reading stopped by the per-address byte limit or the disk guard."""
+        self.backlog = b""
+        """Bytes received beyond the address's budget, framed when the window ends."""
         self.valid = False
         """An accepted frame arrived (the idle timeout applies instead of the first-frame one)."""
 
@@ -205,9 +208,20 @@ class _Conn(asyncio.Protocol):
         gw = self.gw
         ip = self.ip
         if ip is not None:
+            over = ip.bytes + len(data) - gw.config.ip_max_bytes
+            if over > 0 or ip.held_until:
+                # beyond the address's budget: keep the rest (read before the pause took
+                # effect, at most one read) until the window ends
+                keep = 0 if ip.held_until else len(data) - over
+                self.backlog += data[keep:]
+                data = data[:keep]
+                if not ip.held_until:
+                    gw.ip_over_bytes(ip, self.peer)
+                else:
+                    gw.hold(self)
             ip.bytes += len(data)
-            if ip.bytes > gw.config.ip_max_bytes and not ip.held_until:
-                gw.ip_over_bytes(ip, self.peer)
+            if not data:
+                return
         frames, problems, fatal = self.framer.feed(data)
         for kind, reason in problems:
             gw.error(kind, self.peer, reason)
@@ -420,7 +434,7 @@ class Gateway:
         cfg = self.config
         ip.held_until = ip.window_start + cfg.ip_window
         self.error("ip_bytes", peer, f"address over {cfg.ip_max_bytes} bytes per {cfg.ip_window} s")
-        for conn in self.conns:
+        for conn in list(self.conns):
             if conn.ip is ip:
                 self.hold(conn)
 
@@ -431,26 +445,28 @@ class Gateway:
             conn.transport.pause_reading()
 
     def release(self, conn: _Conn) -> None:
-        """Undo :meth:`hold` (unless backpressure still pauses it)."""
+        """Undo :meth:`hold` (unless backpressure still pauses it); frame the backlog."""
         conn.held = False
         if conn.transport is not None and not conn.paused and not conn.write_paused:
             conn.transport.resume_reading()
+        if conn.backlog and conn.transport is not None and not conn.transport.is_closing():
+            data, conn.backlog = conn.backlog, b""
+            conn.data_received(data)
 
     def _sweep_addresses(self, mono: float) -> None:
         window = self.config.ip_window
         for host, ip in list(self.addresses.items()):
             if mono - ip.window_start < window:
                 continue
+            ip.window_start = mono
+            ip.bytes = ip.unknown = 0
             if ip.held_until:
                 ip.held_until = 0.0
-                for conn in self.conns:
+                for conn in list(self.conns):
                     if conn.ip is ip and not self.disk_low:
                         self.release(conn)
             if ip.conns <= 0:
                 del self.addresses[host]
-            else:
-                ip.window_start = mono
-                ip.bytes = ip.unknown = 0
 
     # -- disk guard -------------------------------------------------------------
     def check_disk(self) -> None:
@@ -476,7 +492,7 @@ class Gateway:
         elif self.disk_low and free >= cfg.min_free_bytes * 1.1:
             self.disk_low = False
             log.warning("disk space back: %d MB free; taking data again", free >> 20)
-            for conn in self.conns:
+            for conn in list(self.conns):
                 if conn.ip is None or not conn.ip.held_until:
                     self.release(conn)
 
