@@ -958,6 +958,9 @@ class Gateway:
             if conn.transport is not None:
                 conn.transport.close()
         await asyncio.sleep(0)
+        if self._flush_task is not None and not self._flush_task.done():
+            with contextlib.suppress(Exception):
+                await self._flush_task
         await self._flush_quarantine(final=True)
         if self._http is not None:
             self._http.close()
