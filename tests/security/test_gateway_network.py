@@ -91,7 +91,7 @@ def test_gateway_unknown_mn_flood_is_bounded_and_counted(settings: Settings) -> 
             lw.write(frame(LOGGER_MN))
             await lw.drain()
             assert b"CN=9014" in await answer(lr)
-            for _ in range(40):  # the quarantine area is written about once a second
+            for _ in range(100):  # the quarantine area is written about once a second
                 await asyncio.sleep(0.1)
                 if gw.quarantine.records + gw.quarantine.dropped >= 500:
                     break
