@@ -67,7 +67,9 @@ def make_home(home: Path, conns: int) -> None:
     dispose_engines()
 
 
-def start_gateway(home: Path, ready: Path, uvloop: bool) -> subprocess.Popen[bytes]:
+def start_gateway(
+    home: Path, ready: Path, uvloop: bool, extra: list[str] | None = None
+) -> subprocess.Popen[bytes]:
     ready.unlink(missing_ok=True)
     cmd = [PY, "-c", "from lantian.cli.main import app; app()", "gateway", "--port", "0"]
     cmd += ["--metrics-port", "0", "--ready-file", str(ready), "--rate", "1000"]
@@ -78,6 +80,7 @@ def start_gateway(home: Path, ready: Path, uvloop: bool) -> subprocess.Popen[byt
         cmd += ["--max-conns-per-ip", "100000", "--ip-max-bytes", str(1 << 40)]
     if not uvloop:
         cmd.append("--no-uvloop")
+    cmd += extra or []
     proc = subprocess.Popen(
         cmd,
         env={**os.environ, "LANTIAN_HOME": str(home)},
@@ -247,7 +250,14 @@ def windows(latlog: Path) -> list[dict[str, float]]:
 
 
 def after_burst(
-    exe: Path, work: Path, conns: int, burst_s: float, after_s: float, rate: float, uvloop: bool
+    exe: Path,
+    work: Path,
+    conns: int,
+    burst_s: float,
+    after_s: float,
+    rate: float,
+    uvloop: bool,
+    extra: list[str] | None = None,
 ) -> dict[str, Any]:
     """Saturate for ``burst_s``, then offer ``rate``/s from other loggers for ``after_s``."""
     import threading
@@ -255,7 +265,7 @@ def after_burst(
     home = work / "burst-home"
     make_home(home, 2 * conns)
     ready = home / "ready.json"
-    proc = start_gateway(home, ready, uvloop)
+    proc = start_gateway(home, ready, uvloop, extra)
     info = json.loads(ready.read_text())
     lags: list[tuple[float, float]] = []
     done = threading.Event()
@@ -318,6 +328,11 @@ def main() -> None:
         help="only scenario 4: latency at --rate right after a saturation burst",
     )
     ap.add_argument("--burst-seconds", type=float, default=15.0)
+    ap.add_argument(
+        "--lake-max-hold",
+        default=None,
+        help="passed to the gateway (0 = never hold the lake feeder back; A/B of that control)",
+    )
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="lantian-bench-gw-"))
     exe = compile_client(work)
@@ -326,8 +341,9 @@ def main() -> None:
     results["loadavg_start"] = os.getloadavg()
     results["cpus"] = os.cpu_count()
     if args.after_burst:
+        extra = [] if args.lake_max_hold is None else ["--lake-max-hold", args.lake_max_hold]
         ab = after_burst(
-            exe, work, args.conns, args.burst_seconds, args.seconds, args.rate, args.uvloop
+            exe, work, args.conns, args.burst_seconds, args.seconds, args.rate, args.uvloop, extra
         )
         results.update(ab)
         results["loadavg_end"] = os.getloadavg()

@@ -62,6 +62,11 @@ def gateway(
     lake_compact_interval: float = typer.Option(
         900.0, help="seconds between compactions of the lake partitions written (0 = never)"
     ),
+    lake_max_hold: float = typer.Option(
+        5.0,
+        help="seconds the lake feeder may be held back at a time while commits or the event "
+        "loop run late (0 = never hold it)",
+    ),
     ready_file: Path | None = typer.Option(
         None, help="write {port, metrics_port, pid} as JSON here once listening"
     ),
@@ -101,6 +106,7 @@ def gateway(
         rate_per_mn=rate,
         lake=not no_lake,
         lake_compact_interval=lake_compact_interval,
+        lake_max_hold=lake_max_hold,
     )
     try:
         run_gateway(settings, config, ready_file=ready_file, use_uvloop=not no_uvloop)
