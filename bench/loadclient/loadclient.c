@@ -12,7 +12,11 @@
  * Latencies count from 1 s after the last connection is up (warm-up).
  * Stops by itself after the duration (then waits at most 2 s for outstanding answers).
  *
+ * With -w every counted answer is logged as "SEND_S LATENCY_MS" (send time in seconds from the
+ * start, latency in ms) for per-second windows.
+ *
  * usage: loadclient HOST PORT CONNS SECONDS RATE MN_PREFIX [-o ACKED_LOG] [-s START_INDEX]
+ *        [-w LATENCY_LOG]
  * prints one JSON object on stdout.
  */
 #define _GNU_SOURCE
@@ -101,11 +105,12 @@ int main(int argc, char **argv) {
     int port = atoi(argv[2]), nconn = atoi(argv[3]);
     double seconds = atof(argv[4]), rate = atof(argv[5]);
     const char *prefix = argv[6];
-    FILE *acklog = NULL;
+    FILE *acklog = NULL, *latlog = NULL;
     long start_index = 0;
     for (int i = 7; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "-o")) acklog = fopen(argv[i + 1], "w");
         if (!strcmp(argv[i], "-s")) start_index = atol(argv[i + 1]);
+        if (!strcmp(argv[i], "-w")) latlog = fopen(argv[i + 1], "w");
     }
     crc_init();
     conn_t *conns = calloc(nconn, sizeof(conn_t));
@@ -176,6 +181,7 @@ int main(int argc, char **argv) {
                             if (bin >= NBINS) bin = NBINS - 1;
                             lat_bins[bin]++;
                             if (lat > maxlat) maxlat = lat;
+                            if (latlog) fprintf(latlog, "%.4f %.3f\n", c->sent_at - t0, lat * 1e3);
                         }
                         acked++;
                         if (acklog) fprintf(acklog, "%s|%s\n", c->mn, c->dt);
@@ -217,6 +223,7 @@ int main(int argc, char **argv) {
         if (!p999 && acc * 1000 >= total * 999) { p999 = b + 1; break; }
     }
     if (acklog) fclose(acklog);
+    if (latlog) fclose(latlog);
     printf("{\"conns\": %d, \"connected\": %d, \"dead\": %d, \"sent\": %llu, \"acked\": %llu, "
            "\"late_sends\": %llu, \"seconds\": %.3f, \"elapsed\": %.3f, \"acked_per_s\": %.1f, "
            "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f}\n",

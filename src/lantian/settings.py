@@ -33,6 +33,37 @@ class Settings(BaseSettings):
         default=9213,
         description="HTTP port of the gateway's Prometheus /metrics and JSON /status",
     )
+    gateway_metrics_host: str = Field(
+        default="127.0.0.1",
+        description="bind address of /metrics and /status; not loopback needs a status token",
+    )
+    gateway_status_token: SecretStr | None = Field(
+        default=None, description="bearer token required on /metrics and /status when set"
+    )
+    gateway_max_conns_per_ip: int = Field(
+        default=256, ge=1, description="simultaneous gateway connections from one address"
+    )
+    gateway_first_frame_timeout_s: float = Field(
+        default=60.0, gt=0, description="seconds a connection may stay without a valid frame"
+    )
+    gateway_ip_window_s: float = Field(
+        default=60.0, gt=0, description="window of the per-address byte and unknown-MN limits"
+    )
+    gateway_ip_max_bytes: int = Field(
+        default=64 << 20, ge=1, description="bytes one address may send per window"
+    )
+    gateway_ip_max_unknown: int = Field(
+        default=600, ge=0, description="unknown-MN frames kept from one address per window"
+    )
+    gateway_quarantine_mb: float = Field(
+        default=64.0, gt=0, description="size of the rotating unknown-MN quarantine area (MB)"
+    )
+    gateway_quarantine_mns: int = Field(
+        default=1000, ge=1, description="most MNs listed in the quarantine list"
+    )
+    gateway_min_free_mb: float = Field(
+        default=512.0, ge=0, description="free disk space below which the gateway stops taking data"
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""), description="session signing key; random per start when empty"
     )

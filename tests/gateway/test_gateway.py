@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from lantian.cli.main import app
 from lantian.db.session import session_scope
-from lantian.gateway.archive import iter_records, verify_archive
+from lantian.gateway.archive import iter_quarantine, iter_records, verify_archive
 from lantian.lake import Lake
 from lantian.protocol.hj212.packet import build_packet
 from lantian.registry.models import Outlet
@@ -97,8 +97,11 @@ def test_unknown_mn_bad_pw_and_bad_crc_are_not_answered(settings: Settings) -> N
     errors = asyncio.run(main())
     assert errors["unknown_mn"] == 1 and errors["bad_pw"] == 1 and errors["crc"] == 1
     records = [rec for _, rec in iter_records(settings.archive_dir)]
-    assert [rec["status"] for rec in records] == ["unknown_mn", "bad_pw", "ok"]
-    assert records[0]["raw"].startswith("##") and records[0]["mn"] == "MNUNKNOWN"
+    assert [rec["status"] for rec in records] == ["bad_pw", "ok"]
+    # an unknown MN is kept in the quarantine area, not in the archive (the WAL)
+    kept = list(iter_quarantine(settings.resolved_home / "gateway" / "quarantine"))
+    assert [rec["status"] for rec in kept] == ["unknown_mn"]
+    assert kept[0]["raw"].startswith("##") and kept[0]["mn"] == "MNUNKNOWN"
     rows = Lake(settings.lake_dir).read("cems_hourly").to_pylist()
     assert {r["outlet_id"] for r in rows} == {"P2"}
     result = CliRunner().invoke(app, ["gateway", "quarantine", "--json"])

@@ -32,13 +32,40 @@ def gateway(
     metrics_port: int | None = typer.Option(
         None, "--metrics-port", help="HTTP /metrics port [LANTIAN_GATEWAY_METRICS_PORT]; -1 = off"
     ),
+    metrics_host: str | None = typer.Option(
+        None,
+        "--metrics-host",
+        help="bind address of /metrics and /status [LANTIAN_GATEWAY_METRICS_HOST]; "
+        "not loopback needs LANTIAN_GATEWAY_STATUS_TOKEN",
+    ),
     max_connections: int = typer.Option(10_000, help="most simultaneous connections"),
+    max_conns_per_ip: int | None = typer.Option(
+        None, help="connections per address [LANTIAN_GATEWAY_MAX_CONNS_PER_IP]"
+    ),
+    first_frame_timeout: float | None = typer.Option(
+        None,
+        help="seconds until the first valid frame [LANTIAN_GATEWAY_FIRST_FRAME_TIMEOUT_S]",
+    ),
+    ip_max_bytes: int | None = typer.Option(
+        None, help="bytes per address and window [LANTIAN_GATEWAY_IP_MAX_BYTES]"
+    ),
+    ip_max_unknown: int | None = typer.Option(
+        None, help="unknown-MN frames per address and window [LANTIAN_GATEWAY_IP_MAX_UNKNOWN]"
+    ),
+    min_free_mb: float | None = typer.Option(
+        None, help="free disk space (MB) below which no data is taken [LANTIAN_GATEWAY_MIN_FREE_MB]"
+    ),
     read_timeout: float = typer.Option(30.0, help="seconds to complete a started frame"),
     idle_timeout: float = typer.Option(900.0, help="seconds without a frame before closing"),
     rate: float = typer.Option(20.0, help="packets per second allowed per MN (sustained)"),
     no_lake: bool = typer.Option(False, "--no-lake", help="archive and answer only"),
     lake_compact_interval: float = typer.Option(
         900.0, help="seconds between compactions of the lake partitions written (0 = never)"
+    ),
+    lake_max_hold: float = typer.Option(
+        5.0,
+        help="seconds the lake feeder may be held back at a time while commits or the event "
+        "loop run late (0 = never hold it)",
     ),
     ready_file: Path | None = typer.Option(
         None, help="write {port, metrics_port, pid} as JSON here once listening"
@@ -54,19 +81,38 @@ def gateway(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     mport = settings.gateway_metrics_port if metrics_port is None else metrics_port
+    token = settings.gateway_status_token
     config = GatewayConfig(
         host=host or settings.gateway_host,
         port=settings.gateway_port if port is None else port,
-        metrics_host=host or settings.gateway_host,
+        metrics_host=metrics_host or settings.gateway_metrics_host,
         metrics_port=None if mport < 0 else mport,
+        status_token=token.get_secret_value() if token is not None else None,
         max_connections=max_connections,
+        max_conns_per_ip=max_conns_per_ip or settings.gateway_max_conns_per_ip,
+        first_frame_timeout=first_frame_timeout or settings.gateway_first_frame_timeout_s,
+        ip_window=settings.gateway_ip_window_s,
+        ip_max_bytes=ip_max_bytes or settings.gateway_ip_max_bytes,
+        ip_max_unknown=settings.gateway_ip_max_unknown
+        if ip_max_unknown is None
+        else ip_max_unknown,
+        quarantine_bytes=int(settings.gateway_quarantine_mb * (1 << 20)),
+        quarantine_mns=settings.gateway_quarantine_mns,
+        min_free_bytes=int(
+            (settings.gateway_min_free_mb if min_free_mb is None else min_free_mb) * (1 << 20)
+        ),
         read_timeout=read_timeout,
         idle_timeout=idle_timeout,
         rate_per_mn=rate,
         lake=not no_lake,
         lake_compact_interval=lake_compact_interval,
+        lake_max_hold=lake_max_hold,
     )
-    run_gateway(settings, config, ready_file=ready_file, use_uvloop=not no_uvloop)
+    try:
+        run_gateway(settings, config, ready_file=ready_file, use_uvloop=not no_uvloop)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 def _home_json(name: str) -> Any:
@@ -86,7 +132,7 @@ def quarantine(
         help="decode the archived packets of MN (now registered) into the lake (idempotent)",
     ),
 ) -> None:
-    """List quarantined MNs (unknown MN or wrong PW): kept raw in the archive, not in the lake."""
+    """List quarantined MNs (unknown MN or wrong PW): kept raw, never in the lake."""
     if ingest is not None:
         _ingest_quarantined(ingest, as_json)
         return
@@ -97,21 +143,32 @@ def quarantine(
     if not rows:
         console.print("无隔离数据 / no quarantined MN")
         return
+    from rich.markup import escape
     from rich.table import Table
+
+    from lantian.gateway.status import safe_text
 
     table = Table("MN", "reason", "count", "first seen", "last seen", "peer", "last seq")
     for r in rows:
         table.add_row(
-            r["mn"],
-            r.get("reason", ""),
-            str(r.get("count", "")),
-            str(r.get("first_seen", "")),
-            str(r.get("last_seen", "")),
-            str(r.get("peer", "")),
-            str(r.get("last_seq", "")),
+            *(
+                escape(safe_text(str(v)))
+                for v in (
+                    r["mn"],
+                    r.get("reason", ""),
+                    r.get("count", ""),
+                    r.get("first_seen", ""),
+                    r.get("last_seen", ""),
+                    r.get("peer", ""),
+                    r.get("last_seq", ""),
+                )
+            )
         )
     console.print(table)
-    console.print("raw packets: lantian archive export --out FILE.jsonl --mn MN --status all")
+    console.print(
+        "raw packets: wrong PW: lantian archive export --out FILE.jsonl --mn MN --status all; "
+        "unknown MN: LANTIAN_HOME/gateway/quarantine/q-*.jsonl"
+    )
 
 
 def _ingest_quarantined(mn: str, as_json: bool) -> None:

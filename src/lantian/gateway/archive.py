@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,7 +46,9 @@ __all__ = [
     "GENESIS",
     "ArchiveWriter",
     "Position",
+    "QuarantineStore",
     "VerifyResult",
+    "iter_quarantine",
     "iter_records",
     "segment_paths",
     "verify_archive",
@@ -189,14 +192,9 @@ class ArchiveWriter:
         stamp, day = self._clock.format(received)
         self.seq += 1
         # hand-built JSON (same as json.dumps with separators=(",", ":"), ensure_ascii=False)
-        try:
-            raw_field = '"raw":' + _q(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raw_field = '"raw_b64":"' + base64.b64encode(raw).decode("ascii") + '"'
         text = (
-            f'{{"seq":{self.seq},"received_at":"{stamp}","peer":{_q(peer)},'
-            f'"status":{_q(status)},"mn":{_q(mn)},"qn":{_q(qn)},"st":{_q(st)},"cn":{_q(cn)},'
-            f'"data_time":{_q(data_time)},{raw_field},"prev_hash":"{self.last_hash}"}}'
+            _record_text(self.seq, stamp, peer, status, mn, qn, st, cn, data_time, raw)
+            + f',"prev_hash":"{self.last_hash}"}}'
         )
         body = text.encode("utf-8")
         digest = hashlib.sha256(body).hexdigest()
@@ -269,6 +267,171 @@ class ArchiveWriter:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _record_text(
+    seq: int,
+    stamp: str,
+    peer: str,
+    status: str,
+    mn: str,
+    qn: str,
+    st: str,
+    cn: str,
+    data_time: str,
+    raw: bytes,
+) -> str:
+    try:
+        raw_field = '"raw":' + _q(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raw_field = '"raw_b64":"' + base64.b64encode(raw).decode("ascii") + '"'
+    return (
+        f'{{"seq":{seq},"received_at":"{stamp}","peer":{_q(peer)},'
+        f'"status":{_q(status)},"mn":{_q(mn)},"qn":{_q(qn)},"st":{_q(st)},"cn":{_q(cn)},'
+        f'"data_time":{_q(data_time)},{raw_field}'
+    )
+
+
+_QUARANTINE_RE = re.compile(r"^q-(\d{8})\.jsonl$")
+
+
+class QuarantineStore:
+    """A bounded, rotating area for packets of unknown MNs (outside the archive and WAL).
+
+    Anyone can send frames with invented MNs; they are kept for the admins (and for
+    ``lantian gateway quarantine --ingest`` once the MN is registered) but must not grow the
+    archive without bound. Records are JSON lines in the archive's record format (``seq``
+    is the archive ``seq`` when it arrived, so later accepted packets are recognisable;
+    no hash chain) in ``q-NNNNNNNN.jsonl`` files of at most ``max_bytes / segments``; when
+    a new file would make more than ``segments``, the oldest is deleted and its records
+    are counted as ``evicted``. Writes are buffered (never fsynced: these packets are never
+    answered); a full buffer (four files' worth) drops records (counted).
+
+    Parameters
+    ----------
+    root : Path
+        The quarantine directory (created).
+    max_bytes : int
+        Most bytes kept on disk (all files).
+    segments : int
+        Number of rotating files.
+    """
+
+    def __init__(self, root: Path, max_bytes: int = 64 << 20, segments: int = 8) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.segment_bytes = max(1024, max_bytes // segments)
+        self.segments = segments
+        self._clock = _Clock()
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self.records = 0
+        """Records stored since the start."""
+        self.dropped = 0
+        """Records not stored because the write buffer was full."""
+        self.evicted = 0
+        """Records deleted with the oldest file by rotation (since the start)."""
+        files = self.files()
+        last = _QUARANTINE_RE.match(files[-1].name) if files else None
+        self._index = int(last.group(1)) if last else 0
+        self._lines: dict[str, int] = {}
+        self._write_lock = threading.Lock()
+
+    def files(self) -> list[Path]:
+        """The quarantine files, oldest first."""
+        return sorted(p for p in self.root.iterdir() if _QUARANTINE_RE.match(p.name))
+
+    @property
+    def size(self) -> int:
+        """Bytes on disk."""
+        return sum(p.stat().st_size for p in self.files())
+
+    def add(
+        self,
+        seq: int,
+        received: float,
+        peer: str,
+        status: str,
+        mn: str,
+        qn: str,
+        st: str,
+        cn: str,
+        data_time: str,
+        raw: bytes,
+    ) -> bool:
+        """Buffer one record; False (and counted as dropped) when the buffer is full
+        (four files' worth are waiting for :meth:`write`)."""
+        if self._pending_bytes >= 4 * self.segment_bytes:
+            self.dropped += 1
+            return False
+        stamp, _ = self._clock.format(received)
+        line = (
+            _record_text(seq, stamp, peer, status, mn, qn, st, cn, data_time, raw) + "}\n"
+        ).encode()
+        self._pending.append(line)
+        self._pending_bytes += len(line)
+        return True
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes buffered, not yet written."""
+        return self._pending_bytes
+
+    def take(self) -> list[bytes]:
+        """Remove and return the buffered lines (on the event loop)."""
+        lines, self._pending, self._pending_bytes = self._pending, [], 0
+        return lines
+
+    def write(self, lines: list[bytes]) -> None:
+        """Append ``lines`` to the current file, rotating by size (in a worker thread)."""
+        with self._write_lock:
+            self._write(lines)
+
+    def _write(self, lines: list[bytes]) -> None:
+        i, n = 0, len(lines)
+        while i < n:
+            path = self.root / f"q-{self._index:08d}.jsonl"
+            size = path.stat().st_size if self._index and path.exists() else 0
+            if self._index == 0 or size + len(lines[i]) > self.segment_bytes:
+                self._index += 1
+                path = self.root / f"q-{self._index:08d}.jsonl"
+                size = 0
+                files = self.files()
+                while len(files) >= self.segments:
+                    old = files.pop(0)
+                    self.evicted += self._lines.pop(old.name, 0) or _count_lines(old)
+                    old.unlink(missing_ok=True)
+            j = i
+            while j < n and (j == i or size + len(lines[j]) <= self.segment_bytes):
+                size += len(lines[j])
+                j += 1
+            with path.open("ab") as fh:
+                fh.write(b"".join(lines[i:j]))
+            self._lines[path.name] = self._lines.get(path.name, 0) + j - i
+            self.records += j - i
+            i = j
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as fh:
+            return sum(1 for _ in fh)
+    except OSError:
+        return 0
+
+
+def iter_quarantine(root: Path) -> Iterator[dict[str, Any]]:
+    """Yield the records of a :class:`QuarantineStore` directory, oldest first."""
+    if not root.exists():
+        return
+    for path in sorted(p for p in root.iterdir() if _QUARANTINE_RE.match(p.name)):
+        with path.open("rb") as fh:
+            for line in fh:
+                if line.endswith(b"\n"):
+                    try:
+                        yield json.loads(line)
+                    except ValueError:
+                        continue
 
 
 def iter_records(

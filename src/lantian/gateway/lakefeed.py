@@ -465,7 +465,13 @@ def ingest_quarantined(
         raise ValueError(f"MN {mn} is not registered (add its outlet or meter first)")
     quarantined: list[dict[str, Any]] = []
     accepted: dict[tuple[str, str], int] = {}
-    for _, record in iter_records(settings.archive_dir):
+    from itertools import chain
+
+    from lantian.gateway.archive import iter_quarantine
+
+    # unknown-MN packets: the gateway's quarantine area (older archives hold them too)
+    area = iter_quarantine(settings.resolved_home / "gateway" / "quarantine")
+    for record in chain((r for _, r in iter_records(settings.archive_dir)), area):
         if record.get("mn") != mn:
             continue
         if record.get("status") == "unknown_mn":

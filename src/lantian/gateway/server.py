@@ -5,8 +5,10 @@ Pipeline
 1. Each connection is an :class:`asyncio.Protocol` with its own :class:`Framer`; a frame
    with a bad CRC or a broken structure is counted and logged, never answered.
 2. The header (QN, ST, CN, PW, MN, Flag) is read cheaply (:mod:`.fastpath`). An MN that
-   is not in the registry, or a wrong PW, makes the packet *quarantined*: it is archived
-   with that status (evidence), listed for admins, not answered and never goes to the lake.
+   is not in the registry, or a wrong PW, makes the packet *quarantined*: listed for
+   admins, not answered and never sent to the lake. A wrong PW of a registered MN is
+   archived with that status (evidence); an unknown MN (anyone can invent one) goes to a
+   bounded, rotating quarantine area outside the archive (:class:`.archive.QuarantineStore`).
 3. Accepted packets are chained into the archive's pending batch (:mod:`.archive`, which
    is the write-ahead log). A committer task writes the pending batch with one write and
    one ``fdatasync`` in a worker thread while the event loop keeps receiving; everything
@@ -17,10 +19,16 @@ Pipeline
    archive tail not yet in the lake is replayed (idempotent: the lake keeps the newest row
    per natural key).
 
-Protection: maximum connections, maximum frame size, a read timeout for a started frame
-(slowloris), an idle timeout, a per-MN token-bucket rate limit, and bounded memory: when
-too many records wait for the disk, or a peer does not read its answers, reading from the
-peer is paused (TCP backpressure).
+Protection: maximum connections, and per address (IP) at most ``max_conns_per_ip``
+connections, ``ip_max_bytes`` bytes and ``ip_max_unknown`` unknown-MN frames per
+``ip_window`` seconds; maximum frame size, a read timeout for a started frame (slowloris),
+a short timeout until the first valid frame and a longer idle timeout after it, a per-MN
+token-bucket rate limit, and bounded memory: when too many records wait for the disk, or a
+peer does not read its answers, reading from the peer is paused (TCP backpressure). A
+disk-space guard refuses new connections and stops reading (answering nothing it could
+not store) while the archive's file system has less than ``min_free_bytes`` free, raises
+an alarm (log, ``/status``, ``/metrics``) and resumes when space returns. Peer-chosen text
+(MN, bytes quoted in reasons) is escaped in log lines and status output.
 
 References
 ----------
@@ -33,27 +41,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import ipaddress
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from lantian.gateway.archive import ArchiveWriter
+from lantian.gateway.archive import ArchiveWriter, QuarantineStore
 from lantian.gateway.fastpath import Framer, build_ack, crc_matches, data_time_of, header_fields
 from lantian.gateway.metrics import Metrics, serve_http
 from lantian.gateway.registry import Device, RegistrySnapshot, load_registry
-from lantian.gateway.status import LoggerBook, write_json_atomic
+from lantian.gateway.status import LoggerBook, safe_text, write_json_atomic
 from lantian.protocol.hj212.crc import crc16_hj212, crc16_modbus
 from lantian.settings import Settings
 
-__all__ = ["Gateway", "GatewayConfig", "run_gateway"]
+__all__ = ["Gateway", "GatewayConfig", "is_loopback", "run_gateway"]
 
 log = logging.getLogger("lantian.gateway")
 
@@ -69,9 +81,28 @@ class GatewayConfig:
     host: str = "127.0.0.1"
     port: int = 9212
     metrics_host: str = "127.0.0.1"
+    """Bind address of ``/metrics`` and ``/status``: loopback unless ``status_token`` is set."""
     metrics_port: int | None = 9213
     """``None`` disables the HTTP metrics port; 0 picks a free port."""
+    status_token: str | None = None
+    """Bearer token required on ``/metrics`` and ``/status`` (any bind address) when set."""
     max_connections: int = 10_000
+    max_conns_per_ip: int = 256
+    """Simultaneous connections from one address (more are refused)."""
+    first_frame_timeout: float = 60.0
+    """Seconds a connection may stay open before its first valid (accepted) frame."""
+    ip_window: float = 60.0
+    """Seconds of the per-address byte and unknown-MN windows."""
+    ip_max_bytes: int = 64 << 20
+    """Bytes one address may send per window; beyond, its connections are paused."""
+    ip_max_unknown: int = 600
+    """Unknown-MN frames kept per address and window; more are dropped (counted)."""
+    quarantine_bytes: int = 64 << 20
+    """Disk space of the rotating unknown-MN quarantine area."""
+    quarantine_mns: int = 1000
+    """Most MNs in the quarantine list (further ones are counted, not listed)."""
+    min_free_bytes: int = 512 << 20
+    """Free space of the archive's file system below which no data is taken."""
     max_data_len: int = 4096
     """Largest data segment in bytes (the standard allows 1024; SM4 text is longer)."""
     read_timeout: float = 30.0
@@ -96,20 +127,29 @@ class GatewayConfig:
     """Seconds between compactions of the lake sources the feeder wrote (and once at
     shutdown), so a day partition holds one file instead of one per batch; 0 = never."""
     fsync: bool = True
+    lake_yield: float = 0.02
+    """A group commit or an event-loop tick later than this (seconds) holds the lake
+    feeder back for a second: its lake writes and decoding wait, the answers do not."""
+    lake_max_hold: float = 5.0
+    """The feeder is never held back longer than this (seconds) at a time."""
 
 
 class _Conn(asyncio.Protocol):
     """One data-logger connection."""
 
     __slots__ = (
+        "backlog",
         "framer",
         "gw",
+        "held",
+        "ip",
         "last_frame",
         "mn",
         "paused",
         "peer",
         "started",
         "transport",
+        "valid",
         "write_paused",
     )
 
@@ -119,30 +159,70 @@ class _Conn(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.peer = ""
         self.mn = ""
-        self.last_frame = time.monotonic()
+        self.ip: _Address | None = None
+        self.started = self.last_frame = time.monotonic()
         self.paused = False
         self.write_paused = False
+        self.held = False
+        """Reading stopped by the per-address byte limit or the disk guard."""
+        self.backlog = b""
+        """Bytes received beyond the address's budget, framed when the window ends."""
+        self.valid = False
+        """An accepted frame arrived (the idle timeout applies instead of the first-frame one)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop: not a subclass
         peer = transport.get_extra_info("peername")
+        host = str(peer[0]) if isinstance(peer, tuple) else str(peer)
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         gw = self.gw
-        if len(gw.conns) >= gw.config.max_connections or gw.closing:
+        cfg = gw.config
+        if gw.disk_low:
+            gw.error("disk_low", self.peer, "connection refused: disk space low")
+            self.transport.abort()
+            return
+        if len(gw.conns) >= cfg.max_connections or gw.closing:
             gw.error("max_connections", self.peer, "connection refused")
             self.transport.abort()
             return
+        ip = gw.address(host)
+        if ip.conns >= cfg.max_conns_per_ip:
+            gw.error("ip_connections", self.peer, f"over {cfg.max_conns_per_ip} connections")
+            self.transport.abort()
+            return
+        ip.conns += 1
+        self.ip = ip
         gw.conns.add(self)
+        if ip.held_until:
+            gw.hold(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.ip is not None and self in self.gw.conns:
+            self.ip.conns -= 1
         self.gw.conns.discard(self)
         self.gw.paused.discard(self)
         if self.mn:
             self.gw.book.disconnected(self.mn)
 
     def data_received(self, data: bytes) -> None:
-        frames, problems, fatal = self.framer.feed(data)
         gw = self.gw
+        ip = self.ip
+        if ip is not None:
+            over = ip.bytes + len(data) - gw.config.ip_max_bytes
+            if over > 0 or ip.held_until:
+                # beyond the address's budget: keep the rest (read before the pause took
+                # effect, at most one read) until the window ends
+                keep = 0 if ip.held_until else len(data) - over
+                self.backlog += data[keep:]
+                data = data[:keep]
+                if not ip.held_until:
+                    gw.ip_over_bytes(ip, self.peer)
+                else:
+                    gw.hold(self)
+            ip.bytes += len(data)
+            if not data:
+                return
+        frames, problems, fatal = self.framer.feed(data)
         for kind, reason in problems:
             gw.error(kind, self.peer, reason)
         now = time.time()
@@ -169,7 +249,7 @@ class _Conn(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.write_paused = False
-        if self.transport is not None and not self.paused:
+        if self.transport is not None and not self.paused and not self.held:
             self.transport.resume_reading()
 
 
@@ -197,6 +277,30 @@ def _device_check(
     return packet.crc_ok, (
         data_time.encode("ascii", "replace") if isinstance(data_time, str) else b""
     )
+
+
+class _Address:
+    """Per-address (IP) counters: connections now, bytes and unknown-MN frames in a window."""
+
+    __slots__ = ("bytes", "conns", "held_until", "host", "unknown", "window_start")
+
+    def __init__(self, host: str, now: float) -> None:
+        self.host = host
+        self.conns = 0
+        self.bytes = 0
+        self.unknown = 0
+        self.window_start = now
+        self.held_until = 0.0
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (``127.0.0.0/8``, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class _Bucket:
@@ -233,8 +337,18 @@ class Gateway:
         self.home = settings.resolved_home / "gateway"
         self.home.mkdir(parents=True, exist_ok=True)
         self.archive = ArchiveWriter(settings.archive_dir, fsync=self.config.fsync)
+        self.quarantine = QuarantineStore(
+            self.home / "quarantine", max_bytes=self.config.quarantine_bytes
+        )
         self.metrics = Metrics()
-        self.book = LoggerBook()
+        self.book = LoggerBook(self.config.quarantine_mns)
+        self.addresses: dict[str, _Address] = {}
+        self.disk_low = False
+        self.disk_free: int | None = None
+        self.free_bytes: Callable[[Path], int] = lambda path: shutil.disk_usage(path).free
+        """Free bytes of the file system holding ``path`` (tests replace it)."""
+        self._quarantine_flushing = False
+        self._flush_task: asyncio.Future[None] | None = None
         self._fixed_registry = registry is not None
         self.registry = registry or RegistrySnapshot()
         self.conns: set[_Conn] = set()
@@ -253,6 +367,11 @@ class Gateway:
         self._log_times: deque[float] = deque(maxlen=50)
         self.feeder: Any = None
         self._mark: Any = None
+        self._busy_until = 0.0
+        """Until then (monotonic) the feeder is held back (commits or the loop were slow)."""
+        self._mark_at = 0.0
+        self._mark_pending: tuple[Any, int] | None = None
+        self.lake_holds = 0
         self._feeder_proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.metrics_port: int | None = None
@@ -264,6 +383,16 @@ class Gateway:
         m.gauges["lantian_gateway_archive_seq"] = lambda: float(self.archive.durable_seq)
         m.gauges["lantian_gateway_pending_records"] = lambda: float(self.archive.pending)
         m.gauges["lantian_gateway_lake_lag_records"] = self._lake_lag
+        m.gauges["lantian_gateway_disk_low"] = lambda: float(self.disk_low)
+        m.gauges["lantian_gateway_disk_free_bytes"] = lambda: float(self.disk_free or 0)
+        m.gauges["lantian_gateway_quarantine_records"] = lambda: float(self.quarantine.records)
+        m.gauges["lantian_gateway_quarantine_dropped"] = lambda: float(self.quarantine.dropped)
+        m.gauges["lantian_gateway_quarantine_evicted"] = lambda: float(self.quarantine.evicted)
+        m.gauges["lantian_gateway_quarantine_unlisted"] = lambda: float(
+            self.book.quarantine_unlisted
+        )
+        m.gauges["lantian_gateway_addresses"] = lambda: float(len(self.addresses))
+        m.gauges["lantian_gateway_lake_holds"] = lambda: float(self.lake_holds)
 
     def _lake_lag(self) -> float:
         if self.feeder is None:
@@ -276,13 +405,96 @@ class Gateway:
 
     # -- errors and logging ---------------------------------------------------
     def error(self, kind: str, peer: str, reason: str) -> None:
-        """Count an error of ``kind`` and log it (at most ~50 lines per second)."""
+        """Count an error of ``kind`` and log it (at most ~50 lines per second).
+
+        ``peer`` and ``reason`` are escaped (:func:`.status.safe_text`): an MN with a line
+        break cannot forge log lines.
+        """
         self.metrics.errors[kind] += 1
         now = time.monotonic()
         if len(self._log_times) == self._log_times.maxlen and now - self._log_times[0] < 1.0:
             return
         self._log_times.append(now)
-        log.warning("%s from %s: %s", kind, peer, reason)
+        log.warning("%s from %s: %s", kind, safe_text(peer), safe_text(reason))
+
+    # -- per-address limits ---------------------------------------------------
+    def address(self, host: str) -> _Address:
+        """The counters of ``host`` (a new window when the last one has ended)."""
+        now = time.monotonic()
+        ip = self.addresses.get(host)
+        if ip is None:
+            ip = self.addresses[host] = _Address(host, now)
+        elif now - ip.window_start >= self.config.ip_window:
+            ip.window_start = now
+            ip.bytes = ip.unknown = 0
+        return ip
+
+    def ip_over_bytes(self, ip: _Address, peer: str) -> None:
+        """``ip`` sent more than its bytes per window: pause its connections until the end."""
+        cfg = self.config
+        ip.held_until = ip.window_start + cfg.ip_window
+        self.error("ip_bytes", peer, f"address over {cfg.ip_max_bytes} bytes per {cfg.ip_window} s")
+        for conn in list(self.conns):
+            if conn.ip is ip:
+                self.hold(conn)
+
+    def hold(self, conn: _Conn) -> None:
+        """Stop reading from ``conn`` (per-address byte limit, disk guard)."""
+        conn.held = True
+        if conn.transport is not None:
+            conn.transport.pause_reading()
+
+    def release(self, conn: _Conn) -> None:
+        """Undo :meth:`hold` (unless backpressure still pauses it); frame the backlog."""
+        conn.held = False
+        if conn.transport is not None and not conn.paused and not conn.write_paused:
+            conn.transport.resume_reading()
+        if conn.backlog and conn.transport is not None and not conn.transport.is_closing():
+            data, conn.backlog = conn.backlog, b""
+            conn.data_received(data)
+
+    def _sweep_addresses(self, mono: float) -> None:
+        window = self.config.ip_window
+        for host, ip in list(self.addresses.items()):
+            if mono - ip.window_start < window:
+                continue
+            ip.window_start = mono
+            ip.bytes = ip.unknown = 0
+            if ip.held_until:
+                ip.held_until = 0.0
+                for conn in list(self.conns):
+                    if conn.ip is ip and not self.disk_low:
+                        self.release(conn)
+            if ip.conns <= 0:
+                del self.addresses[host]
+
+    # -- disk guard -------------------------------------------------------------
+    def check_disk(self) -> None:
+        """Raise or clear the low-disk alarm (10 % hysteresis) and hold or release readers."""
+        cfg = self.config
+        try:
+            free = int(self.free_bytes(self.settings.archive_dir))
+        except OSError:
+            return
+        self.disk_free = free
+        if not self.disk_low and free < cfg.min_free_bytes:
+            self.disk_low = True
+            self.metrics.errors["disk_low"] += 1
+            log.critical(
+                "ALARM disk space low: %d MB free under %s (minimum %d MB); refusing "
+                "connections and taking no data until space returns",
+                free >> 20,
+                self.settings.archive_dir,
+                cfg.min_free_bytes >> 20,
+            )
+            for conn in self.conns:
+                self.hold(conn)
+        elif self.disk_low and free >= cfg.min_free_bytes * 1.1:
+            self.disk_low = False
+            log.warning("disk space back: %d MB free; taking data again", free >> 20)
+            for conn in list(self.conns):
+                if conn.ip is None or not conn.ip.held_until:
+                    self.release(conn)
 
     # -- the hot path ---------------------------------------------------------
     def handle(self, conn: _Conn, data: bytes, crc_ok: bool, raw: bytes, now: float) -> None:
@@ -305,9 +517,13 @@ class Gateway:
         except ValueError:
             self.error("malformed", conn.peer, f"bad Flag {head.get(b'Flag')!r}")
             return
+        cfg = self.config
+        passwords = self.registry.passwords
+        if mn not in passwords:
+            self._quarantine_unknown(conn, mn, head, cn, data, raw, now)
+            return
         # per-MN token bucket
         bucket = self._buckets.get(mn)
-        cfg = self.config
         if bucket is None:
             if len(self._buckets) > 100_000:
                 self._buckets.clear()
@@ -321,12 +537,8 @@ class Gateway:
             self.error("rate_limited", conn.peer, f"MN {mn!r} over {cfg.rate_per_mn}/s")
             return
         bucket.tokens -= 1.0
-        passwords = self.registry.passwords
-        if mn not in passwords:
-            status = "unknown_mn"
-        else:
-            required = passwords[mn]
-            status = "ok" if required is None or head.get(b"PW") == required else "bad_pw"
+        required = passwords[mn]
+        status = "ok" if required is None or head.get(b"PW") == required else "bad_pw"
         mn_s = mn.decode("utf-8", "replace")
         qn = head.get(b"QN", b"")
         if dt is None:
@@ -348,6 +560,7 @@ class Gateway:
             self._wake.set()
             return
         self.metrics.packets[cn.decode("ascii", "replace")] += 1
+        conn.valid = True
         if not conn.mn:
             conn.mn = mn_s
             self.book.connected(mn_s)
@@ -364,6 +577,67 @@ class Gateway:
             conn.transport.pause_reading()
             self.metrics.errors["backpressure"] += 1
         self._wake.set()
+
+    def _quarantine_unknown(
+        self,
+        conn: _Conn,
+        mn: bytes,
+        head: dict[bytes, bytes],
+        cn: bytes,
+        data: bytes,
+        raw: bytes,
+        now: float,
+    ) -> None:
+        """Keep a frame of an unregistered MN in the quarantine area (never answered).
+
+        At most ``ip_max_unknown`` such frames per address and window are kept; the rest
+        are counted (``ip_unknown_mn``) and dropped, as are frames for which the quarantine
+        area's write buffer is full.
+        """
+        ip = conn.ip
+        mn_s = mn.decode("utf-8", "replace")
+        if ip is not None:
+            ip.unknown += 1
+            if ip.unknown > self.config.ip_max_unknown:
+                self.error("ip_unknown_mn", conn.peer, f"MN {mn_s} dropped: address over limit")
+                return
+        dt = data_time_of(data)
+        self.book.quarantine(mn_s, "unknown_mn", conn.peer, now, self.archive.seq)
+        store = self.quarantine
+        if not store.add(
+            self.archive.seq,
+            now,
+            conn.peer,
+            "unknown_mn",
+            mn_s,
+            head.get(b"QN", b"").decode("ascii", "replace"),
+            head.get(b"ST", b"").decode("ascii", "replace"),
+            cn.decode("ascii", "replace"),
+            dt.decode("ascii", "replace"),
+            raw,
+        ):
+            self.error("quarantine_full", conn.peer, f"MN {mn_s} dropped: buffer full")
+            return
+        self.error("unknown_mn", conn.peer, f"MN {mn_s} quarantined")
+        if store.pending_bytes >= store.segment_bytes and (
+            self._flush_task is None or self._flush_task.done()
+        ):
+            self._flush_task = asyncio.ensure_future(self._flush_quarantine())
+
+    async def _flush_quarantine(self, final: bool = False) -> None:
+        if self._quarantine_flushing or (self.disk_low and not final):
+            return
+        lines = self.quarantine.take()
+        if not lines:
+            return
+        self._quarantine_flushing = True
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self.quarantine.write, lines)
+        except OSError:
+            self.metrics.errors["quarantine_write"] += 1
+            log.exception("quarantine area write failed")
+        finally:
+            self._quarantine_flushing = False
 
     def _quarantine_unverified(
         self, conn: _Conn, mn: bytes | None, data: bytes, raw: bytes
@@ -399,6 +673,7 @@ class Gateway:
                 continue
             batch, seq, digest = self.archive.take()
             acks, self._acks = self._acks, []
+            t_write = time.monotonic()
             try:
                 await loop.run_in_executor(self._io, self.archive.write, batch)
             except OSError:
@@ -416,6 +691,10 @@ class Gateway:
                         conn.transport.abort()
                 asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.shutdown()))
                 return
+            t_done = time.monotonic()
+            metrics.commit_latency.observe(t_done - t_write)
+            if t_done - t_write > self.config.lake_yield:
+                self._busy_until = t_done + 1.0
             self.archive.durable_seq = seq
             self.archive.durable_hash = digest
             metrics.batches += 1
@@ -430,26 +709,68 @@ class Gateway:
             if self.paused and self.archive.pending < self.config.max_pending // 2:
                 for conn in list(self.paused):
                     conn.paused = False
-                    if conn.transport is not None and not conn.write_paused:
+                    if conn.transport is not None and not conn.write_paused and not conn.held:
                         conn.transport.resume_reading()
                 self.paused.clear()
             if self.feeder is not None:
                 self.feeder.notify(self.archive.durable, seq)
             if self._mark is not None:
-                self._mark.publish(self.archive.durable, seq)
+                self._publish_mark(self.archive.durable, seq)
             if self.closing and not self.archive.pending:
                 return
 
     # -- housekeeping -------------------------------------------------------------
+    def _publish_mark(self, durable: Any, seq: int) -> None:
+        """Let the feeder process read the archive up to ``durable`` unless it is held back.
+
+        The feeder (a separate process) only reads what this mark allows. While group
+        commits or the event loop run late (``lake_yield``), the mark stays where it is, so
+        the feeder's decoding and lake writes (with their fsyncs, which share the file
+        system journal with the archive's) pause after their current batch and the answers
+        do not queue behind them; at most ``lake_max_hold`` seconds at a time.
+        """
+        now = time.monotonic()
+        if now < self._busy_until and now - self._mark_at < self.config.lake_max_hold:
+            if self._mark_pending is None:
+                self.lake_holds += 1
+            self._mark_pending = (durable, seq)
+            return
+        self._mark.publish(durable, seq)
+        self._mark_at = now
+        self._mark_pending = None
+
+    async def _ticker(self) -> None:
+        """Measure how late the event loop runs a 50 ms tick (``loop_lag`` histogram); hand
+        the feeder a held-back durable mark once the gateway is not busy any more."""
+        observe = self.metrics.loop_lag.observe
+        while True:
+            t0 = time.monotonic()
+            await asyncio.sleep(0.05)
+            late = max(0.0, time.monotonic() - t0 - 0.05)
+            observe(late)
+            if late > self.config.lake_yield:
+                self._busy_until = time.monotonic() + 1.0
+            if self._mark_pending is not None and self._mark is not None:
+                self._publish_mark(*self._mark_pending)
+
     async def _sweeper(self) -> None:
         cfg = self.config
         while True:
-            await asyncio.sleep(min(1.0, cfg.read_timeout / 2, cfg.idle_timeout / 2))
+            await asyncio.sleep(
+                min(1.0, cfg.read_timeout / 2, cfg.idle_timeout / 2, cfg.first_frame_timeout / 2)
+            )
             mono = time.monotonic()
+            self.check_disk()
+            self._sweep_addresses(mono)
+            await self._flush_quarantine()
             for conn in list(self.conns):
+                if conn.held:
+                    continue  # not reading: its silence is ours
                 since = conn.framer.partial_since
                 if since is not None and mono - since > cfg.read_timeout:
                     self.error("read_timeout", conn.peer, "frame not completed in time")
+                elif not conn.valid and mono - conn.started > cfg.first_frame_timeout:
+                    self.error("first_frame_timeout", conn.peer, "no valid frame in time")
                 elif mono - conn.last_frame > cfg.idle_timeout:
                     self.error("idle_timeout", conn.peer, "no frame in time")
                 else:
@@ -480,9 +801,19 @@ class Gateway:
 
     def status(self) -> dict[str, Any]:
         """Logger status and quarantine as plain JSON data."""
+        q = self.quarantine
         return {
             "loggers": self.book.loggers(self.registry, time.time(), self.config.offline_after),
             "quarantine": self.book.quarantine_list(),
+            "quarantine_area": {
+                "records": q.records,
+                "dropped": q.dropped + self.metrics.errors["ip_unknown_mn"],
+                "evicted": q.evicted,
+                "unlisted": self.book.quarantine_unlisted,
+                "max_bytes": self.config.quarantine_bytes,
+            },
+            "alarms": ["disk_low"] if self.disk_low else [],
+            "disk_free_bytes": self.disk_free,
             "archive_seq": self.archive.durable_seq,
             "lake_seq": self.feeder.done_seq if self.feeder else None,
         }
@@ -498,6 +829,18 @@ class Gateway:
     async def start(self) -> None:
         """Load the registry, replay the archive tail into the lake, start listening."""
         loop = asyncio.get_running_loop()
+        cfg = self.config
+        if (
+            cfg.metrics_port is not None
+            and not cfg.status_token
+            and not is_loopback(cfg.metrics_host)
+        ):
+            raise ValueError(
+                f"/status and /metrics on {cfg.metrics_host} (not loopback) need a token: set "
+                "LANTIAN_GATEWAY_STATUS_TOKEN or bind them to 127.0.0.1 "
+                "(LANTIAN_GATEWAY_METRICS_HOST)"
+            )
+        self.check_disk()
         if not self._fixed_registry:
             self.registry = await loop.run_in_executor(None, load_registry, self.settings)
         self.archive.durable_hash = self.archive.last_hash
@@ -526,13 +869,18 @@ class Gateway:
         self.port = self._server.sockets[0].getsockname()[1]
         if self.config.metrics_port is not None:
             self._http = await serve_http(
-                self.config.metrics_host, self.config.metrics_port, self.metrics, self.status
+                self.config.metrics_host,
+                self.config.metrics_port,
+                self.metrics,
+                self.status,
+                token=self.config.status_token,
             )
             self.metrics_port = self._http.sockets[0].getsockname()[1]
         self._tasks = [
             asyncio.create_task(self._committer(), name="committer"),
             asyncio.create_task(self._sweeper(), name="sweeper"),
             asyncio.create_task(self._status_loop(), name="status"),
+            asyncio.create_task(self._ticker(), name="ticker"),
         ]
         if not self._fixed_registry:
             self._tasks.append(asyncio.create_task(self._registry_loop(), name="registry"))
@@ -610,9 +958,15 @@ class Gateway:
             if conn.transport is not None:
                 conn.transport.close()
         await asyncio.sleep(0)
+        if self._flush_task is not None and not self._flush_task.done():
+            with contextlib.suppress(Exception):
+                await self._flush_task
+        await self._flush_quarantine(final=True)
         if self._http is not None:
             self._http.close()
         loop = asyncio.get_running_loop()
+        if self._mark is not None and self._mark_pending is not None:
+            self._mark.publish(*self._mark_pending)
         await loop.run_in_executor(None, self._stop_feeder)
         await loop.run_in_executor(None, self.write_status)
         self.archive.close()
@@ -628,6 +982,10 @@ class Gateway:
 async def _main(settings: Settings, config: GatewayConfig, ready_file: Path | None) -> None:
     gw = Gateway(settings, config)
     await gw.start()
+    # the registry, modules and replay leftovers live as long as the gateway: keep them
+    # out of the collector's full passes (shorter GC pauses on the answer path)
+    gc.collect()
+    gc.freeze()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(gw.shutdown()))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +29,26 @@ from typing import Any
 from lantian.gateway.registry import RegistrySnapshot
 from lantian.timeutil import CST
 
-__all__ = ["LoggerBook", "data_time_epoch", "read_json", "write_json_atomic"]
+__all__ = ["LoggerBook", "data_time_epoch", "read_json", "safe_text", "write_json_atomic"]
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def safe_text(text: str) -> str:
+    """``text`` with control characters (CR, LF, NUL, ESC, C1, line separators) escaped.
+
+    For everything a peer chooses (MN, reasons quoting its bytes) that goes into a log line
+    or a status listing: ``"A\\nB"`` cannot start a forged log line. A backslash is escaped
+    too, so an escaped text cannot be mistaken for the original.
+    """
+    if not _CONTROL.search(text) and "\\" not in text:
+        return text
+    return _CONTROL.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text.replace("\\", "\\\\"),
+    )
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -46,6 +66,7 @@ def read_json(path: Path, default: Any) -> Any:
         return default
 
 
+@lru_cache(maxsize=8192)
 def data_time_epoch(digits: str) -> float | None:
     """Return the epoch seconds of an HJ 212 ``DataTime`` (``YYYYMMDDhhmmss[zzz]``, CST).
 
@@ -83,10 +104,14 @@ def _iso_second(sec: int) -> str:
 class LoggerBook:
     """In-memory status of every data logger seen, and of quarantined MNs."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_quarantine: int = 1000) -> None:
         # mn -> [last_seen, last_data_time, drift_received, drift_data_time, packets, connections]
         self._loggers: dict[str, list[Any]] = {}
         self._quarantine: dict[str, dict[str, Any]] = {}
+        self.max_quarantine = max_quarantine
+        """Most MNs in the quarantine list; packets of further MNs are only counted."""
+        self.quarantine_unlisted = 0
+        """Quarantined packets whose MN was not listed because the list was full."""
 
     def load(self, home: Path) -> None:
         """Start from the state written by a previous run (last seen survives restarts)."""
@@ -99,8 +124,12 @@ class LoggerBook:
                 row["mn"], [seen, row.get("last_data_time") or "", None, "", 0, 0]
             )
         for row in read_json(home / "quarantine.json", []):
+            if len(self._quarantine) >= self.max_quarantine:
+                break
             if isinstance(row, dict) and "mn" in row:
-                self._quarantine.setdefault(row["mn"], row)
+                mn = str(row["mn"])  # stored escaped; older files may hold raw text
+                row["mn"] = mn = safe_text(mn) if _CONTROL.search(mn) else mn
+                self._quarantine.setdefault(mn, row)
 
     def _entry(self, mn: str) -> list[Any]:
         entry = self._loggers.get(mn)
@@ -131,11 +160,13 @@ class LoggerBook:
         entry[5] = max(0, entry[5] - 1)
 
     def quarantine(self, mn: str, reason: str, peer: str, now: float, seq: int) -> None:
-        """Record a quarantined packet (unknown MN or wrong PW)."""
+        """Record a quarantined packet (unknown MN or wrong PW); ``mn`` is shown escaped."""
+        mn = safe_text(mn)
         row = self._quarantine.get(mn)
         stamp = _iso(now)
         if row is None:
-            if len(self._quarantine) >= 100_000:
+            if len(self._quarantine) >= self.max_quarantine:
+                self.quarantine_unlisted += 1
                 return
             row = self._quarantine[mn] = {"mn": mn, "first_seen": stamp, "count": 0}
         row.update(reason=reason, last_seen=stamp, peer=peer, last_seq=seq)
@@ -162,7 +193,7 @@ class LoggerBook:
             connected = bool(entry and entry[5])
             out.append(
                 {
-                    "mn": mn,
+                    "mn": safe_text(mn),
                     "kind": registry.kind(mn),
                     "outlet_id": registry.outlets.get(mn),
                     "online": connected
