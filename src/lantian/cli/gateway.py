@@ -148,7 +148,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
     from rich.table import Table
 
     table = Table("MN", "kind", "outlet", "online", "last seen", "last DataTime", "drift s", "pkts")
+    table.add_column("warning / quarantine")  # device integrity: no PW, held packets
     for r in rows:
+        held = r.get("quarantine") or {}
         table.add_row(
             r["mn"],
             str(r.get("kind")),
@@ -158,6 +160,14 @@ def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
             str(r.get("last_data_time") or ""),
             "" if r.get("clock_drift_s") is None else str(r["clock_drift_s"]),
             str(r.get("packets", 0)),
+            "; ".join(
+                x
+                for x in (
+                    r.get("warning") or "",
+                    f"{held['reason']} ×{held['count']}" if held.get("reason") else "",
+                )
+                if x
+            ),
         )
     console.print(table)
 
