@@ -488,3 +488,22 @@ def test_quarantine_ingest_checks_the_pw_registered_later(settings: Settings) ->
     assert (result.records, result.decoded, result.bad_pw) == (2, 1, 1)
     values = {r["value"] for r in Lake(settings.lake_dir).read("cems_hourly").to_pylist()}
     assert 2.0 in values and 1.0 not in values
+
+
+def test_clock_watch_ignores_a_replay_faster_than_real_time() -> None:
+    # lantian simulate / lantian demo replay 2025 history at 900 x real time: the lag is
+    # years, but it shrinks with every packet; an offset clock keeps it constant
+    base = datetime(2026, 12, 2, 10, tzinfo=CST).timestamp()
+    start = datetime(2025, 1, 6, tzinfo=CST).timestamp()
+    watch = ClockWatch(tolerance_s=600, persist_s=1800, min_samples=3)
+    found = [
+        watch.observe(
+            "SIM",
+            "2011",
+            datetime.fromtimestamp(start + i * 300, CST).strftime("%Y%m%d%H%M%S"),
+            base + i * 300 / 900,
+            False,
+        )
+        for i in range(20_000)  # 70 days of 5-min data in 1.9 h
+    ]
+    assert not any(found)

@@ -20,10 +20,12 @@ Clock drift (数采仪时钟异常)
     the period`` only when negative (data for a period that has not ended yet can only
     come from a clock that runs ahead; hourly data legitimately arrives after the hour).
     A clock is flagged when every such lag of the logger stays beyond the tolerance on the
-    same side for at least ``persist_s`` of arrival time and ``min_samples`` packets: a
-    补发 backlog arrives within seconds and is followed by fresh packets, which end the
-    run. Packets quarantined as ``future`` count too. The lead offers the HJ 212 time
-    calibration (CN 1013) as the remedy.
+    same side, and *steady* (within the tolerance of the run's first lag: an offset clock
+    keeps ``DataTime`` in step with arrival), for at least ``persist_s`` of arrival time
+    and ``min_samples`` packets. A 补发 backlog arrives within seconds, its lag shrinking,
+    and is followed by fresh packets, which end the run; so does a faster-than-real-time
+    replay (``lantian simulate``). Packets quarantined as ``future`` count too. The lead
+    offers the HJ 212 time calibration (CN 1013) as the remedy.
 
 References
 ----------
@@ -271,7 +273,9 @@ class ClockWatch:
         if side == 0:
             self._runs.pop(mn, None)
             return None
-        if run is None or run[0] != side:
+        if run is None or run[0] != side or (run[2] and abs(lag - run[2][0]) > self.tolerance_s):
+            # a new run; also when the lag moves: a clock that is off keeps DataTime in step
+            # with arrival (constant lag), a backlog or a replay catches up (lag shrinks)
             run = (side, received, [])
         lags = [*run[2][-99:], lag]
         self._runs[mn] = (side, run[1], lags)
