@@ -38,9 +38,10 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -52,6 +53,7 @@ from lantian.settings import Settings
 __all__ = [
     "ClockFinding",
     "ClockWatch",
+    "Horizon",
     "Rewrite",
     "RowMeta",
     "check_rewrites",
@@ -175,20 +177,86 @@ def _stored(
     return {tuple(r[:width]): tuple(r) for r in found}
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Horizon:
+    """The latest stored time per (source, subject): a later row cannot be in the lake.
+
+    Live data arrives in time order, so most rows of a batch lie after their subject's
+    horizon and need no lake lookup; only resends and out-of-order backlogs are looked up.
+    A subject's horizon is read from the lake the first time it is needed and forgotten
+    after ``ttl_s`` seconds (another writer, e.g. a bulk import, may have added rows).
+    """
+
+    ttl_s: float = 300.0
+    _known: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    _since: float = field(default_factory=time.monotonic)
+
+    def load(self, lake: Any, source: str, subjects: set[str]) -> None:
+        """Read the horizon of ``subjects`` not known yet (one query)."""
+        import duckdb
+
+        if time.monotonic() - self._since > self.ttl_s:
+            self._known.clear()
+            self._since = time.monotonic()
+        missing = sorted(s for s in subjects if (source, s) not in self._known)
+        if not missing:
+            return
+        for subject in missing:
+            self._known[(source, subject)] = _EPOCH
+        if not lake.has_data(source):
+            return
+        col = "meter_id" if source == "power" else "outlet_id"
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.register("k", pa.table({col: pa.array(missing, pa.string())}))
+            found = con.execute(
+                f'SELECT s."{col}", max(s."time") FROM {lake.scan_sql(source)} s '
+                f'JOIN k ON s."{col}" = k."{col}" GROUP BY 1'
+            ).fetchall()
+        finally:
+            con.close()
+        for subject, latest in found:
+            self._known[(source, str(subject))] = latest
+
+    def after(self, source: str, row: tuple[Any, ...]) -> bool:
+        """Whether ``row`` lies after its subject's horizon (new for sure)."""
+        known = self._known.get((source, str(row[0])))
+        return known is not None and row[1] > known
+
+    def advance(self, source: str, rows: list[tuple[Any, ...]]) -> None:
+        """Move the horizon past rows about to be stored."""
+        for row in rows:
+            key = (source, str(row[0]))
+            known = self._known.get(key)
+            if known is not None and row[1] > known:
+                self._known[key] = row[1]
+
+
 def check_rewrites(
     lake: Any,
     source: str,
     rows: list[tuple[Any, ...]],
     metas: list[RowMeta],
+    horizon: Horizon | None = None,
 ) -> tuple[list[tuple[Any, ...]], list[Rewrite]]:
     """Rows of ``source`` to append, and the rewrites found (see the module docstring).
 
     Rows are in archive order. A row whose key is new is kept; an identical resend is
     dropped; a differing one is a :class:`Rewrite` and kept only when it is an
-    authenticated protocol resend (``used``).
+    authenticated protocol resend (``used``). With a :class:`Horizon`, rows after their
+    subject's latest stored time are not looked up in the lake.
     """
     width = _KEYS.get(source, 3)
-    current = _stored(lake, source, rows)
+    if horizon is not None:
+        horizon.load(lake, source, {str(r[0]) for r in rows})
+        lookup = [r for r in rows if not horizon.after(source, r)]
+        current = _stored(lake, source, lookup) if lookup else {}
+    else:
+        current = _stored(lake, source, rows)
     keep: list[tuple[Any, ...]] = []
     index: dict[tuple[Any, ...], int] = {}
     found: list[Rewrite] = []
@@ -227,6 +295,8 @@ def check_rewrites(
             else:
                 index[key] = len(keep)
                 keep.append(row)
+    if horizon is not None:
+        horizon.advance(source, keep)
     return keep, found
 
 

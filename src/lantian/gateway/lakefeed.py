@@ -52,6 +52,7 @@ from lantian.gateway.archive import Position, iter_records
 from lantian.gateway.integrity import (
     ClockFinding,
     ClockWatch,
+    Horizon,
     Rewrite,
     RowMeta,
     check_rewrites,
@@ -286,14 +287,16 @@ class LakeFeeder:
         from lantian.lake import Lake
 
         self.refresh = refresh
+        """Reloads the registry now (the feeder process's copy may be older than the
+        gateway's: an accepted packet of an MN or key it does not know triggers it)."""
         self.settings = settings
         self.clock = ClockWatch()
         """Clock-drift runs per MN (:class:`~.integrity.ClockWatch`)."""
+        self.horizon = Horizon()
+        """Latest stored time per subject: later rows need no rewrite lookup."""
         self.rewrites = 0
         """Rewrites found (resent values that differ from the stored ones)."""
         self.clock_findings = 0
-        """Reloads the registry now (the feeder process's copy may be older than the
-        gateway's: an accepted packet of an MN or key it does not know triggers it)."""
 
         self.archive_root = settings.archive_dir
         self.lake = Lake(settings.lake_dir)
@@ -385,7 +388,9 @@ class LakeFeeder:
                     break
             rewrites: list[Rewrite] = []
             for source in list(rows):
-                rows[source], found = check_rewrites(self.lake, source, rows[source], metas[source])
+                rows[source], found = check_rewrites(
+                    self.lake, source, rows[source], metas[source], self.horizon
+                )
                 rewrites += found
                 if not rows[source]:
                     del rows[source]
