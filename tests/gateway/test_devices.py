@@ -444,11 +444,28 @@ def test_clock_anomaly_lead_offers_time_calibration(settings: Settings) -> None:
         ] == [first_id]
 
 
-def test_device_lead_episodes(settings: Settings) -> None:
+def test_device_lead_episodes(db_settings: Settings) -> None:
+    from lantian.gateway.integrity import Rewrite, RowMeta, store_findings
     from lantian.leads.device import REWRITE_RULE, upsert_device_lead
     from lantian.leads.models import Lead
+    from lantian.registry.models import DataRewrite
 
+    settings = db_settings
     t0 = datetime(2024, 1, 8, 10, tzinfo=CST)
+    meta = RowMeta(7, "MN9", False, True, "2024-01-08T12:00:00.000+08:00")
+    rewrite = Rewrite("power", "meter", "M9", t0, "kw", 1590.0, 0.0, None, None, False, meta)
+    for _ in range(2):  # a replayed batch stores nothing twice
+        store_findings(settings, RegistrySnapshot(), [rewrite], [])
+    with session_scope(settings) as s:
+        stored = [(r.subject_id, r.old_value, r.new_value) for r in s.query(DataRewrite)]
+        assert stored == [("M9", 1590.0, 0.0)]
+        lead = s.query(Lead).one()
+        assert (lead.family, lead.subject_type, lead.evidence["count"]) == (
+            "DATA_REWRITE",
+            "meter",
+            1,
+        )
+        s.delete(lead)
     with session_scope(settings) as s:
         ids = []
         for hours in (0, 2, 30, 31):  # two episodes: a gap of more than 24 h between them
@@ -469,7 +486,7 @@ def test_device_lead_episodes(settings: Settings) -> None:
         assert leads[0].end > t0 + timedelta(hours=2) and leads[0].family == "DATA_REWRITE"
 
 
-def test_quarantine_ingest_checks_the_pw_registered_later(settings: Settings) -> None:
+def test_quarantine_ingest_checks_the_pw_and_time_bounds_later(settings: Settings) -> None:
     from lantian.gateway.lakefeed import ingest_quarantined
 
     async def main() -> None:
@@ -477,6 +494,8 @@ def test_quarantine_ingest_checks_the_pw_registered_later(settings: Settings) ->
             _, w = await asyncio.open_connection("127.0.0.1", gw.port)
             w.write(hourly("MNLATE", 1, 1.0, pw="forged"))
             w.write(hourly("MNLATE", 2, 2.0, pw="real-pw"))
+            far = "DataTime=20991231230000;a21026-Avg=3.0,a21026-Flag=N"
+            w.write(build_packet("31", "2061", "MNLATE", far, pw="real-pw", ack=True))
             await w.drain()
             await asyncio.sleep(0.3)
             w.close()
@@ -485,9 +504,9 @@ def test_quarantine_ingest_checks_the_pw_registered_later(settings: Settings) ->
     with session_scope(settings) as s:
         s.add(Outlet(outlet_id="PL", enterprise_id="E1", name="PL", mn="MNLATE", pw="real-pw"))
     result = ingest_quarantined(settings, "MNLATE")
-    assert (result.records, result.decoded, result.bad_pw) == (2, 1, 1)
+    assert (result.records, result.decoded, result.bad_pw, result.held) == (3, 1, 1, 1)
     values = {r["value"] for r in Lake(settings.lake_dir).read("cems_hourly").to_pylist()}
-    assert 2.0 in values and 1.0 not in values
+    assert 2.0 in values and 1.0 not in values and 3.0 not in values
 
 
 def test_clock_watch_ignores_a_replay_faster_than_real_time() -> None:

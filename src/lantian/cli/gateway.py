@@ -134,7 +134,8 @@ def _ingest_quarantined(mn: str, as_json: bool) -> None:
     console.print(
         f"{escape(mn)}: {result.records} quarantined packet(s) in the archive, "
         f"{result.decoded} decoded into the lake, {result.superseded} superseded by later "
-        f"accepted packets, {result.bad_pw} skipped for a PW other than the one registered; "
+        f"accepted packets, {result.bad_pw} skipped for a PW other than the one registered, "
+        f"{result.held} for a data time in the future or before registration; "
         f"rows: {result.rows or 0}"
     )
 

@@ -516,6 +516,8 @@ class QuarantineIngest:
     """Lake rows written by source."""
     bad_pw: int = 0
     """Records skipped because their PW is not the one now registered (or none is)."""
+    held: int = 0
+    """Records skipped because their data time lies in the future or before registration."""
 
 
 def _pw_of(record: dict[str, Any]) -> bytes | None:
@@ -539,7 +541,8 @@ def ingest_quarantined(
     Idempotent: the lake keeps one row per natural key, so running it again stores the
     same rows. Packets with a wrong PW (``bad_pw``) are never ingested, and quarantined
     packets whose PW is not the one now registered (or of an MN registered without a PW
-    and without ``allow_no_pw``) are skipped (``bad_pw`` count).
+    and without ``allow_no_pw``) are skipped (``bad_pw`` count), as are packets whose data
+    time lies beyond now + ``future_margin_h`` or before the registration (``held``).
 
     Raises
     ------
@@ -550,7 +553,7 @@ def ingest_quarantined(
     ----------
     .. [1] HJ 212-2017, Table 3 (MN, PW), Table 4 (DataTime), Table 9 (data CNs).
     """
-    from lantian.gateway.registry import load_registry
+    from lantian.gateway.registry import load_registry, time_status
 
     registry = registry or load_registry(settings)
     if registry.kind(mn) == "unknown":
@@ -577,6 +580,18 @@ def ingest_quarantined(
         # the PW was not checked while the MN was unknown: check it against the registry now
         if no_pw or (required is not None and _pw_of(record) != required):
             result.bad_pw += 1
+            continue
+        # the data time was not bounded either: future or pre-registration data stays out
+        held = time_status(
+            registry,
+            mn.encode(),
+            str(record.get("cn") or "").encode(),
+            str(record.get("data_time") or "").encode(),
+            time.time(),
+            settings.future_margin_h * 3600.0,
+        )
+        if held != "ok":
+            result.held += 1
             continue
         decoded = decode_record(
             record, registry, statuses=frozenset({"unknown_mn"}), require_crc=True
