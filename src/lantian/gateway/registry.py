@@ -19,10 +19,12 @@ References
 
 from __future__ import annotations
 
+import calendar
 import logging
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from datetime import datetime
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from lantian.settings import Settings
@@ -108,6 +110,20 @@ _PERIOD_S = {b"2051": 3600.0, b"2061": 3600.0, b"2031": 86400.0}
 an hour; 2011 real-time data: the sampling instant, 0)."""
 
 
+@lru_cache(maxsize=65_536)
+def _data_time_s(digits: bytes) -> float | None:
+    """Epoch seconds of ``YYYYMMDDhhmmss`` in CST (+08:00), or None (cached: hot path)."""
+    if len(digits) != 14 or not digits.isdigit():
+        return None
+    try:
+        y, mo, d = int(digits[0:4]), int(digits[4:6]), int(digits[6:8])
+        h, mi, sec = int(digits[8:10]), int(digits[10:12]), int(digits[12:14])
+        datetime(y, mo, d, h, mi, sec)  # validates the calendar date
+    except ValueError:
+        return None
+    return float(calendar.timegm((y, mo, d, h, mi, sec, 0, 0, 0)) - 8 * 3600)
+
+
 def time_status(
     registry: RegistrySnapshot,
     mn: bytes,
@@ -129,9 +145,7 @@ def time_status(
     .. [1] HJ 212-2017, Table 4 (``DataTime`` N14, CST; start of the period for
        2051/2061/2031).
     """
-    from lantian.gateway.status import data_time_epoch
-
-    when = data_time_epoch(data_time.decode("ascii", "replace"))
+    when = _data_time_s(data_time[:14])
     if when is None:
         return "ok"
     if when > now_s + future_margin_s:
