@@ -61,7 +61,13 @@ def make_home(home: Path, conns: int) -> None:
         s.add(Enterprise(enterprise_id="E", name="bench", credit_code="1" * 18, industry="other"))
         s.flush()
         s.add_all(
-            Outlet(outlet_id=f"P{i:06d}", enterprise_id="E", name=str(i), mn=f"{PREFIX}{i:06d}")
+            Outlet(
+                outlet_id=f"P{i:06d}",
+                enterprise_id="E",
+                name=str(i),
+                mn=f"{PREFIX}{i:06d}",
+                pw="123456",  # the PW the load client sends (a logger without one is refused)
+            )
             for i in range(conns)
         )
     dispose_engines()

@@ -61,6 +61,7 @@ COLUMNS = {
         "rated_kw",
         "mn",
         "factor_code",
+        "pw",
     ],
     "stations": ["station_id", "name", "kind", "city", "district", "township", "lon", "lat"],
     "measures": ["enterprise_id", "line_id", "level", "action", "limit_pct"],
@@ -110,6 +111,9 @@ def test_registry_columns_enumerations_and_keys(bundle: Path) -> None:
     assert with_mn.mn.str.fullmatch(r"\d{14}").all()
     assert with_mn.factor_code.str.fullmatch(r"d[23]\d{2}0[56]").all()
     assert not with_mn.duplicated(["mn", "factor_code"]).any()
+    # every logger has a PW (the gateway refuses those without); meters of one MN share it
+    assert (out.pw != "").all() and (with_mn.pw != "").all() and (met[met.mn == ""].pw == "").all()
+    assert (with_mn.groupby("mn").pw.nunique() == 1).all()
     assert set(sta.kind) <= set(STATION_KINDS)
     assert set(mea.level) <= set(ALERT_LEVELS) and set(mea.action) <= set(MEASURE_ACTIONS)
     limit = mea[mea.action == "limit"].limit_pct.astype(float)

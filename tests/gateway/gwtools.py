@@ -12,12 +12,14 @@ from lantian.gateway.server import Gateway, GatewayConfig
 from lantian.registry.models import Enterprise, Line, Meter, Outlet
 from lantian.settings import Settings
 
-OUTLETS = {"MN0001": ("P1", None), "MN0002": ("P2", "secret")}
+OUTLETS = {"MN0001": ("P1", "123456"), "MN0002": ("P2", "secret")}
 METERS = {("MNE001", "d20105"): "M1", ("MNE001", "d30106"): "M2"}
+METER_PW = "123456"
+"""PW of the electricity logger MNE001 (every device has one: issue 11)."""
 
 
 def populate_registry(settings: Settings) -> None:
-    """Two outlets (one with a PW) and an electricity logger with two meters."""
+    """Two outlets and an electricity logger with two meters, each logger with a PW."""
     with session_scope(settings) as s:
         s.add(
             Enterprise(enterprise_id="E1", name="测试企业", credit_code="9" * 18, industry="steel")
@@ -38,6 +40,7 @@ def populate_registry(settings: Settings) -> None:
                     name=mid,
                     mn=mn,
                     factor_code=code,
+                    pw=METER_PW,
                 )
             )
 

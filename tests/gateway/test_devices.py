@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import datetime, timedelta
 
 import pytest
 from gwtools import read_frame, running
@@ -13,7 +14,8 @@ from typer.testing import CliRunner
 from lantian.cli.main import app
 from lantian.db.session import session_scope
 from lantian.gateway.fastpath import Framer, build_ack, header_fields
-from lantian.gateway.registry import load_registry
+from lantian.gateway.integrity import ClockWatch
+from lantian.gateway.registry import RegistrySnapshot, load_registry, time_status
 from lantian.lake import Lake
 from lantian.protocol.hj212 import crc16_modbus, parse_packet
 from lantian.protocol.hj212.packet import build_data_response, build_packet
@@ -23,6 +25,8 @@ from lantian.timeutil import CST
 
 KEY_HEX = "0123456789abcdeffedcba9876543210"
 KEY = bytes.fromhex(KEY_HEX)
+PW = "123456"
+"""The PW :func:`build_packet` writes by default."""
 
 
 def _set_device(settings: Settings, mn: str, crc: str | None, key: str | None) -> None:
@@ -190,7 +194,7 @@ def test_quarantine_ingest_after_registration(settings: Settings) -> None:
             await w.drain()
             await asyncio.sleep(0.5)
             with session_scope(settings) as s:
-                s.add(Outlet(outlet_id="P7", enterprise_id="E1", name="P7", mn="MNNEW"))
+                s.add(Outlet(outlet_id="P7", enterprise_id="E1", name="P7", mn="MNNEW", pw=PW))
             # once registered (after the reload) the logger resends hour 2 with a new value
             await asyncio.sleep(0.1)
             gw.registry = load_registry(settings)
@@ -247,11 +251,17 @@ def test_encrypted_and_modbus_packets_of_unknown_mns_ingested_after_registration
     errors = asyncio.run(main())
     assert errors["crc"] == 1 and errors["unknown_mn"] == 3
     with session_scope(settings) as s:
-        s.add(Outlet(outlet_id="PE", enterprise_id="E1", name="PE", mn="MNENC", sm4_key=KEY_HEX))
-        s.add(Outlet(outlet_id="PM", enterprise_id="E1", name="PM", mn="MNMOD", crc="modbus"))
-        s.add(Outlet(outlet_id="PX", enterprise_id="E1", name="PX", mn="MNBAD"))
+        s.add(
+            Outlet(
+                outlet_id="PE", enterprise_id="E1", name="PE", mn="MNENC", sm4_key=KEY_HEX, pw=PW
+            )
+        )
+        s.add(
+            Outlet(outlet_id="PM", enterprise_id="E1", name="PM", mn="MNMOD", crc="modbus", pw=PW)
+        )
+        s.add(Outlet(outlet_id="PX", enterprise_id="E1", name="PX", mn="MNBAD", pw=PW))
         # registered without the Modbus opt-in: its quarantined packet fails the check
-        s.add(Outlet(outlet_id="PY", enterprise_id="E1", name="PY", mn="MNMOD2"))
+        s.add(Outlet(outlet_id="PY", enterprise_id="E1", name="PY", mn="MNMOD2", pw=PW))
     runner = CliRunner()
     decoded = {}
     for mn in ("MNENC", "MNMOD", "MNBAD", "MNMOD2"):
@@ -314,3 +324,205 @@ def test_feeder_refreshes_a_stale_registry(settings: Settings) -> None:
         ("P1", 8.0),
         ("P2", 9.0),
     }
+
+
+# -- device integrity (issue 11): credentials, clock drift, rewrites ---------------------
+
+
+def test_registry_refuses_loggers_without_pw_unless_allowed(settings: Settings) -> None:
+    with session_scope(settings) as s:
+        s.add(Outlet(outlet_id="P8", enterprise_id="E1", name="P8", mn="MNNOPW"))
+        s.add(Outlet(outlet_id="P9", enterprise_id="E1", name="P9", mn="MNOK", allow_no_pw=True))
+        for meter in s.query(Meter):
+            meter.pw = "m-pw" if meter.meter_id == "M2" else None  # one MN: one PW
+    snap = load_registry(settings)
+    assert snap.no_pw == frozenset({b"MNNOPW"}) and snap.allow_no_pw == frozenset({b"MNOK"})
+    assert snap.passwords[b"MNE001"] == b"m-pw" and snap.passwords[b"MN0001"] == PW.encode()
+    assert "m-pw" not in repr(snap) and "secret" not in repr(snap)
+
+
+def test_time_status_bounds_data_time() -> None:
+    snap = RegistrySnapshot(
+        registered={b"MN1": datetime(2024, 1, 8, 2, 30, tzinfo=CST).timestamp()}
+    )
+    now = datetime(2024, 1, 8, 12, 0, tzinfo=CST).timestamp()
+
+    def status(cn: bytes, stamp: str, mn: bytes = b"MN1") -> str:
+        return time_status(snap, mn, cn, stamp.encode(), now, 3600.0)
+
+    assert status(b"2061", "20240108125959") == "ok"  # within the 1 h margin
+    assert status(b"2061", "20240108130001") == "future"
+    assert status(b"2061", "20991231230000", b"MN2") == "future"
+    assert status(b"2061", "20240108010000") == "before_registration"  # 01-02 h ended before
+    assert status(b"2061", "20240108020000") == "ok"  # the hour of the registration
+    assert status(b"2011", "20240108022959") == "before_registration"
+    assert status(b"2031", "20240108000000") == "ok"  # the day of the registration
+    assert status(b"2061", "20240101000000", b"MN2") == "ok"  # no registration time: no bound
+    assert status(b"2061", "garbage") == "ok"  # undecodable: the feeder drops it
+
+
+def test_clock_watch_flags_persistent_drift_not_backlogs() -> None:
+    base = datetime(2024, 1, 8, 10, tzinfo=CST).timestamp()
+
+    def stamp(t: float) -> str:
+        return datetime.fromtimestamp(t, CST).strftime("%Y%m%d%H%M%S")
+
+    watch = ClockWatch(tolerance_s=600, persist_s=1800, min_samples=3)
+    found = [
+        watch.observe("BEHIND", "2011", stamp(base + i * 300 - 1200), base + i * 300, False)
+        for i in range(8)
+    ]
+    assert [f is not None for f in found] == [False] * 6 + [True, False]
+    assert found[6] is not None and found[6].drift_s == 1200.0 and found[6].samples == 7
+    # a 补发 backlog: 100 old real-time packets within 50 s, then fresh ones: no finding
+    backlog = [
+        watch.observe("BACKLOG", "2011", stamp(base - 7200 + i * 30), base + i * 0.5, False)
+        for i in range(100)
+    ]
+    fresh = [
+        watch.observe("BACKLOG", "2011", stamp(base + 60 + i * 300), base + 61 + i * 300, False)
+        for i in range(10)
+    ]
+    assert not any(backlog) and not any(fresh)
+    # hourly data sent 40 min after the hour (late, normal) and RF=1 resends: no finding
+    late = [
+        watch.observe("LATE", "2061", stamp(base + h * 3600), base + h * 3600 + 6000, False)
+        for h in range(10)
+    ]
+    rf = [watch.observe("RF", "2011", stamp(base - 9999), base + i * 600, True) for i in range(9)]
+    assert not any(late) and not any(rf)
+    # hourly data for an hour that has not ended: the clock runs ahead
+    ahead = [
+        watch.observe("AHEAD", "2061", stamp(base + h * 3600 + 1800), base + h * 3600, False)
+        for h in range(4)
+    ]
+    assert [a is not None for a in ahead] == [False, False, True, False]  # 3 packets, 2 h
+    assert ahead[2] is not None and ahead[2].drift_s == -5400.0
+
+
+def test_clock_anomaly_lead_offers_time_calibration(settings: Settings) -> None:
+    from lantian.gateway.archive import ArchiveWriter
+    from lantian.gateway.lakefeed import LakeFeeder
+    from lantian.leads.models import Lead
+
+    writer = ArchiveWriter(settings.archive_dir, fsync=False)
+    base = datetime(2024, 1, 8, 10, tzinfo=CST).timestamp()
+    for i in range(9):  # MN0001 sends real-time data stamped 20 min late, for 40 min
+        t = base + i * 300
+        dt = datetime.fromtimestamp(t - 1200, CST).strftime("%Y%m%d%H%M%S")
+        raw = build_packet("31", "2011", "MN0001", f"DataTime={dt};a21026-Rtd=1.0", pw=PW)
+        writer.add(t, "127.0.0.1:1", "ok", "MN0001", "q", "31", "2011", dt, raw)
+    for h in range(3):  # the electricity logger's clock runs 2 h ahead (all held as future)
+        t = base + h * 3600
+        dt = datetime.fromtimestamp(t + 7200, CST).strftime("%Y%m%d%H%M%S")
+        raw = build_packet("44", "2011", "MNE001", f"DataTime={dt};d20105-Rtd=5", pw=PW)
+        writer.add(t, "127.0.0.1:2", "future", "MNE001", "q", "44", "2011", dt, raw)
+    batch, seq, _ = writer.take()
+    writer.write(batch)
+    feeder = LakeFeeder(settings, lambda: load_registry(settings))
+    feeder.notify(writer.durable, seq)
+    assert feeder.catch_up() == 12
+    writer.close()
+    with session_scope(settings) as s:
+        leads = {ld.subject_id: ld for ld in s.query(Lead).filter_by(family="CLOCK_ANOMALY")}
+        assert set(leads) == {"P1", "M1"}
+        p1, m1 = leads["P1"], leads["M1"]
+        assert p1.evidence["remedy"]["cn"] == "1013" and p1.evidence["drift_s"] == 1200.0
+        assert m1.evidence["drift_s"] == -7200.0 and m1.subject_type == "meter"
+        assert "behind" in p1.summary and "ahead" in m1.summary and p1.enterprise_id == "E1"
+        first_id = p1.lead_id
+    assert len(Lake(settings.lake_dir).read("cems_realtime")) == 9
+    assert len(Lake(settings.lake_dir).read("power")) == 0  # held packets never in the lake
+    # replaying the same archive (a feeder restart before its checkpoint) adds nothing
+    again = LakeFeeder(settings, lambda: load_registry(settings))
+    again.pos, again.done_seq = type(again.pos)("", 0), 0
+    again.notify(writer.durable, seq)
+    again.catch_up()
+    with session_scope(settings) as s:
+        assert [
+            ld.lead_id for ld in s.query(Lead).filter_by(family="CLOCK_ANOMALY", subject_id="P1")
+        ] == [first_id]
+
+
+def test_device_lead_episodes(db_settings: Settings) -> None:
+    from lantian.gateway.integrity import Rewrite, RowMeta, store_findings
+    from lantian.leads.device import REWRITE_RULE, upsert_device_lead
+    from lantian.leads.models import Lead
+    from lantian.registry.models import DataRewrite
+
+    settings = db_settings
+    t0 = datetime(2024, 1, 8, 10, tzinfo=CST)
+    meta = RowMeta(7, "MN9", False, True, "2024-01-08T12:00:00.000+08:00")
+    rewrite = Rewrite("power", "meter", "M9", t0, "kw", 1590.0, 0.0, None, None, False, meta)
+    for _ in range(2):  # a replayed batch stores nothing twice
+        store_findings(settings, RegistrySnapshot(), [rewrite], [])
+    with session_scope(settings) as s:
+        stored = [(r.subject_id, r.old_value, r.new_value) for r in s.query(DataRewrite)]
+        assert stored == [("M9", 1590.0, 0.0)]
+        lead = s.query(Lead).one()
+        assert (lead.family, lead.subject_type, lead.evidence["count"]) == (
+            "DATA_REWRITE",
+            "meter",
+            1,
+        )
+        s.delete(lead)
+    with session_scope(settings) as s:
+        ids = []
+        for hours in (0, 2, 30, 31):  # two episodes: a gap of more than 24 h between them
+            lead = upsert_device_lead(
+                s,
+                rule=REWRITE_RULE,
+                subject_type="outlet",
+                subject_id="P1",
+                enterprise_id="E1",
+                at=t0 + timedelta(hours=hours),
+                event={"n": hours},
+                summary=f"rewrite {hours}",
+            )
+            ids.append(lead.lead_id)
+        assert ids[0] == ids[1] and ids[2] == ids[3] and ids[0] != ids[2]
+        leads = s.query(Lead).order_by(Lead.start).all()
+        assert [ld.evidence["count"] for ld in leads] == [2, 2]
+        assert leads[0].end > t0 + timedelta(hours=2) and leads[0].family == "DATA_REWRITE"
+
+
+def test_quarantine_ingest_checks_the_pw_and_time_bounds_later(settings: Settings) -> None:
+    from lantian.gateway.lakefeed import ingest_quarantined
+
+    async def main() -> None:
+        async with running(settings, lake_mode="thread") as gw:
+            _, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            w.write(hourly("MNLATE", 1, 1.0, pw="forged"))
+            w.write(hourly("MNLATE", 2, 2.0, pw="real-pw"))
+            far = "DataTime=20991231230000;a21026-Avg=3.0,a21026-Flag=N"
+            w.write(build_packet("31", "2061", "MNLATE", far, pw="real-pw", ack=True))
+            await w.drain()
+            await asyncio.sleep(0.3)
+            w.close()
+
+    asyncio.run(main())
+    with session_scope(settings) as s:
+        s.add(Outlet(outlet_id="PL", enterprise_id="E1", name="PL", mn="MNLATE", pw="real-pw"))
+    result = ingest_quarantined(settings, "MNLATE")
+    assert (result.records, result.decoded, result.bad_pw, result.held) == (3, 1, 1, 1)
+    values = {r["value"] for r in Lake(settings.lake_dir).read("cems_hourly").to_pylist()}
+    assert 2.0 in values and 1.0 not in values and 3.0 not in values
+
+
+def test_clock_watch_ignores_a_replay_faster_than_real_time() -> None:
+    # lantian simulate / lantian demo replay 2025 history at 900 x real time: the lag is
+    # years, but it shrinks with every packet; an offset clock keeps it constant
+    base = datetime(2026, 12, 2, 10, tzinfo=CST).timestamp()
+    start = datetime(2025, 1, 6, tzinfo=CST).timestamp()
+    watch = ClockWatch(tolerance_s=600, persist_s=1800, min_samples=3)
+    found = [
+        watch.observe(
+            "SIM",
+            "2011",
+            datetime.fromtimestamp(start + i * 300, CST).strftime("%Y%m%d%H%M%S"),
+            base + i * 300 / 900,
+            False,
+        )
+        for i in range(20_000)  # 70 days of 5-min data in 1.9 h
+    ]
+    assert not any(found)

@@ -115,7 +115,7 @@ def test_resend_replaces_and_registry_reload(settings: Settings) -> None:
         async with running(settings, registry_reload=0.2) as gw:
             r, w = await asyncio.open_connection("127.0.0.1", gw.port)
             w.write(hourly("MN0001", 4, 1.0))
-            w.write(hourly("MN0001", 4, 2.0))  # same MN + CN + DataTime: replaces
+            w.write(hourly("MN0001", 4, 2.0))  # same key, no RF: kept aside, 1.0 stays
             await w.drain()
             await read_frame(r)
             await read_frame(r)
@@ -133,7 +133,9 @@ def test_resend_replaces_and_registry_reload(settings: Settings) -> None:
             await read_frame(r)
             # a new outlet registered while running is accepted after the reload
             with session_scope(settings) as s:
-                s.add(Outlet(outlet_id="P9", enterprise_id="E1", name="P9", mn="MN0009"))
+                s.add(
+                    Outlet(outlet_id="P9", enterprise_id="E1", name="P9", mn="MN0009", pw="123456")
+                )
             await asyncio.sleep(0.6)
             w.write(hourly("MN0009", 1, 7.0))
             await w.drain()
@@ -143,7 +145,7 @@ def test_resend_replaces_and_registry_reload(settings: Settings) -> None:
     asyncio.run(main())
     rows = Lake(settings.lake_dir).read("cems_hourly").to_pylist()
     so2 = [r for r in rows if r["outlet_id"] == "P1" and r["pollutant"] == "a21026"]
-    assert len(so2) == 1 and so2[0]["value"] == 3.0
+    assert len(so2) == 1 and so2[0]["value"] == 3.0  # the authenticated RF=1 resend
     assert any(r["outlet_id"] == "P9" for r in rows)
 
 

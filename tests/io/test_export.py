@@ -50,10 +50,11 @@ def test_mini_registry_round_trip_text(mini_bundle: Path, tmp_path: Path) -> Non
     runner.invoke(app, ["export", "registry", str(tmp_path / "out")])
     text = (tmp_path / "out" / "registry" / "meters.csv").read_text(encoding="utf-8")
     assert text.splitlines() == [
-        "meter_id,enterprise_id,line_id,role,name,rated_kw,mn,factor_code,crc,sm4_key",
-        "M1,E1,E1-L1,production,印刷机1,55,,,,",
-        "M2,E1,E1-L1,treatment,RTO焚烧炉,30.5,,,,",
-        "M3,E2,E2-L1,production,烧结机,,,,,",
+        "meter_id,enterprise_id,line_id,role,name,rated_kw,mn,factor_code,"
+        "allow_no_pw,registered_at,pw,crc,sm4_key",
+        "M1,E1,E1-L1,production,印刷机1,55,,,false,,,,",
+        "M2,E1,E1-L1,treatment,RTO焚烧炉,30.5,,,false,,,,",
+        "M3,E2,E2-L1,production,烧结机,,,,false,,,,",
     ]
     ent = (tmp_path / "out" / "registry" / "enterprises.csv").read_text(encoding="utf-8")
     assert "E2,清河钢铁有限公司,91130100700000000B,steel,清河市,北山区,,114.5,36.7,,true" in ent

@@ -23,12 +23,12 @@ LOGGER_MN = "MNSEC001"
 
 
 def populate(settings: Settings) -> None:
-    """One enterprise with one outlet (MN ``MNSEC001``, no PW check)."""
+    """One enterprise with one outlet (MN ``MNSEC001``, PW ``123456`` as the frames send)."""
     settings.ensure_home()
     with session_scope(settings) as s:
         s.add(Enterprise(enterprise_id="E1", name="测试", credit_code="9" * 18, industry="steel"))
         s.flush()
-        s.add(Outlet(outlet_id="P1", enterprise_id="E1", name="P1", mn=LOGGER_MN))
+        s.add(Outlet(outlet_id="P1", enterprise_id="E1", name="P1", mn=LOGGER_MN, pw="123456"))
 
 
 @asynccontextmanager

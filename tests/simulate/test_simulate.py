@@ -18,12 +18,13 @@ def _bundle(root: Path) -> Path:
     (root / "registry").mkdir(parents=True)
     (root / "data").mkdir()
     (root / "registry" / "outlets.csv").write_text(
-        "\ufeffoutlet_id,enterprise_id,name,mn,pw\nP1,E1,1#,SIM0001,\nP2,E1,2#,SIM0002,pw2\n",
+        "\ufeffoutlet_id,enterprise_id,name,mn,pw\nP1,E1,1#,SIM0001,000123\nP2,E1,2#,SIM0002,pw2\n",
         encoding="utf-8",
     )
     (root / "registry" / "meters.csv").write_text(
-        "meter_id,enterprise_id,line_id,role,name,rated_kw,mn,factor_code\n"
-        "M1,E1,L1,production,机1,100,SIMEL01,d20105\nM2,E1,L1,treatment,RTO,50,SIMEL01,d30106\n",
+        "meter_id,enterprise_id,line_id,role,name,rated_kw,mn,factor_code,pw\n"
+        "M1,E1,L1,production,机1,100,SIMEL01,d20105,el-pw\n"
+        "M2,E1,L1,treatment,RTO,50,SIMEL01,d30106,el-pw\n",
         encoding="utf-8",
     )
     rows = ["outlet_id,time,pollutant,value,zs_value,flag"]
@@ -52,7 +53,7 @@ def test_simulate_small_bundle_end_to_end(tmp_path: Path) -> None:
         s.flush()
         s.add(Line(line_id="L1", enterprise_id="E1"))
         s.flush()
-        s.add(Outlet(outlet_id="P1", enterprise_id="E1", name="1#", mn="SIM0001"))
+        s.add(Outlet(outlet_id="P1", enterprise_id="E1", name="1#", mn="SIM0001", pw="000123"))
         s.add(Outlet(outlet_id="P2", enterprise_id="E1", name="2#", mn="SIM0002", pw="pw2"))
         for mid, code, role in (("M1", "d20105", "production"), ("M2", "d30106", "treatment")):
             s.add(
@@ -64,11 +65,14 @@ def test_simulate_small_bundle_end_to_end(tmp_path: Path) -> None:
                     name=mid,
                     mn="SIMEL01",
                     factor_code=code,
+                    pw="el-pw",
                 )
             )
     loggers = load_bundle_packets(bundle, protocol="2025", minute_interval=30)
     assert [lg.mn for lg in loggers] == ["SIM0001", "SIM0002", "SIMEL01"]
     assert [len(lg.packets) for lg in loggers] == [9, 9, 4]
+    # every logger sends its registered PW (the gateway refuses loggers without one)
+    assert [lg.pw for lg in loggers] == ["000123", "pw2", "el-pw"]
 
     async def main() -> None:
         gw = Gateway(settings, GatewayConfig(port=0, metrics_port=None, lake_interval=0.2))

@@ -191,7 +191,9 @@ def _ingest_quarantined(mn: str, as_json: bool) -> None:
     console.print(
         f"{escape(mn)}: {result.records} quarantined packet(s) in the archive, "
         f"{result.decoded} decoded into the lake, {result.superseded} superseded by later "
-        f"accepted packets; rows: {result.rows or 0}"
+        f"accepted packets, {result.bad_pw} skipped for a PW other than the one registered, "
+        f"{result.held} for a data time in the future or before registration; "
+        f"rows: {result.rows or 0}"
     )
 
 
@@ -205,7 +207,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
     from rich.table import Table
 
     table = Table("MN", "kind", "outlet", "online", "last seen", "last DataTime", "drift s", "pkts")
+    table.add_column("warning / quarantine")  # device integrity: no PW, held packets
     for r in rows:
+        held = r.get("quarantine") or {}
         table.add_row(
             r["mn"],
             str(r.get("kind")),
@@ -215,6 +219,14 @@ def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
             str(r.get("last_data_time") or ""),
             "" if r.get("clock_drift_s") is None else str(r["clock_drift_s"]),
             str(r.get("packets", 0)),
+            "; ".join(
+                x
+                for x in (
+                    r.get("warning") or "",
+                    f"{held['reason']} ×{held['count']}" if held.get("reason") else "",
+                )
+                if x
+            ),
         )
     console.print(table)
 

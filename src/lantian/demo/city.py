@@ -435,7 +435,17 @@ def _write_registry(root: Path, reg: Registry) -> None:
     )
     write_csv_rows(
         r / "meters.csv",
-        ["meter_id", "enterprise_id", "line_id", "role", "name", "rated_kw", "mn", "factor_code"],
+        [
+            "meter_id",
+            "enterprise_id",
+            "line_id",
+            "role",
+            "name",
+            "rated_kw",
+            "mn",
+            "factor_code",
+            "pw",
+        ],
         [
             {
                 "meter_id": m.meter_id,
@@ -446,6 +456,7 @@ def _write_registry(root: Path, reg: Registry) -> None:
                 "rated_kw": m.rated_kw,
                 "mn": m.mn,
                 "factor_code": m.factor_code,
+                "pw": m.pw,
             }
             for m in reg.meters
         ],

@@ -131,6 +131,8 @@ class Meter:
     effect: str | None = None
     mn: str | None = None
     factor_code: str | None = None
+    pw: str | None = None
+    """Access password of the meter's data logger (shared by the meters of one MN)."""
 
 
 @dataclass
@@ -679,7 +681,29 @@ def build_registry(cfg: CityConfig, rng: np.random.Generator) -> Registry:
     if cfg.meters is not None:
         _trim_meters(enterprises, cfg.meters)
     stations = _stations(rng, cfg.stations, city, centre, districts, clusters)
+    _give_passwords(enterprises, cfg.seed)
     return Registry(city, centre, districts, enterprises, stations)
+
+
+def _give_passwords(enterprises: list[Enterprise], seed: int) -> None:
+    """Give every outlet and every meter logger (MN) an access password (HJ 212 ``PW``).
+
+    The gateway refuses loggers without one (issue 11). Drawn from a generator of its own
+    (seeded from the city seed), so the rest of the city is the same as before; outlets
+    that had a PW keep it. Demo passwords are reproducible from the seed: demo only.
+    """
+    pw_rng = np.random.default_rng([seed, 212])
+    by_mn: dict[str, str] = {}
+    for ent in enterprises:
+        for line in ent.lines:
+            for outlet in line.outlets:
+                if outlet.pw is None:
+                    outlet.pw = f"{int(pw_rng.integers(0, 10**6)):06d}"
+            for meter in line.meters:
+                if meter.mn is not None:
+                    if meter.mn not in by_mn:
+                        by_mn[meter.mn] = f"{int(pw_rng.integers(0, 10**6)):06d}"
+                    meter.pw = by_mn[meter.mn]
 
 
 def _trim_meters(enterprises: list[Enterprise], target: int) -> None:

@@ -8,8 +8,14 @@ group commit; the feeder reads up to there. One feeder at a time holds ``wal/lak
 Its progress is a checkpoint (``LANTIAN_HOME/wal/lake.checkpoint``: archive ``seq`` and
 byte position), written after the lake has fsynced a batch. After a crash the archive
 records after the checkpoint are decoded and appended again; the lake keeps the newest
-row per natural key, so replaying is idempotent, and a re-sent packet (same MN, CN and
-DataTime, or RF=1) replaces the earlier values instead of doubling them.
+row per natural key, so replaying is idempotent.
+
+A re-sent packet (same MN, CN and DataTime) never silently replaces stored values
+(:mod:`.integrity`): an identical resend is dropped; a different one is kept in
+``data_rewrites``, audited and flagged as a ``DATA_REWRITE`` lead, and replaces the stored
+value only when it is an HJ 212-2025 ``RF=1`` resend of a logger with a registered PW.
+The feeder also watches each logger's clock (``CLOCK_ANOMALY`` leads). Packets held by
+the gateway (``future``, ``before_registration``) never reach the lake.
 
 Mapping: CN 2011 → ``cems_realtime`` (``-Rtd``/``-ZsRtd``), 2051 → ``cems_minute``,
 2061 → ``cems_hourly``, 2031 → ``cems_daily`` (``-Avg``/``-ZsAvg``/``-Min``/``-Max``/
@@ -43,6 +49,16 @@ from typing import Any
 import pyarrow as pa
 
 from lantian.gateway.archive import Position, iter_records
+from lantian.gateway.integrity import (
+    ClockFinding,
+    ClockWatch,
+    Horizon,
+    Rewrite,
+    RowMeta,
+    check_rewrites,
+    is_resend,
+    store_findings,
+)
 from lantian.gateway.metrics import Metrics
 from lantian.gateway.registry import RegistrySnapshot
 from lantian.protocol.hj212.factors import lake_pollutant
@@ -141,27 +157,38 @@ def decode_record(
     With ``require_crc`` a packet whose CRC (the device's variant) is wrong gives no rows
     (the gateway checked accepted packets already; quarantined ones may be unchecked).
     """
+    return _decode(record, registry, statuses, require_crc)[1]
+
+
+def _decode(
+    record: dict[str, Any],
+    registry: RegistrySnapshot,
+    statuses: frozenset[str],
+    require_crc: bool,
+) -> tuple[bool, list[tuple[str, tuple[Any, ...]]]]:
+    """:func:`decode_record`, plus whether the packet is an HJ 212-2025 resend (``RF=1``)."""
     if record.get("status") not in statuses:
-        return []
+        return False, []
     cn = record.get("cn")
     st = record.get("st")
     if cn not in CN_SOURCES:
-        return []
+        return False, []
     raw = record.get("raw")
     if raw is None:
-        return []
+        return False, []
     try:
         # the device's CRC variant and the SM4 keys (HJ 212-2025 encrypted CP) by MN
         packet = parse_packet(
             raw, crc=registry.crc_kind(str(record.get("mn") or "")), sm4_keys=registry.sm4_keys
         )
     except PacketError:
-        return []
+        return False, []
     if require_crc and not packet.crc_ok:
-        return []
+        return False, []
+    resend = packet.rf is True
     when: datetime | None = packet.data_time
     if when is None:
-        return []
+        return False, []
     out: list[tuple[str, tuple[Any, ...]]] = []
     mn = packet.mn
     if st == "44":
@@ -172,10 +199,10 @@ def decode_record(
                 kw = _num(values, "Avg")
             if meter_id is not None and kw is not None:
                 out.append(("power", (meter_id, when, kw)))
-        return out
+        return resend, out
     outlet_id = registry.outlets.get(mn)
     if outlet_id is None:
-        return []
+        return False, []
     source = CN_SOURCES[cn]
     realtime = cn == "2011"
     for code, values in packet.factors.items():
@@ -199,7 +226,7 @@ def decode_record(
                 ),
             )
         )
-    return out
+    return resend, out
 
 
 def _stale(record: dict[str, Any], registry: RegistrySnapshot) -> bool:
@@ -262,6 +289,14 @@ class LakeFeeder:
         self.refresh = refresh
         """Reloads the registry now (the feeder process's copy may be older than the
         gateway's: an accepted packet of an MN or key it does not know triggers it)."""
+        self.settings = settings
+        self.clock = ClockWatch()
+        """Clock-drift runs per MN (:class:`~.integrity.ClockWatch`)."""
+        self.horizon = Horizon()
+        """Latest stored time per subject: later rows need no rewrite lookup."""
+        self.rewrites = 0
+        """Rewrites found (resent values that differ from the stored ones)."""
+        self.clock_findings = 0
 
         self.archive_root = settings.archive_dir
         self.lake = Lake(settings.lake_dir)
@@ -281,6 +316,22 @@ class LakeFeeder:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.failures = 0
+
+    def _watch_clock(self, record: dict[str, Any]) -> ClockFinding | None:
+        """Feed an accepted or future-held packet to the clock watch."""
+        if record.get("status") not in ("ok", "future"):
+            return None
+        try:
+            received = datetime.fromisoformat(str(record.get("received_at"))).timestamp()
+        except ValueError:
+            return None
+        return self.clock.observe(
+            str(record.get("mn") or ""),
+            str(record.get("cn") or ""),
+            str(record.get("data_time") or ""),
+            received,
+            is_resend(str(record.get("raw") or "")),
+        )
 
     def reload_checkpoint(self) -> int:
         """Read the checkpoint (another feeder may have moved it); return its ``seq``."""
@@ -308,6 +359,8 @@ class LakeFeeder:
             count = 0
             last_pos = self.pos
             last_seq = self.done_seq
+            metas: dict[str, list[RowMeta]] = {}
+            clocks: list[ClockFinding] = []
             for pos, record in iter_records(self.archive_root, self.pos, stop_pos):
                 count += 1
                 last_pos = pos
@@ -315,10 +368,37 @@ class LakeFeeder:
                 if self.refresh is not None and _stale(record, registry):
                     registry = self.refresh()
                     self.refresh_count += 1
-                for source, row in decode_record(record, registry):
+                resend, decoded = _decode(record, registry, frozenset({"ok"}), False)
+                finding = self._watch_clock(record)
+                if finding is not None:
+                    clocks.append(finding)
+                if decoded:
+                    mn = str(record.get("mn") or "")
+                    meta = RowMeta(
+                        last_seq,
+                        mn,
+                        resend,
+                        registry.passwords.get(mn.encode()) is not None,
+                        str(record.get("received_at") or ""),
+                    )
+                for source, row in decoded:
                     rows.setdefault(source, []).append(row)
+                    metas.setdefault(source, []).append(meta)
                 if count >= max_records:
                     break
+            rewrites: list[Rewrite] = []
+            for source in list(rows):
+                rows[source], found = check_rewrites(
+                    self.lake, source, rows[source], metas[source], self.horizon
+                )
+                rewrites += found
+                if not rows[source]:
+                    del rows[source]
+            if rewrites or clocks:
+                # evidence first: a failure here retries the batch from the checkpoint
+                store_findings(self.settings, registry, rewrites, clocks)
+                self.rewrites += len(rewrites)
+                self.clock_findings += len(clocks)
             stamp = now_cst()
             for source, source_rows in rows.items():
                 stored = self.lake.append(
@@ -434,6 +514,18 @@ class QuarantineIngest:
     """Records skipped because a later accepted packet has the same CN and DataTime."""
     rows: dict[str, int] = field(default_factory=dict)
     """Lake rows written by source."""
+    bad_pw: int = 0
+    """Records skipped because their PW is not the one now registered (or none is)."""
+    held: int = 0
+    """Records skipped because their data time lies in the future or before registration."""
+
+
+def _pw_of(record: dict[str, Any]) -> bytes | None:
+    """The ``PW`` header field of an archived packet."""
+    from lantian.gateway.fastpath import header_fields
+
+    raw = str(record.get("raw") or "").encode("utf-8")
+    return header_fields(raw[6:]).get(b"PW")
 
 
 def ingest_quarantined(
@@ -447,7 +539,10 @@ def ingest_quarantined(
     SM4 key) and appended to the lake. A packet is skipped when the archive holds a later
     accepted packet of the MN with the same CN and DataTime (the newer values stay).
     Idempotent: the lake keeps one row per natural key, so running it again stores the
-    same rows. Packets with a wrong PW (``bad_pw``) are never ingested.
+    same rows. Packets with a wrong PW (``bad_pw``) are never ingested, and quarantined
+    packets whose PW is not the one now registered (or of an MN registered without a PW
+    and without ``allow_no_pw``) are skipped (``bad_pw`` count), as are packets whose data
+    time lies beyond now + ``future_margin_h`` or before the registration (``held``).
 
     Raises
     ------
@@ -458,7 +553,7 @@ def ingest_quarantined(
     ----------
     .. [1] HJ 212-2017, Table 3 (MN, PW), Table 4 (DataTime), Table 9 (data CNs).
     """
-    from lantian.gateway.registry import load_registry
+    from lantian.gateway.registry import load_registry, time_status
 
     registry = registry or load_registry(settings)
     if registry.kind(mn) == "unknown":
@@ -481,10 +576,28 @@ def ingest_quarantined(
             accepted[key] = max(accepted.get(key, 0), int(record["seq"]))
     result = QuarantineIngest(records=len(quarantined))
     rows: dict[str, list[tuple[Any, ...]]] = {}
+    required = registry.passwords.get(mn.encode())
+    no_pw = mn.encode() in registry.no_pw
     for record in quarantined:
         later = accepted.get((str(record.get("cn")), str(record.get("data_time"))), 0)
         if record.get("data_time") and later > int(record["seq"]):
             result.superseded += 1
+            continue
+        # the PW was not checked while the MN was unknown: check it against the registry now
+        if no_pw or (required is not None and _pw_of(record) != required):
+            result.bad_pw += 1
+            continue
+        # the data time was not bounded either: future or pre-registration data stays out
+        held = time_status(
+            registry,
+            mn.encode(),
+            str(record.get("cn") or "").encode(),
+            str(record.get("data_time") or "").encode(),
+            time.time(),
+            settings.future_margin_h * 3600.0,
+        )
+        if held != "ok":
+            result.held += 1
             continue
         decoded = decode_record(
             record, registry, statuses=frozenset({"unknown_mn"}), require_crc=True

@@ -5,10 +5,14 @@ Pipeline
 1. Each connection is an :class:`asyncio.Protocol` with its own :class:`Framer`; a frame
    with a bad CRC or a broken structure is counted and logged, never answered.
 2. The header (QN, ST, CN, PW, MN, Flag) is read cheaply (:mod:`.fastpath`). An MN that
-   is not in the registry, or a wrong PW, makes the packet *quarantined*: listed for
-   admins, not answered and never sent to the lake. A wrong PW of a registered MN is
-   archived with that status (evidence); an unknown MN (anyone can invent one) goes to a
-   bounded, rotating quarantine area outside the archive (:class:`.archive.QuarantineStore`).
+   is not in the registry, a wrong PW, or a logger registered without a PW (unless its
+   ``allow_no_pw`` is set) makes the packet *quarantined*: listed for admins, not answered
+   and never sent to the lake. A wrong or missing PW of a registered MN is archived with
+   that status (evidence); an unknown MN (anyone can invent one) goes to a bounded,
+   rotating quarantine area outside the archive (:class:`.archive.QuarantineStore`). An
+   authenticated packet whose ``DataTime`` lies beyond now + ``future_margin_h`` or before
+   the logger's registration is answered (it is stored) but *held* the same way
+   (``future``, ``before_registration``; :func:`~.registry.time_status`).
 3. Accepted packets are chained into the archive's pending batch (:mod:`.archive`, which
    is the write-ahead log). A committer task writes the pending batch with one write and
    one ``fdatasync`` in a worker thread while the event loop keeps receiving; everything
@@ -60,7 +64,13 @@ from typing import Any, cast
 from lantian.gateway.archive import ArchiveWriter, QuarantineStore
 from lantian.gateway.fastpath import Framer, build_ack, crc_matches, data_time_of, header_fields
 from lantian.gateway.metrics import Metrics, serve_http
-from lantian.gateway.registry import Device, RegistrySnapshot, load_registry
+from lantian.gateway.registry import (
+    HELD_STATUSES,
+    Device,
+    RegistrySnapshot,
+    load_registry,
+    time_status,
+)
 from lantian.gateway.status import LoggerBook, safe_text, write_json_atomic
 from lantian.protocol.hj212.crc import crc16_hj212, crc16_modbus
 from lantian.settings import Settings
@@ -350,6 +360,7 @@ class Gateway:
         self._quarantine_flushing = False
         self._flush_task: asyncio.Future[None] | None = None
         self._fixed_registry = registry is not None
+        self._future_s = settings.future_margin_h * 3600.0
         self.registry = registry or RegistrySnapshot()
         self.conns: set[_Conn] = set()
         self.paused: set[_Conn] = set()
@@ -538,11 +549,16 @@ class Gateway:
             return
         bucket.tokens -= 1.0
         required = passwords[mn]
-        status = "ok" if required is None or head.get(b"PW") == required else "bad_pw"
+        if required is None:  # refused unless the device's allow_no_pw is set
+            status = "no_pw" if mn in self.registry.no_pw else "ok"
+        else:
+            status = "ok" if head.get(b"PW") == required else "bad_pw"
         mn_s = mn.decode("utf-8", "replace")
         qn = head.get(b"QN", b"")
         if dt is None:
             dt = data_time_of(data)
+        if status == "ok" and dt:
+            status = time_status(self.registry, mn, cn, dt, now, self._future_s)
         self.archive.add(
             now,
             conn.peer,
@@ -557,14 +573,16 @@ class Gateway:
         if status != "ok":
             self.error(status, conn.peer, f"MN {mn_s} quarantined")
             self.book.quarantine(mn_s, status, conn.peer, now, self.archive.seq)
-            self._wake.set()
-            return
+            if status not in HELD_STATUSES:  # not authenticated: never answered
+                self._wake.set()
+                return
         self.metrics.packets[cn.decode("ascii", "replace")] += 1
         conn.valid = True
         if not conn.mn:
             conn.mn = mn_s
             self.book.connected(mn_s)
-        self.book.seen(mn_s, now, cn, dt)
+        if status == "ok":
+            self.book.seen(mn_s, now, cn, dt)
         if flag & 1 and cn not in _REPLIES and conn.transport is not None:
             check = crc16_hj212 if device is None or device.crc != "modbus" else crc16_modbus
             self._acks.append(

@@ -203,9 +203,26 @@ class LoggerBook:
                     "last_data_time": _text(entry[1]) if entry else None,
                     "clock_drift_s": drift,
                     "packets": entry[4] if entry else 0,
+                    **_device_state(registry, mn, self._quarantine.get(mn)),
                 }
             )
         return out
+
+
+def _device_state(
+    registry: RegistrySnapshot, mn: str, held: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Credential warning and the last quarantine of one MN (device integrity)."""
+    key = mn.encode()
+    warning = None
+    if key in registry.no_pw:
+        warning = "no_pw: no PW registered, packets refused"
+    elif key in registry.allow_no_pw:
+        warning = "allow_no_pw: accepted without a PW"
+    quarantine = None
+    if held is not None:
+        quarantine = {k: held.get(k) for k in ("reason", "count", "first_seen", "last_seen")}
+    return {"warning": warning, "quarantine": quarantine}
 
 
 def _text(value: Any) -> str:

@@ -53,6 +53,11 @@ def _device_security() -> tuple[Column, ...]:
     )
 
 
+def _device_integrity() -> tuple[Column, ...]:
+    """Optional columns of a data logger: the explicit no-PW exception, registration time."""
+    return (Column("allow_no_pw", "bool"), Column("registered_at", "time"))
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a bundle file and how its cells are checked."""
@@ -146,6 +151,7 @@ OUTLETS = FileSpec(
         Column("limit_so2", "float", min=0),
         Column("limit_nox", "float", min=0),
         _id("line_id", required=False),
+        *_device_integrity(),
         Column("pw", max_len=64),
         *_device_security(),
     ),
@@ -164,6 +170,8 @@ METERS = FileSpec(
         Column("rated_kw", "float", min=0),
         Column("mn", max_len=32),
         Column("factor_code", max_len=32),
+        *_device_integrity(),
+        Column("pw", max_len=64),
         *_device_security(),
     ),
     key=("meter_id",),

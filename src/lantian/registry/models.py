@@ -9,8 +9,11 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Index,
+    Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -93,6 +96,12 @@ class Outlet(Base):
     sm4_key: Mapped[str | None] = mapped_column(String(32))
     """128-bit SM4 key of the data logger as 32 hex digits (HJ 212-2025 CP encryption).
     A secret: never logged; exported only on request."""
+    allow_no_pw: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Let the gateway accept this logger without a PW (an explicit, listed exception:
+    without it a logger with no PW is refused)."""
+    registered_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    """When the data logger was registered: packets with an earlier ``DataTime`` are
+    quarantined by the gateway (NULL = no bound)."""
 
 
 class Meter(Base):
@@ -119,6 +128,12 @@ class Meter(Base):
     """As :attr:`Outlet.crc`, for the meter's data logger (MN)."""
     sm4_key: Mapped[str | None] = mapped_column(String(32))
     """As :attr:`Outlet.sm4_key`, for the meter's data logger (MN). A secret."""
+    pw: Mapped[str | None] = mapped_column(String(64))
+    """Access password (HJ 212 ``PW``) of the meter's data logger, as :attr:`Outlet.pw`."""
+    allow_no_pw: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """As :attr:`Outlet.allow_no_pw`."""
+    registered_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    """As :attr:`Outlet.registered_at`."""
 
 
 class Station(Base):
@@ -175,3 +190,40 @@ class Alert(Base):
     level: Mapped[str] = mapped_column(String(8))
     start: Mapped[datetime] = mapped_column(TZDateTime)
     end: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class DataRewrite(Base):
+    """数据被改写: a resent measurement that differed from the stored one.
+
+    The lake keeps the first value unless the resend was an authenticated, protocol-marked
+    resend (HJ 212-2025 ``RF=1`` from a logger with a registered PW); both values are kept
+    here either way (``used`` says whether the later one replaced the stored one).
+    """
+
+    __tablename__ = "data_rewrites"
+    __table_args__ = (
+        CheckConstraint("subject_type IN ('outlet', 'meter')", name="subject_type"),
+        UniqueConstraint(
+            "archive_seq", "source", "subject_id", "time", "pollutant", name="uq_data_rewrites_key"
+        ),
+        Index("ix_data_rewrites_subject", "subject_id", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    mn: Mapped[str] = mapped_column(String(32))
+    time: Mapped[datetime] = mapped_column(TZDateTime)
+    pollutant: Mapped[str] = mapped_column(String(32))
+    """Lake pollutant of a CEMS row; ``kw`` for a meter."""
+    old_value: Mapped[float | None] = mapped_column(Float)
+    new_value: Mapped[float | None] = mapped_column(Float)
+    old_flag: Mapped[str | None] = mapped_column(String(8))
+    new_flag: Mapped[str | None] = mapped_column(String(8))
+    resend: Mapped[bool] = mapped_column(Boolean)
+    """The later packet was marked as a resend (HJ 212-2025 ``RF=1``)."""
+    used: Mapped[bool] = mapped_column(Boolean)
+    """The later value replaced the stored one in the lake."""
+    archive_seq: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(TZDateTime)

@@ -91,6 +91,13 @@ def _read_table(path_csv: Path) -> pd.DataFrame | None:
     return None
 
 
+def _text(value: Any) -> str:
+    """A cell as stripped text; empty for a missing cell (also NaN from Parquet)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()
+
+
 def _fmt(value: float) -> str:
     text = f"{value:.6g}"
     if "e" in text:
@@ -160,7 +167,7 @@ def load_bundle_packets(
         mn = str(row.get("mn") or "").strip()
         if mn:
             mn_of[str(row["outlet_id"])] = mn
-            pw_of[mn] = str(row.get("pw") or "").strip() or "123456"
+            pw_of[mn] = _text(row.get("pw")) or "123456"
     loggers: dict[str, SimLogger] = {}
 
     def logger(mn: str) -> SimLogger:
@@ -252,6 +259,11 @@ def load_bundle_packets(
             for r in meters.to_dict("records")
             if str(r.get("mn") or "").strip() and str(r.get("factor_code") or "").strip()
         }
+        for r in meters.to_dict("records"):
+            # the meters of one logger share its PW (registry/meters.csv ``pw``)
+            meter_mn, meter_pw = str(r.get("mn") or "").strip(), _text(r.get("pw"))
+            if meter_mn and meter_pw:
+                pw_of.setdefault(meter_mn, meter_pw)
         power = _read_table(power_path) if where else None
         if power is not None and len(power):
             power = power[power["meter_id"].astype(str).isin(where)]
