@@ -35,13 +35,10 @@ from lantian.auth.errors import (
     ValidationError,
 )
 from lantian.auth.models import OFFICER_ROLES, User
-from lantian.auth.scope import (
-    can_access_enterprise,
-    enterprise_scope_clause,
-    province_of_credit_code,
-    require_access,
-)
+from lantian.auth.scope import province_of_credit_code
+from lantian.auth.visibility import can_see, load_visible, visible
 from lantian.leads.models import Lead
+from lantian.leads.scope import load_lead
 from lantian.registry.models import Enterprise, Station
 from lantian.settings import get_settings
 from lantian.timeutil import now_cst, to_cst
@@ -95,14 +92,18 @@ def _uploads_root(uploads_dir: Path | None) -> Path:
 
 
 def load_case(session: Session, user: User | None, case_id: int, *, lock: bool = False) -> Case:
-    """The case ``case_id`` if it is within ``user``'s scope (``None`` = system)."""
+    """The case ``case_id`` if ``user`` sees it (:mod:`lantian.auth.visibility`;
+    ``None`` = system, which sees every case)."""
+    if user is not None:
+        case: Case = load_visible(session, user, "case", case_id, lock=lock)
+        return case
     stmt = select(Case).where(Case.case_id == case_id)
     if lock:
         stmt = stmt.with_for_update()
-    case = session.scalar(stmt)
-    if case is None or (user is not None and not can_access_enterprise(user, case)):
+    found = session.scalar(stmt)
+    if found is None:
         raise NotFound(f"case {case_id} not found")
-    return case
+    return found
 
 
 def _event(
@@ -208,9 +209,12 @@ def _fire(
     return ev
 
 
-def allowed_actions(user: User, case: Case) -> list[Transition]:
-    """Transitions ``user`` may fire on ``case`` now (for buttons on the case page)."""
-    if not can_access_enterprise(user, case):
+def allowed_actions(user: User, case: Case, session: Session | None = None) -> list[Transition]:
+    """Transitions ``user`` may fire on ``case`` now (for buttons on the case page).
+
+    With ``session`` the case's visibility is checked again (callers that loaded the case
+    through :func:`load_case` already did)."""
+    if session is not None and not can_see(session, user, "case", case.case_id):
         return []
     return actions_from(case.status, user.role)
 
@@ -223,22 +227,58 @@ def _lead_region(session: Session, lead: Lead) -> tuple[Enterprise | None, Stati
     return ent, station
 
 
-def can_access_lead(session: Session, user: User, lead: Lead) -> bool:
-    """True if ``lead`` is within ``user``'s scope (via its enterprise, or its station)."""
-    ent, station = _lead_region(session, lead)
-    if ent is not None:
-        return can_access_enterprise(user, ent)
-    if station is not None and user.role != "enterprise":
-        return can_access_enterprise(user, station)
-    return user.role == "admin"
+def _station_province(session: Session, station: Station) -> str | None:
+    """The province of a station: that of the enterprises registered in its city."""
+    from sqlalchemy import func
+
+    if not station.city:
+        return None
+    code = session.scalar(
+        select(func.substr(Enterprise.credit_code, 3, 2))
+        .where(Enterprise.city == station.city)
+        .limit(1)
+    )
+    return str(code) if code else None
 
 
-def load_lead(session: Session, user: User, lead_id: str) -> Lead:
-    """The lead ``lead_id`` if within ``user``'s scope; :class:`NotFound` otherwise."""
-    lead = session.get(Lead, lead_id)
-    if lead is None or not can_access_lead(session, user, lead):
-        raise NotFound(f"lead {lead_id} not found")
-    return lead
+def share_case(session: Session, user: User, case_id: int, *, note: str | None = None) -> Case:
+    """Share a case (and its leads) with its enterprise before any notice or order reaches it.
+
+    One of the triggers of the enterprise policy (:mod:`lantian.auth.policy`); a case still
+    ``new`` (not dispatched) cannot be shared. Officers only; idempotent; audited
+    (``share_case``).
+    """
+    if user.role not in OFFICER_ROLES:
+        raise PermissionDenied("only officers share cases")
+    case = load_case(session, user, case_id, lock=True)
+    if case.enterprise_id is None:
+        raise ValidationError("the case has no enterprise to share with", field="case_id")
+    if case.status == "new":
+        raise InvalidTransition(
+            f"case {case_id} is 'new': dispatch it before sharing it with the enterprise",
+            status=case.status,
+            action="share_case",
+        )
+    if case.shared_with_enterprise_at is None:
+        before = snapshot(case)
+        now = _not_before_last_change(case, now_cst())
+        case.shared_with_enterprise_at = now
+        case.shared_with_enterprise_by = user.user_id
+        case.updated_at = now
+        session.flush()
+        _event(session, user, case, "share_case", note=note, at=now)
+        audit(
+            session,
+            user,
+            "share_case",
+            "case",
+            case.case_id,
+            before=before,
+            after=snapshot(case),
+            note=note,
+            at=now,
+        )
+    return case
 
 
 # --------------------------------------------------------------------------- opening cases
@@ -259,7 +299,11 @@ def _new_case(
         status="new",
         title=title or main.summary,
         enterprise_id=ent.enterprise_id if ent is not None else None,
-        province=province_of_credit_code(ent.credit_code) if ent is not None else None,
+        province=(
+            province_of_credit_code(ent.credit_code)
+            if ent is not None
+            else (_station_province(session, station) if station is not None else None)
+        ),
         city=getattr(region, "city", None),
         district=getattr(region, "district", None),
         rule=main.rule,
@@ -339,7 +383,7 @@ def _check_assignee(session: Session, assignee_id: int | None, case: Case) -> Us
         raise ValidationError(
             "承办人须为有效的执法人员账号 (assignee must be an active officer)", field="assignee_id"
         )
-    if not can_access_enterprise(assignee, case):
+    if not can_see(session, assignee, "case", case.case_id):
         raise ValidationError(
             f"承办人 {assignee.username} 无权管辖该企业 (assignee's scope does not cover the case)",
             field="assignee_id",
@@ -671,6 +715,38 @@ def record_check(
     )
     audit(session, user, "record_check", "check_record", rec.check_id, after=snapshot(rec))
     case.updated_at = now
+    return rec
+
+
+def share_check_record(
+    session: Session, user: User, check_id: int, *, note: str | None = None
+) -> CheckRecord:
+    """Mark a check record (notes, checklist, GPS, photos) as shared with the enterprise.
+
+    Check records are the officers' internal working notes until shared
+    (:mod:`lantian.auth.policy`); the enterprise sees a shared record once its case has
+    reached it. Officers only; idempotent; audited (``share_check_record``).
+    """
+    if user.role not in OFFICER_ROLES:
+        raise PermissionDenied("only officers share check records")
+    rec: CheckRecord = load_visible(session, user, "check_record", check_id, lock=True)
+    if rec.shared_with_enterprise_at is None:
+        before = snapshot(rec)
+        rec.shared_with_enterprise_at = now_cst()
+        rec.shared_with_enterprise_by = user.user_id
+        session.flush()
+        audit(
+            session,
+            user,
+            "share_check_record",
+            "check_record",
+            rec.check_id,
+            before=before,
+            after=snapshot(rec),
+            note=note,
+        )
+        case = load_case(session, user, rec.case_id)
+        _event(session, user, case, "share_check_record", note=note, data={"check_id": check_id})
     return rec
 
 
@@ -1011,7 +1087,7 @@ def draw_spot_checks(
     if not 0 < share <= 1:
         raise ValidationError("share must be in (0, 1]", field="share")
     stmt = select(Case.case_id).where(Case.status == "closed")
-    stmt = stmt.where(enterprise_scope_clause(user, Case))
+    stmt = stmt.where(visible(user, "case"))
     if closed_from is not None:
         stmt = stmt.where(Case.closed_at >= to_cst(closed_from))
     if closed_to is not None:
@@ -1047,9 +1123,7 @@ def record_spot_check(
     """Result of one spot check; a failed one reopens the case."""
     if user.role not in OFFICER_ROLES:
         raise PermissionDenied("only officers record spot checks")
-    sc = session.get(SpotCheck, spot_check_id)
-    if sc is None:
-        raise NotFound(f"spot check {spot_check_id} not found")
+    sc: SpotCheck = load_visible(session, user, "spot_check", spot_check_id)
     case = load_case(session, user, sc.case_id)
     if sc.result != "pending":
         raise InvalidTransition(f"spot check {spot_check_id} already {sc.result}")
@@ -1149,8 +1223,7 @@ def issue_notice(
         raise PermissionDenied("only officers issue notices")
     if kind not in NOTICE_KINDS:
         raise ValidationError(f"kind must be one of {NOTICE_KINDS}", field="kind")
-    ent = session.get(Enterprise, enterprise_id)
-    require_access(user, ent, "enterprise")
+    load_visible(session, user, "enterprise", enterprise_id)
     if case_id is not None:
         case = load_case(session, user, case_id)
         if case.enterprise_id != enterprise_id:
@@ -1178,10 +1251,7 @@ def issue_notice(
 
 def acknowledge_notice(session: Session, user: User, notice_id: int) -> Notice:
     """The enterprise confirms receipt of a notice."""
-    notice = session.get(Notice, notice_id)
-    ent = session.get(Enterprise, notice.enterprise_id) if notice is not None else None
-    require_access(user, ent, "notice")
-    assert notice is not None
+    notice: Notice = load_visible(session, user, "notice", notice_id)
     if user.role != "enterprise":
         raise PermissionDenied("only the enterprise acknowledges its notices")
     if notice.acknowledged_at is None:
@@ -1224,10 +1294,7 @@ def get_attachment(
     session: Session, user: User, attachment_id: int, *, uploads_dir: Path | None = None
 ) -> tuple[Attachment, Path]:
     """An attachment in ``user``'s scope and the path of its stored file."""
-    att = session.get(Attachment, attachment_id)
-    if att is None:
-        raise NotFound(f"attachment {attachment_id} not found")
-    load_case(session, user, att.case_id)
+    att: Attachment = load_visible(session, user, "attachment", attachment_id)
     path = _uploads_root(uploads_dir) / att.stored_path
     if not path.is_file():
         raise NotFound(f"attachment {attachment_id}: file missing")
@@ -1254,7 +1321,7 @@ def assignable_officers(session: Session, user: User, case_id: int) -> list[User
         .where(User.active.is_(True), User.role.in_(OFFICER_ROLES))
         .order_by(User.username)
     ).all()
-    return [u for u in officers if can_access_enterprise(u, case)]
+    return [u for u in officers if can_see(session, u, "case", case.case_id)]
 
 
 @dataclass(frozen=True)
