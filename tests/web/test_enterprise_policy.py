@@ -91,3 +91,6 @@ def test_enterprise_pages_follow_the_policy(app: FastAPI, seeded_sqlite: Seeded)
         assert c.get(f"/cases/{case_id}").status_code == 200
         assert "内部: 疑似篡改数据" not in c.get(f"/cases/{case_id}").text
         assert "E1 1号排口 SO2 折算浓度超标 1" in c.get("/portal").text
+        page = c.get("/leads/LE1-0").text  # its lead, without the history of hidden ones
+        assert "折算浓度超标 1" in page
+        assert "/leads/LE1-1" not in page and "/leads/LE1-2" not in page

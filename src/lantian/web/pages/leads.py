@@ -214,7 +214,11 @@ def lead_detail(request: Request, lead_id: str, user: PageUser, db: DbDep) -> Re
         history = list(
             db.execute(
                 select(Lead)
-                .where(Lead.enterprise_id == lead.enterprise_id, Lead.lead_id != lead.lead_id)
+                .where(
+                    Lead.enterprise_id == lead.enterprise_id,
+                    Lead.lead_id != lead.lead_id,
+                    visible(user, "lead", session=db),
+                )
                 .order_by(Lead.start.desc())
                 .limit(10)
             ).scalars()
