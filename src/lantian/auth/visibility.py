@@ -20,7 +20,8 @@ everything; a work group everything or one province and/or city; a city officer 
 a district officer its city and district. An enterprise sees its own registry data and
 notices always, and workflow objects by the enterprise policy
 (:mod:`lantian.auth.policy`): a lead or case only once the case has reached it, a check
-record only when an officer shared it, attachments of shared records or its own uploads.
+record only when an officer shared it, attachments of shared records or its own uploads,
+and of a case's timeline the events addressed to it (:data:`ENTERPRISE_EVENTS`) or its own.
 
 Stations carry no province code: a station's province is the province of the enterprises
 registered in its city (the province part of their credit codes, GB 32100-2015 §4), so a
