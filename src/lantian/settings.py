@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     rules_config: Path | None = Field(
         default=None, description="TOML file with rule parameter overrides"
     )
+    visibility_policy: Path | None = Field(
+        default=None,
+        description="TOML file: when an enterprise sees a lead, per province (auth/policy.py)",
+    )
     spot_check_share: float = Field(
         default=0.1,
         gt=0,

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from lantian.cli.main import app
 from lantian.db.session import session_scope
 from lantian.leads.models import Lead
-from lantian.rules.platform import rule_stats
+from lantian.leads.precision import rule_stats
 from lantian.settings import Settings
 from lantian.timeutil import CST
 

@@ -78,6 +78,12 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("POST", "/api/cases/{case_id}/attachments"): lambda o: Spec(
         f"/api/cases/{o['case']}/attachments", files={"files": ("a.png", PNG, "image/png")}
     ),
+    ("POST", "/api/cases/{case_id}/share"): lambda o: Spec(
+        f"/api/cases/{o['case']}/share", json={"note": "x"}
+    ),
+    ("POST", "/api/checks/{check_id}/share"): lambda o: Spec(
+        f"/api/checks/{o['check']}/share", json={"note": "x"}
+    ),
     ("GET", "/api/attachments/{attachment_id}"): lambda o: Spec(
         f"/api/attachments/{o['attachment']}"
     ),
@@ -226,6 +232,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             uploads_dir=settings.uploads_dir,
         )[0]
         notice = ws.issue_notice(db, admin, "hazard", "E1", title="E1 提示", body="料场未苫盖")
+        ws.start_check(db, admin, case.case_id, mode="remote")
+        check = ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
+        ws.share_case(db, admin, case.case_id)  # E1 sees its case: ent2 must still not
         # a spot check of E1's case (drawn directly: the case is not closed in this world)
         draw = SpotCheckDraw(
             drawn_at=now_cst(), seed=1, share=1.0, population=1, case_ids=[case.case_id]
@@ -239,6 +248,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "notice": notice.notice_id,
             "spot_check": spot.spot_check_id,
             "case": case.case_id,
+            "check": check.check_id,
             "attachment": att.attachment_id,
             "officer": seeded.user_ids["lb_district"],
             "deadline": deadline,

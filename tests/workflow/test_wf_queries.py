@@ -59,7 +59,9 @@ def test_inbox_filters_sort_and_paging(world: Any) -> None:
         wf.list_leads(s, world.admin, wf.LeadFilters(status="bogus"))
     with pytest.raises(wf.ValidationError):
         wf.list_leads(s, world.admin, wf.LeadFilters(sort="password_hash"))
-    detail = wf.get_lead(s, world.ent_a, "L1")
+    with pytest.raises(wf.NotFound):  # not yet reached the enterprise (auth/policy.py)
+        wf.get_lead(s, world.ent_a, "L1")
+    detail = wf.get_lead(s, world.admin, "L1")
     assert detail.status == "new" and detail.enterprise is not None
 
 
@@ -92,7 +94,9 @@ def test_case_list_profile_and_notices(world: Any) -> None:
     assert [x.notice_id for x in wf.list_notices(s, world.ent_a)] == [n.notice_id]
     assert wf.list_notices(s, world.ent_b) == []
     prof = wf.enterprise_profile(s, world.ent_a, "EA")
-    assert prof.leads_total >= 4 and prof.confirmed == 2 and len(prof.cases) == 2
+    # the enterprise sees the leads of its two cases that reached it (督办, closed)
+    assert prof.leads_total == 2 and prof.confirmed == 2 and len(prof.cases) == 2
+    assert wf.enterprise_profile(s, world.admin, "EA").leads_total >= 4
     assert [x.notice_id for x in prof.notices] == [n.notice_id]
     tpls = wf.list_checklist_templates(s, industry="steel")
     assert tpls and tpls[0].items[0]["code"]
@@ -102,7 +106,7 @@ def test_case_list_profile_and_notices(world: Any) -> None:
 
 
 def test_lead_text_search_and_capped_count(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lantian.workflow import queries as q
+    from lantian.leads import queries as q
 
     s = world.session
     admin = world.admin

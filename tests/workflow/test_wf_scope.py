@@ -26,8 +26,13 @@ def test_lead_inbox_is_scoped(world: Any) -> None:
     assert ids(world.city_b) == {"L4"}
     assert ids(world.district_a1) == {"L1", "L2", "L5", "LS"}
     assert ids(world.district_a2) == {"L3"}
-    assert ids(world.ent_a) == {"L1", "L2"}
-    assert ids(world.ent_b) == {"L3"}
+    # the enterprise policy: no lead before a case holding it has reached the enterprise
+    assert ids(world.ent_a) == set()
+    assert ids(world.ent_b) == set()
+    case_a = W.drive(s, world, "supervision_order", enterprise_id="EA")
+    seen = {x.lead_id for x in wf.get_case(s, world.admin, case_a.case_id).leads}
+    assert ids(world.ent_a) == seen and seen
+    assert ids(world.ent_b) == set()
 
 
 def test_work_group_limited_to_a_province(world: Any) -> None:
@@ -38,10 +43,16 @@ def test_work_group_limited_to_a_province(world: Any) -> None:
     wg14 = create_user(s, None, "wg14", W.PASSWORD, "work_group", province="14")
     ids13 = {r.lead_id for r in wf.list_leads(s, wg13).rows}
     ids14 = {r.lead_id for r in wf.list_leads(s, wg14).rows}
-    assert ids13 == {"L1", "L2", "L3", "L5"}  # credit codes 9113…; station leads have no province
+    # credit codes 9113…; station S1 is in 甲市, the city of the province-13 enterprises
+    assert ids13 == {"L1", "L2", "L3", "L5", "LS"}
     assert ids14 == {"L4"}
     ents = {e.enterprise_id for e in wf.list_enterprises(s, wg14).rows}
     assert ents == {"EC"}
+    # province and city both set: the stations of that city in that province
+    wg13a = create_user(s, None, "wg13a", W.PASSWORD, "work_group", province="13", city="甲市")
+    assert {r.lead_id for r in wf.list_leads(s, wg13a).rows} == ids13
+    wg14a = create_user(s, None, "wg14a", W.PASSWORD, "work_group", province="14", city="甲市")
+    assert {r.lead_id for r in wf.list_leads(s, wg14a).rows} == set()
 
 
 def test_enterprise_a_cannot_read_or_act_on_b(world: Any) -> None:
@@ -92,14 +103,13 @@ def test_officer_outside_region_sees_nothing(world: Any) -> None:
     assert wf.get_case(s, world.district_a1, case_a.case_id).case.case_id == case_a.case_id
 
 
-def test_scope_filter_and_can_access_agree(world: Any) -> None:
+def test_list_and_single_object_agree(world: Any) -> None:
     from sqlalchemy import select
 
-    from lantian.auth.scope import can_access_enterprise, scope_filter
-    from lantian.registry.models import Enterprise
+    from lantian.auth.visibility import can_see, visible
+    from lantian.registry.models import Enterprise, Station
 
     s = world.session
-    everyone = list(s.scalars(select(Enterprise)))
     for user in (
         world.admin,
         world.wg,
@@ -111,9 +121,13 @@ def test_scope_filter_and_can_access_agree(world: Any) -> None:
         world.ent_a,
         world.ent_b,
     ):
-        by_sql = {e.enterprise_id for e in s.scalars(scope_filter(user, select(Enterprise)))}
-        by_py = {e.enterprise_id for e in everyone if can_access_enterprise(user, e)}
-        assert by_sql == by_py, user.username
+        for kind, key in (
+            ("enterprise", Enterprise.enterprise_id),
+            ("station", Station.station_id),
+        ):
+            listed = set(s.scalars(select(key).where(visible(user, kind))))
+            every = set(s.scalars(select(key)))
+            assert listed == {k for k in every if can_see(s, user, kind, k)}, user.username
 
 
 def test_documents_follow_scope(world: Any) -> None:

@@ -1,7 +1,7 @@
-"""Who may see which enterprise: the ONE place that decides data scope.
+"""The regions of the roles: what "in a user's scope" means for region columns.
 
-Every read or write of leads, cases, documents, enterprises and data goes through
-:func:`scope_filter` (queries) or :func:`can_access_enterprise` (single objects).
+Which objects a user sees is declared once per object kind in
+:mod:`lantian.auth.visibility`, using :func:`region_clause` for the officer roles.
 
 ===================  ===============================================================
 role                 sees
@@ -26,14 +26,12 @@ References
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, true
+from sqlalchemy import ColumnElement, and_, false, true
 
-from lantian.auth.errors import NotFound, PermissionDenied
-from lantian.registry.models import Enterprise
-
-T = TypeVar("T", bound=tuple[Any, ...])
+from lantian.auth.errors import PermissionDenied
 
 
 class UserLike(Protocol):
@@ -53,108 +51,39 @@ def province_of_credit_code(credit_code: str | None) -> str | None:
     return None
 
 
-def scope_clause(
+def region_clause(
     user: UserLike,
     *,
-    enterprise_id: Any = None,
-    city: Any = None,
-    district: Any = None,
-    province: Any = None,
+    city: Any,
+    district: Any,
+    province: Callable[[str], ColumnElement[bool]],
 ) -> ColumnElement[bool]:
-    """SQL condition "row is within ``user``'s scope" over the given columns.
+    """SQL condition "row is in ``user``'s region" over a table's region columns.
 
-    Pass the columns of the table being filtered (any may be ``None`` when the table has
-    no such column, which then denies the roles that need it).
+    The role semantics of the table above: admin everything; a work group everything or
+    its ``province`` (``province(code)`` gives the table's condition for it) and/or
+    ``city``; a city officer its city; a district officer its city and district; an
+    enterprise nothing (enterprises see by ownership, :mod:`lantian.auth.visibility`).
     """
     role = user.role
     if role == "admin":
         return true()
-    if role == "enterprise":
-        if enterprise_id is None or not user.enterprise_id:
-            return false()
-        return enterprise_id == user.enterprise_id  # type: ignore[no-any-return]
-    conds: list[ColumnElement[bool]] = []
     if role == "work_group":
+        conds: list[ColumnElement[bool]] = []
         if user.province:
-            if province is None:
-                return false()
-            conds.append(province == user.province)
+            conds.append(province(user.province))
         if user.city:
-            if city is None:
-                return false()
             conds.append(city == user.city)
         return and_(true(), *conds)
     if role in ("city_officer", "district_officer"):
-        if city is None or not user.city:
+        if not user.city:
             return false()
-        conds.append(city == user.city)
-        if role == "district_officer":
-            if district is None or not user.district:
-                return false()
-            conds.append(district == user.district)
-        return and_(*conds)
+        if role == "city_officer":
+            return city == user.city  # type: ignore[no-any-return]
+        if not user.district:
+            return false()
+        return and_(city == user.city, district == user.district)
     return false()
-
-
-def enterprise_scope_clause(user: UserLike, entity: Any = Enterprise) -> ColumnElement[bool]:
-    """:func:`scope_clause` over an Enterprise-like entity or alias.
-
-    ``entity`` needs ``enterprise_id``, ``city`` and ``district`` attributes and either a
-    ``province`` column or a ``credit_code`` column (Enterprise); missing ones deny.
-    """
-    province = getattr(entity, "province", None)
-    if province is None and getattr(entity, "credit_code", None) is not None:
-        province = func.substr(entity.credit_code, 3, 2)
-    return scope_clause(
-        user,
-        enterprise_id=getattr(entity, "enterprise_id", None),
-        city=getattr(entity, "city", None),
-        district=getattr(entity, "district", None),
-        province=province,
-    )
-
-
-def scope_filter(user: UserLike, stmt: Select[T], entity: Any = Enterprise) -> Select[T]:
-    """Restrict a SELECT to rows of ``entity`` within ``user``'s scope.
-
-    Examples
-    --------
-    >>> stmt = scope_filter(user, select(Enterprise))            # doctest: +SKIP
-    >>> stmt = scope_filter(user, select(Case), Case)            # doctest: +SKIP
-    """
-    return stmt.where(enterprise_scope_clause(user, entity))
-
-
-def can_access_enterprise(user: UserLike, enterprise: Any) -> bool:
-    """True if ``user`` may see ``enterprise`` (an Enterprise, a Case or anything alike)."""
-    if enterprise is None:
-        return user.role == "admin"
-    role = user.role
-    if role == "admin":
-        return True
-    ent_id = getattr(enterprise, "enterprise_id", None)
-    if role == "enterprise":
-        return bool(user.enterprise_id) and ent_id == user.enterprise_id
-    city = getattr(enterprise, "city", None)
-    district = getattr(enterprise, "district", None)
-    province = getattr(enterprise, "province", None)
-    if province is None:
-        province = province_of_credit_code(getattr(enterprise, "credit_code", None))
-    if role == "work_group":
-        if user.province and province != user.province:
-            return False
-        return not (user.city and city != user.city)
-    if role == "city_officer":
-        return bool(user.city) and city == user.city
-    if role == "district_officer":
-        return bool(user.city) and city == user.city and district == user.district
-    return False
-
-
-def require_access(user: UserLike, obj: Any, what: str = "object") -> None:
-    """Raise :class:`NotFound` when ``obj`` is outside ``user``'s scope (existence not leaked)."""
-    if obj is None or not can_access_enterprise(user, obj):
-        raise NotFound(f"{what} not found")
 
 
 def require_role(user: UserLike, *roles: str) -> None:

@@ -141,7 +141,7 @@ def rules_stats(
     from rich.table import Table
 
     from lantian.db.session import session_scope
-    from lantian.rules.platform import rule_stats
+    from lantian.leads.precision import rule_stats
 
     with session_scope() as s:
         rows = rule_stats(s)

@@ -351,14 +351,13 @@ def rectification_notice_pdf(session: Session, user: User, case_id: int) -> Rend
 
 def notice_pdf(session: Session, user: User, notice_id: int) -> RenderedNotice:
     """环境隐患提示函 or 检查预告知书 (with the self-inspection checklist, if any)."""
-    from lantian.auth.scope import require_access
+    from lantian.auth.visibility import load_visible
     from lantian.registry.models import Enterprise
     from lantian.workflow.models import ChecklistTemplate, Notice
 
-    notice = session.get(Notice, notice_id)
-    ent = session.get(Enterprise, notice.enterprise_id) if notice is not None else None
-    require_access(user, ent, "notice")
-    assert notice is not None and ent is not None
+    notice: Notice = load_visible(session, user, "notice", notice_id)
+    ent = session.get(Enterprise, notice.enterprise_id)
+    assert ent is not None
     issuer = f"{ent.city or ''}{ent.district or ''}生态环境局" if ent.city else "生态环境主管部门"
     year = to_cst(notice.issued_at).year
     if notice.kind == "hazard":

@@ -45,7 +45,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lantian.leads.models import Lead
@@ -658,77 +658,6 @@ def start_background_detection(
     return thread, stop
 
 
-# ---------------------------------------------------------------------------- stats
-
-
-def rule_stats(session: Session) -> list[dict[str, Any]]:
-    """Per rule: leads, judged, confirmed, false positives and precision (confirmed / judged).
-
-    Uses :func:`lantian.workflow.queries.rule_precision` when the workflow package provides
-    it (it adds a Wilson lower bound), else counts ``Lead.outcome`` directly.
-
-    Returns
-    -------
-    list of dict
-        ``rule, leads, open, judged, confirmed, false_positive, precision`` (None when no
-        lead of the rule is judged yet) and ``wilson_low`` (None without the workflow).
-    """
-    from sqlalchemy import case
-
-    open_by_rule = dict(
-        session.execute(
-            select(Lead.rule, func.count()).where(Lead.open.is_(True)).group_by(Lead.rule)
-        ).all()
-    )
-    precision_fn: Callable[..., Any] | None
-    try:
-        from lantian.workflow.queries import rule_precision as precision_fn
-    except ImportError:
-        precision_fn = None
-    rows: list[dict[str, Any]] = []
-    if precision_fn is not None:
-        for r in precision_fn(session):
-            rows.append(
-                {
-                    "rule": r.rule,
-                    "leads": r.leads,
-                    "open": int(open_by_rule.get(r.rule, 0)),
-                    "judged": r.judged,
-                    "confirmed": r.confirmed,
-                    "false_positive": r.false_positive,
-                    "precision": r.precision,
-                    "wilson_low": r.wilson_low,
-                }
-            )
-        return rows
-    stmt = (
-        select(
-            Lead.rule,
-            func.count(),
-            func.sum(case((Lead.outcome == "confirmed", 1), else_=0)),
-            func.sum(case((Lead.outcome == "false_positive", 1), else_=0)),
-        )
-        .group_by(Lead.rule)
-        .order_by(Lead.rule)
-    )
-    for rule, n, tp, fp in session.execute(stmt):
-        tp, fp = int(tp or 0), int(fp or 0)
-        judged = tp + fp
-        rows.append(
-            {
-                "rule": rule,
-                "leads": int(n),
-                "open": int(open_by_rule.get(rule, 0)),
-                "judged": judged,
-                "confirmed": tp,
-                "false_positive": fp,
-                "precision": tp / judged if judged else None,
-                "wilson_low": None,
-            }
-        )
-    return rows
-
-
 # ---------------------------------------------------------------------------- ambient
 
 
@@ -775,7 +704,6 @@ __all__ = [
     "lake_inputs",
     "merge_leads",
     "registry_tables",
-    "rule_stats",
     "run_schedule",
     "start_background_detection",
     "watermark",

@@ -1,6 +1,6 @@
 """Object-level access and JSON shapes.
 
-Scope decisions are made by :mod:`lantian.auth.scope` and the workflow query layer; an
+Scope decisions are made by :mod:`lantian.auth.visibility` (one declaration); an
 object outside the user's scope is reported as 404, exactly like one that does not exist,
 so ids of other enterprises are not revealed.
 """
@@ -17,18 +17,21 @@ from pydantic_core import to_json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lantian.auth.visibility import visible
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise, Station
 from lantian.timeutil import isoformat_cst
 from lantian.web.deps import _
-from lantian.web.principal import Principal, enterprise_clause, station_clause
+from lantian.web.principal import Principal
 from lantian.workflow.queries import CaseRow, LeadRow
 
 
 def enterprise_or_404(db: Session, p: Principal, enterprise_id: str) -> Enterprise:
     """The enterprise, or 404."""
     ent = db.execute(
-        select(Enterprise).where(Enterprise.enterprise_id == enterprise_id, enterprise_clause(p))
+        select(Enterprise).where(
+            Enterprise.enterprise_id == enterprise_id, visible(p, "enterprise")
+        )
     ).scalar_one_or_none()
     if ent is None:
         raise HTTPException(404, _("Enterprise not found"))
@@ -38,7 +41,7 @@ def enterprise_or_404(db: Session, p: Principal, enterprise_id: str) -> Enterpri
 def station_or_404(db: Session, p: Principal, station_id: str) -> Station:
     """The station, or 404."""
     st = db.execute(
-        select(Station).where(Station.station_id == station_id, station_clause(p))
+        select(Station).where(Station.station_id == station_id, visible(p, "station"))
     ).scalar_one_or_none()
     if st is None:
         raise HTTPException(404, _("Station not found"))

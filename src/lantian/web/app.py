@@ -151,6 +151,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     settings = settings or get_settings()
     settings.ensure_home()
+    if settings.visibility_policy is not None:  # a bad policy file stops the start
+        from lantian.auth.policy import load_policy
+
+        load_policy(settings.visibility_policy)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

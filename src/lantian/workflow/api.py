@@ -15,6 +15,7 @@ from lantian.auth.errors import (
     PermissionDenied,
     ValidationError,
 )
+from lantian.leads.scope import can_access_lead, load_lead
 from lantian.workflow.checklists import ensure_checklist_templates
 from lantian.workflow.files import UploadedFile
 from lantian.workflow.queries import (
@@ -47,7 +48,6 @@ from lantian.workflow.service import (
     add_attachments,
     allowed_actions,
     assignable_officers,
-    can_access_lead,
     choose_fix_path,
     close,
     dispatch,
@@ -58,7 +58,6 @@ from lantian.workflow.service import (
     judge,
     list_checklist_templates,
     load_case,
-    load_lead,
     open_case,
     reassign,
     record_check,
@@ -69,6 +68,8 @@ from lantian.workflow.service import (
     reopen_on_recurrence,
     review,
     run_scheduled_jobs,
+    share_case,
+    share_check_record,
     start_check,
     start_rectification,
     submit_rectification,
@@ -138,6 +139,8 @@ __all__ = [
     "review",
     "rule_precision",
     "run_scheduled_jobs",
+    "share_case",
+    "share_check_record",
     "start_check",
     "start_rectification",
     "state_label",

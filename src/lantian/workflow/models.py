@@ -88,6 +88,9 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(TZDateTime, index=True)
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    shared_with_enterprise_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    """When an officer shared the case (and its leads) with the enterprise (auth/policy.py)."""
+    shared_with_enterprise_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
 
 
 class CaseLead(Base):
@@ -159,6 +162,10 @@ class CheckRecord(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     gps_accuracy_m: Mapped[float | None] = mapped_column(Float)
     onsite_reason: Mapped[str | None] = mapped_column(Text)
+    shared_with_enterprise_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    """When an officer marked the record (notes, checklist, photos) as shared with the
+    enterprise; internal to the officers until then (auth/policy.py)."""
+    shared_with_enterprise_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
 
 
 class Attachment(Base):

@@ -1,5 +1,10 @@
-"""Case workflow service: every write of the closed loop, checked against the declared
-state machine (:mod:`lantian.workflow.states`), the user's role and scope, and audited.
+"""Case workflow service: the case lifecycle (open, dispatch, reassign, check, judge, fix,
+review, close, reopen, share), checked against the declared state machine
+(:mod:`lantian.workflow.states`), the user's role and scope, and audited. The other
+resources have their own modules (:mod:`~lantian.workflow.checks`,
+:mod:`~lantian.workflow.notices`, :mod:`~lantian.workflow.attachments`,
+:mod:`~lantian.workflow.spotchecks`, :mod:`~lantian.workflow.escalation`); their public
+names are importable from here as before.
 
 Each function takes an open session and the acting user, changes nothing when it raises
 (the caller's transaction rolls back), and leaves committing to the caller. Errors:
@@ -15,58 +20,65 @@ References
 
 from __future__ import annotations
 
-import math
-import random
-import secrets
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.auth.audit import audit, jsonable, snapshot
+from lantian.auth.audit import audit, snapshot
 from lantian.auth.errors import (
     InvalidTransition,
-    NotFound,
     PermissionDenied,
     ValidationError,
 )
 from lantian.auth.models import OFFICER_ROLES, User
-from lantian.auth.scope import (
-    can_access_enterprise,
-    enterprise_scope_clause,
-    province_of_credit_code,
-    require_access,
-)
+from lantian.auth.scope import province_of_credit_code
+from lantian.auth.visibility import can_see
 from lantian.leads.models import Lead
+from lantian.leads.scope import load_lead
 from lantian.registry.models import Enterprise, Station
-from lantian.settings import get_settings
 from lantian.timeutil import now_cst, to_cst
-from lantian.workflow.files import UploadedFile, check_upload, store_bytes
+from lantian.workflow.attachments import add_attachments, get_attachment
+from lantian.workflow.checks import (
+    list_checklist_templates,
+    record_check,
+    record_onsite_check,
+    record_remote_check,
+    share_check_record,
+)
+from lantian.workflow.core import (
+    _event,
+    _fire,
+    _not_before_last_change,
+    _positive_list,
+    _store_files,
+    load_case,
+)
+from lantian.workflow.escalation import (
+    RECURRENCE_WINDOW_DAYS,
+    Escalation,
+    JobsReport,
+    escalate_overdue,
+    escalation_level,
+    reopen_on_recurrence,
+    run_scheduled_jobs,
+)
+from lantian.workflow.files import UploadedFile
 from lantian.workflow.models import (
     CHECK_KINDS,
     FIX_PATHS,
-    NOTICE_KINDS,
-    Attachment,
     Case,
-    CaseEvent,
     CaseLead,
-    ChecklistTemplate,
     CheckRecord,
-    Notice,
-    SpotCheck,
-    SpotCheckDraw,
 )
+from lantian.workflow.notices import acknowledge_notice, issue_notice
+from lantian.workflow.spotchecks import draw_spot_checks, record_spot_check
 from lantian.workflow.states import (
-    DEADLINE_STATES,
-    ESCALATE_ACTION,
-    ESCALATION_LEVELS,
     REASSIGN_ROLES,
     REASSIGN_STATES,
-    SYSTEM_ROLE,
     Transition,
     actions_from,
     transition_for,
@@ -74,143 +86,14 @@ from lantian.workflow.states import (
 
 DEFAULT_REOPEN_CHECK_DAYS = 7
 """Check deadline of a reopened case [days from reopening]."""
-RECURRENCE_WINDOW_DAYS = 90
-"""A lead of the same rule and subject within this many days after close-out reopens it."""
-
-# --------------------------------------------------------------------------- helpers
 
 
-def _role(user: User | None) -> str:
-    return user.role if user is not None else SYSTEM_ROLE
+def allowed_actions(user: User, case: Case, session: Session | None = None) -> list[Transition]:
+    """Transitions ``user`` may fire on ``case`` now (for buttons on the case page).
 
-
-def _require_text(value: str | None, field: str) -> str:
-    if value is None or not str(value).strip():
-        raise ValidationError(f"{field} is required (必填)", field=field)
-    return str(value).strip()
-
-
-def _uploads_root(uploads_dir: Path | None) -> Path:
-    return uploads_dir if uploads_dir is not None else get_settings().uploads_dir
-
-
-def load_case(session: Session, user: User | None, case_id: int, *, lock: bool = False) -> Case:
-    """The case ``case_id`` if it is within ``user``'s scope (``None`` = system)."""
-    stmt = select(Case).where(Case.case_id == case_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    case = session.scalar(stmt)
-    if case is None or (user is not None and not can_access_enterprise(user, case)):
-        raise NotFound(f"case {case_id} not found")
-    return case
-
-
-def _event(
-    session: Session,
-    user: User | None,
-    case: Case,
-    action: str,
-    *,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    note: str | None = None,
-    data: Mapping[str, Any] | None = None,
-    at: datetime | None = None,
-) -> CaseEvent:
-    ev = CaseEvent(
-        case_id=case.case_id,
-        at=at or now_cst(),
-        actor_id=user.user_id if user is not None else None,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        data=jsonable(dict(data)) if data is not None else None,
-    )
-    session.add(ev)
-    session.flush()
-    return ev
-
-
-def _not_before_last_change(case: Case, when: datetime) -> datetime:
-    """``when``, moved up to the case's last change if that is later.
-
-    A transition's event must never sort before the events already written for the case
-    (e.g. its ``open_case`` event when the caller took its timestamp before the case was
-    created, or another process changed the case meanwhile).
-    """
-    when = to_cst(when)
-    last = case.updated_at
-    if last is not None and to_cst(last) > when:
-        return to_cst(last)
-    return when
-
-
-def _fire(
-    session: Session,
-    user: User | None,
-    case: Case,
-    action: str,
-    fields: Mapping[str, Any],
-    apply: Callable[[], None] | None = None,
-    *,
-    note: str | None = None,
-    data: Mapping[str, Any] | None = None,
-    now: datetime | None = None,
-) -> CaseEvent:
-    """Fire a declared transition: check status, role, required fields; apply; audit."""
-    t = transition_for(case.status, action)
-    if t is None:
-        allowed = ", ".join(x.action for x in actions_from(case.status)) or "none"
-        raise InvalidTransition(
-            f"case {case.case_id} is {case.status!r}: cannot {action} (allowed: {allowed})",
-            status=case.status,
-            action=action,
-        )
-    if _role(user) not in t.roles:
-        raise PermissionDenied(f"role {_role(user)!r} may not {action}")
-    for name in t.required:
-        value = fields.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise ValidationError(f"{name} is required to {action} (必填)", field=name)
-    when = _not_before_last_change(case, now or now_cst())
-    before = snapshot(case)
-    if apply is not None:
-        apply()
-    source = case.status
-    case.status = t.target
-    case.updated_at = when
-    session.flush()
-    ev = _event(
-        session,
-        user,
-        case,
-        action,
-        from_status=source,
-        to_status=t.target,
-        note=note,
-        data=data,
-        at=when,
-    )
-    audit(
-        session,
-        user,
-        action,
-        "case",
-        case.case_id,
-        before=before,
-        after=snapshot(case),
-        from_status=source,
-        to_status=t.target,
-        note=note,
-        at=when,
-    )
-    return ev
-
-
-def allowed_actions(user: User, case: Case) -> list[Transition]:
-    """Transitions ``user`` may fire on ``case`` now (for buttons on the case page)."""
-    if not can_access_enterprise(user, case):
+    With ``session`` the case's visibility is checked again (callers that loaded the case
+    through :func:`load_case` already did)."""
+    if session is not None and not can_see(session, user, "case", case.case_id):
         return []
     return actions_from(case.status, user.role)
 
@@ -223,22 +106,58 @@ def _lead_region(session: Session, lead: Lead) -> tuple[Enterprise | None, Stati
     return ent, station
 
 
-def can_access_lead(session: Session, user: User, lead: Lead) -> bool:
-    """True if ``lead`` is within ``user``'s scope (via its enterprise, or its station)."""
-    ent, station = _lead_region(session, lead)
-    if ent is not None:
-        return can_access_enterprise(user, ent)
-    if station is not None and user.role != "enterprise":
-        return can_access_enterprise(user, station)
-    return user.role == "admin"
+def _station_province(session: Session, station: Station) -> str | None:
+    """The province of a station: that of the enterprises registered in its city."""
+    from sqlalchemy import func
+
+    if not station.city:
+        return None
+    code = session.scalar(
+        select(func.substr(Enterprise.credit_code, 3, 2))
+        .where(Enterprise.city == station.city)
+        .limit(1)
+    )
+    return str(code) if code else None
 
 
-def load_lead(session: Session, user: User, lead_id: str) -> Lead:
-    """The lead ``lead_id`` if within ``user``'s scope; :class:`NotFound` otherwise."""
-    lead = session.get(Lead, lead_id)
-    if lead is None or not can_access_lead(session, user, lead):
-        raise NotFound(f"lead {lead_id} not found")
-    return lead
+def share_case(session: Session, user: User, case_id: int, *, note: str | None = None) -> Case:
+    """Share a case (and its leads) with its enterprise before any notice or order reaches it.
+
+    One of the triggers of the enterprise policy (:mod:`lantian.auth.policy`); a case still
+    ``new`` (not dispatched) cannot be shared. Officers only; idempotent; audited
+    (``share_case``).
+    """
+    if user.role not in OFFICER_ROLES:
+        raise PermissionDenied("only officers share cases")
+    case = load_case(session, user, case_id, lock=True)
+    if case.enterprise_id is None:
+        raise ValidationError("the case has no enterprise to share with", field="case_id")
+    if case.status == "new":
+        raise InvalidTransition(
+            f"case {case_id} is 'new': dispatch it before sharing it with the enterprise",
+            status=case.status,
+            action="share_case",
+        )
+    if case.shared_with_enterprise_at is None:
+        before = snapshot(case)
+        now = _not_before_last_change(case, now_cst())
+        case.shared_with_enterprise_at = now
+        case.shared_with_enterprise_by = user.user_id
+        case.updated_at = now
+        session.flush()
+        _event(session, user, case, "share_case", note=note, at=now)
+        audit(
+            session,
+            user,
+            "share_case",
+            "case",
+            case.case_id,
+            before=before,
+            after=snapshot(case),
+            note=note,
+            at=now,
+        )
+    return case
 
 
 # --------------------------------------------------------------------------- opening cases
@@ -259,7 +178,11 @@ def _new_case(
         status="new",
         title=title or main.summary,
         enterprise_id=ent.enterprise_id if ent is not None else None,
-        province=province_of_credit_code(ent.credit_code) if ent is not None else None,
+        province=(
+            province_of_credit_code(ent.credit_code)
+            if ent is not None
+            else (_station_province(session, station) if station is not None else None)
+        ),
         city=getattr(region, "city", None),
         district=getattr(region, "district", None),
         rule=main.rule,
@@ -339,7 +262,7 @@ def _check_assignee(session: Session, assignee_id: int | None, case: Case) -> Us
         raise ValidationError(
             "承办人须为有效的执法人员账号 (assignee must be an active officer)", field="assignee_id"
         )
-    if not can_access_enterprise(assignee, case):
+    if not can_see(session, assignee, "case", case.case_id):
         raise ValidationError(
             f"承办人 {assignee.username} 无权管辖该企业 (assignee's scope does not cover the case)",
             field="assignee_id",
@@ -473,24 +396,6 @@ def reassign(
 # --------------------------------------------------------------------------- checking
 
 
-def _has_remote_check(session: Session, case: Case) -> bool:
-    return (
-        session.scalar(
-            select(CheckRecord.check_id)
-            .where(CheckRecord.case_id == case.case_id, CheckRecord.kind == "remote")
-            .limit(1)
-        )
-        is not None
-    )
-
-
-def _positive_list(session: Session, case: Case) -> bool:
-    if case.enterprise_id is None:
-        return False
-    ent = session.get(Enterprise, case.enterprise_id)
-    return bool(ent is not None and ent.positive_list)
-
-
 def start_check(
     session: Session,
     user: User,
@@ -528,160 +433,6 @@ def start_check(
         data={"mode": mode, "onsite_reason": onsite_reason},
     )
     return case
-
-
-def _validate_answers(
-    session: Session, template_id: str | None, answers: Mapping[str, Any] | None
-) -> None:
-    if template_id is None:
-        return
-    tpl = session.get(ChecklistTemplate, template_id)
-    if tpl is None:
-        raise ValidationError(f"no checklist template {template_id!r}", field="template_id")
-    codes = {str(item["code"]) for item in tpl.items}
-    unknown = set(answers or {}) - codes
-    if unknown:
-        raise ValidationError(
-            f"unknown checklist items: {', '.join(sorted(unknown))}", field="answers"
-        )
-    for code, ans in (answers or {}).items():
-        result = ans.get("result") if isinstance(ans, Mapping) else ans
-        if result not in ("ok", "problem", "na"):
-            raise ValidationError(f"item {code}: result must be ok, problem or na", field="answers")
-
-
-def _store_files(
-    session: Session,
-    user: User,
-    case: Case,
-    files: Sequence[UploadedFile],
-    kind: str,
-    *,
-    check_id: int | None = None,
-    event_id: int | None = None,
-    uploads_dir: Path | None = None,
-) -> list[Attachment]:
-    checked = [(f, *check_upload(f)) for f in files]  # validate all before writing any
-    root = _uploads_root(uploads_dir)
-    out: list[Attachment] = []
-    from lantian.workflow.files import safe_filename
-
-    for upload, ext, ctype in checked:
-        rel, digest = store_bytes(session, root, case.case_id, ext, upload.data)
-        att = Attachment(
-            case_id=case.case_id,
-            check_id=check_id,
-            event_id=event_id,
-            kind=kind,
-            filename=safe_filename(upload.filename),
-            stored_path=rel,
-            content_type=ctype,
-            size_bytes=len(upload.data),
-            sha256=digest,
-            uploaded_by=user.user_id,
-            uploaded_at=now_cst(),
-        )
-        session.add(att)
-        session.flush()
-        audit(session, user, "upload", "attachment", att.attachment_id, after=snapshot(att))
-        out.append(att)
-    return out
-
-
-def record_check(
-    session: Session,
-    user: User,
-    case_id: int,
-    *,
-    kind: str,
-    checked_at: datetime | None = None,
-    template_id: str | None = None,
-    answers: Mapping[str, Any] | None = None,
-    notes: str | None = None,
-    lon: float | None = None,
-    lat: float | None = None,
-    gps_accuracy_m: float | None = None,
-    onsite_reason: str | None = None,
-    photos: Sequence[UploadedFile] = (),
-    uploads_dir: Path | None = None,
-) -> CheckRecord:
-    """Record a remote or on-site check of a case in status ``checking``.
-
-    ``answers`` maps checklist item codes to ``{"result": "ok"|"problem"|"na", "note": …}``.
-    GPS is WGS-84 degrees; both or neither of ``lon``/``lat``. An on-site check of a
-    positive-list enterprise needs an earlier remote check or an ``onsite_reason``.
-    """
-    if user.role not in OFFICER_ROLES:
-        raise PermissionDenied("only officers record checks")
-    case = load_case(session, user, case_id, lock=True)
-    if case.status != "checking":
-        raise InvalidTransition(
-            f"case {case_id} is {case.status!r}: start the check first",
-            status=case.status,
-            action="record_check",
-        )
-    if kind not in CHECK_KINDS:
-        raise ValidationError(f"kind must be one of {CHECK_KINDS}", field="kind")
-    if (lon is None) != (lat is None):
-        raise ValidationError("give both lon and lat, or neither", field="lon")
-    if lon is not None and lat is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValidationError("lon/lat out of range (WGS-84 degrees)", field="lon")
-    if kind == "onsite" and not photos and not (notes or "").strip() and not answers:
-        raise ValidationError(
-            "现场核查须填写记录、检查表或上传照片 (record something)", field="notes"
-        )
-    if (
-        kind == "onsite"
-        and _positive_list(session, case)
-        and not _has_remote_check(session, case)
-        and not (onsite_reason or "").strip()
-    ):
-        raise ValidationError(
-            "正面清单企业须先非现场核查，或说明现场核查理由 (positive list: remote check first)",
-            field="onsite_reason",
-        )
-    _validate_answers(session, template_id, answers)
-    now = now_cst()
-    rec = CheckRecord(
-        case_id=case.case_id,
-        kind=kind,
-        checked_by=user.user_id,
-        checked_at=to_cst(checked_at) if checked_at else now,
-        recorded_at=now,
-        template_id=template_id,
-        answers=jsonable(dict(answers)) if answers is not None else None,
-        notes=notes,
-        lon=lon,
-        lat=lat,
-        gps_accuracy_m=gps_accuracy_m,
-        onsite_reason=onsite_reason,
-    )
-    session.add(rec)
-    session.flush()
-    atts = _store_files(
-        session, user, case, photos, "photo", check_id=rec.check_id, uploads_dir=uploads_dir
-    )
-    _event(
-        session,
-        user,
-        case,
-        "record_check",
-        note=notes,
-        data={"check_id": rec.check_id, "kind": kind, "photos": [a.attachment_id for a in atts]},
-    )
-    audit(session, user, "record_check", "check_record", rec.check_id, after=snapshot(rec))
-    case.updated_at = now
-    return rec
-
-
-def record_onsite_check(session: Session, user: User, case_id: int, **kw: Any) -> CheckRecord:
-    """:func:`record_check` with ``kind="onsite"`` (checklist answers, notes, photos, GPS)."""
-    return record_check(session, user, case_id, kind="onsite", **kw)
-
-
-def record_remote_check(session: Session, user: User, case_id: int, **kw: Any) -> CheckRecord:
-    """:func:`record_check` with ``kind="remote"`` (data, video, documents reviewed)."""
-    return record_check(session, user, case_id, kind="remote", **kw)
 
 
 def _case_leads(session: Session, case: Case) -> list[Lead]:
@@ -907,345 +658,6 @@ def reopen(
     return case
 
 
-# --------------------------------------------------------------------------- scheduled jobs
-
-
-@dataclass(frozen=True)
-class Escalation:
-    """One case whose escalation level :func:`escalate_overdue` raised."""
-
-    case_id: int
-    status: str
-    deadline: datetime
-    days_overdue: float
-    old_level: int
-    new_level: int
-
-
-def escalation_level(days_overdue: float) -> int:
-    """Escalation level for a delay [days]: 0 not overdue, 1 overdue, 2 ≥7 d, 3 ≥30 d."""
-    if days_overdue <= 0:
-        return 0
-    level = 0
-    for i, (min_days, _zh, _en) in enumerate(ESCALATION_LEVELS, start=1):
-        if days_overdue >= min_days:
-            level = i
-    return level
-
-
-def escalate_overdue(
-    session: Session, now: datetime | None = None, *, actor: User | None = None
-) -> list[Escalation]:
-    """Raise the escalation level of every overdue open case (idempotent for the same ``now``).
-
-    A case is overdue when its status has a running deadline (:data:`DEADLINE_STATES`) and
-    that deadline has passed. Each raise is a case event and an audit record (actor
-    ``system`` unless ``actor`` is given, who must be an admin or work group).
-    """
-    if actor is not None and actor.role not in ("admin", "work_group"):
-        raise PermissionDenied("only the system, an admin or a work group escalates")
-    now = to_cst(now) if now is not None else now_cst()
-    conds = [
-        (Case.status == status) & (getattr(Case, col) < now)
-        for status, col in DEADLINE_STATES.items()
-    ]
-    cases = session.scalars(select(Case).where(or_(*conds)).order_by(Case.case_id)).all()
-    out: list[Escalation] = []
-    for case in cases:
-        deadline: datetime = getattr(case, DEADLINE_STATES[case.status])
-        days = (now - deadline).total_seconds() / 86400.0
-        level = escalation_level(days)
-        if level <= case.escalation_level:
-            continue
-        before = snapshot(case)
-        old = case.escalation_level
-        case.escalation_level = level
-        case.escalated_at = now
-        label = ESCALATION_LEVELS[level - 1][1]
-        _event(
-            session,
-            actor,
-            case,
-            ESCALATE_ACTION,
-            note=label,
-            data={"level": level, "days_overdue": round(days, 2)},
-            at=now,
-        )
-        audit(
-            session,
-            actor,
-            ESCALATE_ACTION,
-            "case",
-            case.case_id,
-            before=before,
-            after=snapshot(case),
-            note=label,
-            at=now,
-        )
-        out.append(Escalation(case.case_id, case.status, deadline, days, old, level))
-    session.flush()
-    return out
-
-
-def draw_spot_checks(
-    session: Session,
-    user: User,
-    share: float | None = None,
-    *,
-    seed: int | None = None,
-    closed_from: datetime | None = None,
-    closed_to: datetime | None = None,
-) -> SpotCheckDraw:
-    """抽查复核: draw ``ceil(share × n)`` of the n closed cases in scope (closed in the window).
-
-    ``share`` defaults to ``settings.spot_check_share`` (``LANTIAN_SPOT_CHECK_SHARE``).
-
-    The draw is ``random.Random(seed).sample`` over case ids in ascending order, so the
-    same population and seed give the same cases; the seed (random when not given) and
-    the drawn ids are recorded. Cases with a pending spot check are not drawn again.
-    """
-    if user.role not in ("admin", "work_group", "city_officer"):
-        raise PermissionDenied("only an admin, a work group or a city officer draws spot checks")
-    if share is None:
-        share = get_settings().spot_check_share
-    if not 0 < share <= 1:
-        raise ValidationError("share must be in (0, 1]", field="share")
-    stmt = select(Case.case_id).where(Case.status == "closed")
-    stmt = stmt.where(enterprise_scope_clause(user, Case))
-    if closed_from is not None:
-        stmt = stmt.where(Case.closed_at >= to_cst(closed_from))
-    if closed_to is not None:
-        stmt = stmt.where(Case.closed_at < to_cst(closed_to))
-    pending = select(SpotCheck.case_id).where(SpotCheck.result == "pending")
-    stmt = stmt.where(Case.case_id.not_in(pending))
-    population = sorted(session.scalars(stmt))
-    seed = seed if seed is not None else secrets.randbits(62)
-    k = math.ceil(share * len(population)) if population else 0
-    chosen = sorted(random.Random(seed).sample(population, k))
-    draw = SpotCheckDraw(
-        drawn_at=now_cst(),
-        drawn_by=user.user_id,
-        seed=seed,
-        share=share,
-        population=len(population),
-        closed_from=closed_from,
-        closed_to=closed_to,
-        case_ids=chosen,
-    )
-    session.add(draw)
-    session.flush()
-    for cid in chosen:
-        session.add(SpotCheck(draw_id=draw.draw_id, case_id=cid, result="pending"))
-    session.flush()
-    audit(session, user, "draw_spot_checks", "spot_check_draw", draw.draw_id, after=snapshot(draw))
-    return draw
-
-
-def record_spot_check(
-    session: Session, user: User, spot_check_id: int, *, passed: bool, note: str
-) -> SpotCheck:
-    """Result of one spot check; a failed one reopens the case."""
-    if user.role not in OFFICER_ROLES:
-        raise PermissionDenied("only officers record spot checks")
-    sc = session.get(SpotCheck, spot_check_id)
-    if sc is None:
-        raise NotFound(f"spot check {spot_check_id} not found")
-    case = load_case(session, user, sc.case_id)
-    if sc.result != "pending":
-        raise InvalidTransition(f"spot check {spot_check_id} already {sc.result}")
-    _require_text(note, "note")
-    before = snapshot(sc)
-    sc.result = "passed" if passed else "failed"
-    sc.checked_by = user.user_id
-    sc.checked_at = now_cst()
-    sc.note = note
-    session.flush()
-    audit(
-        session,
-        user,
-        "record_spot_check",
-        "spot_check",
-        sc.spot_check_id,
-        before=before,
-        after=snapshot(sc),
-    )
-    _event(session, user, case, "spot_check", note=note, data={"passed": passed})
-    if not passed and case.status == "closed":
-        reopen(session, user, case.case_id, reason=f"抽查复核不通过: {note}")
-    return sc
-
-
-def reopen_on_recurrence(
-    session: Session,
-    *,
-    window_days: int = RECURRENCE_WINDOW_DAYS,
-    now: datetime | None = None,
-    actor: User | None = None,
-) -> list[int]:
-    """Reopen closed cases whose problem came back.
-
-    A lead not in any case, of the same rule and subject as a case closed at most
-    ``window_days`` before the lead started, is added to that case, which is reopened
-    (back to 已交办). Returns the reopened case ids.
-    """
-    now = to_cst(now) if now is not None else now_cst()
-    since = now - timedelta(days=window_days)
-    closed = session.scalars(
-        select(Case).where(Case.status == "closed", Case.closed_at >= since).order_by(Case.case_id)
-    ).all()
-    linked = select(CaseLead.lead_id)
-    reopened: list[int] = []
-    for case in closed:
-        assert case.closed_at is not None
-        leads = session.scalars(
-            select(Lead)
-            .where(
-                Lead.rule == case.rule,
-                Lead.subject_id == case.subject_id,
-                Lead.start > case.closed_at,
-                Lead.start <= case.closed_at + timedelta(days=window_days),
-                Lead.lead_id.not_in(linked),
-            )
-            .order_by(Lead.start)
-        ).all()
-        if not leads:
-            continue
-        for lead in leads:
-            session.add(
-                CaseLead(
-                    lead_id=lead.lead_id, case_id=case.case_id, linked_at=now, reason="recurrence"
-                )
-            )
-        session.flush()
-        ids = [x.lead_id for x in leads]
-        reopen(
-            session,
-            actor,
-            case.case_id,
-            now=now,
-            reason=f"同一问题复发 (recurrence): {', '.join(ids)}",
-        )
-        reopened.append(case.case_id)
-    return reopened
-
-
-# --------------------------------------------------------------------------- notices, files
-
-
-def issue_notice(
-    session: Session,
-    user: User,
-    kind: str,
-    enterprise_id: str,
-    *,
-    title: str,
-    body: str,
-    case_id: int | None = None,
-    template_id: str | None = None,
-    inspection_at: datetime | None = None,
-) -> Notice:
-    """环境隐患提示函 (``hazard``) or 预告知 (``pre_notification``, with ``inspection_at``)."""
-    if user.role not in OFFICER_ROLES:
-        raise PermissionDenied("only officers issue notices")
-    if kind not in NOTICE_KINDS:
-        raise ValidationError(f"kind must be one of {NOTICE_KINDS}", field="kind")
-    ent = session.get(Enterprise, enterprise_id)
-    require_access(user, ent, "enterprise")
-    if case_id is not None:
-        case = load_case(session, user, case_id)
-        if case.enterprise_id != enterprise_id:
-            raise ValidationError("the case belongs to another enterprise", field="case_id")
-    if kind == "pre_notification" and inspection_at is None:
-        raise ValidationError("预告知须填写检查时间 (inspection_at)", field="inspection_at")
-    if template_id is not None and session.get(ChecklistTemplate, template_id) is None:
-        raise ValidationError(f"no checklist template {template_id!r}", field="template_id")
-    notice = Notice(
-        kind=kind,
-        enterprise_id=enterprise_id,
-        case_id=case_id,
-        title=_require_text(title, "title"),
-        body=_require_text(body, "body"),
-        template_id=template_id,
-        inspection_at=inspection_at,
-        issued_by=user.user_id,
-        issued_at=now_cst(),
-    )
-    session.add(notice)
-    session.flush()
-    audit(session, user, "issue_notice", "notice", notice.notice_id, after=snapshot(notice))
-    return notice
-
-
-def acknowledge_notice(session: Session, user: User, notice_id: int) -> Notice:
-    """The enterprise confirms receipt of a notice."""
-    notice = session.get(Notice, notice_id)
-    ent = session.get(Enterprise, notice.enterprise_id) if notice is not None else None
-    require_access(user, ent, "notice")
-    assert notice is not None
-    if user.role != "enterprise":
-        raise PermissionDenied("only the enterprise acknowledges its notices")
-    if notice.acknowledged_at is None:
-        before = snapshot(notice)
-        notice.acknowledged_at = now_cst()
-        session.flush()
-        audit(
-            session,
-            user,
-            "acknowledge_notice",
-            "notice",
-            notice_id,
-            before=before,
-            after=snapshot(notice),
-        )
-    return notice
-
-
-def add_attachments(
-    session: Session,
-    user: User,
-    case_id: int,
-    files: Sequence[UploadedFile],
-    *,
-    kind: str = "other",
-    uploads_dir: Path | None = None,
-) -> list[Attachment]:
-    """Attach files to a case outside a transition (officers, or the case's enterprise)."""
-    case = load_case(session, user, case_id)
-    if case.status in ("closed", "false_positive") and user.role == "enterprise":
-        raise InvalidTransition("the case is closed")
-    if not files:
-        raise ValidationError("no files", field="files")
-    atts = _store_files(session, user, case, files, kind, uploads_dir=uploads_dir)
-    _event(session, user, case, "upload", data={"attachments": [a.attachment_id for a in atts]})
-    return atts
-
-
-def get_attachment(
-    session: Session, user: User, attachment_id: int, *, uploads_dir: Path | None = None
-) -> tuple[Attachment, Path]:
-    """An attachment in ``user``'s scope and the path of its stored file."""
-    att = session.get(Attachment, attachment_id)
-    if att is None:
-        raise NotFound(f"attachment {attachment_id} not found")
-    load_case(session, user, att.case_id)
-    path = _uploads_root(uploads_dir) / att.stored_path
-    if not path.is_file():
-        raise NotFound(f"attachment {attachment_id}: file missing")
-    return att, path
-
-
-def list_checklist_templates(
-    session: Session, *, industry: str | None = None, kind: str | None = None
-) -> list[ChecklistTemplate]:
-    """Active checklist templates, optionally of one industry and kind."""
-    stmt = select(ChecklistTemplate).where(ChecklistTemplate.active.is_(True))
-    if industry:
-        stmt = stmt.where(ChecklistTemplate.industry == industry)
-    if kind:
-        stmt = stmt.where(ChecklistTemplate.kind == kind)
-    return list(session.scalars(stmt.order_by(ChecklistTemplate.template_id)))
-
-
 def assignable_officers(session: Session, user: User, case_id: int) -> list[User]:
     """Active officers whose scope covers the case (choices for the dispatch form)."""
     case = load_case(session, user, case_id)
@@ -1254,28 +666,42 @@ def assignable_officers(session: Session, user: User, case_id: int) -> list[User
         .where(User.active.is_(True), User.role.in_(OFFICER_ROLES))
         .order_by(User.username)
     ).all()
-    return [u for u in officers if can_access_enterprise(u, case)]
+    return [u for u in officers if can_see(session, u, "case", case.case_id)]
 
 
-@dataclass(frozen=True)
-class JobsReport:
-    """What :func:`run_scheduled_jobs` did."""
-
-    escalated: list[Escalation]
-    reopened: list[int]
-    login_attempts_pruned: int = 0
-
-
-def run_scheduled_jobs(
-    session: Session, now: datetime | None = None, *, recurrence_window_days: int = 90
-) -> JobsReport:
-    """The periodic work of the closed loop (run e.g. hourly, then commit): escalate overdue
-    cases (:func:`escalate_overdue`) and reopen closed cases whose problem recurred
-    (:func:`reopen_on_recurrence`), and drop old login attempts. Idempotent for the same
-    data and ``now``."""
-    from lantian.auth.service import prune_login_attempts
-
-    now = to_cst(now) if now is not None else now_cst()
-    reopened = reopen_on_recurrence(session, window_days=recurrence_window_days, now=now)
-    escalated = escalate_overdue(session, now)
-    return JobsReport(escalated, reopened, prune_login_attempts(session, now))
+__all__ = [
+    "DEFAULT_REOPEN_CHECK_DAYS",
+    "RECURRENCE_WINDOW_DAYS",
+    "Escalation",
+    "JobsReport",
+    "acknowledge_notice",
+    "add_attachments",
+    "allowed_actions",
+    "assignable_officers",
+    "choose_fix_path",
+    "close",
+    "dispatch",
+    "draw_spot_checks",
+    "escalate_overdue",
+    "escalation_level",
+    "get_attachment",
+    "issue_notice",
+    "judge",
+    "list_checklist_templates",
+    "load_case",
+    "open_case",
+    "reassign",
+    "record_check",
+    "record_onsite_check",
+    "record_remote_check",
+    "record_spot_check",
+    "reopen",
+    "reopen_on_recurrence",
+    "review",
+    "run_scheduled_jobs",
+    "share_case",
+    "share_check_record",
+    "start_check",
+    "start_rectification",
+    "submit_rectification",
+]

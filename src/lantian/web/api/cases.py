@@ -251,3 +251,33 @@ def reassign_case(case_id: int, body: ReassignRequest, user: ApiUser, db: DbDep)
     )
     db.commit()
     return case_dict(c)
+
+
+class ShareRequest(BaseModel):
+    """Body of the share actions: an optional note for the audit log."""
+
+    note: str | None = Field(None, max_length=2000)
+
+
+@router.post("/cases/{case_id}/share", summary="Share a case with its enterprise")
+def share_case(
+    case_id: int, user: ApiUser, db: DbDep, body: ShareRequest | None = None
+) -> dict[str, Any]:
+    """The enterprise then sees the case and its leads (enterprise policy; audited)."""
+    c = ws.share_case(db, user, case_id, note=body.note if body else None)
+    db.commit()
+    return case_dict(c)
+
+
+@router.post("/checks/{check_id}/share", summary="Share a check record with the enterprise")
+def share_check_record(
+    check_id: int, user: ApiUser, db: DbDep, body: ShareRequest | None = None
+) -> dict[str, Any]:
+    """The enterprise then sees the record's notes and photos (enterprise policy; audited)."""
+    rec = ws.share_check_record(db, user, check_id, note=body.note if body else None)
+    db.commit()
+    return {
+        "check_id": rec.check_id,
+        "case_id": rec.case_id,
+        "shared_with_enterprise_at": _iso(rec.shared_with_enterprise_at),
+    }

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian.auth.visibility import visible
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise, Meter, Outlet, Station
 from lantian.web.access import (
@@ -17,7 +18,7 @@ from lantian.web.access import (
     station_or_404,
 )
 from lantian.web.deps import ApiPrincipal, DbDep
-from lantian.web.principal import Principal, enterprise_clause, lead_clause, station_clause
+from lantian.web.principal import Principal
 
 router = APIRouter(prefix="/api", tags=["registry"])
 
@@ -36,7 +37,7 @@ def enterprise_rows(
     offset: int = 0,
 ) -> tuple[int, list[tuple[Enterprise, int]]]:
     """(total, [(enterprise, pending lead count)]) of enterprises in scope."""
-    conds: list[Any] = [enterprise_clause(p)]
+    conds: list[Any] = [visible(p, "enterprise")]
     if city:
         conds.append(Enterprise.city == city)
     if district:
@@ -52,7 +53,7 @@ def enterprise_rows(
     total = db.execute(select(func.count()).select_from(Enterprise).where(*conds)).scalar_one()
     counts = (
         select(Lead.enterprise_id, func.count().label("n"))
-        .where(Lead.outcome.is_(None))
+        .where(Lead.outcome.is_(None), visible(p, "lead", session=db))
         .group_by(Lead.enterprise_id)
         .subquery()
     )
@@ -97,8 +98,9 @@ def list_enterprises(
     return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
-def enterprise_detail(db: Session, ent: Enterprise) -> dict[str, Any]:
-    """Registry detail of one enterprise: outlets, meters, lead counts by family."""
+def enterprise_detail(db: Session, ent: Enterprise, p: Principal) -> dict[str, Any]:
+    """Registry detail of one enterprise: outlets, meters, counts by family of the leads
+    ``p`` sees."""
     outlets = db.execute(
         select(Outlet).where(Outlet.enterprise_id == ent.enterprise_id).order_by(Outlet.outlet_id)
     ).scalars()
@@ -107,7 +109,7 @@ def enterprise_detail(db: Session, ent: Enterprise) -> dict[str, Any]:
     ).scalars()
     by_family = db.execute(
         select(Lead.family, func.count())
-        .where(Lead.enterprise_id == ent.enterprise_id)
+        .where(Lead.enterprise_id == ent.enterprise_id, visible(p, "lead", session=db))
         .group_by(Lead.family)
     ).all()
     return enterprise_dict(ent) | {
@@ -141,7 +143,7 @@ def enterprise_detail(db: Session, ent: Enterprise) -> dict[str, Any]:
 @router.get("/enterprises/{enterprise_id}", summary="One enterprise")
 def get_enterprise(enterprise_id: str, principal: ApiPrincipal, db: DbDep) -> dict[str, Any]:
     """Registry detail; 404 if unknown or outside the caller's scope."""
-    return enterprise_detail(db, enterprise_or_404(db, principal, enterprise_id))
+    return enterprise_detail(db, enterprise_or_404(db, principal, enterprise_id), principal)
 
 
 @router.get("/stations", summary="List ambient stations in the caller's scope")
@@ -153,7 +155,7 @@ def list_stations(
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     """Stations (none for enterprise accounts)."""
-    conds: list[Any] = [station_clause(principal)]
+    conds: list[Any] = [visible(principal, "station")]
     if kind:
         conds.append(Station.kind == kind)
     total = db.execute(select(func.count()).select_from(Station).where(*conds)).scalar_one()
@@ -178,7 +180,7 @@ def map_features(db: Session, p: Principal) -> dict[str, Any]:
     """GeoJSON FeatureCollection of enterprises and stations in scope with pending lead counts."""
     counts = (
         select(Lead.enterprise_id, func.count().label("n"))
-        .where(Lead.outcome.is_(None), lead_clause(p))
+        .where(Lead.outcome.is_(None), visible(p, "lead", session=db))
         .group_by(Lead.enterprise_id)
         .subquery()
     )
@@ -196,7 +198,7 @@ def map_features(db: Session, p: Principal) -> dict[str, Any]:
             func.coalesce(counts.c.n, 0),
         )
         .outerjoin(counts, counts.c.enterprise_id == Enterprise.enterprise_id)
-        .where(enterprise_clause(p), Enterprise.lon.is_not(None), Enterprise.lat.is_not(None))
+        .where(visible(p, "enterprise"), Enterprise.lon.is_not(None), Enterprise.lat.is_not(None))
         .limit(20000)
     ).all()
     for eid, name, industry, lon, lat, grade, pos, district, n in rows:
@@ -219,14 +221,18 @@ def map_features(db: Session, p: Principal) -> dict[str, Any]:
         )
     st_counts = (
         select(Lead.subject_id, func.count().label("n"))
-        .where(Lead.subject_type == "station", Lead.outcome.is_(None))
+        .where(
+            Lead.subject_type == "station",
+            Lead.outcome.is_(None),
+            visible(p, "lead", session=db),
+        )
         .group_by(Lead.subject_id)
         .subquery()
     )
     srows = db.execute(
         select(Station, func.coalesce(st_counts.c.n, 0))
         .outerjoin(st_counts, st_counts.c.subject_id == Station.station_id)
-        .where(station_clause(p), Station.lon.is_not(None), Station.lat.is_not(None))
+        .where(visible(p, "station"), Station.lon.is_not(None), Station.lat.is_not(None))
     ).all()
     for st, n in srows:
         features.append(

@@ -9,14 +9,14 @@ from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lantian.auth.visibility import visible
 from lantian.leads.models import Lead
+from lantian.leads.scope import load_lead
 from lantian.registry.models import Meter, Outlet
 from lantian.settings import Settings
 from lantian.timeutil import isoformat_cst, now_cst
 from lantian.web import series as S
-from lantian.web.access import enterprise_or_404
 from lantian.web.deps import ApiPrincipal, ApiUser, DbDep, _
-from lantian.workflow import service as ws
 
 router = APIRouter(prefix="/api", tags=["series"])
 
@@ -61,7 +61,7 @@ def lead_series(db: Session, settings: Settings, lead: Lead) -> dict[str, Any]:
 @router.get("/leads/{lead_id}/series", summary="Series around a lead's episode")
 def get_lead_series(lead_id: str, request: Request, user: ApiUser, db: DbDep) -> dict[str, Any]:
     """The lead's subject series (CEMS, power or ambient) with the episode to highlight."""
-    lead = ws.load_lead(db, user, lead_id)
+    lead = load_lead(db, user, lead_id)
     return lead_series(db, request.app.state.settings, lead)
 
 
@@ -76,10 +76,11 @@ def get_outlet_series(
     end: datetime | None = None,
 ) -> dict[str, Any]:
     """Measured and corrected hourly values; window at most 31 days (default last 7)."""
-    outlet = db.get(Outlet, outlet_id)
+    outlet = db.scalar(
+        select(Outlet).where(Outlet.outlet_id == outlet_id, visible(principal, "outlet"))
+    )
     if outlet is None:
         raise HTTPException(404, _("Outlet not found"))
-    enterprise_or_404(db, principal, outlet.enterprise_id)
     end = end or now_cst()
     start = start or end - timedelta(days=7)
     if end <= start:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lantian.auth.models import User
+from lantian.auth.visibility import visible
 from lantian.db.resultcache import ResultCache
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise
@@ -20,7 +21,6 @@ from lantian.registry.vocab import GRADES
 from lantian.timeutil import CST, now_cst
 from lantian.web.deps import DbDep, PagePostUser, PageUser
 from lantian.web.labels import N_
-from lantian.web.principal import enterprise_clause
 from lantian.web.queries import LEAD_STATUSES, LeadQuery
 from lantian.web.rules_info import rule_info
 from lantian.web.templating import render
@@ -57,7 +57,7 @@ def filter_choices(db: Session, request: Request) -> dict[str, list[str]]:
 
 
 def _filter_choices(db: Session, principal: Any) -> dict[str, list[str]]:
-    scope = enterprise_clause(principal)
+    scope = visible(principal, "enterprise")
     cities = db.execute(
         select(Enterprise.city).distinct().where(scope, Enterprise.city.is_not(None))
     ).scalars()
@@ -214,7 +214,11 @@ def lead_detail(request: Request, lead_id: str, user: PageUser, db: DbDep) -> Re
         history = list(
             db.execute(
                 select(Lead)
-                .where(Lead.enterprise_id == lead.enterprise_id, Lead.lead_id != lead.lead_id)
+                .where(
+                    Lead.enterprise_id == lead.enterprise_id,
+                    Lead.lead_id != lead.lead_id,
+                    visible(user, "lead", session=db),
+                )
                 .order_by(Lead.start.desc())
                 .limit(10)
             ).scalars()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from lantian.auth.visibility import visible
 from lantian.leads.models import Lead
 from lantian.registry.vocab import INDUSTRIES
 from lantian.web.access import enterprise_or_404
@@ -77,7 +78,7 @@ def profile_context(db: DbDep, enterprise_id: str, principal: Any) -> dict[str, 
     leads = list(
         db.execute(
             select(Lead)
-            .where(Lead.enterprise_id == ent.enterprise_id)
+            .where(Lead.enterprise_id == ent.enterprise_id, visible(principal, "lead", session=db))
             .order_by(Lead.start.desc())
             .limit(50)
         ).scalars()
@@ -85,7 +86,7 @@ def profile_context(db: DbDep, enterprise_id: str, principal: Any) -> dict[str, 
     cases = list(
         db.execute(
             select(Case)
-            .where(Case.enterprise_id == ent.enterprise_id)
+            .where(Case.enterprise_id == ent.enterprise_id, visible(principal, "case"))
             .order_by(Case.updated_at.desc())
             .limit(50)
         ).scalars()
@@ -93,14 +94,14 @@ def profile_context(db: DbDep, enterprise_id: str, principal: Any) -> dict[str, 
     notices = list(
         db.execute(
             select(Notice)
-            .where(Notice.enterprise_id == ent.enterprise_id)
+            .where(Notice.enterprise_id == ent.enterprise_id, visible(principal, "notice"))
             .order_by(Notice.issued_at.desc())
             .limit(50)
         ).scalars()
     )
     return {
         "enterprise": ent,
-        "detail": enterprise_detail(db, ent),
+        "detail": enterprise_detail(db, ent, principal),
         "leads": leads,
         "cases": cases,
         "notices": notices,
