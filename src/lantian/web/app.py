@@ -23,6 +23,7 @@ from lantian.settings import Settings, get_settings
 from lantian.web.assets import find_node_modules
 from lantian.web.deps import LoginRequired, current_language
 from lantian.web.i18n import pick_language
+from lantian.web.limits import BodyGuardMiddleware
 from lantian.web.security import (
     CSRF_COOKIE,
     RateLimiter,
@@ -89,9 +90,10 @@ class ConcurrencyLimitMiddleware:
 class RequestContextMiddleware:
     """Chooses the request's language and makes sure a pre-login CSRF cookie exists."""
 
-    def __init__(self, app: ASGIApp, default_language: str) -> None:
+    def __init__(self, app: ASGIApp, default_language: str, cookie_secure: bool = False) -> None:
         self.app = app
         self.default_language = default_language
+        self.cookie_secure = cookie_secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,10 +116,15 @@ class RequestContextMiddleware:
         new_csrf = None if cookies.get(CSRF_COOKIE) else new_csrf_token()
         state["new_csrf_cookie"] = new_csrf
         set_cookies: list[bytes] = []
+        secure = "; Secure" if self.cookie_secure or scope.get("scheme") == "https" else ""
         if new_csrf:
-            set_cookies.append(f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax".encode())
+            set_cookies.append(
+                f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax{secure}".encode()
+            )
         if qlang and pick_language(qlang, None, lang) == lang:
-            set_cookies.append(f"lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax".encode())
+            set_cookies.append(
+                f"lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax{secure}".encode()
+            )
 
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start" and set_cookies:
@@ -242,10 +249,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await _http_error(request, HTTPException(status, exc.message, headers=headers))
 
     wrapped: Any = app
-    # innermost first: the wait for a slot counts in Server-Timing (SecurityHeaders)
+    # innermost first: the wait for a slot counts in Server-Timing (SecurityHeaders); the
+    # body is read in full (time- and size-limited) before a request may take a slot
     app.add_middleware(ConcurrencyLimitMiddleware, limit=MAX_CONCURRENT_REQUESTS)
-    app.add_middleware(RequestContextMiddleware, default_language=settings.language)
-    app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(settings.tile_url))
+    app.add_middleware(BodyGuardMiddleware, body_timeout_s=settings.http_body_timeout_s)
+    app.add_middleware(
+        RequestContextMiddleware,
+        default_language=settings.language,
+        cookie_secure=settings.cookie_secure,
+    )
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        csp=content_security_policy(settings.tile_url),
+        force_https=settings.cookie_secure,
+    )
+    if settings.trusted_proxies.strip():
+        # outermost: X-Forwarded-For/-Proto only from the configured proxies
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        trusted = [h.strip() for h in settings.trusted_proxies.split(",") if h.strip()]
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     return wrapped  # type: ignore[no-any-return]
 
 

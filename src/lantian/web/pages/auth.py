@@ -62,7 +62,7 @@ def login_submit(
         max_age=SESSION_MAX_AGE_S,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or request.app.state.settings.cookie_secure,
         path="/",
     )
     return response
