@@ -21,7 +21,7 @@ from lantian import __version__
 from lantian.auth.errors import DomainError, LockedOut
 from lantian.settings import Settings, get_settings
 from lantian.web.assets import find_node_modules
-from lantian.web.deps import LoginRequired, current_language
+from lantian.web.deps import LoginRequired, _, current_language
 from lantian.web.i18n import pick_language
 from lantian.web.limits import BodyGuardMiddleware
 from lantian.web.security import (
@@ -220,7 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        if _wants_html(request) and exc.status_code in (400, 403, 404, 409, 422, 429):
+        if _wants_html(request) and exc.status_code in (400, 403, 404, 409, 413, 422, 429, 503):
             from lantian.web.templating import render
 
             return render(
@@ -232,6 +232,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
+
+    from lantian.documents.fonts import FontNotFound
+
+    @app.exception_handler(FontNotFound)
+    async def _no_font(request: Request, exc: FontNotFound) -> Response:
+        # a server without a CJK font cannot render PDFs: say so instead of a 500
+        msg = _("PDF documents are unavailable: no Chinese font is installed on the server")
+        return await _http_error(request, HTTPException(503, f"{msg} (fonts-noto-cjk)"))
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:

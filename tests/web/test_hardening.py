@@ -1,0 +1,97 @@
+"""Smaller web findings of issue 11 (item 10), each with the behaviour it now has."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import PASSWORD, Seeded, bearer, csrf_of
+
+from lantian.db.session import session_scope
+from lantian.registry.models import Enterprise
+from lantian.timeutil import now_cst
+from lantian.web.app import create_app
+
+
+def _login_cookies(c: TestClient) -> str:
+    page = c.get("/login")
+    r = c.post(
+        "/login",
+        data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    return ";".join(r.headers.get_list("set-cookie") + page.headers.get_list("set-cookie"))
+
+
+def test_cookies_are_secure_and_hsts_is_sent_on_https(seeded_sqlite: Seeded) -> None:
+    with TestClient(create_app(seeded_sqlite.settings), base_url="https://testserver") as c:
+        cookies = _login_cookies(c)
+        assert "lantian_session=" in cookies and "lantian_csrf=" in cookies
+        assert cookies.count("Secure") >= 2
+        assert c.get("/leads").headers["strict-transport-security"].startswith("max-age=")
+    with TestClient(create_app(seeded_sqlite.settings)) as c:  # plain http: neither
+        cookies = _login_cookies(c)
+        assert "Secure" not in cookies
+        assert "strict-transport-security" not in c.get("/leads").headers
+
+
+def test_cookie_secure_setting_marks_cookies_behind_a_tls_proxy(seeded_sqlite: Seeded) -> None:
+    settings = seeded_sqlite.settings.model_copy(update={"cookie_secure": True})
+    with TestClient(create_app(settings)) as c:  # the proxy speaks TLS, the app plain http
+        page = c.get("/login")
+        assert "Secure" in page.headers["set-cookie"]
+        assert "strict-transport-security" in page.headers
+
+
+def test_authenticated_responses_are_not_cached(client: TestClient) -> None:
+    h = bearer(client, "ts_city")
+    assert client.get("/api/leads", headers=h).headers["cache-control"] == "no-store"
+    _login_cookies(client)
+    assert client.get("/leads").headers["cache-control"] == "no-store"
+    assert "no-store" not in client.get("/static/app.css").headers.get("cache-control", "")
+
+
+def test_pdf_without_a_cjk_font_is_a_clear_503(
+    client: TestClient, seeded_sqlite: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lantian.documents import pdf
+    from lantian.documents.fonts import FontNotFound
+
+    officer = bearer(client, "ts_city")
+    r = client.post(
+        "/api/leads/dispatch",
+        json={
+            "lead_ids": ["LE1-0"],
+            "assignee_id": seeded_sqlite.user_ids["lb_district"],
+            "deadline": str((now_cst() + timedelta(days=5)).date()),
+        },
+        headers=officer,
+    )
+    assert r.status_code == 200, r.text
+    case_id = r.json()["cases"][0]["case_id"]
+
+    def no_font(bold: bool = False) -> object:
+        raise FontNotFound("no Chinese font found")
+
+    monkeypatch.setattr(pdf, "find_cjk_font", no_font)
+    r = client.get(f"/api/cases/{case_id}/documents/dispatch_notice.pdf", headers=officer)
+    assert r.status_code == 503
+    assert "fonts-noto-cjk" in r.json()["detail"] and "字体" in r.json()["detail"]
+
+
+def test_enterprise_export_neutralizes_hostile_names(
+    client: TestClient, seeded_sqlite: Seeded
+) -> None:
+    with session_scope(seeded_sqlite.settings) as db:
+        ent = db.get(Enterprise, "E1")
+        assert ent is not None
+        ent.name = '=HYPERLINK("http://evil.example","x")\x00'
+    r = client.get("/api/exports/enterprises.xlsx", headers=bearer(client, "ts_city"))
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml
