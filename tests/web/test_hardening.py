@@ -95,3 +95,33 @@ def test_enterprise_export_neutralizes_hostile_names(
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
         xml = z.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in xml
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/cases/9223372036854775808", 404),
+        ("/api/cases/3000000000", 404),
+        ("/api/leads?offset=10000000000000000000", 422),
+        ("/api/cases?offset=10000000000000000000", 422),
+        ("/api/enterprises?offset=10000000000000000000", 422),
+        ("/api/leads?date_to=9999-12-31", 422),
+        ("/api/leads?date_from=0001-01-01", 422),
+    ],
+)
+def test_out_of_range_numbers_and_dates_are_client_errors(
+    seeded: Seeded, url: str, status: int
+) -> None:
+    with TestClient(create_app(seeded.settings)) as c:
+        r = c.get(url, headers=bearer(c, "ts_city"))
+    assert r.status_code == status, r.text
+
+
+def test_out_of_range_on_a_page_is_explained_in_the_users_language(client: TestClient) -> None:
+    _login_cookies(client)
+    html = {"Accept": "text/html"}
+    r = client.get("/leads?offset=10000000000000000000", headers=html)
+    assert r.status_code == 422 and "text/html" in r.headers["content-type"]
+    assert "参数值无效" in r.text and "offset" in r.text
+    r = client.get("/enterprises?offset=10000000000000000000", headers=html)
+    assert r.status_code == 422 and "参数值超出范围" in r.text

@@ -42,6 +42,8 @@ DOMAIN_STATUS: dict[str, int] = {
     "ValidationError": 422,
 }
 """HTTP status of each :mod:`lantian.auth.errors` domain error."""
+MAX_DB_ID = 2**31 - 1
+"""Largest integer id a database row can have (PostgreSQL ``integer``)."""
 LOGIN_FAILURES_PER_IP = 50
 """Failed logins one client address may make in 5 minutes (any user names)."""
 MAX_CONCURRENT_REQUESTS = 4
@@ -232,6 +234,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
+
+    from fastapi.exception_handlers import request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+    from sqlalchemy.exc import DataError
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not _wants_html(request):
+            return await request_validation_exception_handler(request, exc)
+        names = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        msg = _("Invalid value: {fields}").format(fields=", ".join(names))
+        return await _http_error(request, HTTPException(422, msg))
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        # the safety net behind the parameter bounds: an id or number too large for the
+        # database (or a date beyond the calendar) is a client error, never a 500; an id
+        # that cannot exist is simply not found
+        if any(seg.isdigit() and int(seg) > MAX_DB_ID for seg in request.url.path.split("/")):
+            return await _http_error(request, HTTPException(404, _("Not found")))
+        return await _http_error(request, HTTPException(422, _("Value out of range")))
 
     from lantian.documents.fonts import FontNotFound
 
