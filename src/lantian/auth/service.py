@@ -474,14 +474,43 @@ def verify_api_token(session: Session, token: str, now: datetime | None = None) 
     return _resolve(session, token, "api", now)
 
 
-def revoke_api_token(session: Session, actor: User, token_id: int) -> None:
-    """Revoke one API token (its owner or an admin)."""
+def revoke_api_token(
+    session: Session, actor: User, token_id: int, *, own_only: bool = False
+) -> None:
+    """Revoke one API token or login session (its owner, or an admin unless ``own_only``).
+
+    Someone else's token is :class:`NotFound`, the same as a token that does not exist.
+    """
     row = session.get(AuthToken, token_id)
-    if row is None or (row.user_id != actor.user_id and actor.role != "admin"):
+    mine = row is not None and row.user_id == actor.user_id
+    if row is None or not (mine or (actor.role == "admin" and not own_only)):
         raise NotFound("token not found")
     if row.revoked_at is None:
         row.revoked_at = now_cst()
-        audit(session, actor, "revoke_api_token", "auth_token", token_id)
+        audit(session, actor, "revoke_api_token", "auth_token", token_id, note=row.kind)
+
+
+def list_tokens(session: Session, user: User, now: datetime | None = None) -> list[AuthToken]:
+    """The user's live login sessions and API tokens (not revoked, not expired), newest first."""
+    now = now or now_cst()
+    return list(
+        session.scalars(
+            select(AuthToken)
+            .where(
+                AuthToken.user_id == user.user_id,
+                AuthToken.revoked_at.is_(None),
+                AuthToken.expires_at > now,
+            )
+            .order_by(AuthToken.created_at.desc(), AuthToken.token_id.desc())
+        )
+    )
+
+
+def token_id_of(session: Session, plain: str) -> int | None:
+    """The id of the token whose plain text is ``plain`` (the caller's own), else None."""
+    return session.scalar(
+        select(AuthToken.token_id).where(AuthToken.token_hash == _token_hash(plain))
+    )
 
 
 def csrf_token(session_token: str, secret: str) -> str:
