@@ -69,6 +69,7 @@ from lantian.workflow.states import (
     SYSTEM_ROLE,
     Transition,
     actions_from,
+    may_fire,
     transition_for,
 )
 
@@ -167,8 +168,9 @@ def _fire(
             status=case.status,
             action=action,
         )
-    if _role(user) not in t.roles:
-        raise PermissionDenied(f"role {_role(user)!r} may not {action}")
+    if not may_fire(t, _role(user), user.user_id if user else None, case.assignee_id):
+        who = "the assignee or a supervisor" if _role(user) in t.roles else f"not {_role(user)!r}"
+        raise PermissionDenied(f"{action}: 仅承办人或上级可操作 (only {who} may do this)")
     for name in t.required:
         value = fields.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -212,7 +214,11 @@ def allowed_actions(user: User, case: Case) -> list[Transition]:
     """Transitions ``user`` may fire on ``case`` now (for buttons on the case page)."""
     if not can_access_enterprise(user, case):
         return []
-    return actions_from(case.status, user.role)
+    return [
+        t
+        for t in actions_from(case.status, user.role)
+        if may_fire(t, user.role, user.user_id, case.assignee_id)
+    ]
 
 
 def _lead_region(session: Session, lead: Lead) -> tuple[Enterprise | None, Station | None]:
