@@ -79,7 +79,10 @@ def get_outlet_series(
     outlet = db.get(Outlet, outlet_id)
     if outlet is None:
         raise HTTPException(404, _("Outlet not found"))
-    enterprise_or_404(db, principal, outlet.enterprise_id)
+    try:
+        enterprise_or_404(db, principal, outlet.enterprise_id)
+    except HTTPException:  # out of scope: the same answer as a missing outlet
+        raise HTTPException(404, _("Outlet not found")) from None
     end = end or now_cst()
     start = start or end - timedelta(days=7)
     if end <= start:
