@@ -125,3 +125,14 @@ def test_out_of_range_on_a_page_is_explained_in_the_users_language(client: TestC
     assert "参数值无效" in r.text and "offset" in r.text
     r = client.get("/enterprises?offset=10000000000000000000", headers=html)
     assert r.status_code == 422 and "参数值超出范围" in r.text
+
+
+def test_api_docs_use_local_swagger_assets_only(client: TestClient) -> None:
+    r = client.get("/api/docs")
+    if r.status_code == 503:  # npm assets not installed: a clear answer, not a blank page
+        assert "make node" in r.text
+        return
+    assert r.status_code == 200
+    assert "https://" not in r.text and "http://" not in r.text and "<script>" not in r.text
+    assert client.get("/vendor/swagger-ui-dist/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/api-docs.js").status_code == 200

@@ -56,6 +56,19 @@ UNLIMITED_SUFFIXES = (".pdf", ".xlsx")
 """Downloads served outside the limit (generated documents and workbooks)."""
 
 
+SWAGGER_JS = "swagger-ui-dist/swagger-ui-bundle.js"
+API_DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Lantian API</title>
+<link rel="stylesheet" href="/vendor/swagger-ui-dist/swagger-ui.css">
+<link rel="icon" href="/static/favicon.svg"></head>
+<body><div id="swagger-ui" data-url="/openapi.json"></div>
+<script src="/vendor/swagger-ui-dist/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body></html>
+"""
+"""The /api/docs page: Swagger UI from npm (package.json) under /vendor, no inline script."""
+
+
 class ConcurrencyLimitMiddleware:
     """Lets at most ``limit`` requests into the application at once; the others queue.
 
@@ -190,7 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Lantian 蓝天",
         version=__version__,
         description="Air-quality supervision and assistance: leads, cases, enterprises.",
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs below: Swagger UI from npm, not FastAPI's CDN page
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -206,6 +219,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.node_modules = node_modules
     if node_modules is not None:
         app.mount("/vendor", StaticFiles(directory=str(node_modules)), name="vendor")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> Response:
+        """Swagger UI of /openapi.json from ``node_modules/swagger-ui-dist`` (CSP-clean)."""
+        if node_modules is None or not (node_modules / SWAGGER_JS).exists():
+            return Response(
+                "API docs need the npm assets (make node); the schema is at /openapi.json",
+                status_code=503,
+                media_type="text/plain; charset=utf-8",
+            )
+        return Response(API_DOCS_HTML, media_type="text/html; charset=utf-8")
 
     from lantian.web.api import register_api
     from lantian.web.pages import register_pages
