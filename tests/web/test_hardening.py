@@ -136,3 +136,27 @@ def test_api_docs_use_local_swagger_assets_only(client: TestClient) -> None:
     assert "https://" not in r.text and "http://" not in r.text and "<script>" not in r.text
     assert client.get("/vendor/swagger-ui-dist/swagger-ui-bundle.js").status_code == 200
     assert client.get("/static/api-docs.js").status_code == 200
+
+
+def test_documents_survive_control_characters_in_names(
+    client: TestClient, seeded_sqlite: Seeded
+) -> None:
+    with session_scope(seeded_sqlite.settings) as db:
+        ent = db.get(Enterprise, "E1")
+        assert ent is not None
+        ent.name = "冀东\x00钢铁\x07有限公司"
+    officer = bearer(client, "ts_city")
+    r = client.post(
+        "/api/leads/dispatch",
+        json={
+            "lead_ids": ["LE1-0"],
+            "assignee_id": seeded_sqlite.user_ids["lb_district"],
+            "deadline": str((now_cst() + timedelta(days=5)).date()),
+        },
+        headers=officer,
+    )
+    case_id = r.json()["cases"][0]["case_id"]
+    pdf = client.get(f"/api/cases/{case_id}/documents/dispatch_notice.pdf", headers=officer)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    for url in ("/api/exports/leads.xlsx", "/api/exports/cases.xlsx", "/api/exports/ledger.xlsx"):
+        assert client.get(url, headers=officer).status_code == 200, url
