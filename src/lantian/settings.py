@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -105,6 +105,43 @@ class Settings(BaseSettings):
             "(then run `lantian jobs run` from cron)"
         ),
     )
+
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed; empty = none (the direct peer is the client)"
+        ),
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="always mark cookies Secure and send HSTS (set behind a TLS proxy)",
+    )
+    http_header_timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="seconds a client has to send a request head"
+    )
+    http_body_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="longest pause in a request body, and grace time before a minimum rate",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        import ipaddress
+
+        for item in (v.strip() for v in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"LANTIAN_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR"
+                ) from exc
+        return value
 
     @property
     def resolved_home(self) -> Path:

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from tests.web.conftest import Seeded, bearer, login
 
 from lantian.auth.models import User
+from lantian.auth.service import create_api_token
 from lantian.db.session import session_scope
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app, route_table
@@ -193,7 +194,22 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("POST", "/notices/{notice_id}/acknowledge"): lambda o: Spec(
         f"/notices/{o['notice']}/acknowledge"
     ),
+    # self-service (acts on the caller; ent1's token must stay out of reach)
+    ("POST", "/api/me/password"): lambda o: Spec(
+        "/api/me/password", json={"old_password": "wrong-Pass-1", "new_password": "x"}
+    ),
+    ("GET", "/api/me/tokens"): lambda o: Spec("/api/me/tokens", list_must_not_contain=["ent1-k"]),
+    ("DELETE", "/api/me/tokens/{token_id}"): lambda o: Spec(f"/api/me/tokens/{o['token']}"),
+    ("GET", "/account"): lambda o: Spec("/account", list_must_not_contain=["ent1-k"]),
+    ("POST", "/account/password"): lambda o: Spec(
+        "/account/password", data={"old_password": "w", "new_password": "x", "new_password2": "x"}
+    ),
+    ("POST", "/account/tokens/{token_id}/revoke"): lambda o: Spec(
+        f"/account/tokens/{o['token']}/revoke"
+    ),
 }
+SELF_SERVICE = ("/api/me/password", "/account/password")
+"""Routes that act on the caller only (a wrong current password is the caller's 422)."""
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +260,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         spot = SpotCheck(draw_id=draw.draw_id, case_id=case.case_id, result="pending")
         db.add(spot)
         db.flush()
+        ent1 = db.get(User, seeded.user_ids["ent1"])
+        assert ent1 is not None
         objs = {
+            "token": create_api_token(db, ent1, label="ent1-k").token_id,
             "notice": notice.notice_id,
             "spot_check": spot.spot_check_id,
             "case": case.case_id,
@@ -323,7 +342,7 @@ def _client_for(
 def test_other_enterprise_is_refused(world: dict[str, Any], method: str, route: str) -> None:
     """ent2 (enterprise E2) must not see or change E1's objects."""
     spec = ROUTES[(method, route)](world["objs"])
-    if route == "/logout":
+    if route == "/logout" or route in SELF_SERVICE:
         pytest.skip("logout acts on the caller's own session only")
     c, headers = _client_for(world, "ent2", route.startswith("/api/"))
     with c:
@@ -350,7 +369,7 @@ def test_other_enterprise_is_refused(world: dict[str, Any], method: str, route: 
 def test_officer_of_another_city_is_refused(world: dict[str, Any], method: str, route: str) -> None:
     """sjz_city (石家庄市) must not see or change objects of 唐山市."""
     spec = ROUTES[(method, route)](world["objs"])
-    if route in ("/logout", "/api/me"):
+    if route in ("/logout", "/api/me", *SELF_SERVICE):
         pytest.skip("acts on the caller itself")
     c, headers = _client_for(world, "sjz_city", route.startswith("/api/"))
     with c:

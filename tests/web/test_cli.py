@@ -37,6 +37,10 @@ def test_serve_uses_settings_and_options(monkeypatch: pytest.MonkeyPatch) -> Non
     assert result.exit_code == 0, result.output
     assert calls[0]["target"] == "lantian.web.app:create_app" and calls[0]["factory"] is True
     assert calls[0]["port"] == 8123 and calls[0]["host"] == "127.0.0.1"
+    # request-head timeout; proxy headers never taken by uvicorn (LANTIAN_TRUSTED_PROXIES)
+    from lantian.web.limits import HeaderTimeoutH11Protocol
+
+    assert calls[0]["http"] is HeaderTimeoutH11Protocol and calls[0]["proxy_headers"] is False
     result = CliRunner().invoke(
         _app(), ["serve", "--host", "0.0.0.0", "--port", "9000", "--reload"]
     )

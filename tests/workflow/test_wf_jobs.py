@@ -153,7 +153,7 @@ def test_immediate_fix_share(world: Any) -> None:
     s = world.session
     W.drive(s, world, "immediate_fix")
     c = W.drive(s, world, "immediate_fix")
-    W.fire(s, world, world.district_a1, c.case_id, "close_immediate_fix")
+    W.fire(s, world, world.city_a, c.case_id, "close_immediate_fix")  # the assignee
     W.drive(s, world, "supervision_order")
     dash = wf.dashboard(s, world.city_a)
     assert (dash.immediate_fix, dash.supervision_order) == (2, 1)

@@ -5,9 +5,16 @@ References
 .. [1] GB/T 22239-2019, 网络安全等级保护基本要求, 8.1.4.1 身份鉴别 a): identification
        information must have complexity requirements; b): login-failure handling.
 .. [2] RFC 9106, Argon2 Memory-Hard Function (argon2id, the recommended variant).
+.. [3] NIST SP 800-63B (2017), 5.1.1.2: compare new passwords against a list of values
+       known to be commonly used or compromised. The list shipped here is Django's
+       ``common-passwords.txt.gz`` (lantian/auth/data/README.md).
 """
 
 from __future__ import annotations
+
+import gzip
+from functools import lru_cache
+from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -20,7 +27,7 @@ MIN_LENGTH = 10
 """Minimum password length [characters]."""
 MIN_CLASSES = 3
 """Minimum number of character classes (lower, upper, digit, other)."""
-_COMMON = frozenset(
+_EXTRA_COMMON = frozenset(
     {
         "password123",
         "password1234",
@@ -34,6 +41,18 @@ _COMMON = frozenset(
         "abc123456789",
     }
 )
+"""Passwords refused in addition to the shipped list (this project's own names)."""
+COMMON_PASSWORDS_FILE = "common-passwords.txt.gz"
+"""19,640 common passwords shipped in ``lantian/auth/data`` (from Django 5.2; see the
+README.md beside it for the source and licence)."""
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The lower-cased common passwords: the shipped list and :data:`_EXTRA_COMMON`."""
+    raw = resources.files("lantian.auth").joinpath("data", COMMON_PASSWORDS_FILE).read_bytes()
+    words = gzip.decompress(raw).decode("utf-8").split()
+    return frozenset(w.strip().lower() for w in words if w.strip()) | _EXTRA_COMMON
 
 
 def check_password_policy(password: str, username: str | None = None) -> None:
@@ -61,7 +80,7 @@ def check_password_policy(password: str, username: str | None = None) -> None:
         )
     if username and len(username) >= 3 and username.lower() in password.lower():
         raise ValidationError("密码不能包含用户名 (password contains user name)", field="password")
-    if password.lower() in _COMMON:
+    if password.lower() in common_passwords():
         raise ValidationError("密码过于常见 (password is too common)", field="password")
 
 

@@ -1,8 +1,8 @@
 """Accounts, login with rate limiting, server-side sessions, API tokens and CSRF tokens.
 
 All functions take an open :class:`~sqlalchemy.orm.Session` and leave committing to the
-caller, except :func:`authenticate`, which commits the recorded failed attempt before it
-raises (so a rolled-back request still counts towards the lockout).
+caller, except :func:`authenticate`, which commits the attempt before it checks the
+password (so concurrent attempts count it, and a rolled-back request still counts).
 
 References
 ----------
@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from lantian.auth.audit import audit, snapshot
@@ -44,10 +46,18 @@ from lantian.timeutil import now_cst
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MAX_FAILURES = 5
-"""Failed logins allowed per (user name, IP address) within :data:`LOCKOUT_WINDOW`."""
+"""Failed logins per (user name, address) before back-off, within :data:`LOCKOUT_WINDOW`."""
+MAX_FAILURES_PER_ADDRESS = 20
+"""Failed logins per address (any user names) before back-off (password spraying)."""
 MAX_FAILURES_PER_USER = 20
-"""Failed logins allowed per user name from all addresses within :data:`LOCKOUT_WINDOW`."""
+"""Failed logins per user name from all addresses before back-off; never applied to an
+address the account logged in from within :data:`KNOWN_ADDRESS_TTL`."""
 LOCKOUT_WINDOW = timedelta(minutes=15)
+"""Failures older than this are forgotten; also the longest back-off."""
+BACKOFF_BASE = timedelta(seconds=30)
+"""First back-off once a threshold is reached; each further failure doubles it."""
+KNOWN_ADDRESS_TTL = timedelta(days=30)
+"""An address with a successful login of the account this recent is its owner's."""
 SESSION_TTL = timedelta(hours=12)
 """Absolute lifetime of a login session."""
 SESSION_IDLE_TIMEOUT = timedelta(hours=2)
@@ -203,12 +213,52 @@ def set_active(session: Session, actor: User | None, user: User, active: bool) -
 # --------------------------------------------------------------------------- login
 
 
+def _backoff(failures: int, threshold: int) -> timedelta:
+    """Wait after ``failures`` failures once ``threshold`` is reached (doubling, capped)."""
+    steps = min(failures - threshold, 16)
+    return min(BACKOFF_BASE * (1 << max(steps, 0)), LOCKOUT_WINDOW)
+
+
+def _wait(
+    session: Session, where: list[Any], threshold: int, since: datetime, now: datetime
+) -> timedelta:
+    row = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            *where, LoginAttempt.success.is_(False), LoginAttempt.at > since
+        )
+    ).one()
+    n, last = int(row[0] or 0), row[1]
+    if n < threshold or last is None:
+        return timedelta(0)
+    wait: timedelta = last + _backoff(n, threshold) - now
+    return wait
+
+
 def lockout_remaining(
-    session: Session, username: str, ip: str, now: datetime | None = None
+    session: Session,
+    username: str,
+    ip: str,
+    now: datetime | None = None,
+    *,
+    exclude_id: int | None = None,
 ) -> timedelta | None:
-    """How long (username, ip) stays locked out, or ``None`` if logins are allowed."""
+    """How long a login of ``username`` from ``ip`` must wait, or ``None`` if allowed now.
+
+    Three keys, each with exponential back-off (:data:`BACKOFF_BASE` doubling per further
+    failure, capped at :data:`LOCKOUT_WINDOW`) over the failures of the last
+    :data:`LOCKOUT_WINDOW`:
+
+    - (user name, address): from :data:`MAX_FAILURES` failures since its last success;
+    - address, any user names: from :data:`MAX_FAILURES_PER_ADDRESS` failures;
+    - user name, all addresses: from :data:`MAX_FAILURES_PER_USER` failures, but *not* for
+      an address this account logged in from successfully within :data:`KNOWN_ADDRESS_TTL`:
+      a stranger guessing a named account's password elsewhere cannot lock its owner out.
+
+    ``exclude_id`` leaves out the caller's own pending attempt (:func:`authenticate`).
+    """
     now = now or now_cst()
     since = now - LOCKOUT_WINDOW
+    own = [] if exclude_id is None else [LoginAttempt.attempt_id != exclude_id]
     last_ok = session.scalar(
         select(func.max(LoginAttempt.at)).where(
             LoginAttempt.username == username,
@@ -216,34 +266,39 @@ def lockout_remaining(
             LoginAttempt.success.is_(True),
         )
     )
-    if last_ok is not None and last_ok > since:
-        since = last_ok
-    fails = session.scalars(
-        select(LoginAttempt.at)
-        .where(
-            LoginAttempt.username == username,
-            LoginAttempt.ip == ip,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at > since,
+    pair_since = max(since, last_ok) if last_ok is not None else since
+    waits = [
+        _wait(
+            session,
+            [LoginAttempt.username == username, LoginAttempt.ip == ip, *own],
+            MAX_FAILURES,
+            pair_since,
+            now,
+        ),
+        _wait(session, [LoginAttempt.ip == ip, *own], MAX_FAILURES_PER_ADDRESS, since, now),
+    ]
+    known = last_ok is not None and last_ok > now - KNOWN_ADDRESS_TTL
+    if not known:
+        waits.append(
+            _wait(
+                session,
+                [LoginAttempt.username == username, *own],
+                MAX_FAILURES_PER_USER,
+                since,
+                now,
+            )
         )
-        .order_by(LoginAttempt.at.desc())
-        .limit(MAX_FAILURES)
-    ).all()
-    remaining: timedelta | None = None
-    if len(fails) >= MAX_FAILURES:
-        remaining = fails[-1] + LOCKOUT_WINDOW - now
-    n_user = session.scalar(
-        select(func.count()).where(
-            LoginAttempt.username == username,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at > now - LOCKOUT_WINDOW,
-        )
-    )
-    if (n_user or 0) >= MAX_FAILURES_PER_USER:
-        remaining = max(remaining or timedelta(0), LOCKOUT_WINDOW / 3)
-    if remaining is not None and remaining <= timedelta(0):
-        return None
-    return remaining
+    remaining = max(waits)
+    return remaining if remaining > timedelta(0) else None
+
+
+def _lock_login_keys(session: Session, username: str, ip: str) -> None:
+    """Serialize concurrent logins of one user name or address (PostgreSQL advisory locks,
+    held until commit; SQLite serializes writers by itself)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted({f"login-user:{username}", f"login-ip:{ip}"}):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
 def authenticate(
@@ -251,28 +306,43 @@ def authenticate(
 ) -> User:
     """Check a user name and password from address ``ip``; record the attempt.
 
+    The attempt is recorded (as a failure) and committed *before* the password is checked,
+    under a lock of the user name and address, and the back-off counts every earlier
+    attempt including those still being checked: N parallel wrong passwords get exactly
+    :data:`MAX_FAILURES` password checks, not more. A success turns the row into one
+    (committed by the caller with the session); a refused attempt is not kept.
+
     Raises
     ------
     LockedOut
-        Too many failures for (username, ip) in the last 15 minutes (nothing recorded).
+        The back-off of :func:`lockout_remaining` applies (``retry_after_s`` says how long).
     AuthenticationFailed
-        Wrong user name or password, or the account is disabled. The failed attempt is
-        committed before raising.
+        Wrong user name or password, or the account is disabled (already committed).
     """
     now = now or now_cst()
-    remaining = lockout_remaining(session, username, ip, now)
+    username, ip = username[:64], ip[:64]
+    _lock_login_keys(session, username, ip)
+    attempt = LoginAttempt(username=username, ip=ip, at=now, success=False)
+    session.add(attempt)
+    session.flush()
+    remaining = lockout_remaining(session, username, ip, now, exclude_id=attempt.attempt_id)
     if remaining is not None:
+        session.delete(attempt)
+        session.commit()
         raise LockedOut(
             "登录失败次数过多，请稍后再试 (too many failed logins; try later)",
-            retry_after_s=max(1, int(remaining.total_seconds())),
+            retry_after_s=max(1, math.ceil(remaining.total_seconds())),
         )
+    attempt_id = attempt.attempt_id
+    session.commit()  # counted by concurrent attempts from here on
     user = session.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     ok = ok and user is not None and user.active
-    session.add(LoginAttempt(username=username[:64], ip=ip[:64], at=now, success=ok))
     if not ok or user is None:
-        session.commit()
         raise AuthenticationFailed("用户名或密码错误 (wrong user name or password)")
+    session.execute(
+        update(LoginAttempt).where(LoginAttempt.attempt_id == attempt_id).values(success=True)
+    )
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.flush()
@@ -404,14 +474,43 @@ def verify_api_token(session: Session, token: str, now: datetime | None = None) 
     return _resolve(session, token, "api", now)
 
 
-def revoke_api_token(session: Session, actor: User, token_id: int) -> None:
-    """Revoke one API token (its owner or an admin)."""
+def revoke_api_token(
+    session: Session, actor: User, token_id: int, *, own_only: bool = False
+) -> None:
+    """Revoke one API token or login session (its owner, or an admin unless ``own_only``).
+
+    Someone else's token is :class:`NotFound`, the same as a token that does not exist.
+    """
     row = session.get(AuthToken, token_id)
-    if row is None or (row.user_id != actor.user_id and actor.role != "admin"):
+    mine = row is not None and row.user_id == actor.user_id
+    if row is None or not (mine or (actor.role == "admin" and not own_only)):
         raise NotFound("token not found")
     if row.revoked_at is None:
         row.revoked_at = now_cst()
-        audit(session, actor, "revoke_api_token", "auth_token", token_id)
+        audit(session, actor, "revoke_api_token", "auth_token", token_id, note=row.kind)
+
+
+def list_tokens(session: Session, user: User, now: datetime | None = None) -> list[AuthToken]:
+    """The user's live login sessions and API tokens (not revoked, not expired), newest first."""
+    now = now or now_cst()
+    return list(
+        session.scalars(
+            select(AuthToken)
+            .where(
+                AuthToken.user_id == user.user_id,
+                AuthToken.revoked_at.is_(None),
+                AuthToken.expires_at > now,
+            )
+            .order_by(AuthToken.created_at.desc(), AuthToken.token_id.desc())
+        )
+    )
+
+
+def token_id_of(session: Session, plain: str) -> int | None:
+    """The id of the token whose plain text is ``plain`` (the caller's own), else None."""
+    return session.scalar(
+        select(AuthToken.token_id).where(AuthToken.token_hash == _token_hash(plain))
+    )
 
 
 def csrf_token(session_token: str, secret: str) -> str:

@@ -288,7 +288,15 @@ def _serve(
             f"[bold green]蓝天 Lantian[/bold green] http://{settings.host}:{settings.port}/  "
             f"(admin / officer / district / ent1 / ent2, password {password})"
         )
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        from lantian.web.limits import uvicorn_options
+
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            **uvicorn_options(settings),  # X-Forwarded-For only from LANTIAN_TRUSTED_PROXIES
+        )
         stop.set()
     finally:
         for proc in procs:

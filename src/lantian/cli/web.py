@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
         from lantian.cli.progress import console
         from lantian.settings import get_settings
         from lantian.web.assets import find_node_modules
+        from lantian.web.limits import uvicorn_options
 
         settings = get_settings()
         settings.ensure_home()
@@ -37,6 +38,6 @@ def register(app: typer.Typer) -> None:
             host=bind_host,
             port=bind_port,
             reload=reload,
-            proxy_headers=False,
             log_level="info",
+            **uvicorn_options(settings),  # header timeout; proxies: LANTIAN_TRUSTED_PROXIES
         )

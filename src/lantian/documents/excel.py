@@ -3,6 +3,8 @@
 Chinese headers, times in China Standard Time (Excel has no time zones: values are written
 as CST wall-clock times and the header says so), a frozen and filtered header row, and
 column widths fitted to Chinese text. A second sheet 说明 records who exported what, when.
+Every value goes through :func:`lantian.documents.cells.set_cell` (no formula injection,
+no illegal XML characters).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from lantian.auth.models import User
+from lantian.documents.cells import set_cell
 from lantian.documents.pdf import FAMILY_LABELS_ZH
 from lantian.timeutil import now_cst, to_cst
 from lantian.workflow.queries import CaseFilters, LeadFilters, ledger, list_cases, list_leads
@@ -72,7 +75,7 @@ def write_sheet(
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor="1F4E79")
     for j, col in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=j, value=col.header)
+        cell = set_cell(ws.cell(row=1, column=j), col.header)
         cell.font = head_font
         cell.fill = head_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -82,7 +85,7 @@ def write_sheet(
         if n >= MAX_EXPORT_ROWS:
             break
         for j, col in enumerate(columns, start=1):
-            cell = ws.cell(row=i, column=j, value=col.get(row))
+            cell = set_cell(ws.cell(row=i, column=j), col.get(row))
             if col.number_format:
                 cell.number_format = col.number_format
         n += 1
@@ -106,8 +109,8 @@ def _about(wb: Workbook, user: User, what: str, count: int, filters: dict[str, A
         ("来源", "蓝天大气监督帮扶平台"),
     ]
     for i, (k, v) in enumerate(rows, start=1):
-        ws.cell(row=i, column=1, value=k).font = Font(bold=True)
-        ws.cell(row=i, column=2, value=v)
+        set_cell(ws.cell(row=i, column=1), k).font = Font(bold=True)
+        set_cell(ws.cell(row=i, column=2), v)
     ws.column_dimensions["A"].width = 20
     ws.column_dimensions["B"].width = 60
 

@@ -21,8 +21,9 @@ from lantian import __version__
 from lantian.auth.errors import DomainError, LockedOut
 from lantian.settings import Settings, get_settings
 from lantian.web.assets import find_node_modules
-from lantian.web.deps import LoginRequired, current_language
+from lantian.web.deps import LoginRequired, _, current_language
 from lantian.web.i18n import pick_language
+from lantian.web.limits import BodyGuardMiddleware
 from lantian.web.security import (
     CSRF_COOKIE,
     RateLimiter,
@@ -41,6 +42,8 @@ DOMAIN_STATUS: dict[str, int] = {
     "ValidationError": 422,
 }
 """HTTP status of each :mod:`lantian.auth.errors` domain error."""
+MAX_DB_ID = 2**31 - 1
+"""Largest integer id a database row can have (PostgreSQL ``integer``)."""
 LOGIN_FAILURES_PER_IP = 50
 """Failed logins one client address may make in 5 minutes (any user names)."""
 MAX_CONCURRENT_REQUESTS = 4
@@ -51,6 +54,19 @@ UNLIMITED_PREFIXES = ("/static/", "/vendor/", "/healthz", "/api/exports/")
 seconds each: four at once must not hold every slot and stall the pages)."""
 UNLIMITED_SUFFIXES = (".pdf", ".xlsx")
 """Downloads served outside the limit (generated documents and workbooks)."""
+
+
+SWAGGER_JS = "swagger-ui-dist/swagger-ui-bundle.js"
+API_DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Lantian API</title>
+<link rel="stylesheet" href="/vendor/swagger-ui-dist/swagger-ui.css">
+<link rel="icon" href="/static/favicon.svg"></head>
+<body><div id="swagger-ui" data-url="/openapi.json"></div>
+<script src="/vendor/swagger-ui-dist/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body></html>
+"""
+"""The /api/docs page: Swagger UI from npm (package.json) under /vendor, no inline script."""
 
 
 class ConcurrencyLimitMiddleware:
@@ -89,9 +105,10 @@ class ConcurrencyLimitMiddleware:
 class RequestContextMiddleware:
     """Chooses the request's language and makes sure a pre-login CSRF cookie exists."""
 
-    def __init__(self, app: ASGIApp, default_language: str) -> None:
+    def __init__(self, app: ASGIApp, default_language: str, cookie_secure: bool = False) -> None:
         self.app = app
         self.default_language = default_language
+        self.cookie_secure = cookie_secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,10 +131,15 @@ class RequestContextMiddleware:
         new_csrf = None if cookies.get(CSRF_COOKIE) else new_csrf_token()
         state["new_csrf_cookie"] = new_csrf
         set_cookies: list[bytes] = []
+        secure = "; Secure" if self.cookie_secure or scope.get("scheme") == "https" else ""
         if new_csrf:
-            set_cookies.append(f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax".encode())
+            set_cookies.append(
+                f"{CSRF_COOKIE}={new_csrf}; Path=/; HttpOnly; SameSite=Lax{secure}".encode()
+            )
         if qlang and pick_language(qlang, None, lang) == lang:
-            set_cookies.append(f"lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax".encode())
+            set_cookies.append(
+                f"lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax{secure}".encode()
+            )
 
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start" and set_cookies:
@@ -185,7 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Lantian 蓝天",
         version=__version__,
         description="Air-quality supervision and assistance: leads, cases, enterprises.",
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs below: Swagger UI from npm, not FastAPI's CDN page
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -202,6 +224,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if node_modules is not None:
         app.mount("/vendor", StaticFiles(directory=str(node_modules)), name="vendor")
 
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> Response:
+        """Swagger UI of /openapi.json from ``node_modules/swagger-ui-dist`` (CSP-clean)."""
+        if node_modules is None or not (node_modules / SWAGGER_JS).exists():
+            return Response(
+                "API docs need the npm assets (make node); the schema is at /openapi.json",
+                status_code=503,
+                media_type="text/plain; charset=utf-8",
+            )
+        return Response(API_DOCS_HTML, media_type="text/html; charset=utf-8")
+
     from lantian.web.api import register_api
     from lantian.web.pages import register_pages
 
@@ -217,7 +250,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        if _wants_html(request) and exc.status_code in (400, 403, 404, 409, 422, 429):
+        if _wants_html(request) and exc.status_code in (400, 403, 404, 409, 413, 422, 429, 503):
             from lantian.web.templating import render
 
             return render(
@@ -229,6 +262,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
+
+    from fastapi.exception_handlers import request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+    from sqlalchemy.exc import DataError
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not _wants_html(request):
+            return await request_validation_exception_handler(request, exc)
+        names = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        msg = _("Invalid value: {fields}").format(fields=", ".join(names))
+        return await _http_error(request, HTTPException(422, msg))
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        # the safety net behind the parameter bounds: an id or number too large for the
+        # database (or a date beyond the calendar) is a client error, never a 500; an id
+        # that cannot exist is simply not found
+        if any(seg.isdigit() and int(seg) > MAX_DB_ID for seg in request.url.path.split("/")):
+            return await _http_error(request, HTTPException(404, _("Not found")))
+        return await _http_error(request, HTTPException(422, _("Value out of range")))
+
+    from lantian.documents.fonts import FontNotFound
+
+    @app.exception_handler(FontNotFound)
+    async def _no_font(request: Request, exc: FontNotFound) -> Response:
+        # a server without a CJK font cannot render PDFs: say so instead of a 500
+        msg = _("PDF documents are unavailable: no Chinese font is installed on the server")
+        return await _http_error(request, HTTPException(503, f"{msg} (fonts-noto-cjk)"))
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
@@ -246,10 +309,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await _http_error(request, HTTPException(status, exc.message, headers=headers))
 
     wrapped: Any = app
-    # innermost first: the wait for a slot counts in Server-Timing (SecurityHeaders)
+    # innermost first: the wait for a slot counts in Server-Timing (SecurityHeaders); the
+    # body is read in full (time- and size-limited) before a request may take a slot
     app.add_middleware(ConcurrencyLimitMiddleware, limit=MAX_CONCURRENT_REQUESTS)
-    app.add_middleware(RequestContextMiddleware, default_language=settings.language)
-    app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(settings.tile_url))
+    app.add_middleware(BodyGuardMiddleware, body_timeout_s=settings.http_body_timeout_s)
+    app.add_middleware(
+        RequestContextMiddleware,
+        default_language=settings.language,
+        cookie_secure=settings.cookie_secure,
+    )
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        csp=content_security_policy(settings.tile_url),
+        force_https=settings.cookie_secure,
+    )
+    if settings.trusted_proxies.strip():
+        # outermost: X-Forwarded-For/-Proto only from the configured proxies
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        trusted = [h.strip() for h in settings.trusted_proxies.split(",") if h.strip()]
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     return wrapped  # type: ignore[no-any-return]
 
 

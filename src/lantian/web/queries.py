@@ -33,6 +33,11 @@ LEAD_SORT_KEYS: tuple[str, ...] = (
     "rule",
 )
 MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000_000
+"""Largest paging offset (a bigger one is a 422, not a database overflow)."""
+MIN_DATE = date(1970, 1, 1)
+MAX_DATE = date(2200, 12, 31)
+"""Range of date filters (far dates are a 422, not an overflow in date arithmetic)."""
 
 LeadSort = Literal[LEAD_SORT_KEYS]  # type: ignore[valid-type]
 Family = Literal[LEAD_FAMILIES]  # type: ignore[valid-type]
@@ -67,12 +72,16 @@ class LeadQuery(_BlankIsNone):
     enterprise_id: str | None = Field(None, max_length=64, description="enterprise id")
     grade: Grade | None = Field(None, description="performance grade A, B, B-, C, D, L")
     positive_list: bool | None = Field(None, description="enterprise on the positive list")
-    date_from: date | None = Field(None, description="episode starts on or after (CST)")
-    date_to: date | None = Field(None, description="episode starts on or before (CST)")
+    date_from: date | None = Field(
+        None, ge=MIN_DATE, le=MAX_DATE, description="episode starts on or after (CST)"
+    )
+    date_to: date | None = Field(
+        None, ge=MIN_DATE, le=MAX_DATE, description="episode starts on or before (CST)"
+    )
     q: str | None = Field(None, max_length=100, description="text in summary or enterprise name")
     sort: LeadSort = Field("-start", description="sort key; '-' = descending")
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     def to_filters(self) -> LeadFilters:
         """The equivalent :class:`lantian.workflow.queries.LeadFilters`."""
@@ -132,7 +141,7 @@ class CaseQuery(_BlankIsNone):
     open_only: bool = False
     sort: Literal[CASE_SORT_KEYS] = "-updated_at"  # type: ignore[valid-type]
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     def to_filters(self) -> CaseFilters:
         """The equivalent :class:`lantian.workflow.queries.CaseFilters`."""

@@ -28,6 +28,11 @@ CSRF_FIELD = "csrf_token"
 SESSION_MAX_AGE_S = 12 * 3600
 """Session lifetime, seconds (one working day)."""
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+HSTS = "max-age=31536000"
+"""``Strict-Transport-Security`` sent on HTTPS responses (one year; no includeSubDomains:
+the platform does not know its sibling hosts)."""
+STATIC_PREFIXES = ("/static/", "/vendor/")
+"""Paths of public static files (cacheable; everything else with credentials is no-store)."""
 
 
 def new_csrf_token() -> str:
@@ -104,8 +109,9 @@ def content_security_policy(tile_url: str) -> str:
 class SecurityHeadersMiddleware:
     """Pure ASGI middleware adding security headers (and ``Server-Timing``) to responses."""
 
-    def __init__(self, app: ASGIApp, csp: str) -> None:
+    def __init__(self, app: ASGIApp, csp: str, force_https: bool = False) -> None:
         self.app = app
+        self.force_https = force_https
         self.headers: list[tuple[bytes, bytes]] = [
             (b"content-security-policy", csp.encode()),
             (b"x-frame-options", b"DENY"),
@@ -121,11 +127,26 @@ class SecurityHeadersMiddleware:
             return
 
         started = time.perf_counter()
+        https = self.force_https or scope.get("scheme") == "https"
+        path: str = scope.get("path", "")
+        credentials = any(
+            k == b"authorization" or (k == b"cookie" and SESSION_COOKIE.encode() in v)
+            for k, v in scope["headers"]
+        )
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [h for h in self.headers if h[0] not in names]
+                if https:
+                    extra.append((b"strict-transport-security", HSTS.encode()))
+                sets_cookie = b"set-cookie" in names
+                if (
+                    (credentials or sets_cookie)
+                    and b"cache-control" not in names
+                    and not path.startswith(STATIC_PREFIXES)
+                ):
+                    extra.append((b"cache-control", b"no-store"))
                 # time spent in the application until the response starts [ms]
                 dur = (time.perf_counter() - started) * 1000
                 extra.append((b"server-timing", f"app;dur={dur:.1f}".encode()))

@@ -1,4 +1,8 @@
-"""Excel (.xlsx) export of list pages: one sheet, a bold header row, CST times."""
+"""Excel (.xlsx) export of list pages: one sheet, a bold header row, CST times.
+
+Text is written safely (:mod:`lantian.documents.cells`): never as a formula, never with
+characters XML forbids.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from lantian.documents.cells import neutralize_row, safe_values
 from lantian.timeutil import to_cst
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,11 +37,13 @@ def rows_to_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]
     wb = Workbook(write_only=False)
     ws = wb.active
     ws.title = title[:31]
-    ws.append(list(header))
+    ws.append(safe_values(header))
+    neutralize_row(ws[1])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([_cell(v) for v in row])
+        ws.append(safe_values([_cell(v) for v in row]))
+        neutralize_row(ws[ws.max_row])
     for col in ws.columns:
         width = max((len(str(c.value)) for c in col[:200] if c.value is not None), default=8)
         ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 60)

@@ -35,6 +35,7 @@ from lantian.workflow.models import (
 from lantian.workflow.states import (
     SYSTEM_ROLE,
     actions_from,
+    may_fire,
     transition_for,
 )
 
@@ -130,8 +131,9 @@ def _fire(
             status=case.status,
             action=action,
         )
-    if _role(user) not in t.roles:
-        raise PermissionDenied(f"role {_role(user)!r} may not {action}")
+    if not may_fire(t, _role(user), user.user_id if user else None, case.assignee_id):
+        who = "the assignee or a supervisor" if _role(user) in t.roles else f"not {_role(user)!r}"
+        raise PermissionDenied(f"{action}: 仅承办人或上级可操作 (only {who} may do this)")
     for name in t.required:
         value = fields.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):

@@ -81,6 +81,7 @@ from lantian.workflow.states import (
     REASSIGN_STATES,
     Transition,
     actions_from,
+    may_fire,
     transition_for,
 )
 
@@ -95,7 +96,11 @@ def allowed_actions(user: User, case: Case, session: Session | None = None) -> l
     through :func:`load_case` already did)."""
     if session is not None and not can_see(session, user, "case", case.case_id):
         return []
-    return actions_from(case.status, user.role)
+    return [
+        t
+        for t in actions_from(case.status, user.role)
+        if may_fire(t, user.role, user.user_id, case.assignee_id)
+    ]
 
 
 def _lead_region(session: Session, lead: Lead) -> tuple[Enterprise | None, Station | None]:

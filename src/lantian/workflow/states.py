@@ -210,6 +210,35 @@ ESCALATION_LEVELS: tuple[tuple[int, str, str], ...] = (
 """(days overdue at least, zh label, en label) for escalation levels 1, 2, 3."""
 
 
+ASSIGNEE_ACTIONS: frozenset[str] = frozenset(
+    {
+        "start_check",
+        "judge_false_positive",
+        "judge_confirmed",
+        "choose_immediate_fix",
+        "close_immediate_fix",
+        "review_accept",
+        "review_reject",
+    }
+)
+"""The assignee's steps (核查, 认定, 现场确认/复核, 销号): fired by the case's assignee or a
+supervising role only, not by any other officer who can see the case."""
+SUPERVISOR_ROLES: frozenset[str] = _DISPATCHERS
+"""Roles that supervise an assignee (those who dispatch and reassign: admin, work group,
+city officer); they may take over any of the assignee's steps."""
+
+
+def may_fire(t: Transition, role: str, user_id: int | None, assignee_id: int | None) -> bool:
+    """Whether a user (``role``, ``user_id``) may fire ``t`` on a case assigned to
+    ``assignee_id``: the role must be allowed, and the assignee's steps
+    (:data:`ASSIGNEE_ACTIONS`) need the assignee or a :data:`SUPERVISOR_ROLES` role."""
+    if role not in t.roles:
+        return False
+    if t.action in ASSIGNEE_ACTIONS and role not in SUPERVISOR_ROLES:
+        return user_id is not None and user_id == assignee_id
+    return True
+
+
 def transition_for(source: str, action: str) -> Transition | None:
     """The declared transition fired by ``action`` from status ``source``, if any."""
     for t in TRANSITIONS:

@@ -14,6 +14,7 @@ from lantian.timeutil import isoformat_cst
 from lantian.web.access import row_dict
 from lantian.web.casework import ACTIONS, fire_action, parse_deadline
 from lantian.web.deps import ApiOfficer, ApiUser, DbDep
+from lantian.web.limits import check_upload_count, check_upload_size
 from lantian.web.queries import CaseQuery
 from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
@@ -204,6 +205,9 @@ async def add_attachments(
     kind: str = "evidence",
 ) -> dict[str, Any]:
     """Multipart upload (photos, evidence, documents)."""
+    check_upload_count(len(files))
+    for f in files:  # sizes of the spooled parts, before anything is read into memory
+        check_upload_size(f.filename or "file", f.size)
     uploads = [UploadedFile(f.filename or "file", await f.read(), f.content_type) for f in files]
 
     def work() -> list[int]:

@@ -15,6 +15,7 @@ from lantian.auth.errors import ValidationError
 from lantian.auth.models import User
 from lantian.web.casework import fire_action, parse_answers, parse_deadline, parse_float
 from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser, _
+from lantian.web.limits import check_upload_count, check_upload_size
 from lantian.web.queries import LEAD_STATUSES, CaseQuery
 from lantian.web.templating import render
 from lantian.workflow import queries as wq
@@ -177,9 +178,13 @@ async def _form(request: Request) -> tuple[dict[str, Any], list[UploadedFile]]:
     form = await request.form()
     fields: dict[str, Any] = {}
     files: list[UploadedFile] = []
+    check_upload_count(
+        sum(1 for _k, v in form.multi_items() if isinstance(v, UploadFile) and v.filename)
+    )
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
             if value.filename:
+                check_upload_size(value.filename, value.size)  # before reading it
                 data = await value.read()
                 files.append(UploadedFile(value.filename, data, value.content_type))
         elif key != "csrf_token":

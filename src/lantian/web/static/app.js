@@ -81,7 +81,8 @@
             var a = document.createElement("a"); a.href = p.url; a.textContent = el.dataset.openLabel; div.appendChild(a);
           }
           lyr.bindPopup(div);
-          lyr.bindTooltip(p.name);
+          var tip = document.createElement("span"); tip.textContent = p.name;  /* text, never HTML */
+          lyr.bindTooltip(tip);
         }
       }).addTo(map);
       if (bounds.length) {
