@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     rules_config: Path | None = Field(
         default=None, description="TOML file with rule parameter overrides"
     )
+    supervision_config: Path | None = Field(
+        default=None, description="TOML file overriding the differentiated-supervision defaults"
+    )
     spot_check_share: float = Field(
         default=0.1,
         gt=0,
