@@ -163,9 +163,17 @@ class Plan:
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def inputs_hash(inputs: PlanInputs, config: SupervisionConfig) -> str:
-    """SHA-256 of the canonical JSON of the inputs and the configuration digest."""
-    payload = {"inputs": facts_json(inputs), "config": config.digest()}
+def inputs_hash(
+    inputs: PlanInputs, config: SupervisionConfig, facts: dict[str, Any] | None = None
+) -> str:
+    """SHA-256 of the canonical JSON of the inputs and the configuration digest.
+
+    ``facts`` is ``facts_json(inputs)`` when the caller has it already.
+    """
+    payload = {
+        "inputs": facts if facts is not None else facts_json(inputs),
+        "config": config.digest(),
+    }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -269,7 +277,13 @@ class _PairPicker:
         return tuple(sorted((self.pool[first].username, self.pool[second].username)))
 
 
-def draw_plan(inputs: PlanInputs, config: SupervisionConfig, seed: int) -> Plan:
+def draw_plan(
+    inputs: PlanInputs,
+    config: SupervisionConfig,
+    seed: int,
+    *,
+    facts: dict[str, Any] | None = None,
+) -> Plan:
     """Draw the inspection plan of ``inputs.period`` (see the module docstring).
 
     Parameters
@@ -281,6 +295,8 @@ def draw_plan(inputs: PlanInputs, config: SupervisionConfig, seed: int) -> Plan:
         The validated configuration.
     seed
         The published seed (a non-negative integer).
+    facts
+        ``facts_json(inputs)`` when the caller has it already (it is hashed).
 
     Raises
     ------
@@ -296,7 +312,7 @@ def draw_plan(inputs: PlanInputs, config: SupervisionConfig, seed: int) -> Plan:
             f"inspector register: {len(pool)} inspector(s) with a 执法证号; "
             "a visit needs a pair (import them with `lantian inspectors import`)"
         )
-    plan = Plan(seed, period.text, inputs.jurisdiction, inputs_hash(inputs, config))
+    plan = Plan(seed, period.text, inputs.jurisdiction, inputs_hash(inputs, config, facts))
     year = period.start.year
     onsite_year: dict[str, int] = {}
     last: dict[str, tuple[dt.date, tuple[str, ...]]] = {}

@@ -32,7 +32,7 @@ HISTORY_YEARS = 3
 
 
 def _day(value: dt.datetime) -> dt.date:
-    return to_cst(value).date()
+    return value.astimezone(CST).date() if value.tzinfo is not None else to_cst(value).date()
 
 
 def load_enterprise_facts(
@@ -43,10 +43,17 @@ def load_enterprise_facts(
     end: dt.date,
 ) -> list[EnterpriseFacts]:
     """Facts of every enterprise of the jurisdiction (city or district equal to it)."""
-    q = select(Enterprise)
+    q = select(
+        Enterprise.enterprise_id,
+        Enterprise.industry,
+        Enterprise.city,
+        Enterprise.district,
+        Enterprise.grade,
+        Enterprise.positive_list,
+    )
     if jurisdiction is not None:
         q = q.where(or_(Enterprise.city == jurisdiction, Enterprise.district == jurisdiction))
-    ents = list(session.scalars(q.order_by(Enterprise.enterprise_id)))
+    ents = session.execute(q.order_by(Enterprise.enterprise_id)).all()
     ids = {e.enterprise_id for e in ents}
     outlets: dict[str, int] = dict(
         session.execute(
@@ -62,7 +69,7 @@ def load_enterprise_facts(
         )
     )
     for eid, family, lend, is_open, outcome in rows:
-        if eid in ids:
+        if eid is not None and eid in ids:
             leads[eid].append(LeadFact(family, _day(lend), bool(is_open), outcome))
     open_cases: dict[str, int] = dict(
         session.execute(  # type: ignore[arg-type]

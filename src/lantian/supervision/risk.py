@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lantian.supervision.config import RiskWeights
 from lantian.supervision.facts import EnterpriseFacts
 
 
-@dataclass(frozen=True)
-class RiskTerm:
+class RiskTerm(NamedTuple):
     """One term of the score: a stable code, its points and a human explanation."""
 
     code: str

@@ -35,7 +35,8 @@ def draw_and_store(
     inputs = load_plan_inputs(
         session, period=p.text, jurisdiction=jurisdiction, start=p.start, end=p.end
     )
-    plan = draw_plan(inputs, config, seed)
+    facts = facts_json(inputs)
+    plan = draw_plan(inputs, config, seed, facts=facts)
     result = plan.to_dict()
     row = PlanDraw(
         period=p.text,
@@ -44,7 +45,7 @@ def draw_and_store(
         inputs_hash=plan.inputs_hash,
         drawn_at=now_cst(),
         drawn_by=actor.user_id if actor is not None else None,
-        inputs={"facts": facts_json(inputs), "config_digest": config.digest()},
+        inputs={"facts": facts, "config_digest": config.digest()},
         result=result,
     )
     session.add(row)
