@@ -4,7 +4,7 @@ inspector import atomic and audited (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -118,7 +118,7 @@ def _world(settings: Settings) -> None:
                 case_id=case.case_id,
                 kind="onsite",
                 checked_by=i1.user_id,
-                checked_at=T0 + timedelta(days=1),
+                checked_at=T0 - timedelta(hours=9),
                 recorded_at=T0,
             )
         )
@@ -147,8 +147,9 @@ def test_inputs_come_from_registry_leads_and_cases(db_settings: Settings) -> Non
     assert ents["E01"].outlets == 2 and ents["E01"].open_cases == 1
     assert [lf.outcome for lf in ents["E01"].leads] == ["confirmed"]
     assert ents["E03"].positive_list
-    assert [(v.enterprise_id, v.inspectors, v.kind) for v in inputs.visits] == [
-        ("E01", ("i1",), "onsite")
+    # checked at 01:00 CST (17:00 UTC the day before): the visit's day is the CST day
+    assert [(v.enterprise_id, v.date, v.inspectors, v.kind) for v in inputs.visits] == [
+        ("E01", date(2026, 6, 10), ("i1",), "onsite")
     ]
     assert sorted(i.username for i in inputs.inspectors) == ["i1", "i2", "i3", "i4"]
     assert all(i.cert_no is None for i in inputs.inspectors)

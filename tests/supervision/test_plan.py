@@ -27,13 +27,18 @@ def _check_invariants(inputs: PlanInputs, cfg: SupervisionConfig, plan: Plan) ->
     inspectors = {i.username: i for i in inputs.inspectors}
     onsite_year: dict[str, int] = {}
     last: dict[str, tuple[dt.date, tuple[str, ...]]] = {}
-    for v in sorted(inputs.visits, key=lambda v: (v.date, v.inspectors)):
-        if v.kind != "onsite":
+    last_day: dict[str, dt.date] = {}
+    for hv in inputs.visits:
+        if hv.kind == "onsite" and hv.date < period.start:
+            last_day[hv.enterprise_id] = max(hv.date, last_day.get(hv.enterprise_id, hv.date))
+    for hv in inputs.visits:
+        if hv.kind != "onsite":
             continue
-        if v.date.year == period.start.year:
-            onsite_year[v.enterprise_id] = onsite_year.get(v.enterprise_id, 0) + 1
-        if v.date < period.start:
-            last[v.enterprise_id] = (v.date, v.inspectors)
+        if hv.date.year == period.start.year:
+            onsite_year[hv.enterprise_id] = onsite_year.get(hv.enterprise_id, 0) + 1
+        if hv.date < period.start and hv.date == last_day[hv.enterprise_id]:
+            prev = last.get(hv.enterprise_id, (hv.date, ()))[1]
+            last[hv.enterprise_id] = (hv.date, (*prev, *hv.inspectors))
     unsatisfied = {(u.kind, u.subject) for u in plan.unsatisfied}
     ids = [v.enterprise_id for v in plan.visits]
     assert ids == sorted(set(ids)), "one visit per enterprise, sorted"

@@ -316,13 +316,17 @@ def draw_plan(
     year = period.start.year
     onsite_year: dict[str, int] = {}
     last: dict[str, tuple[dt.date, tuple[str, ...]]] = {}
-    for v in sorted(inputs.visits, key=lambda v: (v.enterprise_id, v.date, v.inspectors)):
+    for v in inputs.visits:  # order-free: counts, and the latest day's inspectors (union)
         if v.kind != "onsite":
             continue
         if v.date.year == year:
             onsite_year[v.enterprise_id] = onsite_year.get(v.enterprise_id, 0) + 1
         if v.date < period.start:
-            last[v.enterprise_id] = (v.date, v.inspectors)
+            cur = last.get(v.enterprise_id)
+            if cur is None or v.date > cur[0]:
+                last[v.enterprise_id] = (v.date, v.inspectors)
+            elif v.date == cur[0]:
+                last[v.enterprise_id] = (v.date, tuple(sorted({*cur[1], *v.inspectors})))
 
     cfg_plan, mins = config.plan, config.minimums
     cands: list[_Cand] = []

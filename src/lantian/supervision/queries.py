@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Date, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from lantian.auth.models import User
@@ -107,21 +108,32 @@ def load_enterprise_facts(
 
 
 def load_visits(session: Session, *, start: dt.date, ids: set[str]) -> list[Visit]:
-    """Past visits: a case's check records of one day and kind are one visit."""
+    """Past visits: a case's check records of one day and kind are one visit.
+
+    Check records of the last ``HISTORY_YEARS`` years (the risk term of time since the
+    last visit is capped at 24 months by default).
+    """
     since = dt.datetime(start.year - HISTORY_YEARS, 1, 1, tzinfo=CST)
+    names = {uid: name for uid, name in session.execute(select(User.user_id, User.username))}
+    if session.get_bind().dialect.name == "sqlite":
+        # TZDateTime stores UTC without a zone on SQLite
+        day_expr: Any = func.date(CheckRecord.checked_at, "+8 hours")
+    else:
+        day_expr = cast(func.timezone("Asia/Shanghai", CheckRecord.checked_at), Date)
     rows = session.execute(
-        select(Case.enterprise_id, CheckRecord.checked_at, CheckRecord.kind, User.username)
+        select(Case.enterprise_id, day_expr, CheckRecord.kind, CheckRecord.checked_by)
         .join(Case, Case.case_id == CheckRecord.case_id)
-        .join(User, User.user_id == CheckRecord.checked_by)
         .where(Case.enterprise_id.is_not(None), CheckRecord.checked_at >= since)
+        .distinct()
     )
     grouped: dict[tuple[str, dt.date, str], set[str]] = defaultdict(set)
-    for eid, at, kind, username in rows:
-        if eid in ids:
-            grouped[(eid, _day(at), kind)].add(username)
+    for eid, day, kind, uid in rows:
+        if eid is not None and eid in ids:
+            d = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
+            grouped[(eid, d, kind)].add(names[uid])
     return [
-        Visit(eid, day, tuple(sorted(names)), kind, "lead_check")
-        for (eid, day, kind), names in sorted(grouped.items())
+        Visit(eid, day, tuple(sorted(users)), kind, "lead_check")
+        for (eid, day, kind), users in sorted(grouped.items())
     ]
 
 
