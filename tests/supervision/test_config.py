@@ -92,3 +92,29 @@ def test_override_file_names_the_setting(tmp_path: Path) -> None:
         match=r"LANTIAN_SUPERVISION_CONFIG=.*bad\.toml: \[categories\.general\] max_onsite",
     ):
         load_config(bad)
+
+
+def test_cli_refuses_impossible_configuration_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from lantian.cli.main import app
+    from lantian.settings import get_settings
+
+    bad = tmp_path / "city.toml"
+    bad.write_text(
+        "[categories.key]\nlabel = 'k'\nindustries = []\n"
+        "ratio_per_quarter = 1.2\nmax_onsite_per_year = 3\n",
+        "utf-8",
+    )
+    monkeypatch.setenv("LANTIAN_SUPERVISION_CONFIG", str(bad))
+    monkeypatch.setenv("LANTIAN_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    try:
+        r = CliRunner().invoke(app, ["plan", "draw", "--period", "2026-12", "--seed", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert r.exit_code == 2
+    assert "LANTIAN_SUPERVISION_CONFIG=" in r.output
+    assert "[categories.key] ratio_per_quarter: 1.2 is above 1.0" in r.output

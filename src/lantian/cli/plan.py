@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from lantian.cli.progress import console
 
@@ -24,6 +25,11 @@ positive_app = typer.Typer(help="正面清单 (positive list): review.", no_args
 inspectors_app = typer.Typer(help="Inspector register (执法证号).", no_args_is_help=True)
 
 
+def _error(message: str) -> None:
+    """Print an error on stderr unwrapped, its text not read as markup ([table] key)."""
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+
+
 def _config() -> SupervisionConfig:
     from lantian.settings import get_settings
     from lantian.supervision.config import SupervisionConfigError, load_config
@@ -31,7 +37,7 @@ def _config() -> SupervisionConfig:
     try:
         return load_config(get_settings().supervision_config)
     except SupervisionConfigError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _error(str(exc))
         raise typer.Exit(2) from exc
 
 
@@ -59,7 +65,7 @@ def draw(
                 session, None, config, period=period, jurisdiction=jurisdiction, seed=seed
             )
     except PlanError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _error(str(exc))
         raise typer.Exit(2) from exc
     if as_json:
         typer.echo(plan.to_json())
@@ -69,7 +75,10 @@ def draw(
         f"{onsite} on site; {len(plan.unsatisfied)} unsatisfied; inputs {plan.inputs_hash[:12]}"
     )
     for u in plan.unsatisfied:
-        console.print(f"[yellow]unsatisfied[/yellow] {u.kind} {u.subject}: {u.detail}")
+        console.print(
+            f"[yellow]unsatisfied[/yellow] {escape(f'{u.kind} {u.subject}: {u.detail}')}",
+            soft_wrap=True,
+        )
 
 
 @positive_app.command("review")
@@ -93,7 +102,7 @@ def review(
     try:
         day = dt.date.fromisoformat(as_of) if as_of else now_cst().date()
     except ValueError as exc:
-        console.print(f"[red]error:[/red] --as-of {as_of!r}: expected YYYY-MM-DD")
+        _error(f"--as-of {as_of!r}: expected YYYY-MM-DD")
         raise typer.Exit(2) from exc
     settings = get_settings()
     settings.ensure_home()
@@ -106,7 +115,9 @@ def review(
         out = review_json(proposals, config.positive_list, day)
         typer.echo(json.dumps(out, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
     for p in proposals:
-        console.print(f"{p.change:<6} {p.enterprise_id}: {'; '.join(p.reasons)}")
+        console.print(
+            escape(f"{p.change:<6} {p.enterprise_id}: {'; '.join(p.reasons)}"), soft_wrap=True
+        )
     console.print(f"{len(proposals)} proposed change(s) of {len(facts)} enterprise(s)")
 
 
@@ -126,7 +137,7 @@ def import_(
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        console.print(f"[red]error:[/red] {file}: {exc}")
+        _error(f"{file}: {exc}")
         raise typer.Exit(2) from exc
     settings = get_settings()
     settings.ensure_home()
@@ -135,7 +146,7 @@ def import_(
         with session_scope(settings) as session:
             changed = import_certificates(session, None, rows, str(file))
     except InspectorImportError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _error(str(exc))
         raise typer.Exit(2) from exc
     console.print(f"{len(rows)} row(s), {changed} certificate(s) set")
 
