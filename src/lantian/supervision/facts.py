@@ -80,6 +80,10 @@ class PlanInputs:
     visits: tuple[Visit, ...] = field(default=())
 
 
+VISIT_COLUMNS: tuple[str, ...] = ("enterprise_id", "date", "kind", "purpose", "inspectors")
+"""Columns of a visit row in :func:`facts_json` (visits are the bulk: rows, not objects)."""
+
+
 def _lead_json(lf: LeadFact) -> dict[str, Any]:
     return {"family": lf.family, "end": lf.end.isoformat(), "open": lf.open, "outcome": lf.outcome}
 
@@ -106,7 +110,10 @@ def _enterprise_json(e: EnterpriseFacts) -> dict[str, Any]:
 
 
 def facts_json(inputs: PlanInputs) -> dict[str, Any]:
-    """JSON-ready dict of the inputs in a stable order (sorted by id / username / date)."""
+    """JSON-ready dict of the inputs in a stable order (sorted by id / username / date).
+
+    Visits are rows of :data:`VISIT_COLUMNS`, sorted.
+    """
     return {
         "period": inputs.period,
         "jurisdiction": inputs.jurisdiction,
@@ -117,17 +124,9 @@ def facts_json(inputs: PlanInputs) -> dict[str, Any]:
             {"username": i.username, "cert_no": i.cert_no, "city": i.city, "district": i.district}
             for i in sorted(inputs.inspectors, key=lambda i: i.username)
         ],
+        "visit_columns": list(VISIT_COLUMNS),
         "visits": sorted(
-            (
-                {
-                    "enterprise_id": v.enterprise_id,
-                    "date": v.date.isoformat(),
-                    "inspectors": list(v.inspectors),
-                    "kind": v.kind,
-                    "purpose": v.purpose,
-                }
-                for v in inputs.visits
-            ),
-            key=lambda v: (v["enterprise_id"], v["date"], v["kind"], v["purpose"], v["inspectors"]),
+            [v.enterprise_id, v.date.isoformat(), v.kind, v.purpose, sorted(v.inspectors)]
+            for v in inputs.visits
         ),
     }

@@ -124,7 +124,6 @@ def load_visits(session: Session, *, start: dt.date, ids: set[str]) -> list[Visi
         select(Case.enterprise_id, day_expr, CheckRecord.kind, CheckRecord.checked_by)
         .join(Case, Case.case_id == CheckRecord.case_id)
         .where(Case.enterprise_id.is_not(None), CheckRecord.checked_at >= since)
-        .distinct()
     )
     grouped: dict[tuple[str, dt.date, str], set[str]] = defaultdict(set)
     for eid, day, kind, uid in rows:
