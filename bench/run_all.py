@@ -27,6 +27,12 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], bool]] = {
     "detect": ("bench_detect.py", [], ["--preset", "default", "--no-spark"], False),
     "inbox": ("bench_inbox.py", [], ["--leads", "20000", "--enterprises", "1000"], True),
     "web": ("bench_web.py", [], [], True),
+    "plan": (
+        "bench_plan.py",
+        [],
+        ["--enterprises", "5000", "--inspectors", "200", "--repeat", "1"],
+        False,
+    ),
 }
 
 

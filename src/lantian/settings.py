@@ -81,6 +81,9 @@ class Settings(BaseSettings):
         default=None,
         description="TOML file: when an enterprise sees a lead, per province (auth/policy.py)",
     )
+    supervision_config: Path | None = Field(
+        default=None, description="TOML file overriding the differentiated-supervision defaults"
+    )
     spot_check_share: float = Field(
         default=0.1,
         gt=0,

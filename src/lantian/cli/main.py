@@ -69,6 +69,7 @@ COMMAND_MODULES: list[str] = [
     "jobs",
     "detectplatform",
     "demo",
+    "plan",
 ]
 """Modules under :mod:`lantian.cli` that add commands (each has ``register(app)``)."""
 

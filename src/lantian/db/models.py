@@ -7,6 +7,8 @@ from lantian.auth import models as auth_models
 from lantian.leads import models as leads_models
 from lantian.registry import models as registry_models
 from lantian.rules import platform_models as rules_platform_models
+from lantian.supervision.inspectors import models as supervision_inspector_models
+from lantian.supervision.plans import models as supervision_plan_models
 from lantian.workflow import models as workflow_models
 
 __all__ = [
@@ -14,5 +16,7 @@ __all__ = [
     "leads_models",
     "registry_models",
     "rules_platform_models",
+    "supervision_inspector_models",
+    "supervision_plan_models",
     "workflow_models",
 ]
