@@ -65,10 +65,14 @@ _PG_LOCK_KEY = 724_212_001
 
 
 class ActorLike(Protocol):
-    """Anything with a user id and name (a :class:`~lantian.auth.models.User`)."""
+    """Anything with a user id and name (a :class:`~lantian.auth.models.User`, or a
+    command-line actor without an account: ``user_id`` ``None``)."""
 
-    user_id: int
-    username: str
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def username(self) -> str: ...
 
 
 def jsonable(value: Any) -> Any:

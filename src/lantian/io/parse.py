@@ -40,6 +40,10 @@ _ISO_RE = (
 )
 _OFFSET_RE = r"[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
 _CST_US = 8 * 3_600_000_000
+CONTROL_CHARS_RE = r"[\x00-\x1f\x7f-\x9f]"
+"""Control characters refused in every text cell: C0 (NUL … US, tab, CR and LF included),
+DEL and C1. No exchange-format column is free text; a control character in a name, id or
+MN breaks exports (Excel/XML refuse NUL), forges log lines (CR/LF) or hides text."""
 _TRUE = ("true", "1", "yes", "y", "t", "是")
 _FALSE = ("false", "0", "no", "n", "f", "否")
 
@@ -442,6 +446,12 @@ def _convert_column(
             return arr, err(bad, "must be true or false"), warnings
         return pc.fill_null(truth, False), None, warnings
     # text kinds
+    if col.kind == "str":
+        bad = _first(pc.match_substring_regex(arr, CONTROL_CHARS_RE))
+        if bad is not None:
+            value = arr[bad].as_py()
+            char = next(c for c in value if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)
+            return arr, err(bad, f"contains the control character U+{ord(char):04X}"), warnings
     if col.max_len is not None:
         bad = _first(pc.greater(pc.utf8_length(arr), col.max_len))
         if bad is not None:
