@@ -334,6 +334,7 @@ def parse_times(text: pa.Array) -> tuple[pa.Array, int | None, str]:
         return pa.nulls(n, TIME_TYPE), bad, "not an ISO 8601 time (e.g. 2024-01-08T09:00:00)"
     has_off = pc.fill_null(pc.match_substring_regex(text, _OFFSET_RE), False)
     text = pc.replace_substring(text, ",", ".")
+    text = pc.replace_substring_regex(text, "z$", "Z")  # the grammar allows z; Arrow needs Z
     aware_text = pc.if_else(has_off, text, pa.nulls(n, pa.string()))
     naive_text = pc.if_else(has_off, pa.nulls(n, pa.string()), text)
     aware, bad_a = _cast_text(aware_text, TIME_TYPE)
@@ -373,10 +374,14 @@ def _check_credit_codes(
     return None, warnings
 
 
-def _convert_column(
+def convert_column(
     raw: RawTable, col: Column, data: pa.ChunkedArray
 ) -> tuple[pa.Array, Issue | None, list[Issue]]:
-    """Convert one column; return (array, first error or None, warnings)."""
+    """Convert one column; return (array, first error or None, warnings).
+
+    The one cell conversion of the exchange formats, used by ``lantian import`` (through
+    :func:`convert`) and by detection (:mod:`lantian.io.detect_tables`).
+    """
     n = len(data)
     arr = data.combine_chunks()
     warnings: list[Issue] = []
@@ -515,7 +520,7 @@ def convert(raw: RawTable, spec: FileSpec) -> ParsedTable:
                 else pa.nulls(n, _arrow_type(col))
             )
             continue
-        arr, problem, col_warnings = _convert_column(raw, col, raw.table.column(col.name))
+        arr, problem, col_warnings = convert_column(raw, col, raw.table.column(col.name))
         warnings.extend(col_warnings)
         if problem is not None:
             errors.append(problem)
