@@ -196,7 +196,7 @@ def test_bad_time_is_reported_the_same_by_import_and_detect(tmp_path: Path, bad:
         "2024-01-08 00:00",
         "2024-01-08T00",
         "2024-01-08",
-        "\"2024-01-08T00:00:00,000\"",
+        '"2024-01-08T00:00:00,000"',
     ],
 )
 def test_import_and_detect_read_the_same_instant(tmp_path: Path, text: str) -> None:
