@@ -313,3 +313,30 @@ def test_audit_key_from_the_environment(
     monkeypatch.setenv("LANTIAN_AUDIT_KEY", "j" * 40)
     get_settings.cache_clear()
     assert not verify_audit_chain(session, settings=get_settings()).ok
+
+
+def test_concurrent_checkpoints_keep_one_chain(session: Session, db_settings: Settings) -> None:
+    """The web process's job and ``lantian audit anchor`` at once: checkpoints stay chained."""
+    import threading
+
+    _fill(session, 2)
+    factory = session_factory(db_settings)
+    errors: list[BaseException] = []
+
+    def anchor() -> None:
+        try:
+            for _ in range(3):
+                with factory() as s:
+                    write_checkpoint(s, None, db_settings)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=anchor) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    session.expire_all()
+    report = verify_audit_chain(session, settings=db_settings)
+    assert report.ok and report.checkpoints == 12, report.problems

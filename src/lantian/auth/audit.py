@@ -416,6 +416,19 @@ def write_checkpoint(
         checkpoint (the scheduled job: an idle platform adds no rows).
     """
     settings = settings or get_settings()
+    lock_path = checkpoint_path(settings).with_name(CHECKPOINT_FILE_NAME + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as lock:
+        if os.name == "posix":  # one writer at a time (web jobs and the CLI): no forked chain
+            import fcntl
+
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        return _write_checkpoint_locked(session, actor, settings, only_if_changed)
+
+
+def _write_checkpoint_locked(
+    session: Session, actor: ActorLike | None, settings: Settings, only_if_changed: bool
+) -> Checkpoint | None:
     key = load_audit_key(settings, create=True)
     assert key is not None
     path = checkpoint_path(settings)
