@@ -222,3 +222,42 @@ def test_bad_number_is_reported_the_same_by_import_and_detect(tmp_path: Path) ->
         load_bundle(bundle)
     assert str(by_import.value.first) == str(by_detect.value.first)
     assert "line 3, column kw: not a number" in str(by_detect.value.first)
+
+
+def test_large_csv_is_read_in_blocks_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above STREAM_BYTES a CSV is converted block by block: same rows, same errors
+    (file, line, column, value) as the whole-file reader of an import."""
+    import lantian.io.detect_tables as dt
+    import lantian.io.parse as parse
+    from lantian.io import read_bundle
+
+    rows = "".join(
+        f"M1,2024-01-{8 + i // 24:02d}T{i % 24:02d}:00:00+08:00,{i}.5\n" + ("\n" if i == 7 else "")
+        for i in range(200)
+    )
+    bundle = _mini_bundle(tmp_path, rows)
+    whole = load_bundle(bundle).power.order_by("t").execute()
+    monkeypatch.setattr(dt, "STREAM_BYTES", 0)
+    real_iter = parse.iter_csv
+    blocks: list[int] = []
+
+    def small_blocks(path: Path, label: str, block_size: int = 0) -> object:
+        for raw in real_iter(path, label, block_size=1024):
+            if label == "data/power.csv":
+                blocks.append(raw.table.num_rows)
+            yield raw
+
+    monkeypatch.setattr(dt, "iter_csv", small_blocks)
+    streamed = load_bundle(bundle).power.order_by("t").execute()
+    assert len(blocks) > 3 and sum(blocks) == 200
+    assert whole.equals(streamed)
+    bad = rows.replace("M1,2024-01-12T03:00:00+08:00", "M1,2024-01-12T03:00:00+8")
+    (bundle / "data" / "power.csv").write_text("meter_id,time,kw\n" + bad, encoding="utf-8")
+    with pytest.raises(BundleError) as by_import:
+        read_bundle(bundle)
+    with pytest.raises(BundleError) as by_detect:
+        load_bundle(bundle)
+    assert str(by_import.value.first) == str(by_detect.value.first)
+    assert by_detect.value.first.line == 2 + 99 + 1  # a blank line after row 8

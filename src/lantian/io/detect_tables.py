@@ -20,6 +20,7 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import pyarrow.compute as pc
 
 from lantian.io.errors import BundleError, Issue
 from lantian.io.formats import FILES, Column
-from lantian.io.parse import RawTable, convert_column, read_table
+from lantian.io.parse import RawTable, convert_column, iter_csv, read_table
 
 CST_OFFSET_S = 8 * 3600
 """Offset of China Standard Time from UTC [s]."""
@@ -236,13 +237,36 @@ def load_table(raw_con: Any, bundle: Path, name: str, path: Path, columns: dict[
             # typed columns: nothing to parse; read in place (a view, no copy in memory)
             raw_con.sql(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {select} FROM {src} s")
             return target
-    raw = read_table(path, label)
-    table = _convert(raw, name, columns)
     arrow_name = f"{name}_arrow"
-    raw_con.register(arrow_name, table)
-    try:
-        sql = _cast_select(columns, arrow_name, name, "mn" in table.column_names)
-        raw_con.sql(f"CREATE OR REPLACE TEMP TABLE {target} AS {sql}")
-    finally:
-        raw_con.unregister(arrow_name)
+    created = False
+    for raw in _raw_tables(path, label):
+        table = _convert(raw, name, columns)
+        if created and table.num_rows == 0:
+            continue
+        raw_con.register(arrow_name, table)
+        try:
+            sql = _cast_select(columns, arrow_name, name, "mn" in table.column_names)
+            if created:
+                raw_con.sql(f"INSERT INTO {target} {sql}")
+            else:
+                raw_con.sql(f"CREATE OR REPLACE TEMP TABLE {target} AS {sql}")
+                created = True
+        finally:
+            raw_con.unregister(arrow_name)
+    if not created:  # a CSV with a header only
+        _convert(read_table(path, label), name, columns)  # the column checks still apply
+        cols = ", ".join(f"{c} {_sql_type(t)}" for c, t in columns.items())
+        raw_con.sql(f"CREATE OR REPLACE TEMP TABLE {target} ({cols})")
     return target
+
+
+STREAM_BYTES = 64 << 20
+"""CSV files larger than this are converted block by block (memory bounded by the block,
+not the file: a city-month of CSV power data is gigabytes)."""
+
+
+def _raw_tables(path: Path, label: str) -> Iterator[RawTable]:
+    if path.suffix.lower() == ".csv" and path.stat().st_size > STREAM_BYTES:
+        yield from iter_csv(path, label)
+    else:
+        yield read_table(path, label)

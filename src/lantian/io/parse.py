@@ -14,6 +14,7 @@ References
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -179,6 +180,53 @@ def parse_csv(source: bytes | IO[bytes], label: str) -> RawTable:
     table = table.rename_columns(names)
     lines = np.arange(table.num_rows, dtype=np.int64) + 2
     return _drop_empty_rows(label, table, lines)
+
+
+def iter_csv(path: Path, label: str, block_size: int = 32 << 20) -> Iterator[RawTable]:
+    """Read a CSV file in blocks of about ``block_size`` bytes (bounded memory).
+
+    Each block is what :func:`parse_csv` gives for those rows (text columns, nulls for
+    empty cells, empty lines dropped, the same line numbers). Any problem is reported by
+    :func:`parse_csv` itself, so the error names the same line as an import.
+
+    Raises
+    ------
+    BundleError
+        The file is empty, not UTF-8 or not parseable CSV.
+    """
+    import csv
+
+    with open(path, "rb") as fh:
+        head = fh.readline()
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    raw_names = next(csv.reader([head.decode("utf-8", "replace").rstrip("\r\n")]), [])
+    names = [n.strip() for n in raw_names]
+    if not head.strip() or len(set(names)) != len(names):
+        yield read_csv(path, label)  # raises the error an import reports
+        return
+    line = 2
+    try:
+        reader = pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(
+                use_threads=True, skip_rows=1, column_names=raw_names, block_size=block_size
+            ),
+            parse_options=pcsv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(raw_names, pa.string()),
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        for batch in reader:
+            table = pa.Table.from_batches([batch]).rename_columns(names)
+            lines = np.arange(table.num_rows, dtype=np.int64) + line
+            line += table.num_rows
+            yield _drop_empty_rows(label, table, lines)
+    except pa.ArrowInvalid:
+        read_csv(path, label)  # raises the error naming the line, as an import does
+        raise
 
 
 def read_csv(path: Path, label: str | None = None) -> RawTable:
