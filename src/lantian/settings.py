@@ -99,6 +99,13 @@ class Settings(BaseSettings):
             "quarantined and kept from detection (a wrong logger clock, a forged packet)"
         ),
     )
+    audit_key: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "key of the audit log's HMAC chain and checkpoints (at least 32 characters); "
+            "empty = the key file LANTIAN_HOME/audit.key (mode 0600, created on first use)"
+        ),
+    )
     jobs_interval_s: float = Field(
         default=900.0,
         ge=0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from sqlalchemy import select, text
@@ -133,3 +134,30 @@ def test_concurrent_appends_keep_one_chain(session: Session) -> None:
     assert errors == []
     report = verify_audit_chain(session)
     assert report.ok and report.rows == 6 + 40
+
+
+def test_audit_cli_anchor_ledger_and_verify(session: Session) -> None:
+    """``lantian audit anchor --print`` writes a checkpoint and prints its ledger line;
+    ``verify --ledger`` accepts that line's row and head, and refuses a wrong head."""
+    from typer.testing import CliRunner
+
+    from lantian.cli.main import app
+
+    _fill(session)
+    session.close()
+    runner = CliRunner()
+    r = runner.invoke(app, ["audit", "anchor", "--print", "--json"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.strip().splitlines()
+    cp = json.loads(lines[0])
+    assert lines[1].startswith("LANTIAN-AUDIT ") and f"head={cp['head_hash']}" in lines[1]
+    r = runner.invoke(app, ["audit", "ledger"])
+    assert r.exit_code == 0 and r.stdout.strip() == lines[1]
+    good = f"{cp['audit_id']}:{cp['head_hash']}"
+    r = runner.invoke(app, ["audit", "verify", "--json", "--ledger", good])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert report["ok"] and report["checkpoints"] == 1 and report["rows"] == 7
+    bad = f"{cp['audit_id']}:{'0' * 64}"
+    r = runner.invoke(app, ["audit", "verify", "--ledger", bad])
+    assert r.exit_code == 1 and "paper ledger" in r.output

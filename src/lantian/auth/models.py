@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -109,7 +110,8 @@ class AuthToken(Base):
 class AuditLog(Base):
     """操作日志: one append-only, hash-chained record per write (who, when, what, before/after).
 
-    ``hash = sha256(prev_hash + canonical JSON of the other fields)``; the first row's
+    ``hash = HMAC-SHA256(audit key, prev_hash + canonical JSON of the other fields)``
+    (``hash_scheme`` 2; rows of scheme 1 use plain SHA-256); the first row's
     ``prev_hash`` is 64 zeros. ``prev_hash`` is unique, so the chain cannot fork. The
     database refuses UPDATE and DELETE on this table (triggers, migration 0002).
     """
@@ -131,3 +133,6 @@ class AuditLog(Base):
     note: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash_scheme: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    """1 = ``sha256(prev_hash + JSON)`` (rows written before 0010), 2 = HMAC-SHA256 keyed
+    with the audit key kept outside the database (:mod:`lantian.auth.audit`)."""

@@ -38,11 +38,19 @@ def import_command(
         bool,
         typer.Option(help="afterwards merge day partitions that now hold several files"),
     ] = True,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="print the summary as JSON on stdout (files, rows, SHA-256, quarantined rows)",
+        ),
+    ] = False,
 ) -> None:
     """Import a bundle: registry and alerts into the database, measurements into the lake.
 
     Each file is all-or-nothing; the first refused file stops the import (exit 1) and
-    names file, line, column and value. Files before it stay imported.
+    names file, line, column and value. Files before it stay imported. Measurement rows
+    stamped beyond now + LANTIAN_FUTURE_MARGIN_H are quarantined (kept, not stored).
     """
     from lantian.io import BundleError, ImportReport, import_bundle
 
@@ -74,14 +82,34 @@ def import_command(
     table.add_column("rows", justify="right")
     table.add_column("new", justify="right")
     table.add_column("updated", justify="right")
+    table.add_column("quarantined", justify="right")
     table.add_column("stored in")
     table.add_column("seconds", justify="right")
     for f in report.files:
         new = str(f.inserted) if f.target == "database" else ""
         upd = str(f.updated) if f.target == "database" else ""
-        table.add_row(f.label, f"{f.rows:,}", new, upd, f.target, f"{f.seconds:.2f}")
-    table.add_row("total", f"{report.rows:,}", "", "", "", f"{report.seconds:.2f}")
-    Console().print(table)
+        quar = f"{f.quarantined:,}" if f.quarantined else ""
+        table.add_row(f.label, f"{f.rows:,}", new, upd, quar, f.target, f"{f.seconds:.2f}")
+    quar_total = f"{report.quarantined:,}" if report.quarantined else ""
+    table.add_row("total", f"{report.rows:,}", "", "", quar_total, "", f"{report.seconds:.2f}")
+    Console(stderr=as_json).print(table)
+    if as_json:
+        import json
+        from dataclasses import asdict
+
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": failure is None,
+                    "files": [asdict(f) for f in report.files],
+                    "rows": report.rows,
+                    "quarantined": report.quarantined,
+                    "warnings": [str(w) for w in report.warnings],
+                    "error": str(failure) if failure is not None else None,
+                },
+                ensure_ascii=False,
+            )
+        )
     lake_sources = sorted({f.name for f in report.files if f.target == "lake"})
     if compact and lake_sources:
         from lantian.lake import Lake
@@ -109,7 +137,9 @@ def export_registry_command(
     out_dir: Annotated[Path, typer.Argument(help="bundle directory to write")],
     xlsx: bool = typer.Option(False, "--xlsx", help="write registry.xlsx instead of CSVs"),
     with_secrets: bool = typer.Option(
-        False, "--with-secrets", help="also write the SM4 keys (sm4_key; empty otherwise)"
+        False,
+        "--with-secrets",
+        help="also write the secrets: SM4 keys (sm4_key) and HJ 212 passwords (pw)",
     ),
 ) -> None:
     """Write the registry as registry/*.csv (or registry.xlsx) of a bundle."""

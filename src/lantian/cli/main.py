@@ -66,6 +66,7 @@ COMMAND_MODULES: list[str] = [
     "gateway",
     "democity",
     "users",
+    "audit",
     "jobs",
     "detectplatform",
     "demo",

@@ -1,4 +1,4 @@
-"""``lantian users add/list/passwd/disable/enable`` and ``lantian audit verify``."""
+"""``lantian users add/list/passwd/disable/enable``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ users_app = typer.Typer(
     help="User accounts (roles: admin, work_group, city_officer, district_officer, enterprise).",
     no_args_is_help=True,
 )
-audit_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
 
 
 def _read_password(password_stdin: bool, username: str) -> str:
@@ -165,29 +164,6 @@ def enable(username: str = typer.Argument(...)) -> None:
     _set_active(username, True)
 
 
-@audit_app.command("verify")
-def verify(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
-    """Recompute the audit log's hash chain; exit 1 if any record was altered or removed."""
-    from dataclasses import asdict
-
-    from lantian.auth.audit import verify_audit_chain
-    from lantian.db.session import session_scope
-
-    with session_scope() as session:
-        report = verify_audit_chain(session)
-    if as_json:
-        typer.echo(json.dumps(asdict(report), ensure_ascii=False, indent=2))
-    elif report.ok:
-        console.print(f"[green]audit log intact[/green]: {report.rows} records")
-    else:
-        console.print(f"[red]audit log BROKEN[/red] at record {report.first_bad_id}")
-        for p in report.problems:
-            console.print(f"  {p}")
-    if not report.ok:
-        raise typer.Exit(1)
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``users`` and ``audit`` to the ``lantian`` command."""
+    """Add ``users`` to the ``lantian`` command (``audit``: :mod:`lantian.cli.audit`)."""
     app.add_typer(users_app, name="users")
-    app.add_typer(audit_app, name="audit")

@@ -38,6 +38,8 @@ class BundleFile:
     spec: FileSpec
     label: str
     load: Callable[[], RawTable]
+    path: Path | None = None
+    """The file read (a workbook for its sheets), hashed into the import's audit entry."""
 
 
 @dataclass
@@ -134,13 +136,13 @@ def find_files(path: Path) -> tuple[list[BundleFile], list[Issue]]:
         found = _pick(path / spec.folder, spec.name, path)
         if found is not None:
             label = str(found.relative_to(path))
-            files.append(BundleFile(spec, label, partial(read_table, found, label)))
+            files.append(BundleFile(spec, label, partial(read_table, found, label), found))
         elif spec.folder == "registry" and xlsx.is_file():
             if sheets is None:
                 sheets = read_xlsx(xlsx, "registry.xlsx")
             if spec.name in sheets:
                 raw = sheets[spec.name]
-                files.append(BundleFile(spec, raw.label, partial(_same, raw)))
+                files.append(BundleFile(spec, raw.label, partial(_same, raw), xlsx))
     if sheets is not None:
         for title, raw in sheets.items():
             if title not in {s.name for s in REGISTRY_FILES}:
@@ -171,7 +173,7 @@ def _workbook_files(
     for spec in (*REGISTRY_FILES, *DATA_FILES):
         if spec.name in sheets and spec.name in allowed:
             raw = sheets[spec.name]
-            files.append(BundleFile(spec, raw.label, partial(_same, raw)))
+            files.append(BundleFile(spec, raw.label, partial(_same, raw), path))
     for title, raw in sheets.items():
         if title not in allowed:
             warnings.append(Issue(raw.label, None, None, None, "unknown sheet, ignored", "warning"))

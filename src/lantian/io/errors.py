@@ -34,14 +34,20 @@ class Issue:
         return text
 
 
-class BundleError(Exception):
+class BundleError(ValueError):
     """A file of a bundle was refused; nothing of that file was stored.
+
+    The one error of the exchange-format reader, raised by ``lantian import`` and by
+    detection's reader alike (``lantian.rules.inputs.BundleError`` is this class).
 
     ``issues`` holds the problems found, earliest line first; ``str(error)`` shows the
     first one and how many more there are.
     """
 
-    def __init__(self, issues: list[Issue]) -> None:
+    def __init__(self, issues: list[Issue] | str) -> None:
+        if isinstance(issues, str):  # "FILE: message", as older callers raise it
+            file, sep, message = issues.partition(": ")
+            issues = [Issue(file, None, None, None, message if sep else issues)]
         if not issues:
             raise ValueError("BundleError needs at least one issue")
         self.issues = sorted(

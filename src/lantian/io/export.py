@@ -61,7 +61,7 @@ def registry_values(
 ) -> list[list[Any]]:
     """Rows of one registry table as Python values, contract column order, by id.
 
-    Secret columns (:data:`~lantian.io.formats.SECRET_COLUMNS`, the SM4 keys) are ``None``
+    Secret columns (:data:`~lantian.io.formats.SECRET_COLUMNS`: SM4 keys, PWs) are ``None``
     unless ``with_secrets``.
     """
     model = _MODELS[spec.name]
@@ -98,8 +98,9 @@ def export_registry(
     """Write the registry as a bundle: ``OUT/registry/*.csv`` or ``OUT/registry.xlsx``.
 
     Returns rows written per file. Empty optional files (stations, measures) are
-    written with their header only. The SM4 keys of outlets and meters (``sm4_key``) are
-    written only with ``with_secrets=True``; otherwise the column is empty.
+    written with their header only. The secrets of outlets and meters (SM4 keys
+    ``sm4_key``, HJ 212 passwords ``pw``) are written only with ``with_secrets=True``;
+    otherwise the column is empty.
     """
     settings = settings or get_settings()
     out_dir = Path(out_dir)

@@ -262,5 +262,7 @@ FILES: dict[str, FileSpec] = {s.name: s for s in (*REGISTRY_FILES, *DATA_FILES)}
 """Every bundle file by name (also the sheet names of a workbook)."""
 LAKE_FILES: frozenset[str] = frozenset({"cems_hourly", "power", "ambient_hourly"})
 """Bundle files stored in the measurement lake (same names as the lake sources)."""
-SECRET_COLUMNS: frozenset[str] = frozenset({"sm4_key"})
-"""Registry columns holding secrets: exported empty unless asked for explicitly."""
+SECRET_COLUMNS: frozenset[str] = frozenset({"sm4_key", "pw"})
+"""Registry columns holding secrets (SM4 keys, HJ 212 access passwords ``PW``): exported
+empty unless asked for explicitly, masked in audit entries, and never overwritten by an
+empty cell on re-import."""

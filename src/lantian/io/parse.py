@@ -14,6 +14,7 @@ References
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -40,6 +41,10 @@ _ISO_RE = (
 )
 _OFFSET_RE = r"[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
 _CST_US = 8 * 3_600_000_000
+CONTROL_CHARS_RE = r"[\x00-\x1f\x7f-\x9f]"
+"""Control characters refused in every text cell: C0 (NUL … US, tab, CR and LF included),
+DEL and C1. No exchange-format column is free text; a control character in a name, id or
+MN breaks exports (Excel/XML refuse NUL), forges log lines (CR/LF) or hides text."""
 _TRUE = ("true", "1", "yes", "y", "t", "是")
 _FALSE = ("false", "0", "no", "n", "f", "否")
 
@@ -175,6 +180,53 @@ def parse_csv(source: bytes | IO[bytes], label: str) -> RawTable:
     table = table.rename_columns(names)
     lines = np.arange(table.num_rows, dtype=np.int64) + 2
     return _drop_empty_rows(label, table, lines)
+
+
+def iter_csv(path: Path, label: str, block_size: int = 32 << 20) -> Iterator[RawTable]:
+    """Read a CSV file in blocks of about ``block_size`` bytes (bounded memory).
+
+    Each block is what :func:`parse_csv` gives for those rows (text columns, nulls for
+    empty cells, empty lines dropped, the same line numbers). Any problem is reported by
+    :func:`parse_csv` itself, so the error names the same line as an import.
+
+    Raises
+    ------
+    BundleError
+        The file is empty, not UTF-8 or not parseable CSV.
+    """
+    import csv
+
+    with open(path, "rb") as fh:
+        head = fh.readline()
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    raw_names = next(csv.reader([head.decode("utf-8", "replace").rstrip("\r\n")]), [])
+    names = [n.strip() for n in raw_names]
+    if not head.strip() or len(set(names)) != len(names):
+        yield read_csv(path, label)  # raises the error an import reports
+        return
+    line = 2
+    try:
+        reader = pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(
+                use_threads=True, skip_rows=1, column_names=raw_names, block_size=block_size
+            ),
+            parse_options=pcsv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(raw_names, pa.string()),
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        for batch in reader:
+            table = pa.Table.from_batches([batch]).rename_columns(names)
+            lines = np.arange(table.num_rows, dtype=np.int64) + line
+            line += table.num_rows
+            yield _drop_empty_rows(label, table, lines)
+    except pa.ArrowInvalid:
+        read_csv(path, label)  # raises the error naming the line, as an import does
+        raise
 
 
 def read_csv(path: Path, label: str | None = None) -> RawTable:
@@ -330,6 +382,7 @@ def parse_times(text: pa.Array) -> tuple[pa.Array, int | None, str]:
         return pa.nulls(n, TIME_TYPE), bad, "not an ISO 8601 time (e.g. 2024-01-08T09:00:00)"
     has_off = pc.fill_null(pc.match_substring_regex(text, _OFFSET_RE), False)
     text = pc.replace_substring(text, ",", ".")
+    text = pc.replace_substring_regex(text, "z$", "Z")  # the grammar allows z; Arrow needs Z
     aware_text = pc.if_else(has_off, text, pa.nulls(n, pa.string()))
     naive_text = pc.if_else(has_off, pa.nulls(n, pa.string()), text)
     aware, bad_a = _cast_text(aware_text, TIME_TYPE)
@@ -369,10 +422,14 @@ def _check_credit_codes(
     return None, warnings
 
 
-def _convert_column(
+def convert_column(
     raw: RawTable, col: Column, data: pa.ChunkedArray
 ) -> tuple[pa.Array, Issue | None, list[Issue]]:
-    """Convert one column; return (array, first error or None, warnings)."""
+    """Convert one column; return (array, first error or None, warnings).
+
+    The one cell conversion of the exchange formats, used by ``lantian import`` (through
+    :func:`convert`) and by detection (:mod:`lantian.io.detect_tables`).
+    """
     n = len(data)
     arr = data.combine_chunks()
     warnings: list[Issue] = []
@@ -442,6 +499,12 @@ def _convert_column(
             return arr, err(bad, "must be true or false"), warnings
         return pc.fill_null(truth, False), None, warnings
     # text kinds
+    if col.kind == "str":
+        bad = _first(pc.match_substring_regex(arr, CONTROL_CHARS_RE))
+        if bad is not None:
+            value = arr[bad].as_py()
+            char = next(c for c in value if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)
+            return arr, err(bad, f"contains the control character U+{ord(char):04X}"), warnings
     if col.max_len is not None:
         bad = _first(pc.greater(pc.utf8_length(arr), col.max_len))
         if bad is not None:
@@ -505,7 +568,7 @@ def convert(raw: RawTable, spec: FileSpec) -> ParsedTable:
                 else pa.nulls(n, _arrow_type(col))
             )
             continue
-        arr, problem, col_warnings = _convert_column(raw, col, raw.table.column(col.name))
+        arr, problem, col_warnings = convert_column(raw, col, raw.table.column(col.name))
         warnings.extend(col_warnings)
         if problem is not None:
             errors.append(problem)

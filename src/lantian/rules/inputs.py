@@ -22,6 +22,10 @@ Canonical columns (contract v1 names, plus ``t``):
 
 Another builder (lake, Spark) only has to produce tables with these columns.
 
+Bundle files are read by :mod:`lantian.io` only (:mod:`lantian.io.detect_tables`): the
+same time grammar, number parser and error (:class:`~lantian.io.errors.BundleError`,
+naming file, line, column and value) as ``lantian import``; this module names the tables.
+
 References
 ----------
 .. [1] 生态环境部, 《排污单位自动监测数据交换格式》 — see the Lantian exchange-format
@@ -38,8 +42,18 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-CST_OFFSET_S = 8 * 3600
-"""Offset of China Standard Time from UTC [s]."""
+from lantian.io.detect_tables import CST_OFFSET_S, REQUIRED_FILES, SOURCES, find_file, load_table
+from lantian.io.errors import BundleError, Issue
+
+__all__ = [
+    "CST_OFFSET_S",
+    "TABLE_COLUMNS",
+    "BundleError",
+    "Inputs",
+    "cst_seconds",
+    "empty_table",
+    "load_bundle",
+]
 
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "enterprises": {
@@ -100,22 +114,6 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
 }
 """Canonical schema of every :class:`Inputs` table (name → column → Ibis type)."""
 
-_FILES: dict[str, str] = {
-    "enterprises": "registry/enterprises",
-    "outlets": "registry/outlets",
-    "meters": "registry/meters",
-    "stations": "registry/stations",
-    "measures": "registry/measures",
-    "cems": "data/cems_hourly",
-    "power": "data/power",
-    "ambient": "data/ambient_hourly",
-    "alerts": "data/alerts",
-}
-
-
-class BundleError(ValueError):
-    """A bundle cannot be read: names the file, column and value at fault."""
-
 
 @dataclass(frozen=True)
 class Inputs:
@@ -165,186 +163,6 @@ def empty_table(name: str) -> ir.Table:
     return ibis.memtable({c: [] for c in TABLE_COLUMNS[name]}, schema=TABLE_COLUMNS[name])
 
 
-def _find(bundle: Path, stem: str) -> Path | None:
-    for ext in (".parquet", ".csv", ".CSV"):
-        p = bundle / f"{stem}{ext}"
-        if p.exists():
-            return p
-    return None
-
-
-_TIME_SOURCE: dict[str, str] = {"t": "time", "start_t": "start", "end_t": "end"}
-"""Canonical time column → the bundle file's column it is read from."""
-
-_ZONED_RE = r"[0-9]:[0-9][0-9](:[0-9][0-9]([.,][0-9]+)?)?([zZ]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
-"""A time of day followed by a UTC offset (``Z``, ``+08``, ``+0800``, ``+08:00``), ISO
-8601-1:2019 §4.3.13."""
-
-
-def _text_time_sql(s: str) -> str:
-    """DuckDB SQL: ISO 8601 text ``s`` (trimmed, not empty) → CST wall-clock epoch seconds.
-
-    A time without an offset is CST (HJ 212 ``DataTime``); one with an offset is converted.
-    ``+08:00``, the usual case, takes a plain string path. Other offsets are normalised for
-    DuckDB's TIMESTAMPTZ cast, which needs seconds and a ``±hh:mm``/``±hhmm``/``Z`` offset
-    (its cast to TIMESTAMP silently drops an offset such as ``+05``). Each regular
-    expression occurs once: DuckDB hoists repeated subexpressions out of a CASE and would
-    evaluate them on every row.
-    """
-    return "CASE " + _text_time_branches(s) + " END"
-
-
-def _text_time_branches(s: str) -> str:
-    """The WHEN … ELSE branches of :func:`_text_time_sql` (DuckDB evaluates one flat CASE
-    selectively; a CASE nested in another cost it twice the time on 4.3 M rows)."""
-    norm = f"replace({s}, ',', '.')"
-    # hh:mm directly followed by the offset: add the seconds
-    norm = (
-        f"regexp_replace({norm}, '([T ][0-9][0-9]:[0-9][0-9])"
-        "([zZ]|[+-][0-9][0-9](:?[0-9][0-9])?)$', '\\1:00\\2')"
-    )
-    # a two-digit offset (+08): add the minutes; z → Z
-    norm = f"regexp_replace({norm}, '([+-][0-9][0-9])$', '\\1:00')"
-    norm = f"regexp_replace({norm}, 'z$', 'Z')"
-    return (
-        f"WHEN suffix({s}, '+08:00') "
-        f"THEN CAST(epoch(CAST(replace(left({s}, length({s}) - 6), ',', '.') AS TIMESTAMP)) "
-        "AS BIGINT) "
-        f"WHEN regexp_matches({s}, '{_ZONED_RE}') "
-        f"THEN CAST(epoch(CAST({norm} AS TIMESTAMPTZ)) AS BIGINT) + {CST_OFFSET_S} "
-        f"ELSE CAST(epoch(CAST(replace({s}, ',', '.') AS TIMESTAMP)) AS BIGINT)"
-    )
-
-
-def _time_sql(q: str, typ: str) -> str:
-    """DuckDB SQL turning a time column (quoted reference ``q``) into CST epoch seconds."""
-    t = typ.upper()
-    if "WITH TIME ZONE" in t or t == "TIMESTAMPTZ":
-        return f"CAST(epoch({q}) AS BIGINT) + {CST_OFFSET_S}"
-    if t.startswith("TIMESTAMP") or t == "DATE":
-        return f"CAST(epoch(CAST({q} AS TIMESTAMP)) AS BIGINT)"
-    s = f"trim(CAST({q} AS VARCHAR))"
-    # a NULL cell gives NULL in every branch; "q IS NULL OR …" here doubled the cost
-    return f"CASE WHEN {s} = '' THEN NULL {_text_time_branches(s)} END"
-
-
-def _is_text(duck_type: str) -> bool:
-    return duck_type.upper().startswith(("VARCHAR", "STRING", "TEXT"))
-
-
-def _sql_type(ibis_type: str) -> str:
-    return {"string": "VARCHAR", "float64": "DOUBLE", "int64": "BIGINT"}[ibis_type]
-
-
-def _load_one(con: Any, name: str, path: Path) -> ir.Table:
-    raw = con.con  # the duckdb connection of the Ibis backend
-    if path.suffix.lower() == ".parquet":
-        src = f"read_parquet('{path.as_posix()}')"
-    else:
-        src = f"read_csv('{path.as_posix()}', header=true, all_varchar=true, encoding='utf-8')"
-    try:
-        desc = raw.sql(f"DESCRIBE SELECT * FROM {src}").fetchall()
-    except Exception as exc:  # duckdb raises many kinds
-        raise BundleError(f"{path}: cannot read ({exc})") from exc
-    types = {str(r[0]).lstrip("\ufeff").strip(): str(r[1]) for r in desc}
-    real = {str(r[0]).lstrip("\ufeff").strip(): str(r[0]) for r in desc}
-    wanted = TABLE_COLUMNS[name]
-    exprs: list[str] = []
-    join_mn = ""
-    for col, typ in wanted.items():
-        srccol = _TIME_SOURCE.get(col, col)
-        if name == "cems" and col == "outlet_id" and "mn" in types:
-            own = (
-                f"NULLIF(trim(CAST(s.\"{real['outlet_id']}\" AS VARCHAR)), '')"
-                if "outlet_id" in types
-                else "NULL"
-            )
-            exprs.append(f"COALESCE({own}, m.outlet_id) AS outlet_id")
-            join_mn = (
-                " LEFT JOIN (SELECT mn, min(outlet_id) AS outlet_id FROM outlets_src "
-                f'WHERE mn IS NOT NULL GROUP BY mn) m ON m.mn = trim(CAST(s."{real["mn"]}" '
-                "AS VARCHAR))"
-            )
-            continue
-        if srccol not in types:
-            optional = (name, col) in {
-                ("cems", "zs_value"),
-                ("cems", "flag"),
-                ("cems", "valid_min"),
-            } or (
-                name in {"enterprises", "outlets", "meters", "stations", "measures"}
-                and col
-                not in (
-                    "enterprise_id",
-                    "outlet_id",
-                    "meter_id",
-                    "station_id",
-                )
-            )
-            if not optional:
-                raise BundleError(f"{path}: required column {srccol!r} is missing")
-            exprs.append(f"CAST(NULL AS {_sql_type(typ)}) AS {col}")
-            continue
-        q = f's."{real[srccol]}"'
-        if col in _TIME_SOURCE:
-            exprs.append(f"{_time_sql(q, types[srccol])} AS {col}")
-        elif typ == "string":
-            if _is_text(types[srccol]):
-                exprs.append(f"NULLIF(trim({q}), '') AS {col}")
-            else:
-                exprs.append(f"CAST({q} AS VARCHAR) AS {col}")
-        elif _is_text(types[srccol]):
-            exprs.append(f"TRY_CAST(NULLIF(trim({q}), '') AS {_sql_type(typ)}) AS {col}")
-        else:  # typed (Parquet) number: no text round trip
-            exprs.append(f"CAST({q} AS {_sql_type(typ)}) AS {col}")
-    sql = f"SELECT {', '.join(exprs)} FROM {src} s{join_mn}"
-    # Parquet is read in place (a view: fast to scan, no copy in memory); CSV is parsed once
-    kind = "VIEW" if path.suffix.lower() == ".parquet" else "TABLE"
-    try:
-        raw.sql(f"CREATE OR REPLACE TEMP {kind} {name}_src AS {sql}")
-    except Exception as exc:
-        # name the file, line, column and value at fault when a cell is the cause
-        _check_numbers(raw, name, path, src, real, types)
-        raise BundleError(f"{path}: {exc}") from exc
-    # a CSV table is parsed now: had a time failed to parse, CREATE would have raised
-    _check_numbers(raw, name, path, src, real, types, times=kind == "VIEW")
-    return con.table(f"{name}_src")
-
-
-def _check_numbers(
-    raw: Any,
-    name: str,
-    path: Path,
-    src: str,
-    real: dict[str, str],
-    types: dict[str, str],
-    times: bool = True,
-) -> None:
-    """Name the first unparsable number (and time, with ``times``) of a file: file, line,
-    column, value."""
-    for col, typ in TABLE_COLUMNS[name].items():
-        srccol = _TIME_SOURCE.get(col, col)
-        if srccol not in real or typ == "string":
-            continue
-        if not times and col in _TIME_SOURCE:
-            continue
-        if not _is_text(types[srccol]):
-            continue  # typed (Parquet) columns are already numbers / times
-        q = f'"{real[srccol]}"'
-        if col in _TIME_SOURCE:
-            s = f"trim(CAST({q} AS VARCHAR))"
-            bad = f"{s} <> '' AND TRY({_text_time_sql(s)}) IS NULL"
-        else:
-            s = f"trim(CAST({q} AS VARCHAR))"
-            bad = f"{s} <> '' AND TRY_CAST({s} AS DOUBLE) IS NULL"
-        row = raw.sql(
-            f"SELECT n, v FROM (SELECT row_number() OVER () + 1 AS n, {s} AS v, {bad} AS b "
-            f"FROM {src}) WHERE b LIMIT 1"
-        ).fetchone()
-        if row:
-            raise BundleError(f"{path}: line {row[0]}, column {srccol!r}: bad value {row[1]!r}")
-
-
 def load_bundle(path: str | Path, backend: Any | None = None, memory_limit: str = "2GB") -> Inputs:
     """Read a bundle (exchange formats v1) into :class:`Inputs` on a DuckDB Ibis backend.
 
@@ -364,7 +182,7 @@ def load_bundle(path: str | Path, backend: Any | None = None, memory_limit: str 
     """
     bundle = Path(path)
     if not bundle.is_dir():
-        raise BundleError(f"{bundle}: not a directory")
+        raise BundleError([Issue(str(bundle), None, None, None, "not a directory")])
     if backend is None:
         con = ibis.duckdb.connect()
         # bounded memory: DuckDB spills to disk beyond this (city-month ≈ 35 M power rows)
@@ -384,15 +202,16 @@ def load_bundle(path: str | Path, backend: Any | None = None, memory_limit: str 
         "ambient",
         "alerts",
     ):
-        p = _find(bundle, _FILES[name])
+        p = find_file(bundle, name)
         if p is None:
-            if name in ("enterprises", "outlets", "meters"):
-                raise BundleError(f"{bundle}: {_FILES[name]}.csv is missing")
+            if name in REQUIRED_FILES:
+                label = f"registry/{SOURCES[name]}.csv"
+                raise BundleError([Issue(label, None, None, None, "the file is missing")])
             tables[name] = con.create_table(
                 f"{name}_src", schema=ibis.schema(TABLE_COLUMNS[name]), temp=True, overwrite=True
             )
             continue
-        tables[name] = _load_one(con, name, p)
+        tables[name] = con.table(load_table(con.con, bundle, name, p, TABLE_COLUMNS[name]))
     return Inputs(**tables)
 
 

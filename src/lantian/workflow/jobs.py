@@ -1,7 +1,8 @@
 """Running :func:`lantian.workflow.service.run_scheduled_jobs` outside a request.
 
 Used by the web application's background task (every ``LANTIAN_JOBS_INTERVAL_S``
-seconds, see :func:`jobs_loop`) and by ``lantian jobs run``. Each run has its own
+seconds, see :func:`jobs_loop`) and by ``lantian jobs run``; each run also anchors the
+audit chain (:func:`anchor_audit_chain`). Each run has its own
 session and transaction: committed on success, rolled back on error.
 """
 
@@ -39,6 +40,7 @@ def run_jobs_once(settings: Settings, now: datetime | None = None) -> JobsReport
 
     with session_scope(settings) as session:
         report = run_scheduled_jobs(session, now)
+    anchor_audit_chain(settings)
     log.info(
         "scheduled jobs: %d escalated, %d reopened, %d login attempts pruned",
         len(report.escalated),
@@ -46,6 +48,24 @@ def run_jobs_once(settings: Settings, now: datetime | None = None) -> JobsReport
         report.login_attempts_pruned,
     )
     return report
+
+
+def anchor_audit_chain(settings: Settings) -> None:
+    """Scheduled job: append a signed audit checkpoint when rows were added since the last.
+
+    A failure is logged, never raised (the other jobs have committed already).
+    """
+    from lantian.auth.audit import write_checkpoint
+    from lantian.db.session import session_scope
+
+    try:
+        with session_scope(settings) as session:
+            cp = write_checkpoint(session, None, settings, only_if_changed=True)
+    except Exception:  # logged; the next run retries
+        log.exception("audit checkpoint failed")
+        return
+    if cp is not None:
+        log.info("audit checkpoint: row %d, %d rows", cp.audit_id, cp.rows)
 
 
 async def jobs_loop(
