@@ -102,3 +102,25 @@ def test_exported_data_reimports_identically(mini_bundle: Path, tmp_path: Path) 
     import_bundle(out)  # the same values again: they replace, never double
     assert con.sql(query).fetchall() == before
     assert Lake(get_settings().lake_dir).stats()["cems_hourly"]["rows"] == 2 * len(before)
+
+
+def test_registry_workbook_stores_formula_like_names_as_text(
+    mini_bundle: Path, tmp_path: Path
+) -> None:
+    """A registry name beginning with '=' is exported as quoted text, never as a formula."""
+    from openpyxl import load_workbook
+    from sqlalchemy import update
+
+    from lantian.db.session import session_scope
+    from lantian.registry.models import Enterprise
+
+    import_bundle(mini_bundle)
+    hostile = '=HYPERLINK("http://example.invalid","点此")'
+    with session_scope(get_settings()) as s:
+        s.execute(update(Enterprise).where(Enterprise.enterprise_id == "E1").values(name=hostile))
+    result = runner.invoke(app, ["export", "registry", str(tmp_path / "out"), "--xlsx"])
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(tmp_path / "out" / "registry.xlsx")["enterprises"]
+    cells = [row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == "E1"]
+    assert cells and cells[0].value == hostile and cells[0].data_type == "s"
+    assert cells[0].quotePrefix

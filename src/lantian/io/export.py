@@ -111,6 +111,9 @@ def export_registry(
     }
     if xlsx:
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+
+        from lantian.documents.cells import set_cell
 
         out_dir.mkdir(parents=True, exist_ok=True)
         book = Workbook(write_only=True)
@@ -118,7 +121,9 @@ def export_registry(
             sheet = book.create_sheet(spec.name)
             sheet.append(list(spec.column_names))
             for row in tables[spec.name]:
-                sheet.append(row)  # numbers stay numbers, text stays text
+                # numbers stay numbers, text stays text: a name beginning with '=' is stored
+                # as quoted text, never a formula (lantian.documents.cells)
+                sheet.append([set_cell(WriteOnlyCell(sheet), v) for v in row])
             counts[spec.name] = len(tables[spec.name])
         buf = io.BytesIO()
         book.save(buf)
