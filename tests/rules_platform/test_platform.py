@@ -22,7 +22,6 @@ from lantian.rules.platform import (
     PlatformParams,
     detect_lake_once,
     lake_inputs,
-    merge_leads,
     run_schedule,
     watermark,
 )
@@ -233,50 +232,6 @@ def test_incremental_runs_extend_an_ongoing_episode(
     assert {(ld.lead_id, ld.start, ld.end) for ld in full} == {
         (k, v.start.isoformat(), v.end.isoformat()) for k, v in stored.items()
     }
-
-
-def test_merge_closes_stale_open_leads_and_keeps_ids(db_settings: Settings) -> None:
-    from lantian.rules.engine import LeadRecord
-
-    t0 = datetime(2024, 3, 1, tzinfo=CST)
-
-    def rec(lid: str, h0: int, h1: int, sev: int = 1) -> LeadRecord:
-        return LeadRecord(
-            lead_id=lid,
-            rule="CEMS-EXCEED",
-            family="EXCEEDANCE",
-            enterprise_id="E1",
-            subject_type="outlet",
-            subject_id="P1",
-            pollutant="a21026",
-            start=(t0 + timedelta(hours=h0)).isoformat(),
-            end=(t0 + timedelta(hours=h1)).isoformat(),
-            severity=sev,
-            score=0.5,
-            summary="超标",
-            evidence={"observed": h1},
-        )
-
-    gap = timedelta(hours=2)
-    with session_scope(db_settings) as s:
-        st = merge_leads(s, [rec("a", 0, 5)], t0 + timedelta(hours=5), gap=gap)
-        assert (st.new, st.extended) == (1, 0)
-    with session_scope(db_settings) as s:
-        # the next run sees the episode continue after a 1-h gap -> extends "a"
-        st = merge_leads(s, [rec("b", 6, 9, sev=3)], t0 + timedelta(hours=9), gap=gap)
-        assert (st.new, st.extended) == (0, 1)
-    with session_scope(db_settings) as s:
-        lead = s.get(Lead, "a")
-        assert lead is not None and lead.open and lead.severity == 3
-        assert lead.end == t0 + timedelta(hours=9) and lead.start == t0
-        assert s.get(Lead, "b") is None
-    with session_scope(db_settings) as s:
-        # a later episode beyond the gap is a new lead; "a" is closed (ended long ago)
-        st = merge_leads(s, [rec("c", 20, 22)], t0 + timedelta(hours=22), gap=gap)
-        assert (st.new, st.closed) == (1, 1)
-    with session_scope(db_settings) as s:
-        a, c = s.get(Lead, "a"), s.get(Lead, "c")
-        assert a is not None and c is not None and not a.open and c.open
 
 
 def test_lake_inputs_window_and_schedule(
