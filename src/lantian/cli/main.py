@@ -68,6 +68,7 @@ COMMAND_MODULES: list[str] = [
     "users",
     "jobs",
     "detectplatform",
+    "leads",
     "demo",
 ]
 """Modules under :mod:`lantian.cli` that add commands (each has ``register(app)``)."""
