@@ -133,19 +133,19 @@ def test_streamed_hour_by_hour_over_several_runs(
     platform: tuple[Settings, Lake, Data], expected: set[Key]
 ) -> None:
     settings, lake, data = platform
-    # the first week as one import, then the second hour by hour with a run every 36 h
-    _put(lake, data, T0, T0 + timedelta(days=7))
+    # eleven days as one import, then the last three hour by hour with a run every 24 h
+    _put(lake, data, T0, T1 - timedelta(days=3))
     _run(settings)
-    t = T0 + timedelta(days=7)
+    t = T1 - timedelta(days=3)
     runs = 0
     while t < T1:
         _put(lake, data, t, t + timedelta(hours=1))
         t += timedelta(hours=1)
-        if (t - T0) % timedelta(hours=36) == timedelta(0) or t == T1:
+        if (T1 - t) % timedelta(hours=24) == timedelta(0):
             report = _run(settings)
-            assert report.mode == "incremental" and report.changes_consumed > 0
+            assert report.mode == "incremental" and report.changes_consumed == 24 * 3
             runs += 1
-    assert runs >= 4
+    assert runs == 3
     _check(settings, expected)
 
 
@@ -212,14 +212,24 @@ def test_resent_slice_and_duplicate_import_change_nothing(
     before = _stored(settings)
     with session_scope(settings) as s:
         count = len(s.scalars(select(Lead.lead_id)).all())
-    # a logger re-sends a day (补发) and a bureau imports the whole bundle again
-    _put(lake, data, T0 + timedelta(days=5), T0 + timedelta(days=6))
-    _put(lake, data, where=lambda f: f.iloc[:, 0] == f.iloc[0, 0])
+    resent = _late_outlets(data)
+    # loggers re-send two days (补发), and a bureau imports the same file twice
+    _put(
+        lake,
+        data,
+        T0 + timedelta(days=5),
+        T0 + timedelta(days=7),
+        sources=("cems_hourly",),
+        where=lambda f: f["outlet_id"].isin(resent),
+    )
     first = _run(settings)
-    _put(lake, data)
+    for _ in range(2):
+        _put(lake, data, sources=("cems_hourly",), where=lambda f: f["outlet_id"].isin(resent))
     second = _run(settings)
-    assert (first.leads_new, first.leads_withdrawn) == (0, 0)
+    assert first.enterprises_judged <= len(resent) and first.changes_consumed == 1
+    assert (first.leads_new, first.leads_withdrawn, first.leads_extended) == (0, 0, 0)
     assert (second.leads_new, second.leads_withdrawn, second.leads_extended) == (0, 0, 0)
+    assert first.leads_unchanged > 0 and second.changes_consumed == 2
     assert _stored(settings) == before
     with session_scope(settings) as s:
         assert len(s.scalars(select(Lead.lead_id)).all()) == count
@@ -231,11 +241,10 @@ def test_overlapping_imports_split_across_runs(
 ) -> None:
     settings, lake, data = platform
     mid_lo, mid_hi = T0 + timedelta(days=5), T0 + timedelta(days=9)
+    # CEMS up to day 9, power and ambient up to day 5; then everything from day 5 on
     _put(lake, data, None, mid_hi, sources=("cems_hourly",))
     _put(lake, data, None, mid_lo, sources=("power", "ambient_hourly"))
     _run(settings)
-    _put(lake, data, mid_lo, None, sources=("power", "ambient_hourly"))
-    _run(settings)
-    _put(lake, data, mid_lo, None, sources=("cems_hourly",))
+    _put(lake, data, mid_lo, None)
     _run(settings)
     _check(settings, expected)

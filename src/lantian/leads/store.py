@@ -328,9 +328,12 @@ def merge_episodes(
         near = [
             s
             for s in stored[key]
-            if (s.start < end and start < s.end)
-            or (left_clip and s.end >= start - gap and s.start < end)
-            or (right_clip and s.start <= end + gap and s.end > start)
+            if s.status == "active"
+            and (
+                (s.start < end and start < s.end)
+                or (left_clip and s.end >= start - gap and s.start < end)
+                or (right_clip and s.start <= end + gap and s.end > start)
+            )
         ]
         if not near:
             _insert(session, rec, start, end, scope, gap, now, stats)
