@@ -163,11 +163,18 @@ def test_late_backlog_of_some_outlets_withdraws_missing_leads(
     late = _late_outlets(data)
     lo, hi = T0 + timedelta(days=4), T0 + timedelta(days=7)
 
+    # P0004 (E0005) is copied by P0019 (E0027) on Jan 20-21 (CEMS-CLONED, label L0060):
+    # its late hours must bring P0019 in as a partner
+    clone_lo, clone_hi = datetime(2024, 1, 20, tzinfo=CST), datetime(2024, 1, 21, 12, tzinfo=CST)
+
     def backlog(frame: pd.DataFrame) -> pd.Series:
+        t = frame["time"]
         return (
-            frame["outlet_id"].isin(late)
-            & (frame["time"] >= pd.Timestamp(lo))
-            & (frame["time"] < pd.Timestamp(hi))
+            frame["outlet_id"].isin(late) & (t >= pd.Timestamp(lo)) & (t < pd.Timestamp(hi))
+        ) | (
+            (frame["outlet_id"] == "P0004")
+            & (t >= pd.Timestamp(clone_lo))
+            & (t < pd.Timestamp(clone_hi))
         )
 
     _put(lake, data, exclude=backlog, sources=("cems_hourly",))
@@ -188,6 +195,12 @@ def test_late_backlog_of_some_outlets_withdraws_missing_leads(
     report = _run(settings)
     assert report.leads_withdrawn >= len(missing)
     assert report.enterprises_judged < 40  # only the late outlets' enterprises (+ none else)
+    assert report.partners_read >= 1
+    with session_scope(settings) as s:
+        clone = s.scalars(
+            select(Lead).where(Lead.rule == "CEMS-CLONED", Lead.subject_id == "P0004")
+        ).all()
+        assert [c.evidence.get("other_outlet_id") for c in clone] == ["P0019"]
     _check(settings, expected)
     with session_scope(settings) as s:
         gone = s.scalars(select(Lead).where(Lead.lead_id.in_(missing))).all()

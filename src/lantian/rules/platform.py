@@ -630,9 +630,10 @@ def _clone_partners(
     ent_of_outlet: dict[str, str],
     min_shared: int = 4,
 ) -> dict[str, tuple[datetime, datetime]]:
-    """Enterprises (not in ``windows``' enterprises) with an outlet that reported at least
-    ``min_shared`` of the same positive (pollutant, value) pairs as a changed outlet within
-    its window: the only outlets CEMS-CLONED could pair with them. Value → window hull."""
+    """Enterprises (not in ``windows``' enterprises) with an outlet that reported the same
+    positive value of the same pollutant in the same hour as a changed outlet at least
+    ``min_shared`` times within its window (CEMS-CLONED matches same-hour values over a
+    signature of 4 hours, so no other outlet can pair with them). Value → window hull."""
     import duckdb
 
     if not windows:
@@ -655,14 +656,15 @@ def _clone_partners(
             f"""
             WITH c AS (SELECT outlet_id, time, pollutant, value FROM {src} WHERE value > 0),
             core AS (
-                SELECT DISTINCT w.outlet_id AS core, c.pollutant, c.value
+                SELECT w.outlet_id AS core, c.time, c.pollutant, c.value
                 FROM c JOIN win w ON c.outlet_id = w.outlet_id
                  AND c.time >= w.lo AND c.time < w.hi)
-            SELECT core.core, c.outlet_id, count(DISTINCT (c.pollutant, c.value)) AS n
-            FROM c JOIN core ON c.pollutant = core.pollutant AND c.value = core.value
+            SELECT core.core, c.outlet_id, count(*) AS n
+            FROM c JOIN core
+              ON c.pollutant = core.pollutant AND c.time = core.time AND c.value = core.value
             WHERE c.outlet_id NOT IN (SELECT outlet_id FROM win)
             GROUP BY core.core, c.outlet_id
-            HAVING count(DISTINCT (c.pollutant, c.value)) >= {int(min_shared)}
+            HAVING count(*) >= {int(min_shared)}
             """
         ).fetchall()
     finally:
