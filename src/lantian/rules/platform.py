@@ -628,13 +628,19 @@ def _clone_partners(
     lake: Any,
     windows: dict[str, tuple[datetime, datetime]],
     ent_of_outlet: dict[str, str],
-    min_shared: int = 4,
 ) -> dict[str, tuple[datetime, datetime]]:
-    """Enterprises (not in ``windows``' enterprises) with an outlet that reported the same
-    positive value of the same pollutant in the same hour as a changed outlet at least
-    ``min_shared`` times within its window (CEMS-CLONED matches same-hour values over a
-    signature of 4 hours, so no other outlet can pair with them). Value → window hull."""
+    """Enterprises (not in ``windows``' enterprises) whose outlets CEMS-CLONED could pair
+    with a changed outlet: the same positive value of the same pollutant in the same hour,
+    ``signature_h`` times within ``signature_h - 1 + max_gap_h`` hours (the rule's
+    signature), and at least ``min_distinct`` different values in all (the rule's default
+    parameters). Enterprise → hull of the windows it is read for."""
     import duckdb
+
+    from lantian.rules.cems_cloned import Params
+
+    defaults = Params()
+    signature_h, max_gap_h = int(defaults.signature_h), int(defaults.max_gap_h)
+    min_distinct = int(defaults.min_distinct)
 
     if not windows:
         return {}
@@ -658,13 +664,23 @@ def _clone_partners(
             core AS (
                 SELECT w.outlet_id AS core, c.time, c.pollutant, c.value
                 FROM c JOIN win w ON c.outlet_id = w.outlet_id
-                 AND c.time >= w.lo AND c.time < w.hi)
-            SELECT core.core, c.outlet_id, count(*) AS n
-            FROM c JOIN core
-              ON c.pollutant = core.pollutant AND c.time = core.time AND c.value = core.value
-            WHERE c.outlet_id NOT IN (SELECT outlet_id FROM win)
-            GROUP BY core.core, c.outlet_id
-            HAVING count(*) >= {int(min_shared)}
+                 AND c.time >= w.lo AND c.time < w.hi),
+            m AS (
+                SELECT core.core, c.outlet_id AS other, c.pollutant, c.time, c.value
+                FROM c JOIN core
+                  ON c.pollutant = core.pollutant AND c.time = core.time
+                 AND c.value = core.value
+                WHERE c.outlet_id NOT IN (SELECT outlet_id FROM win)),
+            signed AS (
+                SELECT DISTINCT core, other FROM (
+                    SELECT core, other, time - lag(time, {signature_h - 1}) OVER (
+                        PARTITION BY core, other, pollutant ORDER BY time) AS span
+                    FROM m)
+                WHERE span <= INTERVAL '{signature_h - 1 + max_gap_h} hours')
+            SELECT m.core, m.other, count(DISTINCT (m.pollutant, m.value)) AS n
+            FROM m SEMI JOIN signed ON m.core = signed.core AND m.other = signed.other
+            GROUP BY m.core, m.other
+            HAVING count(DISTINCT (m.pollutant, m.value)) >= {min_distinct}
             """
         ).fetchall()
     finally:
