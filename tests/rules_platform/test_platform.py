@@ -22,7 +22,6 @@ from lantian.rules.platform import (
     PlatformParams,
     detect_lake_once,
     lake_inputs,
-    merge_leads,
     run_schedule,
     watermark,
 )
@@ -235,50 +234,6 @@ def test_incremental_runs_extend_an_ongoing_episode(
     }
 
 
-def test_merge_closes_stale_open_leads_and_keeps_ids(db_settings: Settings) -> None:
-    from lantian.rules.engine import LeadRecord
-
-    t0 = datetime(2024, 3, 1, tzinfo=CST)
-
-    def rec(lid: str, h0: int, h1: int, sev: int = 1) -> LeadRecord:
-        return LeadRecord(
-            lead_id=lid,
-            rule="CEMS-EXCEED",
-            family="EXCEEDANCE",
-            enterprise_id="E1",
-            subject_type="outlet",
-            subject_id="P1",
-            pollutant="a21026",
-            start=(t0 + timedelta(hours=h0)).isoformat(),
-            end=(t0 + timedelta(hours=h1)).isoformat(),
-            severity=sev,
-            score=0.5,
-            summary="超标",
-            evidence={"observed": h1},
-        )
-
-    gap = timedelta(hours=2)
-    with session_scope(db_settings) as s:
-        st = merge_leads(s, [rec("a", 0, 5)], t0 + timedelta(hours=5), gap=gap)
-        assert (st.new, st.extended) == (1, 0)
-    with session_scope(db_settings) as s:
-        # the next run sees the episode continue after a 1-h gap -> extends "a"
-        st = merge_leads(s, [rec("b", 6, 9, sev=3)], t0 + timedelta(hours=9), gap=gap)
-        assert (st.new, st.extended) == (0, 1)
-    with session_scope(db_settings) as s:
-        lead = s.get(Lead, "a")
-        assert lead is not None and lead.open and lead.severity == 3
-        assert lead.end == t0 + timedelta(hours=9) and lead.start == t0
-        assert s.get(Lead, "b") is None
-    with session_scope(db_settings) as s:
-        # a later episode beyond the gap is a new lead; "a" is closed (ended long ago)
-        st = merge_leads(s, [rec("c", 20, 22)], t0 + timedelta(hours=22), gap=gap)
-        assert (st.new, st.closed) == (1, 1)
-    with session_scope(db_settings) as s:
-        a, c = s.get(Lead, "a"), s.get(Lead, "c")
-        assert a is not None and c is not None and not a.open and c.open
-
-
 def test_lake_inputs_window_and_schedule(
     dev_city_platform: tuple[Settings, Lake, dict[str, pd.DataFrame]],
 ) -> None:
@@ -305,3 +260,54 @@ def test_lake_inputs_window_and_schedule(
         rules=["CEMS-EXCEED"],
     )
     assert [r.status for r in reports] == ["ok", "skipped"]
+
+
+def test_future_data_time_is_reported_and_stops_nothing(
+    dev_city: Path,
+    dev_city_platform: tuple[Settings, Lake, dict[str, pd.DataFrame]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings, lake, data = dev_city_platform
+    rules = ["CEMS-EXCEED"]
+    params = PlatformParams(lookback_days=15, initial_days=60)
+    last_day = datetime(2024, 1, 21, tzinfo=CST)
+    _append(lake, data, None, last_day)
+    assert detect_lake_once(settings, params=params, rules=rules).mode == "full"
+    # one packet stamped 2099, then the last day arrives
+    stray = data["cems_hourly"].iloc[:1].copy()
+    stray["time"] = pd.Timestamp("2099-01-01T00:00:00+08:00").tz_convert("UTC")
+    lake.append("cems_hourly", pa.Table.from_pandas(stray, preserve_index=False), origin="gateway")
+    _append(lake, data, last_day, None)
+    # a run that fails leaves the change log for the next run
+    import lantian.rules.platform as platform
+
+    def boom(*args: Any, **kwargs: Any) -> list[Any]:
+        raise RuntimeError("engine down")
+
+    monkeypatch.setattr(platform, "_detect", boom)
+    with pytest.raises(RuntimeError):
+        detect_lake_once(settings, params=params, rules=rules)
+    assert len(lake.pending_changes()) == 4
+    monkeypatch.undo()
+    report = detect_lake_once(settings, params=params, rules=rules)
+    assert report.status == "ok" and report.mode == "incremental"
+    assert report.data_to is not None and report.data_to.year == 2024
+    [excluded] = report.future_excluded
+    assert excluded["series"] == stray["outlet_id"].iloc[0] and "2099" in excluded["from"]
+    assert "not judged" in excluded["reason"]
+    expected = {
+        (ld.subject_id, ld.pollutant, ld.start, ld.end)
+        for ld in run_rules(load_bundle(dev_city), rules=rules)
+    }
+    with session_scope(settings) as s:
+        got = {
+            (ld.subject_id, ld.pollutant, ld.start.isoformat(), ld.end.isoformat())
+            for ld in s.scalars(select(Lead).where(Lead.status == "active"))
+        }
+        failed = s.scalars(select(DetectionRun).where(DetectionRun.status == "failed")).all()
+    assert got == expected and len(failed) == 1 and "engine down" in (failed[0].error or "")
+    # the 2099 hours stay deferred (reported again), they never block later runs
+    [deferred] = lake.pending_changes()
+    assert deferred.series[excluded["series"]][0] == datetime(2099, 1, 1, tzinfo=CST)
+    again = detect_lake_once(settings, params=params, rules=rules)
+    assert again.status == "ok" and len(again.future_excluded) == 1 and again.leads_new == 0

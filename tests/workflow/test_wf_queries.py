@@ -124,3 +124,19 @@ def test_lead_text_search_and_capped_count(world: Any, monkeypatch: pytest.Monke
     assert page.total == 3 and page.total_capped and len(page.rows) == 2
     small = wf.list_leads(s, admin, wf.LeadFilters(limit=2, enterprise_id="ED"))
     assert small.total == len(small.rows) == 1 and not small.total_capped
+
+
+def test_withdrawn_leads_leave_the_inbox_but_stay_readable(world: Any) -> None:
+    """A lead detection withdrew (late data removed its basis) is not listed, yet opens by id."""
+    s = world.session
+    for i in range(2):
+        s.add(
+            W.make_lead(f"LW{i}", "EA", subject_id=f"PW{i}", family="MISSING", rule="CEMS-MISSING")
+        )
+    s.flush()
+    withdrawn = wf.load_lead(s, world.admin, "LW1")
+    withdrawn.status = "withdrawn"
+    s.flush()
+    page = wf.list_leads(s, world.admin, wf.LeadFilters(family="MISSING"))
+    assert [r.lead_id for r in page.rows] == ["LW0"] and page.total == 1
+    assert wf.load_lead(s, world.admin, "LW1").lead_id == "LW1"

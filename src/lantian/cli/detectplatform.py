@@ -1,7 +1,7 @@
 """Platform-mode commands: ``lantian detect-lake``, ``lantian rules stats`` and ``lantian ambient``.
 
-* ``lantian detect-lake [--schedule SECONDS]``: incremental lead detection over the lake,
-  leads stored (and extended) in the database.
+* ``lantian detect-lake [--schedule SECONDS]``: lead detection over what arrived in the
+  lake since the last run; leads stored, extended or withdrawn in the database.
 * ``lantian rules stats``: per-rule precision from officers' judgements.
 * ``lantian ambient index BUNDLE|--lake [--by station|township|district|city]``: the
   HJ 663-2013 composite index (空气质量综合指数); ``lantian ambient rank``: the ranking.
@@ -68,18 +68,22 @@ def detect_lake(
         typer.Option("--spark-master", help="Spark master URL (default $LANTIAN_SPARK_MASTER)"),
     ] = None,
     lookback_days: Annotated[
-        float, typer.Option("--lookback-days", help="data re-read before the watermark")
+        float,
+        typer.Option("--lookback-days", help="days re-read on each side of the changed hours"),
     ] = 7.0,
     initial_days: Annotated[
-        float, typer.Option("--initial-days", help="first run: days before the newest data")
+        float,
+        typer.Option("--initial-days", help="first run and --force: days before the newest data"),
     ] = 31.0,
     merge_gap_h: Annotated[
         float, typer.Option("--merge-gap-h", help="gap (h) within which an episode extends")
     ] = 2.0,
-    force: Annotated[bool, typer.Option("--force", help="run even without new data")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="re-judge the whole lake (as the first run does)")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print each run as JSON")] = False,
 ) -> None:
-    """Detect leads over the lake (平台模式) and store them; ongoing episodes extend their lead."""
+    """Detect leads over what arrived in the lake since the last run (平台模式) and store them."""
     from lantian.rules.platform import PlatformParams, RunReport, detect_lake_once, run_schedule
 
     params = PlatformParams(
@@ -95,11 +99,17 @@ def detect_lake(
             return
         if report.status == "ok":
             console.print(
-                f"[green]ok[/green] run {report.run_id}: data {_t(report.data_from)} → "
+                f"[green]ok[/green] run {report.run_id} ({report.mode}, "
+                f"{report.changes_consumed} changes): data {_t(report.data_from)} → "
                 f"{_t(report.data_to)}, {report.leads_found} episodes: {report.leads_new} new, "
-                f"{report.leads_extended} extended, {report.leads_closed} closed "
-                f"({report.seconds:.1f} s)"
+                f"{report.leads_extended} extended, {report.leads_withdrawn} withdrawn, "
+                f"{report.leads_closed} closed ({report.seconds:.1f} s)"
             )
+            for item in report.future_excluded[:10]:
+                console.print(
+                    f"  [yellow]not judged[/yellow] {item['source']} {item['series']} "
+                    f"{item['from']} → {item['to']}: {item['reason']}"
+                )
         else:
             colour = "yellow" if report.status == "skipped" else "red"
             console.print(f"[{colour}]{report.status}[/{colour}]: {report.message}")

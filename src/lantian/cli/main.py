@@ -69,6 +69,7 @@ COMMAND_MODULES: list[str] = [
     "audit",
     "jobs",
     "detectplatform",
+    "leads",
     "demo",
     "plan",
 ]

@@ -15,6 +15,17 @@ Reads
     exist when they are called. A day partition with a single file is read as is; the
     files of a partition with several are deduplicated (highest ``seq`` per natural key
     wins). Call :meth:`Lake.connect` again to see later writes.
+Change log
+    Every :meth:`Lake.append` also records what it touched in ``<root>/_changes/``: one
+    small JSON file per write (``<seq>-<random>.json``) naming the source, the write's
+    ``seq`` and, per series (outlet, meter or station), the first and last hour written.
+    The record is written under a temporary name before the data files are renamed into
+    place and renamed itself after them, so a visible record always describes visible
+    data. Platform detection (:mod:`lantian.rules.platform`) reads the set of records
+    present, judges them and deletes exactly those it judged (:meth:`Lake.consume_changes`):
+    ``seq`` is allocated before the rename, so a lower ``seq`` can appear after a higher one
+    was consumed, and records are never consumed by "highest seq seen". Compaction
+    writes no record (it changes no value).
 Compaction
     :meth:`Lake.compact` merges the files of a multi-file partition into one deduplicated
     file. Only files listed when it starts are merged, so concurrent writes are never
@@ -33,6 +44,7 @@ References
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import threading
 import time
@@ -56,6 +68,17 @@ _US_PER_DAY = 86_400_000_000
 _CST_OFFSET_US = 8 * 3_600_000_000
 _TMP_SUFFIX = ".part"
 _REPLACES = ".replaces"
+CHANGES_DIR = "_changes"
+"""Directory (under the lake root) of the change records of writes."""
+SERIES_COLUMN: dict[str, str] = {
+    "cems_hourly": "outlet_id",
+    "cems_minute": "outlet_id",
+    "cems_realtime": "outlet_id",
+    "cems_daily": "outlet_id",
+    "power": "meter_id",
+    "ambient_hourly": "station_id",
+}
+"""The series (device) id column of each lake source."""
 _STALE_TMP_SECONDS = 3600.0
 DEFAULT_GRACE_SECONDS = 600.0
 """How long files replaced by a compaction stay on disk for readers of older snapshots."""
@@ -71,6 +94,67 @@ class PartitionCompaction:
     files_before: int
     rows_before: int
     rows_after: int
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """What one :meth:`Lake.append` touched (a file of the lake's change log).
+
+    ``series`` maps each series id (outlet, meter or station) to the start of the first
+    and the end of the last hour written (aware UTC datetimes, ``[first, end)``).
+    """
+
+    name: str
+    """File name under ``_changes/`` (the handle given back to :meth:`Lake.consume_changes`)."""
+    seq: int
+    source: str
+    rows: int
+    series: dict[str, tuple[datetime, datetime]]
+
+    def to_json(self) -> str:
+        """The record as stored (times as ISO 8601 UTC)."""
+        return json.dumps(
+            {
+                "seq": self.seq,
+                "source": self.source,
+                "rows": self.rows,
+                "series": {
+                    k: [lo.isoformat(), hi.isoformat()] for k, (lo, hi) in self.series.items()
+                },
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, name: str, text: str) -> ChangeRecord:
+        """Parse a stored record (``ValueError`` naming the file when it is malformed)."""
+        try:
+            raw = json.loads(text)
+            series = {
+                str(k): (datetime.fromisoformat(v[0]), datetime.fromisoformat(v[1]))
+                for k, v in raw["series"].items()
+            }
+            return cls(name, int(raw["seq"]), str(raw["source"]), int(raw["rows"]), series)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ValueError(f"lake change record {name}: {exc}") from exc
+
+
+def series_hours(source: str, data: pa.Table) -> dict[str, tuple[datetime, datetime]]:
+    """Per series id of ``data``: (start of its first hour, end of its last hour), UTC."""
+    col = SERIES_COLUMN[source]
+    if data.num_rows == 0:
+        return {}
+    grouped = data.select([col, "time"]).group_by(col).aggregate([("time", "min"), ("time", "max")])
+    out: dict[str, tuple[datetime, datetime]] = {}
+    ids = grouped.column(col).to_pylist()
+    lows = grouped.column("time_min").to_pylist()
+    highs = grouped.column("time_max").to_pylist()
+    for sid, lo, hi in zip(ids, lows, highs, strict=True):
+        first = _to_utc(lo).replace(minute=0, second=0, microsecond=0)
+        last = _to_utc(hi).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        out[str(sid)] = (first, last)
+    return out
 
 
 @dataclass
@@ -352,8 +436,19 @@ class Lake:
         starts = np.concatenate(([0], cuts))
         ends = np.concatenate((cuts, [len(sorted_days)]))
         staged: list[tuple[Path, Path]] = []
-        name = f"{seq:020d}-{uuid.uuid4().hex[:12]}.parquet"
+        stem = f"{seq:020d}-{uuid.uuid4().hex[:12]}"
+        name = f"{stem}.parquet"
+        change_dir = self.root / CHANGES_DIR
+        change_dir.mkdir(parents=True, exist_ok=True)
+        change = ChangeRecord(
+            f"{stem}.json", seq, source, int(data.num_rows), series_hours(source, data)
+        )
+        change_tmp = change_dir / f".{change.name}{_TMP_SUFFIX}"
         try:
+            with open(change_tmp, "w", encoding="utf-8") as fh:
+                fh.write(change.to_json())
+                fh.flush()
+                os.fsync(fh.fileno())
             for start, end in zip(starts, ends, strict=True):
                 day = date(1970, 1, 1) + timedelta(days=int(sorted_days[start]))
                 part = self.root / source / f"date={day.isoformat()}"
@@ -368,12 +463,77 @@ class Lake:
         except BaseException:
             for tmp, _ in staged:
                 tmp.unlink(missing_ok=True)
+            change_tmp.unlink(missing_ok=True)
             raise
         for tmp, final in staged:
             os.rename(tmp, final)
         for part in {final.parent for _, final in staged}:
             _fsync_dir(part)
+        # the record becomes visible only after the data it describes
+        os.rename(change_tmp, change_dir / change.name)
+        _fsync_dir(change_dir)
         return int(data.num_rows)
+
+    # ------------------------------------------------------------------ change log
+    def pending_changes(self) -> list[ChangeRecord]:
+        """The change records present now (not yet consumed), lowest ``seq`` first.
+
+        Raises
+        ------
+        ValueError
+            A record that cannot be parsed (named by file).
+        """
+        base = self.root / CHANGES_DIR
+        try:
+            names = sorted(n for n in os.listdir(base) if n.endswith(".json"))
+        except FileNotFoundError:
+            return []
+        out: list[ChangeRecord] = []
+        for n in names:
+            try:
+                text = (base / n).read_text(encoding="utf-8")
+            except FileNotFoundError:  # consumed by a concurrent run
+                continue
+            out.append(ChangeRecord.from_json(n, text))
+        return out
+
+    def consume_changes(self, records: Sequence[ChangeRecord]) -> int:
+        """Delete exactly ``records`` from the change log (after they were judged).
+
+        Returns the number of records deleted; records written meanwhile stay.
+        """
+        base = self.root / CHANGES_DIR
+        removed = 0
+        for rec in records:
+            path = base / rec.name
+            if path.exists():
+                path.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            _fsync_dir(base)
+        return removed
+
+    def record_change(
+        self, source: str, series: dict[str, tuple[datetime, datetime]], *, rows: int = 0
+    ) -> ChangeRecord:
+        """Add a change record without data (e.g. to defer future-stamped hours).
+
+        The record gets a new ``seq`` and is written atomically.
+        """
+        source_schema(source)
+        seq = self.next_seq()
+        stem = f"{seq:020d}-{uuid.uuid4().hex[:12]}"
+        rec = ChangeRecord(f"{stem}.json", seq, source, rows, dict(series))
+        base = self.root / CHANGES_DIR
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = base / f".{rec.name}{_TMP_SUFFIX}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(rec.to_json())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.rename(tmp, base / rec.name)
+        _fsync_dir(base)
+        return rec
 
     # ------------------------------------------------------------------ reads
     def scan_sql(

@@ -196,10 +196,10 @@ def _lead_region_clause(
 def inbox_status_filter() -> ColumnElement[bool] | None:
     """THE one place where the inbox hides leads by their own lifecycle status.
 
-    Developer A adds ``Lead.status`` (``open``/``closed``/``withdrawn``); once merged,
-    return ``Lead.status != "withdrawn"`` here (withdrawn leads leave the inbox, their
-    pages stay readable by id). Until then: no filter."""
-    return None
+    A lead that detection withdrew (``Lead.status == "withdrawn"``: its basis disappeared
+    when late data arrived, :mod:`lantian.leads.store`) leaves the inbox, the API list and
+    the counts built on them; its page stays readable by id."""
+    return Lead.status != "withdrawn"
 
 
 def _status_clause(statuses: Sequence[str]) -> ColumnElement[bool]:

@@ -1,30 +1,38 @@
-"""Platform mode: incremental lead detection over the measurement lake, stored in the DB.
+"""Platform mode: lead detection that follows data arrival in the lake, stored in the DB.
 
-One run (:func:`detect_lake_once`):
+Every write to the lake leaves a change record (:meth:`lantian.lake.Lake.append`: source,
+series, hours). One run (:func:`detect_lake_once`):
 
-1. finds the *data horizon* (end of the newest hour in the lake) and the *watermark* (the
-   horizon of the last successful run, table ``detection_runs``); without new data the
-   run is skipped;
-2. builds :class:`~lantian.rules.inputs.Inputs` from the lake's deduplicated Parquet data
-   for ``[watermark − lookback, horizon)`` (first run: the last ``initial_days``) and the
-   registry in the operational database;
-3. runs the rule catalog (DuckDB, or Spark);
-4. merges the episodes into table ``leads`` (:func:`merge_leads`): an episode that
-   continues a stored lead of the same rule, subject and pollutant (overlapping it, or
-   starting within the merge gap after its end) *extends* that lead and keeps its
-   ``lead_id``; other episodes are new leads. A lead stays ``open`` while its end is within
-   the merge gap of the horizon, and is closed otherwise. Re-running on the same data
-   changes nothing (idempotent).
+1. lists the change records present (the set, not "everything after the highest seq
+   seen": a write that allocated a lower seq may finish after a higher one);
+2. plans what to read (:func:`_plan`): for every changed series its changed hours widened
+   by ``lookback_days`` on both sides (baselines and episodes around the change), plus the
+   series the rules need together: an outlet or a meter brings its whole enterprise (line
+   meters, a line's outlets), a station its city's stations (AMB-HOTSPOT compares
+   neighbours), and CEMS-CLONED's possible partners (outlets of other enterprises that
+   reported the same values). Nothing else is read: cost grows with the change, not the
+   lake. Data time later than now + ``LANTIAN_FUTURE_MARGIN_H`` is never read nor judged;
+   it is reported (``future_excluded``) and its records are kept for when that time comes,
+   so no data point can push detection ahead or stop it;
+3. runs the rule catalog (DuckDB, or Spark) on those rows;
+4. hands the episodes to :func:`lantian.leads.store.merge_episodes`, which decides within
+   the judged scope: new, extended, bridged, unchanged, withdrawn leads; frozen (judged)
+   leads get evidence versions;
+5. deletes exactly the change records it listed, once the leads are committed. A failing
+   run leaves them for the next run.
 
-:func:`run_schedule` repeats runs every N seconds (``lantian detect-lake --schedule 300``);
-:func:`start_background_detection` does it in a daemon thread for the web/demo process.
-A file lock in ``LANTIAN_HOME`` keeps two processes from detecting at the same time.
+The first run (no successful run yet) and ``force`` judge the last ``initial_days`` of the
+whole lake. :func:`run_schedule` repeats runs every N seconds (``lantian detect-lake
+--schedule 300``); :func:`start_background_detection` does it in a daemon thread for the
+web/demo process. A file lock in ``LANTIAN_HOME`` keeps two processes from detecting at
+the same time.
 
 References
 ----------
 .. [1] Exchange formats v1, "Leads": one lead per episode (an incident of 24 bad hours is
    one lead, not 24).
-.. [2] HJ 212-2017 §6.3 (``DataTime`` = start of the interval, local time).
+.. [2] HJ 212-2017 §6.3 (``DataTime`` = start of the interval, local time; 补发: a logger
+   re-sends its backlog after a communication fault).
 """
 
 from __future__ import annotations
@@ -45,10 +53,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.leads.models import Lead
 from lantian.registry.models import Alert, Enterprise, Measure, Meter, Outlet, Station
 from lantian.rules.inputs import CST_OFFSET_S, TABLE_COLUMNS, Inputs
 from lantian.rules.platform_models import DetectionRun
@@ -73,14 +80,19 @@ _ARROW: dict[str, pa.DataType] = {
 
 @dataclass(frozen=True)
 class PlatformParams:
-    """Parameters of incremental detection (units in names)."""
+    """Parameters of arrival-driven detection (units in names)."""
 
     lookback_days: float = 7.0
-    """Data read before the watermark, so that episodes and baselines continue across runs."""
+    """Hours re-read on each side of a series' changed hours: the baselines (meter levels,
+    an outlet's own variation) and episodes around the change."""
     initial_days: float = 31.0
-    """First run (no watermark): data read before the horizon."""
+    """First run and ``force``: data read before the newest data."""
     merge_gap_h: float = 2.0
-    """An episode starting within this gap after a stored lead's end extends that lead."""
+    """A lead stays open while its end is within this gap of the newest data; at a clipped
+    edge of the re-read hours an episode within this gap continues a stored lead."""
+    edge_h: float = 24.0
+    """Within this distance of a clipped edge of the re-read hours (data exist beyond it)
+    a lead only grows and is never withdrawn (at most half the lookback)."""
 
 
 @dataclass
@@ -89,12 +101,25 @@ class RunReport:
 
     status: str
     run_id: int | None = None
+    mode: str = ""
+    """``full`` (first run, ``force``) or ``incremental``."""
     data_from: datetime | None = None
     data_to: datetime | None = None
+    changes_consumed: int = 0
+    series_changed: int = 0
+    enterprises_judged: int = 0
+    stations_judged: int = 0
+    partners_read: int = 0
     leads_found: int = 0
     leads_new: int = 0
     leads_extended: int = 0
+    leads_unchanged: int = 0
+    leads_withdrawn: int = 0
+    leads_versioned: int = 0
     leads_closed: int = 0
+    future_excluded: list[dict[str, Any]] = field(default_factory=list)
+    """Series hours beyond now + the future margin, not judged (source, series, from, to,
+    reason)."""
     seconds: float = 0.0
     message: str = ""
 
@@ -104,19 +129,9 @@ class RunReport:
         for key in ("data_from", "data_to"):
             value = out[key]
             out[key] = value.isoformat() if value is not None else None
+        out["future_excluded"] = list(self.future_excluded[:100])
         out["seconds"] = round(self.seconds, 3)
         return out
-
-
-@dataclass
-class MergeStats:
-    """Outcome of :func:`merge_leads`."""
-
-    new: int = 0
-    extended: int = 0
-    unchanged: int = 0
-    closed: int = 0
-    lead_ids: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------- lake
@@ -128,28 +143,38 @@ def _lake(settings: Settings) -> Any:
     return Lake(settings.lake_dir)
 
 
-def data_horizon(lake: Any) -> datetime | None:
-    """End of the newest hour of data in the lake (CST), or None when it is empty.
+def data_horizon(lake: Any, limit: datetime | None = None) -> datetime | None:
+    """End of the newest hour of data in the lake not later than ``limit`` (CST), or None.
 
-    Only the newest day partition of each data source is opened (Parquet statistics).
+    Only the newest day partition (not after ``limit``'s day) of each data source is
+    opened; a future-stamped row (a wrong clock, a forged packet) cannot move it.
     """
     import duckdb
 
     newest: datetime | None = None
+    cap = "" if limit is None else f" WHERE time < TIMESTAMPTZ '{limit.isoformat()}'"
+    last_day = None if limit is None else to_cst(limit).date().isoformat()
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
         for source in DATA_SOURCES.values():
-            parts = lake.partitions(source)
-            if not parts:
-                continue
-            glob = str(parts[-1] / "*.parquet").replace("'", "''")
-            row = con.execute(
-                f"SELECT max(time) FROM read_parquet('{glob}', union_by_name = true)"
-            ).fetchone()
-            if row and row[0] is not None:
-                value = to_cst(row[0])
-                newest = value if newest is None or value > newest else newest
+            parts = [
+                p
+                for p in lake.partitions(source)
+                if last_day is None or p.name.removeprefix("date=") <= last_day
+            ]
+            for part in reversed(parts[-2:]):
+                files = lake.live_files(part)
+                if not files:
+                    continue
+                listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+                row = con.execute(
+                    f"SELECT max(time) FROM read_parquet([{listing}], union_by_name = true)" + cap
+                ).fetchone()
+                if row and row[0] is not None:
+                    value = to_cst(row[0])
+                    newest = value if newest is None or value > newest else newest
+                    break
     finally:
         con.close()
     if newest is None:
@@ -277,135 +302,6 @@ def lake_inputs(
     return Inputs(**tables)
 
 
-# ---------------------------------------------------------------------------- merge
-
-
-def _key(rule: str, subject_type: str, subject_id: str, pollutant: str | None) -> tuple[str, ...]:
-    return (rule, subject_type, subject_id, pollutant or "")
-
-
-def merge_leads(
-    session: Session,
-    leads: Sequence[Any],
-    horizon: datetime,
-    *,
-    gap: timedelta = timedelta(hours=2),
-    since: datetime | None = None,
-    now: datetime | None = None,
-) -> MergeStats:
-    """Store detected episodes in ``leads``, extending ongoing leads instead of duplicating.
-
-    Parameters
-    ----------
-    session
-        Session on the operational database (the caller commits).
-    leads
-        :class:`lantian.rules.engine.LeadRecord` objects of one run.
-    horizon
-        End of the data the run saw; leads ending within ``gap`` of it stay open.
-    gap
-        Merge gap: an episode of the same rule, subject and pollutant that overlaps a
-        stored lead or starts at most ``gap`` after its end extends it (same ``lead_id``;
-        ``end``, severity, score, summary and evidence are updated).
-    since
-        Start of the run's data window: stored open leads ending before
-        ``horizon − gap`` are closed; only leads ending after ``since − gap`` are matched.
-    now
-        Time stamp of the change (default: now).
-
-    Returns
-    -------
-    MergeStats
-        Counts of new, extended, unchanged and closed leads.
-    """
-    now = now or now_cst()
-    stats = MergeStats()
-    close_before = horizon - gap
-    query = select(Lead)
-    if since is not None:
-        query = query.where(or_(Lead.open.is_(True), Lead.end >= since - gap))
-    stored: dict[tuple[str, ...], list[Lead]] = defaultdict(list)
-    by_id: dict[str, Lead] = {}
-    for row in session.scalars(query):
-        stored[_key(row.rule, row.subject_type, row.subject_id, row.pollutant)].append(row)
-        by_id[row.lead_id] = row
-    touched: set[str] = set()
-    for rec in sorted(leads, key=lambda r: (r.start, r.rule, r.subject_id, r.lead_id)):
-        start = datetime.fromisoformat(rec.start)
-        end = datetime.fromisoformat(rec.end)
-        key = _key(rec.rule, rec.subject_type, rec.subject_id, rec.pollutant)
-        target = by_id.get(rec.lead_id)
-        if target is None:
-            near = [s for s in stored[key] if start <= s.end + gap and end + gap >= s.start]
-            if near:
-                target = max(near, key=lambda s: (s.end, s.lead_id))
-        if target is None:
-            if rec.lead_id in by_id:  # pragma: no cover - guarded above
-                continue
-            lead = Lead(
-                lead_id=rec.lead_id,
-                rule=rec.rule,
-                family=rec.family,
-                enterprise_id=rec.enterprise_id,
-                subject_type=rec.subject_type,
-                subject_id=rec.subject_id,
-                pollutant=rec.pollutant,
-                start=start,
-                end=end,
-                severity=int(rec.severity),
-                score=float(rec.score),
-                summary=rec.summary,
-                evidence=dict(rec.evidence),
-                open=end > close_before,
-                detected_at=now,
-                updated_at=now,
-            )
-            session.add(lead)
-            stored[key].append(lead)
-            by_id[lead.lead_id] = lead
-            touched.add(lead.lead_id)
-            stats.new += 1
-            stats.lead_ids.append(lead.lead_id)
-            continue
-        touched.add(target.lead_id)
-        stats.lead_ids.append(target.lead_id)
-        new_start = min(target.start, start)
-        new_end = max(target.end, end)
-        changed = new_end != target.end or new_start != target.start
-        if changed:
-            # the episode grew: its newest view describes it best. A view that adds
-            # nothing (same or a clipped part of the stored episode, e.g. from a shorter
-            # data window) leaves the stored lead as it is, so leads stay stable.
-            evidence = dict(rec.evidence)
-            evidence["window"] = {"start": new_start.isoformat(), "end": new_end.isoformat()}
-            if target.lead_id != rec.lead_id:
-                evidence["extended_from"] = target.start.isoformat()
-            target.summary = rec.summary
-            target.evidence = evidence
-            target.severity = max(int(target.severity), int(rec.severity))
-            target.score = max(float(target.score), float(rec.score))
-        target.start = new_start
-        target.end = new_end
-        is_open = new_end > close_before
-        if target.open != is_open:
-            target.open = is_open
-            changed = True
-        if changed:
-            target.updated_at = now
-            stats.extended += 1
-        else:
-            stats.unchanged += 1
-    for rows in stored.values():
-        for row in rows:
-            if row.lead_id in touched or not row.open:
-                continue
-            if row.end <= close_before:
-                row.open = False
-                row.updated_at = now
-                stats.closed += 1
-    return stats
-
-
 # ---------------------------------------------------------------------------- runs
 
 
@@ -446,64 +342,69 @@ def detect_lake_once(
     spark_master: str | None = None,
     now: datetime | None = None,
 ) -> RunReport:
-    """Run detection once over the lake and store the leads (see the module docstring).
+    """Judge what arrived in the lake since the last run and store the leads.
+
+    See the module docstring. The change records the run read are deleted only after its
+    leads are committed: a failing run leaves them for the next run.
 
     Parameters
     ----------
     settings
-        Settings (LANTIAN_HOME, database).
+        Settings (LANTIAN_HOME, database, ``future_margin_h``).
     engine
         ``duckdb`` or ``spark``.
     params
-        Window and merge parameters.
+        Lookback, first-run window and merge parameters.
     rules, rules_params
         Rule codes and parameters (as :func:`lantian.rules.engine.run_rules`); default:
         the catalog with ``settings.rules_config``.
     force
-        Run even when the lake has no data newer than the watermark.
+        Re-judge the whole lake (the last ``initial_days`` before the newest data), as a
+        first run does, whatever the change log holds.
     spark_master
         Spark master URL (engine ``spark``).
     now
-        Time stamp written to leads and the run (tests).
+        The present (default: the clock): data time beyond ``now + future_margin_h`` is
+        not judged; also the time stamp of the run and its leads.
 
     Returns
     -------
     RunReport
-        ``status``: ``ok``, ``skipped`` (no new data or another run holds the lock) or
-        ``failed`` (the error is recorded in ``detection_runs`` and re-raised).
+        ``status``: ``ok``, ``skipped`` (nothing arrived, or another run holds the lock)
+        or ``failed`` (the error is recorded in ``detection_runs`` and re-raised).
     """
     from lantian.db.session import session_scope
+    from lantian.leads.store import merge_episodes
+    from lantian.rules.catalog import all_rules
 
     settings = settings or get_settings()
     params = params or PlatformParams()
     if engine not in ("duckdb", "spark"):
         raise ValueError(f"unknown engine {engine!r} (duckdb or spark)")
     began = time.perf_counter()
+    stamp = now or now_cst()
+    limit = stamp + timedelta(hours=settings.future_margin_h)
     with _run_lock(settings) as locked:
         if not locked:
             return RunReport(status="skipped", message="another detection run is in progress")
         lake = _lake(settings)
-        horizon = data_horizon(lake)
-        if horizon is None:
-            return RunReport(status="skipped", message="the lake has no data")
+        pending = lake.pending_changes()
         with session_scope(settings) as s:
-            mark = watermark(s)
-        if mark is not None and mark >= horizon and not force:
-            return RunReport(
-                status="skipped", data_to=mark, message="no data newer than the watermark"
-            )
-        if mark is None:
-            start = horizon - timedelta(days=params.initial_days)
-        else:
-            start = min(mark, horizon) - timedelta(days=params.lookback_days)
-        stamp = now or now_cst()
+            first_run = watermark(s) is None
+        full = force or first_run
+        horizon = data_horizon(lake, limit)
+        if not full and not pending:
+            return RunReport(status="skipped", message="no data arrived since the last run")
+        if horizon is None and not pending:
+            return RunReport(status="skipped", message="the lake has no data")
+        plan = _plan(settings, lake, pending, params, full, horizon, limit, rules)
         with session_scope(settings) as s:
             run = DetectionRun(
                 started_at=stamp,
                 engine=engine,
                 status="running",
-                data_from=start,
-                data_to=horizon,
+                data_from=plan.data_from,
+                data_to=plan.data_to,
                 leads_found=0,
                 leads_new=0,
                 leads_extended=0,
@@ -512,13 +413,27 @@ def detect_lake_once(
             s.add(run)
             s.flush()
             run_id = run.id
+        report = RunReport(
+            status="ok",
+            run_id=run_id,
+            mode="full" if full else "incremental",
+            data_from=plan.data_from,
+            data_to=plan.data_to,
+            changes_consumed=len(pending),
+            series_changed=plan.series_changed,
+            enterprises_judged=len(plan.scope.enterprises),
+            stations_judged=len(plan.scope.stations),
+            partners_read=len(plan.partners),
+            future_excluded=plan.excluded,
+        )
         try:
-            leads = _detect(
-                settings, lake, start, horizon, engine, rules, rules_params, spark_master
-            )
+            leads: list[Any] = []
+            if plan.data_from is not None and plan.data_to is not None:
+                leads = _detect(settings, lake, plan, engine, rules, rules_params, spark_master)
             gap = timedelta(hours=params.merge_gap_h)
+            plan.scope.rules = frozenset(rules) if rules else frozenset(all_rules())
             with session_scope(settings) as s:
-                stats = merge_leads(s, leads, horizon, gap=gap, since=start, now=stamp)
+                stats = merge_episodes(s, leads, plan.scope, gap=gap, run_id=run_id, now=stamp)
                 done = s.get(DetectionRun, run_id)
                 assert done is not None
                 done.status = "ok"
@@ -527,6 +442,12 @@ def detect_lake_once(
                 done.leads_new = stats.new
                 done.leads_extended = stats.extended
                 done.leads_closed = stats.closed
+                done.leads_withdrawn = stats.withdrawn
+                done.changes_consumed = len(pending)
+            # only now: the records this run judged are done (later ones stay)
+            for source, series in plan.deferred.items():
+                lake.record_change(source, series)
+            lake.consume_changes(pending)
         except Exception as exc:
             with session_scope(settings) as s:
                 failed = s.get(DetectionRun, run_id)
@@ -535,17 +456,268 @@ def detect_lake_once(
                     failed.finished_at = now_cst()
                     failed.error = f"{type(exc).__name__}: {exc}"[:4000]
             raise
-    return RunReport(
-        status="ok",
-        run_id=run_id,
-        data_from=start,
-        data_to=horizon,
-        leads_found=len(leads),
-        leads_new=stats.new,
-        leads_extended=stats.extended,
-        leads_closed=stats.closed,
-        seconds=time.perf_counter() - began,
+    report.leads_found = len(leads)
+    report.leads_new = stats.new
+    report.leads_extended = stats.extended
+    report.leads_unchanged = stats.unchanged
+    report.leads_withdrawn = stats.withdrawn
+    report.leads_versioned = stats.versioned
+    report.leads_closed = stats.closed
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+@dataclass
+class _Plan:
+    """What one run reads and judges."""
+
+    scope: Any
+    """:class:`lantian.leads.store.JudgedScope` (what the run may decide about)."""
+    outlets: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    meters: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    stations: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    full: bool = False
+    data_from: datetime | None = None
+    data_to: datetime | None = None
+    series_changed: int = 0
+    partners: set[str] = field(default_factory=set)
+    excluded: list[dict[str, Any]] = field(default_factory=list)
+    deferred: dict[str, dict[str, tuple[datetime, datetime]]] = field(default_factory=dict)
+
+
+def _hull(
+    a: tuple[datetime, datetime] | None, b: tuple[datetime, datetime]
+) -> tuple[datetime, datetime]:
+    return b if a is None else (min(a[0], b[0]), max(a[1], b[1]))
+
+
+def _plan(
+    settings: Settings,
+    lake: Any,
+    pending: Sequence[Any],
+    params: PlatformParams,
+    full: bool,
+    horizon: datetime | None,
+    limit: datetime,
+    rules: Sequence[str] | None,
+) -> _Plan:
+    """Turn the change records into the series and hours to read and the judged scope.
+
+    A changed outlet or meter brings its whole enterprise (an outlet's line meters, a
+    line's meters, the outlets of one enterprise are judged together); a changed station
+    brings every station of its city (AMB-HOTSPOT compares a station with its
+    neighbours); CEMS-CLONED compares outlets across enterprises, so the outlets of other
+    enterprises that share values with a changed enterprise's outlets are read too
+    (*partners*: read, not judged except for their pairs with a changed enterprise). The
+    hours are each series' changed hours widened by ``lookback_days`` on both sides and
+    cut at the newest judgeable data. Data time beyond ``limit`` (now + the future margin)
+    is left out and reported; its records are deferred until that time has come.
+    """
+    from lantian.db.session import session_scope
+    from lantian.leads.store import JudgedScope
+
+    lookback = timedelta(days=params.lookback_days)
+    edge = min(timedelta(hours=params.edge_h), lookback / 2)
+    limit_hour = limit.replace(minute=0, second=0, microsecond=0)
+    scope = JudgedScope(horizon=horizon, data_first=data_first(lake), edge=edge)
+    plan = _Plan(scope=scope, full=full)
+    changed: dict[str, dict[str, tuple[datetime, datetime]]] = defaultdict(dict)
+    for rec in pending:
+        for sid, (lo, hi) in rec.series.items():
+            lo_c, hi_c = to_cst(lo), to_cst(hi)
+            if hi_c > limit_hour:
+                cut_lo = max(lo_c, limit_hour)
+                plan.excluded.append(
+                    {
+                        "source": rec.source,
+                        "series": sid,
+                        "from": cut_lo.isoformat(),
+                        "to": hi_c.isoformat(),
+                        "reason": (
+                            f"data time after now + {settings.future_margin_h:g} h "
+                            f"({limit.isoformat(timespec='minutes')}): not judged until then"
+                        ),
+                    }
+                )
+                prev = plan.deferred.setdefault(rec.source, {}).get(sid)
+                plan.deferred[rec.source][sid] = _hull(prev, (cut_lo, hi_c))
+                hi_c = limit_hour
+            if hi_c <= lo_c or rec.source not in SOURCE_KIND:
+                continue
+            kind = SOURCE_KIND[rec.source]
+            changed[kind][sid] = _hull(changed[kind].get(sid), (lo_c, hi_c))
+    plan.series_changed = sum(len(v) for v in changed.values())
+    if horizon is None:
+        return plan
+    with session_scope(settings) as s:
+        ent_of_outlet = {k: v for k, v in s.execute(select(Outlet.outlet_id, Outlet.enterprise_id))}
+        ent_of_meter = {k: v for k, v in s.execute(select(Meter.meter_id, Meter.enterprise_id))}
+        city_of_station = {k: v for k, v in s.execute(select(Station.station_id, Station.city))}
+        all_ents = list(s.scalars(select(Enterprise.enterprise_id)))
+    outlets_of: dict[str, list[str]] = defaultdict(list)
+    for o, e in ent_of_outlet.items():
+        outlets_of[e].append(o)
+    meters_of: dict[str, list[str]] = defaultdict(list)
+    for m, e in ent_of_meter.items():
+        meters_of[e].append(m)
+    stations_of: dict[str | None, list[str]] = defaultdict(list)
+    for st, c in city_of_station.items():
+        stations_of[c].append(st)
+    ent_win: dict[str, tuple[datetime, datetime]] = {}
+    st_win: dict[str, tuple[datetime, datetime]] = {}
+    if full:
+        window = (horizon - timedelta(days=params.initial_days), horizon)
+        ent_win = {e: window for e in all_ents}
+        st_win = {st: window for st in city_of_station}
+    else:
+        for kind, series in changed.items():
+            for sid, (lo, hi) in series.items():
+                win = (lo - lookback, min(hi + lookback, horizon))
+                if win[1] <= win[0]:
+                    continue
+                if kind == "station":
+                    if sid not in city_of_station:
+                        continue
+                    city = city_of_station[sid]
+                    peers = stations_of[city] if city is not None else [sid]
+                    for peer in peers:
+                        st_win[peer] = _hull(st_win.get(peer), win)
+                    continue
+                ent = (ent_of_outlet if kind == "outlet" else ent_of_meter).get(sid)
+                if ent is not None:
+                    ent_win[ent] = _hull(ent_win.get(ent), win)
+        # one window per city: stations of a city are compared over the same hours
+        by_city: dict[str | None, tuple[datetime, datetime]] = {}
+        for st, win in st_win.items():
+            city = city_of_station[st]
+            by_city[city] = _hull(by_city.get(city), win)
+        st_win = {st: by_city[city_of_station[st]] for st in st_win}
+    scope.enterprises = dict(ent_win)
+    scope.stations = dict(st_win)
+    read_ent = dict(ent_win)
+    codes = list(rules) if rules else None
+    if (codes is None or "CEMS-CLONED" in codes) and ent_win and len(ent_win) < len(all_ents):
+        for partner, win in _clone_partners(
+            lake, {o: ent_win[e] for e in ent_win for o in outlets_of[e]}, ent_of_outlet
+        ).items():
+            if partner in ent_win:
+                continue
+            plan.partners.add(partner)
+            read_ent[partner] = _hull(read_ent.get(partner), win)
+    for ent, win in read_ent.items():
+        for o in outlets_of[ent]:
+            plan.outlets[o] = win
+        for m in meters_of[ent]:
+            plan.meters[m] = win
+    plan.stations = dict(st_win)
+    spans = [*plan.outlets.values(), *plan.meters.values(), *plan.stations.values()]
+    if spans:
+        plan.data_from = min(w[0] for w in spans)
+        plan.data_to = max(w[1] for w in spans)
+    return plan
+
+
+SOURCE_KIND: dict[str, str] = {
+    "cems_hourly": "outlet",
+    "power": "meter",
+    "ambient_hourly": "station",
+}
+"""Lake source judged by detection → kind of its series."""
+
+
+def _clone_partners(
+    lake: Any,
+    windows: dict[str, tuple[datetime, datetime]],
+    ent_of_outlet: dict[str, str],
+) -> dict[str, tuple[datetime, datetime]]:
+    """Enterprises (not in ``windows``' enterprises) whose outlets CEMS-CLONED could pair
+    with a changed outlet: the same positive value of the same pollutant in the same hour,
+    ``signature_h`` times within ``signature_h - 1 + max_gap_h`` hours (the rule's
+    signature), and at least ``min_distinct`` different values in all (the rule's default
+    parameters). Enterprise → hull of the windows it is read for."""
+    import duckdb
+
+    from lantian.rules.cems_cloned import Params
+
+    defaults = Params()
+    signature_h, max_gap_h = int(defaults.signature_h), int(defaults.max_gap_h)
+    min_distinct = int(defaults.min_distinct)
+
+    if not windows:
+        return {}
+    lo = min(w[0] for w in windows.values())
+    hi = max(w[1] for w in windows.values())
+    win = pa.table(
+        {
+            "outlet_id": list(windows),
+            "lo": [w[0] for w in windows.values()],
+            "hi": [w[1] for w in windows.values()],
+        }
     )
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("win", win)
+        src = lake.scan_sql("cems_hourly", lo, hi)
+        rows = con.execute(
+            f"""
+            WITH c AS (SELECT outlet_id, time, pollutant, value FROM {src} WHERE value > 0),
+            core AS (
+                SELECT w.outlet_id AS core, c.time, c.pollutant, c.value
+                FROM c JOIN win w ON c.outlet_id = w.outlet_id
+                 AND c.time >= w.lo AND c.time < w.hi),
+            m AS (
+                SELECT core.core, c.outlet_id AS other, c.pollutant, c.time, c.value
+                FROM c JOIN core
+                  ON c.pollutant = core.pollutant AND c.time = core.time
+                 AND c.value = core.value
+                WHERE c.outlet_id NOT IN (SELECT outlet_id FROM win)),
+            signed AS (
+                SELECT DISTINCT core, other FROM (
+                    SELECT core, other, time - lag(time, {signature_h - 1}) OVER (
+                        PARTITION BY core, other, pollutant ORDER BY time) AS span
+                    FROM m)
+                WHERE span <= INTERVAL '{signature_h - 1 + max_gap_h} hours')
+            SELECT m.core, m.other, count(DISTINCT (m.pollutant, m.value)) AS n
+            FROM m SEMI JOIN signed ON m.core = signed.core AND m.other = signed.other
+            GROUP BY m.core, m.other
+            HAVING count(DISTINCT (m.pollutant, m.value)) >= {min_distinct}
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    out: dict[str, tuple[datetime, datetime]] = {}
+    for core, other, _n in rows:
+        ent = ent_of_outlet.get(str(other))
+        if ent is None:
+            continue
+        out[ent] = _hull(out.get(ent), windows[str(core)])
+    return out
+
+
+def data_first(lake: Any) -> datetime | None:
+    """Start of the oldest data in the lake (CST; Parquet statistics of the oldest day)."""
+    import duckdb
+
+    oldest: datetime | None = None
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for source in DATA_SOURCES.values():
+            parts = lake.partitions(source)
+            files = lake.live_files(parts[0]) if parts else []
+            if not files:
+                continue
+            listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            row = con.execute(
+                f"SELECT min(time) FROM read_parquet([{listing}], union_by_name = true)"
+            ).fetchone()
+            if row and row[0] is not None:
+                value = to_cst(row[0])
+                oldest = value if oldest is None or value < oldest else oldest
+    finally:
+        con.close()
+    return oldest
 
 
 def duckdb_backend(settings: Settings, memory_limit: str = "2GB") -> Any:
@@ -561,11 +733,55 @@ def duckdb_backend(settings: Settings, memory_limit: str = "2GB") -> Any:
     return con
 
 
+def _window_sql(
+    kind: str, source: str, lake: Any, windows: dict[str, tuple[datetime, datetime]], raw: Any
+) -> str:
+    """SQL of one source's rows of the given series, each within its own window."""
+    id_col = {"outlet": "outlet_id", "meter": "meter_id", "station": "station_id"}[kind]
+    lo = min(w[0] for w in windows.values())
+    hi = max(w[1] for w in windows.values())
+    table = pa.table(
+        {
+            "sid": list(windows),
+            "lo": pa.array([w[0] for w in windows.values()], pa.timestamp("us", tz="UTC")),
+            "hi": pa.array([w[1] for w in windows.values()], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    name = f"win_{kind}"
+    raw.register(name, table)
+    src = lake.scan_sql(source, lo, hi)
+    return (
+        f"(SELECT s.* FROM {src} AS s JOIN {name} AS w ON s.{id_col} = w.sid "
+        "AND s.time >= w.lo AND s.time < w.hi)"
+    )
+
+
+def plan_inputs(lake: Any, session: Session, plan: Any, backend: Any) -> Inputs:
+    """Rule inputs of a run's plan: the registry and, per series, its planned hours only."""
+    raw = backend.con
+    tables: dict[str, ir.Table] = {}
+    for name, arrow in registry_tables(session).items():
+        tables[name] = backend.create_table(f"lake_{name}", obj=arrow, temp=True, overwrite=True)
+    assert plan.data_from is not None and plan.data_to is not None
+    for name, source in DATA_SOURCES.items():
+        kind = SOURCE_KIND[source]
+        windows = {"outlet": plan.outlets, "meter": plan.meters, "station": plan.stations}[kind]
+        if plan.full:
+            src = lake.scan_sql(source, plan.data_from, plan.data_to)
+        elif windows:
+            src = _window_sql(kind, source, lake, windows, raw)
+        else:
+            src = lake.scan_sql(source, plan.data_to, plan.data_to)
+        sql = _DATA_SQL[name].format(off=CST_OFFSET_S, src=src)
+        raw.execute(f"CREATE OR REPLACE TEMP TABLE lake_{name} AS {sql}")
+        tables[name] = backend.table(f"lake_{name}")
+    return Inputs(**tables)
+
+
 def _detect(
     settings: Settings,
     lake: Any,
-    start: datetime,
-    end: datetime,
+    plan: Any,
     engine: str,
     rules: Sequence[str] | None,
     rules_params: Any | None,
@@ -581,7 +797,7 @@ def _detect(
     backend = duckdb_backend(settings)
     try:
         with session_scope(settings) as s:
-            inputs = lake_inputs(lake, s, start, end, backend)
+            inputs = plan_inputs(lake, s, plan, backend)
         if engine == "spark":
             from lantian.rules.spark import inputs_to_spark, spark_session
 
@@ -694,15 +910,15 @@ def lake_ambient(
 
 __all__ = [
     "CST",
-    "MergeStats",
     "PlatformParams",
     "RunReport",
+    "data_first",
     "data_horizon",
     "detect_lake_once",
     "duckdb_backend",
     "lake_ambient",
     "lake_inputs",
-    "merge_leads",
+    "plan_inputs",
     "registry_tables",
     "run_schedule",
     "start_background_detection",

@@ -36,4 +36,7 @@ class DetectionRun(Base):
     leads_new: Mapped[int] = mapped_column(Integer, default=0)
     leads_extended: Mapped[int] = mapped_column(Integer, default=0)
     leads_closed: Mapped[int] = mapped_column(Integer, default=0)
+    changes_consumed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Change-log records of the lake this run judged (and deleted)."""
+    leads_withdrawn: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
