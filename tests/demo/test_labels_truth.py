@@ -177,3 +177,40 @@ def test_target_sizes_and_csv_format(tmp_path: Path, read_table: Reader) -> None
     assert (tmp_path / "t" / "data" / "power.csv").exists()
     power = read_table(tmp_path / "t", "power")
     assert power.time.str.endswith("+08:00").all()
+
+
+def test_harder_options_failed_analysers_and_meter_outages(
+    tmp_path: Path, read_table: Reader
+) -> None:
+    """One failed analyser: that pollutant has no valid row in its MISSING label while
+    another pollutant of the outlet reports; treatment-meter outages drop power rows and
+    add no label (a meter offline is not treatment off)."""
+    base = CityConfig(enterprises=10, days=4, stations=3, seed=5, difficulty=1.0)
+    quiet, hard = tmp_path / "quiet", tmp_path / "hard"
+    generate_city(quiet, base)
+    generate_city(
+        hard,
+        CityConfig(**{**base.__dict__, "analyser_failures": 20.0, "treatment_outages": 50.0}),
+    )
+    cems = read_table(hard, "cems_hourly")
+    one = [lab for lab in _labels(hard) if lab["family"] == "MISSING" and lab["pollutant"]]
+    assert one, "analyser_failures must inject single-analyser failures"
+    for lab in one:
+        rows = _window(cems[cems.outlet_id == lab["subject_id"]], lab)
+        mine = rows[rows.pollutant == lab["pollutant"]]
+        assert mine.empty or mine.flag.isin(["B", "D"]).all(), lab
+        others = rows[(rows.pollutant != lab["pollutant"]) & rows.pollutant.isin(list(LIMIT_COL))]
+        valid = others[others.flag == "N"]
+        assert len(valid) > 0, lab  # the other analysers report (not an outlet-wide outage)
+    n_quiet = len(read_table(quiet, "power"))
+    n_hard = len(read_table(hard, "power"))
+    assert n_hard < n_quiet  # outages leave treatment meters' rows out
+
+    def power_labels(city: Path) -> list[dict[str, object]]:
+        return [
+            {k: v for k, v in lab.items() if k != "label_id"}
+            for lab in _labels(city)
+            if str(lab["family"]).startswith("TREATMENT")
+        ]
+
+    assert power_labels(hard) == power_labels(quiet)

@@ -167,6 +167,55 @@ def test_missing_while_producing_only() -> None:
     assert leads[0].evidence["fault_flag_hours"] == 5
 
 
+def test_missing_one_pollutant_names_it() -> None:
+    """NOx absent 5 production hours, then flagged D for 5: two NOx leads; SO2 fine."""
+
+    def nox(h: int) -> float | None:
+        return None if 10 <= h < 15 else 30.0 + wiggle(h, 3)
+
+    b = base().cems("P1", 72, SO2, lambda h: 10.0 + wiggle(h, 2))
+    b.cems("P1", 72, NOX, nox, flag=lambda h: "D" if 33 <= h < 38 else "N")
+    leads = detect(b.build(), "CEMS-MISSING")
+    got = [(ld.start, ld.end, ld.pollutant) for ld in leads]
+    assert got == [(iso(10), iso(15), NOX), (iso(33), iso(38), NOX)]
+    assert leads[0].evidence["absent_hours"] == 5
+    assert leads[1].evidence["fault_flag_hours"] == 5
+    assert "氮氧化物" in leads[0].summary
+
+
+def test_missing_one_pollutant_benign_look_alikes() -> None:
+    """Not measured at all, calibration (C), stopped line, 3 h only: no lead."""
+
+    def nox(h: int) -> float | None:
+        if not producing(h) and 40 <= h < 48:  # night of day 2: stopped, analyser off
+            return None
+        if 58 <= h < 61:  # 3 production hours: tolerated
+            return None
+        return 30.0 + wiggle(h, 3)
+
+    b = base().cems("P1", 72, SO2, lambda h: 10.0 + wiggle(h, 2))
+    b.cems("P1", 72, NOX, nox, flag=lambda h: "C" if 33 <= h < 39 else "N")
+    # PM: a few stray rows, never valid most of the time: not measured at this outlet
+    b.cems("P1", 72, PM, lambda h: 1.0 if h in (9, 10) else None, flag=lambda h: "B")
+    assert detect(b.build(), "CEMS-MISSING") == []
+
+
+def test_missing_outlet_wide_outage_is_one_lead_without_pollutant() -> None:
+    """Every analyser out (absent, or B while flow still reports): one lead per outage."""
+
+    def gas(h: int) -> float | None:
+        return None if 10 <= h < 15 else 20.0 + wiggle(h, 2)
+
+    def flag(h: int) -> str:
+        return "B" if 33 <= h < 38 else "N"
+
+    b = base().cems("P1", 72, SO2, gas, flag=flag).cems("P1", 72, NOX, gas, flag=flag)
+    b.cems("P1", 72, "a00000", lambda h: None if 10 <= h < 15 else 9e4 + h)
+    leads = detect(b.build(), "CEMS-MISSING")
+    got = [(ld.start, ld.end, ld.pollutant) for ld in leads]
+    assert got == [(iso(10), iso(15), None), (iso(33), iso(38), None)]
+
+
 # -- CEMS-FLAG-ABUSE -------------------------------------------------------------------------
 def test_flag_abuse_stopped_flag_while_power_shows_production() -> None:
     def flag(h: int) -> str:

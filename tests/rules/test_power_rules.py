@@ -97,6 +97,33 @@ def test_treatment_low_while_production_normal_only() -> None:
     assert 0.25 < leads[0].evidence["observed"] < 0.35
 
 
+def test_treatment_low_straddling_the_hours_and_from_the_first_producing_hour() -> None:
+    """Derated 10:30-12:30 (half of hours 10 and 12 low) and 8:00-10:00 right after the
+    start: each is one lead with its partly low edge hours; the old hourly judgement saw
+    one low hour each (below the 2-h minimum)."""
+
+    def treat(h: float) -> float:
+        if 24 + 10.5 <= h < 24 + 12.5 or 48 + 8 <= h < 48 + 10:
+            return 25.0
+        return 50.0 if day_shift(h) else 0.4
+
+    leads = detect(line(Bundle().enterprise("E1"), prod_day, treat).build(), "POWER-TREAT-LOW")
+    assert [(ld.start, ld.end) for ld in leads] == [(iso(34), iso(37)), (iso(56), iso(58))]
+    assert all(0.45 < ld.evidence["observed"] < 0.55 for ld in leads)
+
+
+def test_treatment_low_one_hour_across_two_hours_is_not_a_lead() -> None:
+    """Derated 10:30-11:30 (two half-low hours, 1 h in all) or one full hour: no lead."""
+
+    def treat(h: float) -> float:
+        if 24 + 10.5 <= h < 24 + 11.5 or 48 + 13 <= h < 48 + 14:
+            return 25.0
+        return 50.0 if day_shift(h) else 0.4
+
+    leads = detect(line(Bundle().enterprise("E1"), prod_day, treat).build(), "POWER-TREAT-LOW")
+    assert leads == []
+
+
 # -- POWER-EMERGENCY -------------------------------------------------------------------------
 def alert(b: Bundle, start_h: float, end_h: float, city: str = "清河市") -> Bundle:
     b.rows["alerts"].append(

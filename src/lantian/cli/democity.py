@@ -29,8 +29,9 @@ def register(app: typer.Typer) -> None:
         preset_name: str = typer.Option(
             "default",
             "--preset",
-            help="default | small | hard (subtle incidents, more noise) | city-month "
-            "(1,000 outlets, 4,000 meters, 50 stations, 30 days)",
+            help="default | small | hard (subtle incidents, more noise) | harder (noisiest, "
+            "borderline incidents, treatment-meter outages, single analysers failing) | "
+            "city-month (1,000 outlets, 4,000 meters, 50 stations, 30 days)",
         ),
         enterprises: int | None = typer.Option(None, help="number of enterprises"),
         days: int | None = typer.Option(None, help="length of the period in days"),
@@ -52,6 +53,19 @@ def register(app: typer.Typer) -> None:
         ),
         difficulty: float | None = typer.Option(
             None, "--difficulty", help="0 (easy) … 1 (subtle incidents, noisier data)"
+        ),
+        analyser_failures: float | None = typer.Option(
+            None,
+            "--analyser-failures",
+            help="single-analyser failures (MISSING of one pollutant) per 100 outlet-days",
+        ),
+        treatment_outages: float | None = typer.Option(
+            None,
+            "--treatment-outages",
+            help="long treatment-meter outages (no data, benign) per 100 meter-days",
+        ),
+        borderline: float | None = typer.Option(
+            None, "--borderline", help="share of TREATMENT_LOW incidents near the threshold"
         ),
         overwrite: bool = typer.Option(False, "--overwrite", help="replace a non-empty OUT"),
         as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
@@ -82,6 +96,9 @@ def register(app: typer.Typer) -> None:
                 data_format=fmt,
                 incident_rate=incident_rate,
                 difficulty=difficulty,
+                analyser_failures=analyser_failures,
+                treatment_outages=treatment_outages,
+                borderline=borderline,
             ).validated()
         except ValueError as exc:
             console.print(f"[red]错误 error:[/red] {exc}")

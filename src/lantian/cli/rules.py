@@ -31,6 +31,14 @@ def register(app: typer.Typer) -> None:
         ] = None,
         to: Annotated[str | None, typer.Option("--to", help="end, exclusive")] = None,
         engine: Annotated[str, typer.Option("--engine", help="duckdb or spark")] = "duckdb",
+        spark_master: Annotated[
+            str | None,
+            typer.Option(
+                "--spark-master",
+                help="Spark master URL for --engine spark (spark://host:7077; default "
+                "$LANTIAN_SPARK_MASTER, else local[2])",
+            ),
+        ] = None,
         config: Annotated[Path | None, typer.Option("--config", help="TOML rule overrides")] = None,
         rules: Annotated[
             str | None, typer.Option("--rules", help="comma-separated rule codes")
@@ -63,7 +71,9 @@ def register(app: typer.Typer) -> None:
                 if bad:
                     raise typer.BadParameter(f"unknown rule code(s): {', '.join(bad)}")
             t0 = time.perf_counter()
-            inputs = _load(bundle, engine)
+            if spark_master and engine != "spark":
+                raise typer.BadParameter("--spark-master goes with --engine spark")
+            inputs = _load(bundle, engine, spark_master)
             todo = codes or list(reg)
             with progress(transient=True) as bar:
                 task = bar.add_task("线索识别 detecting", total=len(todo))
@@ -149,7 +159,7 @@ def _rule_dict(r: Rule) -> dict[str, Any]:
     }
 
 
-def _load(bundle: Path, engine: str) -> Inputs:
+def _load(bundle: Path, engine: str, spark_master: str | None = None) -> Inputs:
     from lantian.rules.inputs import load_bundle
 
     if engine == "duckdb":
@@ -159,5 +169,5 @@ def _load(bundle: Path, engine: str) -> Inputs:
             from lantian.rules import spark  # the Spark helper's module
         except ImportError as exc:
             raise ValueError("the spark engine is not available in this build") from exc
-        return spark.load_bundle_spark(bundle, spark.spark_session())
+        return spark.load_bundle_spark(bundle, spark.spark_session(spark_master))
     raise ValueError(f"unknown engine {engine!r} (duckdb or spark)")

@@ -66,6 +66,9 @@ class OutletData:
     present: NDArray[np.bool_]
     """(H,) hour reported at all."""
     labels: list[Label] = field(default_factory=list)
+    dropped: NDArray[np.bool_] | None = None
+    """(K, H) rows of one pollutant left out although the hour is reported (a failed
+    analyser); None = none."""
 
 
 def simulate_outlet(
@@ -197,9 +200,21 @@ def simulate_outlet(
         flags[i][ch] = FLAG_CODES["C"]
 
     # Incidents on flags / presence.
+    dropped = np.zeros((len(keys), h), dtype=bool)
     for inc in incidents:
         sl = slice(inc.start, inc.end)
-        if inc.family == "MISSING":
+        if inc.family == "MISSING" and inc.pollutant is not None:  # one analyser fails
+            i = keys.index(inc.pollutant)
+            kind = inc.params["kind"]
+            if kind == "absent":
+                dropped[i, sl] = True
+            else:
+                flags[i][sl] = FLAG_CODES["B" if kind == "flag_B" else "D"]
+                if kind == "flag_D":
+                    values[i][sl] = 0.0
+                else:
+                    values[i][sl] = values[i][max(0, inc.start - 1)]
+        elif inc.family == "MISSING":
             kind = inc.params["kind"]
             if kind == "absent":
                 present[sl] = False
@@ -216,6 +231,8 @@ def simulate_outlet(
 
     hour_flag = base_flag.copy()
     for inc in incidents:
+        if inc.family == "MISSING" and inc.pollutant is not None:
+            continue  # one analyser: O2 and the flue parameters report as usual
         if inc.family == "MISSING" and inc.params["kind"] != "absent":
             hour_flag[inc.start : inc.end] = FLAG_CODES[
                 "B" if inc.params["kind"] == "flag_B" else "D"
@@ -237,6 +254,9 @@ def simulate_outlet(
             limits.append(None)
             keys.append(code)
 
+    if dropped.shape[0] < len(keys):  # O2 and flue parameters never drop on their own
+        pad = np.zeros((len(keys) - dropped.shape[0], h), dtype=bool)
+        dropped = np.vstack([dropped, pad])
     value_arr = np.vstack(values)
     flag_arr = np.vstack(flags).astype(np.int8)
     # CLONED: the outlet reports another outlet's series for the window.
@@ -249,6 +269,8 @@ def simulate_outlet(
                     j = src.codes.index(code)
                     value_arr[i, sl] = src.value[j, sl]
                     flag_arr[i, sl] = src.flag[j, sl]
+                    if src.dropped is not None:
+                        dropped[i, sl] = src.dropped[j, sl]
             present[sl] = src.present[sl]
 
     zs_arr = np.full(value_arr.shape, np.nan)
@@ -257,7 +279,7 @@ def simulate_outlet(
         for i, key in enumerate(keys):
             if key in ("pm", "so2", "nox"):
                 zs_arr[i] = _round(corrected(value_arr[i], o2_row, ref), o.precision[key])
-    data = OutletData(codes, value_arr, zs_arr, flag_arr, present)
+    data = OutletData(codes, value_arr, zs_arr, flag_arr, present, dropped=dropped)
     data.labels = _scan_labels(o, data, keys, limits, hs, incidents)
     return data
 
@@ -296,6 +318,8 @@ def _scan_labels(
     for natural look-alikes (constant runs, high O2) the generator did not inject."""
     out: list[Label] = []
     n_flag = d.flag == FLAG_CODES["N"]
+    if d.dropped is not None:
+        n_flag = n_flag & ~d.dropped
     producing = hs.producing >= 0.75
     injected = {(i.family, i.pollutant): i for i in incidents}
     for i, key in enumerate(keys):
@@ -378,11 +402,21 @@ def _scan_labels(
                         ignore=True,
                     )
                 )
-    if o.registry_line_id is not None and keys:
-        bad = producing & (~d.present | np.isin(d.flag[0], [FLAG_CODES["B"], FLAG_CODES["D"]]))
-        inc = injected.get(("MISSING", None))
+    if keys:
+        # any production in the hour: the rule may judge a partly producing hour (and an
+        # outlet without a registry line by an inferred line) as producing
+        partly = hs.producing > 0
+        bad = partly & (~d.present | np.isin(d.flag[0], [FLAG_CODES["B"], FLAG_CODES["D"]]))
+        missing = [i for i in incidents if i.family == "MISSING"]
+        # benign gaps one hour apart are one outage to the rule (max_gap_h = 1): merge them
+        merged: list[tuple[int, int, int]] = []
         for a, b in runs(bad):
-            if b - a >= 4 and not (inc is not None and inc.start < b and a < inc.end):
+            if merged and a - merged[-1][1] <= 1:
+                merged[-1] = (merged[-1][0], b, merged[-1][2] + b - a)
+            else:
+                merged.append((a, b, b - a))
+        for a, b, n_bad in merged:
+            if n_bad >= 4 and not any(i.start < b and a < i.end for i in missing):
                 out.append(
                     Label(
                         "MISSING",
@@ -405,6 +439,8 @@ def rows_of(d: OutletData) -> dict[str, Any]:
     hours = np.repeat(np.arange(h), k)
     pol = np.tile(np.arange(k), h)
     keep = np.repeat(d.present, k)
+    if d.dropped is not None:
+        keep &= ~d.dropped.T.ravel()
     return {
         "hour": hours[keep],
         "code_index": pol[keep],

@@ -127,7 +127,17 @@ def _generate(root: Path, cfg: CityConfig, report: ProgressFn) -> CitySummary:
     reg = build_registry(cfg, rng_reg)
     clock = Clock(cfg.start, cfg.days, cfg.power_interval_min)
     weather = plan_weather(cfg.days, rng_weather)
-    plan = plan_incidents(reg, clock, weather, seed, rng_inc, cfg.incident_rate, cfg.difficulty)
+    plan = plan_incidents(
+        reg,
+        clock,
+        weather,
+        seed,
+        rng_inc,
+        cfg.incident_rate,
+        cfg.difficulty,
+        analyser_failures=cfg.analyser_failures,
+        borderline=cfg.borderline,
+    )
     start = period_start(cfg.start)
     _write_registry(root, reg)
     report("registry", 1, 1)
@@ -183,7 +193,9 @@ def _generate(root: Path, cfg: CityConfig, report: ProgressFn) -> CitySummary:
     for ln in reg.lines:
         sched = line_schedule(ln, clock, weather.alerts, seed, plan.mods.get(ln.line_id))
         protected = [(a * s, b * s) for a, b in plan.busy.get(ln.line_id, [])]
-        for series in line_power(ln, sched, clock, seed, protected, cfg.difficulty):
+        for series in line_power(
+            ln, sched, clock, seed, protected, cfg.difficulty, cfg.treatment_outages
+        ):
             buf.append((meter_pos[series.meter.meter_id], series.steps, series.kw))
             buffered += series.steps.size
             done += 1

@@ -40,6 +40,17 @@ class CityConfig:
         0 (easy) … 1 (hard): share of subtle incidents near the thresholds, noise of meters,
         CEMS and stations, benign gaps and faults, outlets without a line in the registry,
         treatment start-up lags.
+    analyser_failures
+        Expected single-analyser failures per 100 outlet-days: one pollutant's rows absent or
+        flagged B/D for 4-30 production hours while the outlet's other analysers report
+        (labelled MISSING with that pollutant). 0 in the classic presets.
+    treatment_outages
+        Expected long treatment-meter outages per 100 treatment-meter-days: the meter sends
+        nothing for 4-16 h while its line produces and its treatment runs (a benign
+        look-alike of TREATMENT_OFF: no label). 0 in the classic presets.
+    borderline
+        Share of TREATMENT_LOW incidents drawn near the threshold (40-60 % of normal power
+        for 2-3 h, often straddling hour boundaries). 0 in the classic presets.
     """
 
     enterprises: int = 40
@@ -54,6 +65,9 @@ class CityConfig:
     data_format: str = "auto"
     incident_rate: float = 1.0
     difficulty: float = 0.3
+    analyser_failures: float = 0.0
+    treatment_outages: float = 0.0
+    borderline: float = 0.0
 
     def validated(self) -> CityConfig:
         """Return self after checking every field (``ValueError`` naming the bad one)."""
@@ -77,6 +91,12 @@ class CityConfig:
             raise ValueError("incident_rate must be >= 0")
         if not 0.0 <= self.difficulty <= 1.0:
             raise ValueError("difficulty must be between 0 and 1")
+        if self.analyser_failures < 0:
+            raise ValueError("analyser_failures must be >= 0")
+        if self.treatment_outages < 0:
+            raise ValueError("treatment_outages must be >= 0")
+        if not 0.0 <= self.borderline <= 1.0:
+            raise ValueError("borderline must be between 0 and 1")
         return self
 
     @property
@@ -94,11 +114,24 @@ PRESETS: dict[str, CityConfig] = {
     "default": CityConfig(),
     "small": CityConfig(enterprises=12, days=4, stations=5),
     "hard": CityConfig(enterprises=60, days=21, stations=16, difficulty=0.85, seed=101),
+    "harder": CityConfig(
+        enterprises=50,
+        days=21,
+        stations=12,
+        difficulty=1.0,
+        seed=201,
+        incident_rate=1.5,
+        analyser_failures=1.0,
+        treatment_outages=2.0,
+        borderline=0.5,
+    ),
     "city-month": CityConfig(
         days=30, outlets=1000, meters=4000, stations=50, mixed_intervals=False
     ),
 }
-"""Named configurations; ``city-month`` is the scale target (1,000 outlets, 4,000 meters at
+"""Named configurations; ``harder`` has the confounders of the held-out cities (noisiest
+data, borderline TREATMENT_LOW, long treatment-meter outages, single analysers failing);
+``city-month`` is the scale target (1,000 outlets, 4,000 meters at
 5 minutes, 50 stations, 30 days: 34.6 million power rows)."""
 
 

@@ -118,11 +118,16 @@ def plan_incidents(
     rng: np.random.Generator,
     scale: float = 1.0,
     difficulty: float = 0.3,
+    analyser_failures: float = 0.0,
+    borderline: float = 0.0,
 ) -> Plan:
     """Choose and parameterise the incidents of every family.
 
     ``difficulty`` (0..1) sets the share of subtle incidents, near the thresholds of the
     operational definitions (e.g. exceedances of a few per cent, 30-45 min treatment stops).
+    ``analyser_failures`` (per 100 outlet-days) adds MISSING incidents of one pollutant;
+    ``borderline`` (0..1) is the share of TREATMENT_LOW incidents near the threshold. Both
+    draw nothing from ``rng`` when 0, so the classic presets stay as they were.
     """
     subtle_p = 0.1 + 0.5 * difficulty
     s = clock.per_hour
@@ -211,7 +216,10 @@ def plan_incidents(
                 break
             ln = treat_lines[int(rng.integers(len(treat_lines)))]
             hs = hourly[ln.line_id]
-            if family == "TREATMENT_OFF":
+            border = family == "TREATMENT_LOW" and borderline > 0 and rng.random() < borderline
+            if border:
+                dur_min = float(rng.uniform(120, 180))
+            elif family == "TREATMENT_OFF":
                 dur_min = (
                     float(rng.uniform(30, 45))
                     if rng.random() < subtle_p
@@ -242,6 +250,10 @@ def plan_incidents(
             ignore = False
             if family == "TREATMENT_OFF":
                 factor = 0.0
+            elif border:
+                factor = float(rng.uniform(0.4, 0.58))
+                extra["share_of_normal"] = round(factor, 3)
+                extra["borderline"] = True
             else:
                 if rng.random() < 0.2:
                     factor = float(rng.uniform(0.6, 0.7))
@@ -368,6 +380,40 @@ def plan_incidents(
                     )
                 )
             n -= 1
+
+    # One analyser failing (MISSING of one pollutant while the others report) ---------------
+    n = _count(analyser_failures, outlet_days, scale, rng) if analyser_failures > 0 else 0
+    tries = 0
+    while n > 0 and tries < 60 * n and outlets:
+        tries += 1
+        o = outlets[int(rng.integers(len(outlets)))]
+        pols = list(o.pollutants)
+        if not pols or len(pols) + (o.o2_ref_pct is not None) < 2:
+            continue  # a single analyser is the whole outlet: that is an outlet-wide outage
+        pol = pols[int(rng.integers(len(pols)))]
+        kind = ["absent", "flag_B", "flag_D"][int(rng.integers(3))]
+        length = int(rng.uniform(4, 6) if rng.random() < subtle_p else rng.uniform(6, 30))
+        length = max(4, min(length, hours - 2))
+        h0 = place(o, length + 1)  # producing the hour before too (past the start-up grace)
+        if h0 is None:
+            continue
+        h0 += 1
+        inc = CemsIncident("MISSING", o.outlet_id, h0, h0 + length, pol, {"kind": kind})
+        cems.setdefault(o.outlet_id, []).append(inc)
+        cal.take(o.line_id, h0, h0 + length)
+        labels.append(
+            Label(
+                "MISSING",
+                o.enterprise_id,
+                "outlet",
+                o.outlet_id,
+                POLLUTANT_CODES[pol],
+                h0 * 60,
+                (h0 + length) * 60,
+                {"kind": kind, "analyser": True},
+            )
+        )
+        n -= 1
     return Plan(mods, cems, clone_sources, labels, hourly, cal.busy)
 
 

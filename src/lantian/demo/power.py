@@ -41,6 +41,7 @@ def meter_series(
     seed: int,
     protected: list[tuple[int, int]],
     difficulty: float = 0.3,
+    outage_rate: float = 0.0,
 ) -> MeterSeries:
     """Mean active power of one meter over its own regular interval.
 
@@ -49,6 +50,8 @@ def meter_series(
     few minutes) and tracks its load weakly; stopped equipment draws standby power or none.
     Missing intervals (single ones and occasional outages of a few hours) are left out.
     ``protected`` (base steps) are windows kept free of outages (labelled incidents).
+    ``outage_rate``: expected long outages (4-16 h, nothing sent) of a treatment meter per
+    100 meter-days, starting while its treatment runs: a benign look-alike of TREATMENT_OFF.
     """
     rng = np.random.default_rng([seed, 23, meter.index])
     n = clock.steps
@@ -78,6 +81,16 @@ def meter_series(
         lo, hi = int(steps[a]), int(steps[min(kw.size - 1, a + length)])
         if all(hi <= pa or lo >= pb for pa, pb in protected):
             keep[a : a + length] = False
+    if meter.role == "treatment" and outage_rate > 0:
+        running = np.flatnonzero(sched.treat_on[steps])
+        for _ in range(int(rng.poisson(outage_rate * clock.days / 100.0))):
+            if running.size == 0:
+                break
+            length = int(rng.uniform(4, 16) * 60 / meter.interval_min)
+            a = int(running[int(rng.integers(running.size))])
+            lo, hi = int(steps[a]), int(steps[min(kw.size - 1, a + length)])
+            if all(hi <= pa or lo >= pb for pa, pb in protected):
+                keep[a : a + length] = False
     for pa, pb in protected:
         keep[(steps >= pa) & (steps < pb)] = True
     decimals = 1 if meter.rated_kw >= 20 else 2
@@ -93,7 +106,8 @@ def line_power(
     seed: int,
     protected: list[tuple[int, int]],
     difficulty: float = 0.3,
+    outage_rate: float = 0.0,
 ) -> Iterator[MeterSeries]:
     """The series of every meter of a line."""
     for meter in line.meters:
-        yield meter_series(meter, line, sched, clock, seed, protected, difficulty)
+        yield meter_series(meter, line, sched, clock, seed, protected, difficulty, outage_rate)

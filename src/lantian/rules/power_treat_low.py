@@ -45,7 +45,22 @@ class Params:
 
 
 def detect(ctx: Context, p: Params) -> ir.Table:
-    """Episodes of derated treatment during normal production."""
+    """Episodes of derated treatment during normal production.
+
+    An hour is low when the meter's ratio (kW / running level) is below its own limit
+    (the lower of ``low_ratio`` × median and median − ``mad_k`` robust deviations, from
+    its stable production hours). Hours are judged from the first producing hour: the
+    start-up grace of the CEMS rules is not needed here, since the treatment must run at
+    its level from the start (an hour in which it is not on all along is OFF, not LOW).
+
+    A derating rarely starts on the hour: its first and last hours are only partly low.
+    Such an edge hour joins an episode when its ratio is below the midpoint between the
+    meter's median and its limit, and the episode is reported when it has
+    ``min_duration_h`` low hours, or when its estimated low duration reaches
+    ``min_duration_h``: the sum of the hours' deficits (median − ratio) divided by the
+    deepest hour's deficit (each partly low hour counts by the share of the hour it was
+    low, whatever the meter's noise or depth of derating).
+    """
     mh = ctx.meter_hourly()
     u = ctx.unit_hourly()
     tr = mh.filter((mh.role == "treatment") & mh.line_id.notnull())
@@ -60,12 +75,41 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     mad = dev.group_by("meter_id").aggregate(r_mad=dev.ad.median())
     j = j.join(med, "meter_id").join(mad, "meter_id")
     limit = ibis.least(p.low_ratio * j.r_med, j.r_med - p.mad_k * 1.4826 * j.r_mad)
-    bad = j.filter(
-        j.stable
+    j = j.mutate(low_limit=limit, edge_limit=(j.r_med + limit) / 2)
+    cand = j.filter(
+        j.producing
         & (j.prod_level >= p.min_production_level)
         & (j.on_share >= p.min_on_share)
-        & (j.ratio < limit)
-    ).mutate(t=ibis._.h * 3600, low_limit=limit)
+        & (j.ratio < j.edge_limit)
+    ).mutate(
+        t=ibis._.h * 3600,
+        core=ibis._.ratio < ibis._.low_limit,
+        deficit=ibis._.r_med - ibis._.ratio,
+    )
+    # per meter: runs of low and partly low hours, and their estimated low duration
+    runs = islands(
+        cand,
+        ["enterprise_id", "line_id", "meter_id"],
+        3600,
+        p.max_gap_h * 3600,
+        aggs=lambda t: {
+            "n_core": t.core.cast("int64").sum(),
+            "d_sum": t.deficit.sum(),
+            "d_max": t.deficit.max(),
+        },
+    )
+    runs = runs.filter((runs.n_core >= 1) & (runs.d_sum >= p.min_duration_h * runs.d_max)).select(
+        "meter_id", run_start=runs.start_t, run_end=runs.end_t
+    )
+    edges = cand.filter(~cand.core).join(
+        runs,
+        [
+            cand.meter_id == runs.meter_id,
+            cand.t >= runs.run_start,
+            cand.t < runs.run_end,
+        ],
+    )
+    bad = cand.filter(cand.core).union(edges.select(*cand.columns))
     ep = islands(
         bad,
         ["enterprise_id", "line_id"],
@@ -73,15 +117,16 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         p.max_gap_h * 3600,
         aggs=lambda t: {
             "meter_ids": t.meter_id.group_concat("|"),
-            "share_of_normal": (t.ratio / t.r_med).mean(),
+            "share_of_normal": (t.ratio / t.r_med).mean(where=t.core),
             "low_limit": (t.low_limit / t.r_med).max(),
-            "treat_kw": t.kw.mean(),
-            "normal_kw": (t.run_kw * t.r_med).mean(),
+            "treat_kw": t.kw.mean(where=t.core),
+            "normal_kw": (t.run_kw * t.r_med).mean(where=t.core),
             "production_level": t.prod_level.mean(),
             "n_hours": t.h.nunique(),
+            "n_core": t.h.nunique(where=t.core),
         },
     )
-    ep = ep.filter(ep.n_hours >= p.min_duration_h)
+    ep = ep.filter((ep.n_hours >= p.min_duration_h) & (ep.n_core >= 1))
     span_h = (ep.end_t - ep.start_t) / 3600
     return finish(
         ep,

@@ -73,8 +73,9 @@ def spark_session(
         Application name shown in the Spark UI.
     shuffle_partitions
         ``spark.sql.shuffle.partitions``; default 4 in local mode (the inputs of a city
-        fit in a few partitions, and Spark's default of 200 costs seconds per shuffle),
-        200 on a cluster.
+        fit in a few partitions, and Spark's default of 200 costs seconds per shuffle).
+        On a cluster the cluster's own setting applies (``spark-defaults.conf`` or
+        ``--conf`` in ``PYSPARK_SUBMIT_ARGS``; Spark's default is 200) unless given here.
     driver_memory
         ``spark.driver.memory`` (local mode runs everything in the driver).
 
@@ -88,13 +89,14 @@ def spark_session(
 
     url = spark_master(master)
     local = url.startswith("local")
-    parts = shuffle_partitions if shuffle_partitions is not None else (4 if local else 200)
+    parts = shuffle_partitions if shuffle_partitions is not None else (4 if local else None)
+    builder = SparkSession.builder.master(url).appName(app_name)
+    if parts is not None:
+        builder = builder.config("spark.sql.shuffle.partitions", str(parts)).config(
+            "spark.default.parallelism", str(parts)
+        )
     builder = (
-        SparkSession.builder.master(url)
-        .appName(app_name)
-        .config("spark.sql.shuffle.partitions", str(parts))
-        .config("spark.default.parallelism", str(parts))
-        .config("spark.sql.session.timeZone", "UTC")
+        builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.adaptive.enabled", "true")
