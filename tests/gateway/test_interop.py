@@ -4,10 +4,13 @@ CRC-16/MODBUS as a per-device ``crc`` kind, on the hot path and in the lake feed
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from gwtools import read_frame, running
+from typer.testing import CliRunner
 
+from lantian.cli.main import app
 from lantian.db.session import session_scope
 from lantian.gateway.fastpath import UNPADDED, Framer, crc16_modbus_swapped
 from lantian.gateway.registry import load_registry
@@ -154,3 +157,39 @@ def test_modbus_swapped_device_answered_with_its_crc_and_stored(settings: Settin
     rows = Lake(settings.lake_dir).read("cems_hourly").to_pylist()
     so2 = {(r["outlet_id"], r["value"]) for r in rows if r["pollutant"] == "a21026"}
     assert so2 == {("P1", 5.0), ("P2", 9.0)}
+
+
+def test_swapped_crc_frames_of_unknown_mns_ingested_after_registration(
+    settings: Settings,
+) -> None:
+    async def main() -> dict[str, int]:
+        async with running(settings, lake_mode="thread") as gw:
+            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+            w.write(swapped(hourly("MNSWAP", 1, 71.0, crc="modbus")))
+            await w.drain()
+            with pytest.raises(TimeoutError):
+                await read_frame(r, 0.5)
+            w.close()
+            return dict(gw.metrics.errors)
+
+    errors = asyncio.run(main())
+    assert errors.get("crc", 0) == 0 and errors["unknown_mn"] == 1  # kept, not dropped
+    with session_scope(settings) as s:
+        s.add(
+            Outlet(
+                outlet_id="PS",
+                enterprise_id="E1",
+                name="PS",
+                mn="MNSWAP",
+                crc="modbus_swapped",
+                pw="123456",
+            )
+        )
+    result = CliRunner().invoke(app, ["gateway", "quarantine", "--ingest", "MNSWAP", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["records"], out["decoded"]) == (1, 1)
+    rows = Lake(settings.lake_dir).read("cems_hourly").to_pylist()
+    assert {(r["outlet_id"], r["value"]) for r in rows if r["pollutant"] == "a21026"} == {
+        ("PS", 71.0)
+    }
