@@ -108,3 +108,19 @@ def test_reimport_of_export_without_secrets_keeps_keys(
         p1, m1 = s.get(Outlet, "P1"), s.get(Meter, "M1")
         assert p1 is not None and (p1.crc, p1.sm4_key) == ("modbus", KEY)
         assert m1 is not None and m1.sm4_key == KEY
+
+
+def test_modbus_swapped_crc_imported_and_read_by_the_gateway(
+    db_settings: Settings, tmp_path: Path
+) -> None:
+    # 14 characters: the column is wide enough on PostgreSQL too (migration 0015)
+    import_bundle(_bundle(tmp_path / "in", "modbus_swapped,", "modbus_swapped,"), db_settings)
+    with session_scope(db_settings) as s:
+        p1, m1 = s.get(Outlet, "P1"), s.get(Meter, "M1")
+        assert p1 is not None and p1.crc == "modbus_swapped"
+        assert m1 is not None and m1.crc == "modbus_swapped"
+    from lantian.gateway.registry import load_registry
+
+    snap = load_registry(db_settings)
+    assert snap.crc_kind("88888880000001") == "modbus_swapped"
+    assert snap.crc_kind("MNE1") == "modbus_swapped"

@@ -10,6 +10,12 @@ big-integer operations per packet instead of a loop over every byte); devices wi
 CRC-16/MODBUS opt-in are checked, and answered, with
 :func:`~lantian.protocol.hj212.crc16_modbus` by the server.
 
+Frames are found by the 4-digit length field; an unpadded 1-3 digit field
+(``##087QN=…``, written by some peers) is read by the protocol library's rule (only when
+a header field such as ``QN=`` follows) and reported as the tolerated deviation
+:data:`UNPADDED`, so the frame is answered like any other. Devices with the byte-swapped
+CRC-16/MODBUS opt-in are checked and answered with :func:`crc16_modbus_swapped`.
+
 HJ 212-2025 encrypted packets carry the length (and CRC) of the *plaintext* segment; a
 frame whose announced end is not followed by CR LF or ``##`` (and whose segment does not
 end with ``&&``) is therefore cut at the next CR LF instead.
@@ -26,13 +32,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lantian.protocol.hj212.crc import crc16_hj212
+from lantian.protocol.hj212.crc import crc16_hj212, crc16_modbus
+from lantian.protocol.hj212.framing import _length_digits
 
 __all__ = [
     "MAX_DATA_LEN",
+    "UNPADDED",
     "FrameError",
     "Framer",
     "build_ack",
+    "crc16_modbus_swapped",
     "crc_matches",
     "data_time_of",
     "header_fields",
@@ -42,6 +51,25 @@ _DATA_TIME = re.compile(rb"DataTime=(\d*)")
 
 MAX_DATA_LEN = 9999
 """The largest data segment the 4-digit length field can announce (bytes)."""
+
+UNPADDED = "unpadded_length"
+"""Problem kind of a frame whose length field has 1-3 digits: a tolerated deviation (the
+frame is among the framed ones), not an error."""
+
+
+def crc16_modbus_swapped(data: bytes) -> int:
+    """Return CRC-16/MODBUS of ``data`` with its two bytes swapped (low byte first).
+
+    The check some real loggers write (``crc_kind`` ``modbus_swapped`` of the protocol
+    library); their answers carry it too.
+
+    References
+    ----------
+    .. [1] Modbus over serial line V1.02, §6.2.2 (CRC sent low byte first on the wire).
+    .. [2] HJ 212-2017, Appendix A (the HJ 212 check, for the contrast).
+    """
+    crc = crc16_modbus(data)
+    return ((crc & 0xFF) << 8) | (crc >> 8)
 
 
 def crc_matches(crc_txt: bytes, data: bytes, crc: Callable[[bytes], int] = crc16_hj212) -> bool:
@@ -70,7 +98,9 @@ class Framer:
     """Incremental HJ 212 framer: feed bytes, get ``(data_segment, crc_ok, raw_frame)``.
 
     Frames are found by the 4-digit length, not by CR LF (real captures glue frames
-    together). Garbage before ``##`` is skipped and reported once per run.
+    together); an unpadded 1-3 digit length followed by a header field is read too and
+    reported as a problem of kind :data:`UNPADDED` (the frame is still returned). Garbage
+    before ``##`` is skipped and reported once per run.
 
     Parameters
     ----------
@@ -105,7 +135,8 @@ class Framer:
         frames : list of (data, crc_ok, raw)
             ``data`` is the data segment, ``raw`` the whole frame without CR LF.
         problems : list of (kind, reason)
-            Non-fatal problems (bytes skipped while resynchronising, bad length digits).
+            Non-fatal problems (bytes skipped while resynchronising, bad length digits)
+            and tolerated deviations (:data:`UNPADDED`: the frame is in ``frames``).
         fatal : FrameError or None
             ``oversize``: the caller should close the connection.
         """
@@ -120,44 +151,57 @@ class Framer:
                 if end - pos < 6:
                     break
                 digits = buf[pos + 2 : pos + 6]
-                if not digits.isdigit():
-                    problems.append(("malformed", f"bad length field {digits!r}"))
-                    pos += 2
-                    continue
-                n = int(digits)
+                head = 6  # '##' and the length field
+                if digits.isdigit():
+                    n = int(digits)
+                else:
+                    # an unpadded 1-3 digit field ('##087QN=…'): the library's rule
+                    width = _length_digits(buf, pos + 2)
+                    if width < 0:
+                        break  # '##87QN' may still become '##87QN=': wait for more
+                    if width == 0:
+                        problems.append(("malformed", f"bad length field {digits!r}"))
+                        pos += 2
+                        continue
+                    head = 2 + width
+                    n = int(buf[pos + 2 : pos + head])
                 if n > self.max_data_len:
                     oversize = f"data segment of {n} bytes announced"
                     break
-                stop = pos + 10 + n
+                stop = pos + head + 4 + n
                 if stop > end:
                     break
-                data = buf[pos + 6 : pos + 6 + n]
+                data = buf[pos + head : pos + head + n]
                 if (
                     data.endswith(b"&&")
                     or buf.startswith(b"\r\n", stop)
                     or buf.startswith(b"##", stop)
                 ):
                     try:
-                        crc_ok = int(buf[pos + 6 + n : stop], 16) == crc16_hj212(data)
+                        crc_ok = int(buf[pos + head + n : stop], 16) == crc16_hj212(data)
                     except ValueError:
                         crc_ok = False
                     frames.append((data, crc_ok, buf[pos:stop]))
+                    if head != 6:
+                        problems.append((UNPADDED, f"length field of {head - 2} digits, not 4"))
                     pos = stop
                     if buf.startswith(b"\r\n", pos):
                         pos += 2
                     continue
                 # the length field does not fit (HJ 212-2025 encrypted CP: it counts the
                 # plaintext): the frame ends at the next CR LF
-                crlf = buf.find(b"\r\n", pos + 6)
+                crlf = buf.find(b"\r\n", pos + head)
                 if crlf < 0:
                     if end - pos > self.max_data_len + 12:
                         oversize = "no CR LF within the largest frame"
                     break
                 raw = buf[pos:crlf]
-                if len(raw) < 14:
+                if len(raw) < head + 8:
                     problems.append(("malformed", f"frame of {len(raw)} bytes"))
                 else:
-                    frames.append((raw[6:-4], crc_matches(raw[-4:], raw[6:-4]), raw))
+                    frames.append((raw[head:-4], crc_matches(raw[-4:], raw[head:-4]), raw))
+                    if head != 6:
+                        problems.append((UNPADDED, f"length field of {head - 2} digits, not 4"))
                 pos = crlf + 2
                 continue
             nxt = buf.find(b"##", pos)

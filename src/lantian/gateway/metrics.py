@@ -54,6 +54,8 @@ class Metrics:
     def __init__(self) -> None:
         self.packets: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        self.deviations: Counter[str] = Counter()
+        """Tolerated deviations of processed frames (e.g. ``unpadded_length``), by kind."""
         self.acks = 0
         self.batches = 0
         self.batch_records = 0
@@ -78,6 +80,14 @@ class Metrics:
             "# TYPE lantian_gateway_errors_total counter",
         ]
         lines += [f'lantian_gateway_errors_total{{kind="{k}"}} {v}' for k, v in self.errors.items()]
+        lines += [
+            "# HELP lantian_gateway_deviations_total Tolerated deviations of frames, by kind.",
+            "# TYPE lantian_gateway_deviations_total counter",
+        ]
+        lines += [
+            f'lantian_gateway_deviations_total{{kind="{k}"}} {v}'
+            for k, v in self.deviations.items()
+        ]
         lines += [
             "# HELP lantian_gateway_acks_total 9014 answers sent (after durable storage).",
             "# TYPE lantian_gateway_acks_total counter",

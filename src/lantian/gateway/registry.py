@@ -33,7 +33,12 @@ __all__ = ["HELD_STATUSES", "Device", "RegistrySnapshot", "load_registry", "time
 
 log = logging.getLogger("lantian.gateway")
 
-CrcKind = Literal["hj212", "modbus"]
+CrcKind = Literal["hj212", "modbus", "modbus_swapped"]
+_CRC_KINDS: dict[str, CrcKind] = {
+    "hj212": "hj212",
+    "modbus": "modbus",
+    "modbus_swapped": "modbus_swapped",
+}
 
 _KEY = re.compile(r"[0-9A-Fa-f]{32}")
 
@@ -44,8 +49,9 @@ class Device:
 
     Attributes
     ----------
-    crc : {"hj212", "modbus"}
-        The check its packets carry, and the one its answers get.
+    crc : {"hj212", "modbus", "modbus_swapped"}
+        The check its packets carry, and the one its answers get (``modbus_swapped``:
+        CRC-16/MODBUS written low byte first, seen from real loggers).
     sm4_key : bytes or None
         16-byte SM4 key of HJ 212-2025 CP encryption (a secret: not in ``repr``).
     """
@@ -68,8 +74,8 @@ class RegistrySnapshot:
     meters : dict
         (MN, factor_code) → meter_id (HJ 212-2025 electricity monitoring, ST=44).
     devices : dict
-        MN (bytes) → :class:`Device`, only for loggers with the CRC-16/MODBUS opt-in or an
-        SM4 key (the hot path looks the MN up once per packet).
+        MN (bytes) → :class:`Device`, only for loggers with a CRC-16/MODBUS opt-in (plain
+        or byte-swapped) or an SM4 key (the hot path looks the MN up once per packet).
     """
 
     passwords: dict[bytes, bytes | None] = field(default_factory=dict, repr=False)
@@ -84,7 +90,7 @@ class RegistrySnapshot:
     """MN → registration time (epoch seconds); earlier ``DataTime`` is quarantined."""
 
     def crc_kind(self, mn: str) -> CrcKind:
-        """``hj212`` or ``modbus``: the check of ``mn``'s packets."""
+        """``hj212``, ``modbus`` or ``modbus_swapped``: the check of ``mn``'s packets."""
         device = self.devices.get(mn.encode())
         return device.crc if device is not None else "hj212"
 
@@ -159,8 +165,8 @@ def time_status(
 def _device(mn: str, crc: str | None, key: str | None) -> Device | None:
     """The non-default settings of one logger, or None; bad values are logged and ignored."""
     text = (crc or "hj212").strip().lower()
-    kind: CrcKind = "modbus" if text == "modbus" else "hj212"
-    if text not in ("hj212", "modbus"):
+    kind = _CRC_KINDS.get(text, "hj212")
+    if text not in _CRC_KINDS:
         log.warning("MN %s: unknown crc %r, using hj212", mn, crc)
     secret: bytes | None = None
     if key:

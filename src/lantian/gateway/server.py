@@ -62,7 +62,15 @@ from pathlib import Path
 from typing import Any, cast
 
 from lantian.gateway.archive import ArchiveWriter, QuarantineStore
-from lantian.gateway.fastpath import Framer, build_ack, crc_matches, data_time_of, header_fields
+from lantian.gateway.fastpath import (
+    UNPADDED,
+    Framer,
+    build_ack,
+    crc16_modbus_swapped,
+    crc_matches,
+    data_time_of,
+    header_fields,
+)
 from lantian.gateway.metrics import Metrics, serve_http
 from lantian.gateway.registry import (
     HELD_STATUSES,
@@ -234,7 +242,10 @@ class _Conn(asyncio.Protocol):
                 return
         frames, problems, fatal = self.framer.feed(data)
         for kind, reason in problems:
-            gw.error(kind, self.peer, reason)
+            if kind == UNPADDED:
+                gw.deviation(kind, self.peer, reason)
+            else:
+                gw.error(kind, self.peer, reason)
         now = time.time()
         if frames:
             self.last_frame = time.monotonic()
@@ -266,16 +277,17 @@ class _Conn(asyncio.Protocol):
 def _device_check(
     raw: bytes, data: bytes, crc_ok: bool, device: Device
 ) -> tuple[bool, bytes | None]:
-    """Check a frame of a logger with the CRC-16/MODBUS opt-in or an SM4 key.
+    """Check a frame of a logger with a CRC-16/MODBUS opt-in or an SM4 key.
 
     Returns ``(crc_ok, DataTime digits or None)``. A plain frame of a Modbus device is
-    checked with :func:`crc16_modbus`; an HJ 212-2025 frame with an encrypted CP (its CRC
+    checked with :func:`crc16_modbus` (``modbus``) or :func:`.crc16_modbus_swapped`
+    (``modbus_swapped``); an HJ 212-2025 frame with an encrypted CP (its CRC
     is over the plaintext) is decoded with the device's key by the protocol library.
     """
     encrypted = b"CP=&&{0" in data
     if not encrypted:
-        if device.crc == "modbus":
-            return crc_matches(raw[-4:], data, crc16_modbus), None
+        if device.crc != "hj212":
+            return crc_matches(raw[-4:], data, _CHECKS[device.crc]), None
         return crc_ok, None
     from lantian.protocol.hj212.packet import PacketError, parse_packet
 
@@ -287,6 +299,14 @@ def _device_check(
     return packet.crc_ok, (
         data_time.encode("ascii", "replace") if isinstance(data_time, str) else b""
     )
+
+
+_CHECKS: dict[str, Callable[[bytes], int]] = {
+    "hj212": crc16_hj212,
+    "modbus": crc16_modbus,
+    "modbus_swapped": crc16_modbus_swapped,
+}
+"""The check of each registry ``crc`` kind (packets and their answers)."""
 
 
 class _Address:
@@ -415,6 +435,16 @@ class Gateway:
         return float(self.archive.durable_seq - self.feeder.done_seq)
 
     # -- errors and logging ---------------------------------------------------
+    def deviation(self, kind: str, peer: str, reason: str) -> None:
+        """Count a tolerated deviation of ``kind`` (e.g. an unpadded length field) and log
+        it at INFO (rate-limited with the errors); the frame itself is processed."""
+        self.metrics.deviations[kind] += 1
+        now = time.monotonic()
+        if len(self._log_times) == self._log_times.maxlen and now - self._log_times[0] < 1.0:
+            return
+        self._log_times.append(now)
+        log.info("%s from %s: %s (tolerated)", kind, safe_text(peer), safe_text(reason))
+
     def error(self, kind: str, peer: str, reason: str) -> None:
         """Count an error of ``kind`` and log it (at most ~50 lines per second).
 
@@ -584,7 +614,7 @@ class Gateway:
         if status == "ok":
             self.book.seen(mn_s, now, cn, dt)
         if flag & 1 and cn not in _REPLIES and conn.transport is not None:
-            check = crc16_hj212 if device is None or device.crc != "modbus" else crc16_modbus
+            check = crc16_hj212 if device is None else _CHECKS[device.crc]
             self._acks.append(
                 (conn.transport, build_ack(qn, head.get(b"PW", b""), mn, flag, cn, check), now)
             )
@@ -663,14 +693,19 @@ class Gateway:
         """After a failed CRC check: whether the frame still goes on (to the quarantine).
 
         The CRC variant and the SM4 key of an MN are only known once it is registered. A
-        frame of an unknown MN with the CRC-16/MODBUS, or with an encrypted CP (CRC over
+        frame of an unknown MN with the CRC-16/MODBUS (plain or byte-swapped), or with an
+        encrypted CP (CRC over
         the plaintext), is therefore archived as quarantined (never answered), so that
         ``lantian gateway quarantine --ingest MN`` can check and decode it after the
         registration. Every other CRC failure is counted and dropped.
         """
         encrypted = b"CP=&&{0" in data
         unknown = bool(mn) and mn not in self.registry.passwords
-        if unknown and (encrypted or crc_matches(raw[-4:], data, crc16_modbus)):
+        if unknown and (
+            encrypted
+            or crc_matches(raw[-4:], data, crc16_modbus)
+            or crc_matches(raw[-4:], data, crc16_modbus_swapped)
+        ):
             return True
         if encrypted and mn in self.registry.passwords and mn not in self.registry.devices:
             self.error("crc", conn.peer, f"MN {mn!r}: CP is SM4-encrypted, no key registered")

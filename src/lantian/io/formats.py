@@ -32,7 +32,7 @@ AMBIENT_POLLUTANTS: tuple[str, ...] = ("PM2.5", "PM10", "SO2", "NO2", "CO", "O3"
 HJ212_CODE_PATTERN = r"^[a-z][0-9]{5}$"
 """HJ 212-2017 pollutant code, e.g. ``a34013`` (letter + 5 digits, Annex B)."""
 
-CRC_KINDS: tuple[str, ...] = ("hj212", "modbus")
+CRC_KINDS: tuple[str, ...] = ("hj212", "modbus", "modbus_swapped")
 """Check of a data logger's packets (optional ``crc`` column; empty = ``hj212``)."""
 
 SM4_KEY_PATTERN = r"^[0-9A-Fa-f]{32}$"

@@ -90,9 +90,10 @@ class Outlet(Base):
     limit_nox: Mapped[float | None] = mapped_column(Float)
     line_id: Mapped[str | None] = mapped_column(ForeignKey("lines.line_id"), index=True)
     pw: Mapped[str | None] = mapped_column(String(64))
-    crc: Mapped[str | None] = mapped_column(String(8))
-    """Check of the data logger's packets: ``hj212`` (NULL = default) or ``modbus``
-    (CRC-16/MODBUS, a per-device opt-in; HJ 212-2017 Appendix A is the standard)."""
+    crc: Mapped[str | None] = mapped_column(String(16))
+    """Check of the data logger's packets: ``hj212`` (NULL = default), ``modbus``
+    (CRC-16/MODBUS, a per-device opt-in; HJ 212-2017 Appendix A is the standard) or
+    ``modbus_swapped`` (CRC-16/MODBUS written low byte first)."""
     sm4_key: Mapped[str | None] = mapped_column(String(32))
     """128-bit SM4 key of the data logger as 32 hex digits (HJ 212-2025 CP encryption).
     A secret: never logged; exported only on request."""
@@ -124,7 +125,7 @@ class Meter(Base):
     rated_kw: Mapped[float | None] = mapped_column(Float)
     mn: Mapped[str | None] = mapped_column(String(32), index=True)
     factor_code: Mapped[str | None] = mapped_column(String(32))
-    crc: Mapped[str | None] = mapped_column(String(8))
+    crc: Mapped[str | None] = mapped_column(String(16))
     """As :attr:`Outlet.crc`, for the meter's data logger (MN)."""
     sm4_key: Mapped[str | None] = mapped_column(String(32))
     """As :attr:`Outlet.sm4_key`, for the meter's data logger (MN). A secret."""
