@@ -98,6 +98,7 @@ def test_officer_shares_case_and_record_and_the_enterprise_then_sees_them(
         ent_page = ent.get(f"/cases/{case_id}")
         assert ent_page.status_code == 200
         assert 'id="case-shared"' in ent_page.text and CHECK_NOTES not in ent_page.text
+        assert "请企业配合自查" in ent_page.text  # the share's note is addressed to it
         assert "/share" not in ent_page.text and RECORD_CONTROL not in ent_page.text
         assert "E1 1号排口 SO2 折算浓度超标 1" in ent.get("/portal").text  # LE1-0
 
