@@ -136,6 +136,12 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("POST", "/cases/{case_id}/attachments"): lambda o: Spec(
         f"/cases/{o['case']}/attachments", files={"files": ("a.png", PNG, "image/png")}
     ),
+    ("POST", "/cases/{case_id}/share"): lambda o: Spec(
+        f"/cases/{o['case']}/share", data={"confirm": "yes", "note": "x"}
+    ),
+    ("POST", "/checks/{check_id}/share"): lambda o: Spec(
+        f"/checks/{o['check']}/share", data={"confirm": "yes"}
+    ),
     ("GET", "/attachments/{attachment_id}"): lambda o: Spec(f"/attachments/{o['attachment']}"),
     ("GET", "/ledger"): lambda o: Spec("/ledger", officer_only=True),
     ("GET", "/map"): lambda o: Spec("/map", officer_only=True),

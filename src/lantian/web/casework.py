@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lantian.auth.errors import ValidationError
-from lantian.auth.models import User
+from lantian.auth.models import OFFICER_ROLES, User
+from lantian.auth.policy import get_policy
 from lantian.timeutil import CST, parse_time_cst
+from lantian.web.deps import _
 from lantian.workflow import service as ws
 from lantian.workflow.files import UploadedFile
 from lantian.workflow.models import Case
@@ -169,3 +171,47 @@ def parse_float(fields: Mapping[str, Any], name: str) -> float | None:
         return float(value)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"{name}: not a number", field=name) from exc
+
+
+SHARE_NOTE_MAX_CHARS = 2000
+"""Longest note of a share action (as ``POST /api/cases/{id}/share``)."""
+
+
+def may_share_case(user: User, case: Case) -> bool:
+    """Whether :func:`lantian.workflow.service.share_case` would share ``case`` now.
+
+    For the 向企业公开 control of a case page (which has already checked the case's scope):
+    an officer, a case with an enterprise, dispatched (never ``new``), not shared yet.
+    ``tests/web/test_sharing.py`` holds this to the service in every case status.
+    """
+    return (
+        user.role in OFFICER_ROLES
+        and case.enterprise_id is not None
+        and case.status != "new"
+        and case.shared_with_enterprise_at is None
+    )
+
+
+def share_counts_for_enterprise(case: Case) -> bool:
+    """Whether the enterprise policy of the case's province (:mod:`lantian.auth.policy`)
+    lets a share make the case reach its enterprise (the ``shared`` trigger)."""
+    policy = get_policy()
+    own = policy.provinces.get(case.province or "", policy.default)
+    return "shared" in own.case_reached_by
+
+
+def share_fields(fields: Mapping[str, Any]) -> str | None:
+    """The note of a share form, after checking that the officer confirmed it (sharing
+    cannot be undone): :class:`~lantian.auth.errors.ValidationError` otherwise."""
+    if fields.get("confirm") != "yes":
+        raise ValidationError(
+            _("Tick the box to confirm: sharing with the enterprise cannot be undone"),
+            field="confirm",
+        )
+    note = _text(fields, "note")
+    if note is not None and len(note) > SHARE_NOTE_MAX_CHARS:
+        raise ValidationError(
+            _("The note is too long (at most {n} characters)").format(n=SHARE_NOTE_MAX_CHARS),
+            field="note",
+        )
+    return note

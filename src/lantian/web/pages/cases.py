@@ -8,12 +8,21 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from lantian.auth.errors import ValidationError
-from lantian.auth.models import User
-from lantian.web.casework import fire_action, parse_answers, parse_deadline, parse_float
+from lantian.auth.models import OFFICER_ROLES, User
+from lantian.web.casework import (
+    fire_action,
+    may_share_case,
+    parse_answers,
+    parse_deadline,
+    parse_float,
+    share_counts_for_enterprise,
+    share_fields,
+)
 from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser, _
 from lantian.web.limits import check_upload_count, check_upload_size
 from lantian.web.queries import LEAD_STATUSES, CaseQuery
@@ -127,6 +136,19 @@ def case_context(
         else []
     )
     reached = {ev.to_status for ev, _name in d.events if ev.to_status} | {case.status}
+    shared_by = [case.shared_with_enterprise_by, *(c.shared_with_enterprise_by for c in d.checks)]
+    sharer_ids = {uid for uid in shared_by if uid is not None}
+    sharers = (
+        {
+            uid: name
+            for uid, name in db.execute(
+                select(User.user_id, User.display_name).where(User.user_id.in_(sharer_ids))
+            )
+        }
+        if sharer_ids
+        else {}
+    )
+    can_share_case = may_share_case(user, case)
     return {
         "d": d,
         "case": case,
@@ -141,6 +163,14 @@ def case_context(
         "can_record_check": user.role != "enterprise" and case.status == "checking",
         "can_attach": case.status not in ("closed", "false_positive"),
         "can_reassign": can_reassign,
+        "can_share_case": can_share_case,
+        "share_counts": share_counts_for_enterprise(case) if can_share_case else True,
+        "can_share_checks": user.role in OFFICER_ROLES and case.enterprise_id is not None,
+        "sharers": sharers,
+        "event_labels": {
+            "share_case": _("Shared with the enterprise"),
+            "share_check_record": _("Check record shared with the enterprise"),
+        },
     }
 
 
@@ -237,6 +267,40 @@ async def reassign(request: Request, case_id: int, user: PagePostUser, db: DbDep
 
     await run_in_threadpool(work)
     return _done(request, case_id, "reassign")
+
+
+@router.post("/cases/{case_id}/share")
+async def share_case(request: Request, case_id: int, user: PagePostUser, db: DbDep) -> Response:
+    """向企业公开: the enterprise then sees the case and its leads (confirmed, cannot be
+    undone; officers only; audited by the service)."""
+    fields, _files = await _form(request)
+    note = share_fields(fields)
+
+    def work() -> None:
+        ws.share_case(db, user, case_id, note=note)
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _done(request, case_id, "share_case")
+
+
+@router.post("/checks/{check_id}/share")
+async def share_check_record(
+    request: Request, check_id: int, user: PagePostUser, db: DbDep
+) -> Response:
+    """向企业公开此记录: the enterprise then sees the check's notes, checklist, GPS and
+    photos once the case has reached it (confirmed, cannot be undone; officers only)."""
+    fields, _files = await _form(request)
+    note = share_fields(fields)
+
+    def work() -> int:
+        rec = ws.share_check_record(db, user, check_id, note=note)
+        case_id = rec.case_id
+        db.commit()
+        return case_id
+
+    case_id = await run_in_threadpool(work)
+    return _done(request, case_id, "share_check_record")
 
 
 @router.post("/cases/{case_id}/checks")

@@ -15,6 +15,7 @@ from lantian.registry.vocab import INDUSTRIES
 from lantian.web.access import enterprise_or_404
 from lantian.web.api.registry import enterprise_detail, enterprise_rows
 from lantian.web.deps import DbDep, PageOfficer, PagePrincipal
+from lantian.web.device_auth import enterprise_device_status
 from lantian.web.pages.leads import filter_choices
 from lantian.web.templating import render
 from lantian.workflow.models import Case, Notice
@@ -73,7 +74,10 @@ def enterprises_page(
 
 
 def profile_context(db: DbDep, enterprise_id: str, principal: Any) -> dict[str, Any]:
-    """Template values of an enterprise profile (registry, leads, cases)."""
+    """Template values of an enterprise profile (registry, leads, cases).
+
+    Officers also get ``device_auth``: whether each outlet's and meter's data logger has a
+    PW registered (:mod:`lantian.web.device_auth`); an enterprise account does not."""
     ent = enterprise_or_404(db, principal, enterprise_id)
     leads = list(
         db.execute(
@@ -105,6 +109,9 @@ def profile_context(db: DbDep, enterprise_id: str, principal: Any) -> dict[str, 
         "leads": leads,
         "cases": cases,
         "notices": notices,
+        "device_auth": enterprise_device_status(db, ent.enterprise_id)
+        if principal.is_officer
+        else None,
     }
 
 
