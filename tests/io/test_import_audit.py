@@ -189,7 +189,7 @@ def test_export_writes_pw_and_keys_only_with_secrets(tmp_path: Path) -> None:
     assert runner.invoke(app, ["export", "registry", str(out)]).exit_code == 0
     text = (out / "registry" / "outlets.csv").read_text(encoding="utf-8")
     assert PW not in text and SM4 not in text
-    assert "P2,E2,1#烧结机头,88888880000002,16,10,35,50,E2-L1,,,\n" in text
+    assert "P2,E2,1#烧结机头,88888880000002,16,10,35,50,E2-L1,false,,,,\n" in text
     # re-importing an export without secrets keeps the stored PW and key
     import_bundle(out)
     with session_scope() as s:
