@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from tests.gateway.gwtools import populate_registry, read_frame, running
 
+from lantian.auth.models import AuditLog
 from lantian.db.session import session_scope
 from lantian.gateway.archive import iter_records
 from lantian.lake import Lake
@@ -122,3 +123,12 @@ def test_findings_a_2099_packet_does_not_stop_detection(lantian_home: Path) -> N
     assert starts == [first[0], later[0]]  # the later real exceedance hours were judged
     # the 2099 value itself never became a lead
     assert all(end.year < 2099 for _, end in exceed_leads(settings))
+    # both runs are on the audit record with the leads they created (item 8)
+    with session_scope(settings) as s:
+        merges = [
+            r.after or {}
+            for r in s.scalars(select(AuditLog).where(AuditLog.action == "merge_leads"))
+        ]
+        lead_ids = set(s.scalars(select(Lead.lead_id).where(Lead.rule == "CEMS-EXCEED")))
+    assert len(merges) == 2
+    assert {i for m in merges for i in m["new_ids"]} >= lead_ids and len(lead_ids) == 2
