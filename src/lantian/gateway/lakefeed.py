@@ -32,6 +32,7 @@ References
 from __future__ import annotations
 
 import argparse
+import base64
 import fcntl
 import json
 import logging
@@ -173,7 +174,7 @@ def _decode(
     st = record.get("st")
     if cn not in CN_SOURCES:
         return False, []
-    raw = record.get("raw")
+    raw = record_raw(record)
     if raw is None:
         return False, []
     try:
@@ -227,6 +228,16 @@ def _decode(
             )
         )
     return resend, out
+
+
+def record_raw(record: dict[str, Any]) -> bytes | None:
+    """The frame of an archived record: ``raw`` (UTF-8) or ``raw_b64`` (any other bytes, e.g.
+    GBK text: issue 11, item 11 f), ``None`` when it has neither."""
+    if isinstance(record.get("raw"), str):
+        return str(record["raw"]).encode("utf-8")
+    if isinstance(record.get("raw_b64"), str):
+        return base64.b64decode(str(record["raw_b64"]))
+    return None
 
 
 def _stale(record: dict[str, Any], registry: RegistrySnapshot) -> bool:
@@ -524,7 +535,7 @@ def _pw_of(record: dict[str, Any]) -> bytes | None:
     """The ``PW`` header field of an archived packet."""
     from lantian.gateway.fastpath import header_fields
 
-    raw = str(record.get("raw") or "").encode("utf-8")
+    raw = record_raw(record) or b""
     return header_fields(raw[6:]).get(b"PW")
 
 
