@@ -82,7 +82,6 @@ def archived(settings: Settings) -> list[dict[str, Any]]:
     return [rec for _, rec in iter_records(settings.archive_dir)]
 
 
-@pytest.mark.xfail(strict=True, reason="awaiting gateway support")
 def test_findings_a_unpadded_length_field_is_answered_and_stored(settings: Settings) -> None:
     """(a) ``##087QN=…``: a 3-digit length written unpadded, valid CRC, was a hard error."""
     data = segment(hourly("20240108010000", 16.0))
@@ -118,7 +117,6 @@ def test_findings_c_bytes_after_the_crc_do_not_lose_the_frame(settings: Settings
     assert so2_in_lake(settings) == {"P1": 16.0, "P2": 17.0}
 
 
-@pytest.mark.xfail(strict=True, reason="awaiting gateway support")
 def test_findings_d_byte_swapped_modbus_crc_device_is_answered(settings: Settings) -> None:
     """(d) a byte-swapped CRC-16/MODBUS logger (beside normal ones) was never recognised."""
     with session_scope(settings) as s:
