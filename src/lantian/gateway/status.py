@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +30,14 @@ from typing import Any
 from lantian.gateway.registry import RegistrySnapshot
 from lantian.timeutil import CST
 
-__all__ = ["LoggerBook", "data_time_epoch", "read_json", "safe_text", "write_json_atomic"]
+__all__ = [
+    "LoggerBook",
+    "data_time_epoch",
+    "read_json",
+    "safe_text",
+    "write_json_atomic",
+    "write_text_atomic",
+]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -53,8 +61,13 @@ def safe_text(text: str) -> str:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write ``data`` as JSON to ``path`` via a temporary file and an atomic rename."""
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` via a temporary file and an atomic rename."""
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
 
 
@@ -180,8 +193,14 @@ class LoggerBook:
         self, registry: RegistrySnapshot, now: float, offline_after: float
     ) -> list[dict[str, Any]]:
         """Status rows of every registered or seen MN."""
+        return list(self.iter_loggers(registry, now, offline_after))
+
+    def iter_loggers(
+        self, registry: RegistrySnapshot, now: float, offline_after: float
+    ) -> Iterator[dict[str, Any]]:
+        """The rows of :meth:`loggers` one by one (the MNs are fixed when iteration starts),
+        so that the gateway can build a city's status in slices between its answers."""
         mns = set(self._loggers) | {mn.decode() for mn in registry.passwords}
-        out = []
         for mn in sorted(mns):
             entry = self._loggers.get(mn)
             last_seen = entry[0] if entry and entry[0] else None
@@ -191,7 +210,7 @@ class LoggerBook:
                 if dt is not None:
                     drift = round(entry[2] - dt, 1)
             connected = bool(entry and entry[5])
-            out.append(
+            yield (
                 {
                     "mn": safe_text(mn),
                     "kind": registry.kind(mn),
@@ -206,7 +225,6 @@ class LoggerBook:
                     **_device_state(registry, mn, self._quarantine.get(mn)),
                 }
             )
-        return out
 
 
 def _device_state(
