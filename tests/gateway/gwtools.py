@@ -62,3 +62,21 @@ async def running(settings: Settings, **overrides: Any) -> AsyncIterator[Gateway
 async def read_frame(reader: asyncio.StreamReader, timeout: float = 3.0) -> bytes:
     """One answer line from the gateway."""
     return await asyncio.wait_for(reader.readuntil(b"\r\n"), timeout)
+
+
+async def exchange(gw: Gateway, frames: list[bytes]) -> list[bytes | None]:
+    """Send each frame on one connection and wait for its answer (``None`` when none comes
+    within 0.5 s)."""
+    r, w = await asyncio.open_connection("127.0.0.1", gw.port)
+    answers: list[bytes | None] = []
+    try:
+        for frame in frames:
+            w.write(frame)
+            await w.drain()
+            try:
+                answers.append(await read_frame(r, 0.5))
+            except TimeoutError:
+                answers.append(None)
+    finally:
+        w.close()
+    return answers

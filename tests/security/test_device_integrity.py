@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.gateway.gwtools import populate_registry, read_frame, running
+from tests.gateway.gwtools import exchange, populate_registry, running
 
 from lantian.auth.models import AuditLog
 from lantian.db.session import session_scope
@@ -49,23 +49,6 @@ def hourly(mn: str, when: str, so2: float, *, pw: str = PW, **options: Any) -> b
 def power(when: str, kw: float, *, pw: str = PW, **options: Any) -> bytes:
     cp = f"DataTime={when};d20105-Rtd={kw},d20105-Flag=N"
     return build_packet("44", "2011", "MNE001", cp, pw=pw, ack=True, version="2025", **options)
-
-
-async def exchange(gw: Any, frames: list[bytes]) -> list[bytes | None]:
-    """Send each frame and wait for its answer (``None`` when none comes within 0.5 s)."""
-    r, w = await asyncio.open_connection("127.0.0.1", gw.port)
-    answers: list[bytes | None] = []
-    try:
-        for frame in frames:
-            w.write(frame)
-            await w.drain()
-            try:
-                answers.append(await read_frame(r, 0.5))
-            except TimeoutError:
-                answers.append(None)
-    finally:
-        w.close()
-    return answers
 
 
 def run(settings: Settings, frames: list[bytes]) -> tuple[list[bytes | None], dict[str, Any]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.gateway.gwtools import populate_registry, read_frame, running
+from tests.gateway.gwtools import exchange, populate_registry, running
 
 from lantian.db.session import session_scope
 from lantian.gateway.archive import iter_records
@@ -55,18 +55,7 @@ def run(settings: Settings, frames: list[bytes]) -> tuple[list[bytes | None], di
 
     async def main() -> tuple[list[bytes | None], dict[str, Any]]:
         async with running(settings, lake_mode="thread") as gw:
-            r, w = await asyncio.open_connection("127.0.0.1", gw.port)
-            answers: list[bytes | None] = []
-            try:
-                for frame in frames:
-                    w.write(frame)
-                    await w.drain()
-                    try:
-                        answers.append(await read_frame(r, 0.5))
-                    except TimeoutError:
-                        answers.append(None)
-            finally:
-                w.close()
+            answers = await exchange(gw, frames)
             return answers, {"errors": dict(gw.metrics.errors)}
 
     return asyncio.run(main())
