@@ -879,9 +879,12 @@ class Gateway:
     def write_status(self) -> None:
         """Write ``gateway/status.json``, ``gateway/quarantine.json`` and ``archive/HEAD``."""
         status = self.status()
-        write_json_atomic(self.home / "status.json", status["loggers"])
-        write_json_atomic(self.home / "quarantine.json", status["quarantine"])
-        self.archive.write_head(self.archive.durable_seq, self.archive.durable_hash)
+        self._write_status_files(
+            json.dumps(status["loggers"], ensure_ascii=False),
+            json.dumps(status["quarantine"], ensure_ascii=False),
+            self.archive.durable_seq,
+            self.archive.durable_hash,
+        )
 
     async def _write_status_sliced(self, loop: asyncio.AbstractEventLoop) -> None:
         """:meth:`write_status` without holding up the answers.
