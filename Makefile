@@ -61,8 +61,12 @@ fmt: install-dev
 typecheck: install-dev
 	$(VENV)/bin/mypy
 
+# Two pytest-xdist workers: much of the suite waits on live servers, subprocesses and
+# browsers, so a second worker uses the time the first spends waiting (`TEST_WORKERS=1` for one).
+TEST_WORKERS ?= 2
+
 test: install-dev node system lint
-	$(VENV)/bin/python -m pytest --cov --cov-report=term:skip-covered -p no:cacheprovider; \
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --durations=25 --cov --cov-report=term:skip-covered -p no:cacheprovider; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-fast: install-dev

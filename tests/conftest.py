@@ -25,6 +25,23 @@ DEV_CITY = SHARED_DIR / "datasets" / "dev-city"
 TESTS_DATA_DIR = Path(__file__).parent / "data"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the long tests first (Spark, then other ``slow`` ones), keeping the order otherwise.
+
+    ``make test`` runs the suite on two pytest-xdist workers; a several-minute Spark test
+    collected last would otherwise run alone at the end while the other worker idles.
+    """
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("spark") and item.get_closest_marker("slow"):
+            return 0
+        if item.get_closest_marker("slow"):
+            return 1
+        return 2
+
+    items.sort(key=rank)
+
+
 def _postgres_url() -> str | None:
     url = os.environ.get("LANTIAN_TEST_POSTGRES_URL")
     if not url and os.environ.get("CI"):
