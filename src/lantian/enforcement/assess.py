@@ -75,8 +75,8 @@ FACT_FIELDS: tuple[str, ...] = (
 """Every field FACTS.json may have (docs/PENALTY.md); any other is an error."""
 
 
-class FactsError(ValidationError):
-    """Bad or contradictory facts; ``field`` names the fact at fault."""
+FactsError = ValidationError
+"""Bad or contradictory facts; ``field`` names the fact at fault (the web answers 422)."""
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def set_for(province: str | None, day: dt.date) -> PenaltySet:
         raise ValidationError(str(exc), field="LANTIAN_PENALTY_CONFIG") from exc
 
 
-def _case_day(case: Case) -> dt.date:
+def case_day(case: Case) -> dt.date:
     return to_cst(case.judged_at or case.created_at).date()
 
 
@@ -134,7 +134,7 @@ def assess_case(
     case = load_case(session, user, case_id, lock=True)
     if case.status not in CONFIRMED_STATES or case.judged_at is None:
         raise InvalidTransition("案件须先认定问题属实 (the case's problem must be confirmed first)")
-    day = _case_day(case)
+    day = case_day(case)
     pset = set_for(case.province, day)
     data = dict(facts)
     extra: list[Reason] = []
@@ -231,7 +231,7 @@ def decide(
     ):
         raise InvalidTransition("该裁量建议已作出决定 (already decided)")
     case = load_case(session, user, a.case_id, lock=True)
-    pset = set_for(case.province, _case_day(case))
+    pset = set_for(case.province, case_day(case))
     if accept:
         if outcome is not None and outcome != a.outcome:
             raise ValidationError(
@@ -396,7 +396,7 @@ def approve_apology(session: Session, user: User, record_id: int) -> LeniencyRec
     case = load_case(session, user, rec.case_id)
     if rec.approved_at is not None:
         raise InvalidTransition("已批准 (already approved)")
-    pset = set_for(case.province, _case_day(case))
+    pset = set_for(case.province, case_day(case))
     before = snapshot(rec)
     rec.approved_at = now_cst()
     rec.approved_by = user.user_id
@@ -468,7 +468,7 @@ def decide_credit_repair(
         raise InvalidTransition("已处理 (already decided)")
     if not reason.strip():
         raise ValidationError("reason: required", field="reason")
-    pset = set_for(case.province, _case_day(case))
+    pset = set_for(case.province, case_day(case))
     now = now_cst()
     unmet = repair_unmet(pset, d.decided_at, r.conditions, now)
     if grant and unmet:

@@ -1,0 +1,160 @@
+"""Penalty assessment of confirmed cases, decisions, decision PDFs, education, credit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Body
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from lantian.enforcement import services as es
+from lantian.enforcement.documents import decision_pdf
+from lantian.enforcement.models import PenaltyAssessment, PenaltyDecision
+from lantian.enforcement.queries import credit_record, decision_of, latest_assessment
+from lantian.timeutil import isoformat_cst, now_cst
+from lantian.web.api.exports import download
+from lantian.web.deps import ApiOfficer, ApiUser, DbDep
+from lantian.workflow.core import load_case
+
+router = APIRouter(prefix="/api", tags=["penalty"])
+
+
+def _iso(v: datetime | None) -> str | None:
+    return isoformat_cst(v) if v is not None else None
+
+
+def assessment_dict(a: PenaltyAssessment) -> dict[str, Any]:
+    """An assessment as JSON: its id, facts and the assessment output."""
+    return {
+        "assessment_id": a.assessment_id,
+        "case_id": a.case_id,
+        "created_at": _iso(a.created_at),
+        "first_offence_computed": a.first_offence_computed,
+        "facts": a.facts,
+        **a.result,
+    }
+
+
+def decision_dict(d: PenaltyDecision) -> dict[str, Any]:
+    """A decision as JSON."""
+    return {
+        "decision_id": d.decision_id,
+        "assessment_id": d.assessment_id,
+        "case_id": d.case_id,
+        "accepted": d.accepted,
+        "outcome": d.outcome,
+        "amount": d.amount,
+        "override_reason": d.override_reason,
+        "decided_at": _iso(d.decided_at),
+        "education_text": d.education_text,
+        "education_at": _iso(d.education_at),
+        "education_acknowledged_at": _iso(d.education_acknowledged_at),
+    }
+
+
+@router.post(
+    "/cases/{case_id}/penalty-assessment",
+    summary="Assess a confirmed case (不予处罚 / 从轻 / 减轻 / 一般 / 从重) and store it",
+)
+def assess_case(
+    case_id: int,
+    user: ApiUser,
+    principal: ApiOfficer,
+    db: DbDep,
+    facts: dict[str, Any] = Body(  # noqa: B008
+        ..., description="FACTS.json (docs/PENALTY.md); first_offence computed when absent"
+    ),
+) -> dict[str, Any]:
+    """Stored and audited; bad or contradictory facts give 422 naming the field."""
+    a = es.assess_case(db, user, case_id, facts)
+    db.commit()
+    return assessment_dict(a)
+
+
+@router.get("/cases/{case_id}/penalty-assessment", summary="The newest assessment and decision")
+def get_assessment(case_id: int, user: ApiUser, principal: ApiOfficer, db: DbDep) -> dict[str, Any]:
+    """``assessment`` and ``decision`` (null when there is none)."""
+    load_case(db, user, case_id)
+    a = latest_assessment(db, case_id)
+    d = decision_of(db, a.assessment_id) if a is not None else None
+    return {
+        "assessment": assessment_dict(a) if a is not None else None,
+        "decision": decision_dict(d) if d is not None else None,
+    }
+
+
+class DecisionRequest(BaseModel):
+    """Body of ``POST /api/penalty-assessments/{id}/decision``."""
+
+    accept: bool
+    outcome: str | None = Field(None, description="override: the decided outcome")
+    amount: int | None = Field(None, description="override: yuan, inside the legal range")
+    reason: str | None = Field(None, max_length=4000, description="required to override")
+    education: str | None = Field(
+        None, max_length=4000, description="education given (required for no_penalty)"
+    )
+
+
+@router.post(
+    "/penalty-assessments/{assessment_id}/decision",
+    summary="Accept or override a suggestion (override needs a reason)",
+)
+def decide(
+    assessment_id: int,
+    body: DecisionRequest,
+    user: ApiUser,
+    principal: ApiOfficer,
+    db: DbDep,
+) -> dict[str, Any]:
+    """Stored, audited, and fed to the enterprise's credit record."""
+    d = es.decide(
+        db,
+        user,
+        assessment_id,
+        accept=body.accept,
+        outcome=body.outcome,
+        amount=body.amount,
+        reason=body.reason,
+        education=body.education,
+    )
+    db.commit()
+    return decision_dict(d)
+
+
+@router.post(
+    "/penalty-decisions/{decision_id}/acknowledge",
+    summary="The enterprise acknowledges the education it was given",
+)
+def acknowledge(decision_id: int, user: ApiUser, db: DbDep) -> dict[str, Any]:
+    """Enterprise accounts only (their own decision)."""
+    d = es.acknowledge_education(db, user, decision_id)
+    db.commit()
+    return decision_dict(d)
+
+
+@router.get(
+    "/cases/{case_id}/penalty-decision.pdf",
+    summary="不予行政处罚决定书 or 行政处罚事先告知书 of the decided assessment",
+)
+def decision_document(case_id: int, user: ApiUser, db: DbDep) -> Response:
+    """409 until the newest assessment is decided."""
+    doc = decision_pdf(db, user, case_id)
+    return download(doc.pdf, doc.filename, "application/pdf")
+
+
+@router.get("/enterprises/{enterprise_id}/credit", summary="Environmental credit record")
+def credit(enterprise_id: str, user: ApiUser, db: DbDep) -> dict[str, Any]:
+    """Points, grade and the events that set them (officers in scope, the enterprise itself)."""
+    from lantian.auth.visibility import load_visible
+
+    load_visible(db, user, "enterprise", enterprise_id)
+    rec = credit_record(db, enterprise_id, now_cst())
+    return {
+        "enterprise_id": rec.enterprise_id,
+        "points": rec.points,
+        "grade": rec.grade,
+        "events": list(rec.events),
+        "penalty_set": rec.set_version,
+    }
