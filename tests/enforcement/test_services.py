@@ -252,3 +252,21 @@ def test_statistics(world: Any) -> None:
     assert st["by_industry"]["steel"]["count"] == 1
     assert st["by_district"]["一区"]["count"] == 2
     assert s.scalar(select(func.count()).select_from(PenaltyDecision)) == 2
+
+
+def test_credit_grade_reaches_the_supervision_facts(world: Any) -> None:
+    from lantian.supervision.queries import load_enterprise_facts
+
+    s = world.session
+    case = W.drive(s, world, "confirmed")
+    a = es.assess_case(s, world.admin, case.case_id, {**FACTS, "first_offence": False})
+    es.decide(s, world.admin, a.assessment_id, accept=True)
+    start = now_cst().date() + dt.timedelta(days=1)
+    facts = {
+        f.enterprise_id: f
+        for f in load_enterprise_facts(
+            s, jurisdiction=None, start=start, end=start + dt.timedelta(days=30)
+        )
+    }
+    assert facts["EA"].credit_grade == "blue"  # 100 - 12 = 88
+    assert facts["EB"].credit_grade is None
