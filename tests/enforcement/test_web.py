@@ -174,3 +174,47 @@ def test_card_in_english(seeded_sqlite: Seeded, lang: str) -> None:
         login(c, "lb_district")
         text = c.get(f"/cases/{case_id}/penalty?lang={lang}").text
         assert "Penalty assessment" in text and "Mitigating circumstances" in text
+
+
+def test_portal_education_apology_and_statistics(seeded_sqlite: Seeded) -> None:
+    case_id = _confirmed_case(seeded_sqlite)
+    app = create_app(seeded_sqlite.settings)
+    with TestClient(app) as off, TestClient(app) as ent:
+        h = bearer(off, "lb_district")
+        a = off.post(f"/api/cases/{case_id}/penalty-assessment", headers=h, json=FACTS).json()
+        off.post(
+            f"/api/penalty-assessments/{a['assessment_id']}/decision",
+            headers=h,
+            json={"accept": True, "education": "讲解排污许可管理条例"},
+        )
+        csrf = login(ent, "ent1")
+        page = ent.get("/portal/penalties")
+        assert page.status_code == 200 and "讲解排污许可管理条例" in page.text
+        assert "确认已接受教育" in page.text
+        r = ent.post(
+            page.text.split('action="/portal/penalties/')[1]
+            .split('"')[0]
+            .join(["/portal/penalties/", ""]),
+            data={"csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        assert "确认已接受教育" not in ent.get("/portal/penalties").text
+        short = ent.post(
+            f"/cases/{case_id}/apology",
+            data={"csrf_token": csrf, "text": "抱歉"},
+            follow_redirects=False,
+        )
+        assert short.status_code == 422
+        ok = ent.post(
+            f"/cases/{case_id}/apology",
+            data={"csrf_token": csrf, "text": "我公司郑重道歉，承诺今后严格遵守大气污染防治法。"},
+            follow_redirects=False,
+        )
+        assert ok.status_code == 303
+        card = off.get(f"/api/cases/{case_id}/penalty-assessment", headers=h)
+        assert card.status_code == 200
+        stats = off.get("/api/penalty-statistics", headers=h).json()
+        assert stats["decisions"] == 1 and stats["first_offence_share"] == 1.0
+        other = bearer(off, "sjz_city")
+        assert off.get("/api/penalty-statistics", headers=other).json()["decisions"] == 0

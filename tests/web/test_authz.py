@@ -39,6 +39,9 @@ PUBLIC: set[tuple[str, str]] = {
 }
 """Routes anyone may call (``/`` only redirects to the login page)."""
 
+APOLOGY = "我公司郑重道歉并承诺严格守法经营，接受监督。"
+"""A 道歉承诺 letter (issue #14 routes)."""
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -112,6 +115,37 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ),
     ("POST", "/cases/{case_id}/penalty/decision"): lambda o: Spec(
         f"/cases/{o['confirmed_case']}/penalty/decision", data={"accept": "yes"}
+    ),
+    ("POST", "/api/cases/{case_id}/law-study"): lambda o: Spec(
+        f"/api/cases/{o['confirmed_case']}/law-study",
+        json={
+            "course": "法规",
+            "hours": 2,
+            "exam_score": 90,
+            "passed": True,
+            "completed_at": "2026-01-01T10:00:00+08:00",
+        },
+    ),
+    ("POST", "/api/cases/{case_id}/apology"): lambda o: Spec(
+        f"/api/cases/{o['confirmed_case']}/apology", json={"text": APOLOGY}
+    ),
+    ("POST", "/api/apologies/{record_id}/approve"): lambda o: Spec(
+        f"/api/apologies/{o['apology']}/approve"
+    ),
+    ("GET", "/api/penalty-statistics"): lambda o: Spec(
+        "/api/penalty-statistics", officer_only=True
+    ),
+    ("GET", "/portal/penalties"): lambda o: Spec(
+        "/portal/penalties", list_must_not_contain=["冀东钢铁", "LE1-"]
+    ),
+    ("POST", "/portal/penalties/{decision_id}/acknowledge"): lambda o: Spec(
+        f"/portal/penalties/{o['decision']}/acknowledge", data={}
+    ),
+    ("POST", "/cases/{case_id}/apology"): lambda o: Spec(
+        f"/cases/{o['confirmed_case']}/apology", data={"text": APOLOGY}
+    ),
+    ("POST", "/apologies/{record_id}/approve"): lambda o: Spec(
+        f"/apologies/{o['apology']}/approve", data={}
     ),
     ("GET", "/api/attachments/{attachment_id}"): lambda o: Spec(
         f"/api/attachments/{o['attachment']}"
@@ -293,9 +327,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             assignee_id=seeded.user_ids["lb_district"],
             deadline=now_cst() + timedelta(days=5),
         )[0]
+        ws.share_case(db, admin, confirmed.case_id)
         ws.start_check(db, admin, confirmed.case_id, mode="remote")
         ws.record_remote_check(db, admin, confirmed.case_id, notes="调阅在线数据")
         ws.judge(db, admin, confirmed.case_id, confirmed=True, finding="超标排放")
+        ent1_user = db.get(User, seeded.user_ids["ent1"])
+        assert ent1_user is not None
+        apology = es.submit_apology(db, ent1_user, confirmed.case_id, APOLOGY)
         assessment = es.assess_case(
             db,
             admin,
@@ -326,6 +364,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "confirmed_case": confirmed.case_id,
             "assessment": assessment.assessment_id,
             "decision": decision.decision_id,
+            "apology": apology.record_id,
         }
     app = create_app(settings)
     yield {"app": app, "objs": objs, "settings": settings}

@@ -291,6 +291,7 @@ class Assessment:
             "range": list(self.range) if self.range is not None else None,
             "reasons": [r.as_dict() for r in self.reasons],
             "violation": v.code,
+            "violation_name": v.name_zh,
             "law": v.law,
             "article": v.article,
             "legal_min": v.legal_min,

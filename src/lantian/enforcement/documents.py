@@ -65,7 +65,7 @@ def decision_pdf(session: Session, user: User, case_id: int) -> RenderedNotice:
     party = [
         ("当事人", ent.name if ent else c.subject_id),
         ("统一社会信用代码", ent.credit_code if ent else "—"),
-        ("违法行为", f"{r['violation']}"),
+        ("违法行为", f"{r.get('violation_name') or ''}（{r['violation']}）"),
         (
             "违反条款及罚则",
             f"{r['law']}{r['article']}（罚款 {_yuan(r['legal_min'])}至 {_yuan(r['legal_max'])}）",
@@ -104,9 +104,9 @@ def decision_pdf(session: Session, user: User, case_id: int) -> RenderedNotice:
         paras.append(
             (
                 "para",
-                f"本机关拟依据{r['law']}{r['article']}，对你单位{label}，"
-                f"拟处罚款 {_yuan(dec.amount)}"
-                + ("" if dec.accepted else f"（承办人调整建议，理由：{dec.override_reason}）")
+                f"本机关拟依据{r['law']}{r['article']}，按{label}档"
+                f"对你单位处以罚款 {_yuan(dec.amount)}"
+                + ("" if dec.accepted else f"（裁量说明：{dec.override_reason}）")
                 + "。",
             )
         )

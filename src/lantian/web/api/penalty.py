@@ -158,3 +158,72 @@ def credit(enterprise_id: str, user: ApiUser, db: DbDep) -> dict[str, Any]:
         "events": list(rec.events),
         "penalty_set": rec.set_version,
     }
+
+
+class LawStudyRequest(BaseModel):
+    """Body of ``POST /api/cases/{case_id}/law-study`` (学法减罚 course result)."""
+
+    course: str = Field(max_length=200)
+    hours: float
+    exam_score: float
+    passed: bool
+    completed_at: datetime
+
+
+@router.post("/cases/{case_id}/law-study", summary="Record a 学法减罚 course result (officer)")
+def law_study(
+    case_id: int, body: LawStudyRequest, user: ApiUser, principal: ApiOfficer, db: DbDep
+) -> dict[str, Any]:
+    """Course, hours, exam score and pass; counted by the next assessment of the case."""
+    rec = es.record_law_study(
+        db,
+        user,
+        case_id,
+        course=body.course,
+        hours=body.hours,
+        exam_score=body.exam_score,
+        passed=body.passed,
+        completed_at=body.completed_at,
+    )
+    db.commit()
+    return {"record_id": rec.record_id, "case_id": rec.case_id, "kind": rec.kind}
+
+
+class ApologyRequest(BaseModel):
+    """Body of ``POST /api/cases/{case_id}/apology``: the letter."""
+
+    text: str = Field(max_length=20000)
+
+
+@router.post("/cases/{case_id}/apology", summary="Submit a 道歉承诺 letter (the enterprise)")
+def apology(case_id: int, body: ApologyRequest, user: ApiUser, db: DbDep) -> dict[str, Any]:
+    """The enterprise's public apology and commitment, for an officer to approve."""
+    rec = es.submit_apology(db, user, case_id, body.text)
+    db.commit()
+    return {"record_id": rec.record_id, "case_id": rec.case_id, "kind": rec.kind}
+
+
+@router.post("/apologies/{record_id}/approve", summary="Approve a 道歉承诺 letter (officer)")
+def approve(record_id: int, user: ApiUser, principal: ApiOfficer, db: DbDep) -> dict[str, Any]:
+    """Approved (and published when the province's rule says so)."""
+    rec = es.approve_apology(db, user, record_id)
+    db.commit()
+    return {
+        "record_id": rec.record_id,
+        "approved_at": _iso(rec.approved_at),
+        "published": rec.published,
+    }
+
+
+@router.get("/penalty-statistics", summary="Decisions by outcome, district, industry; shares")
+def penalty_statistics(user: ApiUser, principal: ApiOfficer, db: DbDep) -> dict[str, Any]:
+    """Over the cases the caller sees: counts and amounts by outcome, 首违不罚 and 轻微免罚
+    shares, reductions by 学法 and 道歉, by district and industry."""
+    from sqlalchemy import select
+
+    from lantian.auth.visibility import visible
+    from lantian.enforcement.queries import statistics
+    from lantian.workflow.models import Case
+
+    ids = list(db.scalars(select(Case.case_id).where(visible(user, "case", session=db))))
+    return statistics(db, ids)

@@ -137,3 +137,86 @@ async def penalty_decide(
 
     await run_in_threadpool(work)
     return _done(request, case_id)
+
+
+@router.get("/portal/penalties")
+def portal_penalties(request: Request, user: PageUser, db: DbDep) -> Response:
+    """The enterprise's decisions (education to acknowledge) and its confirmed cases
+    (道歉承诺 letters); other users go to the start page."""
+    from sqlalchemy import select
+
+    from lantian.auth.visibility import visible
+    from lantian.enforcement.models import PenaltyDecision
+    from lantian.workflow.models import Case
+
+    if user.role != "enterprise" or user.enterprise_id is None:
+        return RedirectResponse("/", status_code=303)
+    decisions = list(
+        db.scalars(
+            select(PenaltyDecision)
+            .where(PenaltyDecision.enterprise_id == user.enterprise_id)
+            .order_by(PenaltyDecision.decided_at.desc())
+        )
+    )
+    cases = list(
+        db.scalars(
+            select(Case)
+            .where(visible(user, "case", session=db), Case.status.in_(es.CONFIRMED_STATES))
+            .order_by(Case.case_id.desc())
+        )
+    )
+    records = {c.case_id: leniency_records(db, c.case_id) for c in cases}
+    ctx = {
+        "decisions": decisions,
+        "cases": cases,
+        "records": records,
+        "outcome_labels": OUTCOME_LABELS,
+    }
+    return render(request, "enforcement/portal_penalties.html", ctx)
+
+
+def _portal_done() -> Response:
+    return RedirectResponse("/portal/penalties?done=1", status_code=303)
+
+
+@router.post("/portal/penalties/{decision_id}/acknowledge")
+async def portal_acknowledge(
+    request: Request, decision_id: int, user: PagePostUser, db: DbDep
+) -> Response:
+    """The enterprise acknowledges the education it was given (audited)."""
+
+    def work() -> None:
+        es.acknowledge_education(db, user, decision_id)
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _portal_done()
+
+
+@router.post("/cases/{case_id}/apology")
+async def portal_apology(request: Request, case_id: int, user: PagePostUser, db: DbDep) -> Response:
+    """The enterprise submits its 道歉承诺 letter for a confirmed case (audited)."""
+    form = await request.form()
+    text = str(form.get("text") or "")
+
+    def work() -> None:
+        es.submit_apology(db, user, case_id, text)
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _portal_done()
+
+
+@router.post("/apologies/{record_id}/approve")
+async def approve_apology(
+    request: Request, record_id: int, user: PagePostUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """An officer approves an apology letter (published by the province's rule)."""
+
+    def work() -> int:
+        rec = es.approve_apology(db, user, record_id)
+        db.commit()
+        return rec.case_id
+
+    case_id = await run_in_threadpool(work)
+    return _done(request, case_id)
