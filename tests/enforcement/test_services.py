@@ -270,3 +270,27 @@ def test_credit_grade_reaches_the_supervision_facts(world: Any) -> None:
     }
     assert facts["EA"].credit_grade == "blue"  # 100 - 12 = 88
     assert facts["EB"].credit_grade is None
+
+
+def test_leniency_text_for_the_rectification_notice(world: Any) -> None:
+    from lantian.enforcement.documents import leniency_text_for_case
+
+    s = world.session
+    case = W.drive(s, world, "confirmed", "ED")
+    assert leniency_text_for_case(s, case.case_id) is None  # no assessment: no wording
+    a = es.assess_case(s, world.admin, case.case_id, {**FACTS, "first_offence": True})
+    text = leniency_text_for_case(s, case.case_id)
+    assert text is not None and "第三十三条第一款" in text and "FO-01" in text
+    es.decide(
+        s,
+        world.admin,
+        a.assessment_id,
+        accept=False,
+        outcome="lighter",
+        amount=120000,
+        reason="整改不彻底",
+    )
+    assert leniency_text_for_case(s, case.case_id) is None  # overridden to a fine
+    serious = W.drive(s, world, "confirmed", "EB")
+    es.assess_case(s, world.admin, serious.case_id, {**FACTS, "harm": "serious"})
+    assert leniency_text_for_case(s, serious.case_id) is None
