@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     supervision_config: Path | None = Field(
         default=None, description="TOML file overriding the differentiated-supervision defaults"
     )
+    penalty_config: Path | None = Field(
+        default=None,
+        description="TOML file or directory of penalty sets (lists, 裁量基准) to use",
+    )
     spot_check_share: float = Field(
         default=0.1,
         gt=0,

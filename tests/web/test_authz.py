@@ -20,6 +20,7 @@ from tests.web.conftest import Seeded, bearer, login
 from lantian.auth.models import User
 from lantian.auth.service import create_api_token
 from lantian.db.session import session_scope
+from lantian.enforcement import services as es
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app, route_table
 from lantian.workflow import service as ws
@@ -37,6 +38,9 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/"),
 }
 """Routes anyone may call (``/`` only redirects to the login page)."""
+
+APOLOGY = "我公司郑重道歉并承诺严格守法经营，接受监督。"
+"""A 道歉承诺 letter (issue #14 routes)."""
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -84,6 +88,64 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ),
     ("POST", "/api/checks/{check_id}/share"): lambda o: Spec(
         f"/api/checks/{o['check']}/share", json={"note": "x"}
+    ),
+    ("POST", "/api/cases/{case_id}/penalty-assessment"): lambda o: Spec(
+        f"/api/cases/{o['confirmed_case']}/penalty-assessment",
+        json={"violation": "AIR-EXCEED", "harm": "slight", "corrected_in_time": True},
+    ),
+    ("GET", "/api/cases/{case_id}/penalty-assessment"): lambda o: Spec(
+        f"/api/cases/{o['confirmed_case']}/penalty-assessment"
+    ),
+    ("POST", "/api/penalty-assessments/{assessment_id}/decision"): lambda o: Spec(
+        f"/api/penalty-assessments/{o['assessment']}/decision", json={"accept": True}
+    ),
+    ("POST", "/api/penalty-decisions/{decision_id}/acknowledge"): lambda o: Spec(
+        f"/api/penalty-decisions/{o['decision']}/acknowledge"
+    ),
+    ("GET", "/api/cases/{case_id}/penalty-decision.pdf"): lambda o: Spec(
+        f"/api/cases/{o['confirmed_case']}/penalty-decision.pdf"
+    ),
+    ("GET", "/api/enterprises/{enterprise_id}/credit"): lambda o: Spec(
+        "/api/enterprises/E1/credit"
+    ),
+    ("GET", "/cases/{case_id}/penalty"): lambda o: Spec(f"/cases/{o['confirmed_case']}/penalty"),
+    ("POST", "/cases/{case_id}/penalty"): lambda o: Spec(
+        f"/cases/{o['confirmed_case']}/penalty",
+        data={"violation": "AIR-EXCEED", "harm": "slight", "corrected_in_time": "yes"},
+    ),
+    ("POST", "/cases/{case_id}/penalty/decision"): lambda o: Spec(
+        f"/cases/{o['confirmed_case']}/penalty/decision", data={"accept": "yes"}
+    ),
+    ("POST", "/api/cases/{case_id}/law-study"): lambda o: Spec(
+        f"/api/cases/{o['confirmed_case']}/law-study",
+        json={
+            "course": "法规",
+            "hours": 2,
+            "exam_score": 90,
+            "passed": True,
+            "completed_at": "2026-01-01T10:00:00+08:00",
+        },
+    ),
+    ("POST", "/api/cases/{case_id}/apology"): lambda o: Spec(
+        f"/api/cases/{o['confirmed_case']}/apology", json={"text": APOLOGY}
+    ),
+    ("POST", "/api/apologies/{record_id}/approve"): lambda o: Spec(
+        f"/api/apologies/{o['apology']}/approve"
+    ),
+    ("GET", "/api/penalty-statistics"): lambda o: Spec(
+        "/api/penalty-statistics", officer_only=True
+    ),
+    ("GET", "/portal/penalties"): lambda o: Spec(
+        "/portal/penalties", list_must_not_contain=["冀东钢铁", "LE1-"]
+    ),
+    ("POST", "/portal/penalties/{decision_id}/acknowledge"): lambda o: Spec(
+        f"/portal/penalties/{o['decision']}/acknowledge", data={}
+    ),
+    ("POST", "/cases/{case_id}/apology"): lambda o: Spec(
+        f"/cases/{o['confirmed_case']}/apology", data={"text": APOLOGY}
+    ),
+    ("POST", "/apologies/{record_id}/approve"): lambda o: Spec(
+        f"/apologies/{o['apology']}/approve", data={}
     ),
     ("GET", "/api/attachments/{attachment_id}"): lambda o: Spec(
         f"/api/attachments/{o['attachment']}"
@@ -257,6 +319,28 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         ws.start_check(db, admin, case.case_id, mode="remote")
         check = ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
         ws.share_case(db, admin, case.case_id)  # E1 sees its case: ent2 must still not
+        # a confirmed case of E1 with a decided penalty assessment (issue #14 routes)
+        confirmed = ws.dispatch(
+            db,
+            admin,
+            ["LE1-2"],
+            assignee_id=seeded.user_ids["lb_district"],
+            deadline=now_cst() + timedelta(days=5),
+        )[0]
+        ws.share_case(db, admin, confirmed.case_id)
+        ws.start_check(db, admin, confirmed.case_id, mode="remote")
+        ws.record_remote_check(db, admin, confirmed.case_id, notes="调阅在线数据")
+        ws.judge(db, admin, confirmed.case_id, confirmed=True, finding="超标排放")
+        ent1_user = db.get(User, seeded.user_ids["ent1"])
+        assert ent1_user is not None
+        apology = es.submit_apology(db, ent1_user, confirmed.case_id, APOLOGY)
+        assessment = es.assess_case(
+            db,
+            admin,
+            confirmed.case_id,
+            {"violation": "AIR-EXCEED", "harm": "serious", "corrected_in_time": False},
+        )
+        decision = es.decide(db, admin, assessment.assessment_id, accept=True)
         # a spot check of E1's case (drawn directly: the case is not closed in this world)
         draw = SpotCheckDraw(
             drawn_at=now_cst(), seed=1, share=1.0, population=1, case_ids=[case.case_id]
@@ -277,6 +361,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "attachment": att.attachment_id,
             "officer": seeded.user_ids["lb_district"],
             "deadline": deadline,
+            "confirmed_case": confirmed.case_id,
+            "assessment": assessment.assessment_id,
+            "decision": decision.decision_id,
+            "apology": apology.record_id,
         }
     app = create_app(settings)
     yield {"app": app, "objs": objs, "settings": settings}

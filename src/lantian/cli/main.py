@@ -72,6 +72,7 @@ COMMAND_MODULES: list[str] = [
     "leads",
     "demo",
     "plan",
+    "penalty",
 ]
 """Modules under :mod:`lantian.cli` that add commands (each has ``register(app)``)."""
 

@@ -4,6 +4,7 @@ A package that adds models adds its module here.
 """
 
 from lantian.auth import models as auth_models
+from lantian.enforcement import models as enforcement_models
 from lantian.leads import models as leads_models
 from lantian.registry import models as registry_models
 from lantian.rules import platform_models as rules_platform_models
@@ -13,6 +14,7 @@ from lantian.workflow import models as workflow_models
 
 __all__ = [
     "auth_models",
+    "enforcement_models",
     "leads_models",
     "registry_models",
     "rules_platform_models",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ from lantian.registry.vocab import GRADES, INDUSTRIES, STORED_LEAD_FAMILIES
 
 SETTING = "LANTIAN_SUPERVISION_CONFIG"
 POSITIVE_LIST_MODES: tuple[str, ...] = ("remote", "exclude")
+CREDIT_GRADES: tuple[str, ...] = ("green", "blue", "yellow", "red")
+"""Environmental credit grades (环保诚信 / 良好 / 警示 / 不良; lantian.enforcement)."""
 
 
 class SupervisionConfigError(ValueError):
@@ -97,6 +99,8 @@ class RiskWeights:
     industry: dict[str, float]
     grade: dict[str, float]
     family: dict[str, float]
+    credit: dict[str, float] = field(default_factory=dict)
+    """``[risk.credit]``: points per environmental credit grade (lantian.enforcement)."""
 
 
 @dataclass(frozen=True)
@@ -295,6 +299,11 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
     family = _Table(source, "risk.family", t.get("family")).points(
         STORED_LEAD_FAMILIES, complete=False
     )
+    credit = (
+        _Table(source, "risk.credit", t.get("credit")).points(CREDIT_GRADES, complete=False)
+        if "credit" in t.data
+        else {}
+    )
     for fam, factor in family.items():
         if factor < 0:
             raise SupervisionConfigError(
@@ -318,6 +327,7 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         industry=industry,
         grade=grade,
         family=family,
+        credit=credit,
     )
     t.done()
     return SupervisionConfig(

@@ -41,6 +41,8 @@ class EnterpriseFacts:
     """A heavy-pollution alert of the enterprise's city overlaps the period."""
     self_check_fail_share: float | None = None
     """Share of failed items of the latest self-check (``None``: no self-check result)."""
+    credit_grade: str | None = None
+    """Environmental credit grade (lantian.enforcement; ``None``: no credit event yet)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ def _enterprise_json(e: EnterpriseFacts) -> dict[str, Any]:
         "complaints": e.complaints,
         "alert_in_period": e.alert_in_period,
         "self_check_fail_share": e.self_check_fail_share,
+        **({"credit_grade": e.credit_grade} if e.credit_grade is not None else {}),
     }
 
 

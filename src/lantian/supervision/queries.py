@@ -88,6 +88,7 @@ def load_enterprise_facts(
             )
         )
     )
+    credit = _credit_grades(session, ids, start)
     return [
         EnterpriseFacts(
             enterprise_id=e.enterprise_id,
@@ -102,9 +103,22 @@ def load_enterprise_facts(
             complaints=0,
             alert_in_period=e.city is not None and e.city in alert_cities,
             self_check_fail_share=None,
+            credit_grade=credit.get(e.enterprise_id),
         )
         for e in ents
     ]
+
+
+def _credit_grades(session: Session, ids: set[str], start: dt.date) -> dict[str, str]:
+    """Credit grade at the period start of the enterprises with a credit record."""
+    from lantian.enforcement.models import CreditEvent
+    from lantian.enforcement.queries import credit_grade
+
+    at = dt.datetime.combine(start, dt.time(), tzinfo=CST)
+    with_events = session.scalars(
+        select(CreditEvent.enterprise_id).where(CreditEvent.at < at).distinct()
+    ).all()
+    return {eid: credit_grade(session, eid, at) for eid in with_events if eid in ids}
 
 
 def load_visits(session: Session, *, start: dt.date, ids: set[str]) -> list[Visit]:

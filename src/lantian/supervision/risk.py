@@ -93,7 +93,7 @@ def risk_score(
         if facts.self_check_fail_share is None
         else min(max(facts.self_check_fail_share, 0.0), 1.0)
     )
-    points = (
+    points: tuple[tuple[str, float], ...] = (
         ("base", w.base),
         ("industry", w.industry[facts.industry]),
         ("size", w.per_outlet * n_out),
@@ -105,6 +105,8 @@ def risk_score(
         ("since_visit", w.per_month_since_visit * months),
         ("self_check", 0.0 if share is None else w.self_check_fail * share),
     )
+    if facts.credit_grade is not None:  # only enterprises with a credit record get the term
+        points += (("credit", w.credit.get(facts.credit_grade, 0.0)),)
     if not explain:
         terms = tuple(RiskTerm(code, round(p, 2), "") for code, p in points)
         return RiskScore(facts.enterprise_id, round(sum(t.points for t in terms), 2), terms)
@@ -130,6 +132,7 @@ def risk_score(
         "self_check": "no self-check result"
         if share is None
         else f"latest self-check: {share:.0%} of items failed",
+        "credit": f"environmental credit grade {facts.credit_grade}",
     }
     terms = tuple(RiskTerm(code, round(p, 2), details[code]) for code, p in points)
     return RiskScore(facts.enterprise_id, round(sum(t.points for t in terms), 2), terms)

@@ -15,6 +15,7 @@ def register_api(app: FastAPI) -> None:
         health,
         leads,
         notices,
+        penalty,
         registry,
         series,
         spotchecks,
@@ -34,5 +35,6 @@ def register_api(app: FastAPI) -> None:
         notices,
         spotchecks,
         users,
+        penalty,
     ):
         app.include_router(module.router)

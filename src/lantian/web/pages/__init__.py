@@ -14,6 +14,7 @@ def register_pages(app: FastAPI) -> None:
         dashboard,
         leads,
         notices,
+        penalty,
         portal,
         registry,
         spotchecks,
@@ -21,3 +22,4 @@ def register_pages(app: FastAPI) -> None:
 
     for module in (auth, leads, registry, dashboard, portal, cases, notices, spotchecks, admin):
         app.include_router(module.router)
+    app.include_router(penalty.router)

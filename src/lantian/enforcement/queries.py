@@ -1,0 +1,176 @@
+"""Read side of enforcement: a case's assessment and decision, credit grade, statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lantian.auth.scope import province_of_credit_code
+from lantian.enforcement.config import PenaltySet
+from lantian.enforcement.models import (
+    CreditEvent,
+    LeniencyRecord,
+    PenaltyAssessment,
+    PenaltyDecision,
+)
+from lantian.registry.models import Enterprise
+from lantian.timeutil import to_cst
+
+GRADE_LABELS: dict[str, tuple[str, str]] = {
+    "green": ("环保诚信", "Trustworthy"),
+    "blue": ("环保良好", "Good"),
+    "yellow": ("环保警示", "Warning"),
+    "red": ("环保不良", "Poor"),
+}
+
+
+def latest_assessment(session: Session, case_id: int) -> PenaltyAssessment | None:
+    """The newest assessment of a case."""
+    return session.scalar(
+        select(PenaltyAssessment)
+        .where(PenaltyAssessment.case_id == case_id)
+        .order_by(PenaltyAssessment.assessment_id.desc())
+        .limit(1)
+    )
+
+
+def decision_of(session: Session, assessment_id: int) -> PenaltyDecision | None:
+    """The decision taken on an assessment, if any."""
+    return session.scalar(
+        select(PenaltyDecision).where(PenaltyDecision.assessment_id == assessment_id)
+    )
+
+
+def leniency_records(session: Session, case_id: int) -> list[LeniencyRecord]:
+    """学法减罚 and 道歉承诺 records of a case, oldest first."""
+    return list(
+        session.scalars(
+            select(LeniencyRecord)
+            .where(LeniencyRecord.case_id == case_id)
+            .order_by(LeniencyRecord.record_id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CreditRecord:
+    """An enterprise's credit at a moment: points, grade and the events that set them."""
+
+    enterprise_id: str
+    at: dt.datetime
+    points: int
+    grade: str
+    events: tuple[dict[str, Any], ...]
+    set_version: str
+
+
+def grade_for(pset: PenaltySet, points: int) -> str:
+    """The grade of ``points`` by the set's thresholds (best first)."""
+    for grade, minimum in pset.credit.grades:
+        if points >= minimum:
+            return grade
+    return pset.credit.grades[-1][0]
+
+
+def credit_record(session: Session, enterprise_id: str, at: dt.datetime) -> CreditRecord:
+    """Points and grade of an enterprise at ``at`` from its credit events up to then.
+
+    The province's rule comes from the set in force for the province of the enterprise's
+    credit code (or the fallback set).
+    """
+    from lantian.enforcement.services import set_for
+
+    ent = session.get(Enterprise, enterprise_id)
+    province = province_of_credit_code(ent.credit_code) if ent is not None else None
+    pset = set_for(province, to_cst(at).date())
+    rows = session.scalars(
+        select(CreditEvent)
+        .where(CreditEvent.enterprise_id == enterprise_id, CreditEvent.at <= at)
+        .order_by(CreditEvent.at, CreditEvent.event_id)
+    ).all()
+    points = pset.credit.start_points + sum(r.points for r in rows)
+    events = tuple(
+        {
+            "at": to_cst(r.at).isoformat(),
+            "kind": r.kind,
+            "points": r.points,
+            "decision_id": r.decision_id,
+            "repair_id": r.repair_id,
+            "note": r.note,
+        }
+        for r in rows
+    )
+    return CreditRecord(enterprise_id, at, points, grade_for(pset, points), events, pset.version)
+
+
+def credit_grade(session: Session, enterprise_id: str, at: dt.datetime) -> str:
+    """The enterprise's environmental credit grade at ``at`` (e.g. ``green`` … ``red``)."""
+    return credit_record(session, enterprise_id, at).grade
+
+
+def statistics(
+    session: Session,
+    case_ids: list[int] | None = None,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Counts and amounts of decisions by outcome, 首违不罚 and 轻微免罚 shares, reductions by
+    学法 and 道歉, by district and industry (issue #14 item 7).
+
+    ``case_ids`` restricts to the caller's visible cases (``None``: all).
+    """
+    from lantian.workflow.models import Case
+
+    stmt = (
+        select(PenaltyDecision, PenaltyAssessment, Case.district, Enterprise.industry)
+        .join(PenaltyAssessment, PenaltyAssessment.assessment_id == PenaltyDecision.assessment_id)
+        .join(Case, Case.case_id == PenaltyDecision.case_id)
+        .outerjoin(Enterprise, Enterprise.enterprise_id == PenaltyDecision.enterprise_id)
+    )
+    if case_ids is not None:
+        stmt = stmt.where(PenaltyDecision.case_id.in_(case_ids))
+    if start is not None:
+        stmt = stmt.where(PenaltyDecision.decided_at >= start)
+    if end is not None:
+        stmt = stmt.where(PenaltyDecision.decided_at < end)
+    by_outcome: dict[str, dict[str, int]] = {}
+    by_district: dict[str, dict[str, int]] = {}
+    by_industry: dict[str, dict[str, int]] = {}
+    total = first = minor = 0
+    reductions = {"law_study": {"count": 0, "yuan": 0}, "apology": {"count": 0, "yuan": 0}}
+    for d, a, district, industry in session.execute(stmt):
+        total += 1
+        amt = d.amount or 0
+        for table, key in (
+            (by_outcome, d.outcome),
+            (by_district, district or "—"),
+            (by_industry, industry or "—"),
+        ):
+            slot = table.setdefault(key, {"count": 0, "amount": 0})
+            slot["count"] += 1
+            slot["amount"] += amt
+        entry = a.result.get("list_entry") or ""
+        if d.outcome == "no_penalty" and d.accepted:
+            if a.result.get("discretionary") and entry:
+                first += 1
+            elif entry:
+                minor += 1
+        if d.accepted:
+            for red in a.result.get("reductions", []):
+                slot = reductions.setdefault(red["kind"], {"count": 0, "yuan": 0})
+                slot["count"] += 1
+                slot["yuan"] += int(red["from"]) - int(red["to"])
+    return {
+        "decisions": total,
+        "by_outcome": by_outcome,
+        "first_offence_share": first / total if total else 0.0,
+        "minor_exempt_share": minor / total if total else 0.0,
+        "reductions": reductions,
+        "by_district": by_district,
+        "by_industry": by_industry,
+    }

@@ -1,0 +1,222 @@
+"""Penalty assessment on the case page: the suggestion with its reasons, assess and decide.
+
+``GET /cases/{id}/penalty`` answers an HTMX request (the case page loads it into its
+处罚裁量 card) with the card alone, and a plain request with a page of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from lantian.enforcement import services as es
+from lantian.enforcement.assess import OUTCOME_LABELS, OUTCOMES
+from lantian.enforcement.config import HARM_LEVELS
+from lantian.enforcement.queries import decision_of, latest_assessment, leniency_records
+from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser
+from lantian.web.templating import render
+from lantian.workflow.core import load_case
+
+router = APIRouter(include_in_schema=False)
+
+
+def _done(request: Request, case_id: int) -> Response:
+    target = f"/cases/{case_id}?done=penalty#penalty"
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/cases/{case_id}/penalty")
+def penalty_card(
+    request: Request, case_id: int, user: PageUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """The 处罚裁量 card of a case: newest assessment, its reasons, decision, forms."""
+    case = load_case(db, user, case_id)
+    a = latest_assessment(db, case_id)
+    d = decision_of(db, a.assessment_id) if a is not None else None
+    confirmed = case.status in es.CONFIRMED_STATES and case.judged_at is not None
+    pset = es.set_for(case.province, es.case_day(case)) if confirmed else None
+    ctx: dict[str, Any] = {
+        "case": case,
+        "a": a,
+        "decision": d,
+        "confirmed": confirmed,
+        "pset": pset,
+        "harms": HARM_LEVELS,
+        "outcomes": OUTCOMES,
+        "outcome_labels": OUTCOME_LABELS,
+        "records": leniency_records(db, case_id),
+    }
+    if request.headers.get("hx-request"):
+        return render(request, "enforcement/_penalty_card.html", ctx)
+    return render(request, "enforcement/penalty_page.html", ctx)
+
+
+def _bool(fields: dict[str, Any], key: str) -> bool | None:
+    v = fields.get(key)
+    if v in (None, "", "auto"):
+        return None
+    return v in ("1", "true", "yes", "on")
+
+
+@router.post("/cases/{case_id}/penalty")
+async def penalty_assess(
+    request: Request, case_id: int, user: PagePostUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """Assess the confirmed case from the form (stored, audited)."""
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if k != "csrf_token"}
+    facts: dict[str, Any] = {
+        "violation": fields.get("violation") or None,
+        "harm": fields.get("harm") or None,
+        "corrected_in_time": bool(_bool(fields, "corrected_in_time")),
+        "no_fault_proven": bool(_bool(fields, "no_fault_proven")),
+        "mitigating": [str(v) for v in form.getlist("mitigating")],
+        "aggravating": [str(v) for v in form.getlist("aggravating")],
+        "refused_correction": bool(_bool(fields, "refused_correction")),
+    }
+    first = _bool(fields, "first_offence")
+    if first is not None:
+        facts["first_offence"] = first
+    factors = {
+        k.removeprefix("factor_"): str(v)
+        for k, v in fields.items()
+        if k.startswith("factor_") and v
+    }
+    if factors:
+        facts["factors"] = factors
+    days = str(fields.get("days_refused") or "").strip()
+    if days:
+        facts["days_refused"] = int(days) if days.isdigit() else days
+
+    def work() -> None:
+        es.assess_case(db, user, case_id, facts)
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _done(request, case_id)
+
+
+@router.post("/cases/{case_id}/penalty/decision")
+async def penalty_decide(
+    request: Request, case_id: int, user: PagePostUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """Accept or override the newest assessment (override needs a reason)."""
+    form = await request.form()
+    accept = form.get("accept") == "yes"
+    amount_raw = str(form.get("amount") or "").strip()
+
+    def work() -> None:
+        a = latest_assessment(db, load_case(db, user, case_id).case_id)
+        if a is None:
+            from lantian.auth.errors import InvalidTransition
+
+            raise InvalidTransition("请先进行处罚裁量 (assess first)")
+        amount: int | None = None
+        if amount_raw:
+            if not amount_raw.isdigit():
+                from lantian.auth.errors import ValidationError
+
+                raise ValidationError("amount: whole yuan", field="amount")
+            amount = int(amount_raw)
+        es.decide(
+            db,
+            user,
+            a.assessment_id,
+            accept=accept,
+            outcome=None if accept else (str(form.get("outcome") or "") or None),
+            amount=None if accept else amount,
+            reason=str(form.get("reason") or "") or None,
+            education=str(form.get("education") or "") or None,
+        )
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _done(request, case_id)
+
+
+@router.get("/portal/penalties")
+def portal_penalties(request: Request, user: PageUser, db: DbDep) -> Response:
+    """The enterprise's decisions (education to acknowledge) and its confirmed cases
+    (道歉承诺 letters); other users go to the start page."""
+    from sqlalchemy import select
+
+    from lantian.auth.visibility import visible
+    from lantian.enforcement.models import PenaltyDecision
+    from lantian.workflow.models import Case
+
+    if user.role != "enterprise" or user.enterprise_id is None:
+        return RedirectResponse("/", status_code=303)
+    decisions = list(
+        db.scalars(
+            select(PenaltyDecision)
+            .where(PenaltyDecision.enterprise_id == user.enterprise_id)
+            .order_by(PenaltyDecision.decided_at.desc())
+        )
+    )
+    cases = list(
+        db.scalars(
+            select(Case)
+            .where(visible(user, "case", session=db), Case.status.in_(es.CONFIRMED_STATES))
+            .order_by(Case.case_id.desc())
+        )
+    )
+    records = {c.case_id: leniency_records(db, c.case_id) for c in cases}
+    ctx = {
+        "decisions": decisions,
+        "cases": cases,
+        "records": records,
+        "outcome_labels": OUTCOME_LABELS,
+    }
+    return render(request, "enforcement/portal_penalties.html", ctx)
+
+
+def _portal_done() -> Response:
+    return RedirectResponse("/portal/penalties?done=1", status_code=303)
+
+
+@router.post("/portal/penalties/{decision_id}/acknowledge")
+async def portal_acknowledge(
+    request: Request, decision_id: int, user: PagePostUser, db: DbDep
+) -> Response:
+    """The enterprise acknowledges the education it was given (audited)."""
+
+    def work() -> None:
+        es.acknowledge_education(db, user, decision_id)
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _portal_done()
+
+
+@router.post("/cases/{case_id}/apology")
+async def portal_apology(request: Request, case_id: int, user: PagePostUser, db: DbDep) -> Response:
+    """The enterprise submits its 道歉承诺 letter for a confirmed case (audited)."""
+    form = await request.form()
+    text = str(form.get("text") or "")
+
+    def work() -> None:
+        es.submit_apology(db, user, case_id, text)
+        db.commit()
+
+    await run_in_threadpool(work)
+    return _portal_done()
+
+
+@router.post("/apologies/{record_id}/approve")
+async def approve_apology(
+    request: Request, record_id: int, user: PagePostUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """An officer approves an apology letter (published by the province's rule)."""
+
+    def work() -> int:
+        rec = es.approve_apology(db, user, record_id)
+        db.commit()
+        return rec.case_id
+
+    case_id = await run_in_threadpool(work)
+    return _done(request, case_id)
