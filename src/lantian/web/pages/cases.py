@@ -27,7 +27,12 @@ from lantian.web.casework import (
     share_fields,
 )
 from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser, _
-from lantian.web.forms import check_text_lengths, errors_from, form_error_response
+from lantian.web.forms import (
+    check_required,
+    check_text_lengths,
+    errors_from,
+    form_error_response,
+)
 from lantian.web.limits import check_upload_count, check_upload_size
 from lantian.web.queries import LEAD_STATUSES, CaseQuery
 from lantian.web.templating import render
@@ -361,6 +366,7 @@ async def record_check(request: Request, case_id: int, user: PagePostUser, db: D
 
     def work() -> None:
         check_text_lengths(fields)
+        check_required(fields, "kind")
         ws.record_check(
             db,
             user,
