@@ -81,3 +81,23 @@ def test_confirmation_and_errors_in_place(chromium: Any, tmp_path: Path) -> None
         expect(error).to_have_text("两次输入的新密码不一致", timeout=10_000)
         assert page.url.endswith("/account")
         ctx.close()
+
+        ctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        page = ctx.new_page()
+        _login(page, server.url, "admin")
+        page.goto(f"{server.url}/admin/users")
+        form = page.locator(f"#active-{seeded.user_ids['ln_district']}")
+        form.locator("input[name=confirm]").check()
+        texts: list[str] = []
+
+        def accept(d: Any) -> None:
+            texts.append(d.message)
+            d.accept()
+
+        page.once("dialog", accept)
+        form.locator("button[type=submit]").click()
+        page.wait_for_url("**done=saved**")
+        assert texts and "停用" in texts[0]
+        row = page.locator("tr", has=page.locator("td", has_text="ln_district"))
+        expect(row).to_contain_text("已停用")
+        ctx.close()

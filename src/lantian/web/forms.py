@@ -30,6 +30,7 @@ from lantian.auth.errors import (
     ValidationError,
 )
 from lantian.web.deps import _, current_language
+from lantian.web.i18n import gettext_for
 from lantian.web.labels import N_
 
 FORM_ERROR_STATUS = 422
@@ -84,20 +85,24 @@ def localized_message(exc: DomainError, language: str | None = None) -> str:
     has_cjk = bool(_CJK.search(msg))
     if has_cjk == zh:
         return msg  # already in the user's language (or translated by the raiser)
+
+    def tr(message_id: str) -> str:
+        return gettext_for(lang, message_id)
+
     for pattern, message_id in KNOWN_MESSAGES:
         if pattern.search(msg):
-            return _(message_id)
+            return tr(message_id)
     if not zh:
         return msg
     if isinstance(exc, InvalidTransition):
-        return _("This step is not possible in the case's current status")
+        return tr(N_("This step is not possible in the case's current status"))
     if isinstance(exc, PermissionDenied):
-        return _("You may not do this")
+        return tr(N_("You may not do this"))
     if isinstance(exc, NotFound):
-        return _("Not found")
+        return tr(N_("Not found"))
     if isinstance(exc, AuthenticationFailed):
-        return _("Not authenticated")
-    return _("Invalid value")
+        return tr(N_("Not authenticated"))
+    return tr(N_("Invalid value"))
 
 
 @dataclass

@@ -146,4 +146,6 @@ async def set_active(request: Request, user_id: int, user: PagePostUser, db: DbD
         db.commit()
 
     await run_in_threadpool(work)
+    if request.headers.get("hx-request"):  # the form posts through htmx (hx-confirm)
+        return Response(status_code=204, headers={"HX-Redirect": "/admin/users?done=saved"})
     return RedirectResponse("/admin/users?done=saved", status_code=303)
