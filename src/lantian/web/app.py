@@ -7,14 +7,17 @@ import contextlib
 import gc
 import secrets
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lantian import __version__
@@ -22,6 +25,7 @@ from lantian.auth.errors import DomainError, LockedOut
 from lantian.settings import Settings, get_settings
 from lantian.web.assets import find_node_modules
 from lantian.web.deps import LoginRequired, _, current_language
+from lantian.web.forms import localized_message
 from lantian.web.i18n import pick_language
 from lantian.web.limits import BodyGuardMiddleware
 from lantian.web.security import (
@@ -42,6 +46,23 @@ DOMAIN_STATUS: dict[str, int] = {
     "ValidationError": 422,
 }
 """HTTP status of each :mod:`lantian.auth.errors` domain error."""
+ERROR_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    409: "conflict",
+    413: "too_large",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+"""The stable English ``code`` of an API error of each HTTP status (docs/API.md)."""
+HTML_ERROR_STATUSES = (400, 403, 404, 405, 409, 413, 422, 429, 500, 503)
+"""Statuses a page request gets as an HTML error page (in the user's language)."""
 MAX_DB_ID = 2**31 - 1
 """Largest integer id a database row can have (PostgreSQL ``integer``)."""
 LOGIN_FAILURES_PER_IP = 50
@@ -154,6 +175,61 @@ class RequestContextMiddleware:
             current_language.reset(token)
 
 
+def localized_detail(status: int, detail: Any) -> str:
+    """The message of an HTTP error in the request's language: Starlette's own English
+    reason phrases ("Not Found", "Method Not Allowed") become catalog messages."""
+    text = detail if isinstance(detail, str) else ""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    if not text or text == phrase:
+        return {
+            401: _("Not authenticated"),
+            403: _("Forbidden"),
+            404: _("Not found"),
+            405: _("This method is not allowed here"),
+            409: _("Conflict"),
+            413: _("The request is too large"),
+            422: _("Invalid input"),
+            429: _("Too many requests"),
+        }.get(status, _("Error"))
+    return text
+
+
+def error_body(status: int, message: str, detail: Any = None) -> dict[str, Any]:
+    """The JSON body of an API error: a stable English ``code``, a ``message`` in the
+    user's language and ``detail`` (the raw detail, kept for existing clients)."""
+    return {
+        "code": ERROR_CODES.get(status, "error"),
+        "message": message,
+        "detail": message if detail is None else detail,
+    }
+
+
+def request_errors(exc: Any) -> dict[str, str]:
+    """Per-field messages of FastAPI's request validation error (field → message)."""
+    out: dict[str, str] = {}
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        name = ".".join(loc) or "body"
+        kind = str(err.get("type", ""))
+        if kind == "missing":
+            msg = _("This field is required")
+        elif kind.startswith(("string_too_long", "too_long")):
+            msg = _("Too long")
+        elif kind.startswith(("int_", "float_", "decimal_")):
+            msg = _("Enter a number")
+        elif kind.startswith(("date", "datetime", "time")):
+            msg = _("Enter a date and time")
+        elif kind.startswith(("greater_than", "less_than")):
+            msg = _("Value out of range")
+        else:
+            msg = _("Invalid value")
+        out.setdefault(name, msg)
+    return out
+
+
 def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
         "accept", "text/html"
@@ -249,30 +325,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
     @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> Response:
-        if _wants_html(request) and exc.status_code in (400, 403, 404, 409, 413, 422, 429, 503):
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = localized_detail(exc.status_code, exc.detail)
+        if _wants_html(request) and exc.status_code in HTML_ERROR_STATUSES:
             from lantian.web.templating import render
 
             return render(
                 request,
                 "error.html",
-                {"status": exc.status_code, "detail": exc.detail},
+                {"status": exc.status_code, "detail": message},
                 status_code=exc.status_code,
+                headers=exc.headers,
             )
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+        body = error_body(exc.status_code, message, detail=exc.detail)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
-    from fastapi.exception_handlers import request_validation_exception_handler
     from fastapi.exceptions import RequestValidationError
     from sqlalchemy.exc import DataError
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = request_errors(exc)
         if not _wants_html(request):
-            return await request_validation_exception_handler(request, exc)
-        names = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
-        msg = _("Invalid value: {fields}").format(fields=", ".join(names))
+            body = error_body(422, _("Invalid input"), detail=jsonable_encoder(exc.errors()))
+            body["errors"] = errors
+            return JSONResponse(body, status_code=422)
+        msg = _("Invalid value: {fields}").format(fields=", ".join(sorted(errors)))
         return await _http_error(request, HTTPException(422, msg))
 
     @app.exception_handler(OverflowError)
@@ -299,14 +378,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         headers = None
         if isinstance(exc, LockedOut):
             headers = {"Retry-After": str(exc.retry_after_s)}
+        message = localized_message(exc)
         if request.headers.get("hx-request"):
             from lantian.web.templating import render
 
-            resp = render(request, "_alert.html", {"error": exc.message}, status_code=200)
+            resp = render(request, "_alert.html", {"error": message}, status_code=200)
             resp.headers["HX-Retarget"] = "#form-errors"
             resp.headers["HX-Reswap"] = "innerHTML"
             return resp
-        return await _http_error(request, HTTPException(status, exc.message, headers=headers))
+        if _wants_html(request) and status in HTML_ERROR_STATUSES:
+            from lantian.web.templating import render
+
+            return render(
+                request,
+                "error.html",
+                {"status": status, "detail": message},
+                status_code=status,
+                headers=headers,
+            )
+        body = error_body(status, message, detail=exc.message)
+        field = getattr(exc, "field", None)
+        if field:
+            body["errors"] = {field: message}
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(500)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        # the last resort (the error is logged by the server): a page in the user's
+        # language with a way back, or the API's error shape
+        message = _("Something went wrong on the server. Please try again later.")
+        if _wants_html(request):
+            from lantian.web.templating import render
+
+            return render(request, "error.html", {"status": 500, "detail": message}, 500)
+        return JSONResponse(error_body(500, message), status_code=500)
 
     wrapped: Any = app
     # innermost first: the wait for a slot counts in Server-Timing (SecurityHeaders); the

@@ -22,6 +22,7 @@ from lantian.web.deps import _
 from lantian.workflow import service as ws
 from lantian.workflow.files import UploadedFile
 from lantian.workflow.models import Case
+from lantian.workflow.states import Transition
 
 ACTIONS: tuple[str, ...] = (
     "dispatch",
@@ -40,6 +41,33 @@ ACTIONS: tuple[str, ...] = (
 """Every action the case page and ``POST /api/cases/{id}/transitions`` can fire."""
 
 
+CONFIRM_ACTIONS: frozenset[str] = frozenset({"judge_false_positive", "review_reject", "reopen"})
+"""Negative or irreversible steps: the case page asks for confirmation (``hx-confirm``
+and, without JavaScript, a required ``confirm`` box checked again by the server)."""
+
+NEEDS_CHECK_RECORD: frozenset[str] = frozenset({"judge_confirmed", "judge_false_positive"})
+"""Steps that need a recorded check (:func:`lantian.workflow.service.judge`)."""
+
+
+def offered_actions(actions: Sequence[Transition], has_check: bool) -> list[Transition]:
+    """The steps of ``actions`` (the state machine's, for this user and case) that can
+    succeed now: 认定 only once a check is recorded.
+
+    ``tests/web/test_offered_actions.py`` posts every offered step in every status and
+    role and holds this to the service.
+    """
+    return [t for t in actions if has_check or t.action not in NEEDS_CHECK_RECORD]
+
+
+def require_confirmation(action: str, fields: Mapping[str, Any]) -> None:
+    """:class:`~lantian.auth.errors.ValidationError` (field ``confirm``) unless a step of
+    :data:`CONFIRM_ACTIONS` was confirmed with the form's ``confirm`` box."""
+    if action in CONFIRM_ACTIONS and fields.get("confirm") != "yes":
+        raise ValidationError(
+            _("Tick the box to confirm this step: it cannot be undone"), field="confirm"
+        )
+
+
 def parse_deadline(value: Any, field: str) -> datetime | None:
     """A deadline from a date (end of that day, CST) or an ISO date-time; None if empty."""
     if value is None or value == "":
@@ -54,7 +82,7 @@ def parse_deadline(value: Any, field: str) -> datetime | None:
             return datetime.combine(date.fromisoformat(text), time(23, 59, 59), CST)
         return parse_time_cst(text)
     except ValueError as exc:
-        raise ValidationError(f"{field}: not a date (YYYY-MM-DD)", field=field) from exc
+        raise ValidationError(_("Enter a date (YYYY-MM-DD)"), field=field) from exc
 
 
 def _text(fields: Mapping[str, Any], name: str) -> str | None:
@@ -72,7 +100,7 @@ def _int(fields: Mapping[str, Any], name: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{name}: not a number", field=name) from exc
+        raise ValidationError(_("Enter a number"), field=name) from exc
 
 
 def fire_action(
@@ -170,7 +198,7 @@ def parse_float(fields: Mapping[str, Any], name: str) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{name}: not a number", field=name) from exc
+        raise ValidationError(_("Enter a number"), field=name) from exc
 
 
 SHARE_NOTE_MAX_CHARS = 2000

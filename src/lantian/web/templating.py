@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -97,7 +98,11 @@ def make_templates() -> Jinja2Templates:
 
 
 def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
     """Render template ``name`` with the request's principal, language and CSRF token."""
     ctx: dict[str, Any] = dict(context or {})
@@ -111,5 +116,7 @@ def render(
     ctx["csrf_token"] = csrf
     ctx["tile_url"] = request.app.state.settings.tile_url
     templates: Jinja2Templates = request.app.state.templates
-    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response = templates.TemplateResponse(
+        request, name, ctx, status_code=status_code, headers=headers
+    )
     return response

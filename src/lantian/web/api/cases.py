@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lantian.timeutil import isoformat_cst
 from lantian.web.access import row_dict
-from lantian.web.casework import ACTIONS, fire_action, parse_deadline
+from lantian.web.casework import ACTIONS, fire_action, offered_actions, parse_deadline
 from lantian.web.deps import ApiOfficer, ApiUser, DbDep
 from lantian.web.limits import check_upload_count, check_upload_size
 from lantian.web.queries import CaseQuery
@@ -151,7 +151,7 @@ def get_case(case_id: int, user: ApiUser, db: DbDep) -> dict[str, Any]:
             }
             for a in d.attachments
         ],
-        "allowed_actions": [t.action for t in d.actions],
+        "allowed_actions": [t.action for t in offered_actions(d.actions, bool(d.checks))],
     }
 
 

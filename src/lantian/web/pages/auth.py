@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from lantian.web import authn
 from lantian.web.api.auth import change_password, client_ip, login, token_rows
-from lantian.web.deps import DbDep, OptionalPrincipal, PagePost, PagePostUser, PageUser, page_csrf
+from lantian.web.deps import (
+    DbDep,
+    OptionalPrincipal,
+    PagePost,
+    PagePostUser,
+    PageUser,
+    _,
+    page_csrf,
+)
 from lantian.web.security import SESSION_COOKIE, SESSION_MAX_AGE_S
 from lantian.web.templating import render
 
@@ -39,22 +45,38 @@ def login_page(request: Request, principal: OptionalPrincipal, next: str | None 
 
 
 @router.post("/login", dependencies=[Depends(page_csrf)])
-def login_submit(
-    request: Request,
-    db: DbDep,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=256)],
-    next: Annotated[str, Form()] = "",
-) -> Response:
-    """Check credentials; on success set the signed session cookie."""
+async def login_submit(request: Request, db: DbDep) -> Response:
+    """Check credentials; on success set the signed session cookie.
+
+    A failure shows the login form again with the user name kept (never the password)."""
+    from starlette.concurrency import run_in_threadpool
+
+    from lantian.auth.errors import DomainError
+    from lantian.web.forms import localized_message, submitted_values
+
+    form = submitted_values(await request.form())
+    username, password = form.get("username", ""), form.get("password", "")
+    next = form.get("next", "")
+    ctx = {"username": username[:64], "next": _safe_next(next) or ""}
+    if not username.strip() or not password or len(username) > 64 or len(password) > 256:
+        ctx["error"] = _("Enter your user name and password")
+        return render(request, "login.html", ctx, status_code=422)
     try:
-        user = login(request, db, username, password)
+        user = await run_in_threadpool(login, request, db, username, password)
     except HTTPException as exc:
-        ctx = {"error": exc.detail, "username": username, "next": _safe_next(next) or ""}
+        ctx["error"] = exc.detail
         return render(request, "login.html", ctx, status_code=exc.status_code)
-    cookie = authn.start_session(db, user, client_ip(request))
+    except DomainError as exc:
+        ctx["error"] = localized_message(exc)
+        return render(request, "login.html", ctx, status_code=401)
+
+    def start() -> str:
+        cookie = authn.start_session(db, user, client_ip(request))
+        db.commit()
+        return cookie
+
+    cookie = await run_in_threadpool(start)
     default = "/leads" if user.role != "enterprise" else "/portal"
-    db.commit()
     response = RedirectResponse(_safe_next(next) or default, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -91,17 +113,39 @@ def account_page(request: Request, user: PageUser, db: DbDep) -> Response:
 
 @router.post("/account/password")
 async def account_password(request: Request, user: PagePostUser, db: DbDep) -> Response:
-    """Change my password (current one required); every session ends, log in again."""
+    """Change my password (current one required); every session ends, log in again.
+
+    Bad input (wrong current password, weak or differing new ones) shows next to its
+    field on the account page (status 422); passwords are never sent back."""
     from starlette.concurrency import run_in_threadpool
 
-    form = await request.form()
-    old, new = str(form.get("old_password") or ""), str(form.get("new_password") or "")
-    if new != str(form.get("new_password2") or ""):
-        from lantian.auth.errors import ValidationError
-        from lantian.web.deps import _
+    from lantian.auth.errors import ValidationError
+    from lantian.web.deps import _
+    from lantian.web.forms import (
+        check_max_lengths,
+        check_required,
+        errors_from,
+        form_error_response,
+        submitted_values,
+    )
 
-        raise ValidationError(_("The two new passwords differ"), field="new_password2")
-    await run_in_threadpool(change_password, request, db, user, old, new)
+    form = submitted_values(await request.form())
+    old, new = form.get("old_password", ""), form.get("new_password", "")
+
+    def work() -> None:
+        check_max_lengths(form, {"old_password": 256, "new_password": 256, "new_password2": 256})
+        check_required(form, "old_password", "new_password")
+        if new != form.get("new_password2", ""):
+            raise ValidationError(_("The two new passwords differ"), field="new_password2")
+        change_password(request, db, user, old, new)
+
+    try:
+        await run_in_threadpool(work)
+    except ValidationError as exc:
+        await run_in_threadpool(db.rollback)
+        ctx = {"tokens": await run_in_threadpool(token_rows, request, db, user), "done": None}
+        errors = errors_from(exc, "password-form", {})
+        return form_error_response(request, "account.html", ctx, errors)
     response: Response = RedirectResponse("/login", status_code=303)
     if request.headers.get("hx-request"):
         response = Response(status_code=204, headers={"HX-Redirect": "/login"})

@@ -15,22 +15,31 @@ from starlette.datastructures import UploadFile
 from lantian.auth.errors import ValidationError
 from lantian.auth.models import OFFICER_ROLES, User
 from lantian.web.casework import (
+    CONFIRM_ACTIONS,
     fire_action,
     may_share_case,
+    offered_actions,
     parse_answers,
     parse_deadline,
     parse_float,
+    require_confirmation,
     share_counts_for_enterprise,
     share_fields,
 )
 from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser, _
+from lantian.web.forms import (
+    check_required,
+    check_text_lengths,
+    errors_from,
+    form_error_response,
+)
 from lantian.web.limits import check_upload_count, check_upload_size
 from lantian.web.queries import LEAD_STATUSES, CaseQuery
 from lantian.web.templating import render
 from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
 from lantian.workflow.files import UploadedFile
-from lantian.workflow.models import ChecklistTemplate
+from lantian.workflow.models import ChecklistTemplate, CheckRecord
 from lantian.workflow.states import REASSIGN_ROLES, REASSIGN_STATES, STATES, TRANSITIONS
 
 router = APIRouter(include_in_schema=False)
@@ -119,6 +128,7 @@ def case_context(
     ``template_id`` (any on-site checklist, for industries without their own).
     """
     d = wq.get_case(db, user, case_id)
+    d.actions = offered_actions(d.actions, has_check=bool(d.checks))
     case = d.case
     onsite: list[ChecklistTemplate] = []
     checklist: ChecklistTemplate | None = None
@@ -159,6 +169,7 @@ def case_context(
         "reached": reached,
         "states": {s.code: s for s in STATES},
         "action_names": [t.action for t in d.actions],
+        "confirm_actions": CONFIRM_ACTIONS,
         "transitions": TRANSITIONS,
         "can_record_check": user.role != "enterprise" and case.status == "checking",
         "can_attach": case.status not in ("closed", "false_positive"),
@@ -222,6 +233,31 @@ async def _form(request: Request) -> tuple[dict[str, Any], list[UploadedFile]]:
     return fields, files
 
 
+async def _form_error(
+    request: Request,
+    db: DbDep,
+    user: User,
+    case_id: int,
+    form_id: str,
+    exc: ValidationError,
+    fields: dict[str, Any],
+) -> Response:
+    """The case page (or the step page the form came from) again, with the error next to
+    its field and the input kept; nothing of the failed step is stored."""
+
+    def context() -> dict[str, Any]:
+        db.rollback()
+        return case_context(db, user, case_id, fields.get("template_id") or None)
+
+    ctx = await run_in_threadpool(context)
+    step = str(fields.get("from_step") or "")
+    allowed = set(ctx["action_names"]) | ({"check"} if ctx["can_record_check"] else set())
+    only_action = step if step in allowed else None
+    ctx |= {"nav": "cases", "only_action": only_action, "done": None}
+    template = "cases/step.html" if only_action else "cases/detail.html"
+    return form_error_response(request, template, ctx, errors_from(exc, form_id, fields))
+
+
 def _done(request: Request, case_id: int, what: str) -> Response:
     target = f"/cases/{case_id}?done={what}"
     if request.headers.get("hx-request"):
@@ -238,10 +274,15 @@ async def case_action(
     uploads = request.app.state.settings.uploads_dir
 
     def work() -> None:
+        check_text_lengths(fields)
+        require_confirmation(action, fields)
         fire_action(db, user, case_id, action, fields, files, uploads)
         db.commit()
 
-    await run_in_threadpool(work)
+    try:
+        await run_in_threadpool(work)
+    except ValidationError as exc:
+        return await _form_error(request, db, user, case_id, f"action-{action}", exc, fields)
     return _done(request, case_id, action)
 
 
@@ -251,10 +292,11 @@ async def reassign(request: Request, case_id: int, user: PagePostUser, db: DbDep
     fields, _files = await _form(request)
 
     def work() -> None:
+        check_text_lengths(fields)
         try:
             assignee_id = int(fields.get("assignee_id") or "")
         except ValueError as exc:
-            raise ValidationError("assignee_id: choose an officer", field="assignee_id") from exc
+            raise ValidationError(_("Choose an officer"), field="assignee_id") from exc
         ws.reassign(
             db,
             user,
@@ -265,7 +307,10 @@ async def reassign(request: Request, case_id: int, user: PagePostUser, db: DbDep
         )
         db.commit()
 
-    await run_in_threadpool(work)
+    try:
+        await run_in_threadpool(work)
+    except ValidationError as exc:
+        return await _form_error(request, db, user, case_id, "reassign-form", exc, fields)
     return _done(request, case_id, "reassign")
 
 
@@ -274,13 +319,16 @@ async def share_case(request: Request, case_id: int, user: PagePostUser, db: DbD
     """向企业公开: the enterprise then sees the case and its leads (confirmed, cannot be
     undone; officers only; audited by the service)."""
     fields, _files = await _form(request)
-    note = share_fields(fields)
 
     def work() -> None:
+        note = share_fields(fields)
         ws.share_case(db, user, case_id, note=note)
         db.commit()
 
-    await run_in_threadpool(work)
+    try:
+        await run_in_threadpool(work)
+    except ValidationError as exc:
+        return await _form_error(request, db, user, case_id, "share-form", exc, fields)
     return _done(request, case_id, "share_case")
 
 
@@ -291,15 +339,22 @@ async def share_check_record(
     """向企业公开此记录: the enterprise then sees the check's notes, checklist, GPS and
     photos once the case has reached it (confirmed, cannot be undone; officers only)."""
     fields, _files = await _form(request)
-    note = share_fields(fields)
 
     def work() -> int:
+        note = share_fields(fields)
         rec = ws.share_check_record(db, user, check_id, note=note)
         case_id = rec.case_id
         db.commit()
         return case_id
 
-    case_id = await run_in_threadpool(work)
+    try:
+        case_id = await run_in_threadpool(work)
+    except ValidationError as exc:
+        rec = await run_in_threadpool(db.get, CheckRecord, check_id)
+        if rec is None:
+            raise HTTPException(404, _("Not found")) from exc
+        form_id = f"share-check-form-{check_id}"
+        return await _form_error(request, db, user, rec.case_id, form_id, exc, fields)
     return _done(request, case_id, "share_check_record")
 
 
@@ -310,6 +365,8 @@ async def record_check(request: Request, case_id: int, user: PagePostUser, db: D
     uploads = request.app.state.settings.uploads_dir
 
     def work() -> None:
+        check_text_lengths(fields)
+        check_required(fields, "kind")
         ws.record_check(
             db,
             user,
@@ -327,7 +384,10 @@ async def record_check(request: Request, case_id: int, user: PagePostUser, db: D
         )
         db.commit()
 
-    await run_in_threadpool(work)
+    try:
+        await run_in_threadpool(work)
+    except ValidationError as exc:
+        return await _form_error(request, db, user, case_id, "check-record", exc, fields)
     return _done(request, case_id, "record_check")
 
 
@@ -344,7 +404,10 @@ async def add_attachments(
         ws.add_attachments(db, user, case_id, files, kind=kind, uploads_dir=uploads)
         db.commit()
 
-    await run_in_threadpool(work)
+    try:
+        await run_in_threadpool(work)
+    except ValidationError as exc:
+        return await _form_error(request, db, user, case_id, "attach-form", exc, fields)
     return _done(request, case_id, "attachments")
 
 
