@@ -26,6 +26,8 @@ SUBJECT_TYPES_V2: tuple[str, ...] = tuple(
 """Subject types the v2 contract adds (clue layers: ``enterprise``, ``grid``)."""
 STORED_SUBJECT_TYPES: tuple[str, ...] = _v.SUBJECT_KINDS.codes()
 """Every subject type a stored lead may have (the ``leads.subject_type`` constraint)."""
+DEVICE_SUBJECT_TYPES: tuple[str, ...] = _v.DEVICE_SUBJECT_KINDS.codes()
+"""Objects with a data logger (the ``data_rewrites.subject_type`` constraint)."""
 LEAD_FAMILIES: tuple[str, ...] = _families.V1.codes()
 """Families of the v1 leads contract: one or more rules of the catalog each."""
 DEVICE_FAMILIES: tuple[str, ...] = _families.DEVICE.codes()

@@ -9,7 +9,7 @@ change the status (recording a check, reassigning, escalating …).
 from __future__ import annotations
 
 from lantian.vocab._base import Term, Vocabulary
-from lantian.workflow.states import ESCALATE_ACTION, STATES, TRANSITIONS
+from lantian.workflow.states import ESCALATE_ACTION, ESCALATION_LEVELS, STATES, TRANSITIONS
 
 STATES_VOCAB: Vocabulary[str] = Vocabulary(
     "case_state", [Term(s.code, s.label_zh, s.label_en) for s in STATES]
@@ -103,3 +103,12 @@ SPOT_CHECK_RESULTS: Vocabulary[str] = Vocabulary(
         Term("failed", "抽查不通过", "Failed"),
     ],
 )
+ESCALATION: Vocabulary[int] = Vocabulary(
+    "escalation_level",
+    [
+        Term(0, "未提级", "Not escalated"),
+        *(Term(i, zh, en) for i, (_days, zh, en) in enumerate(ESCALATION_LEVELS, start=1)),
+    ],
+)
+"""Escalation level of a case (``cases.escalation_level``), from
+:data:`lantian.workflow.states.ESCALATION_LEVELS`."""

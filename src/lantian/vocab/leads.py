@@ -36,6 +36,17 @@ INBOX_STATUSES: Vocabulary[str] = Vocabulary(
 )
 """What the inbox shows of a lead (outcome, or pending while unjudged)."""
 
+DETECTION_RUN_STATUSES: Vocabulary[str] = Vocabulary(
+    "detection_run_status",
+    [
+        Term("running", "运行中", "Running"),
+        Term("ok", "已完成", "Done"),
+        Term("failed", "失败", "Failed"),
+        Term("skipped", "已跳过", "Skipped"),
+    ],
+)
+"""Status of a platform detection run (``detection_runs.status``)."""
+
 
 def severity_name(level: object, lang: str = "zh_CN") -> str:
     """``severity_name(3) == "高"``; accepts ``"3"`` too."""

@@ -51,6 +51,11 @@ SUBJECT_KINDS: Vocabulary[str] = Vocabulary(
 )
 """Every subject kind a stored lead may have (v1 + v2)."""
 
+DEVICE_SUBJECT_KINDS: Vocabulary[str] = Vocabulary(
+    "device_subject_kind", [t for t in SUBJECT_KINDS_V1 if t.code in ("outlet", "meter")]
+)
+"""Objects with a data logger (``data_rewrites.subject_type``)."""
+
 GRADES: Vocabulary[str] = Vocabulary(
     "grade",
     [
