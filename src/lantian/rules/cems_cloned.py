@@ -225,6 +225,9 @@ RULE = register(
             "other_outlet_id": Field(
                 "数据相同的另一排放口", "Other outlet", "names", name_kind="outlet"
             ),
+            "other_enterprise_id": Field(
+                "另一排放口所属企业", "Other outlet's enterprise", "names", name_kind="enterprise"
+            ),
             "pollutants_identical": Field("相同的污染物数", "Pollutants identical", "integer"),
             "outlet_ids": Field("排放口", "Outlets", "names", name_kind="outlet"),
         },
