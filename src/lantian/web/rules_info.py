@@ -7,16 +7,14 @@ rule gives None and the page says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lantian.registry.names import Names, lookup_names, subject_text
 from lantian.rules import evidence as ev
 from lantian.vocab import is_english
-from lantian.vocab import registry as reg_vocab
 from lantian.vocab import rules as rules_vocab
 from lantian.web.deps import current_language
 
@@ -52,37 +50,6 @@ def rule_info(code: str) -> RuleInfo | None:
     return RuleInfo(code, title, explanation, regulations)
 
 
-Names = dict[str, dict[str, str]]
-"""kind (``outlet``, ``meter``, ``line``, ``station``, ``enterprise``) → id → name."""
-
-
-def lookup_names(db: Session, wanted: Mapping[str, Iterable[str]]) -> Names:
-    """Display names of the registry objects in ``wanted`` (kind → ids)."""
-    from lantian.registry.models import Enterprise, Line, Meter, Outlet, Station
-
-    models: dict[str, tuple[Any, Any, Any]] = {
-        "outlet": (Outlet, Outlet.outlet_id, Outlet.name),
-        "meter": (Meter, Meter.meter_id, Meter.name),
-        "line": (Line, Line.line_id, Line.name),
-        "station": (Station, Station.station_id, Station.name),
-        "enterprise": (Enterprise, Enterprise.enterprise_id, Enterprise.name),
-    }
-    out: Names = {}
-    for kind, ids in wanted.items():
-        keys = sorted({str(i) for i in ids if i})
-        if kind not in models or not keys:
-            continue
-        _model, key_col, name_col = models[kind]
-        found = out.setdefault(kind, {})
-        for i in range(0, len(keys), 500):
-            for key, name in db.execute(
-                select(key_col, name_col).where(key_col.in_(keys[i : i + 500]))
-            ):
-                if name:
-                    found[str(key)] = str(name)
-    return out
-
-
 def lead_names(db: Session, lead: Any) -> Names:
     """Names of a lead's subject and of every object its evidence lists."""
     wanted: dict[str, set[str]] = ev.referenced_ids(lead.rule, lead.evidence or {})
@@ -90,16 +57,11 @@ def lead_names(db: Session, lead: Any) -> Names:
     return lookup_names(db, wanted)
 
 
-def subject_text(subject_type: str, subject_id: str, names: Names, lang: str) -> str:
-    """``1号锅炉排放口 (P0013)``; ``排放口 P0013`` when the registry has no name."""
-    name = names.get(subject_type, {}).get(str(subject_id))
-    if name and name != str(subject_id):
-        return f"{name} ({subject_id})"
-    return f"{reg_vocab.SUBJECT_KINDS.name(subject_type, lang)} {subject_id}"
-
-
 def evidence_items(db: Session, lead: Any, lang: str | None = None) -> list[ev.Item]:
     """The lead's evidence as labelled fields (see :func:`lantian.rules.evidence.render`)."""
     lang = lang or current_language.get()
     names = lead_names(db, lead)
     return ev.render(lead.rule, lead.evidence or {}, lang, names, pollutant=lead.pollutant)
+
+
+__all__ = ["RuleInfo", "evidence_items", "lead_names", "lookup_names", "rule_info", "subject_text"]
