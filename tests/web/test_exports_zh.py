@@ -48,3 +48,20 @@ def test_enterprise_workbook_is_chinese(client: TestClient) -> None:
     text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
     assert_clean_zh(text, where="enterprises.xlsx")
     assert "钢铁" in text and "B级" in text
+
+
+def test_api_vocab_lists_every_vocabulary(client: TestClient) -> None:
+    assert client.get("/api/vocab").status_code == 401
+    body = client.get("/api/vocab", headers=bearer(client, "ent1")).json()
+    families = {t["code"]: t for t in body["vocabularies"]["lead_family"]}
+    assert families["PINNED"] == {
+        "code": "PINNED",
+        "zh": "数据压线",
+        "en": "Pinned under the limit",
+        "unit": None,
+    }
+    pollutants = {t["code"]: t for t in body["vocabularies"]["pollutant"]}
+    assert pollutants["a21002"]["zh"] == "氮氧化物" and pollutants["a21002"]["unit"] == "mg/m³"
+    assert [t["zh"] for t in body["vocabularies"]["severity"]] == ["低", "中", "高"]
+    rules = {r["code"]: r for r in body["rules"]}
+    assert rules["CEMS-EXCEED"]["title_zh"] == "折算浓度超标"

@@ -19,6 +19,7 @@ def register_api(app: FastAPI) -> None:
         series,
         spotchecks,
         users,
+        vocab,
     )
 
     # cases before leads: POST /api/leads/dispatch must not be taken for a lead id
@@ -34,5 +35,6 @@ def register_api(app: FastAPI) -> None:
         notices,
         spotchecks,
         users,
+        vocab,
     ):
         app.include_router(module.router)
