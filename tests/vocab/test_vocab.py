@@ -133,3 +133,25 @@ def test_a_vocabulary_rejects_duplicates_and_missing_names() -> None:
         vocab.Vocabulary("x", [vocab.Term("a", "甲", "A"), vocab.Term("a", "乙", "B")])
     with pytest.raises(ValueError, match="zh and en"):
         vocab.Vocabulary("x", [vocab.Term("a", "", "A")])
+
+
+def test_web_labels_answer_in_the_request_language() -> None:
+    from lantian.web import labels
+    from lantian.web.deps import current_language
+
+    token = current_language.set("en")
+    try:
+        assert labels.label(labels.FAMILY_LABELS, "PINNED") == "Pinned under the limit"
+        assert labels.label(labels.CHECK_ANSWER_LABELS, "problem") == "Problem"
+    finally:
+        current_language.reset(token)
+    assert labels.label(labels.FAMILY_LABELS, "PINNED") == "数据压线"
+    assert labels.label(labels.SEVERITY_LABELS, 3) == "高"
+    assert labels.label(labels.POLLUTANT_LABELS, "a21002") == "氮氧化物"
+    assert labels.label(labels.ACTION_LABELS, "record_check") == "记录核查"
+    assert labels.label(labels.CHECK_ANSWER_LABELS, "ok") == "正常"
+    merged = labels.LEAD_STATUS_LABELS | labels.CASE_STATUS_LABELS
+    assert labels.label(merged, "confirmed") == "问题属实"
+    assert labels.label(merged, "closed") == "已销号"
+    assert labels.label(labels.FAMILY_LABELS, "NEW_FAMILY") == "NEW_FAMILY"
+    assert labels.label(labels.FAMILY_LABELS, None) == ""

@@ -22,7 +22,11 @@ from lantian.rules import catalog
 Login = Callable[[str], tuple[TestClient, str]]
 SUBJECTS = {"outlet": ("E1", "E1-O1"), "station": (None, "S1")}
 """Seeded subjects the sample leads are moved onto (names 1号排口, 路北站)."""
-ALLOW = ["Lantian", *(f"{username} 用户" for username, _role, _scope in USERS)]
+ALLOW = [
+    "Lantian",
+    *(f"{username} 用户" for username, _role, _scope in USERS),
+    *(f"({username})" for username, _role, _scope in USERS),
+]
 """The seeded users' display names are their (ASCII) user names."""
 
 
@@ -93,3 +97,44 @@ def test_seeded_lead_pages_have_no_raw_keys(
     for lid in [*seeded_sqlite.leads["E1"], *seeded_sqlite.leads["S1"]]:
         text = html_text(client.get(f"/leads/{lid}").text)
         assert_clean_zh(text, allow=ALLOW, where=lid)
+
+
+def test_case_timeline_and_check_answers_read_as_chinese(
+    seeded_sqlite: Seeded, login_as: Login
+) -> None:
+    from datetime import timedelta
+
+    from lantian.auth.models import User
+    from lantian.timeutil import now_cst
+    from lantian.workflow import service as ws
+
+    with session_scope(seeded_sqlite.settings) as db:
+        admin = db.get(User, seeded_sqlite.user_ids["admin"])
+        assert admin is not None
+        case = ws.dispatch(
+            db,
+            admin,
+            [seeded_sqlite.leads["E1"][0]],
+            assignee_id=seeded_sqlite.user_ids["lb_district"],
+            deadline=now_cst() + timedelta(days=3),
+        )[0]
+        ws.start_check(db, admin, case.case_id, mode="onsite")
+        ws.record_check(
+            db,
+            admin,
+            case.case_id,
+            kind="onsite",
+            notes="现场检查",
+            template_id="steel-onsite-v1",
+            answers={"CEMS-1": {"result": "ok"}, "CEMS-2": {"result": "problem", "note": "缺记录"}},
+        )
+        case_id = case.case_id
+    client, _csrf = login_as("admin")
+    text = html_text(client.get(f"/cases/{case_id}").text)
+    assert "自动监测设备正常运行，数据实时传输，无长时间缺失：正常" in text
+    assert "：有问题 — 缺记录" in text
+    assert "记录核查" in text and "交办" in text
+    for leak in ("record check", "CEMS-1: ok", "problem"):
+        assert leak not in text
+    timeline = text.split("办理过程", 1)[1]
+    assert_clean_zh(timeline, allow=ALLOW, where=f"/cases/{case_id} timeline and checks")
