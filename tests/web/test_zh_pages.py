@@ -138,3 +138,14 @@ def test_case_timeline_and_check_answers_read_as_chinese(
         assert leak not in text
     timeline = text.split("办理过程", 1)[1]
     assert_clean_zh(timeline, allow=ALLOW, where=f"/cases/{case_id} timeline and checks")
+
+
+def test_list_pages_read_as_chinese(seeded_sqlite: Seeded, login_as: Login) -> None:
+    add_sample_leads(seeded_sqlite)
+    client, _csrf = login_as("admin")
+    for url in ("/leads", "/cases", "/dashboard", "/enterprises", "/enterprises/E1"):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert_clean_zh(html_text(r.text), allow=ALLOW, where=url)
+    inbox = html_text(client.get("/leads").text)
+    assert "数据压线" in inbox and "空气质量高值" in inbox
