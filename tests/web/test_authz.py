@@ -65,6 +65,7 @@ def _case_body(action: str) -> dict[str, Any]:
 
 ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("GET", "/api/me"): lambda o: Spec("/api/me"),
+    ("GET", "/api/vocab"): lambda o: Spec("/api/vocab", list_must_not_contain=["冀东钢铁"]),
     ("GET", "/api/leads"): lambda o: Spec("/api/leads", list_must_not_contain=["LE1-", "LE3-"]),
     ("GET", "/api/leads/{lead_id}"): lambda o: Spec("/api/leads/LE1-1"),
     ("GET", "/api/leads/{lead_id}/series"): lambda o: Spec("/api/leads/LE1-1/series"),

@@ -18,19 +18,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lantian.db.base import Base, JSONType, TZDateTime
+from lantian.vocab import roles as _roles_vocab
 
-ROLES: tuple[str, ...] = ("admin", "work_group", "city_officer", "district_officer", "enterprise")
+ROLES: tuple[str, ...] = _roles_vocab.ROLES.codes()
 """User roles. ``work_group`` = 监督帮扶工作组 (region-wide, optionally one province or city)."""
 
-ROLE_LABELS_ZH: dict[str, str] = {
-    "admin": "系统管理员",
-    "work_group": "监督帮扶工作组",
-    "city_officer": "市级执法人员",
-    "district_officer": "区县执法人员",
-    "enterprise": "企业用户",
-}
+ROLE_LABELS_ZH: dict[str, str] = _roles_vocab.ROLES.zh_table()
 OFFICER_ROLES: tuple[str, ...] = ("admin", "work_group", "city_officer", "district_officer")
-TOKEN_KINDS: tuple[str, ...] = ("api", "session")
+TOKEN_KINDS: tuple[str, ...] = _roles_vocab.TOKEN_KINDS.codes()
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

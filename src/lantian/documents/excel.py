@@ -1,5 +1,9 @@
 """Excel exports (openpyxl): 问题清单 (lead list), 案件清单 (case list), 整改台账 (ledger).
 
+Every code is written as the UI shows it, from :mod:`lantian.vocab`: problem types
+(问题类型) and statuses by their Chinese names, pollutants as 氮氧化物 (mg/m³), severity as
+低/中/高, rules by title, objects by name (``1号锅炉排放口 (P0013)``).
+
 Chinese headers, times in China Standard Time (Excel has no time zones: values are written
 as CST wall-clock times and the header says so), a frozen and filtered header row, and
 column widths fitted to Chinese text. A second sheet 说明 records who exported what, when.
@@ -22,10 +26,12 @@ from sqlalchemy.orm import Session
 
 from lantian.auth.models import User
 from lantian.documents.cells import set_cell
-from lantian.documents.pdf import FAMILY_LABELS_ZH
+from lantian.registry.names import Names, lookup_names, subject_text
 from lantian.timeutil import now_cst, to_cst
+from lantian.vocab import cases as cases_vocab
+from lantian.vocab import families, leads, pollutants, registry
+from lantian.vocab import rules as rules_vocab
 from lantian.workflow.queries import CaseFilters, LeadFilters, ledger, list_cases, list_leads
-from lantian.workflow.states import ESCALATION_LEVELS, STATE_BY_CODE
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_EXPORT_ROWS = 100_000
@@ -48,11 +54,75 @@ def _cst_naive(value: datetime | None) -> datetime | None:
 
 
 def _status(code: str | None) -> str:
-    return STATE_BY_CODE[code].label_zh if code in STATE_BY_CODE else (code or "")
+    if code in cases_vocab.STATES_VOCAB:
+        return cases_vocab.STATES_VOCAB.name(code)
+    return leads.INBOX_STATUSES.name(code)
 
 
 def _level(n: int) -> str:
-    return ESCALATION_LEVELS[n - 1][1] if n else ""
+    return cases_vocab.ESCALATION.name(n) if n else ""
+
+
+FILTER_LABELS: dict[str, str] = {
+    "city": "市",
+    "district": "区县",
+    "family": "问题类型",
+    "severity": "严重程度",
+    "status": "办理状态",
+    "enterprise_id": "企业编号",
+    "grade": "绩效分级",
+    "positive_list": "正面清单",
+    "rule": "规则",
+    "outcome": "核查结论",
+    "date_from": "开始时间（起）",
+    "date_to": "开始时间（止）",
+    "q": "关键词",
+    "assignee_id": "承办人编号",
+    "fix_path": "处置方式",
+    "overdue": "仅逾期",
+    "escalated": "仅提级督办",
+    "open_only": "仅未销号",
+    "supervision_only": "仅督办",
+}
+"""Chinese names of the export filters (the 说明 sheet)."""
+_FILTER_VALUES: dict[str, Callable[[Any], str]] = {
+    "family": families.name,
+    "severity": leads.severity_name,
+    "status": _status,
+    "grade": registry.GRADES.name,
+    "rule": rules_vocab.title,
+    "outcome": leads.OUTCOMES.name,
+    "fix_path": cases_vocab.FIX_PATHS.name,
+}
+
+
+_OFF_WHEN_FALSE = ("open_only", "supervision_only")
+"""Switches that filter nothing when false."""
+
+
+def _filter_value(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return to_cst(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, list | tuple):
+        return "、".join(_filter_value(key, v) for v in value)
+    fmt = _FILTER_VALUES.get(key)
+    return fmt(value) if fmt is not None else str(value)
+
+
+def describe_filters(filters: dict[str, Any]) -> str:
+    """``区县=路北区; 问题类型=超标排放`` (paging and sorting left out), or 无."""
+    parts = [
+        f"{FILTER_LABELS.get(k, k)}={_filter_value(k, v)}"
+        for k, v in filters.items()
+        if k not in ("sort", "limit", "offset")
+        and v is not None
+        and v != ""
+        and v != []
+        and not (v is False and k in _OFF_WHEN_FALSE)
+    ]
+    return "; ".join(parts) or "无"
 
 
 def time_col(header: str, attr: str, width: float = 17) -> Column:
@@ -102,10 +172,7 @@ def _about(wb: Workbook, user: User, what: str, count: int, filters: dict[str, A
         ("导出时间(北京时间)", now_cst().strftime("%Y-%m-%d %H:%M:%S")),
         ("导出人", f"{user.display_name} ({user.username})"),
         ("行数", count),
-        (
-            "筛选条件",
-            "; ".join(f"{k}={v}" for k, v in filters.items() if v not in (None, "", [])) or "无",
-        ),
+        ("筛选条件", describe_filters(filters)),
         ("来源", "蓝天大气监督帮扶平台"),
     ]
     for i, (k, v) in enumerate(rows, start=1):
@@ -121,32 +188,43 @@ def _to_bytes(wb: Workbook) -> bytes:
     return buf.getvalue()
 
 
-LEAD_COLUMNS: tuple[Column, ...] = (
-    Column("线索编号", 22, lambda r: r.lead_id),
-    Column("企业名称", 28, lambda r: r.enterprise_name or ""),
-    Column("市", 10, lambda r: r.city or ""),
-    Column("区县", 10, lambda r: r.district or ""),
-    Column("问题类型", 14, lambda r: FAMILY_LABELS_ZH.get(r.family, r.family)),
-    Column("规则", 18, lambda r: r.rule),
-    Column("对象", 16, lambda r: f"{r.subject_type}:{r.subject_id}"),
-    Column("污染物", 10, lambda r: r.pollutant or ""),
-    time_col("开始时间", "start"),
-    time_col("结束时间", "end"),
-    Column("严重程度", 9, lambda r: r.severity),
-    Column("置信度", 8, lambda r: r.score, "0.00"),
-    Column("线索概述", 50, lambda r: r.summary),
-    Column("绩效分级", 9, lambda r: r.grade or ""),
-    Column("正面清单", 9, lambda r: "是" if r.positive_list else "否"),
-    Column("办理状态", 10, lambda r: _status(r.status)),
-    Column(
-        "核查结论",
-        10,
-        lambda r: {"confirmed": "属实", "false_positive": "误报"}.get(r.outcome or "", ""),
-    ),
-    Column("案件编号", 9, lambda r: r.case_id),
-    time_col("办理时限", "deadline"),
-    time_col("发现时间", "detected_at"),
-)
+def lead_columns(names: Names | None = None) -> tuple[Column, ...]:
+    """Columns of 问题清单; ``names`` (kind → id → name) names each lead's object."""
+    nm: Names = names or {}
+    return (
+        Column("线索编号", 22, lambda r: r.lead_id),
+        Column("企业名称", 28, lambda r: r.enterprise_name or ""),
+        Column("市", 10, lambda r: r.city or ""),
+        Column("区县", 10, lambda r: r.district or ""),
+        Column("问题类型", 14, lambda r: families.name(r.family)),
+        Column("规则", 22, lambda r: rules_vocab.title(r.rule)),
+        Column("对象", 26, lambda r: subject_text(r.subject_type, r.subject_id, nm)),
+        Column("污染物", 16, lambda r: pollutants.label(r.pollutant) if r.pollutant else ""),
+        time_col("开始时间", "start"),
+        time_col("结束时间", "end"),
+        Column("严重程度", 9, lambda r: leads.severity_name(r.severity)),
+        Column("置信度", 8, lambda r: r.score, "0.00"),
+        Column("线索概述", 50, lambda r: r.summary),
+        Column("绩效分级", 9, lambda r: registry.GRADES.name(r.grade) if r.grade else ""),
+        Column("正面清单", 9, lambda r: "是" if r.positive_list else "否"),
+        Column("办理状态", 10, lambda r: _status(r.status)),
+        Column("核查结论", 10, lambda r: leads.OUTCOMES.name(r.outcome)),
+        Column("案件编号", 9, lambda r: r.case_id),
+        time_col("办理时限", "deadline"),
+        time_col("发现时间", "detected_at"),
+    )
+
+
+LEAD_COLUMNS: tuple[Column, ...] = lead_columns()
+"""Columns of 问题清单 without object names (ids shown as ``排放口 P0013``)."""
+
+
+def subject_names(session: Session, rows: Sequence[Any]) -> Names:
+    """Names of the objects (``subject_type``, ``subject_id``) of ``rows``."""
+    wanted: dict[str, set[str]] = {}
+    for r in rows:
+        wanted.setdefault(str(r.subject_type), set()).add(str(r.subject_id))
+    return lookup_names(session, wanted)
 
 
 def export_leads_xlsx(session: Session, user: User, filters: LeadFilters | None = None) -> bytes:
@@ -161,7 +239,8 @@ def export_leads_xlsx(session: Session, user: User, filters: LeadFilters | None 
         if offset >= page.total:
             break
     wb = Workbook()
-    n = write_sheet(wb, "问题清单", LEAD_COLUMNS, rows, first=True)
+    columns = lead_columns(subject_names(session, rows))
+    n = write_sheet(wb, "问题清单", columns, rows, first=True)
     _about(wb, user, "问题线索清单", n, vars(f))
     return _to_bytes(wb)
 
@@ -177,15 +256,9 @@ CASE_COLUMNS: tuple[Column, ...] = (
     Column("企业名称", 28, lambda r: r.enterprise_name or ""),
     Column("市", 10, lambda r: r.city or ""),
     Column("区县", 10, lambda r: r.district or ""),
-    Column("问题类型", 14, lambda r: FAMILY_LABELS_ZH.get(r.family, r.family)),
+    Column("问题类型", 14, lambda r: families.name(r.family)),
     Column("问题描述", 45, lambda r: r.finding or r.title),
-    Column(
-        "处置方式",
-        10,
-        lambda r: {"immediate_fix": "立行立改", "supervision_order": "督办"}.get(
-            r.fix_path or "", ""
-        ),
-    ),
+    Column("处置方式", 10, lambda r: cases_vocab.FIX_PATHS.name(r.fix_path)),
     Column("状态", 10, lambda r: _status(r.status)),
     Column("承办人", 12, lambda r: r.assignee_name or ""),
     time_col("交办时间", "dispatched_at"),
@@ -259,9 +332,11 @@ __all__ = [
     "LEAD_COLUMNS",
     "XLSX_MEDIA_TYPE",
     "Column",
+    "describe_filters",
     "export_cases_xlsx",
     "export_leads_xlsx",
     "export_ledger_xlsx",
+    "lead_columns",
     "read_sheet",
     "time_col",
     "write_sheet",

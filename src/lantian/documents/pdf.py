@@ -22,22 +22,11 @@ from lantian.auth.models import OFFICER_ROLES, User
 from lantian.documents.fonts import FontFace, find_cjk_font
 from lantian.registry.vocab import INDUSTRY_LABELS_ZH
 from lantian.timeutil import now_cst, to_cst
+from lantian.vocab import families as families_vocab
 from lantian.workflow.queries import CaseDetail, get_case
 from lantian.workflow.states import ESCALATION_LEVELS, state_label
 
-FAMILY_LABELS_ZH: dict[str, str] = {
-    "EXCEEDANCE": "超标排放",
-    "FLATLINE": "数据恒值",
-    "PINNED": "数据贴限",
-    "O2_ABNORMAL": "氧含量异常",
-    "MISSING": "数据缺失",
-    "FLAG_ABUSE": "标记异常",
-    "TREATMENT_OFF": "治污设施未运行",
-    "TREATMENT_LOW": "治污设施低效运行",
-    "EMERGENCY_VIOLATION": "未落实应急减排",
-    "CLONED": "数据雷同",
-    "AMBIENT_HOTSPOT": "空气质量高值",
-}
+FAMILY_LABELS_ZH: dict[str, str] = families_vocab.FAMILIES.zh_table()
 """Chinese names of the lead families (exchange-format contract)."""
 
 

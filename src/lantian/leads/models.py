@@ -20,9 +20,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lantian.db.base import Base, JSONType, TZDateTime
 from lantian.registry.vocab import STORED_LEAD_FAMILIES, STORED_SUBJECT_TYPES
+from lantian.vocab import leads as _leads_vocab
 
-LEAD_OUTCOMES: tuple[str, ...] = ("confirmed", "false_positive")
-LEAD_STATUSES: tuple[str, ...] = ("active", "withdrawn")
+LEAD_OUTCOMES: tuple[str, ...] = _leads_vocab.OUTCOMES.codes()
+LEAD_STATUSES: tuple[str, ...] = _leads_vocab.STORED_STATUSES.codes()
 """``active``: the lead stands; ``withdrawn``: a later detection run (late data) found its
 basis gone and no case or outcome held it (audited, see :mod:`lantian.leads.store`)."""
 

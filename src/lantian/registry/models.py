@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lantian.db.base import Base, TZDateTime
 from lantian.registry.vocab import (
     ALERT_LEVELS,
+    DEVICE_SUBJECT_TYPES,
     GRADES,
     INDUSTRIES,
     MEASURE_ACTIONS,
@@ -203,7 +204,7 @@ class DataRewrite(Base):
 
     __tablename__ = "data_rewrites"
     __table_args__ = (
-        CheckConstraint("subject_type IN ('outlet', 'meter')", name="subject_type"),
+        CheckConstraint(_in("subject_type", DEVICE_SUBJECT_TYPES), name="subject_type"),
         UniqueConstraint(
             "archive_seq", "source", "subject_id", "time", "pollutant", name="uq_data_rewrites_key"
         ),

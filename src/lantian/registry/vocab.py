@@ -1,79 +1,42 @@
-"""Controlled vocabularies of the registry, as in the exchange-format contract (v1)."""
+"""Controlled vocabularies of the registry, as in the exchange-format contract (v1).
+
+The codes and names are declared in :mod:`lantian.vocab`; these tuples are the codes.
+"""
 
 from __future__ import annotations
 
 import re
 
-INDUSTRIES: tuple[str, ...] = (
-    "coal_power",
-    "gas_power",
-    "industrial_boiler",
-    "steel",
-    "coking",
-    "cement",
-    "glass",
-    "petrochem",
-    "chemical",
-    "printing",
-    "coating",
-    "furniture",
-    "waste_incineration",
-    "other",
-)
-INDUSTRY_LABELS_ZH: dict[str, str] = {
-    "coal_power": "燃煤发电",
-    "gas_power": "燃气发电",
-    "industrial_boiler": "工业锅炉",
-    "steel": "钢铁",
-    "coking": "焦化",
-    "cement": "水泥",
-    "glass": "玻璃",
-    "petrochem": "石化",
-    "chemical": "化工",
-    "printing": "印刷",
-    "coating": "涂装",
-    "furniture": "家具",
-    "waste_incineration": "垃圾焚烧",
-    "other": "其他",
-}
-GRADES: tuple[str, ...] = ("A", "B", "B-", "C", "D", "L")
+from lantian.vocab import families as _families
+from lantian.vocab import registry as _v
+
+INDUSTRIES: tuple[str, ...] = _v.INDUSTRIES.codes()
+INDUSTRY_LABELS_ZH: dict[str, str] = _v.INDUSTRIES.zh_table()
+GRADES: tuple[str, ...] = _v.GRADES.codes()
 """重污染天气绩效分级; L = 引领性. Empty = not graded."""
-METER_ROLES: tuple[str, ...] = ("production", "treatment")
-STATION_KINDS: tuple[str, ...] = ("national", "provincial", "township", "micro")
-ALERT_LEVELS: tuple[str, ...] = ("yellow", "orange", "red")
-MEASURE_ACTIONS: tuple[str, ...] = ("stop", "limit")
-SUBJECT_TYPES: tuple[str, ...] = ("outlet", "meter", "line", "station")
+METER_ROLES: tuple[str, ...] = _v.METER_ROLES.codes()
+STATION_KINDS: tuple[str, ...] = _v.STATION_KINDS.codes()
+ALERT_LEVELS: tuple[str, ...] = _v.ALERT_LEVELS.codes()
+MEASURE_ACTIONS: tuple[str, ...] = _v.MEASURE_ACTIONS.codes()
+SUBJECT_TYPES: tuple[str, ...] = _v.SUBJECT_KINDS_V1.codes()
 """Subject types of the v1 leads contract (what ``lantian detect`` reports today)."""
-SUBJECT_TYPES_V2: tuple[str, ...] = ("enterprise", "grid")
+SUBJECT_TYPES_V2: tuple[str, ...] = tuple(
+    c for c in _v.SUBJECT_KINDS.codes() if c not in SUBJECT_TYPES
+)
 """Subject types the v2 contract adds (clue layers: ``enterprise``, ``grid``)."""
-STORED_SUBJECT_TYPES: tuple[str, ...] = SUBJECT_TYPES + SUBJECT_TYPES_V2
+STORED_SUBJECT_TYPES: tuple[str, ...] = _v.SUBJECT_KINDS.codes()
 """Every subject type a stored lead may have (the ``leads.subject_type`` constraint)."""
-LEAD_FAMILIES: tuple[str, ...] = (
-    "EXCEEDANCE",
-    "FLATLINE",
-    "PINNED",
-    "O2_ABNORMAL",
-    "MISSING",
-    "FLAG_ABUSE",
-    "TREATMENT_OFF",
-    "TREATMENT_LOW",
-    "EMERGENCY_VIOLATION",
-    "CLONED",
-    "AMBIENT_HOTSPOT",
-)
+DEVICE_SUBJECT_TYPES: tuple[str, ...] = _v.DEVICE_SUBJECT_KINDS.codes()
+"""Objects with a data logger (the ``data_rewrites.subject_type`` constraint)."""
+LEAD_FAMILIES: tuple[str, ...] = _families.V1.codes()
 """Families of the v1 leads contract: one or more rules of the catalog each."""
-DEVICE_FAMILIES: tuple[str, ...] = ("CLOCK_ANOMALY", "DATA_REWRITE", "QC_FAILURE")
+DEVICE_FAMILIES: tuple[str, ...] = _families.DEVICE.codes()
 """v2 device-integrity families (found by the gateway and remote quality control)."""
-CLUE_FAMILIES: tuple[str, ...] = (
-    "GRID_HOTSPOT",
-    "MOBILE_HOTSPOT",
-    "CAMERA_ALARM",
-    "GATE_VIOLATION",
-)
+CLUE_FAMILIES: tuple[str, ...] = _families.CLUE.codes()
 """v2 clue-layer families (grids, 走航, cameras, truck gates)."""
-STORED_LEAD_FAMILIES: tuple[str, ...] = LEAD_FAMILIES + DEVICE_FAMILIES + CLUE_FAMILIES
+STORED_LEAD_FAMILIES: tuple[str, ...] = _families.FAMILIES.codes()
 """Every family a stored lead may have (the ``leads.family`` constraint)."""
-HJ212_FLAGS: tuple[str, ...] = ("N", "F", "M", "S", "D", "C", "T", "B")
+HJ212_FLAGS: tuple[str, ...] = _v.HJ212_FLAGS.codes()
 """HJ 212-2017 data flags (数据标识)."""
 
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, islands, register
 from lantian.rules.context import Context
+from lantian.rules.evidence import POLLUTANT_UNIT, Field
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,36 @@ RULE = register(
         title_zh="站点高值（热点）",
         title_en="Station far above the other stations of its city",
         clause="HJ 663-2013；高值（热点）推送实践（规则H-01），阈值为参数",
+        description_zh=(
+            "空气质量监测站的PM2.5或PM10小时浓度明显高于同城其他站点（中位数的数倍），"
+            "且超过浓度下限，不属于区域性污染过程，提示周边存在污染源。"
+        ),
+        description_en=(
+            "A station's hourly PM2.5 or PM10 is several times the median of the other "
+            "stations of its city and above a floor: a local source nearby."
+        ),
+        evidence={
+            "observed": Field("最高浓度", "Peak concentration", unit=POLLUTANT_UNIT, decimals=0),
+            "threshold": Field("高值判定浓度", "Hot from", unit=POLLUTANT_UNIT, decimals=0),
+            "pollutants_hot": Field("高值污染物数", "Pollutants hot", "integer"),
+            "mean_value": Field("平均浓度", "Mean concentration", unit=POLLUTANT_UNIT, decimals=0),
+            "others_median": Field(
+                "同城其他站点中位数",
+                "Median of the other stations",
+                unit=POLLUTANT_UNIT,
+                decimals=0,
+            ),
+            "max_ratio": Field("最高倍数", "Highest ratio", "ratio", decimals=1),
+            "other_stations": Field("参比站点数", "Stations compared", "integer"),
+            "city": Field("城市", "City", "text"),
+            "station_ids": Field("监测站", "Station", "names", name_kind="station"),
+        },
+        parameters={
+            "min_ratio": Field("高值倍数下限", "Least ratio", "ratio"),
+            "floor_pm25_ug_m3": Field("PM2.5浓度下限", "PM2.5 floor", unit="µg/m³", decimals=0),
+            "floor_pm10_ug_m3": Field("PM10浓度下限", "PM10 floor", unit="µg/m³", decimals=0),
+            "min_other_stations": Field("参比站点数下限", "Least stations compared", "integer"),
+        },
         params_type=Params,
         needs=("stations", "ambient"),
         detect=detect,

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import ibis.expr.types as ir
 
+from lantian.rules.evidence import Field
+
 if TYPE_CHECKING:
     from lantian.rules.context import Context
 
@@ -60,6 +62,8 @@ class Rule:
         ``summarize(row, names) -> str``: one Chinese sentence for an episode row.
     severity
         ``severity(row, params) -> (severity 1..3, score 0..1)``.
+    description_zh, description_en, evidence, parameters
+        What the lead page, PDFs and Excel show (see :mod:`lantian.rules.evidence`).
     """
 
     code: str
@@ -75,6 +79,16 @@ class Rule:
     scope: str = "enterprise"
     """Smallest scope parameters can be overridden at: ``enterprise``, ``outlet`` or ``city``."""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    description_zh: str = ""
+    """What the rule finds, one paragraph in Chinese (the lead page's rule block)."""
+    description_en: str = ""
+    """The same in English."""
+    evidence: dict[str, Field] = field(default_factory=dict)
+    """How each evidence key the rule emits is shown (:mod:`lantian.rules.evidence`;
+    ``window``, ``hours``, ``coverage`` and ``parameters`` are declared in common)."""
+    parameters: dict[str, Field] = field(default_factory=dict)
+    """How each parameter is shown (``min_duration_h``, ``max_gap_h`` and ``pollutants``
+    are declared in common)."""
 
 
 REGISTRY: dict[str, Rule] = {}

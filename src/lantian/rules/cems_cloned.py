@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, islands, register
 from lantian.rules.context import Context
+from lantian.rules.evidence import Field
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,29 @@ RULE = register(
         title_zh="不同企业监测数据雷同",
         title_en="Identical series reported by two enterprises",
         clause="环发〔2015〕175号《环境监测数据弄虚作假行为判定及处理办法》（伪造）",
+        description_zh=("两个排放口长时间上报完全相同的监测数据（含相同的缺失），疑似复制数据。"),
+        description_en=(
+            "Two outlets report identical data (gaps included) for a long time: copied data."
+        ),
+        evidence={
+            "observed": Field("数据相同时长", "Identical for", "hours"),
+            "threshold": Field("最短持续时长", "Shortest episode", "hours"),
+            "other_outlet_id": Field(
+                "数据相同的另一排放口", "Other outlet", "names", name_kind="outlet"
+            ),
+            "other_enterprise_id": Field(
+                "另一排放口所属企业", "Other outlet's enterprise", "names", name_kind="enterprise"
+            ),
+            "pollutants_identical": Field("相同的污染物数", "Pollutants identical", "integer"),
+            "outlet_ids": Field("排放口", "Outlets", "names", name_kind="outlet"),
+        },
+        parameters={
+            "min_reported_share": Field(
+                "相同上报比例下限", "Least share of identical hours", "percent"
+            ),
+            "min_distinct": Field("不同数值个数下限", "Least distinct values", "integer"),
+            "signature_h": Field("匹配片段时长", "Matching stretch", "hours"),
+        },
         params_type=Params,
         needs=("outlets", "cems"),
         detect=detect,

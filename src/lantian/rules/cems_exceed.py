@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, islands, register
 from lantian.rules.context import Context
+from lantian.rules.evidence import POLLUTANT_UNIT, Field
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,26 @@ RULE = register(
         clause=(
             "HJ 76-2017 附录B（小时折算均值超标报警）；HJ 75-2017 折算；生态环境部公告2022年第21号"
         ),
+        description_zh=(
+            "排放口小时折算浓度均值高于排放限值即判为超标。只计有效小时（数据标记为N、T、S，"
+            "有效分钟数不少于45分钟，氧含量低于保护值）；相邻的超标小时合并为一段。"
+        ),
+        description_en=(
+            "An outlet's hourly corrected (reference-O2) mean above its emission limit. Only "
+            "valid hours count (flags N, T, S; at least 45 valid minutes; O2 below the guard); "
+            "neighbouring exceeding hours form one episode."
+        ),
+        evidence={
+            "observed": Field("最高折算浓度", "Peak corrected concentration", unit=POLLUTANT_UNIT),
+            "threshold": Field("排放限值", "Emission limit", unit=POLLUTANT_UNIT),
+            "mean_zs": Field("平均折算浓度", "Mean corrected concentration", unit=POLLUTANT_UNIT),
+            "peak_factor": Field("最高超标倍数", "Peak multiple of the limit", "ratio"),
+            "t_flag_hours": Field("超测定上限(T)小时数", "Hours flagged T (over range)", "hours"),
+            "outlet_ids": Field("排放口", "Outlet", "names", name_kind="outlet"),
+        },
+        parameters={
+            "min_factor": Field("超标判定倍数", "Exceedance factor", "ratio"),
+        },
         params_type=Params,
         needs=("outlets", "cems"),
         detect=detect,

@@ -25,6 +25,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, islands, register
 from lantian.rules.context import Context
+from lantian.rules.evidence import Field
 
 FLAG_ZH = {"F": "停运(F)", "M": "维护(M)", "C": "校准(C)"}
 
@@ -116,6 +117,29 @@ RULE = register(
         title_zh="生产期间标记停运/维护",
         title_en="Stopped/maintenance flags while producing",
         clause="生态环境部公告2022年第21号《污染物排放自动监测设备标记规则》；执法函〔2020〕21号",
+        description_zh=(
+            "监测数据被标记为停运(F)、维护(M)或校准(C)，而分表计电显示生产线正在生产，"
+            "疑似滥用数据标记逃避监管。"
+        ),
+        description_en=(
+            "Data flagged stopped (F), maintenance (M) or calibration (C) while sub-metering "
+            "shows the line producing."
+        ),
+        evidence={
+            "observed": Field("标记时长", "Hours flagged", "hours"),
+            "threshold": Field("最短持续时长", "Shortest episode", "hours"),
+            "f_hours": Field("停运(F)标记时长", "Hours flagged F", "hours"),
+            "m_hours": Field("维护(M)标记时长", "Hours flagged M", "hours"),
+            "c_hours": Field("校准(C)标记时长", "Hours flagged C", "hours"),
+            "production_level": Field(
+                "生产负荷（占正常）", "Production load (of normal)", "percent"
+            ),
+            "outlet_ids": Field("排放口", "Outlet", "names", name_kind="outlet"),
+        },
+        parameters={
+            "min_row_share": Field("标记数据比例下限", "Least share of flagged rows", "percent"),
+            "include_calibration": Field("计入校准(C)标记", "Count calibration (C)", "bool"),
+        },
         params_type=Params,
         needs=("outlets", "cems", "meters", "power"),
         detect=detect,

@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, register, value_runs
 from lantian.rules.context import Context
+from lantian.rules.evidence import POLLUTANT_UNIT, Field
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,26 @@ RULE = register(
         title_zh="生产期间数据恒定",
         title_en="Constant values while producing",
         clause="2012《污染源自动监控设施现场监督检查技术指南》§7 第21、22项；环发〔2015〕175号",
+        description_zh=(
+            "生产期间某污染物小时浓度长时间保持同一数值，按该序列自身的重复率计算，"
+            "偶然出现的可能性极低，疑似数据被固定。"
+        ),
+        description_en=(
+            "An hourly concentration repeats one value for many production hours, which the "
+            "series' own repeat rate makes very unlikely: the data may be fixed."
+        ),
+        evidence={
+            "observed": Field("恒定数值", "Constant value", unit=POLLUTANT_UNIT),
+            "threshold": Field("最短持续时长", "Shortest episode", "hours"),
+            "repeat_rate": Field("平时重复率", "Usual repeat rate", "percent"),
+            "chance": Field("偶然出现概率", "Chance of occurring by chance", "probability"),
+            "outlet_ids": Field("排放口", "Outlet", "names", name_kind="outlet"),
+        },
+        parameters={
+            "max_chance": Field("偶然概率上限", "Largest chance reported", "probability"),
+            "min_repeat_rate": Field("重复率下限", "Floor of the repeat rate", "percent"),
+            "min_value": Field("最小数值", "Smallest value judged"),
+        },
         params_type=Params,
         needs=("outlets", "cems", "meters", "power"),
         detect=detect,

@@ -33,6 +33,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, islands, register
 from lantian.rules.context import POLLUTANT_ZH, VALID_FLAGS, Context
+from lantian.rules.evidence import Field
 
 MARKED_FLAGS: tuple[str, ...] = ("F", "M", "C")
 """Flags that declare a state (stopped, maintenance, calibration): left to CEMS-FLAG-ABUSE."""
@@ -221,6 +222,30 @@ RULE = register(
         title_zh="生产期间监测数据缺失",
         title_en="Missing CEMS data while producing",
         clause="HJ 76-2017 附录B（有效小时/日数据）；2012 指南 §7 第19项",
+        description_zh=(
+            "分表计电显示生产线在生产，而排放口（或某一污染物）监测数据缺失，"
+            "疑似生产期间故意中断监测。"
+        ),
+        description_en=(
+            "Sub-metering shows the line producing while the outlet (or one pollutant) sends "
+            "no valid data."
+        ),
+        evidence={
+            "observed": Field("生产期间缺失时长", "Missing while producing", "hours"),
+            "threshold": Field("最短持续时长", "Shortest episode", "hours"),
+            "absent_hours": Field("无数据时长", "Hours without data", "hours"),
+            "fault_flag_hours": Field("故障标记时长", "Hours flagged as fault", "hours"),
+            "production_level": Field(
+                "生产负荷（占正常）", "Production load (of normal)", "percent"
+            ),
+            "outage_hours": Field("缺失总时长", "Total missing", "hours"),
+            "outlet_ids": Field("排放口", "Outlet", "names", name_kind="outlet"),
+        },
+        parameters={
+            "measured_share": Field(
+                "视为在测的数据比例", "Share that makes a pollutant measured", "percent"
+            ),
+        },
         params_type=Params,
         needs=("outlets", "cems", "meters", "power"),
         detect=detect,

@@ -27,6 +27,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, islands, register
 from lantian.rules.context import O2_CODE, VALID_FLAGS, Context
+from lantian.rules.evidence import Field
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,29 @@ RULE = register(
         title_zh="生产期间氧含量异常",
         title_en="Implausible O2 while producing",
         clause="HJ 75-2017 折算；环发〔2015〕175号（稀释排放属篡改）",
+        description_zh=(
+            "生产期间烟气氧含量异常偏高（接近空气）或为零，明显偏离该排放口生产时的"
+            "正常水平，疑似稀释采样或数据异常（折算浓度因此失真）。"
+        ),
+        description_en=(
+            "While producing, the flue-gas O2 is abnormally high (near air) or zero, far from "
+            "the outlet's usual level: dilution or a faulty analyser (corrected values mislead)."
+        ),
+        evidence={
+            "observed": Field("平均氧含量", "Mean O2", unit="%"),
+            "threshold": Field("氧含量偏高判定值", "O2 judged high from", unit="%"),
+            "o2_max": Field("最高氧含量", "Highest O2", unit="%"),
+            "o2_min": Field("最低氧含量", "Lowest O2", unit="%"),
+            "o2_typical_producing": Field("生产时典型氧含量", "Usual O2 while producing", unit="%"),
+            "outlet_ids": Field("排放口", "Outlet", "names", name_kind="outlet"),
+        },
+        parameters={
+            "o2_high_pct": Field("氧含量偏高判定值", "O2 judged high from", unit="%"),
+            "o2_candidate_pct": Field("偏高候选值", "O2 candidate hours from", unit="%"),
+            "o2_low_pct": Field("氧含量偏低判定值", "O2 judged low up to", unit="%"),
+            "min_margin_pct": Field("高于平时的最小差值", "Least margin above usual", unit="%"),
+            "noise_k": Field("波动倍数", "Spread multiple", "ratio"),
+        },
         params_type=Params,
         needs=("outlets", "cems", "meters", "power"),
         detect=detect,

@@ -23,6 +23,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, islands, register
 from lantian.rules.context import Context
+from lantian.rules.evidence import POLLUTANT_UNIT, Field
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,36 @@ RULE = register(
         title_zh="折算浓度贴限且波动异常小",
         title_en="Values pinned just under the limit",
         clause="2012 指南 §7 第21、22项；环发〔2015〕175号",
+        description_zh=(
+            "折算浓度长时间贴近排放限值（略低于限值）且波动明显小于该排放口平时水平，"
+            "疑似人为控制数据。"
+        ),
+        description_en=(
+            "The corrected concentration stays just under the limit for a long time, with far "
+            "less variation than the outlet usually shows: the data may be controlled."
+        ),
+        evidence={
+            "observed": Field("平均值占限值比例", "Mean level as share of the limit", "percent"),
+            "threshold": Field("排放限值", "Emission limit", unit=POLLUTANT_UNIT),
+            "level_of_limit": Field(
+                "平均值占限值比例", "Mean level as share of the limit", "percent"
+            ),
+            "cv": Field("变异系数", "Coefficient of variation", "percent"),
+            "own_typical_cv": Field("平时变异系数", "Usual coefficient of variation", "percent"),
+            "max_zs": Field("最高折算浓度", "Peak corrected concentration", unit=POLLUTANT_UNIT),
+            "outlet_ids": Field("排放口", "Outlet", "names", name_kind="outlet"),
+        },
+        parameters={
+            "window_h": Field("判定窗口", "Window", "hours"),
+            "min_window_share": Field("窗口数据比例下限", "Least data in a window", "percent"),
+            "low_ratio": Field("贴近限值比例下限", "Least level as share of the limit", "percent"),
+            "max_share_above": Field("超限小时比例上限", "Most hours above the limit", "percent"),
+            "max_cv": Field("变异系数上限", "Largest coefficient of variation", "percent"),
+            "rel_cv": Field(
+                "相对平时变异系数上限", "Largest share of the usual variation", "percent"
+            ),
+            "min_reference_h": Field("参照期最短时长", "Shortest reference period", "hours"),
+        },
         params_type=Params,
         needs=("outlets", "cems", "meters", "power"),
         detect=detect,

@@ -8,8 +8,9 @@ from sqlalchemy import CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lantian.db.base import Base, TZDateTime
+from lantian.vocab.leads import DETECTION_RUN_STATUSES
 
-RUN_STATUSES: tuple[str, ...] = ("running", "ok", "failed", "skipped")
+RUN_STATUSES: tuple[str, ...] = DETECTION_RUN_STATUSES.codes()
 
 
 class DetectionRun(Base):
@@ -21,7 +22,10 @@ class DetectionRun(Base):
 
     __tablename__ = "detection_runs"
     __table_args__ = (
-        CheckConstraint("status IN ('running', 'ok', 'failed', 'skipped')", name="status"),
+        CheckConstraint(
+            f"status IN ({', '.join(repr(v) for v in RUN_STATUSES)})",
+            name="status",
+        ),
         Index("ix_detection_runs_status_data_to", "status", "data_to"),
     )
 

@@ -29,6 +29,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, islands, register
 from lantian.rules.context import Context
+from lantian.rules.evidence import Field
 
 LEVEL_RANK = {"yellow": 1, "orange": 2, "red": 3}
 LEVEL_ZH = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
@@ -208,6 +209,32 @@ RULE = register(
         title_zh="预警期间未落实应急减排措施",
         title_en="Production above the emergency measure during an alert",
         clause="环办大气函〔2020〕340号 重污染天气重点行业应急减排措施（停产/限产）",
+        description_zh=(
+            "重污染天气预警期间，按绩效分级应停产或限产的生产线，生产用电仍高于允许水平，"
+            "涉嫌未落实应急减排措施。"
+        ),
+        description_en=(
+            "During a heavy-pollution alert, a line that must stop or cut output still draws "
+            "more production power than allowed."
+        ),
+        evidence={
+            "observed": Field("生产用电平均功率", "Production mean power", unit="kW", decimals=1),
+            "threshold": Field("允许功率", "Allowed power", unit="kW", decimals=1),
+            "alert_id": Field("预警编号", "Alert", "text"),
+            "alert_level": Field("预警级别", "Alert level", "alert_level"),
+            "action": Field("减排措施", "Measure", "measure_action"),
+            "limit_pct": Field("限产比例", "Output cut", unit="%", decimals=0),
+            "normal_kw": Field("正常生产功率", "Normal production power", unit="kW", decimals=1),
+            "line_ids": Field("生产线", "Line", "names", name_kind="line"),
+        },
+        parameters={
+            "grace_h": Field("落实措施宽限时间", "Grace after the alert starts", "hours"),
+            "hour_min_excess": Field("单小时超出比例下限", "Least hourly excess", "percent"),
+            "min_excess": Field("时段超出比例下限", "Least episode excess", "percent"),
+            "noise_z": Field("波动倍数", "Noise multiple", "ratio"),
+            "producing_on_share": Field("生产判定比例", "Producing from share", "percent"),
+            "min_baseline_hours": Field("基线最少小时数", "Least baseline hours", "integer"),
+        },
         params_type=Params,
         needs=("enterprises", "measures", "alerts", "meters", "power"),
         detect=detect,

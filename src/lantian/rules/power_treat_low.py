@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, islands, register
 from lantian.rules.context import Context
+from lantian.rules.evidence import Field
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,32 @@ RULE = register(
         title_zh="治污设施空转/降频",
         title_en="Treatment idling or derated while producing",
         clause="排污单位用电监控技术指南（征求意见稿）治污设施空转、降频预警（规则E-03）",
+        description_zh=(
+            "生产线正常生产时，治污设施虽在运行但功率明显低于其正常水平，疑似低效运行。"
+        ),
+        description_en=(
+            "While the line produces normally, the treatment equipment runs far below its "
+            "usual power: treatment running low."
+        ),
+        evidence={
+            "observed": Field("治污功率占正常比例", "Treatment power of normal", "percent"),
+            "threshold": Field("低效判定比例", "Low below", "percent"),
+            "treatment_kw": Field(
+                "治污设施平均功率", "Treatment mean power", unit="kW", decimals=1
+            ),
+            "normal_kw": Field("治污设施正常功率", "Treatment normal power", unit="kW", decimals=1),
+            "production_level": Field(
+                "生产负荷（占正常）", "Production load (of normal)", "percent"
+            ),
+            "meter_ids": Field("治污设施电表", "Treatment meters", "names", name_kind="meter"),
+            "line_ids": Field("生产线", "Line", "names", name_kind="line"),
+        },
+        parameters={
+            "low_ratio": Field("低效判定比例", "Low below share of usual", "percent"),
+            "mad_k": Field("波动倍数", "Spread multiple", "ratio"),
+            "min_production_level": Field("生产负荷下限", "Least production load", "percent"),
+            "min_on_share": Field("运行比例下限", "Least on-share", "percent"),
+        },
         params_type=Params,
         needs=("meters", "power"),
         detect=detect,

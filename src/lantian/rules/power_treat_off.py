@@ -26,6 +26,7 @@ import ibis.expr.types as ir
 from lantian.rules import _text as tx
 from lantian.rules.base import Rule, finish, islands, register
 from lantian.rules.context import Context
+from lantian.rules.evidence import Field
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,31 @@ RULE = register(
         title_zh="生产时治污设施停运",
         title_en="Treatment off while production runs",
         clause="排污单位用电监控技术指南（征求意见稿）治污设施未开启/异常关闭预警（规则E-01）",
+        description_zh=(
+            "分表计电显示生产设施在运行而治污设施停运（功率低于其自身停运水平），"
+            "涉嫌产治不同步、未正常运行污染防治设施。"
+        ),
+        description_en=(
+            "Sub-metering shows production running while the treatment equipment is off "
+            "(below its own off level): out of sync."
+        ),
+        evidence={
+            "observed": Field("治污设施平均功率", "Treatment mean power", unit="kW", decimals=1),
+            "threshold": Field(
+                "治污设施停运判定功率", "Treatment off below", unit="kW", decimals=1
+            ),
+            "meter_ids": Field("治污设施电表", "Treatment meters", "names", name_kind="meter"),
+            "line_ids": Field("生产线", "Line", "names", name_kind="line"),
+        },
+        parameters={
+            "production_on_share": Field("生产判定比例", "Producing from share", "percent"),
+            "treatment_bucket_min": Field("治污设施判定时段", "Treatment judged per", "minutes"),
+            "treatment_max_on_share": Field(
+                "视为停运的运行比例上限", "Off up to on-share", "percent"
+            ),
+            "min_duration_min": Field("最短持续时长", "Shortest episode", "minutes"),
+            "max_gap_min": Field("合并间隔上限", "Longest gap merged", "minutes"),
+        },
         params_type=Params,
         needs=("meters", "power"),
         detect=detect,

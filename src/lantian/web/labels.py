@@ -1,8 +1,18 @@
-"""Display labels of vocabulary codes (English message ids, translated by the catalogs)."""
+"""Display labels of vocabulary codes, read from :mod:`lantian.vocab`.
+
+Each ``*_LABELS`` table maps a code to its English name (the message id the templates
+may still pass through ``_()``); :func:`label` looks the code up in the vocabulary itself
+and answers in the request's language, so the Chinese names come from one place
+(``lantian.vocab``), identical on pages, PDFs and Excel.
+"""
 
 from __future__ import annotations
 
-from lantian.web.deps import _
+from typing import Any
+
+from lantian.vocab import cases, families, leads, pollutants, registry, roles
+from lantian.vocab._base import Vocabulary
+from lantian.web.deps import _, current_language
 
 
 def N_(message: str) -> str:
@@ -10,83 +20,59 @@ def N_(message: str) -> str:
     return message
 
 
-FAMILY_LABELS: dict[str, str] = {
-    "EXCEEDANCE": N_("Exceedance"),
-    "FLATLINE": N_("Flat line"),
-    "PINNED": N_("Pinned under the limit"),
-    "O2_ABNORMAL": N_("Abnormal O2"),
-    "MISSING": N_("Missing data"),
-    "FLAG_ABUSE": N_("Flag abuse"),
-    "TREATMENT_OFF": N_("Treatment off"),
-    "TREATMENT_LOW": N_("Treatment low"),
-    "EMERGENCY_VIOLATION": N_("Emergency measure violated"),
-    "CLONED": N_("Cloned data"),
-    "AMBIENT_HOTSPOT": N_("Ambient hot spot"),
-}
-LEAD_STATUS_LABELS: dict[str, str] = {
-    "pending": N_("Pending"),
-    "confirmed": N_("Confirmed"),
-    "false_positive": N_("False positive"),
-    "ongoing": N_("Ongoing"),
-    "new": N_("New lead"),
-}
-SEVERITY_LABELS: dict[int, str] = {1: N_("Low"), 2: N_("Medium"), 3: N_("High")}
-SUBJECT_LABELS: dict[str, str] = {
-    "outlet": N_("Outlet"),
-    "meter": N_("Meter"),
-    "line": N_("Line"),
-    "station": N_("Station"),
-}
-INDUSTRY_LABELS: dict[str, str] = {
-    "coal_power": N_("Coal power"),
-    "gas_power": N_("Gas power"),
-    "industrial_boiler": N_("Industrial boiler"),
-    "steel": N_("Steel"),
-    "coking": N_("Coking"),
-    "cement": N_("Cement"),
-    "glass": N_("Glass"),
-    "petrochem": N_("Petrochemical"),
-    "chemical": N_("Chemical"),
-    "printing": N_("Printing"),
-    "coating": N_("Coating"),
-    "furniture": N_("Furniture"),
-    "waste_incineration": N_("Waste incineration"),
-    "other": N_("Other"),
-}
-POLLUTANT_LABELS: dict[str, str] = {
-    "a34013": N_("Particulate matter"),
-    "a21026": N_("SO2"),
-    "a21002": N_("NOx"),
-    "a19001": N_("O2"),
-    "a01012": N_("Flue temperature"),
-    "a01014": N_("Humidity"),
-    "a01011": N_("Velocity"),
-    "a00000": N_("Flow"),
-}
-CASE_STATUS_LABELS: dict[str, str] = {
-    "new": N_("New lead"),
-    "dispatched": N_("Dispatched"),
-    "checking": N_("Checking"),
-    "false_positive": N_("False positive"),
-    "confirmed": N_("Confirmed"),
-    "immediate_fix": N_("Immediate fix"),
-    "supervision_order": N_("Supervision order"),
-    "rectification": N_("Rectification"),
-    "review": N_("Review"),
-    "closed": N_("Closed"),
-}
-ROLE_LABELS: dict[str, str] = {
-    "admin": N_("Administrator"),
-    "work_group": N_("Work group"),
-    "city_officer": N_("City officer"),
-    "district_officer": N_("District officer"),
-    "enterprise": N_("Enterprise"),
-}
+class VocabLabels(dict[Any, str]):
+    """code → English name of one vocabulary, remembering the vocabulary."""
+
+    def __init__(self, vocab: Vocabulary[Any]) -> None:
+        super().__init__(vocab.en_table())
+        self.vocab: Vocabulary[Any] = vocab
+
+
+class _PollutantLabels(VocabLabels):
+    """Pollutant names, falling back to the HJ 212 factor table."""
+
+
+FAMILY_LABELS: VocabLabels = VocabLabels(
+    Vocabulary("lead_family_inbox", [*families.V1, *families.DEVICE])
+)
+LEAD_STATUS_LABELS: VocabLabels = VocabLabels(leads.INBOX_STATUSES)
+SEVERITY_LABELS: VocabLabels = VocabLabels(leads.SEVERITIES)
+SUBJECT_LABELS: VocabLabels = VocabLabels(registry.SUBJECT_KINDS)
+INDUSTRY_LABELS: VocabLabels = VocabLabels(registry.INDUSTRIES)
+POLLUTANT_LABELS: VocabLabels = _PollutantLabels(pollutants.POLLUTANTS)
+CASE_STATUS_LABELS: VocabLabels = VocabLabels(cases.STATES_VOCAB)
+ROLE_LABELS: VocabLabels = VocabLabels(roles.ROLES)
+ACTION_LABELS: VocabLabels = VocabLabels(cases.ACTIONS)
+CHECK_ANSWER_LABELS: VocabLabels = VocabLabels(cases.CHECK_ANSWERS)
+CHECK_KIND_LABELS: VocabLabels = VocabLabels(cases.CHECK_KINDS)
+FIX_PATH_LABELS: VocabLabels = VocabLabels(cases.FIX_PATHS)
+
+_ALL_STATUSES = Vocabulary(
+    "status_any",
+    [*leads.INBOX_STATUSES, *(t for t in cases.STATES_VOCAB if t.code not in leads.INBOX_STATUSES)],
+)
 
 
 def label(table: dict[str, str] | dict[int, str], code: object) -> str:
-    """Translated label of ``code`` in ``table`` (the code itself when unknown)."""
+    """Label of ``code`` in the request's language (the code itself when unknown).
+
+    A table built from a vocabulary answers from the vocabulary; any other table (for
+    example ``LEAD_STATUS_LABELS | CASE_STATUS_LABELS``, a plain dict) is looked up in the
+    merged statuses first, then translated through the catalogs.
+    """
     if code is None:
         return ""
+    lang = current_language.get()
+    if isinstance(table, _PollutantLabels):
+        return pollutants.name(code, lang)
+    if isinstance(table, VocabLabels):
+        return table.vocab.name(code, lang)
+    if code in _ALL_STATUSES and table.get(code) == _ALL_STATUSES.get(code).en:  # type: ignore[call-overload, union-attr]
+        return _ALL_STATUSES.name(code, lang)
     text = table.get(code)  # type: ignore[call-overload]
     return _(text) if isinstance(text, str) else str(code)
+
+
+def vocab_name(vocab: Vocabulary[Any], code: object) -> str:
+    """Name of ``code`` in ``vocab`` in the request's language."""
+    return str(vocab.name(code, current_language.get()))

@@ -1,14 +1,21 @@
-"""The rule catalog as the lead pages show it (title, explanation, regulation).
+"""The rule catalog as the lead pages show it (title, description, regulation), and the
+names a lead's evidence refers to.
 
-Reads :func:`lantian.rules.catalog.get_rule`; an unknown rule gives None and the page says
-so.
+Reads :func:`lantian.rules.catalog.get_rule` and :mod:`lantian.vocab.rules`; an unknown
+rule gives None and the page says so.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy.orm import Session
+
+from lantian.registry.names import Names, lookup_names, subject_text
+from lantian.rules import evidence as ev
+from lantian.vocab import is_english
+from lantian.vocab import rules as rules_vocab
 from lantian.web.deps import current_language
 
 
@@ -22,23 +29,39 @@ class RuleInfo:
     regulations: list[str]
 
 
-def _first_paragraph(text: str | None) -> str:
-    if not text:
-        return ""
-    return inspect.cleandoc(text).split("\n\n", 1)[0].replace("\n", " ").strip()
-
-
 def rule_info(code: str) -> RuleInfo | None:
-    """Title, explanation and cited regulation of rule ``code`` (None if unknown)."""
+    """Title, description and cited regulation of rule ``code`` in the request's language
+    (None if unknown)."""
+    lang = current_language.get()
+    texts = rules_vocab.texts().get(code)
+    if texts is None:
+        return None
+    en = is_english(lang)
+    title = texts.title_en if en else texts.title_zh
+    explanation = texts.description_en if en else texts.description_zh
+    clause = ""
     try:
         from lantian.rules.catalog import get_rule
 
-        rule = get_rule(code)
-    except (ImportError, KeyError):
-        return None
-    en = current_language.get().startswith("en")
-    title = rule.title_en if en else rule.title_zh
-    parts = list(rule.notes) or [_first_paragraph(getattr(rule.detect, "__doc__", None))]
-    explanation = " ".join(p for p in parts if p)
-    regulations = [c.strip() for c in rule.clause.split("；") if c.strip()]
-    return RuleInfo(rule.code, title, explanation, regulations)
+        clause = get_rule(code).clause
+    except KeyError:
+        clause = ""
+    regulations = [c.strip() for c in clause.split("；") if c.strip()]
+    return RuleInfo(code, title, explanation, regulations)
+
+
+def lead_names(db: Session, lead: Any) -> Names:
+    """Names of a lead's subject and of every object its evidence lists."""
+    wanted: dict[str, set[str]] = ev.referenced_ids(lead.rule, lead.evidence or {})
+    wanted.setdefault(str(lead.subject_type), set()).add(str(lead.subject_id))
+    return lookup_names(db, wanted)
+
+
+def evidence_items(db: Session, lead: Any, lang: str | None = None) -> list[ev.Item]:
+    """The lead's evidence as labelled fields (see :func:`lantian.rules.evidence.render`)."""
+    lang = lang or current_language.get()
+    names = lead_names(db, lead)
+    return ev.render(lead.rule, lead.evidence or {}, lang, names, pollutant=lead.pollutant)
+
+
+__all__ = ["RuleInfo", "evidence_items", "lead_names", "lookup_names", "rule_info", "subject_text"]

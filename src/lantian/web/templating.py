@@ -66,12 +66,14 @@ def translated_labels(language: str) -> TranslatedLabels:
     t = translations(language)
 
     def tr(table: dict[Any, str]) -> _Labels:
+        if isinstance(table, labels.VocabLabels):  # names from lantian.vocab
+            return _Labels({code: table.vocab.name(code, language) for code in table})
         return _Labels({code: t.gettext(text) for code, text in table.items()})
 
     return TranslatedLabels(
         family=tr(labels.FAMILY_LABELS),
         severity=tr(labels.SEVERITY_LABELS),
-        status=tr(labels.LEAD_STATUS_LABELS | labels.CASE_STATUS_LABELS),
+        status=_Labels(tr(labels.LEAD_STATUS_LABELS) | tr(labels.CASE_STATUS_LABELS)),
         subject=tr(labels.SUBJECT_LABELS),
     )
 
@@ -94,6 +96,8 @@ def make_templates() -> Jinja2Templates:
     env.globals["industry_labels"] = labels.INDUSTRY_LABELS
     env.globals["pollutant_labels"] = labels.POLLUTANT_LABELS
     env.globals["role_labels"] = labels.ROLE_LABELS
+    env.globals["action_labels"] = labels.ACTION_LABELS
+    env.globals["check_answer_labels"] = labels.CHECK_ANSWER_LABELS
     return templates
 
 

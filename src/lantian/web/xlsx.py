@@ -25,10 +25,10 @@ MAX_EXPORT_ROWS = 50_000
 def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return to_cst(value).replace(tzinfo=None)
-    if isinstance(value, dict | list):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "、".join(str(_cell(v)) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{_cell(v)}" for k, v in value.items())
     return value
 
 

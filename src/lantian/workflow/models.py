@@ -21,14 +21,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lantian.db.base import Base, JSONType, TZDateTime
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise
+from lantian.vocab import cases as _cases_vocab
 from lantian.workflow.states import STATE_CODES
 
-CHECK_KINDS: tuple[str, ...] = ("remote", "onsite")
-FIX_PATHS: tuple[str, ...] = ("immediate_fix", "supervision_order")
-ATTACHMENT_KINDS: tuple[str, ...] = ("photo", "evidence", "document", "other")
-CHECKLIST_KINDS: tuple[str, ...] = ("self_inspection", "onsite")
-NOTICE_KINDS: tuple[str, ...] = ("hazard", "pre_notification")
-SPOT_CHECK_RESULTS: tuple[str, ...] = ("pending", "passed", "failed")
+CHECK_KINDS: tuple[str, ...] = _cases_vocab.CHECK_KINDS.codes()
+FIX_PATHS: tuple[str, ...] = _cases_vocab.FIX_PATHS.codes()
+ATTACHMENT_KINDS: tuple[str, ...] = _cases_vocab.ATTACHMENT_KINDS.codes()
+CHECKLIST_KINDS: tuple[str, ...] = _cases_vocab.CHECKLIST_KINDS.codes()
+NOTICE_KINDS: tuple[str, ...] = _cases_vocab.NOTICE_KINDS.codes()
+SPOT_CHECK_RESULTS: tuple[str, ...] = _cases_vocab.SPOT_CHECK_RESULTS.codes()
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

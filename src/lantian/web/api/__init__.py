@@ -20,6 +20,7 @@ def register_api(app: FastAPI) -> None:
         series,
         spotchecks,
         users,
+        vocab,
     )
 
     # cases before leads: POST /api/leads/dispatch must not be taken for a lead id
@@ -36,5 +37,6 @@ def register_api(app: FastAPI) -> None:
         spotchecks,
         users,
         penalty,
+        vocab,
     ):
         app.include_router(module.router)

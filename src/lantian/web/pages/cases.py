@@ -119,6 +119,21 @@ def ledger_page(
     return render(request, "cases/ledger.html", ctx)
 
 
+def check_item_texts(db: DbDep, template_ids: list[str | None]) -> dict[str, str]:
+    """Checklist item code → item text of the given templates (answers show the item, not
+    its code)."""
+    ids = {t for t in template_ids if t}
+    if not ids:
+        return {}
+    texts: dict[str, str] = {}
+    for items in db.scalars(
+        select(ChecklistTemplate.items).where(ChecklistTemplate.template_id.in_(ids))
+    ):
+        for item in items or []:
+            texts.setdefault(str(item.get("code")), str(item.get("text") or item.get("code")))
+    return texts
+
+
 def case_context(
     db: DbDep, user: User, case_id: int, template_id: str | None = None
 ) -> dict[str, Any]:
@@ -160,6 +175,7 @@ def case_context(
     )
     can_share_case = may_share_case(user, case)
     return {
+        "check_item_texts": check_item_texts(db, [c.template_id for c in d.checks]),
         "d": d,
         "case": case,
         "onsite_templates": onsite,

@@ -18,11 +18,12 @@ from lantian.db.resultcache import ResultCache
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise
 from lantian.registry.vocab import GRADES
+from lantian.rules.evidence import render as render_evidence
 from lantian.timeutil import CST, now_cst
-from lantian.web.deps import DbDep, PagePostUser, PageUser
+from lantian.web.deps import DbDep, PagePostUser, PageUser, current_language
 from lantian.web.labels import N_
 from lantian.web.queries import LEAD_STATUSES, LeadQuery
-from lantian.web.rules_info import rule_info
+from lantian.web.rules_info import lead_names, rule_info, subject_text
 from lantian.web.templating import render
 from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
@@ -223,7 +224,8 @@ def lead_detail(request: Request, lead_id: str, user: PageUser, db: DbDep) -> Re
                 .limit(10)
             ).scalars()
         )
-    evidence = lead.evidence or {}
+    lang = current_language.get()
+    names = lead_names(db, lead)
     ctx: dict[str, Any] = {
         "nav": "leads",
         "lead": lead,
@@ -231,7 +233,10 @@ def lead_detail(request: Request, lead_id: str, user: PageUser, db: DbDep) -> Re
         "case": d.case,
         "status": d.status,
         "history": history,
-        "evidence_items": sorted(evidence.items()) if isinstance(evidence, dict) else [],
+        "evidence_items": render_evidence(
+            lead.rule, lead.evidence or {}, lang, names, pollutant=lead.pollutant
+        ),
+        "subject_text": subject_text(lead.subject_type, lead.subject_id, names, lang),
         "rule_info": rule_info(lead.rule),
     }
     ctx |= dispatch_context(db, user)
