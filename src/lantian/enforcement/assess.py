@@ -33,15 +33,10 @@ from lantian.enforcement.config import (
     PenaltySet,
     ViolationType,
 )
+from lantian.vocab.enforcement import PENALTY_OUTCOMES
 
-OUTCOMES: tuple[str, ...] = ("no_penalty", "lighter", "mitigated", "standard", "heavier")
-OUTCOME_LABELS: dict[str, tuple[str, str]] = {
-    "no_penalty": ("不予处罚", "No penalty"),
-    "lighter": ("从轻处罚", "Lighter penalty"),
-    "mitigated": ("减轻处罚", "Mitigated penalty"),
-    "standard": ("一般处罚", "Standard penalty"),
-    "heavier": ("从重处罚", "Heavier penalty"),
-}
+OUTCOMES: tuple[str, ...] = PENALTY_OUTCOMES.codes()
+OUTCOME_LABELS: dict[str, tuple[str, str]] = {t.code: (t.zh, t.en) for t in PENALTY_OUTCOMES}
 HARM_LABELS: dict[str, str] = {
     "none": "无危害后果",
     "slight": "危害后果轻微",

@@ -18,10 +18,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lantian.db.base import Base, JSONType, TZDateTime
+from lantian.vocab import enforcement as ev
 
-OUTCOME_CODES: tuple[str, ...] = ("no_penalty", "lighter", "mitigated", "standard", "heavier")
-REPAIR_STATUSES: tuple[str, ...] = ("pending", "granted", "refused")
-CREDIT_EVENT_KINDS: tuple[str, ...] = ("decision", "repair")
+OUTCOME_CODES: tuple[str, ...] = ev.PENALTY_OUTCOMES.codes()
+REPAIR_STATUSES: tuple[str, ...] = ev.REPAIR_STATUSES.codes()
+CREDIT_EVENT_KINDS: tuple[str, ...] = ev.CREDIT_EVENT_KINDS.codes()
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -122,7 +123,7 @@ class CreditRepair(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
-LENIENCY_KINDS: tuple[str, ...] = ("law_study", "apology")
+LENIENCY_KINDS: tuple[str, ...] = ev.LENIENCY_KINDS.codes()
 
 
 class LeniencyRecord(Base):

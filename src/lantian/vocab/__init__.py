@@ -14,6 +14,7 @@ module            vocabularies
                   attachments, checklists, notice kinds, documents, spot-check results
 ``registry``      industries, subject kinds, grades, meter roles, station kinds, alerts
 ``roles``         user roles
+``enforcement``   penalty outcomes, leniency kinds, credit events, 信用修复 states
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -24,7 +25,7 @@ itself when unknown) or the shortcuts ``vocab.pollutants.name/unit/label``,
 
 from __future__ import annotations
 
-from lantian.vocab import cases, families, leads, pollutants, registry, roles
+from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
 from lantian.vocab._base import Term, Vocabulary, is_english
 
 ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
@@ -57,6 +58,10 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     registry.HJ212_FLAGS,
     roles.ROLES,
     roles.TOKEN_KINDS,
+    enforcement.PENALTY_OUTCOMES,
+    enforcement.LENIENCY_KINDS,
+    enforcement.CREDIT_EVENT_KINDS,
+    enforcement.REPAIR_STATUSES,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -65,6 +70,7 @@ __all__ = [
     "Term",
     "Vocabulary",
     "cases",
+    "enforcement",
     "families",
     "is_english",
     "leads",
