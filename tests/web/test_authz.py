@@ -64,6 +64,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("GET", "/api/leads"): lambda o: Spec("/api/leads", list_must_not_contain=["LE1-", "LE3-"]),
     ("GET", "/api/leads/{lead_id}"): lambda o: Spec("/api/leads/LE1-1"),
     ("GET", "/api/leads/{lead_id}/series"): lambda o: Spec("/api/leads/LE1-1/series"),
+    ("GET", "/api/leads/{lead_id}/assignees"): lambda o: Spec("/api/leads/LE1-1/assignees"),
     ("POST", "/api/leads/dispatch"): lambda o: Spec(
         "/api/leads/dispatch",
         json={"lead_ids": ["LE1-1"], "assignee_id": o["officer"], "deadline": o["deadline"]},

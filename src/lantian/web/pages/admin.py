@@ -13,6 +13,7 @@ from lantian.auth.models import User
 from lantian.registry.models import Enterprise
 from lantian.web.deps import DbDep, PagePostUser, PageUser, _
 from lantian.web.templating import render
+from lantian.workflow.service import certificate_numbers
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,6 +40,9 @@ def users_page(request: Request, user: PageUser, db: DbDep) -> Response:
         "enterprise_names": names,
         "roles": ROLES,
         "done": request.query_params.get("done"),
+        # the dispatch form's "add an officer account" link prefills role, city, district
+        "prefill": {k: request.query_params.get(k, "")[:64] for k in ("role", "city", "district")},
+        "cert_nos": certificate_numbers(db, [u.user_id for u in users]),
     }
     return render(request, "admin/users.html", ctx)
 
