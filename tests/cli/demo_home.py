@@ -30,7 +30,7 @@ def build_demo_home(root: Path, *, enterprises: int = 10, days: int = 3) -> Demo
 
     settings = Settings(home=root / "home", demo_password=SecretStr(DEMO_PASSWORD))
     settings.ensure_home()
-    city = root / "city"
+    city = settings.resolved_home / "demo" / "city"  # the layout of ``lantian demo``
     with console.capture() as cap:
         demo._generate(city, enterprises=enterprises, days=days, seed=2026)
         end = demo._bundle_end(city)

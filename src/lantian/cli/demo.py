@@ -193,6 +193,7 @@ def register(app: typer.Typer) -> None:
         city = demo_dir / "city"
         if not (city / "registry" / "enterprises.csv").exists():
             _generate(city, enterprises=enterprises, days=days, seed=seed)
+        _ensure_boundaries(home, seed)
         end = _bundle_end(city)
         if end.date() < now_cst().date() - timedelta(days=1):
             console.print(
@@ -220,6 +221,7 @@ def register(app: typer.Typer) -> None:
 
 def _generate(city: Path, *, enterprises: int, days: int, seed: int) -> None:
     from lantian.demo import generate_city, preset
+    from lantian.demo.boundaries import write_district_boundaries
     from lantian.demo.today import current_hour, end_city_at, start_for_end
 
     console.print(f"生成演示城市 generating the demo city → {city}")
@@ -230,9 +232,20 @@ def _generate(city: Path, *, enterprises: int, days: int, seed: int) -> None:
         "default", enterprises=enterprises, days=days, seed=seed, start=start_for_end(days, now)
     ).validated()
     generate_city(city, cfg)
+    write_district_boundaries(city.parent.parent, cfg)
     cut = current_hour(now)
     end_city_at(city, cut)
     console.print(f"  演示数据截至 data end at {cut.isoformat()} (now, CST)")
+
+
+def _ensure_boundaries(home: Path, seed: int) -> None:
+    """District boundaries of the demo city for the map, if a demo home made before they
+    existed lacks them (they depend on the seed only)."""
+    from lantian.demo import preset
+    from lantian.demo.boundaries import BOUNDARIES_FILE, write_district_boundaries
+
+    if not (home / BOUNDARIES_FILE).exists():
+        write_district_boundaries(home, preset("default", seed=seed))
 
 
 def _import_history(city: Path, history: Path, split: datetime, settings: Settings) -> None:
