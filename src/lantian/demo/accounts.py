@@ -68,17 +68,20 @@ def _districts(session: Session) -> list[tuple[str, str]]:
 
 
 def _division_code(session: Session, city: str, district: str | None) -> str:
-    """The most common 6-digit division code in the credit codes of the area's enterprises
-    ("000000" when there is none)."""
+    """The most common 6-digit division code in the credit codes of the district's
+    enterprises, else of the city's (a district with stations only), else "000000"."""
     code = func.substr(Enterprise.credit_code, 3, 6)
-    q = select(code).where(Enterprise.city == city)
-    if district is not None:
-        q = q.where(Enterprise.district == district)
-    row = session.execute(
-        q.group_by(code).order_by(func.count().desc(), code).limit(1)
-    ).scalar_one_or_none()
-    text = str(row or "")
-    return text if len(text) == 6 and text.isdigit() else "000000"
+    for area in (district, None) if district is not None else (None,):
+        q = select(code).where(Enterprise.city == city)
+        if area is not None:
+            q = q.where(Enterprise.district == area)
+        row = session.execute(
+            q.group_by(code).order_by(func.count().desc(), code).limit(1)
+        ).scalar_one_or_none()
+        text = str(row or "")
+        if len(text) == 6 and text.isdigit():
+            return text
+    return "000000"
 
 
 def seed_district_officers(session: Session, password: str) -> list[DemoOfficer]:

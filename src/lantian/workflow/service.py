@@ -715,10 +715,22 @@ def covering_officers(
         ),
         key=lambda u: (_ROLE_ORDER.get(u.role, 9), u.display_name, u.username),
     )
-    for cand in candidates:
-        seen = session.scalars(select(spec.key()).where(spec.key().in_(mine), visible(cand, kind)))
-        for key in seen:
-            out[key].append(cand)
+    if not candidates:
+        return out
+    # one statement: which of the objects each candidate sees (their visibility rules)
+    from sqlalchemy import literal, union_all
+
+    per_candidate = [
+        select(literal(i).label("cand"), spec.key().label("key")).where(
+            spec.key().in_(mine), visible(cand, kind, session=session)
+        )
+        for i, cand in enumerate(candidates)
+    ]
+    seen: dict[Any, set[int]] = {}
+    for i, key in session.execute(union_all(*per_candidate)):
+        seen.setdefault(key, set()).add(int(i))
+    for key, who in seen.items():
+        out[key] = [c for i, c in enumerate(candidates) if i in who]
     return out
 
 

@@ -97,8 +97,9 @@ class DispatchGroup(NamedTuple):
     assignees: list[Assignee]
 
 
-def _options(db: Session, users: list[User]) -> list[Assignee]:
-    certs = ws.certificate_numbers(db, [u.user_id for u in users])
+def _options(db: Session, users: list[User], certs: dict[int, str] | None = None) -> list[Assignee]:
+    if certs is None:
+        certs = ws.certificate_numbers(db, [u.user_id for u in users])
     return [
         Assignee(u.user_id, u.display_name, u.role, u.district, certs.get(u.user_id)) for u in users
     ]
@@ -109,19 +110,35 @@ def group_key(city: str | None, district: str | None) -> str:
     return f"{city or ''}/{district or ''}"
 
 
+GROUPS_TTL_S = 10.0
+"""How long the dispatch groups of one dispatcher and page of leads are reused [s];
+forgotten at once when this process writes to the database (e.g. a new account)."""
+_GROUPS: ResultCache[list[DispatchGroup]] = ResultCache(GROUPS_TTL_S)
+
+
 def dispatch_groups(db: Session, user: User, rows: list[Any]) -> list[DispatchGroup]:
     """The new leads among ``rows`` grouped by district, each group with the accounts that
-    cover all its leads (:func:`lantian.workflow.service.covering_officers`)."""
+    cover all its leads (:func:`lantian.workflow.service.covering_officers`); cached for
+    :data:`GROUPS_TTL_S` seconds per database, dispatcher and leads."""
     new = [r for r in rows if r.status == "new"]
+    if not new:
+        return []
+    key = (str(db.get_bind().engine.url), user.user_id, tuple(r.lead_id for r in new))
+    return _GROUPS.get_or_compute(key, lambda: _dispatch_groups(db, user, new))
+
+
+def _dispatch_groups(db: Session, user: User, new: list[Any]) -> list[DispatchGroup]:
     covering = ws.covering_officers(db, user, "lead", [r.lead_id for r in new])
     groups: dict[str, tuple[str, str, list[str]]] = {}
     for r in new:
         key = group_key(r.city, r.district)
         groups.setdefault(key, (r.city or "", r.district or "", []))[2].append(r.lead_id)
+    everyone = {u.user_id for users in covering.values() for u in users}
+    certs = ws.certificate_numbers(db, sorted(everyone))
     out = []
     for key, (city, district, ids) in sorted(groups.items()):
         common = [u for u in covering[ids[0]] if all(u in covering[i] for i in ids[1:])]
-        out.append(DispatchGroup(key, city, district, ids, _options(db, common)))
+        out.append(DispatchGroup(key, city, district, ids, _options(db, common, certs)))
     return out
 
 
