@@ -4,6 +4,7 @@ of that district, and no lead is left without a covering officer."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from tests.web.test_browser import LiveServer, _login, browser  # noqa: F401 (fi
 
 from lantian.timeutil import now_cst
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+"""Slow: builds a demo home (generation, import, detection) before the journey."""
 
 
 def test_city_officer_dispatches_every_demo_lead(browser: Any, tmp_path: Path) -> None:  # noqa: F811
@@ -26,7 +28,9 @@ def test_city_officer_dispatches_every_demo_lead(browser: Any, tmp_path: Path) -
     from lantian.workflow import service as ws
     from lantian.workflow.models import Case, CaseLead
 
+    t0 = time.monotonic()
     home = build_demo_home(tmp_path)
+    t_built = time.monotonic()
     with session_scope(home.settings) as db:
         lead_ids = set(db.scalars(select(Lead.lead_id)))
     assert len(lead_ids) >= 5
@@ -52,6 +56,7 @@ def test_city_officer_dispatches_every_demo_lead(browser: Any, tmp_path: Path) -
             page.wait_for_url("**dispatched=**")
             assert "已交办" in page.content()
         ctx.close()
+    print(f"demo home built in {t_built - t0:.1f} s, journey {time.monotonic() - t_built:.1f} s")
     with session_scope(home.settings) as db:
         rows = db.execute(
             select(CaseLead.lead_id, Case.status, User.role, User.district, User.username)
