@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.cli.demo_home import DEMO_PASSWORD, DemoHome, build_demo_home
 
 from lantian.cli.demo import _bundle_end, split_history
 from lantian.demo import generate_city, preset
@@ -138,3 +139,71 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+# ------------------------------------------------------------------ a demo that tells the truth
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
+    return build_demo_home(tmp_path_factory.mktemp("demo-truth"))
+
+
+def test_banner_prints_the_real_password(demo_home: DemoHome) -> None:
+    from lantian.cli.demo import banner_password
+
+    assert DEMO_PASSWORD in demo_home.banner
+    assert "password 密码: LANTIAN_DEMO_PASSWORD" not in demo_home.banner
+    assert "Lt1234abcd!" in banner_password("Lt1234abcd!", chosen=False)
+
+
+def test_demo_dates_end_today(demo_home: DemoHome) -> None:
+    from sqlalchemy import func, select
+
+    from lantian.db.session import session_scope
+    from lantian.demo.today import current_hour
+    from lantian.leads.models import Lead
+    from lantian.timeutil import CST, now_cst
+
+    now = now_cst()
+    end = _bundle_end(demo_home.city).astimezone(CST)
+    # hourly data up to the hour before the current one (the run may straddle an hour)
+    assert current_hour(now) - timedelta(hours=2) <= end < current_hour(now)
+    con = duckdb.connect()
+    con.execute("SET TimeZone='Asia/Shanghai'")
+    (first,) = con.execute(
+        "SELECT min(time) FROM read_csv_auto(?)", [str(demo_home.city / "data" / "cems_hourly.csv")]
+    ).fetchone() or (None,)
+    assert first is not None and first.date() == now.date() - timedelta(days=2)
+    with session_scope(demo_home.settings) as db:
+        latest = db.scalar(select(func.max(Lead.end)))
+    assert latest is not None and latest.astimezone(CST).date() >= now.date() - timedelta(days=1)
+
+
+def test_every_demo_lead_has_an_assignee_in_its_district(demo_home: DemoHome) -> None:
+    from sqlalchemy import select
+
+    from lantian.auth.models import User
+    from lantian.db.session import session_scope
+    from lantian.leads.models import Lead
+    from lantian.supervision.inspectors.models import InspectorCertificate
+    from lantian.workflow import service as ws
+
+    with session_scope(demo_home.settings) as db:
+        officer = db.scalar(select(User).where(User.username == "officer"))
+        assert officer is not None
+        ids = list(db.scalars(select(Lead.lead_id)))
+        assert len(ids) >= 5
+        regions = ws.lead_regions(db, ids)
+        offered = ws.covering_officers(db, officer, "lead", ids)
+        for lid in ids:
+            district = regions[lid][1]
+            names = [(u.role, u.district) for u in offered[lid]]
+            assert ("district_officer", district) in names, (lid, district, names)
+        # every district officer of the demo is named and has a 执法证号
+        officers = list(db.scalars(select(User).where(User.username.like("district-%"))))
+        assert officers and all(u.display_name != u.username for u in officers)
+        certs = {c.user_id: c.cert_no for c in db.scalars(select(InspectorCertificate))}
+        assert all(certs[u.user_id][:2] == "13" for u in officers)  # a real division code
+    for u in officers:
+        assert u.username in demo_home.banner and u.display_name in demo_home.banner

@@ -69,6 +69,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("GET", "/api/leads"): lambda o: Spec("/api/leads", list_must_not_contain=["LE1-", "LE3-"]),
     ("GET", "/api/leads/{lead_id}"): lambda o: Spec("/api/leads/LE1-1"),
     ("GET", "/api/leads/{lead_id}/series"): lambda o: Spec("/api/leads/LE1-1/series"),
+    ("GET", "/api/leads/{lead_id}/assignees"): lambda o: Spec("/api/leads/LE1-1/assignees"),
     ("POST", "/api/leads/dispatch"): lambda o: Spec(
         "/api/leads/dispatch",
         json={"lead_ids": ["LE1-1"], "assignee_id": o["officer"], "deadline": o["deadline"]},
@@ -159,6 +160,9 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("GET", "/api/outlets/{outlet_id}/series"): lambda o: Spec("/api/outlets/E1-O1/series"),
     ("GET", "/api/stations"): lambda o: Spec("/api/stations", list_must_not_contain=["S1"]),
     ("GET", "/api/stations/{station_id}"): lambda o: Spec("/api/stations/S1"),
+    ("GET", "/api/map/districts"): lambda o: Spec(
+        "/api/map/districts", list_must_not_contain=["路北区"]
+    ),
     ("GET", "/api/map/features"): lambda o: Spec(
         "/api/map/features", list_must_not_contain=["冀东钢铁", "路北站"]
     ),

@@ -131,7 +131,11 @@ def test_officer_takes_a_lead_from_the_inbox_to_close_out(
     page.wait_for_load_state("networkidle")
     expect(page.locator("a.lead-link")).to_have_count(2)
     page.check("input[name=lead_ids][value='LE1-2']")
-    page.select_option("select[name=assignee_id]", label="lb_district 用户")
+    # one assignee choice per district of the page's new leads: E1 is in 路北区
+    page.select_option(
+        "select[name=assignee_id][data-group='唐山市/路北区']",
+        label="lb_district 用户（区县执法人员·路北区）",
+    )
     page.fill("input[name=deadline]", (now_cst() + timedelta(days=3)).date().isoformat())
     page.click("#bulk-dispatch")
     page.wait_for_url("**dispatched=1**")

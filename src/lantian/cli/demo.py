@@ -2,12 +2,15 @@
 
 What it does, in order (each step is skipped when already done in ``LANTIAN_HOME``):
 
-1. generate a demo city (``lantian demo-city``) into ``LANTIAN_HOME/demo/city``;
+1. generate a demo city (``lantian demo-city``) into ``LANTIAN_HOME/demo/city`` whose
+   period ends now: its last day is today and measurements after the current hour (CST)
+   are cut (:mod:`lantian.demo.today`);
 2. split it at ``--live-days`` before its end: the history is imported in bulk
    (registry to the database, measurements to the lake), the rest is kept for streaming;
 3. run detection once over the lake and create the demo accounts ``admin``, ``officer``,
-   ``district``, ``ent1`` and ``ent2`` (password ``LANTIAN_DEMO_PASSWORD`` or a random one,
-   printed);
+   ``district``, ``ent1``, ``ent2`` and a named district officer with a 执法证号 for every
+   district (:mod:`lantian.demo.accounts`); the password is ``LANTIAN_DEMO_PASSWORD`` or
+   a random one, and either way it is printed;
 4. start the HJ 212 gateway and the virtual data loggers, which stream the live days through
    it at ``--speed`` × real time, and detection over the lake every ``--detect-every`` s;
 5. serve the web platform on ``LANTIAN_HOST:LANTIAN_PORT`` until Ctrl-C.
@@ -32,6 +35,7 @@ import typer
 
 from lantian.cli.progress import console
 from lantian.settings import Settings, get_settings
+from lantian.timeutil import now_cst
 
 DATA_FILES = ("cems_hourly", "power")
 """Data files split between history (imported) and live (streamed through the gateway)."""
@@ -145,7 +149,40 @@ def register(app: typer.Typer) -> None:
         no_stream: bool = typer.Option(False, "--no-stream", help="import all, no gateway"),
         fresh: bool = typer.Option(False, "--fresh", help="start from an empty demo state"),
     ) -> None:
-        """Run the whole platform with a simulated demo city (see the module docstring)."""
+        """Run the whole platform on this machine with a simulated demo city.
+
+        \b
+        Starts (on 127.0.0.1 unless the settings say otherwise):
+          web platform    http://127.0.0.1:8000/ (LANTIAN_HOST, LANTIAN_PORT)
+          HJ 212 gateway  port 9212 (LANTIAN_GATEWAY_PORT); /metrics and
+                          /status on 9213 (LANTIAN_GATEWAY_METRICS_PORT)
+          virtual data loggers: stream the last --live-days through the
+                          gateway at --speed x real time
+          detection over the lake every --detect-every seconds
+
+        \b
+        Data: a simulated city (--enterprises, --days, --seed) whose last
+        day is today; measurements run up to the current hour (China
+        Standard Time), so the dashboard, deadlines and charts are current.
+        Kept in LANTIAN_HOME/demo (default ./var/demo): a second start
+        reuses it; --fresh starts over (on a later day: a city up to then).
+
+        \b
+        Accounts (one password for all, printed at start):
+          admin               system administrator (users page)
+          officer             city officer: dispatches leads (交办)
+          district            district officer of ent1's district
+          district-<name>     a named district officer with a 执法证号 for
+                              every district, e.g. district-chengdong
+          ent1, ent2          the two enterprises with the most leads
+        Password: LANTIAN_DEMO_PASSWORD when set, else a random one.
+
+        \b
+        Stop: Ctrl-C (the gateway and the data loggers stop with it).
+        Settings: LANTIAN_HOME, LANTIAN_DATABASE_URL, LANTIAN_HOST,
+        LANTIAN_PORT, LANTIAN_GATEWAY_*, LANTIAN_DEMO_PASSWORD
+        (README.md, "Configuration").
+        """
         settings = get_settings()
         home = settings.ensure_home()
         demo_dir = home / "demo"
@@ -156,7 +193,13 @@ def register(app: typer.Typer) -> None:
         city = demo_dir / "city"
         if not (city / "registry" / "enterprises.csv").exists():
             _generate(city, enterprises=enterprises, days=days, seed=seed)
+        _ensure_boundaries(home, seed)
         end = _bundle_end(city)
+        if end.date() < now_cst().date() - timedelta(days=1):
+            console.print(
+                f"[yellow]演示数据截至 the demo data end at {end.isoformat()}: "
+                "run with --fresh to generate a city that ends now[/yellow]"
+            )
         split = end + timedelta(hours=1) - timedelta(days=0 if no_stream else live_days)
         if not state.get("imported"):
             _import_history(city, demo_dir / "history", split, settings)
@@ -165,7 +208,6 @@ def register(app: typer.Typer) -> None:
             state_file.write_text(json.dumps(state))
         _detect_once(settings)
         password = _seed_accounts(settings)
-        shown = "LANTIAN_DEMO_PASSWORD" if settings.demo_password else password
         _serve(
             settings,
             city=city,
@@ -173,18 +215,37 @@ def register(app: typer.Typer) -> None:
             stream=not no_stream,
             speed=speed,
             detect_every=detect_every,
-            password=shown,
+            password=password,
         )
 
 
 def _generate(city: Path, *, enterprises: int, days: int, seed: int) -> None:
     from lantian.demo import generate_city, preset
+    from lantian.demo.boundaries import write_district_boundaries
+    from lantian.demo.today import current_hour, end_city_at, start_for_end
 
     console.print(f"生成演示城市 generating the demo city → {city}")
     if city.exists():
         shutil.rmtree(city)
-    cfg = preset("default", enterprises=enterprises, days=days, seed=seed).validated()
+    now = now_cst()
+    cfg = preset(
+        "default", enterprises=enterprises, days=days, seed=seed, start=start_for_end(days, now)
+    ).validated()
     generate_city(city, cfg)
+    write_district_boundaries(city.parent.parent, cfg)
+    cut = current_hour(now)
+    end_city_at(city, cut)
+    console.print(f"  演示数据截至 data end at {cut.isoformat()} (now, CST)")
+
+
+def _ensure_boundaries(home: Path, seed: int) -> None:
+    """District boundaries of the demo city for the map, if a demo home made before they
+    existed lacks them (they depend on the seed only)."""
+    from lantian.demo import preset
+    from lantian.demo.boundaries import BOUNDARIES_FILE, write_district_boundaries
+
+    if not (home / BOUNDARIES_FILE).exists():
+        write_district_boundaries(home, preset("default", seed=seed))
 
 
 def _import_history(city: Path, history: Path, split: datetime, settings: Settings) -> None:
@@ -219,6 +280,7 @@ def _seed_accounts(settings: Settings) -> str:
     from lantian.auth.errors import ValidationError
     from lantian.auth.service import seed_demo_users
     from lantian.db.session import session_scope
+    from lantian.demo.accounts import seed_district_officers
 
     given = settings.demo_password.get_secret_value() if settings.demo_password else ""
     # A random password that always meets the policy (upper, lower, digits, symbol).
@@ -227,15 +289,28 @@ def _seed_accounts(settings: Settings) -> str:
         with session_scope(settings) as session:
             users = seed_demo_users(session, password)
             names = [u.username for u in users]
+            officers = seed_district_officers(session, password)
     except ValidationError as exc:
         console.print(f"[red]LANTIAN_DEMO_PASSWORD: {exc}[/red]")
         raise typer.Exit(2) from None
     console.print("演示账号 demo accounts: " + ", ".join(names))
-    if given:
-        console.print("  password: LANTIAN_DEMO_PASSWORD")
-    else:
-        console.print(f"  password: [bold]{password}[/bold]  (set LANTIAN_DEMO_PASSWORD to choose)")
+    for o in officers:
+        if o.username.startswith("district-"):
+            console.print(
+                f"  {o.username:<20} {o.display_name} {o.city}{o.district or ''} 区县执法人员"
+                f" 执法证号 {o.cert_no or '-'}"
+            )
+    console.print(banner_password(password, chosen=bool(given)))
     return password
+
+
+def banner_password(password: str, *, chosen: bool) -> str:
+    """The password line of the start banner: the password itself, and where it came from."""
+    if chosen:
+        return f"  password 密码: [bold]{password}[/bold]  (from LANTIAN_DEMO_PASSWORD)"
+    return (
+        f"  password 密码: [bold]{password}[/bold]  (random; set LANTIAN_DEMO_PASSWORD to choose)"
+    )
 
 
 def _serve(
@@ -286,7 +361,7 @@ def _serve(
         _thread, stop = start_background_detection(detect_every, settings)
         console.print(
             f"[bold green]蓝天 Lantian[/bold green] http://{settings.host}:{settings.port}/  "
-            f"(admin / officer / district / ent1 / ent2, password {password})"
+            f"(admin / officer / district / district-… / ent1 / ent2, password {password})"
         )
         from lantian.web.limits import uvicorn_options
 

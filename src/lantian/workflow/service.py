@@ -259,7 +259,10 @@ def open_case(
     return _new_case(session, user, leads, title)
 
 
-def _check_assignee(session: Session, assignee_id: int | None, case: Case) -> User:
+def _check_assignee(
+    session: Session, assignee_id: int | None, case: Case, dispatcher: User
+) -> User:
+    """The officer ``assignee_id`` if :func:`covering_officers` offers them for ``case``."""
     if assignee_id is None:
         raise ValidationError("assignee_id is required to dispatch (必填)", field="assignee_id")
     assignee = session.get(User, assignee_id)
@@ -267,9 +270,11 @@ def _check_assignee(session: Session, assignee_id: int | None, case: Case) -> Us
         raise ValidationError(
             "承办人须为有效的执法人员账号 (assignee must be an active officer)", field="assignee_id"
         )
-    if not can_see(session, assignee, "case", case.case_id):
+    offered = covering_officers(session, dispatcher, "case", [case.case_id])[case.case_id]
+    if assignee.user_id not in {u.user_id for u in offered}:
         raise ValidationError(
-            f"承办人 {assignee.username} 无权管辖该企业 (assignee's scope does not cover the case)",
+            f"承办人 {assignee.display_name or assignee.username} 无权管辖该企业所在区域"
+            " (assignee's scope does not cover the case)",
             field="assignee_id",
         )
     return assignee
@@ -316,7 +321,7 @@ def dispatch(
         if case.case_id in seen:
             continue
         seen.add(case.case_id)
-        assignee = _check_assignee(session, assignee_id, case)
+        assignee = _check_assignee(session, assignee_id, case, user)
         # the case may have been created (its open_case event written) after ``now``
         at = _not_before_last_change(case, now)
 
@@ -364,7 +369,7 @@ def reassign(
             status=case.status,
             action="reassign",
         )
-    assignee = _check_assignee(session, assignee_id, case)
+    assignee = _check_assignee(session, assignee_id, case, user)
     if deadline is not None and to_cst(deadline) <= now_cst():
         raise ValidationError(
             "办理时限须晚于当前时间 (deadline must be in the future)", field="deadline"
@@ -663,18 +668,139 @@ def reopen(
     return case
 
 
+ASSIGNEE_ROLES: tuple[str, ...] = ("district_officer", "city_officer")
+"""Roles a case is dispatched to (承办人): district and city officers (a city officer who
+dispatches may take a case on). Admin and work-group accounts supervise; they are not
+offered as assignees."""
+
+_ROLE_ORDER = {"district_officer": 0, "city_officer": 1}
+
+
+def covering_officers(
+    session: Session, dispatcher: User, kind: str, keys: Sequence[Any]
+) -> dict[Any, list[User]]:
+    """The accounts a lead or case (``kind`` ``"lead"`` or ``"case"``) can be dispatched to.
+
+    For each key in ``keys``: the active officers of :data:`ASSIGNEE_ROLES` whose scope
+    covers the object, i.e. who see it by the one declaration of
+    :mod:`lantian.auth.visibility` (the district officers of its district, the city
+    officers of its city), district officers first, then by name. The dispatch forms,
+    ``GET /api/leads/{id}/assignees`` and the check of :func:`dispatch` /
+    :func:`reassign` all use this function. A key the dispatcher does not see maps to an
+    empty list, as does one that nobody covers.
+    """
+    from lantian.auth.visibility import spec_of, visible
+
+    out: dict[Any, list[User]] = {k: [] for k in keys}
+    if not out:
+        return out
+    spec = spec_of(kind)
+    mine = sorted(
+        session.scalars(
+            select(spec.key()).where(spec.key().in_(list(out)), visible(dispatcher, kind))
+        ),
+        key=str,
+    )
+    if not mine:
+        return out
+    # candidates: officers of the objects' cities (a pre-selection only: coverage is
+    # decided by the visibility rule of each candidate below)
+    candidates = sorted(
+        session.scalars(
+            select(User).where(
+                User.active.is_(True),
+                User.role.in_(ASSIGNEE_ROLES),
+                User.city.in_(_cities_of(session, kind, mine)),
+            )
+        ),
+        key=lambda u: (_ROLE_ORDER.get(u.role, 9), u.display_name, u.username),
+    )
+    if not candidates:
+        return out
+    # one statement: which of the objects each candidate sees (their visibility rules)
+    from sqlalchemy import literal, union_all
+
+    per_candidate = [
+        select(literal(i).label("cand"), spec.key().label("key")).where(
+            spec.key().in_(mine), visible(cand, kind, session=session)
+        )
+        for i, cand in enumerate(candidates)
+    ]
+    seen: dict[Any, set[int]] = {}
+    for i, key in session.execute(union_all(*per_candidate)):
+        seen.setdefault(key, set()).add(int(i))
+    for key, who in seen.items():
+        out[key] = [c for i, c in enumerate(candidates) if i in who]
+    return out
+
+
+def _cities_of(session: Session, kind: str, keys: Sequence[Any]) -> list[str]:
+    """The cities of leads (their enterprise's or station's) or cases ``keys``."""
+    if kind == "case":
+        rows: Any = session.scalars(select(Case.city).where(Case.case_id.in_(keys)).distinct())
+    else:
+        rows = (city for city, _district in lead_regions(session, keys).values())
+    return sorted({c for c in rows if c})
+
+
+def lead_regions(session: Session, lead_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """(city, district) of each lead: its enterprise's, or its station's ("" if unknown).
+
+    Bulk dispatch groups the selected leads by this (one assignee per group)."""
+    from sqlalchemy import func
+
+    if not lead_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Lead.lead_id,
+            func.coalesce(Enterprise.city, Station.city),
+            func.coalesce(Enterprise.district, Station.district),
+        )
+        .select_from(Lead)
+        .outerjoin(Enterprise, Enterprise.enterprise_id == Lead.enterprise_id)
+        .outerjoin(
+            Station,
+            (Lead.subject_type == "station") & (Station.station_id == Lead.subject_id),
+        )
+        .where(Lead.lead_id.in_(list(lead_ids)))
+    )
+    return {str(lid): (city or "", district or "") for lid, city, district in rows}
+
+
+def lead_assignees(session: Session, user: User, lead_id: str) -> list[User]:
+    """Accounts lead ``lead_id`` can be dispatched to (:func:`covering_officers`); that of
+    its case once it has one. :class:`~lantian.auth.errors.NotFound` if out of scope."""
+    lead = load_lead(session, user, lead_id)
+    case = _case_of_lead(session, lead.lead_id)
+    if case is not None:
+        return covering_officers(session, user, "case", [case.case_id])[case.case_id]
+    return covering_officers(session, user, "lead", [lead.lead_id])[lead.lead_id]
+
+
+def certificate_numbers(session: Session, user_ids: Sequence[int]) -> dict[int, str]:
+    """执法证号 of the officers ``user_ids`` that have one (the inspector register)."""
+    from lantian.supervision.inspectors.models import InspectorCertificate
+
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(InspectorCertificate.user_id, InspectorCertificate.cert_no).where(
+            InspectorCertificate.user_id.in_(list(user_ids))
+        )
+    )
+    return {int(uid): str(cert) for uid, cert in rows}
+
+
 def assignable_officers(session: Session, user: User, case_id: int) -> list[User]:
-    """Active officers whose scope covers the case (choices for the dispatch form)."""
+    """Accounts case ``case_id`` can be dispatched or reassigned to (the choices of the
+    case page): :func:`covering_officers`."""
     case = load_case(session, user, case_id)
-    officers = session.scalars(
-        select(User)
-        .where(User.active.is_(True), User.role.in_(OFFICER_ROLES))
-        .order_by(User.username)
-    ).all()
-    return [u for u in officers if can_see(session, u, "case", case.case_id)]
+    return covering_officers(session, user, "case", [case.case_id])[case.case_id]
 
 
 __all__ = [
+    "ASSIGNEE_ROLES",
     "DEFAULT_REOPEN_CHECK_DAYS",
     "RECURRENCE_WINDOW_DAYS",
     "Escalation",
@@ -683,8 +809,10 @@ __all__ = [
     "add_attachments",
     "allowed_actions",
     "assignable_officers",
+    "certificate_numbers",
     "choose_fix_path",
     "close",
+    "covering_officers",
     "dispatch",
     "draw_spot_checks",
     "escalate_overdue",
@@ -692,6 +820,8 @@ __all__ = [
     "get_attachment",
     "issue_notice",
     "judge",
+    "lead_assignees",
+    "lead_regions",
     "list_checklist_templates",
     "load_case",
     "open_case",

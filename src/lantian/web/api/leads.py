@@ -1,4 +1,5 @@
-"""``GET /api/leads`` (filters, sorting, paging) and ``GET /api/leads/{lead_id}``."""
+"""``GET /api/leads`` (filters, sorting, paging), ``GET /api/leads/{lead_id}`` and
+``GET /api/leads/{lead_id}/assignees``."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
+from lantian.auth.models import User
 from lantian.web.access import json_response, lead_dict, row_dict
-from lantian.web.deps import ApiUser, DbDep
+from lantian.web.deps import ApiOfficer, ApiUser, DbDep
 from lantian.web.queries import LeadQuery
 from lantian.workflow import queries as wq
+from lantian.workflow import service as ws
 
 router = APIRouter(prefix="/api/leads", tags=["leads"])
 
@@ -39,3 +43,31 @@ def get_lead(lead_id: str, user: ApiUser, db: DbDep) -> dict[str, Any]:
     d = wq.get_lead(db, user, lead_id)
     case_id = d.case.case_id if d.case else None
     return lead_dict(d.lead, d.enterprise, case_id, d.status)
+
+
+def assignee_dicts(db: Session, users: list[User]) -> list[dict[str, Any]]:
+    """Accounts offered as assignees, as JSON (with 执法证号 where the register has one)."""
+    certs = ws.certificate_numbers(db, [u.user_id for u in users])
+    return [
+        {
+            "id": u.user_id,
+            "username": u.username,
+            "display_name": u.display_name,
+            "role": u.role,
+            "city": u.city,
+            "district": u.district,
+            "cert_no": certs.get(u.user_id),
+        }
+        for u in users
+    ]
+
+
+@router.get("/{lead_id}/assignees", summary="Accounts the lead can be dispatched to")
+def lead_assignees(
+    lead_id: str, _officer: ApiOfficer, user: ApiUser, db: DbDep
+) -> list[dict[str, Any]]:
+    """The accounts whose scope covers the lead (its district's officers, the city's
+    officers, the caller if an officer), in the order the dispatch form offers them; an
+    empty list when nobody covers it. Officers only (403 for enterprise accounts); 404 if
+    the lead is unknown or out of scope."""
+    return assignee_dicts(db, ws.lead_assignees(db, user, lead_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -257,3 +257,31 @@ def map_features(db: Session, p: Principal) -> dict[str, Any]:
 def get_map_features(principal: ApiPrincipal, db: DbDep) -> dict[str, Any]:
     """GeoJSON for the map page."""
     return map_features(db, principal)
+
+
+@router.get("/map/districts", summary="Map layer: district boundaries")
+def get_map_districts(request: Request, principal: ApiPrincipal, db: DbDep) -> dict[str, Any]:
+    """GeoJSON of the district boundaries in ``LANTIAN_HOME/geo/districts.geojson`` (the
+    demo writes synthetic ones; an operator may put official ones there), limited to the
+    cities of the enterprises and stations the caller sees; empty when there is no file."""
+    import json
+
+    from lantian.demo.boundaries import BOUNDARIES_FILE
+
+    path = request.app.state.settings.resolved_home / BOUNDARIES_FILE
+    empty: dict[str, Any] = {"type": "FeatureCollection", "features": []}
+    if not path.is_file():
+        return empty
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return empty
+    cities = set(
+        db.scalars(select(Enterprise.city).where(visible(principal, "enterprise")).distinct())
+    ) | set(db.scalars(select(Station.city).where(visible(principal, "station")).distinct()))
+    features = [
+        f
+        for f in data.get("features", [])
+        if isinstance(f, dict) and (f.get("properties") or {}).get("city") in cities
+    ]
+    return {"type": "FeatureCollection", "features": features}

@@ -22,6 +22,7 @@ from lantian.web.forms import (
     submitted_values,
 )
 from lantian.web.templating import render
+from lantian.workflow.service import certificate_numbers
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,6 +46,9 @@ def _users_context(request: Request, user: User, db: DbDep) -> dict[str, Any]:
         "enterprise_names": names,
         "roles": ROLES,
         "done": request.query_params.get("done"),
+        # the dispatch form's "add an officer account" link prefills role, city, district
+        "prefill": {k: request.query_params.get(k, "")[:64] for k in ("role", "city", "district")},
+        "cert_nos": certificate_numbers(db, [u.user_id for u in users]),
     }
 
 

@@ -194,6 +194,13 @@ def case_context(
         "share_counts": share_counts_for_enterprise(case) if can_share_case else True,
         "can_share_checks": user.role in OFFICER_ROLES and case.enterprise_id is not None,
         "sharers": sharers,
+        # 执法证号 of the assignee and the officers offered (inspector register)
+        "cert_nos": ws.certificate_numbers(
+            db,
+            [o.user_id for o in officers] + ([d.assignee.user_id] if d.assignee else []),
+        )
+        if user.role in OFFICER_ROLES
+        else {},
         "event_labels": {
             "share_case": _("Shared with the enterprise"),
             "share_check_record": _("Check record shared with the enterprise"),

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lantian.auth.errors import ValidationError
 from lantian.auth.models import User
 from lantian.auth.visibility import visible
 from lantian.db.resultcache import ResultCache
@@ -77,47 +78,93 @@ def can_dispatch(user: User) -> bool:
     return t is not None and user.role in t.roles
 
 
-def assignees(db: Session, user: User) -> list[User]:
-    """Officers leads can be dispatched to: active city and district officers in scope."""
-    stmt = select(User).where(
-        User.role.in_(("city_officer", "district_officer")), User.active.is_(True)
-    )
-    if user.city:
-        stmt = stmt.where(User.city == user.city)
-    if user.role == "city_officer":
-        stmt = stmt.where(User.role == "district_officer")
-    return list(db.execute(stmt.order_by(User.role, User.display_name).limit(300)).scalars())
-
-
 class Assignee(NamedTuple):
-    """An officer offered by the dispatch form."""
+    """An account offered by the dispatch form."""
 
     user_id: int
     display_name: str
+    role: str
+    district: str | None
+    cert_no: str | None
 
 
-ASSIGNEES_TTL_S = 10.0
-"""How long the officers offered to one dispatcher scope are reused [s]; forgotten at
-once when this process writes to the database (e.g. a new account)."""
-_ASSIGNEES: ResultCache[list[Assignee]] = ResultCache(ASSIGNEES_TTL_S)
+class DispatchGroup(NamedTuple):
+    """Leads of one district (city, district) on the page, and who may take them."""
+
+    key: str
+    city: str
+    district: str
+    lead_ids: list[str]
+    assignees: list[Assignee]
 
 
-def assignee_options(db: Session, user: User) -> list[Assignee]:
-    """:func:`assignees` as (id, name) pairs, cached per database, role and city."""
-    key = (str(db.get_bind().engine.url), user.role, user.city)
-    return _ASSIGNEES.get_or_compute(
-        key, lambda: [Assignee(u.user_id, u.display_name) for u in assignees(db, user)]
-    )
+def _options(db: Session, users: list[User], certs: dict[int, str] | None = None) -> list[Assignee]:
+    if certs is None:
+        certs = ws.certificate_numbers(db, [u.user_id for u in users])
+    return [
+        Assignee(u.user_id, u.display_name, u.role, u.district, certs.get(u.user_id)) for u in users
+    ]
 
 
-def dispatch_context(db: Session, user: User) -> dict[str, Any]:
-    """Template values of the dispatch form."""
+def group_key(city: str | None, district: str | None) -> str:
+    """The form value naming a dispatch group (a district of a city)."""
+    return f"{city or ''}/{district or ''}"
+
+
+GROUPS_TTL_S = 10.0
+"""How long the dispatch groups of one dispatcher and page of leads are reused [s];
+forgotten at once when this process writes to the database (e.g. a new account)."""
+_GROUPS: ResultCache[list[DispatchGroup]] = ResultCache(GROUPS_TTL_S)
+
+
+def dispatch_groups(db: Session, user: User, rows: list[Any]) -> list[DispatchGroup]:
+    """The new leads among ``rows`` grouped by district, each group with the accounts that
+    cover all its leads (:func:`lantian.workflow.service.covering_officers`); cached for
+    :data:`GROUPS_TTL_S` seconds per database, dispatcher and leads."""
+    new = [r for r in rows if r.status == "new"]
+    if not new:
+        return []
+    key = (str(db.get_bind().engine.url), user.user_id, tuple(r.lead_id for r in new))
+    return _GROUPS.get_or_compute(key, lambda: _dispatch_groups(db, user, new))
+
+
+def _dispatch_groups(db: Session, user: User, new: list[Any]) -> list[DispatchGroup]:
+    covering = ws.covering_officers(db, user, "lead", [r.lead_id for r in new])
+    groups: dict[str, tuple[str, str, list[str]]] = {}
+    for r in new:
+        key = group_key(r.city, r.district)
+        groups.setdefault(key, (r.city or "", r.district or "", []))[2].append(r.lead_id)
+    everyone = {u.user_id for users in covering.values() for u in users}
+    certs = ws.certificate_numbers(db, sorted(everyone))
+    out = []
+    for key, (city, district, ids) in sorted(groups.items()):
+        common = [u for u in covering[ids[0]] if all(u in covering[i] for i in ids[1:])]
+        out.append(DispatchGroup(key, city, district, ids, _options(db, common, certs)))
+    return out
+
+
+def dispatch_context(
+    db: Session, user: User, *, rows: list[Any] | None = None, lead_id: str | None = None
+) -> dict[str, Any]:
+    """Template values of the dispatch forms: per district group of the new leads in
+    ``rows`` (inbox), or for one lead (``lead_id``, lead page), the covering accounts."""
     can = can_dispatch(user)
-    return {
+    ctx: dict[str, Any] = {
         "can_dispatch": can,
-        "assignees": assignee_options(db, user) if can else [],
+        "dispatch_groups": [],
+        "assignees": [],
+        "uncovered": set(),
         "default_deadline": (now_cst() + timedelta(days=DEFAULT_DEADLINE_DAYS)).date().isoformat(),
     }
+    if not can:
+        return ctx
+    if rows is not None:
+        groups = dispatch_groups(db, user, rows)
+        ctx["dispatch_groups"] = groups
+        ctx["uncovered"] = {i for g in groups if not g.assignees for i in g.lead_ids}
+    if lead_id is not None:
+        ctx["assignees"] = _options(db, ws.lead_assignees(db, user, lead_id))
+    return ctx
 
 
 @router.get("/leads")
@@ -154,7 +201,7 @@ def inbox(
         "sorts": SORT_CHOICES,
         "dispatched": dispatched,
     }
-    ctx |= dispatch_context(db, user)
+    ctx |= dispatch_context(db, user, rows=list(page.rows))
     if request.headers.get("hx-request") and request.headers.get("hx-target") == "lead-table":
         return render(request, "leads/_table.html", ctx)
     ctx["choices"] = filter_choices(db, request)
@@ -185,21 +232,46 @@ def dispatch_leads(
     user: PagePostUser,
     db: DbDep,
     lead_ids: Annotated[list[str], Form(min_length=1)],
-    assignee_id: Annotated[int, Form()],
+    assignee_id: Annotated[list[int], Form(min_length=1, max_length=500)],
     deadline: Annotated[date, Form()],
+    group: Annotated[list[str] | None, Form(max_length=500)] = None,
     note: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
-    """交办 the selected leads (one case per lead) to an officer with a deadline."""
-    cases = ws.dispatch(
-        db,
-        user,
-        lead_ids,
-        assignee_id=assignee_id,
-        deadline=end_of_day_cst(deadline),
-        note=note or None,
-    )
+    """交办 the selected leads (one case per lead) with a deadline: to ``assignee_id``, or,
+    from the inbox, to the ``assignee_id`` chosen for each district ``group`` (the two
+    lists pair up in order)."""
+    groups = group or []
+    if groups and len(groups) != len(assignee_id):
+        raise ValidationError(
+            "每个辖区须选择一名承办人 (one assignee per group)", field="assignee_id"
+        )
+    plan: dict[int, list[str]] = {}
+    if not groups:
+        plan[assignee_id[0]] = list(lead_ids)
+    else:
+        chosen = dict(zip(groups, assignee_id, strict=True))
+        regions = ws.lead_regions(db, lead_ids)
+        for lid in dict.fromkeys(lead_ids):
+            key = group_key(*regions.get(lid, ("", "")))
+            if key not in chosen:
+                raise ValidationError(
+                    f"线索 {lid} 所在辖区没有可交办的执法人员账号 (nobody covers lead {lid})",
+                    field="assignee_id",
+                )
+            plan.setdefault(chosen[key], []).append(lid)
+    count = 0
+    for uid, ids in plan.items():
+        cases = ws.dispatch(
+            db,
+            user,
+            ids,
+            assignee_id=uid,
+            deadline=end_of_day_cst(deadline),
+            note=note or None,
+        )
+        count += len(cases)
     db.commit()
-    target = _back(request, "/leads", dispatched=len(cases))
+    target = _back(request, "/leads", dispatched=count)
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
@@ -239,5 +311,5 @@ def lead_detail(request: Request, lead_id: str, user: PageUser, db: DbDep) -> Re
         "subject_text": subject_text(lead.subject_type, lead.subject_id, names, lang),
         "rule_info": rule_info(lead.rule),
     }
-    ctx |= dispatch_context(db, user)
+    ctx |= dispatch_context(db, user, lead_id=lead.lead_id if d.case is None else None)
     return render(request, "leads/detail.html", ctx)

@@ -60,6 +60,20 @@
     } else {
       el.style.background = "#eef3f8";  /* offline basemap: plain background + graticule */
     }
+    if (el.dataset.districtsUrl) {  /* district boundaries under the markers */
+      getJSON(el.dataset.districtsUrl).then(function (fc) {
+        if (!fc || !fc.features || !fc.features.length) { return; }
+        L.geoJSON(fc, {
+          interactive: true,
+          style: function () { return { color: "#5c6bc0", weight: 2, dashArray: "6 4", fillColor: "#5c6bc0", fillOpacity: 0.06 }; },
+          onEachFeature: function (f, lyr) {
+            var tip = document.createElement("span"), p = f.properties || {};
+            tip.textContent = (p.city || "") + " " + (p.district || "") + (p.synthetic ? " · " + el.dataset.syntheticLabel : "");
+            lyr.bindTooltip(tip, { sticky: true });
+          }
+        }).addTo(map).bringToBack();
+      }).catch(function () { /* no boundaries: markers only */ });
+    }
     getJSON(el.dataset.featuresUrl).then(function (fc) {
       var bounds = [];
       var layer = L.geoJSON(fc, {
