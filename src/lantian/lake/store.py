@@ -537,7 +537,11 @@ class Lake:
 
     # ------------------------------------------------------------------ reads
     def scan_sql(
-        self, source: str, start: datetime | None = None, end: datetime | None = None
+        self,
+        source: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        ids: Sequence[str] | None = None,
     ) -> str:
         """SQL text (a parenthesised sub-query) of the deduplicated rows of ``source``.
 
@@ -550,6 +554,10 @@ class Lake:
         start, end
             Optional time window ``start <= time < end`` (aware datetimes; naive = CST).
             Day partitions outside the window are not opened.
+        ids
+            Optional series ids (outlet, meter or station: :data:`SERIES_COLUMN`) to keep.
+            The filter is applied inside each file scan, before deduplication (the id is
+            part of every natural key), so DuckDB skips row groups of other devices.
         """
         spec = source_schema(source)
         lo = hi = None
@@ -586,6 +594,9 @@ class Lake:
             where.append(f"\"time\" >= TIMESTAMPTZ '{start.isoformat()}'")
         if end is not None:
             where.append(f"\"time\" < TIMESTAMPTZ '{end.isoformat()}'")
+        if ids is not None:
+            listing = ", ".join(_sql_str(str(i)) for i in ids) or "NULL"
+            where.append(f'"{SERIES_COLUMN[source]}" IN ({listing})')
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
         parts: list[str] = []
         if clean:
