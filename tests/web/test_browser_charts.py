@@ -21,6 +21,7 @@ from tests.web.test_browser import LiveServer, _home_settings, _login, browser  
 
 pytestmark = pytest.mark.browser
 
+SHOT_DIR = os.environ.get("LANTIAN_SCREENSHOT_DIR")  # read before fixtures clear LANTIAN_*
 AXIS_LABEL = re.compile(r"^\d\d-\d\d \d\d:\d\d$")
 
 
@@ -36,7 +37,8 @@ def chart_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveS
 
 def _texts(page: Any) -> list[str]:
     page.wait_for_selector("#lead-chart[data-rendered='1'] svg", timeout=15_000)
-    return [t.strip() for t in page.locator("#lead-chart svg text").all_inner_texts() if t.strip()]
+    texts = page.eval_on_selector_all("#lead-chart svg text", "els => els.map(e => e.textContent)")
+    return [str(t).strip() for t in texts if t and str(t).strip()]
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -47,7 +49,7 @@ def test_lead_charts_say_what_they_show(
     width: int,
 ) -> None:
     server, ids = chart_live
-    shots = Path(os.environ.get("LANTIAN_SCREENSHOT_DIR") or tmp_path)
+    shots = Path(SHOT_DIR or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     ctx = browser.new_context(
         viewport={"width": width, "height": 900 if width > 500 else 844},

@@ -190,15 +190,13 @@ def _query(
     if not settings.lake_dir.exists():
         return [], "lake is empty"
     try:
-        import duckdb
+        from lantian.lake.store import shared_cursor
 
-        lake = Lake(settings.lake_dir)
-        src = lake.scan_sql(source, start, end, ids=ids)
-        con = duckdb.connect(":memory:")
+        src = Lake(settings.lake_dir).scan_sql(source, start, end, ids=ids)
+        con = shared_cursor()
     except Exception as exc:  # the lake may be empty or being written
         return [], f"lake not readable: {type(exc).__name__}"
     try:
-        con.execute("SET TimeZone = 'Asia/Shanghai'")
         rows = con.execute(select_sql.replace("{src}", src), params).fetchall()
     except Exception as exc:  # a file may vanish under a compaction, a column be missing
         return [], f"no data: {type(exc).__name__}"

@@ -40,6 +40,13 @@
     return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
   }
 
+  /* a round number ≥ x (1, 1.5, 2, 2.5 … × a power of ten) */
+  function niceCeil(x) {
+    if (!(x > 0)) { return 1; }
+    var p = Math.pow(10, Math.floor(Math.log10(x)));
+    return Math.ceil(x / p * 2) / 2 * p;
+  }
+
   function axisName(a) { return a ? a.name + (a.unit ? " (" + a.unit + ")" : "") : ""; }
 
   function build(el, data) {
@@ -85,30 +92,41 @@
         }
       });
     });
+    /* each axis spans its data and its reference lines: from 0 (or below) to a round top */
     function bounds(idx) {
       var vals = refs.filter(function (r) { return (r.axis === 1 ? 1 : 0) === idx; })
         .map(function (r) { return r.value; });
       return {
-        min: function (v) { return Math.min(v.min, vals.length ? Math.min.apply(null, vals) : v.min); },
+        min: function (v) {
+          var lo = Math.min(v.min, vals.length ? Math.min.apply(null, vals) : v.min);
+          return lo >= 0 ? 0 : -niceCeil(-lo * 1.05);
+        },
         max: function (v) {
           var hi = Math.max(v.max, vals.length ? Math.max.apply(null, vals) : v.max);
-          return hi + Math.max(Math.abs(hi) * 0.05, 0.01);
+          return hi <= 0 ? 0 : niceCeil(hi * 1.05);
         }
       };
     }
+    /* the legend wraps: room for its rows above the plot */
+    var names = series.map(function (s) { return s.name; });
+    var legendPx = names.reduce(function (acc, n) {
+      var wide = (n.match(/[^\x00-\xff]/g) || []).length;
+      return acc + wide * 12 + (n.length - wide) * 7 + 40;
+    }, 0);
+    var legendRows = Math.max(1, Math.ceil(legendPx / Math.max(200, el.clientWidth - 24)));
     var yAxis = axes.slice(0, 2).map(function (a, idx) {
       var b = bounds(idx);
       return {
         type: "value", scale: true, name: axisName(a), nameLocation: "end",
         nameTextStyle: { align: idx === 0 ? "left" : "right", fontSize: narrow ? 11 : 12 },
         min: b.min, max: b.max, splitLine: { show: idx === 0 },
-        axisLabel: { fontSize: narrow ? 10 : 12, formatter: function (v) { return fmt(v); } }
+        axisLabel: { fontSize: narrow ? 10 : 12 }
       };
     });
-    return {
+    return { rows: legendRows, option: {
       animation: false, useUTC: true,
-      legend: { top: 0, type: "scroll", textStyle: { fontSize: narrow ? 11 : 12 } },
-      grid: { left: 8, right: narrow ? 8 : 48, top: narrow ? 62 : 56, bottom: 52, containLabel: true },
+      legend: { top: 0, type: "plain", itemGap: 8, textStyle: { fontSize: narrow ? 11 : 12 } },
+      grid: { left: 8, right: narrow ? 8 : 48, top: legendRows * 22 + 30, bottom: 52, containLabel: true },
       tooltip: {
         trigger: "axis", confine: true,
         formatter: function (items) {
@@ -132,7 +150,7 @@
       yAxis: yAxis,
       dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 8, labelFormatter: function (v) { return cstLabel(v, false); } }],
       series: series
-    };
+    } };
   }
 
   function initLeadChart(el) {
@@ -149,7 +167,12 @@
           el.textContent = el.dataset.emptyLabel;
           return;
         }
-        chart.setOption(build(el, data));
+        var built = build(el, data);
+        if (built.rows > 1) {  /* a wrapped legend must not squeeze the plot (phones) */
+          el.style.height = (el.clientHeight + (built.rows - 1) * 22) + "px";
+          chart.resize();
+        }
+        chart.setOption(built.option);
         el.dataset.rendered = "1";
       })
       .catch(function () { chart.dispose(); el.textContent = el.dataset.emptyLabel; });
