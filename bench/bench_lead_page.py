@@ -9,7 +9,7 @@ In ONE run this script
 2. imports it (``lantian import``: registry into SQLite, measurements into the lake) into
    ``WORK/home`` and stores its leads: ``--leads FILE`` (JSON lines of ``lantian detect``)
    or ``lantian detect BUNDLE --out WORK/leads.jsonl``. Steps 1-2 are skipped when the
-   work directory (``--workdir``, default ``$TMPDIR/lantian-bench-lead-page``) holds them
+   work directory (``--workdir``, default ``$TMPDIR/lantian-bench-lead-page-PRESET``) holds them
    from an earlier run;
 3. logs a city officer in and, through the ASGI app in this process (Starlette's
    TestClient), requests for ``--per-family`` leads of every family the lead page
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
-    work = args.workdir or Path(tempfile.gettempdir()) / "lantian-bench-lead-page"
+    work = args.workdir or Path(tempfile.gettempdir()) / f"lantian-bench-lead-page-{args.preset}"
     work.mkdir(parents=True, exist_ok=True)
     for key in [k for k in os.environ if k.startswith("LANTIAN_")]:
         os.environ.pop(key)
