@@ -35,6 +35,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,31 @@ def prepare(args: argparse.Namespace, work: Path, env: dict[str, str]) -> tuple[
         s = _run([LANTIAN, "detect", str(bundle), "--out", str(leads)], env)
         print(f"  detect: {s:.0f} s", file=sys.stderr)
     return bundle, leads
+
+
+def rewrite_row_groups(home: Path, target: Path, rows: int) -> None:
+    """Copy ``home`` to ``target`` with every lake file rewritten in row groups of ``rows``.
+
+    An experiment (``--row-group-rows``): what the readers would see if the lake's writer
+    used ``pq.write_table(..., row_group_size=rows)``; row order is kept as written.
+    """
+    import pyarrow.parquet as pq
+
+    if (target / ".rewritten").exists():
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(home, target, ignore=shutil.ignore_patterns("lake"))
+    for f in sorted((home / "lake").rglob("*")):
+        out = target / "lake" / f.relative_to(home / "lake")
+        if f.is_dir():
+            out.mkdir(parents=True, exist_ok=True)
+        elif f.suffix == ".parquet":
+            out.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(pq.read_table(f), out, compression="zstd", row_group_size=rows)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, out)
+    (target / ".rewritten").touch()
 
 
 def store_leads(leads_file: Path) -> int:
@@ -149,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-family", type=int, default=20, help="leads requested per family")
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--row-group-rows",
+        type=int,
+        help="experiment: read a copy of the lake rewritten in row groups of this many rows",
+    )
     args = ap.parse_args(argv)
     work = args.workdir or Path(tempfile.gettempdir()) / f"lantian-bench-lead-page-{args.preset}"
     work.mkdir(parents=True, exist_ok=True)
@@ -157,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["LANTIAN_HOME"] = str(work / "home")
     env = dict(os.environ)
     bundle, leads_file = prepare(args, work, env)
+    if args.row_group_rows:
+        target = work / f"home-rg{args.row_group_rows}"
+        print(f"rewriting the lake in row groups of {args.row_group_rows} rows …", file=sys.stderr)
+        rewrite_row_groups(work / "home", target, args.row_group_rows)
+        os.environ["LANTIAN_HOME"] = str(target)
     added = store_leads(leads_file)
     with (bundle / "registry" / "enterprises.csv").open(encoding="utf-8") as fh:
         city = next(csv.DictReader(fh))["city"]
@@ -176,9 +212,16 @@ def main(argv: list[str] | None = None) -> int:
     for lid, fam in rows:
         by_family.setdefault(fam, []).append(lid)
     rng = random.Random(args.seed)
+    t0 = time.perf_counter()
+    sum(i * i for i in range(1_000_000))
+    calib = (time.perf_counter() - t0) * 1000
     print(
         f"bundle {bundle}; {len(rows)} stored leads ({added} added now); "
-        f"{args.per_family} per family, city officer of {city}"
+        f"{args.per_family} per family, city officer of {city}; lake {get_settings().lake_dir}"
+    )
+    print(
+        f"CPU check: 1e6 squares summed in {calib:.0f} ms (compare runs by it); "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     app = create_app(get_settings())
     times: dict[str, dict[str, list[float]]] = {}
