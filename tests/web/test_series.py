@@ -11,9 +11,11 @@ from fastapi.testclient import TestClient
 from tests.web.chartdata import AMBIENT, EPISODE, ChartLeads, add_chart_leads
 from tests.web.conftest import Seeded, bearer
 
+from lantian.leads.models import Lead
 from lantian.timeutil import CST, parse_time_cst
+from lantian.web.api.series import lead_references
 from lantian.web.app import create_app
-from lantian.web.series import bucket_seconds
+from lantian.web.series import Series, bucket_seconds
 
 
 @pytest.fixture
@@ -172,3 +174,24 @@ def test_bucket_seconds() -> None:
     assert bucket_seconds(t, t + timedelta(hours=2)) == 60
     assert bucket_seconds(t, t + timedelta(hours=100)) == 600
     assert bucket_seconds(t, t + timedelta(days=31)) == 4500
+
+
+def _lead(family: str, evidence: dict[str, Any]) -> Lead:
+    t = datetime(2026, 1, 1, tzinfo=CST)
+    return Lead(lead_id="X", family=family, start=t, end=t, evidence=evidence)
+
+
+def test_treatment_low_shows_the_normal_level_not_a_ratio_on_a_kw_axis() -> None:
+    power = [Series("M2", "脱硫塔", "kW", kind="treatment")]
+    ev = {"threshold": 0.4, "normal_kw": 120.0, "meter_ids": ["M2"]}
+    (ref,) = lead_references(_lead("TREATMENT_LOW", ev), ev, power)
+    assert (ref.kind, ref.value, ref.unit, ref.series_key) == ("normal_level", 120.0, "kW", "M2")
+    assert ref.label == "正常水平 120 kW"
+
+
+def test_emergency_stop_order_and_rules_without_a_line() -> None:
+    ev = {"threshold": 0.0, "action": "stop"}
+    (ref,) = lead_references(_lead("EMERGENCY_VIOLATION", ev), ev, [])
+    assert (ref.kind, ref.value, ref.label) == ("allowed_power", 0.0, "应停产 0 kW")
+    assert lead_references(_lead("TREATMENT_OFF", {}), {}, []) == []
+    assert lead_references(_lead("AMBIENT_HOTSPOT", {"threshold": 100.0}), {}, []) == []
