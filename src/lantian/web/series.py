@@ -167,6 +167,12 @@ def clamp_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _iso(expr: str) -> str:
+    """SQL of an ISO 8601 CST text of a TIMESTAMPTZ ``expr`` (formatted by DuckDB: converting
+    thousands of values to Python datetimes and back costs more than the query)."""
+    return f"strftime(timezone('Asia/Shanghai', {expr}), '%Y-%m-%dT%H:%M:%S+08:00')"
+
+
 def bucket_seconds(start: datetime, end: datetime, max_points: int = MAX_POINTS) -> int:
     """Bucket length [s] (whole minutes, at least 60) giving at most ``max_points`` buckets."""
     span = (end - start).total_seconds()
@@ -234,7 +240,8 @@ def cems_series(
         [outlet_id],
         start,
         end,
-        "SELECT time, value, zs_value, pollutant FROM {src}" + cond + " ORDER BY pollutant, time",
+        f"SELECT {_iso('time')}, value, zs_value, pollutant FROM {{src}}{cond} "
+        "ORDER BY pollutant, time",
         params,
     )
     by_pol: dict[str, list[tuple[Any, ...]]] = {}
@@ -276,8 +283,8 @@ def power_series(
         [m for m, _n in meters],
         start,
         end,
-        "SELECT time_bucket(to_seconds(?), time, ?::TIMESTAMPTZ) AS t, meter_id, avg(kw) "
-        "FROM {src} GROUP BY ALL ORDER BY meter_id, t",
+        f"SELECT {_iso('time_bucket(to_seconds(?), time, ?::TIMESTAMPTZ)')} AS t, meter_id, "
+        "avg(kw) FROM {src} GROUP BY ALL ORDER BY meter_id, t",
         [step, start],
     )
     by_meter: dict[str, list[tuple[Any, ...]]] = {}
@@ -306,7 +313,7 @@ def ambient_series(
         [station_id],
         start,
         end,
-        "SELECT time, value, pollutant FROM {src}" + cond + " ORDER BY pollutant, time",
+        f"SELECT {_iso('time')}, value, pollutant FROM {{src}}{cond} ORDER BY pollutant, time",
         params,
     )
     by_pol: dict[str, list[tuple[Any, ...]]] = {}
@@ -346,9 +353,9 @@ def ambient_comparison(
         "me AS (SELECT time, avg(value) AS v FROM a WHERE station_id = ? GROUP BY time), "
         "oth AS (SELECT time, median(value) AS m, count(DISTINCT station_id) AS n FROM a "
         "WHERE station_id <> ? GROUP BY time) "
-        "SELECT coalesce(me.time, oth.time) AS t, me.v, "
+        f"SELECT {_iso('coalesce(me.time, oth.time)')}, me.v, "
         "CASE WHEN oth.n >= ? THEN oth.m END AS m FROM me FULL JOIN oth ON me.time = oth.time "
-        "ORDER BY t",
+        "ORDER BY coalesce(me.time, oth.time)",
         [pollutant, station_id, station_id, min_others],
     )
     if not rows:

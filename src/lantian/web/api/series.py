@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -206,16 +207,25 @@ def lead_series(db: Session, settings: Settings, lead: Lead) -> dict[str, Any]:
     }
 
 
-@router.get("/leads/{lead_id}/series", summary="Series around a lead's episode")
-def get_lead_series(lead_id: str, request: Request, user: ApiUser, db: DbDep) -> dict[str, Any]:
+@router.get(
+    "/leads/{lead_id}/series",
+    summary="Series around a lead's episode",
+    response_model=dict[str, Any],
+)
+def get_lead_series(lead_id: str, request: Request, user: ApiUser, db: DbDep) -> JSONResponse:
     """The lead's subject series (CEMS, power or ambient) with the episode to highlight and
     labelled reference lines (legal limit with its standard, on/off level, allowed power,
     the other stations' median and the ratio to it)."""
     lead = load_lead(db, user, lead_id)
-    return lead_series(db, request.app.state.settings, lead)
+    # plain JSON types already: skip jsonable_encoder (~100 ms for a few thousand points)
+    return JSONResponse(lead_series(db, request.app.state.settings, lead))
 
 
-@router.get("/outlets/{outlet_id}/series", summary="Hourly CEMS series of one outlet")
+@router.get(
+    "/outlets/{outlet_id}/series",
+    summary="Hourly CEMS series of one outlet",
+    response_model=dict[str, Any],
+)
 def get_outlet_series(
     outlet_id: str,
     request: Request,
@@ -224,7 +234,7 @@ def get_outlet_series(
     pollutant: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Measured and corrected hourly values; window at most 31 days (default last 7)."""
     outlet = db.scalar(
         select(Outlet).where(Outlet.outlet_id == outlet_id, visible(principal, "outlet"))
@@ -236,4 +246,5 @@ def get_outlet_series(
     if end <= start:
         raise HTTPException(422, _("end must be after start"))
     series, note = S.cems_series(request.app.state.settings, outlet_id, pollutant, start, end)
-    return {"outlet_id": outlet_id, "series": [s.as_dict() for s in series], "note": note}
+    body = {"outlet_id": outlet_id, "series": [s.as_dict() for s in series], "note": note}
+    return JSONResponse(body)
