@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], bool]] = {
     "platform": ("bench_platform.py", [], ["--preset", "default", "--lookback-days", "7"], False),
     "inbox": ("bench_inbox.py", [], ["--leads", "20000", "--enterprises", "1000"], True),
     "web": ("bench_web.py", [], [], True),
+    "leadpage": ("bench_lead_page.py", [], ["--preset", "default", "--per-family", "3"], False),
     "plan": (
         "bench_plan.py",
         [],

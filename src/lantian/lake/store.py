@@ -537,7 +537,11 @@ class Lake:
 
     # ------------------------------------------------------------------ reads
     def scan_sql(
-        self, source: str, start: datetime | None = None, end: datetime | None = None
+        self,
+        source: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        ids: Sequence[str] | None = None,
     ) -> str:
         """SQL text (a parenthesised sub-query) of the deduplicated rows of ``source``.
 
@@ -550,6 +554,10 @@ class Lake:
         start, end
             Optional time window ``start <= time < end`` (aware datetimes; naive = CST).
             Day partitions outside the window are not opened.
+        ids
+            Optional series ids (outlet, meter or station: :data:`SERIES_COLUMN`) to keep.
+            The filter is applied inside each file scan, before deduplication (the id is
+            part of every natural key), so DuckDB skips row groups of other devices.
         """
         spec = source_schema(source)
         lo = hi = None
@@ -586,6 +594,20 @@ class Lake:
             where.append(f"\"time\" >= TIMESTAMPTZ '{start.isoformat()}'")
         if end is not None:
             where.append(f"\"time\" < TIMESTAMPTZ '{end.isoformat()}'")
+        if ids is not None:
+            col = SERIES_COLUMN[source]
+            uniq = sorted({str(i) for i in ids})
+            if len(uniq) == 1:
+                where.append(f'"{col}" = {_sql_str(uniq[0])}')
+            elif uniq:
+                # DuckDB 1.5 evaluates an IN list after the scan; a range is pushed into it
+                listing = ", ".join(_sql_str(i) for i in uniq)
+                lo_id, hi_id = _sql_str(uniq[0]), _sql_str(uniq[-1])
+                where.append(
+                    f'"{col}" >= {lo_id} AND "{col}" <= {hi_id} AND "{col}" IN ({listing})'
+                )
+            else:
+                where.append("FALSE")
         where_sql = f" WHERE {' AND '.join(where)}" if where else ""
         parts: list[str] = []
         if clean:
@@ -713,6 +735,29 @@ class Lake:
                 "last_day": max(days),
             }
         return out
+
+
+_shared_db: tuple[int, duckdb.DuckDBPyConnection] | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_cursor() -> duckdb.DuckDBPyConnection:
+    """A new cursor on this process's in-memory DuckDB, session time zone ``Asia/Shanghai``.
+
+    Opening a DuckDB database costs ~0.1 s; a cursor costs microseconds. Short reads that
+    build their SQL with :meth:`Lake.scan_sql` (e.g. a chart's series) use one cursor each
+    and close it; cursors may be used from different threads at the same time. The database
+    is created again in a forked child.
+    """
+    global _shared_db
+    with _shared_lock:
+        if _shared_db is None or _shared_db[0] != os.getpid():
+            db = duckdb.connect(":memory:")
+            db.execute("SET GLOBAL parquet_metadata_cache = true")  # data files are immutable
+            _shared_db = (os.getpid(), db)
+        cur = _shared_db[1].cursor()
+    cur.execute("SET TimeZone = 'Asia/Shanghai'")
+    return cur
 
 
 def _dedup_sql(

@@ -1,13 +1,25 @@
-"""Reading measurement series for charts from the Parquet lake (DuckDB views).
+"""Reading measurement series for charts from the Parquet lake, with what a chart must say.
 
-The lake (``lantian.lake.Lake(settings.lake_dir).connect()``) exposes the views
-``cems_hourly``, ``power`` and ``ambient_hourly``. A missing lake, view or column gives an
-empty series with a ``note`` rather than an error: a chart is never worth a 500.
+Each read opens only the day partitions of its window and filters on the device id inside
+the Parquet scan (:meth:`lantian.lake.Lake.scan_sql` with ``ids``): a request costs a few
+day files, not the whole lake. A missing lake, source or column gives an empty series with
+a ``note`` rather than an error: a chart is never worth a 500.
+
+Besides the series, a chart gets *reference lines*, each labelled with what it is
+(:class:`Reference`): a legal emission limit with its source standard, a meter's on/off
+level, the power an emergency measure allows, a rule's ratio. Nothing is called a "limit"
+unless a standard sets it.
+
+Names and units of pollutants and the standard behind an industry's emission limits are
+kept in one place here (:data:`POLLUTANT_UNITS`, :func:`pollutant_name`,
+:data:`EMISSION_STANDARDS`) until the project-wide vocabulary replaces them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +33,9 @@ MAX_SPAN = timedelta(days=31)
 """Longest window a chart may request."""
 CONTEXT = timedelta(hours=48)
 """Data shown before and after a lead's episode."""
+MAX_POINTS = 600
+"""Power series are averaged over buckets so that a series has at most about this many
+points (a phone draws them; minute data over a lead's window would be ~6,000)."""
 
 
 @dataclass
@@ -28,20 +43,63 @@ class Series:
     """One named series of (time, value) points, times ISO 8601 with +08:00.
 
     ``key`` is the machine name (e.g. ``a21026`` or ``a21026:zs`` or a meter id),
-    ``name`` the display name in the request's language.
+    ``name`` the display name in the request's language; ``axis`` 0 is the left (value)
+    axis, 1 the right one (a ratio); ``kind`` says what the series is (``measured``,
+    ``corrected``, ``production``, ``treatment``, ``production_total``, ``median``,
+    ``ratio``).
     """
 
     key: str
     name: str
     unit: str
     points: list[tuple[str, float | None]] = field(default_factory=list)
+    axis: int = 0
+    kind: str = "measured"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"key": self.key, "name": self.name, "unit": self.unit, "points": self.points}
+        return {
+            "key": self.key,
+            "name": self.name,
+            "unit": self.unit,
+            "axis": self.axis,
+            "kind": self.kind,
+            "points": self.points,
+        }
 
 
-UNITS: dict[str, str] = {
+@dataclass
+class Reference:
+    """A horizontal reference line of a chart, labelled with what it is.
+
+    ``kind``: ``legal_limit`` (an emission limit set by ``source``, a standard),
+    ``on_off_level`` (the power below which a meter counts as off), ``allowed_power``
+    (what an emergency measure allows), ``normal_level`` (a meter's normal power),
+    ``rule_ratio`` (the ratio at which a rule reports, on the ratio axis).
+    """
+
+    kind: str
+    value: float
+    unit: str
+    label: str
+    source: str | None = None
+    axis: int = 0
+    series_key: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "unit": self.unit,
+            "label": self.label,
+            "source": self.source,
+            "axis": self.axis,
+            "series_key": self.series_key,
+        }
+
+
+POLLUTANT_UNITS: dict[str, str] = {
     "a34013": "mg/m³",
     "a21026": "mg/m³",
     "a21002": "mg/m³",
@@ -50,7 +108,55 @@ UNITS: dict[str, str] = {
     "a01014": "%",
     "a01011": "m/s",
     "a00000": "m³/h",
+    "PM2.5": "µg/m³",
+    "PM10": "µg/m³",
+    "SO2": "µg/m³",
+    "NO2": "µg/m³",
+    "O3": "µg/m³",
+    "CO": "mg/m³",
 }
+"""Units of CEMS factor codes (HJ 212-2017 Appendix B) and ambient pollutants
+(GB 3095-2012: µg/m³, CO mg/m³)."""
+UNITS = POLLUTANT_UNITS
+"""Former name of :data:`POLLUTANT_UNITS`."""
+
+EMISSION_STANDARDS: dict[str, str] = {
+    "coal_power": "GB 13223-2011",
+    "gas_power": "GB 13223-2011",
+    "industrial_boiler": "GB 13271-2014",
+    "steel": "GB 28662-2012",
+    "coking": "GB 16171-2012",
+    "cement": "GB 4915-2013",
+    "glass": "GB 26453-2011",
+    "petrochem": "GB 31570-2015",
+    "waste_incineration": "GB 18485-2014",
+    "chemical": "GB 16297-1996",
+    "printing": "GB 16297-1996",
+    "coating": "GB 16297-1996",
+    "furniture": "GB 16297-1996",
+    "other": "GB 16297-1996",
+}
+"""The national standard that sets the stack emission limits of each industry (the outlet's
+limit in the registry may be a stricter tier of it, e.g. 超低排放, or a provincial standard;
+the registry does not record which).
+
+References
+----------
+.. [1] GB 13223-2011 火电厂; GB 13271-2014 锅炉; GB 28662-2012 钢铁烧结、球团;
+   GB 16171-2012 炼焦化学工业; GB 4915-2013 水泥工业; GB 26453-2011 平板玻璃工业;
+   GB 31570-2015 石油炼制工业; GB 18485-2014 生活垃圾焚烧; GB 16297-1996 大气污染物综合
+   排放标准 (industries without their own standard). As listed in
+   :mod:`lantian.demo.profiles`; not verified against provincial standards.
+"""
+
+
+def pollutant_name(code: str | None) -> str:
+    """Display name of a CEMS factor code or ambient pollutant in the request's language."""
+    if not code:
+        return ""
+    if code in POLLUTANT_LABELS:
+        return label(POLLUTANT_LABELS, code)
+    return code
 
 
 def clamp_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -61,9 +167,28 @@ def clamp_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _iso(expr: str) -> str:
+    """SQL of an ISO 8601 CST text of a TIMESTAMPTZ ``expr`` (formatted by DuckDB: converting
+    thousands of values to Python datetimes and back costs more than the query)."""
+    return f"strftime(timezone('Asia/Shanghai', {expr}), '%Y-%m-%dT%H:%M:%S+08:00')"
+
+
+def bucket_seconds(start: datetime, end: datetime, max_points: int = MAX_POINTS) -> int:
+    """Bucket length [s] (whole minutes, at least 60) giving at most ``max_points`` buckets."""
+    span = (end - start).total_seconds()
+    return max(60, math.ceil(span / max_points / 60) * 60)
+
+
 def _query(
-    settings: Settings, sql: str, params: list[Any]
+    settings: Settings,
+    source: str,
+    ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    select_sql: str,
+    params: list[Any],
 ) -> tuple[list[tuple[Any, ...]], str | None]:
+    """Run ``select_sql`` with ``{src}`` replaced by the window's rows of ``ids`` only."""
     try:
         from lantian.lake import Lake
     except ImportError:
@@ -71,12 +196,15 @@ def _query(
     if not settings.lake_dir.exists():
         return [], "lake is empty"
     try:
-        con = Lake(settings.lake_dir).connect()
+        from lantian.lake.store import shared_cursor
+
+        src = Lake(settings.lake_dir).scan_sql(source, start, end, ids=ids)
+        con = shared_cursor()
     except Exception as exc:  # the lake may be empty or being written
         return [], f"lake not readable: {type(exc).__name__}"
     try:
-        rows = con.execute(sql, params).fetchall()
-    except Exception as exc:  # a view may not exist yet (no data of that kind)
+        rows = con.execute(select_sql.replace("{src}", src), params).fetchall()
+    except Exception as exc:  # a file may vanish under a compaction, a column be missing
         return [], f"no data: {type(exc).__name__}"
     finally:
         with contextlib.suppress(Exception):
@@ -84,30 +212,36 @@ def _query(
     return [tuple(r) for r in rows], None
 
 
-def _points(rows: list[tuple[Any, ...]], col: int = 1) -> list[tuple[str, float | None]]:
+def _ts(t: Any) -> str:
+    return isoformat_cst(t) if isinstance(t, datetime) else str(t)
+
+
+def _points(rows: Sequence[tuple[Any, ...]], col: int = 1) -> list[tuple[str, float | None]]:
     out: list[tuple[str, float | None]] = []
     for r in rows:
-        t = r[0]
-        ts = isoformat_cst(t) if isinstance(t, datetime) else str(t)
         v = r[col]
-        out.append((ts, None if v is None else float(v)))
+        out.append((_ts(r[0]), None if v is None else float(v)))
     return out
 
 
 def cems_series(
     settings: Settings, outlet_id: str, pollutant: str | None, start: datetime, end: datetime
 ) -> tuple[list[Series], str | None]:
-    """Hourly measured and corrected concentration of one outlet and pollutant."""
+    """Hourly measured and corrected (折算) concentration of one outlet and pollutant."""
     start, end = clamp_window(start, end)
-    params: list[Any] = [outlet_id, start, end]
+    params: list[Any] = []
     cond = ""
     if pollutant:
-        cond = " AND pollutant = ?"
+        cond = " WHERE pollutant = ?"
         params.append(pollutant)
     rows, note = _query(
         settings,
-        "SELECT time, value, zs_value, pollutant FROM cems_hourly "
-        f"WHERE outlet_id = ? AND time >= ? AND time < ?{cond} ORDER BY pollutant, time",
+        "cems_hourly",
+        [outlet_id],
+        start,
+        end,
+        f"SELECT {_iso('time')}, value, zs_value, pollutant FROM {{src}}{cond} "
+        "ORDER BY pollutant, time",
         params,
     )
     by_pol: dict[str, list[tuple[Any, ...]]] = {}
@@ -115,31 +249,52 @@ def cems_series(
         by_pol.setdefault(str(r[3]), []).append(r)
     out: list[Series] = []
     for pol, prow in by_pol.items():
-        unit = UNITS.get(pol, "")
-        name = label(POLLUTANT_LABELS, pol)
+        unit = POLLUTANT_UNITS.get(pol, "")
+        name = pollutant_name(pol)
         measured, corrected = _("measured"), _("corrected")
         out.append(Series(pol, f"{name} {measured}", unit, _points(prow, 1)))
         if any(r[2] is not None for r in prow):
-            out.append(Series(f"{pol}:zs", f"{name} {corrected}", unit, _points(prow, 2)))
+            out.append(
+                Series(f"{pol}:zs", f"{name} {corrected}", unit, _points(prow, 2), kind="corrected")
+            )
     return out, note
 
 
 def power_series(
-    settings: Settings, meters: list[tuple[str, str]], start: datetime, end: datetime
+    settings: Settings,
+    meters: list[tuple[str, str]],
+    start: datetime,
+    end: datetime,
+    kinds: dict[str, str] | None = None,
 ) -> tuple[list[Series], str | None]:
-    """Active power (kW) of each meter; ``meters`` is a list of (meter_id, label)."""
+    """Active power (kW) of each meter, averaged over :func:`bucket_seconds` buckets.
+
+    ``meters`` is a list of (meter_id, label), at most 12 are read, in one query;
+    ``kinds`` maps a meter id to its series kind (``production`` / ``treatment``).
+    """
     start, end = clamp_window(start, end)
-    out: list[Series] = []
-    note: str | None = None
-    for meter_id, name in meters[:12]:
-        rows, note = _query(
-            settings,
-            "SELECT time, kw FROM power WHERE meter_id = ? AND time >= ? AND time < ? "
-            "ORDER BY time",
-            [meter_id, start, end],
-        )
-        out.append(Series(meter_id, name, "kW", _points(rows)))
-    return out, note
+    meters = meters[:12]
+    if not meters:
+        return [], None
+    step = bucket_seconds(start, end)
+    rows, note = _query(
+        settings,
+        "power",
+        [m for m, _n in meters],
+        start,
+        end,
+        f"SELECT {_iso('time_bucket(to_seconds(?), time, ?::TIMESTAMPTZ)')} AS t, meter_id, "
+        "avg(kw) FROM {src} GROUP BY ALL ORDER BY meter_id, t",
+        [step, start],
+    )
+    by_meter: dict[str, list[tuple[Any, ...]]] = {}
+    for t, meter_id, kw in rows:
+        by_meter.setdefault(str(meter_id), []).append((t, kw))
+    kinds = kinds or {}
+    return [
+        Series(m, name, "kW", _points(by_meter.get(m, [])), kind=kinds.get(m, "measured"))
+        for m, name in meters
+    ], note
 
 
 def ambient_series(
@@ -147,21 +302,80 @@ def ambient_series(
 ) -> tuple[list[Series], str | None]:
     """Hourly ambient concentration at one station (µg/m³; CO mg/m³)."""
     start, end = clamp_window(start, end)
-    params: list[Any] = [station_id, start, end]
+    params: list[Any] = []
     cond = ""
     if pollutant:
-        cond = " AND pollutant = ?"
+        cond = " WHERE upper(pollutant) = upper(?)"
         params.append(pollutant)
     rows, note = _query(
         settings,
-        "SELECT time, value, pollutant FROM ambient_hourly "
-        f"WHERE station_id = ? AND time >= ? AND time < ?{cond} ORDER BY pollutant, time",
+        "ambient_hourly",
+        [station_id],
+        start,
+        end,
+        f"SELECT {_iso('time')}, value, pollutant FROM {{src}}{cond} ORDER BY pollutant, time",
         params,
     )
     by_pol: dict[str, list[tuple[Any, ...]]] = {}
     for r in rows:
         by_pol.setdefault(str(r[2]), []).append(r)
     return [
-        Series(pol, pol, "mg/m³" if pol == "CO" else "µg/m³", _points(prow))
+        Series(pol, pollutant_name(pol), POLLUTANT_UNITS.get(pol.upper(), "µg/m³"), _points(prow))
         for pol, prow in by_pol.items()
+    ], note
+
+
+def ambient_comparison(
+    settings: Settings,
+    station_id: str,
+    others: Sequence[str],
+    pollutant: str,
+    start: datetime,
+    end: datetime,
+    min_others: int = 2,
+) -> tuple[list[Series], str | None]:
+    """A station's hourly value, the median of the ``others`` stations and the ratio.
+
+    The median of an hour needs at least ``min_others`` other stations reporting (else
+    it and the ratio are empty for that hour), as in the hot-spot rule
+    (:mod:`lantian.rules.amb_hotspot`).
+    """
+    start, end = clamp_window(start, end)
+    ids = [station_id, *[o for o in others if o != station_id]]
+    rows, note = _query(
+        settings,
+        "ambient_hourly",
+        ids,
+        start,
+        end,
+        "WITH a AS (SELECT station_id, time, value FROM {src} "
+        "WHERE upper(pollutant) = upper(?) AND value IS NOT NULL), "
+        "me AS (SELECT time, avg(value) AS v FROM a WHERE station_id = ? GROUP BY time), "
+        "oth AS (SELECT time, median(value) AS m, count(DISTINCT station_id) AS n FROM a "
+        "WHERE station_id <> ? GROUP BY time) "
+        f"SELECT {_iso('coalesce(me.time, oth.time)')}, me.v, "
+        "CASE WHEN oth.n >= ? THEN oth.m END AS m FROM me FULL JOIN oth ON me.time = oth.time "
+        "ORDER BY coalesce(me.time, oth.time)",
+        [pollutant, station_id, station_id, min_others],
+    )
+    if not rows:
+        return [], note
+    unit = POLLUTANT_UNITS.get(pollutant.upper(), "µg/m³")
+    name = pollutant_name(pollutant)
+    ratio: list[tuple[str, float | None]] = []
+    for t, v, m in rows:
+        r = None if v is None or m is None or m <= 0 else round(float(v) / float(m), 3)
+        ratio.append((_ts(t), r))
+    mine = [(t, v) for t, v, _m in rows]
+    median = [(t, m) for t, _v, m in rows]
+    return [
+        Series(pollutant, f"{name} {_('this station')}", unit, _points(mine)),
+        Series(
+            f"{pollutant}:median",
+            f"{name} {_('median of the other stations')}",
+            unit,
+            _points(median),
+            kind="median",
+        ),
+        Series(f"{pollutant}:ratio", _("ratio to the median"), "×", ratio, axis=1, kind="ratio"),
     ], note

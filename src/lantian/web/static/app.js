@@ -8,47 +8,7 @@
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); });
   }
 
-  /* ---------- lead series chart ---------- */
-  function initLeadChart(el) {
-    if (!window.echarts || el.dataset.ready) { return; }
-    el.dataset.ready = "1";
-    var chart = echarts.init(el);
-    getJSON(el.dataset.seriesUrl).then(function (data) {
-      if (!data.series.length || data.series.every(function (s) { return !s.points.length; })) {
-        chart.dispose();
-        el.classList.add("empty");
-        el.style.height = "auto";
-        el.textContent = el.dataset.emptyLabel + (data.note ? " (" + data.note + ")" : "");
-        return;
-      }
-      var series = data.series.map(function (s, i) {
-        var def = {
-          name: s.name + (s.unit ? " [" + s.unit + "]" : ""), type: "line", showSymbol: false,
-          data: s.points, connectNulls: false, lineStyle: { width: 1.6 }
-        };
-        if (i === 0) {
-          def.markArea = { itemStyle: { color: "rgba(198,40,40,0.10)" }, label: { show: true, color: "#c62828" },
-            data: [[{ name: el.dataset.episodeLabel, xAxis: data.episode.start }, { xAxis: data.episode.end }]] };
-          if (data.threshold !== null && data.threshold !== undefined) {
-            def.markLine = { symbol: "none", lineStyle: { color: "#c62828", type: "dashed" },
-              label: { formatter: el.dataset.thresholdLabel + " {c}" }, data: [{ yAxis: data.threshold }] };
-          }
-        }
-        return def;
-      });
-      chart.setOption({
-        animation: false,
-        tooltip: { trigger: "axis" },
-        legend: { top: 0, type: "scroll" },
-        grid: { left: 50, right: 70, top: 40, bottom: 60 },
-        xAxis: { type: "time" },
-        yAxis: { type: "value", scale: true },
-        dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 8 }],
-        series: series
-      });
-    }).catch(function () { el.textContent = el.dataset.emptyLabel; });
-    window.addEventListener("resize", function () { chart.resize(); });
-  }
+  /* the lead series chart is in lead-chart.js (loaded by the lead page) */
 
   /* ---------- map ---------- */
   function initMap(el) {
@@ -214,8 +174,6 @@
 
   function init(root) {
     root = root || document;
-    var c = root.querySelector ? root.querySelector("#lead-chart") : null;
-    if (c) { initLeadChart(c); }
     var m = document.getElementById("map"); if (m) { initMap(m); }
     var d = document.getElementById("dashboard-data"); if (d) { initDashboard(d); }
     initSelectAll(root);

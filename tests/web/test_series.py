@@ -1,0 +1,197 @@
+"""Lead series API: reference lines that say what they are, per lead family (issue 12 item 4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.chartdata import AMBIENT, EPISODE, ChartLeads, add_chart_leads
+from tests.web.conftest import Seeded, bearer
+
+from lantian.leads.models import Lead
+from lantian.timeutil import CST, parse_time_cst
+from lantian.web.api.series import lead_references
+from lantian.web.app import create_app
+from lantian.web.series import Series, bucket_seconds
+
+
+@pytest.fixture
+def charts(seeded: Seeded) -> Iterator[tuple[TestClient, dict[str, str], ChartLeads]]:
+    ids = add_chart_leads(seeded.settings)
+    with TestClient(create_app(seeded.settings)) as c:
+        yield c, bearer(c, "admin"), ids
+
+
+def _get(c: TestClient, h: dict[str, str], lead_id: str, **params: str) -> dict[str, Any]:
+    r = c.get(f"/api/leads/{lead_id}/series", headers=h, params=params)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _series(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["key"]: s for s in body["series"]}
+
+
+def _times(points: list[list[Any]]) -> list[datetime]:
+    return [parse_time_cst(p[0]) for p in points]
+
+
+def test_cems_lead_shows_the_legal_limit_with_its_standard(charts: Any) -> None:
+    c, h, ids = charts
+    body = _get(c, h, ids.cems)
+    assert body["references"] == [
+        {
+            "kind": "legal_limit",
+            "value": 35.0,
+            "unit": "mg/m³",
+            "label": "排放限值 35 mg/m³（GB 28662-2012）",  # E1 is a steel plant
+            "source": "GB 28662-2012",
+            "axis": 0,
+            "series_key": None,
+        }
+    ]
+    assert body["threshold"] == 35.0
+    assert body["axes"] == [{"name": "二氧化硫", "unit": "mg/m³"}]
+    s = _series(body)
+    assert list(s) == ["a21026", "a21026:zs"]
+    assert [s["a21026"]["name"], s["a21026:zs"]["name"]] == ["二氧化硫 实测", "二氧化硫 折算"]
+    zs = s["a21026:zs"]["points"]
+    assert all(p[0].endswith("+08:00") for p in zs)
+    times = _times(zs)
+    assert times[0] == EPISODE[0] - timedelta(hours=48)
+    assert times[-1] == EPISODE[1] + timedelta(hours=47)
+    assert [p[1] for p in zs if EPISODE[0] <= parse_time_cst(p[0]) < EPISODE[1]] == [40.0] * 4
+    assert body["episode"] == {
+        "start": EPISODE[0].isoformat(),
+        "end": EPISODE[1].isoformat(),
+    }
+    en = _get(c, h, ids.cems, lang="en")
+    assert en["references"][0]["label"] == "Emission limit 35 mg/m³ (GB 28662-2012)"
+
+
+def test_o2_lead_draws_no_limit(charts: Any) -> None:
+    """The rule's O2 threshold is a parameter, not a legal limit: no line called limit."""
+    c, h, ids = charts
+    body = _get(c, h, ids.o2)
+    assert body["references"] == [] and body["threshold"] is None
+    assert list(_series(body)) == ["a19001"]
+    assert body["axes"] == [{"name": "氧含量", "unit": "%"}]
+
+
+def test_treatment_off_lead_shows_the_running_threshold_in_kw(charts: Any) -> None:
+    c, h, ids = charts
+    body = _get(c, h, ids.treatment_off)
+    assert body["references"] == [
+        {
+            "kind": "on_off_level",
+            "value": 0.7,
+            "unit": "kW",
+            "label": "开机阈值 0.7 kW",
+            "source": None,
+            "axis": 0,
+            "series_key": "E1-M2",
+        }
+    ]
+    assert body["threshold"] is None  # no legal limit
+    assert body["axes"] == [{"name": "有功功率", "unit": "kW"}]
+    s = _series(body)
+    assert [(k, v["kind"], v["unit"]) for k, v in s.items()] == [
+        ("E1-M1", "production", "kW"),
+        ("E1-M2", "treatment", "kW"),
+    ]
+    # 100 h of 5-minute data come as 10-minute means (at most 600 points a series)
+    start = EPISODE[0] - timedelta(hours=48)
+    step = bucket_seconds(start, EPISODE[1] + timedelta(hours=48))
+    assert step == 600
+    treat = s["E1-M2"]["points"]
+    assert len(treat) == 600
+    times = _times(treat)
+    assert times[0] == start and times[1] - times[0] == timedelta(seconds=step)
+    inside = [v for t, (_ts, v) in zip(times, treat, strict=True) if EPISODE[0] <= t < EPISODE[1]]
+    assert inside == [0.3] * 24
+    assert treat[0][1] == 80.0
+    en = _get(c, h, ids.treatment_off, lang="en")
+    assert en["references"][0]["label"] == "Running threshold 0.7 kW"
+
+
+def test_emergency_lead_compares_the_line_total_with_the_allowed_power(charts: Any) -> None:
+    c, h, ids = charts
+    body = _get(c, h, ids.emergency)
+    s = _series(body)
+    assert list(s) == ["production_total", "E1-M1", "E1-M2"]
+    assert {p[1] for p in s["production_total"]["points"]} == {500.0}  # production meters only
+    (ref,) = body["references"]
+    assert (ref["kind"], ref["value"], ref["series_key"]) == (
+        "allowed_power",
+        250.0,
+        "production_total",
+    )
+    assert ref["label"] == "应急限产允许功率 250 kW"
+
+
+def test_ambient_lead_shows_the_median_of_the_city_and_the_ratio(charts: Any) -> None:
+    c, h, ids = charts
+    body = _get(c, h, ids.ambient)
+    assert body["threshold"] is None
+    s = _series(body)
+    assert list(s) == ["PM2.5", "PM2.5:median", "PM2.5:ratio"]
+    assert s["PM2.5:ratio"]["axis"] == 1 and s["PM2.5:median"]["kind"] == "median"
+    mine = dict((p[0], p[1]) for p in s["PM2.5"]["points"])
+    med = dict((p[0], p[1]) for p in s["PM2.5:median"]["points"])
+    ratio = dict((p[0], p[1]) for p in s["PM2.5:ratio"]["points"])
+    t = EPISODE[0].isoformat()
+    # S2-S4 of 唐山市 (20, 40, 60): median 40; S5 of 石家庄市 is not compared
+    assert (mine[t], med[t], ratio[t]) == (AMBIENT["S1"], 40.0, 2.5)
+    gap = EPISODE[1].isoformat()  # only S2 reported: fewer than min_other_stations
+    assert mine[gap] == 100.0 and med[gap] is None and ratio[gap] is None
+    assert body["references"] == [
+        {
+            "kind": "rule_ratio",
+            "value": 2.5,
+            "unit": "×",
+            "label": "判定倍数 2.5×",
+            "source": None,
+            "axis": 1,
+            "series_key": None,
+        }
+    ]
+    assert [a["unit"] for a in body["axes"]] == ["µg/m³", "×"]
+    assert not any("限值" in r["label"] for r in body["references"])
+
+
+def test_series_of_a_lead_without_lake_data_is_empty_not_an_error(seeded: Seeded) -> None:
+    with TestClient(create_app(seeded.settings)) as c:
+        body = _get(c, bearer(c, "admin"), "LS1-0")
+    assert body["series"] == [] and body["references"] == []
+
+
+def test_bucket_seconds() -> None:
+    t = datetime(2026, 1, 1, tzinfo=CST)
+    assert bucket_seconds(t, t + timedelta(hours=2)) == 60
+    assert bucket_seconds(t, t + timedelta(hours=100)) == 600
+    assert bucket_seconds(t, t + timedelta(days=31)) == 4500
+
+
+def _lead(family: str, evidence: dict[str, Any]) -> Lead:
+    t = datetime(2026, 1, 1, tzinfo=CST)
+    return Lead(lead_id="X", family=family, start=t, end=t, evidence=evidence)
+
+
+def test_treatment_low_shows_the_normal_level_not_a_ratio_on_a_kw_axis() -> None:
+    power = [Series("M2", "脱硫塔", "kW", kind="treatment")]
+    ev = {"threshold": 0.4, "normal_kw": 120.0, "meter_ids": ["M2"]}
+    (ref,) = lead_references(_lead("TREATMENT_LOW", ev), ev, power)
+    assert (ref.kind, ref.value, ref.unit, ref.series_key) == ("normal_level", 120.0, "kW", "M2")
+    assert ref.label == "正常水平 120 kW"
+
+
+def test_emergency_stop_order_and_rules_without_a_line() -> None:
+    ev = {"threshold": 0.0, "action": "stop"}
+    (ref,) = lead_references(_lead("EMERGENCY_VIOLATION", ev), ev, [])
+    assert (ref.kind, ref.value, ref.label) == ("allowed_power", 0.0, "应停产 0 kW")
+    assert lead_references(_lead("TREATMENT_OFF", {}), {}, []) == []
+    assert lead_references(_lead("AMBIENT_HOTSPOT", {"threshold": 100.0}), {}, []) == []
