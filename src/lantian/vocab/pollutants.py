@@ -9,6 +9,8 @@ References
 .. [1] HJ 212-2017, Appendix B, Table B.2 (air factor codes and units).
 .. [2] HJ 75-2017 §6 (CEMS parameters: O2, temperature, humidity, velocity, flow).
 .. [3] GB 3095-2012 Table 1 (ambient pollutants; µg/m³, CO in mg/m³).
+.. [4] Lantian exchange formats, ``cems``: flow ``a00000`` is stored in m³/h (standard, dry),
+   not the m³/s of the HJ 212 wire table.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ POLLUTANTS: Vocabulary[str] = Vocabulary(
         Term("a01012", "烟气温度", "Flue temperature", "℃"),
         Term("a01014", "烟气湿度", "Humidity", "%"),
         Term("a01011", "烟气流速", "Velocity", "m/s"),
-        Term("a00000", "烟气流量", "Flow", "m³/s"),
+        Term("a00000", "烟气流量", "Flow", "m³/h"),
         Term("PM2.5", "细颗粒物(PM2.5)", "PM2.5", "µg/m³"),
         Term("PM10", "可吸入颗粒物(PM10)", "PM10", "µg/m³"),
         Term("SO2", "二氧化硫", "SO2", "µg/m³"),

@@ -26,6 +26,7 @@ from typing import Any
 
 from lantian.settings import Settings
 from lantian.timeutil import isoformat_cst, to_cst
+from lantian.vocab import pollutants as vocab_pollutants
 from lantian.web.deps import _
 from lantian.web.labels import POLLUTANT_LABELS, label
 
@@ -100,23 +101,9 @@ class Reference:
 
 
 POLLUTANT_UNITS: dict[str, str] = {
-    "a34013": "mg/m³",
-    "a21026": "mg/m³",
-    "a21002": "mg/m³",
-    "a19001": "%",
-    "a01012": "°C",
-    "a01014": "%",
-    "a01011": "m/s",
-    "a00000": "m³/h",
-    "PM2.5": "µg/m³",
-    "PM10": "µg/m³",
-    "SO2": "µg/m³",
-    "NO2": "µg/m³",
-    "O3": "µg/m³",
-    "CO": "mg/m³",
+    t.code: t.unit for t in vocab_pollutants.POLLUTANTS if t.unit and t.code != "kw"
 }
-"""Units of CEMS factor codes (HJ 212-2017 Appendix B) and ambient pollutants
-(GB 3095-2012: µg/m³, CO mg/m³)."""
+"""Units of the charted CEMS factor codes and ambient pollutants, from :mod:`lantian.vocab`."""
 UNITS = POLLUTANT_UNITS
 """Former name of :data:`POLLUTANT_UNITS`."""
 
