@@ -9,7 +9,8 @@ In ONE run this script does what ``lantian demo`` does, without the web server:
 3. starts the HJ 212 gateway (loopback, a free port) and the virtual data loggers
    (``lantian simulate --from SPLIT --speed S``), and runs
    :func:`lantian.rules.platform.detect_lake_once` every ``--detect-every`` seconds until
-   the loggers are done and one more run has judged everything (at most
+   the loggers are done, the gateway's feeder has written every acknowledged packet to
+   the lake and one more run has judged it (at most
    ``--max-seconds``);
 4. for every labelled incident overlapping the streamed window (labels without
    ``ignore``), prints the run before which its data had arrived in the lake (a row of its
@@ -86,8 +87,20 @@ def _covered(leads: list[Any], label: dict[str, Any]) -> bool:
     return False
 
 
+def _fed(home: Path, sim_log: Path) -> bool:
+    """The gateway's lake feeder has written every packet the loggers got acknowledged."""
+    lines = sim_log.read_text(errors="replace").strip().splitlines()
+    try:
+        acked = int(json.loads(lines[-1])["acked"])
+        seq = int(json.loads((home / "wal" / "lake.checkpoint").read_text())["seq"])
+    except (IndexError, KeyError, ValueError, OSError):
+        return False
+    return seq >= acked
+
+
 def _arrived(con: Any, lake: Any, label: dict[str, Any]) -> bool:
-    """A row of the label's series at or after its last hour is in the lake."""
+    """A row of the label's series at or after its last hour is in the lake (MISSING: a
+    row of any series of its source)."""
     last = datetime.fromisoformat(label["end"]) - timedelta(hours=1)
     kind = label["subject_type"]
     if kind == "outlet":
@@ -96,8 +109,12 @@ def _arrived(con: Any, lake: Any, label: dict[str, Any]) -> bool:
         source, column, ids = "ambient_hourly", "station_id", [label["subject_id"]]
     else:
         source, column, ids = "power", "meter_id", list(label.get("meters") or [])
+    if label["family"] == "MISSING":
+        ids = []  # its own rows are what is missing: the other series' rows tell the time
     if not ids:
-        return True
+        src = lake.scan_sql(source, last, None)
+        row = con.execute(f"SELECT count(*) FROM {src}").fetchone()
+        return bool(row and row[0] > 0)
     listing = ", ".join("'" + i.replace("'", "''") + "'" for i in ids)
     src = lake.scan_sql(source, last, None)
     row = con.execute(f"SELECT count(*) FROM {src} WHERE {column} IN ({listing})").fetchone()
@@ -178,8 +195,8 @@ def _run(work: Path, home: Path, args: argparse.Namespace) -> int:
         after_done = 0
         while time.monotonic() - began < args.max_seconds and after_done < 2:
             tick = time.monotonic()
-            if sim.poll() is not None:
-                after_done += 1  # the loggers are done: let the feeder finish, run again
+            if sim.poll() is not None and _fed(home, work / "simulate.log"):
+                after_done += 1  # every acknowledged packet is in the lake: run once more
             run += 1
             for lab in labels:
                 if lab["label_id"] not in arrived_at and _arrived(con, lake, lab):
