@@ -52,8 +52,9 @@ def test_a_copied_series_is_a_partner_scattered_equal_readings_are_not(tmp_path:
     found = _clone_partners(lake, {"P1": window}, ents)
     assert set(found) == {"E2"}
     assert found["E2"] == window
-    # the rule's parameters decide: a shorter episode makes P4's 5 hours enough
-    short = Params(min_duration_h=8, min_reported_share=0.5)
+    # the rule's parameters decide: a shorter episode with fewer values makes P4's 5
+    # hours (two signatures, ending at hours 83 and 84) enough
+    short = Params(min_duration_h=8, min_reported_share=0.5, min_distinct=2)
     assert set(_clone_partners(lake, {"P1": window}, ents, short)) == {"E2", "E4"}
     # outside the changed window nothing pairs
     late = (T0 + timedelta(hours=100), T0 + timedelta(hours=200))

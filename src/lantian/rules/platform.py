@@ -664,7 +664,9 @@ def _clone_partners(
     most ``signature_h - 1 + max_gap_h`` hours, its edges at most ``max_gap_h``), with at
     least ``ceil(min_reported_share × min_duration_h)`` same hours (an episode's identical
     hours ``n_same`` are at least that share of its ≥ ``min_duration_h`` hours) and
-    ``min_distinct`` different values (the rule's own filter on its matches). Equal
+    ``min_distinct`` different values at hours that end a *signature* (``signature_h``
+    same hours within ``signature_h - 1 + max_gap_h`` hours: every match of the rule is
+    one, and its run needs ``min_distinct`` values among its matches). Equal
     readings scattered over a long resend (O2 at 0.1 % resolution) no longer make a
     partner. ``cloned`` is the rule's :class:`lantian.rules.cems_cloned.Params`
     (default: its defaults).
@@ -719,7 +721,10 @@ def _clone_partners(
             g AS (
                 SELECT *, CASE WHEN time - lag(time) OVER (
                         PARTITION BY core, other, pollutant ORDER BY time)
-                    <= INTERVAL '{gap_h} hours' THEN 0 ELSE 1 END AS new_chain
+                    <= INTERVAL '{gap_h} hours' THEN 0 ELSE 1 END AS new_chain,
+                  time - lag(time, {int(p.signature_h) - 1}) OVER (
+                        PARTITION BY core, other, pollutant ORDER BY time)
+                    <= INTERVAL '{int(p.signature_h) - 1 + int(p.max_gap_h)} hours' AS signed
                 FROM m),
             chains AS (
                 SELECT *, sum(new_chain) OVER (
@@ -729,7 +734,7 @@ def _clone_partners(
             SELECT DISTINCT core, other FROM chains
             GROUP BY core, other, pollutant, chain
             HAVING count(DISTINCT time) >= {need_h}
-               AND count(DISTINCT value) >= {min_distinct}
+               AND count(DISTINCT value) FILTER (WHERE signed) >= {min_distinct}
             """
         ).fetchall()
     finally:
