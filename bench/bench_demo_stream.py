@@ -227,6 +227,9 @@ def _run(work: Path, home: Path, args: argparse.Namespace) -> int:
         sim_log.close()
     tail = (work / "simulate.log").read_text(errors="replace").strip().splitlines()[-1:]
     print(f"loggers: {tail[0] if tail else '(no output)'}")
+    with session_scope(settings) as s:
+        final = list(s.scalars(select(Lead).where(Lead.status == "active")))
+        kept = {lab["label_id"] for lab in labels if _covered(final, lab)}
     print(f"labelled incidents overlapping the streamed window: {len(labels)}")
     in_time = 0
     for lab in labels:
@@ -244,12 +247,14 @@ def _run(work: Path, home: Path, args: argparse.Namespace) -> int:
         )
         print(
             f"  {lid} {lab['family']:<16} {lab['subject_id']:<10} {lab['start']}: "
-            f"data before run {arrived}, lead after run {found}, lag {lag} run(s); "
+            f"data before run {arrived}, lead after run {found}, lag {lag} run(s), "
+            f"{'active' if lid in kept else 'NOT active'} at the end; "
             f"lantian detect {'finds' if by_bundle else 'misses'} it"
         )
     print(
         f"summary: {sum(1 for lab in labels if lab['label_id'] in found_at)} of {len(labels)} "
-        f"labelled incidents became leads, {in_time} within one detection interval after "
+        f"labelled incidents became leads ({len(kept)} active at the end), {in_time} "
+        "within one detection interval after "
         f"their data arrived (detect every {args.detect_every:g} s, speed {args.speed:g}x)"
     )
     return 0
