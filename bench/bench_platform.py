@@ -34,7 +34,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 VENV_BIN = Path(sys.executable).parent
 LANTIAN = str(VENV_BIN / "lantian")
@@ -53,6 +53,42 @@ def _data_file(bundle: Path, stem: str) -> Path | None:
 def _read(con: Any, path: Path, where: str) -> Any:
     reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
     return con.sql(f"SELECT * FROM {reader}('{path}') WHERE {where}").to_arrow_table()
+
+
+class Phases:
+    """Seconds spent per phase of the platform runs (wraps the functions a run calls)."""
+
+    NAMES: ClassVar[dict[str, tuple[str, str]]] = {
+        "plan": ("lantian.rules.platform", "_plan"),
+        "read": ("lantian.rules.platform", "plan_inputs"),
+        "rules": ("lantian.rules.engine", "run_rules"),
+        "merge": ("lantian.leads.store", "merge_episodes"),
+    }
+
+    def __init__(self) -> None:
+        import importlib
+
+        self.seconds: dict[str, float] = dict.fromkeys(self.NAMES, 0.0)
+        for phase, (module, name) in self.NAMES.items():
+            mod = importlib.import_module(module)
+            setattr(mod, name, self._timed(phase, getattr(mod, name)))
+
+    def _timed(self, phase: str, fn: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[phase] += time.perf_counter() - began
+
+        return wrapper
+
+    def take(self, total: float) -> str:
+        """The phases since the last call, as text, and reset them."""
+        parts = [f"{k} {v:.1f} s" for k, v in self.seconds.items()]
+        other = total - sum(self.seconds.values())
+        self.seconds = dict.fromkeys(self.NAMES, 0.0)
+        return ", ".join([*parts, f"other {other:.1f} s"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +142,7 @@ def _measure(bundle: Path, home: Path, args: argparse.Namespace) -> int:
 
     settings = get_settings()
     lake = Lake(settings.lake_dir)
+    phases = Phases()
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     files = {s: _data_file(bundle, s) for s in SOURCES}
@@ -130,6 +167,7 @@ def _measure(bundle: Path, home: Path, args: argparse.Namespace) -> int:
         f"{full.leads_found} episodes, {full.leads_new} leads",
         flush=True,
     )
+    print(f"    phases: {phases.take(full.seconds)}", flush=True)
     hour = {
         s: _read(con, p, f"time >= '{cut.isoformat()}'") for s, p in files.items() if p is not None
     }
@@ -148,6 +186,7 @@ def _measure(bundle: Path, home: Path, args: argparse.Namespace) -> int:
             f"withdrawn {rep.leads_withdrawn}",
             flush=True,
         )
+        print(f"    phases: {phases.take(rep.seconds)}", flush=True)
     cems = files["cems_hourly"]
     assert cems is not None
     outlet = con.sql(
@@ -181,6 +220,7 @@ def _measure(bundle: Path, home: Path, args: argparse.Namespace) -> int:
         f"withdrawn {rep.leads_withdrawn}, unchanged {rep.leads_unchanged})",
         flush=True,
     )
+    print(f"    phases: {phases.take(rep.seconds)}", flush=True)
     best = min(incremental.values()) if incremental else float("nan")
     print(
         "summary: full {:.1f} s; incremental {}; resend {:.1f} s".format(

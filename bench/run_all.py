@@ -26,6 +26,12 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], bool]] = {
     "gateway": ("bench_gateway.py", [], ["--seconds", "5", "--skip-kill"], False),
     "detect": ("bench_detect.py", [], ["--preset", "default", "--no-spark"], False),
     "platform": ("bench_platform.py", [], ["--preset", "default", "--lookback-days", "7"], False),
+    "demo-stream": (
+        "bench_demo_stream.py",
+        [],
+        ["--enterprises", "12", "--days", "5", "--speed", "3600", "--detect-every", "20"],
+        False,
+    ),
     "inbox": ("bench_inbox.py", [], ["--leads", "20000", "--enterprises", "1000"], True),
     "web": ("bench_web.py", [], [], True),
     "leadpage": ("bench_lead_page.py", [], ["--preset", "default", "--per-family", "3"], False),

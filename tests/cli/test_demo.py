@@ -37,7 +37,8 @@ def test_split_history_keeps_only_earlier_measurements(tmp_path: Path) -> None:
         p.name for p in (city / "registry").iterdir()
     )
     con = duckdb.connect()
-    for stem in ("cems_hourly", "power"):
+    # (power: only meters with a data logger are cut, see the next test)
+    for stem in ("cems_hourly",):
         path = history / "data" / f"{stem}.parquet"
         (latest, rows) = con.execute(
             "SELECT max(time), count(*) FROM read_parquet(?)", [str(path)]
@@ -47,6 +48,41 @@ def test_split_history_keeps_only_earlier_measurements(tmp_path: Path) -> None:
     assert (history / "data" / "alerts.csv").read_bytes() == (
         city / "data" / "alerts.csv"
     ).read_bytes()
+
+
+def test_split_history_keeps_series_without_a_data_logger_whole(tmp_path: Path) -> None:
+    # regression: the demo streamed only meters with an MN, and cut the others at the
+    # split, so their live days never reached the lake (L0073, a derated treatment meter
+    # of E0018 whose meters have no data logger, never became a lead)
+    city = _city(tmp_path)
+    meters = (city / "registry" / "meters.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = meters[0].split(",")
+    mn_at, code_at = header.index("mn"), header.index("factor_code")
+    logged = [m.split(",") for m in meters[1:]]
+    streamed = {r[0] for r in logged if r[mn_at].strip() and r[code_at].strip()}
+    unlogged = {r[0] for r in logged} - streamed
+    assert streamed and unlogged, "the small city needs meters with and without a logger"
+    split = _bundle_end(city) - timedelta(days=1)
+    history = tmp_path / "history"
+    split_history(city, history, split)
+    con = duckdb.connect()
+    got = dict(
+        con.execute(
+            "SELECT meter_id, max(time) FROM read_parquet(?) GROUP BY meter_id",
+            [str(history / "data" / "power.parquet")],
+        ).fetchall()
+    )
+    every = dict(
+        con.execute(
+            "SELECT meter_id, max(time) FROM read_parquet(?) GROUP BY meter_id",
+            [str(city / "data" / "power.parquet")],
+        ).fetchall()
+    )
+    assert any(m in got for m in streamed)
+    assert all(got[m] < split for m in streamed if m in got)
+    assert {m: got.get(m) for m in unlogged if m in every} == {
+        m: every[m] for m in unlogged if m in every
+    }
 
 
 def _free_port() -> int:

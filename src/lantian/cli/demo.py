@@ -66,13 +66,21 @@ def _bundle_end(bundle: Path) -> datetime:
 
 
 def split_history(city: Path, history: Path, split: datetime) -> None:
-    """Write ``history``: the bundle at ``city`` with measurements before ``split`` only."""
+    """Write ``history``: the bundle at ``city`` with measurements before ``split`` only.
+
+    Only series a virtual data logger streams are cut at ``split``: outlets with an MN,
+    meters with an MN and a factor code (what :mod:`lantian.simulate.loggers` sends).
+    The rows of the others (meters read by the power company, without a logger) are kept
+    whole, as a bulk import of theirs would bring them; cut, they would never arrive and
+    the incidents they carry (a treatment meter's derating) could never become leads.
+    """
     import duckdb
 
     if history.exists():
         shutil.rmtree(history)
     shutil.copytree(city / "registry", history / "registry")
     (history / "data").mkdir(parents=True)
+    streamed = _streamed_series(city)
     con = duckdb.connect()
     con.execute("SET TimeZone='Asia/Shanghai'")
     for src in sorted((city / "data").iterdir()):
@@ -82,10 +90,34 @@ def split_history(city: Path, history: Path, split: datetime) -> None:
             continue
         reader = "read_parquet" if src.suffix == ".parquet" else "read_csv_auto"
         out = history / "data" / f"{stem}.parquet"
+        column, ids = streamed[stem]
+        con.execute("CREATE OR REPLACE TEMP TABLE streamed (sid VARCHAR)")
+        con.executemany("INSERT INTO streamed VALUES (?)", [[i] for i in sorted(ids)])
         con.execute(
-            f"COPY (SELECT * FROM {reader}(?) WHERE time < ?) TO '{out}' (FORMAT parquet)",
+            f"COPY (SELECT * FROM {reader}(?) WHERE time < ? OR CAST({column} AS VARCHAR) "
+            f"NOT IN (SELECT sid FROM streamed)) TO '{out}' (FORMAT parquet)",
             [str(src), split],
         )
+
+
+def _streamed_series(city: Path) -> dict[str, tuple[str, set[str]]]:
+    """Data file → (series column, ids a virtual data logger streams)."""
+    import csv
+
+    def rows(name: str) -> list[dict[str, str]]:
+        path = city / "registry" / f"{name}.csv"
+        if not path.exists():
+            return []
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            return list(csv.DictReader(f))
+
+    outlets = {r["outlet_id"] for r in rows("outlets") if (r.get("mn") or "").strip()}
+    meters = {
+        r["meter_id"]
+        for r in rows("meters")
+        if (r.get("mn") or "").strip() and (r.get("factor_code") or "").strip()
+    }
+    return {"cems_hourly": ("outlet_id", outlets), "power": ("meter_id", meters)}
 
 
 def _wait_ready(path: Path, proc: subprocess.Popen[bytes], seconds: float) -> dict[str, Any]:

@@ -397,7 +397,7 @@ def detect_lake_once(
             return RunReport(status="skipped", message="no data arrived since the last run")
         if horizon is None and not pending:
             return RunReport(status="skipped", message="the lake has no data")
-        plan = _plan(settings, lake, pending, params, full, horizon, limit, rules)
+        plan = _plan(settings, lake, pending, params, full, horizon, limit, rules, rules_params)
         with session_scope(settings) as s:
             run = DetectionRun(
                 started_at=stamp,
@@ -500,6 +500,7 @@ def _plan(
     horizon: datetime | None,
     limit: datetime,
     rules: Sequence[str] | None,
+    rules_params: Any | None = None,
 ) -> _Plan:
     """Turn the change records into the series and hours to read and the judged scope.
 
@@ -597,9 +598,15 @@ def _plan(
     read_ent = dict(ent_win)
     codes = list(rules) if rules else None
     if (codes is None or "CEMS-CLONED" in codes) and ent_win and len(ent_win) < len(all_ents):
-        for partner, win in _clone_partners(
-            lake, {o: ent_win[e] for e in ent_win for o in outlets_of[e]}, ent_of_outlet
-        ).items():
+        cloned, scoped = _cloned_params(settings, rules_params)
+        core_windows = {o: ent_win[e] for e in ent_win for o in outlets_of[e]}
+        if scoped:
+            # per-scope parameters of CEMS-CLONED: every other enterprise may pair
+            whole = (min(w[0] for w in ent_win.values()), max(w[1] for w in ent_win.values()))
+            candidates = {e: whole for e in all_ents}
+        else:
+            candidates = _clone_partners(lake, core_windows, ent_of_outlet, cloned)
+        for partner, win in candidates.items():
             if partner in ent_win:
                 continue
             plan.partners.add(partner)
@@ -617,6 +624,20 @@ def _plan(
     return plan
 
 
+def _cloned_params(settings: Settings, rules_params: Any | None) -> tuple[Any, bool]:
+    """CEMS-CLONED's parameters of this run and whether some scope overrides them."""
+    from lantian.rules.catalog import all_rules
+    from lantian.rules.config import RulesConfig
+
+    cfg = rules_params
+    if cfg is None and settings.rules_config is not None:
+        cfg = RulesConfig.from_toml(settings.rules_config)
+    if not isinstance(cfg, RulesConfig):
+        cfg = RulesConfig.from_dict(cfg or {})
+    rule = all_rules()["CEMS-CLONED"]
+    return cfg.params_for(rule), cfg.has_scoped(rule.code)
+
+
 SOURCE_KIND: dict[str, str] = {
     "cems_hourly": "outlet",
     "power": "meter",
@@ -629,21 +650,42 @@ def _clone_partners(
     lake: Any,
     windows: dict[str, tuple[datetime, datetime]],
     ent_of_outlet: dict[str, str],
+    cloned: Any | None = None,
 ) -> dict[str, tuple[datetime, datetime]]:
     """Enterprises (not in ``windows``' enterprises) whose outlets CEMS-CLONED could pair
-    with a changed outlet: the same positive value of the same pollutant in the same hour,
-    ``signature_h`` times within ``signature_h - 1 + max_gap_h`` hours (the rule's
-    signature), and at least ``min_distinct`` different values in all (the rule's default
-    parameters). Enterprise → hull of the windows it is read for."""
+    with a changed outlet. Enterprise → hull of the windows it is read for.
+
+    A necessary condition of a CEMS-CLONED episode, checked on the few columns needed
+    (outlet, hour, pollutant, value) without reading the partners' other data or running
+    the rule: for one of the rule's ``pollutants``, the two outlets report the same
+    positive value in the same hour (a *same hour*) in a chain whose consecutive same
+    hours are at most ``signature_h + max_gap_h`` hours apart (one episode's identical
+    hours: its matches are at most ``max_gap_h`` apart, each match's signature spans at
+    most ``signature_h - 1 + max_gap_h`` hours, its edges at most ``max_gap_h``), with at
+    least ``ceil(min_reported_share × min_duration_h)`` same hours (an episode's identical
+    hours ``n_same`` are at least that share of its ≥ ``min_duration_h`` hours) and
+    ``min_distinct`` different values at hours that end a *signature* (``signature_h``
+    same hours within ``signature_h - 1 + max_gap_h`` hours: every match of the rule is
+    one, and its run needs ``min_distinct`` values among its matches). Equal
+    readings scattered over a long resend (O2 at 0.1 % resolution) no longer make a
+    partner. ``cloned`` is the rule's :class:`lantian.rules.cems_cloned.Params`
+    (default: its defaults).
+    """
+    import math
+
     import duckdb
 
     from lantian.rules.cems_cloned import Params
 
-    defaults = Params()
-    signature_h, max_gap_h = int(defaults.signature_h), int(defaults.max_gap_h)
-    min_distinct = int(defaults.min_distinct)
+    p = cloned if cloned is not None else Params()
+    gap_h = int(p.signature_h) + int(p.max_gap_h)
+    need_h = max(
+        int(p.signature_h), math.ceil(float(p.min_reported_share) * int(p.min_duration_h) - 1e-9)
+    )
+    min_distinct = int(p.min_distinct)
+    pollutants = ", ".join("'" + str(c).replace("'", "''") + "'" for c in p.pollutants)
 
-    if not windows:
+    if not windows or not pollutants:
         return {}
     lo = min(w[0] for w in windows.values())
     hi = max(w[1] for w in windows.values())
@@ -661,7 +703,11 @@ def _clone_partners(
         src = lake.scan_sql("cems_hourly", lo, hi)
         rows = con.execute(
             f"""
-            WITH c AS (SELECT outlet_id, time, pollutant, value FROM {src} WHERE value > 0),
+            WITH c AS (
+                SELECT outlet_id, date_trunc('hour', time) AS time, pollutant,
+                       max(CAST(value AS DOUBLE)) AS value
+                FROM {src} WHERE value > 0 AND pollutant IN ({pollutants})
+                GROUP BY ALL),
             core AS (
                 SELECT w.outlet_id AS core, c.time, c.pollutant, c.value
                 FROM c JOIN win w ON c.outlet_id = w.outlet_id
@@ -672,22 +718,29 @@ def _clone_partners(
                   ON c.pollutant = core.pollutant AND c.time = core.time
                  AND c.value = core.value
                 WHERE c.outlet_id NOT IN (SELECT outlet_id FROM win)),
-            signed AS (
-                SELECT DISTINCT core, other FROM (
-                    SELECT core, other, time - lag(time, {signature_h - 1}) OVER (
-                        PARTITION BY core, other, pollutant ORDER BY time) AS span
-                    FROM m)
-                WHERE span <= INTERVAL '{signature_h - 1 + max_gap_h} hours')
-            SELECT m.core, m.other, count(DISTINCT (m.pollutant, m.value)) AS n
-            FROM m SEMI JOIN signed ON m.core = signed.core AND m.other = signed.other
-            GROUP BY m.core, m.other
-            HAVING count(DISTINCT (m.pollutant, m.value)) >= {min_distinct}
+            g AS (
+                SELECT *, CASE WHEN time - lag(time) OVER (
+                        PARTITION BY core, other, pollutant ORDER BY time)
+                    <= INTERVAL '{gap_h} hours' THEN 0 ELSE 1 END AS new_chain,
+                  time - lag(time, {int(p.signature_h) - 1}) OVER (
+                        PARTITION BY core, other, pollutant ORDER BY time)
+                    <= INTERVAL '{int(p.signature_h) - 1 + int(p.max_gap_h)} hours' AS signed
+                FROM m),
+            chains AS (
+                SELECT *, sum(new_chain) OVER (
+                    PARTITION BY core, other, pollutant ORDER BY time
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS chain
+                FROM g)
+            SELECT DISTINCT core, other FROM chains
+            GROUP BY core, other, pollutant, chain
+            HAVING count(DISTINCT time) >= {need_h}
+               AND count(DISTINCT value) FILTER (WHERE signed) >= {min_distinct}
             """
         ).fetchall()
     finally:
         con.close()
     out: dict[str, tuple[datetime, datetime]] = {}
-    for core, other, _n in rows:
+    for core, other in rows:
         ent = ent_of_outlet.get(str(other))
         if ent is None:
             continue
