@@ -170,6 +170,11 @@ def case_context(
         "event_labels": {
             "share_case": _("Shared with the enterprise"),
             "share_check_record": _("Check record shared with the enterprise"),
+            "escalate": _("Overdue, escalated"),
+            "convert_to_supervision": _("Immediate fix became a supervision order"),
+            "spot_check_drawn": _("Drawn for a spot check"),
+            "spot_check_passed": _("Spot check passed"),
+            "spot_check_failed": _("Spot check failed"),
         },
     }
 
