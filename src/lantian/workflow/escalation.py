@@ -162,6 +162,9 @@ def convert_to_supervision(
         case.escalation_level = 0  # a new order with a new deadline (the overdue is on record)
         case.escalated_at = None
 
+    from lantian.documents.numbering import issue_number
+
+    issue_number(session, "supervision_notice", case.case_id, at)
     if case.status == "immediate_fix":
         _fire(
             session,

@@ -37,6 +37,7 @@ from lantian.auth.errors import (
 from lantian.auth.models import OFFICER_ROLES, User
 from lantian.auth.scope import province_of_credit_code
 from lantian.auth.visibility import can_see
+from lantian.documents.numbering import issue_number
 from lantian.leads.models import Lead
 from lantian.leads.scope import load_lead
 from lantian.registry.models import Enterprise, Station
@@ -340,6 +341,7 @@ def dispatch(
             data={"assignee": assignee.username, "deadline": deadline},
             now=at,
         )
+        issue_number(session, "dispatch_notice", case.case_id, at)  # 交办〔year〕第n号
         out.append(case)
     return out
 
@@ -562,6 +564,9 @@ def choose_fix_path(
         data={"rectify_deadline": rectify_deadline} if rectify_deadline else None,
         now=now,
     )
+    if path == "supervision_order":
+        issue_number(session, "supervision_notice", case.case_id, now)
+    issue_number(session, "rectification_notice", case.case_id, now)
     return case
 
 

@@ -118,6 +118,7 @@ def case_document(
     """交办单 (dispatch_notice), 督办单 (supervision_notice) or 整改通知
     (rectification_notice); 409 if the case has not reached that step."""
     notice = NOTICE_RENDERERS[kind](db, user, case_id)
+    db.commit()  # a document issued before numbering existed gets its number now
     return download(notice.pdf, notice.filename, "application/pdf")
 
 
@@ -126,4 +127,5 @@ def notice_document(notice_id: int, user: ApiUser, db: DbDep) -> Response:
     """环境隐患提示函 (hazard) or 检查预告知书 (pre-notification, with the self-inspection
     checklist); the enterprise itself and officers in scope may download it."""
     notice = pdf.notice_pdf(db, user, notice_id)
+    db.commit()  # a document issued before numbering existed gets its number now
     return download(notice.pdf, notice.filename, "application/pdf")
