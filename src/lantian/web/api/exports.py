@@ -46,11 +46,20 @@ def export_ledger(
     principal: ApiOfficer,
     user: ApiUser,
     db: DbDep,
-    all_paths: bool = False,
-    open_only: bool = True,
+    kind: str = "",
+    state: str = "all",
+    district: str = "",
+    overdue_only: bool = False,
 ) -> Response:
-    """The ledger as on the ledger page."""
-    data = excel.export_ledger_xlsx(db, user, supervision_only=not all_paths, open_only=open_only)
+    """The ledger as on the ledger page (same filters, rows and columns)."""
+    data = excel.export_ledger_xlsx(
+        db,
+        user,
+        kind=kind or None,
+        state=state,
+        district=district or None,
+        overdue_only=overdue_only,
+    )
     return download(data, "ledger.xlsx")
 
 

@@ -81,28 +81,37 @@ def ledger_page(
     principal: PageOfficer,
     user: PageUser,
     db: DbDep,
-    all_paths: bool = False,
-    open_only: bool = True,
+    kind: str = "",
+    state: str = "all",
+    district: str = "",
     overdue_only: bool = False,
 ) -> Response:
-    """督办台账: confirmed problems tracked until close-out, oldest deadline first."""
-    rows = wq.ledger(
+    """督办台账: every tracked problem (立行立改 and 督办, open and closed), filterable by
+    type, state, district and overdue; the Excel export holds the same rows and columns."""
+    from lantian.workflow.ledger import LEDGER_COLUMNS, ledger_districts, ledger_rows
+
+    rows = ledger_rows(
         db,
         user,
-        supervision_only=not all_paths,
-        open_only=open_only,
+        kind=kind or None,
+        state=state,
+        district=district or None,
         overdue_only=overdue_only,
     )
     ctx = {
         "nav": "ledger",
         "rows": rows,
-        "all_paths": all_paths,
-        "open_only": open_only,
+        "columns": LEDGER_COLUMNS,
+        "districts": ledger_districts(db, user),
+        "kind": kind,
+        "state": state,
+        "district": district,
         "overdue_only": overdue_only,
         "export_qs": urlencode(
             {
-                "all_paths": str(all_paths).lower(),
-                "open_only": str(open_only).lower(),
+                "kind": kind,
+                "state": state,
+                "district": district,
                 "overdue_only": str(overdue_only).lower(),
             }
         ),
