@@ -29,6 +29,7 @@ from lantian.web.queries import LEAD_STATUSES, CaseQuery
 from lantian.web.templating import render
 from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
+from lantian.workflow.checks import certified_officers
 from lantian.workflow.files import UploadedFile
 from lantian.workflow.models import ChecklistTemplate
 from lantian.workflow.states import REASSIGN_ROLES, REASSIGN_STATES, STATES, TRANSITIONS
@@ -170,6 +171,11 @@ def case_context(
         "action_names": [t.action for t in d.actions],
         "transitions": TRANSITIONS,
         "can_record_check": user.role != "enterprise" and case.status == "checking",
+        "inspector_choices": (
+            certified_officers(db, case)
+            if user.role != "enterprise" and case.status == "checking"
+            else []
+        ),
         "can_attach": case.status not in ("closed", "false_positive"),
         "can_reassign": can_reassign,
         "can_share_case": can_share_case,
@@ -323,12 +329,18 @@ async def record_check(request: Request, case_id: int, user: PagePostUser, db: D
     fields, files = await _form(request)
     uploads = request.app.state.settings.uploads_dir
 
+    form = await request.form()  # cached: the inspectors are a multi-valued field
+    inspector_ids = [int(str(x)) for x in form.getlist("inspector_ids") if str(x).isdigit()]
+    kind = str(fields.get("kind") or "onsite")
+
     def work() -> None:
+        from lantian.workflow.checks import decode_signature
+
         ws.record_check(
             db,
             user,
             case_id,
-            kind=str(fields.get("kind") or "onsite"),
+            kind=kind,
             template_id=fields.get("template_id") or None,
             answers=parse_answers(fields) or None,
             notes=(str(fields.get("notes") or "").strip() or None),
@@ -338,6 +350,12 @@ async def record_check(request: Request, case_id: int, user: PagePostUser, db: D
             onsite_reason=(str(fields.get("onsite_reason") or "").strip() or None),
             photos=files,
             uploads_dir=uploads,
+            inspector_ids=inspector_ids,
+            representative_name=str(fields.get("representative_name") or ""),
+            representative_title=str(fields.get("representative_title") or ""),
+            representative_phone=str(fields.get("representative_phone") or ""),
+            signature_png=decode_signature(str(fields.get("signature") or "")),
+            require_onsite_record=kind == "onsite",
         )
         db.commit()
 
