@@ -416,6 +416,7 @@ def _render(
 def dispatch_notice_pdf(session: Session, user: User, case_id: int) -> RenderedNotice:
     """交办单 of a dispatched case (officers only): issued by the dispatching officer's
     bureau to the assignee's bureau."""
+    find_cjk_font(False)  # no font: fail before any lookup (clear 503 in the web)
     if user.role not in OFFICER_ROLES:
         raise PermissionDenied("交办单 is an internal document")
     d = get_case(session, user, case_id)
@@ -479,6 +480,7 @@ def supervision_parties(session: Session, detail: CaseDetail) -> tuple[str, str]
 def supervision_notice_pdf(session: Session, user: User, case_id: int) -> RenderedNotice:
     """督办单 of a case under a supervision order (officers and the enterprise): issued by
     the supervising bureau to the responsible bureau (:func:`supervision_parties`)."""
+    find_cjk_font(False)  # no font: fail before any lookup (clear 503 in the web)
     d = get_case(session, user, case_id)
     c = d.case
     if c.fix_path != "supervision_order":
@@ -535,6 +537,7 @@ def rectification_notice_pdf(
     assessment that found it applies (src/lantian/enforcement/); without it the notice
     says nothing about leniency.
     """
+    find_cjk_font(False)  # no font: fail before any lookup (clear 503 in the web)
     d = get_case(session, user, case_id)
     c = d.case
     if c.fix_path is None:
@@ -607,6 +610,7 @@ def _self_check(
 def notice_pdf(session: Session, user: User, notice_id: int) -> RenderedNotice:
     """环境隐患提示函 or 检查预告知书 (with the self-check table of the industry), issued by
     the bureau of the officer who issued the notice."""
+    find_cjk_font(False)  # no font: fail before any lookup (clear 503 in the web)
     from lantian.auth.visibility import load_visible
     from lantian.registry.models import Enterprise
     from lantian.workflow.models import Notice
