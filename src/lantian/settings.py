@@ -94,6 +94,26 @@ class Settings(BaseSettings):
         le=1,
         description="share of closed cases drawn for spot-check review (抽查复核), 0..1",
     )
+    immediate_fix_working_days: int = Field(
+        default=3,
+        ge=1,
+        le=30,
+        description="working days (Mon-Fri CST, holidays not handled) a 立行立改 has before it "
+        "escalates and becomes 督办",
+    )
+    converted_order_working_days: int = Field(
+        default=10,
+        ge=1,
+        le=90,
+        description="working days of the 督办 deadline when an overdue or rejected 立行立改 "
+        "becomes 督办",
+    )
+    onsite_gps_warn_m: float = Field(
+        default=1000.0,
+        gt=0,
+        description="distance (m) between an on-site record's GPS position and the site "
+        "beyond which the record carries a warning",
+    )
     future_margin_h: float = Field(
         default=1.0,
         ge=0,

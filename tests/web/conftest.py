@@ -185,6 +185,15 @@ def seed(settings: Settings) -> Seeded:
                     db, None, username, PASSWORD, role, display_name=f"{username} 用户", **scope
                 )
                 user_ids[username] = u.user_id
+        # 执法证号 of the officers (on-site records need two certified inspectors)
+        from lantian.supervision.inspectors.models import InspectorCertificate
+
+        for n, username in enumerate(("ts_city", "lb_district", "ln_district", "sjz_city"), 1):
+            db.add(
+                InspectorCertificate(
+                    user_id=user_ids[username], cert_no=f"13020019{n:04d}", updated_at=now_cst()
+                )
+            )
     return Seeded(settings, user_ids, leads)
 
 

@@ -154,6 +154,28 @@ def test_closed_loop_through_the_api(api: Any) -> None:
         headers=district,
     )
     assert chk.status_code == 200, chk.text
+    assert chk.json()["site_distance_m"] < 10 and chk.json()["gps_warning"] is False
+    # a position 150 km from the plant is stored with a warning; inspectors are validated
+    far = c.post(
+        f"/api/cases/{case_id}/checks",
+        json={
+            "kind": "onsite",
+            "notes": "复查",
+            "lon": 116.397,
+            "lat": 39.909,
+            "inspector_ids": [s.user_ids["lb_district"], s.user_ids["ts_city"]],
+            "representative_name": "王厂长",
+        },
+        headers=district,
+    )
+    assert far.status_code == 200, far.text
+    assert far.json()["gps_warning"] is True and far.json()["site_distance_m"] > 140_000
+    one = c.post(
+        f"/api/cases/{case_id}/checks",
+        json={"kind": "onsite", "notes": "x", "inspector_ids": [s.user_ids["lb_district"]]},
+        headers=district,
+    )
+    assert one.status_code == 422, one.text
     att = c.post(
         f"/api/cases/{case_id}/attachments",
         files={"files": ("site.png", PNG_BYTES, "image/png")},

@@ -110,6 +110,19 @@ def _login(page: Any, base: str, username: str, password: str = PASSWORD) -> Non
     page.wait_for_load_state("networkidle")
 
 
+def draw_signature(page: Any) -> None:
+    """Draw a stroke on the on-site record's signature pad (mouse = pointer events)."""
+    box = page.locator("#signature-canvas").bounding_box()
+    assert box is not None
+    x, y = box["x"] + 10, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 9):
+        page.mouse.move(x + i * box["width"] / 10, y + (10 if i % 2 else -10))
+    page.mouse.up()
+    expect(page.locator("#signature-data")).not_to_have_value("")
+
+
 def _status(page: Any) -> str:
     return str(page.locator("#case-status").inner_text()).strip()
 
@@ -153,6 +166,10 @@ def test_officer_takes_a_lead_from_the_inbox_to_close_out(
     page.check("input[name='answer__CEMS-1'][value=ok]")
     page.check("input[name='answer__CEMS-4'][value=problem]")
     page.fill("textarea[name=notes]", "采样管线存在旁路阀")
+    # the on-site record: a second certified inspector, the representative, a signature
+    page.check(f"input[name=inspector_ids][value='{_seeded.user_ids['ts_city']}']")
+    page.fill("input[name=representative_name]", "王厂长")
+    draw_signature(page)
     page.set_input_files(
         "input[name=photos]",
         files=[{"name": "site.png", "mimeType": "image/png", "buffer": PNG_BYTES}],
@@ -376,3 +393,78 @@ def test_screenshots_of_the_main_pages(browser: Any, dev_city: Path, tmp_path: P
     assert ent1_case
     for p in shots:
         assert p.stat().st_size > 10_000, f"{p.name} looks empty"
+
+
+def test_onsite_record_signed_on_a_phone(browser: Any, live: tuple[LiveServer, Any]) -> None:
+    """The on-site record on a 390 px phone: a second certified inspector, the
+    representative, a signature drawn with touch/pointer, and the GPS distance warning
+    (Beijing is about 150 km from the plant in Tangshan)."""
+    from lantian.auth.models import User
+    from lantian.db.session import session_scope
+    from lantian.workflow import service as ws
+    from lantian.workflow.models import Attachment, CheckRecord
+
+    server, seeded = live
+    with session_scope(seeded.settings) as db:
+        officer = db.get(User, seeded.user_ids["lb_district"])
+        assert officer is not None
+        city = db.get(User, seeded.user_ids["ts_city"])
+        assert city is not None
+        (case,) = ws.dispatch(
+            db,
+            city,
+            ["LE1-1"],
+            assignee_id=officer.user_id,
+            deadline=now_cst() + timedelta(days=3),
+        )
+        ws.start_check(db, officer, case.case_id, mode="onsite")
+        case_id = case.case_id
+    # Beijing, about 150 km from the plant in Tangshan
+    ctx = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"latitude": 39.909, "longitude": 116.397, "accuracy": 20},
+        permissions=["geolocation"],
+        locale="zh-CN",
+    )
+    page = ctx.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        _login(page, server.url, "lb_district")
+        page.goto(f"{server.url}/cases/{case_id}/step/check")
+        canvas = page.locator("#signature-canvas")
+        box = canvas.bounding_box()
+        assert box is not None and 200 <= box["width"] <= 390 - 16  # fits the phone
+        page.check(f"input[name=inspector_ids][value='{seeded.user_ids['ts_city']}']")
+        expect(
+            page.locator(f"input[name=inspector_ids][value='{seeded.user_ids['lb_district']}']")
+        ).to_be_checked()
+        page.fill("textarea[name=notes]", "脱硫塔循环泵停运")
+        page.fill("input[name=representative_name]", "王厂长")
+        page.fill("input[name=representative_title]", "环保负责人")
+        page.fill("input[name=representative_phone]", "13800000000")
+        draw_signature(page)
+        page.set_input_files(
+            "input[name=photos]",
+            files=[{"name": "site.png", "mimeType": "image/png", "buffer": PNG_BYTES}],
+        )
+        page.click("button.gps-button")
+        expect(page.locator("input[name=lat]")).not_to_have_value("")
+        page.click("#submit-check")
+        page.wait_for_url("**done=record_check**")
+        warning = page.locator(".gps-distance.gps-warning")
+        expect(warning).to_contain_text("超过 1,000 米")
+        expect(page.locator("img.signature")).to_be_visible()
+        assert "王厂长" in page.content() and "执法证号" in page.content()
+    finally:
+        ctx.close()
+    with session_scope(seeded.settings) as db:
+        rec = db.query(CheckRecord).filter(CheckRecord.case_id == case_id).one()
+        assert rec.site_distance_m is not None and rec.site_distance_m > 140_000
+        assert sorted(i["user_id"] for i in rec.inspectors or []) == sorted(
+            [seeded.user_ids["ts_city"], seeded.user_ids["lb_district"]]
+        )
+        sig = db.get(Attachment, rec.signature_attachment_id)
+        assert sig is not None and sig.content_type == "image/png" and sig.size_bytes > 500

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -142,12 +143,21 @@ def test_closed_loop_through_the_pages(seeded_sqlite: Seeded, login_as: Login) -
             "lon": "118.181",
             "lat": "39.631",
             "gps_accuracy_m": "12",
+            "inspector_ids": [  # type: ignore[dict-item]
+                str(seeded_sqlite.user_ids["lb_district"]),
+                str(seeded_sqlite.user_ids["ts_city"]),
+            ],
+            "representative_name": "王厂长",
+            "representative_title": "环保负责人",
+            "representative_phone": "13800000000",
+            "signature": "data:image/png;base64," + base64.b64encode(PNG_BYTES).decode(),
         },
         files=[("photos", ("site.png", PNG_BYTES, "image/png"))],
     )
     assert loc.endswith("done=record_check")
     page = officer.get(loc).text
     assert "采样管线有旁路" in page and "39.63100" in page and "/attachments/" in page
+    assert "执法证号 130200190002" in page and "王厂长" in page and 'class="signature"' in page
     _post(officer, f"/cases/{case_id}/actions/judge_confirmed", ocsrf, {"finding": "旁路属实"})
     _post(officer, f"/cases/{case_id}/actions/choose_immediate_fix", ocsrf, {"note": "当场拆除"})
     _post(officer, f"/cases/{case_id}/actions/close_immediate_fix", ocsrf, {"comment": "已拆除"})

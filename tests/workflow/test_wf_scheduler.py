@@ -89,3 +89,4 @@ def test_cli_jobs_run(world: Any, db_settings: Settings) -> None:
     result = CliRunner().invoke(app, ["jobs", "run", "--json"])
     assert result.exit_code == 0, result.output
     assert '"escalated": []' in result.stdout and "login_attempts_pruned" in result.stdout
+    assert '"converted_to_supervision": []' in result.stdout

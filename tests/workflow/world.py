@@ -186,6 +186,8 @@ def fire(session: Session, w: World, user: User | None, case_id: int, action: st
         s.review(session, u, case_id, accept=False, comment="佐证材料不足")
     elif action == "reopen":
         s.reopen(session, u, case_id, reason="问题复发")
+    elif action == "convert_to_supervision":
+        s.convert_to_supervision(session, u, case_id, reason="立行立改逾期")
     else:  # pragma: no cover - a new action needs a branch here
         raise AssertionError(f"no test driver for {action}")
 

@@ -42,6 +42,7 @@ def run(
                         for e in report.escalated
                     ],
                     "reopened": report.reopened,
+                    "converted_to_supervision": report.converted,
                     "login_attempts_pruned": report.login_attempts_pruned,
                 },
                 ensure_ascii=False,
@@ -49,6 +50,7 @@ def run(
         )
     console.print(
         f"escalated {len(report.escalated)} case(s), reopened {len(report.reopened)}, "
+        f"turned {len(report.converted)} overdue immediate fix(es) into supervision orders, "
         f"pruned {report.login_attempts_pruned} login attempt(s)"
     )
 

@@ -31,7 +31,7 @@ from lantian.timeutil import now_cst, to_cst
 from lantian.vocab import cases as cases_vocab
 from lantian.vocab import families, leads, pollutants, registry
 from lantian.vocab import rules as rules_vocab
-from lantian.workflow.queries import CaseFilters, LeadFilters, ledger, list_cases, list_leads
+from lantian.workflow.queries import CaseFilters, LeadFilters, list_cases, list_leads
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_EXPORT_ROWS = 100_000
@@ -291,31 +291,47 @@ def export_ledger_xlsx(
     session: Session,
     user: User,
     *,
-    supervision_only: bool = True,
-    open_only: bool = False,
-    city: str | None = None,
+    kind: str | None = None,
+    state: str = "all",
     district: str | None = None,
+    overdue_only: bool = False,
 ) -> bytes:
-    """整改台账 (督办台账): confirmed problems until close-out, as .xlsx bytes."""
-    rows = ledger(
+    """督办台账 as .xlsx bytes: the rows and columns of the ledger page (times in CST)
+    (:func:`lantian.workflow.ledger.ledger_rows`, ``LEDGER_COLUMNS``)."""
+    from lantian.workflow.ledger import LEDGER_COLUMNS, ledger_rows
+
+    rows = ledger_rows(
         session,
         user,
-        supervision_only=supervision_only,
-        open_only=open_only,
-        city=city,
+        kind=kind,
+        state=state,
         district=district,
+        overdue_only=overdue_only,
         limit=MAX_EXPORT_ROWS,
     )
+
+    def time_of(get: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        return lambda r: _cst_naive(get(r))
+
+    columns = [
+        Column(c.zh, 17, time_of(c.get), TIME_FORMAT)
+        if c.time
+        else Column(c.zh, 40 if c.key in _WIDE else 14, c.get)
+        for c in LEDGER_COLUMNS
+    ]
     wb = Workbook()
-    n = write_sheet(wb, "整改台账", CASE_COLUMNS, rows, first=True)
+    n = write_sheet(wb, "督办台账", columns, rows, first=True)
     _about(
         wb,
         user,
-        "整改台账（督办台账）" if supervision_only else "整改台账",
+        "督办台账",
         n,
-        {"open_only": open_only, "city": city, "district": district},
+        {"kind": kind, "state": state, "district": district, "overdue_only": overdue_only},
     )
     return _to_bytes(wb)
+
+
+_WIDE = frozenset({"problem", "measures", "responsible", "review", "enterprise"})
 
 
 def read_sheet(data: bytes, sheet: str | None = None) -> list[dict[str, Any]]:

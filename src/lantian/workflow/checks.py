@@ -1,9 +1,26 @@
 """Check records (核查记录): recording remote and on-site checks of a case in status
 ``checking``, sharing a record with the enterprise, and the checklist templates.
+
+An on-site record as the law expects (现场检查笔录) names at least two inspectors with
+their 执法证号 (chosen from accounts with a certificate, names and numbers copied onto the
+record), the enterprise's representative (name, title, phone) and carries the
+representative's signature drawn on the phone (a PNG attachment). The GPS position is
+compared with the site: the distance is stored, with a warning beyond
+``settings.onsite_gps_warn_m``.
+
+References
+----------
+.. [1] 《生态环境行政处罚办法》(生态环境部令第30号, 2023) 第二十九条、第三十条: 执法人员不少于
+       两人并出示执法证件; 现场检查笔录由当事人签名 (article numbers unverified).
+.. [2] 国办发〔2024〕54号 关于严格规范涉企行政检查的意见: inspections only by officers holding
+       a law-enforcement certificate.
 """
 
 from __future__ import annotations
 
+import base64
+import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +36,9 @@ from lantian.auth.errors import (
     ValidationError,
 )
 from lantian.auth.models import OFFICER_ROLES, User
-from lantian.auth.visibility import load_visible
+from lantian.auth.visibility import can_see, load_visible
+from lantian.registry.models import Enterprise
+from lantian.settings import get_settings
 from lantian.timeutil import now_cst, to_cst
 from lantian.workflow.core import (
     _event,
@@ -27,7 +46,7 @@ from lantian.workflow.core import (
     _store_files,
     load_case,
 )
-from lantian.workflow.files import UploadedFile
+from lantian.workflow.files import UploadedFile, check_upload
 from lantian.workflow.models import (
     CHECK_KINDS,
     Case,
@@ -67,6 +86,94 @@ def _validate_answers(
             raise ValidationError(f"item {code}: result must be ok, problem or na", field="answers")
 
 
+EARTH_RADIUS_M = 6_371_008.8
+"""Mean Earth radius [m] (IUGG)."""
+
+
+def haversine_m(lon1_deg: float, lat1_deg: float, lon2_deg: float, lat2_deg: float) -> float:
+    """Great-circle distance [m] between two WGS-84 points (haversine, spherical Earth;
+    error below 0.5 %).
+
+    References
+    ----------
+    .. [1] R. W. Sinnott, "Virtues of the Haversine", Sky and Telescope 68(2), 1984.
+    """
+    p1, p2 = math.radians(lat1_deg), math.radians(lat2_deg)
+    dp = p2 - p1
+    dl = math.radians(lon2_deg - lon1_deg)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+MIN_INSPECTORS = 2
+"""Inspectors an on-site record needs (执法人员不少于两人)."""
+_PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
+
+
+def certified_officers(session: Session, case: Case) -> list[tuple[User, str]]:
+    """Active officers whose scope covers ``case`` and who hold a valid 执法证号, with the
+    number (choices of the on-site record's inspectors)."""
+    from lantian.supervision.inspectors.models import InspectorCertificate
+
+    today = now_cst().date()
+    rows = session.execute(
+        select(User, InspectorCertificate.cert_no)
+        .join(InspectorCertificate, InspectorCertificate.user_id == User.user_id)
+        .where(User.active.is_(True), User.role.in_(sorted(OFFICER_ROLES)))
+        .where(
+            (InspectorCertificate.valid_until.is_(None))
+            | (InspectorCertificate.valid_until >= today)
+        )
+        .order_by(User.display_name, User.user_id)
+    ).all()
+    return [(u, str(cert)) for u, cert in rows if can_see(session, u, "case", case.case_id)]
+
+
+def _inspectors(session: Session, case: Case, inspector_ids: Sequence[int]) -> list[dict[str, Any]]:
+    ids = list(dict.fromkeys(int(i) for i in inspector_ids))
+    if len(ids) < MIN_INSPECTORS:
+        raise ValidationError(
+            "现场检查须由至少两名持执法证的执法人员进行，请选择执法人员 "
+            "(at least two inspectors with a certificate)",
+            field="inspector_ids",
+        )
+    allowed = {u.user_id: (u, cert) for u, cert in certified_officers(session, case)}
+    out: list[dict[str, Any]] = []
+    for uid in ids:
+        if uid not in allowed:
+            raise ValidationError(
+                "所选执法人员无有效执法证号或无权管辖该案件 "
+                "(an inspector without a valid certificate or outside the case's scope)",
+                field="inspector_ids",
+            )
+        u, cert = allowed[uid]
+        out.append({"user_id": u.user_id, "name": u.display_name, "cert_no": cert})
+    return out
+
+
+def _text_field(value: str | None, field: str, max_len: int, label: str) -> str | None:
+    v = (value or "").strip()
+    if len(v) > max_len:
+        raise ValidationError(f"{label}不能超过{max_len}个字符 (too long)", field=field)
+    return v or None
+
+
+def decode_signature(value: str | bytes | None) -> bytes | None:
+    """PNG bytes of a signature sent as a ``data:image/png;base64,…`` URL (canvas
+    ``toDataURL``) or as bytes; None when empty."""
+    if value is None or value == "" or value == b"":
+        return None
+    if isinstance(value, bytes):
+        return value
+    head, _sep, b64 = value.partition(",")
+    if not head.startswith("data:image/png;base64") or not b64:
+        raise ValidationError("签名须为 PNG 图片 (signature must be a PNG)", field="signature")
+    try:
+        return base64.b64decode(b64, validate=True)
+    except ValueError as exc:
+        raise ValidationError("签名数据无效 (invalid signature data)", field="signature") from exc
+
+
 def record_check(
     session: Session,
     user: User,
@@ -83,12 +190,25 @@ def record_check(
     onsite_reason: str | None = None,
     photos: Sequence[UploadedFile] = (),
     uploads_dir: Path | None = None,
+    inspector_ids: Sequence[int] = (),
+    representative_name: str | None = None,
+    representative_title: str | None = None,
+    representative_phone: str | None = None,
+    signature_png: bytes | None = None,
+    require_onsite_record: bool = False,
 ) -> CheckRecord:
     """Record a remote or on-site check of a case in status ``checking``.
 
     ``answers`` maps checklist item codes to ``{"result": "ok"|"problem"|"na", "note": …}``.
     GPS is WGS-84 degrees; both or neither of ``lon``/``lat``. An on-site check of a
     positive-list enterprise needs an earlier remote check or an ``onsite_reason``.
+
+    On-site records: ``inspector_ids`` (at least two officers with a valid 执法证号 whose
+    scope covers the case; names and numbers are copied onto the record), the
+    representative and ``signature_png`` (PNG bytes). With ``require_onsite_record`` (the
+    officer's form) all three are required; otherwise what is given is validated. The
+    distance between the GPS position and the enterprise's site is stored
+    (``site_distance_m``) with the warning threshold in force (``gps_warn_m``).
     """
     if user.role not in OFFICER_ROLES:
         raise PermissionDenied("only officers record checks")
@@ -120,6 +240,41 @@ def record_check(
             field="onsite_reason",
         )
     _validate_answers(session, template_id, answers)
+    inspectors: list[dict[str, Any]] | None = None
+    rep_name = _text_field(representative_name, "representative_name", 100, "企业现场负责人姓名")
+    rep_title = _text_field(representative_title, "representative_title", 100, "职务")
+    rep_phone = _text_field(representative_phone, "representative_phone", 32, "联系电话")
+    if rep_phone is not None and not _PHONE.match(rep_phone):
+        raise ValidationError(
+            "联系电话格式不正确 (invalid phone number)", field="representative_phone"
+        )
+    if kind == "onsite":
+        if inspector_ids or require_onsite_record:
+            inspectors = _inspectors(session, case, inspector_ids)
+        if require_onsite_record and rep_name is None:
+            raise ValidationError(
+                "请填写企业现场负责人姓名 (the enterprise's representative)",
+                field="representative_name",
+            )
+        if require_onsite_record and not signature_png:
+            raise ValidationError(
+                "请企业现场负责人在手机上签名 (the representative's signature)", field="signature"
+            )
+    signature = UploadedFile("现场签名.png", signature_png, "image/png") if signature_png else None
+    if signature is not None:
+        check_upload(signature)
+    site_m: float | None = None
+    warn_m: float | None = None
+    ent = session.get(Enterprise, case.enterprise_id) if case.enterprise_id else None
+    if (
+        lon is not None
+        and lat is not None
+        and ent is not None
+        and ent.lon is not None
+        and ent.lat is not None
+    ):
+        site_m = round(haversine_m(lon, lat, ent.lon, ent.lat), 1)
+        warn_m = get_settings().onsite_gps_warn_m
     now = now_cst()
     rec = CheckRecord(
         case_id=case.case_id,
@@ -134,12 +289,30 @@ def record_check(
         lat=lat,
         gps_accuracy_m=gps_accuracy_m,
         onsite_reason=onsite_reason,
+        inspectors=inspectors,
+        representative_name=rep_name if kind == "onsite" else None,
+        representative_title=rep_title if kind == "onsite" else None,
+        representative_phone=rep_phone if kind == "onsite" else None,
+        site_distance_m=site_m,
+        gps_warn_m=warn_m,
     )
     session.add(rec)
     session.flush()
     atts = _store_files(
         session, user, case, photos, "photo", check_id=rec.check_id, uploads_dir=uploads_dir
     )
+    if signature is not None:
+        (sig,) = _store_files(
+            session,
+            user,
+            case,
+            [signature],
+            "document",
+            check_id=rec.check_id,
+            uploads_dir=uploads_dir,
+        )
+        rec.signature_attachment_id = sig.attachment_id
+        session.flush()
     _event(
         session,
         user,

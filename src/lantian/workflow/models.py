@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -167,6 +168,42 @@ class CheckRecord(Base):
     """When an officer marked the record (notes, checklist, photos) as shared with the
     enterprise; internal to the officers until then (auth/policy.py)."""
     shared_with_enterprise_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    inspectors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    """执法人员 of an on-site record: ``[{"user_id", "name", "cert_no"}, …]`` (at least two,
+    each with a 执法证号), copied from the accounts when recorded (migration 0019)."""
+    representative_name: Mapped[str | None] = mapped_column(String(100))
+    """The enterprise's representative present at an on-site check (被检查单位现场负责人)."""
+    representative_title: Mapped[str | None] = mapped_column(String(100))
+    representative_phone: Mapped[str | None] = mapped_column(String(32))
+    signature_attachment_id: Mapped[int | None] = mapped_column(Integer)
+    """The representative's signature drawn on the phone (a PNG attachment of the record)."""
+    site_distance_m: Mapped[float | None] = mapped_column(Float)
+    """Great-circle distance [m] between the recorded GPS position and the site."""
+    gps_warn_m: Mapped[float | None] = mapped_column(Float)
+    """The warning distance [m] in force when recorded (``settings.onsite_gps_warn_m``)."""
+
+
+class DocumentNumber(Base):
+    """文书编号: the number of an issued document, per kind and year (``〔2026〕第12号``).
+
+    ``ref_type``/``ref_id`` name what it was issued for (a case or a notice); one number per
+    document and kind, and sequence numbers unique per kind and year (the unique
+    constraint makes allocation safe under concurrency: a clash is retried).
+    """
+
+    __tablename__ = "document_numbers"
+    __table_args__ = (
+        UniqueConstraint("kind", "year", "seq", name="uq_document_numbers_kind_year_seq"),
+        UniqueConstraint("kind", "ref_type", "ref_id", name="uq_document_numbers_kind_ref"),
+    )
+
+    number_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    ref_type: Mapped[str] = mapped_column(String(16))
+    ref_id: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(TZDateTime)
 
 
 class Attachment(Base):

@@ -13,6 +13,7 @@ from lantian.auth.errors import (
 )
 from lantian.auth.models import OFFICER_ROLES, User
 from lantian.auth.visibility import load_visible
+from lantian.documents.numbering import issue_number
 from lantian.timeutil import now_cst
 from lantian.workflow.core import (
     _require_text,
@@ -64,6 +65,8 @@ def issue_notice(
     )
     session.add(notice)
     session.flush()
+    # 提示〔year〕第n号 / 预告〔year〕第n号: counters per kind and year
+    issue_number(session, kind, notice.notice_id, notice.issued_at)
     audit(session, user, "issue_notice", "notice", notice.notice_id, after=snapshot(notice))
     return notice
 

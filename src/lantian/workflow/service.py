@@ -37,6 +37,7 @@ from lantian.auth.errors import (
 from lantian.auth.models import OFFICER_ROLES, User
 from lantian.auth.scope import province_of_credit_code
 from lantian.auth.visibility import can_see
+from lantian.documents.numbering import issue_number
 from lantian.leads.models import Lead
 from lantian.leads.scope import load_lead
 from lantian.registry.models import Enterprise, Station
@@ -61,6 +62,8 @@ from lantian.workflow.escalation import (
     RECURRENCE_WINDOW_DAYS,
     Escalation,
     JobsReport,
+    convert_overdue_immediate_fixes,
+    convert_to_supervision,
     escalate_overdue,
     escalation_level,
     reopen_on_recurrence,
@@ -343,6 +346,7 @@ def dispatch(
             data={"assignee": assignee.username, "deadline": deadline},
             now=at,
         )
+        issue_number(session, "dispatch_notice", case.case_id, at)  # 交办〔year〕第n号
         out.append(case)
     return out
 
@@ -525,7 +529,9 @@ def choose_fix_path(
     note: str | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """立行立改 (``immediate_fix``) or 督办 (``supervision_order``, with ``rectify_deadline``)."""
+    """立行立改 (``immediate_fix``; deadline ``settings.immediate_fix_working_days`` working
+    days, :func:`~lantian.workflow.workdays.add_working_days_cst`) or 督办
+    (``supervision_order``, with ``rectify_deadline``)."""
     if path not in FIX_PATHS:
         raise ValidationError(f"path must be one of {FIX_PATHS}", field="path")
     now = now or now_cst()
@@ -538,14 +544,19 @@ def choose_fix_path(
         rectify_deadline = to_cst(rectify_deadline)
         if rectify_deadline <= now:
             raise ValidationError("整改时限须晚于当前时间", field="rectify_deadline")
+    else:
+        # 立行立改: a deadline of settings.immediate_fix_working_days working days (CST)
+        from lantian.settings import get_settings
+        from lantian.workflow.workdays import add_working_days_cst
+
+        rectify_deadline = add_working_days_cst(now, get_settings().immediate_fix_working_days)
     action = "choose_immediate_fix" if path == "immediate_fix" else "issue_supervision_order"
 
     def apply() -> None:
         case.fix_path = path
         case.escalation_level = 0
         case.escalated_at = None
-        if path == "supervision_order":
-            case.rectify_deadline = rectify_deadline
+        case.rectify_deadline = rectify_deadline
 
     _fire(
         session,
@@ -558,6 +569,9 @@ def choose_fix_path(
         data={"rectify_deadline": rectify_deadline} if rectify_deadline else None,
         now=now,
     )
+    if path == "supervision_order":
+        issue_number(session, "supervision_notice", case.case_id, now)
+    issue_number(session, "rectification_notice", case.case_id, now)
     return case
 
 
@@ -604,6 +618,17 @@ def review(session: Session, user: User, case_id: int, *, accept: bool, comment:
         )
     else:
         _fire(session, user, case, "review_reject", {"comment": comment}, note=comment, now=now)
+        if case.fix_path == "immediate_fix":
+            # a rejected 立行立改 is not fixed on the spot: it becomes 督办 with a deadline
+            from lantian.workflow.escalation import convert_to_supervision
+
+            convert_to_supervision(
+                session,
+                user,
+                case.case_id,
+                reason=f"立行立改复核不通过，转为督办：{comment}",
+                now=now,
+            )
     return case
 
 
@@ -812,6 +837,8 @@ __all__ = [
     "certificate_numbers",
     "choose_fix_path",
     "close",
+    "convert_overdue_immediate_fixes",
+    "convert_to_supervision",
     "covering_officers",
     "dispatch",
     "draw_spot_checks",

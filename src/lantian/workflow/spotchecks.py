@@ -1,5 +1,7 @@
 """Spot checks (抽查复核): drawing a share of closed cases and recording the results (a
-failed spot check reopens the case).
+failed spot check reopens the case). Draws and results are case events (on the case's
+timeline). Whoever closed (销号) a case may not spot-check it: the draw leaves out the
+cases the drawing officer closed, and recording a result is refused to the closer.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ def draw_spot_checks(
         stmt = stmt.where(Case.closed_at < to_cst(closed_to))
     pending = select(SpotCheck.case_id).where(SpotCheck.result == "pending")
     stmt = stmt.where(Case.case_id.not_in(pending))
+    # 销号人不得抽查本人销号的案件: the drawing officer's own close-outs are not drawn
+    stmt = stmt.where((Case.closed_by.is_(None)) | (Case.closed_by != user.user_id))
     population = sorted(session.scalars(stmt))
     seed = seed if seed is not None else secrets.randbits(62)
     k = math.ceil(share * len(population)) if population else 0
@@ -84,6 +88,14 @@ def draw_spot_checks(
     for cid in chosen:
         session.add(SpotCheck(draw_id=draw.draw_id, case_id=cid, result="pending"))
     session.flush()
+    for cid in chosen:
+        _event(
+            session,
+            user,
+            load_case(session, user, cid),
+            "spot_check_drawn",
+            data={"draw_id": draw.draw_id, "seed": seed},
+        )
     audit(session, user, "draw_spot_checks", "spot_check_draw", draw.draw_id, after=snapshot(draw))
     return draw
 
@@ -98,6 +110,11 @@ def record_spot_check(
     case = load_case(session, user, sc.case_id)
     if sc.result != "pending":
         raise InvalidTransition(f"spot check {spot_check_id} already {sc.result}")
+    if case.closed_by is not None and case.closed_by == user.user_id:
+        raise PermissionDenied(
+            "销号人不得抽查本人销号的案件，请由其他执法人员复核 "
+            "(whoever closed a case may not spot-check it)"
+        )
     _require_text(note, "note")
     before = snapshot(sc)
     sc.result = "passed" if passed else "failed"
@@ -114,7 +131,14 @@ def record_spot_check(
         before=before,
         after=snapshot(sc),
     )
-    _event(session, user, case, "spot_check", note=note, data={"passed": passed})
+    _event(
+        session,
+        user,
+        case,
+        "spot_check_passed" if passed else "spot_check_failed",
+        note=note,
+        data={"passed": passed, "spot_check_id": sc.spot_check_id},
+    )
     if not passed and case.status == "closed":
         from lantian.workflow.service import reopen
 

@@ -176,6 +176,15 @@ TRANSITIONS: tuple[Transition, ...] = (
         "Reject, back to rectification",
     ),
     Transition(
+        "convert_to_supervision",
+        "immediate_fix",
+        "supervision_order",
+        _DISPATCHERS | {SYSTEM_ROLE},
+        ("reason",),
+        "立行立改逾期，转为督办",
+        "Overdue immediate fix becomes a supervision order",
+    ),
+    Transition(
         "reopen",
         "closed",
         "dispatched",
@@ -197,10 +206,17 @@ ESCALATE_ACTION = "escalate"
 DEADLINE_STATES: dict[str, str] = {
     "dispatched": "deadline",
     "checking": "deadline",
+    "immediate_fix": "rectify_deadline",
     "supervision_order": "rectify_deadline",
     "rectification": "rectify_deadline",
 }
-"""Open states in which a deadline runs, and which ``Case`` column holds it."""
+"""Open states in which a deadline runs, and which ``Case`` column holds it (a 立行立改's
+deadline, ``settings.immediate_fix_working_days`` working days, is in ``rectify_deadline``
+too)."""
+
+CONVERT_ACTION = "convert_to_supervision"
+"""Action of a 立行立改 that became 督办 (overdue: a declared transition; rejected at
+review: recorded on the case in 整改中, status unchanged)."""
 
 ESCALATION_LEVELS: tuple[tuple[int, str, str], ...] = (
     (0, "逾期", "overdue"),

@@ -18,6 +18,7 @@ from lantian.web.limits import check_upload_count, check_upload_size
 from lantian.web.queries import CaseQuery
 from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
+from lantian.workflow.checks import decode_signature
 from lantian.workflow.files import UploadedFile
 from lantian.workflow.models import Case
 
@@ -64,6 +65,13 @@ class CheckRequest(BaseModel):
     lat: float | None = None
     gps_accuracy_m: float | None = None
     onsite_reason: str | None = None
+    inspector_ids: list[int] = Field(
+        default_factory=list, description="on-site: two or more officers with a 执法证号"
+    )
+    representative_name: str | None = Field(None, max_length=100)
+    representative_title: str | None = Field(None, max_length=100)
+    representative_phone: str | None = Field(None, max_length=32)
+    signature: str | None = Field(None, description="data:image/png;base64,… of the signature")
 
 
 @router.post("/leads/dispatch", summary="Dispatch leads (交办), one case per lead")
@@ -137,6 +145,11 @@ def get_case(case_id: int, user: ApiUser, db: DbDep) -> dict[str, Any]:
                 "lon": c.lon,
                 "lat": c.lat,
                 "gps_accuracy_m": c.gps_accuracy_m,
+                "site_distance_m": c.site_distance_m,
+                "gps_warning": _gps_warning(c.site_distance_m, c.gps_warn_m),
+                "inspectors": c.inspectors,
+                "representative_name": c.representative_name,
+                "signature_attachment_id": c.signature_attachment_id,
             }
             for c in d.checks
         ],
@@ -190,9 +203,25 @@ def record_check(
         gps_accuracy_m=body.gps_accuracy_m,
         onsite_reason=body.onsite_reason,
         uploads_dir=request.app.state.settings.uploads_dir,
+        inspector_ids=body.inspector_ids,
+        representative_name=body.representative_name,
+        representative_title=body.representative_title,
+        representative_phone=body.representative_phone,
+        signature_png=decode_signature(body.signature),
     )
     db.commit()
-    return {"check_id": rec.check_id, "case_id": rec.case_id, "kind": rec.kind}
+    return {
+        "check_id": rec.check_id,
+        "case_id": rec.case_id,
+        "kind": rec.kind,
+        "site_distance_m": rec.site_distance_m,
+        "gps_warning": _gps_warning(rec.site_distance_m, rec.gps_warn_m),
+    }
+
+
+def _gps_warning(distance_m: float | None, warn_m: float | None) -> bool:
+    """Whether a record's GPS position lies beyond the warning distance from the site."""
+    return distance_m is not None and warn_m is not None and distance_m > warn_m
 
 
 @router.post("/cases/{case_id}/attachments", summary="Attach files to a case")

@@ -71,13 +71,21 @@ def export_ledger(
     principal: ApiOfficer,
     user: ApiUser,
     db: DbDep,
-    all_paths: bool = False,
-    open_only: bool = True,
+    kind: str = "",
+    state: str = "all",
+    district: str = "",
+    overdue_only: bool = False,
 ) -> Response:
-    """The ledger as on the ledger page."""
-    data = excel.export_ledger_xlsx(db, user, supervision_only=not all_paths, open_only=open_only)
-    title = "整改台账" if all_paths else "督办台账"
-    return download(data, dated_name(title), ascii_name="ledger.xlsx")
+    """The ledger as on the ledger page (same filters, rows and columns)."""
+    data = excel.export_ledger_xlsx(
+        db,
+        user,
+        kind=kind or None,
+        state=state,
+        district=district or None,
+        overdue_only=overdue_only,
+    )
+    return download(data, dated_name("督办台账"), ascii_name="ledger.xlsx")
 
 
 @router.get("/exports/enterprises.xlsx", summary="Export enterprises to Excel")
@@ -147,6 +155,7 @@ def case_document(
     """交办单 (dispatch_notice), 督办单 (supervision_notice) or 整改通知
     (rectification_notice); 409 if the case has not reached that step."""
     notice = NOTICE_RENDERERS[kind](db, user, case_id)
+    db.commit()  # a document issued before numbering existed gets its number now
     return download(
         notice.pdf, notice.filename, "application/pdf", ascii_name=f"{kind}-{case_id}.pdf"
     )
@@ -157,6 +166,7 @@ def notice_document(notice_id: int, user: ApiUser, db: DbDep) -> Response:
     """环境隐患提示函 (hazard) or 检查预告知书 (pre-notification, with the self-inspection
     checklist); the enterprise itself and officers in scope may download it."""
     notice = pdf.notice_pdf(db, user, notice_id)
+    db.commit()  # a document issued before numbering existed gets its number now
     return download(
         notice.pdf, notice.filename, "application/pdf", ascii_name=f"notice-{notice_id}.pdf"
     )

@@ -38,6 +38,7 @@ from lantian.web.queries import LEAD_STATUSES, CaseQuery
 from lantian.web.templating import render
 from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
+from lantian.workflow.checks import certified_officers
 from lantian.workflow.files import UploadedFile
 from lantian.workflow.models import ChecklistTemplate, CheckRecord
 from lantian.workflow.states import REASSIGN_ROLES, REASSIGN_STATES, STATES, TRANSITIONS
@@ -90,28 +91,37 @@ def ledger_page(
     principal: PageOfficer,
     user: PageUser,
     db: DbDep,
-    all_paths: bool = False,
-    open_only: bool = True,
+    kind: str = "",
+    state: str = "all",
+    district: str = "",
     overdue_only: bool = False,
 ) -> Response:
-    """督办台账: confirmed problems tracked until close-out, oldest deadline first."""
-    rows = wq.ledger(
+    """督办台账: every tracked problem (立行立改 and 督办, open and closed), filterable by
+    type, state, district and overdue; the Excel export holds the same rows and columns."""
+    from lantian.workflow.ledger import LEDGER_COLUMNS, ledger_districts, ledger_rows
+
+    rows = ledger_rows(
         db,
         user,
-        supervision_only=not all_paths,
-        open_only=open_only,
+        kind=kind or None,
+        state=state,
+        district=district or None,
         overdue_only=overdue_only,
     )
     ctx = {
         "nav": "ledger",
         "rows": rows,
-        "all_paths": all_paths,
-        "open_only": open_only,
+        "columns": LEDGER_COLUMNS,
+        "districts": ledger_districts(db, user),
+        "kind": kind,
+        "state": state,
+        "district": district,
         "overdue_only": overdue_only,
         "export_qs": urlencode(
             {
-                "all_paths": str(all_paths).lower(),
-                "open_only": str(open_only).lower(),
+                "kind": kind,
+                "state": state,
+                "district": district,
                 "overdue_only": str(overdue_only).lower(),
             }
         ),
@@ -188,6 +198,11 @@ def case_context(
         "confirm_actions": CONFIRM_ACTIONS,
         "transitions": TRANSITIONS,
         "can_record_check": user.role != "enterprise" and case.status == "checking",
+        "inspector_choices": (
+            certified_officers(db, case)
+            if user.role != "enterprise" and case.status == "checking"
+            else []
+        ),
         "can_attach": case.status not in ("closed", "false_positive"),
         "can_reassign": can_reassign,
         "can_share_case": can_share_case,
@@ -204,6 +219,11 @@ def case_context(
         "event_labels": {
             "share_case": _("Shared with the enterprise"),
             "share_check_record": _("Check record shared with the enterprise"),
+            "escalate": _("Overdue, escalated"),
+            "convert_to_supervision": _("Immediate fix became a supervision order"),
+            "spot_check_drawn": _("Drawn for a spot check"),
+            "spot_check_passed": _("Spot check passed"),
+            "spot_check_failed": _("Spot check failed"),
         },
     }
 
@@ -387,14 +407,20 @@ async def record_check(request: Request, case_id: int, user: PagePostUser, db: D
     fields, files = await _form(request)
     uploads = request.app.state.settings.uploads_dir
 
+    form = await request.form()  # cached: the inspectors are a multi-valued field
+    inspector_ids = [int(str(x)) for x in form.getlist("inspector_ids") if str(x).isdigit()]
+    kind = str(fields.get("kind") or "onsite")
+
     def work() -> None:
         check_text_lengths(fields)
         check_required(fields, "kind")
+        from lantian.workflow.checks import decode_signature
+
         ws.record_check(
             db,
             user,
             case_id,
-            kind=str(fields.get("kind") or "onsite"),
+            kind=kind,
             template_id=fields.get("template_id") or None,
             answers=parse_answers(fields) or None,
             notes=(str(fields.get("notes") or "").strip() or None),
@@ -404,6 +430,12 @@ async def record_check(request: Request, case_id: int, user: PagePostUser, db: D
             onsite_reason=(str(fields.get("onsite_reason") or "").strip() or None),
             photos=files,
             uploads_dir=uploads,
+            inspector_ids=inspector_ids,
+            representative_name=str(fields.get("representative_name") or ""),
+            representative_title=str(fields.get("representative_title") or ""),
+            representative_phone=str(fields.get("representative_phone") or ""),
+            signature_png=decode_signature(str(fields.get("signature") or "")),
+            require_onsite_record=kind == "onsite",
         )
         db.commit()
 
