@@ -67,6 +67,12 @@ from lantian.timeutil import CST
 _US_PER_DAY = 86_400_000_000
 _CST_OFFSET_US = 8 * 3_600_000_000
 _TMP_SUFFIX = ".part"
+ROW_GROUP_ROWS = 65_536
+"""Rows per Parquet row group in appended and compacted files. Readers of one device's
+window (a lead's chart) skip the other row groups by their min/max statistics: with
+~1 M-row groups a power lead's series read every meter of the day (p95 of lead page +
+series 1,272 ms on a city-month lake), with 65,536-row groups 428 ms
+(``bench/bench_lead_page.py --row-group-rows 65536``, one run on a loaded machine)."""
 _REPLACES = ".replaces"
 CHANGES_DIR = "_changes"
 """Directory (under the lake root) of the change records of writes."""
@@ -456,7 +462,12 @@ class Lake:
                 final = part / name
                 tmp = part / f".{name}{_TMP_SUFFIX}"
                 with open(tmp, "wb") as fh:
-                    pq.write_table(data.slice(int(start), int(end - start)), fh, compression="zstd")
+                    pq.write_table(
+                        data.slice(int(start), int(end - start)),
+                        fh,
+                        compression="zstd",
+                        row_group_size=ROW_GROUP_ROWS,
+                    )
                     fh.flush()
                     os.fsync(fh.fileno())
                 staged.append((tmp, final))
@@ -693,7 +704,7 @@ class Lake:
                 f"COPY (SELECT {cols} FROM {_parquet(files)} "
                 f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1 "
                 f"ORDER BY {key}) TO {_sql_str(str(tmp))} "
-                "(FORMAT parquet, COMPRESSION zstd)"
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
             )
             _fsync_file(tmp)
             with open(side_tmp, "w", encoding="utf-8") as fh:
