@@ -218,3 +218,26 @@ def test_portal_education_apology_and_statistics(seeded_sqlite: Seeded) -> None:
         assert stats["decisions"] == 1 and stats["first_offence_share"] == 1.0
         other = bearer(off, "sjz_city")
         assert off.get("/api/penalty-statistics", headers=other).json()["decisions"] == 0
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext")
+def test_rectification_notice_has_leniency_wording_only_after_a_no_penalty_assessment(
+    seeded_sqlite: Seeded, tmp_path: Path
+) -> None:
+    case_id = _confirmed_case(seeded_sqlite)
+    with session_scope(seeded_sqlite.settings) as db:
+        admin = db.get(User, seeded_sqlite.user_ids["admin"])
+        assert admin is not None
+        ws.choose_fix_path(db, admin, case_id, "immediate_fix")
+    app = create_app(seeded_sqlite.settings)
+    url = f"/api/cases/{case_id}/documents/rectification_notice.pdf"
+    with TestClient(app) as c:
+        h = bearer(c, "lb_district")
+        before = c.get(url, headers=h)
+        assert before.status_code == 200, before.text
+        text = _pdf_text(before.content, tmp_path)
+        assert "整改通知书" in text and "不予行政处罚" not in text
+        r = c.post(f"/api/cases/{case_id}/penalty-assessment", headers=h, json=FACTS)
+        assert r.status_code == 200 and r.json()["outcome"] == "no_penalty", r.text
+        after = _pdf_text(c.get(url, headers=h).content, tmp_path)
+        assert "不予行政处罚" in after or "首违不罚" in after, after

@@ -154,7 +154,15 @@ def case_document(
 ) -> Response:
     """交办单 (dispatch_notice), 督办单 (supervision_notice) or 整改通知
     (rectification_notice); 409 if the case has not reached that step."""
-    notice = NOTICE_RENDERERS[kind](db, user, case_id)
+    if kind == "rectification_notice":
+        # leniency wording only where the case's penalty assessment says so (issue 14)
+        from lantian.enforcement.documents import leniency_text_for_case
+
+        notice = pdf.rectification_notice_pdf(
+            db, user, case_id, leniency_text=leniency_text_for_case(db, case_id)
+        )
+    else:
+        notice = NOTICE_RENDERERS[kind](db, user, case_id)
     db.commit()  # a document issued before numbering existed gets its number now
     return download(
         notice.pdf, notice.filename, "application/pdf", ascii_name=f"{kind}-{case_id}.pdf"
