@@ -143,9 +143,14 @@ def test_case_timeline_and_check_answers_read_as_chinese(
 def test_list_pages_read_as_chinese(seeded_sqlite: Seeded, login_as: Login) -> None:
     add_sample_leads(seeded_sqlite)
     client, _csrf = login_as("admin")
-    for url in ("/leads", "/cases", "/dashboard", "/enterprises", "/enterprises/E1"):
+    urls = ("/leads", "/cases", "/dashboard", "/enterprises", "/enterprises/E1")
+    more = ("/ledger", "/ledger?state=open", "/spot-checks", "/map", "/admin/users", "/account")
+    usernames = tuple(seeded_sqlite.user_ids)  # account names are content on the users page
+    for url in (*urls, *more):
         r = client.get(url)
         assert r.status_code == 200, url
-        assert_clean_zh(html_text(r.text), allow=ALLOW, where=url)
+        allow = (*ALLOW, *usernames) if url == "/admin/users" else ALLOW
+        allow = (*allow, "testclient") if url == "/account" else allow  # the session's host
+        assert_clean_zh(html_text(r.text), allow=allow, where=url)
     inbox = html_text(client.get("/leads").text)
     assert "数据压线" in inbox and "空气质量高值" in inbox
