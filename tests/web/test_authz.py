@@ -20,6 +20,7 @@ from tests.web.conftest import Seeded, bearer, login
 from lantian.auth.models import User
 from lantian.auth.service import create_api_token
 from lantian.db.session import session_scope
+from lantian.supervision.plans.models import PlanDraw
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app, route_table
 from lantian.workflow import service as ws
@@ -183,6 +184,16 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("POST", "/spot-checks/{spot_check_id}/result"): lambda o: Spec(
         f"/spot-checks/{o['spot_check']}/result", data={"result": "failed", "note": "x"}
     ),
+    ("POST", "/api/plans"): lambda o: Spec(
+        "/api/plans", json={"period": "2026-12", "jurisdiction": "唐山市", "seed": 1}
+    ),
+    ("GET", "/plans"): lambda o: Spec("/plans", officer_only=True),
+    ("POST", "/plans"): lambda o: Spec(
+        "/plans", data={"period": "2026-12", "jurisdiction": "唐山市", "seed": "1"}
+    ),
+    ("GET", "/plans/{draw_id}"): lambda o: Spec(f"/plans/{o['plan']}"),
+    ("GET", "/plans/{draw_id}/export.xlsx"): lambda o: Spec(f"/plans/{o['plan']}/export.xlsx"),
+    ("GET", "/enterprises/{enterprise_id}/risk"): lambda o: Spec("/enterprises/E1/risk"),
     ("GET", "/admin/users"): lambda o: Spec("/admin/users"),
     ("POST", "/admin/users"): lambda o: Spec(
         "/admin/users",
@@ -266,9 +277,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         spot = SpotCheck(draw_id=draw.draw_id, case_id=case.case_id, result="pending")
         db.add(spot)
         db.flush()
+        plan = PlanDraw(  # a stored 双随机 draw of 唐山市 (no visits)
+            period="2026-12", jurisdiction="唐山市", seed=1, inputs_hash="0" * 64,
+            drawn_at=now_cst(), inputs={}, result={"visits": []},
+        )  # fmt: skip
+        db.add(plan)
+        db.flush()
         ent1 = db.get(User, seeded.user_ids["ent1"])
         assert ent1 is not None
         objs = {
+            "plan": plan.draw_id,
             "token": create_api_token(db, ent1, label="ent1-k").token_id,
             "notice": notice.notice_id,
             "spot_check": spot.spot_check_id,

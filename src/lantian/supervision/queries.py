@@ -42,8 +42,12 @@ def load_enterprise_facts(
     jurisdiction: str | None,
     start: dt.date,
     end: dt.date,
+    only: str | None = None,
 ) -> list[EnterpriseFacts]:
-    """Facts of every enterprise of the jurisdiction (city or district equal to it)."""
+    """Facts of every enterprise of the jurisdiction (city or district equal to it).
+
+    ``only`` limits them to one enterprise id (its risk on the enterprise page).
+    """
     q = select(
         Enterprise.enterprise_id,
         Enterprise.industry,
@@ -54,6 +58,8 @@ def load_enterprise_facts(
     )
     if jurisdiction is not None:
         q = q.where(or_(Enterprise.city == jurisdiction, Enterprise.district == jurisdiction))
+    if only is not None:
+        q = q.where(Enterprise.enterprise_id == only)
     ents = session.execute(q.order_by(Enterprise.enterprise_id)).all()
     ids = {e.enterprise_id for e in ents}
     outlets: dict[str, int] = dict(
@@ -65,7 +71,7 @@ def load_enterprise_facts(
     leads: dict[str, list[LeadFact]] = defaultdict(list)
     rows = session.execute(
         select(Lead.enterprise_id, Lead.family, Lead.end, Lead.open, Lead.outcome).where(
-            Lead.enterprise_id.is_not(None),
+            Lead.enterprise_id.is_not(None) if only is None else Lead.enterprise_id == only,
             or_(Lead.end >= since, Lead.open.is_(True)),
         )
     )

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, load_only
 
 from lantian.auth.audit import ActorLike, audit
+from lantian.auth.errors import NotFound, PermissionDenied
+from lantian.auth.models import OFFICER_ROLES, User
+from lantian.auth.scope import UserLike
+from lantian.auth.visibility import visible
+from lantian.registry.models import Enterprise
 from lantian.supervision.config import SupervisionConfig
-from lantian.supervision.facts import facts_json
-from lantian.supervision.plan import Plan, draw_plan, parse_period
+from lantian.supervision.facts import PlanInputs, facts_json, inputs_from_json
+from lantian.supervision.plan import Plan, draw_plan, explain_risks, parse_period
 from lantian.supervision.plans.models import PlanDraw
-from lantian.supervision.queries import load_plan_inputs
+from lantian.supervision.queries import load_enterprise_facts, load_plan_inputs, load_visits
+from lantian.supervision.risk import RiskScore
 from lantian.timeutil import now_cst
+
+_LIST_COLUMNS = (
+    PlanDraw.draw_id,
+    PlanDraw.period,
+    PlanDraw.jurisdiction,
+    PlanDraw.seed,
+    PlanDraw.inputs_hash,
+    PlanDraw.drawn_at,
+    PlanDraw.drawn_by,
+)
 
 
 def draw_and_store(
@@ -68,3 +87,188 @@ def draw_and_store(
         note=f"双随机 plan {p.text}" + (f" for {jurisdiction}" if jurisdiction else ""),
     )
     return plan, row.draw_id
+
+
+def _unrestricted(user: UserLike) -> bool:
+    return user.role == "admin" or (
+        user.role == "work_group" and not user.province and not user.city
+    )
+
+
+def jurisdiction_in_scope(session: Session, user: UserLike, jurisdiction: str | None) -> bool:
+    """Whether ``user`` may draw (and see the draws) for ``jurisdiction``.
+
+    Officer roles only. Without a jurisdiction (everything): an admin or a work group
+    without a province or city. With one (a city or district code): every enterprise of
+    the jurisdiction lies in the user's region (:func:`lantian.auth.visibility.visible`)
+    and there is at least one, or the jurisdiction is the user's own city or district.
+    """
+    if user.role not in OFFICER_ROLES:
+        return False
+    if _unrestricted(user):
+        return True
+    if jurisdiction is None:
+        return False
+    in_j = or_(Enterprise.city == jurisdiction, Enterprise.district == jurisdiction)
+    total = session.scalar(select(func.count()).select_from(Enterprise).where(in_j)) or 0
+    if total == 0:
+        return jurisdiction in {user.city, user.district} - {None}
+    outside = session.scalar(
+        select(func.count())
+        .select_from(Enterprise)
+        .where(in_j, ~visible(user, "enterprise", session=session))
+    )
+    return not outside
+
+
+def require_draw_scope(session: Session, user: UserLike, jurisdiction: str | None) -> None:
+    """Raise :class:`PermissionDenied` unless ``user`` may draw for ``jurisdiction``."""
+    if user.role not in OFFICER_ROLES:
+        raise PermissionDenied("only officers may draw inspection plans")
+    if not jurisdiction_in_scope(session, user, jurisdiction):
+        if jurisdiction is None:
+            raise PermissionDenied(
+                "a jurisdiction (city or district code of your region) is required"
+            )
+        raise PermissionDenied(f"jurisdiction {jurisdiction!r} is outside your region")
+
+
+def list_draws(session: Session, user: UserLike, limit: int = 200) -> list[PlanDraw]:
+    """Draws the user may see (its jurisdiction in scope), newest first (without inputs)."""
+    if user.role not in OFFICER_ROLES:
+        return []
+    rows = session.scalars(
+        select(PlanDraw)
+        .options(load_only(*_LIST_COLUMNS))
+        .order_by(PlanDraw.draw_id.desc())
+        .limit(limit * 5)
+    ).all()
+    cache: dict[str | None, bool] = {}
+    out = []
+    for r in rows:
+        if r.jurisdiction not in cache:
+            cache[r.jurisdiction] = jurisdiction_in_scope(session, user, r.jurisdiction)
+        if cache[r.jurisdiction]:
+            out.append(r)
+    return out[:limit]
+
+
+def get_draw(session: Session, user: UserLike, draw_id: int) -> PlanDraw:
+    """One draw in the user's scope (:class:`NotFound` otherwise, like a missing one)."""
+    row = session.get(PlanDraw, draw_id)
+    if row is None or not jurisdiction_in_scope(session, user, row.jurisdiction):
+        raise NotFound(f"plan draw {draw_id} not found")
+    return row
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    """One visit of a stored draw, with names (for the page and the export)."""
+
+    enterprise_id: str
+    enterprise_name: str
+    city: str | None
+    district: str | None
+    category: str
+    mode: str
+    risk: float
+    inspectors: tuple[str, ...]
+    """Usernames, as drawn."""
+    inspector_names: tuple[str, ...]
+    """Display names with the 执法证号 used by the draw."""
+    reasons: tuple[str, ...]
+    explanation: RiskScore | None
+    """The term-by-term risk (recomputed from the stored facts)."""
+
+
+def draw_visits(
+    session: Session, row: PlanDraw, config: SupervisionConfig
+) -> tuple[list[VisitRow], bool]:
+    """The visits of a stored draw with names and risk explanations.
+
+    The explanation is recomputed from the facts stored with the draw; the second value
+    is ``True`` when the configuration is the one the draw used (then every explained
+    score equals the drawn ``risk``, which the page shows side by side either way).
+    """
+    visits = row.result.get("visits", [])
+    ids = {v["enterprise_id"] for v in visits}
+    facts = row.inputs.get("facts", {})
+    same_config = row.inputs.get("config_digest") == config.digest()
+    explained: dict[str, RiskScore] = {}
+    if facts:
+        explained = explain_risks(inputs_from_json(facts), config, ids)
+    names = (
+        dict(
+            session.execute(
+                select(Enterprise.enterprise_id, Enterprise.name).where(
+                    Enterprise.enterprise_id.in_(sorted(ids))
+                )
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    regions = {
+        e["enterprise_id"]: (e.get("city"), e.get("district"))
+        for e in facts.get("enterprises", [])
+        if e["enterprise_id"] in ids
+    }
+    certs = {i["username"]: i.get("cert_no") for i in facts.get("inspectors", [])}
+    users = {v2 for v in visits for v2 in v["inspectors"]}
+    display = (
+        dict(
+            session.execute(
+                select(User.username, User.display_name).where(User.username.in_(sorted(users)))
+            ).all()
+        )
+        if users
+        else {}
+    )
+    out = []
+    for v in visits:
+        eid = v["enterprise_id"]
+        city, district = regions.get(eid, (None, None))
+        out.append(
+            VisitRow(
+                enterprise_id=eid,
+                enterprise_name=names.get(eid, eid),
+                city=city,
+                district=district,
+                category=v["category"],
+                mode=v["mode"],
+                risk=v["risk"],
+                inspectors=tuple(v["inspectors"]),
+                inspector_names=tuple(
+                    f"{display.get(u) or u}（{certs.get(u) or '-'}）" for u in v["inspectors"]
+                ),
+                reasons=tuple(v["reasons"]),
+                explanation=explained.get(eid),
+            )
+        )
+    return out, same_config
+
+
+def enterprise_risk(
+    session: Session, config: SupervisionConfig, enterprise_id: str, as_of: dt.date
+) -> RiskScore | None:
+    """The enterprise's risk score today, explained term by term (read-only).
+
+    Computed as a draw for the current month would: facts and past visits from the
+    database, ``as_of`` the first day of the month of ``as_of``.
+    """
+    ent = session.get(Enterprise, enterprise_id)
+    if ent is None:
+        return None
+    p = parse_period(f"{as_of.year:04d}-{as_of.month:02d}")
+    facts = [
+        f
+        for f in load_enterprise_facts(
+            session, jurisdiction=None, start=p.start, end=p.end, only=enterprise_id
+        )
+        if f.enterprise_id == enterprise_id
+    ]
+    if not facts:
+        return None
+    visits = load_visits(session, start=p.start, ids={enterprise_id})
+    inputs = PlanInputs(p.text, None, tuple(facts), (), tuple(visits))
+    return explain_risks(inputs, config, {enterprise_id}).get(enterprise_id)

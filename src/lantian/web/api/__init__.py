@@ -15,6 +15,7 @@ def register_api(app: FastAPI) -> None:
         health,
         leads,
         notices,
+        plans,
         registry,
         series,
         spotchecks,
@@ -34,5 +35,6 @@ def register_api(app: FastAPI) -> None:
         notices,
         spotchecks,
         users,
+        plans,
     ):
         app.include_router(module.router)

@@ -1,0 +1,203 @@
+"""``POST /api/plans`` and the plan pages: the CLI's bytes, scope, audit, names, risk terms
+summing to the score, the Excel export for 公开, and the enterprise's risk fragment."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from tests.web.conftest import Seeded, bearer, login, seed
+from typer.testing import CliRunner
+
+from lantian.auth.models import AuditLog, User
+from lantian.cli.main import app as cli
+from lantian.db.session import session_scope
+from lantian.settings import Settings
+from lantian.supervision.inspectors.models import InspectorCertificate
+from lantian.supervision.plans.models import PlanDraw
+from lantian.timeutil import now_cst
+from lantian.web.app import create_app
+
+BODY = {"period": "2026-12", "jurisdiction": "唐山市", "seed": 7}
+
+
+def _world(settings: Settings) -> Seeded:
+    seeded = seed(settings)
+    with session_scope(settings) as s:
+        for name in ("ts_city", "lb_district", "ln_district"):
+            s.add(
+                InspectorCertificate(
+                    user_id=seeded.user_ids[name],
+                    cert_no=f"冀执法-{name}",
+                    valid_until=None,
+                    updated_at=now_cst(),
+                )
+            )
+    return seeded
+
+
+@pytest.fixture
+def world(db_settings: Settings) -> Seeded:
+    return _world(db_settings)
+
+
+def _draws(settings: Settings) -> int:
+    with session_scope(settings) as s:
+        return s.scalar(select(func.count()).select_from(PlanDraw)) or 0
+
+
+def test_api_body_is_the_cli_json_and_each_draw_is_stored_and_audited(world: Seeded) -> None:
+    with TestClient(create_app(world.settings)) as c:
+        h = bearer(c, "ts_city")
+        r1 = c.post("/api/plans", json=BODY, headers=h)
+        r2 = c.post("/api/plans", json=BODY, headers=h)
+    assert r1.status_code == 200, r1.text
+    assert r1.headers["content-type"].startswith("application/json")
+    assert r1.content == r2.content
+    out = CliRunner().invoke(
+        cli,
+        [
+            "plan",
+            "draw",
+            "--period",
+            "2026-12",
+            "--jurisdiction",
+            "唐山市",
+            "--seed",
+            "7",
+            "--json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines()[0].encode("utf-8") == r1.content
+    plan = r1.json()
+    assert plan["seed"] == 7 and {v["enterprise_id"] for v in plan["visits"]} <= {"E1", "E2"}
+    assert _draws(world.settings) == 3
+    with session_scope(world.settings) as s:
+        rows = s.scalars(select(AuditLog).where(AuditLog.action == "plan_draw")).all()
+        ids = {int(r.object_id) for r in rows}
+        by_ts = [r for r in rows if r.actor_id == world.user_ids["ts_city"]]
+    assert int(r1.headers["x-plan-draw-id"]) in ids and len(by_ts) == 2
+
+
+@pytest.mark.parametrize(
+    ("username", "jurisdiction", "status"),
+    [
+        ("sjz_city", "唐山市", 403),  # another city
+        ("lb_district", "唐山市", 403),  # the city is wider than the district
+        ("lb_district", "路北区", 200),
+        ("ts_city", None, 403),  # a city officer must name a jurisdiction
+        ("wg", "唐山市", 200),
+        ("admin", None, 200),
+        ("ent1", "唐山市", 403),
+    ],
+)
+def test_api_draws_only_in_the_officers_region(
+    world: Seeded, username: str, jurisdiction: str | None, status: int
+) -> None:
+    with TestClient(create_app(world.settings)) as c:
+        r = c.post(
+            "/api/plans", json=BODY | {"jurisdiction": jurisdiction}, headers=bearer(c, username)
+        )
+    assert r.status_code == status, r.text
+    assert _draws(world.settings) == (1 if status == 200 else 0)
+
+
+def test_api_refuses_a_bad_period_naming_it_and_stores_nothing(world: Seeded) -> None:
+    with TestClient(create_app(world.settings)) as c:
+        r = c.post("/api/plans", json=BODY | {"period": "2026-13"}, headers=bearer(c, "ts_city"))
+        neg = c.post("/api/plans", json=BODY | {"seed": -1}, headers=bearer(c, "ts_city"))
+    assert r.status_code == 422 and "--period" in r.text
+    assert neg.status_code == 422
+    assert _draws(world.settings) == 0
+
+
+def test_api_refuses_a_draw_without_two_certified_inspectors(lantian_home: object) -> None:
+    from lantian.settings import get_settings
+
+    settings = get_settings()
+    seed(settings)  # no certificates
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/api/plans", json=BODY, headers=bearer(c, "ts_city"))
+    assert r.status_code == 422 and "执法证号" in r.text
+    assert _draws(settings) == 0
+
+
+def test_pages_draw_list_detail_and_export(lantian_home: object) -> None:
+    from lantian.settings import get_settings
+
+    settings = get_settings()
+    _world(settings)
+    with TestClient(create_app(settings)) as c:
+        csrf = login(c, "ts_city")
+        page = c.get("/plans")
+        assert page.status_code == 200 and "检查计划" in page.text
+        r = c.post(
+            "/plans",
+            data={"period": "2026-12", "jurisdiction": "唐山市", "seed": "7", "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        detail_url = r.headers["location"]
+        detail = c.get(detail_url)
+        bad = c.post(
+            "/plans",
+            data={"period": "2026-13", "jurisdiction": "唐山市", "seed": "7", "csrf_token": csrf},
+        )
+        xlsx = c.get(detail_url + "/export.xlsx")
+        listing = c.get("/plans")
+    assert detail.status_code == 200
+    with session_scope(settings) as s:
+        row = s.scalars(select(PlanDraw)).one()
+        names = dict(s.execute(select(User.username, User.display_name)).all())
+        visits = row.result["visits"]
+    assert visits, "the seeded world draws at least one visit"
+    assert "冀东钢铁有限公司" in detail.text or "唐山印刷厂" in detail.text
+    for v in visits:
+        assert f'data-enterprise="{v["enterprise_id"]}"' in detail.text
+        for u in v["inspectors"]:
+            assert f"{names[u]}（冀执法-{u}）" in detail.text
+    # each visit's risk table: the terms add up to the drawn risk
+    for block in detail.text.split('class="plan-visit"')[1:]:
+        pts = [float(x) for x in re.findall(r'<td class="num mono">(-?[\d.]+)</td>', block)]
+        total = float(re.findall(r'<th class="num mono">(-?[\d.]+)</th>', block)[0])
+        assert pts and abs(sum(pts) - total) < 0.011
+    drawn = {v["enterprise_id"]: v["risk"] for v in visits}
+    assert all(f"{risk:.2f}" in detail.text for risk in drawn.values())
+    assert bad.status_code == 422 and "--period" in bad.text
+    assert f'href="{detail_url}"' in listing.text
+    wb = load_workbook(io.BytesIO(xlsx.content))
+    cells = [[c.value for c in row] for row in wb.active.iter_rows()]
+    assert len(cells) == 1 + len(visits)
+    assert {r[4] for r in cells[1:]} == set(drawn)
+    assert all(r[2] == 7 and r[3] == row.inputs_hash for r in cells[1:])
+
+
+def test_other_city_cannot_see_the_plan_and_enterprise_risk_fragment(lantian_home: object) -> None:
+    from lantian.settings import get_settings
+
+    settings = get_settings()
+    _world(settings)
+    with TestClient(create_app(settings)) as c:
+        assert c.post("/api/plans", json=BODY, headers=bearer(c, "ts_city")).status_code == 200
+    with session_scope(settings) as s:
+        draw_id = s.scalars(select(PlanDraw.draw_id)).one()
+    with TestClient(create_app(settings)) as c:
+        login(c, "sjz_city")
+        assert c.get(f"/plans/{draw_id}").status_code == 404
+        assert c.get(f"/plans/{draw_id}/export.xlsx").status_code == 404
+        assert f"/plans/{draw_id}" not in c.get("/plans").text
+        assert c.get("/enterprises/E1/risk").status_code == 404
+    with TestClient(create_app(settings)) as c:
+        login(c, "lb_district")
+        frag = c.get("/enterprises/E1/risk", headers={"HX-Request": "true"})
+        page = c.get("/enterprises/E1")
+    assert frag.status_code == 200 and "<html" not in frag.text
+    assert 'hx-get="/enterprises/E1/risk"' in page.text
+    pts = [float(x) for x in re.findall(r'<td class="num mono">(-?[\d.]+)</td>', frag.text)]
+    total = float(re.findall(r'<th class="num mono">(-?[\d.]+)</th>', frag.text)[0])
+    assert len(pts) == 10 and abs(sum(pts) - total) < 0.011
