@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,15 +14,18 @@ from sqlalchemy import func, select
 from tests.web.conftest import Seeded, bearer, login, seed
 from typer.testing import CliRunner
 
+from lantian.auth.errors import NotFound, ValidationError
 from lantian.auth.models import AuditLog, User
 from lantian.cli.main import app as cli
 from lantian.db.session import session_scope
 from lantian.settings import Settings
 from lantian.supervision.inspectors.models import InspectorCertificate
 from lantian.supervision.plans.models import PlanDraw
-from lantian.timeutil import now_cst
+from lantian.timeutil import CST, now_cst
 from lantian.web.app import create_app
 
+REGION = {"路北区": "lb_district", "路南区": "ln_district"}
+"""District officer of each district of 唐山市 in the seeded world."""
 BODY = {"period": "2026-12", "jurisdiction": "唐山市", "seed": 7}
 
 
@@ -150,6 +154,12 @@ def test_pages_draw_list_detail_and_export(lantian_home: object) -> None:
         )
         xlsx = c.get(detail_url + "/export.xlsx")
         listing = c.get("/plans")
+        acc = c.post(detail_url + "/accept", data={"csrf_token": csrf}, follow_redirects=False)
+        accepted = c.get(acc.headers["location"])
+        case_links = re.findall(r'href="/cases/(\d+)"', accepted.text.split('id="plan-cases"')[1])
+        case_pages = [c.get(f"/cases/{cid}") for cid in case_links]
+        case_list = c.get("/cases")
+        ledger = c.get("/ledger")
     assert detail.status_code == 200
     with session_scope(settings) as s:
         row = s.scalars(select(PlanDraw)).one()
@@ -170,6 +180,11 @@ def test_pages_draw_list_detail_and_export(lantian_home: object) -> None:
     assert all(f"{risk:.2f}" in detail.text for risk in drawn.values())
     assert bad.status_code == 422 and "--period" in bad.text
     assert f'href="{detail_url}"' in listing.text
+    assert acc.status_code == 303 and "accepted=" in acc.headers["location"]
+    n_onsite = sum(1 for v in visits if v["mode"] == "onsite" and v["inspectors"])
+    assert len(set(case_links)) == n_onsite and 'action="' + detail_url not in accepted.text
+    assert all(p.status_code == 200 and "双随机检查" in p.text for p in case_pages)
+    assert case_list.status_code == 200 and ledger.status_code == 200
     wb = load_workbook(io.BytesIO(xlsx.content))
     cells = [[c.value for c in row] for row in wb.active.iter_rows()]
     assert len(cells) == 1 + len(visits)
@@ -201,3 +216,43 @@ def test_other_city_cannot_see_the_plan_and_enterprise_risk_fragment(lantian_hom
     pts = [float(x) for x in re.findall(r'<td class="num mono">(-?[\d.]+)</td>', frag.text)]
     total = float(re.findall(r'<th class="num mono">(-?[\d.]+)</th>', frag.text)[0])
     assert len(pts) == 10 and abs(sum(pts) - total) < 0.011
+
+
+def test_accepting_a_plan_dispatches_one_inspection_case_per_onsite_visit(world: Seeded) -> None:
+    from lantian.supervision.plans.services import accept_plan
+    from lantian.workflow.models import Case, CaseEvent
+
+    with TestClient(create_app(world.settings)) as c:
+        r = c.post("/api/plans", json=BODY | {"seed": 3}, headers=bearer(c, "ts_city"))
+    assert r.status_code == 200, r.text
+    draw_id = int(r.headers["x-plan-draw-id"])
+    onsite = [v for v in r.json()["visits"] if v["mode"] == "onsite" and v["inspectors"]]
+    assert onsite, "the seeded world draws an on-site visit"
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=CST)
+    with session_scope(world.settings) as s:
+        sjz = s.scalars(select(User).where(User.username == "sjz_city")).one()
+        with pytest.raises(NotFound):
+            accept_plan(s, sjz, draw_id, now=now)
+        ts = s.scalars(select(User).where(User.username == "ts_city")).one()
+        cases = accept_plan(s, ts, draw_id, now=now)
+        ids = [c.case_id for c in cases]
+    with session_scope(world.settings) as s:
+        rows = s.scalars(select(Case).where(Case.case_id.in_(ids)).order_by(Case.case_id)).all()
+        users = dict(s.execute(select(User.user_id, User.username)).all())
+        assert [(c.enterprise_id, c.kind, c.status, c.plan_draw_id) for c in rows] == [
+            (v["enterprise_id"], "inspection", "dispatched", draw_id) for v in onsite
+        ]
+        for c, v in zip(rows, onsite, strict=True):  # the first of the pair in its region
+            ok = [u for u in v["inspectors"] if u in ("ts_city", REGION[c.district])]
+            assert users[c.assignee_id] == ok[0]
+        assert all(c.deadline == datetime(2027, 1, 1, tzinfo=CST) for c in rows)
+        notes = s.scalars(
+            select(CaseEvent.note).where(CaseEvent.case_id.in_(ids), CaseEvent.action == "dispatch")
+        ).all()
+        assert all("、".join(v["inspectors"]) in n for v, n in zip(onsite, notes, strict=True))
+        actions = set(s.scalars(select(AuditLog.action)).all())
+        assert {"open_case", "dispatch", "accept_plan"} <= actions
+        with pytest.raises(ValidationError):  # accepted once
+            accept_plan(s, s.get(User, world.user_ids["ts_city"]), draw_id, now=now)
+        # lead cases keep the default kind
+        assert s.scalar(select(func.count()).select_from(Case).where(Case.kind == "lead")) == 0

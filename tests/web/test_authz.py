@@ -192,6 +192,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
         "/plans", data={"period": "2026-12", "jurisdiction": "唐山市", "seed": "1"}
     ),
     ("GET", "/plans/{draw_id}"): lambda o: Spec(f"/plans/{o['plan']}"),
+    ("POST", "/plans/{draw_id}/accept"): lambda o: Spec(f"/plans/{o['plan']}/accept"),
     ("GET", "/plans/{draw_id}/export.xlsx"): lambda o: Spec(f"/plans/{o['plan']}/export.xlsx"),
     ("GET", "/enterprises/{enterprise_id}/risk"): lambda o: Spec("/enterprises/E1/risk"),
     ("GET", "/admin/users"): lambda o: Spec("/admin/users"),

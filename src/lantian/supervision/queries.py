@@ -116,6 +116,8 @@ def load_enterprise_facts(
 def load_visits(session: Session, *, start: dt.date, ids: set[str]) -> list[Visit]:
     """Past visits: a case's check records of one day and kind are one visit.
 
+    Purpose ``plan`` for an inspection case (a 双随机 visit), ``lead_check`` otherwise.
+
     Check records of the last ``HISTORY_YEARS`` years (the risk term of time since the
     last visit is capped at 24 months by default).
     """
@@ -127,18 +129,19 @@ def load_visits(session: Session, *, start: dt.date, ids: set[str]) -> list[Visi
     else:
         day_expr = cast(func.timezone("Asia/Shanghai", CheckRecord.checked_at), Date)
     rows = session.execute(
-        select(Case.enterprise_id, day_expr, CheckRecord.kind, CheckRecord.checked_by)
+        select(Case.enterprise_id, day_expr, CheckRecord.kind, CheckRecord.checked_by, Case.kind)
         .join(Case, Case.case_id == CheckRecord.case_id)
         .where(Case.enterprise_id.is_not(None), CheckRecord.checked_at >= since)
     )
-    grouped: dict[tuple[str, dt.date, str], set[str]] = defaultdict(set)
-    for eid, day, kind, uid in rows:
+    grouped: dict[tuple[str, dt.date, str, str], set[str]] = defaultdict(set)
+    for eid, day, kind, uid, case_kind in rows:
         if eid is not None and eid in ids:
             d = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
-            grouped[(eid, d, kind)].add(names[uid])
+            purpose = "plan" if case_kind == "inspection" else "lead_check"
+            grouped[(eid, d, kind, purpose)].add(names[uid])
     return [
-        Visit(eid, day, tuple(sorted(users)), kind, "lead_check")
-        for (eid, day, kind), users in sorted(grouped.items())
+        Visit(eid, day, tuple(sorted(users)), kind, purpose)
+        for (eid, day, kind, purpose), users in sorted(grouped.items())
     ]
 
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, load_only
 
-from lantian.auth.audit import ActorLike, audit
-from lantian.auth.errors import NotFound, PermissionDenied
+from lantian.auth.audit import ActorLike, audit, snapshot
+from lantian.auth.errors import NotFound, PermissionDenied, ValidationError
 from lantian.auth.models import OFFICER_ROLES, User
-from lantian.auth.scope import UserLike
-from lantian.auth.visibility import visible
+from lantian.auth.scope import UserLike, province_of_credit_code
+from lantian.auth.visibility import can_see, visible
 from lantian.registry.models import Enterprise
 from lantian.supervision.config import SupervisionConfig
 from lantian.supervision.facts import PlanInputs, facts_json, inputs_from_json
@@ -21,7 +21,8 @@ from lantian.supervision.plan import Plan, draw_plan, explain_risks, parse_perio
 from lantian.supervision.plans.models import PlanDraw
 from lantian.supervision.queries import load_enterprise_facts, load_plan_inputs, load_visits
 from lantian.supervision.risk import RiskScore
-from lantian.timeutil import now_cst
+from lantian.timeutil import CST, now_cst
+from lantian.workflow.models import Case
 
 _LIST_COLUMNS = (
     PlanDraw.draw_id,
@@ -272,3 +273,144 @@ def enterprise_risk(
     visits = load_visits(session, start=p.start, ids={enterprise_id})
     inputs = PlanInputs(p.text, None, tuple(facts), (), tuple(visits))
     return explain_risks(inputs, config, {enterprise_id}).get(enterprise_id)
+
+
+INSPECTION_RULE = "PLAN"
+"""``cases.rule`` of an inspection case (a 双随机 visit, not a detection rule)."""
+INSPECTION_FAMILY = "INSPECTION"
+"""``cases.family`` of an inspection case."""
+
+
+def plan_cases(session: Session, draw_id: int) -> list[Case]:
+    """The inspection cases created from a draw (empty until it is accepted)."""
+    return list(
+        session.scalars(
+            select(Case).where(Case.plan_draw_id == draw_id).order_by(Case.case_id)
+        ).all()
+    )
+
+
+def accept_plan(
+    session: Session, user: User, draw_id: int, *, now: dt.datetime | None = None
+) -> list[Case]:
+    """Accept a draw: one case of kind ``inspection`` per on-site visit with an inspector
+    pair, dispatched (the case state machine's ``dispatch``, audited) to the first
+    inspector of the pair whose region covers the enterprise (the assignee must see the
+    case), with the period's end as deadline; the pair is in the dispatch note.
+
+    Remote visits and visits without a pair get no case (they are on the plan page).
+    All or nothing; a draw is accepted once.
+
+    Raises
+    ------
+    NotFound
+        The draw is not in the user's scope.
+    ValidationError
+        Already accepted, the period is over, or an inspector cannot be the assignee.
+    """
+    from lantian.workflow import service as ws
+
+    now = now or now_cst()
+    row = get_draw(session, user, draw_id)
+    require_draw_scope(session, user, row.jurisdiction)
+    if plan_cases(session, draw_id):
+        raise ValidationError(f"plan draw {draw_id} is already accepted", field="draw_id")
+    p = parse_period(row.period)
+    deadline = dt.datetime(p.end.year, p.end.month, p.end.day, tzinfo=CST)
+    if deadline <= now:
+        raise ValidationError(f"plan period {row.period} is over", field="draw_id")
+    visits = [v for v in row.result.get("visits", []) if v["mode"] == "onsite" and v["inspectors"]]
+    usernames = sorted({u for v in visits for u in v["inspectors"]})
+    users = (
+        {
+            u.username: u
+            for u in session.scalars(select(User).where(User.username.in_(usernames))).all()
+        }
+        if usernames
+        else {}
+    )
+    ents = (
+        {
+            e.enterprise_id: e
+            for e in session.scalars(
+                select(Enterprise).where(
+                    Enterprise.enterprise_id.in_(sorted({v["enterprise_id"] for v in visits}))
+                )
+            ).all()
+        }
+        if visits
+        else {}
+    )
+    out: list[Case] = []
+    for v in visits:
+        ent = ents.get(v["enterprise_id"])
+        pair_users = [users[u] for u in v["inspectors"] if u in users]
+        if ent is None or len(pair_users) != len(v["inspectors"]):
+            raise ValidationError(
+                f"visit of {v['enterprise_id']}: the enterprise or an inspector of "
+                f"{', '.join(v['inspectors'])} no longer exists",
+                field="draw_id",
+            )
+        case = Case(
+            status="new",
+            kind="inspection",
+            plan_draw_id=row.draw_id,
+            title=f"双随机检查 {row.period}：{ent.name}",
+            enterprise_id=ent.enterprise_id,
+            province=province_of_credit_code(ent.credit_code),
+            city=ent.city,
+            district=ent.district,
+            rule=INSPECTION_RULE,
+            family=INSPECTION_FAMILY,
+            subject_type="enterprise",
+            subject_id=ent.enterprise_id,
+            pollutant=None,
+            severity=1,
+            created_at=now,
+            created_by=user.user_id,
+            updated_at=now,
+            escalation_level=0,
+            reopen_count=0,
+        )
+        session.add(case)
+        session.flush()
+        lead_user = next((u for u in pair_users if can_see(session, u, "case", case.case_id)), None)
+        if lead_user is None:
+            raise ValidationError(
+                f"visit of {ent.enterprise_id}: neither inspector "
+                f"({', '.join(v['inspectors'])}) has the enterprise in their region "
+                "to be the assignee",
+                field="draw_id",
+            )
+        audit(
+            session,
+            user,
+            "open_case",
+            "case",
+            case.case_id,
+            after={**snapshot(case), "plan_draw_id": row.draw_id},
+            to_status="new",
+            at=now,
+            note=f"双随机 plan {row.period} (draw {row.draw_id})",
+        )
+        pair = "、".join(v["inspectors"])
+        ws.dispatch(
+            session,
+            user,
+            case_ids=[case.case_id],
+            assignee_id=lead_user.user_id,
+            deadline=deadline,
+            note=f"双随机检查（计划 #{row.draw_id}，{row.period}），检查人员：{pair}",
+            now=now,
+        )
+        out.append(case)
+    audit(
+        session,
+        user,
+        "accept_plan",
+        "plan_draw",
+        row.draw_id,
+        after={"case_ids": [c.case_id for c in out]},
+        at=now,
+    )
+    return out

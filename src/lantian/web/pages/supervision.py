@@ -23,8 +23,11 @@ from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser, _
 from lantian.web.labels import N_
 from lantian.web.templating import render
 from lantian.web.xlsx import rows_to_xlsx
+from lantian.workflow.states import transition_for
 
 router = APIRouter(include_in_schema=False)
+DISPATCH_ROLES = tuple(transition_for("new", "dispatch").roles)  # type: ignore[union-attr]
+"""Roles that may accept a plan (its visits are dispatched as cases)."""
 
 RISK_TERM_LABELS: dict[str, str] = {
     "base": N_("Base points"),
@@ -126,6 +129,14 @@ def draw_plan_page(
     return RedirectResponse(f"/plans/{draw_id}", status_code=303)
 
 
+@router.post("/plans/{draw_id}/accept")
+def accept_plan_page(request: Request, draw_id: int, user: PagePostUser, db: DbDep) -> Response:
+    """Accept the plan: one dispatched inspection case per on-site visit."""
+    cases = ps.accept_plan(db, user, draw_id)
+    db.commit()
+    return RedirectResponse(f"/plans/{draw_id}?accepted={len(cases)}", status_code=303)
+
+
 @router.get("/plans/{draw_id}/export.xlsx")
 def plan_xlsx(
     request: Request, draw_id: int, _p: PageOfficer, user: PageUser, db: DbDep
@@ -186,6 +197,9 @@ def plan_page(
         "quotas": row.result.get("quotas", []),
         "unsatisfied": row.result.get("unsatisfied", []),
         "onsite": sum(1 for v in visits if v.mode == "onsite"),
+        "cases": ps.plan_cases(db, draw_id),
+        "accepted": request.query_params.get("accepted"),
+        "can_accept": user.role in DISPATCH_ROLES,
         **_labels(),
     }
     return render(request, "supervision/plan.html", ctx)
