@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -136,13 +136,17 @@ def test_pages_draw_list_detail_and_export(lantian_home: object) -> None:
 
     settings = get_settings()
     _world(settings)
+    today = now_cst().date()
+    start = date(today.year + today.month // 12, today.month % 12 + 1, 1)  # next month
+    period = f"{start.year:04d}-{start.month:02d}"
+    day = max(start, today + timedelta(days=14))
     with TestClient(create_app(settings)) as c:
         csrf = login(c, "ts_city")
         page = c.get("/plans")
         assert page.status_code == 200 and "检查计划" in page.text
         r = c.post(
             "/plans",
-            data={"period": "2026-12", "jurisdiction": "唐山市", "seed": "7", "csrf_token": csrf},
+            data={"period": period, "jurisdiction": "唐山市", "seed": "7", "csrf_token": csrf},
             follow_redirects=False,
         )
         assert r.status_code == 303, r.text
@@ -160,6 +164,12 @@ def test_pages_draw_list_detail_and_export(lantian_home: object) -> None:
         case_pages = [c.get(f"/cases/{cid}") for cid in case_links]
         case_list = c.get("/cases")
         ledger = c.get("/ledger")
+        notify = c.post(
+            detail_url + "/pre-notify",
+            data={"inspection_date": day.isoformat(), "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        notified = c.get(notify.headers["location"])
     assert detail.status_code == 200
     with session_scope(settings) as s:
         row = s.scalars(select(PlanDraw)).one()
@@ -182,9 +192,11 @@ def test_pages_draw_list_detail_and_export(lantian_home: object) -> None:
     assert f'href="{detail_url}"' in listing.text
     assert acc.status_code == 303 and "accepted=" in acc.headers["location"]
     n_onsite = sum(1 for v in visits if v["mode"] == "onsite" and v["inspectors"])
-    assert len(set(case_links)) == n_onsite and 'action="' + detail_url not in accepted.text
+    assert len(set(case_links)) == n_onsite and f'action="{detail_url}/accept"' not in accepted.text
     assert all(p.status_code == 200 and "双随机检查" in p.text for p in case_pages)
     assert case_list.status_code == 200 and ledger.status_code == 200
+    assert notified.text.count("data-notice=") == n_onsite
+    assert 'id="pre-notify-form"' not in notified.text
     wb = load_workbook(io.BytesIO(xlsx.content))
     cells = [[c.value for c in row] for row in wb.active.iter_rows()]
     assert len(cells) == 1 + len(visits)
@@ -256,3 +268,43 @@ def test_accepting_a_plan_dispatches_one_inspection_case_per_onsite_visit(world:
             accept_plan(s, s.get(User, world.user_ids["ts_city"]), draw_id, now=now)
         # lead cases keep the default kind
         assert s.scalar(select(func.count()).select_from(Case).where(Case.kind == "lead")) == 0
+
+
+def test_pre_notification_of_an_accepted_plan_respects_the_lead_time(world: Seeded) -> None:
+    from lantian.supervision.config import load_config
+    from lantian.supervision.plans.services import accept_plan, pre_notify_plan
+    from lantian.workflow.models import Notice
+    from lantian.workflow.notices import acknowledge_notice
+
+    config = load_config(None)
+    with TestClient(create_app(world.settings)) as c:
+        r = c.post("/api/plans", json=BODY | {"seed": 3}, headers=bearer(c, "ts_city"))
+    draw_id = int(r.headers["x-plan-draw-id"])
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=CST)
+    with session_scope(world.settings) as s:
+        ts = s.get(User, world.user_ids["ts_city"])
+        assert ts is not None
+        with pytest.raises(ValidationError, match="not accepted"):
+            pre_notify_plan(s, ts, config, draw_id, date(2026, 12, 20), now=now)
+        cases = accept_plan(s, ts, draw_id, now=now)
+        with pytest.raises(ValidationError, match="pre_notice_lead_days = 14"):
+            pre_notify_plan(s, ts, config, draw_id, date(2026, 12, 15), now=now)
+        with pytest.raises(ValidationError, match="outside the period"):
+            pre_notify_plan(s, ts, config, draw_id, date(2027, 1, 4), now=now)
+        notices = pre_notify_plan(s, ts, config, draw_id, date(2026, 12, 16), now=now)
+        assert [n.case_id for n in notices] == [c.case_id for c in cases]
+        assert pre_notify_plan(s, ts, config, draw_id, date(2026, 12, 16), now=now) == []
+        ids = [n.notice_id for n in notices]
+    with session_scope(world.settings) as s:
+        rows = s.scalars(select(Notice).where(Notice.notice_id.in_(ids))).all()
+        assert all(n.kind == "pre_notification" and n.template_id for n in rows)
+        assert all(n.inspection_at == datetime(2026, 12, 16, 9, tzinfo=CST) for n in rows)
+        e1 = [n for n in rows if n.enterprise_id == "E1"]
+        if e1:  # the enterprise acknowledges in its portal (existing notice service)
+            ent1 = s.get(User, world.user_ids["ent1"])
+            assert ent1 is not None
+            acknowledge_notice(s, ent1, e1[0].notice_id)
+        audited = s.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.action == "issue_notice")
+        )
+        assert audited == len(ids)

@@ -193,6 +193,9 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ),
     ("GET", "/plans/{draw_id}"): lambda o: Spec(f"/plans/{o['plan']}"),
     ("POST", "/plans/{draw_id}/accept"): lambda o: Spec(f"/plans/{o['plan']}/accept"),
+    ("POST", "/plans/{draw_id}/pre-notify"): lambda o: Spec(
+        f"/plans/{o['plan']}/pre-notify", data={"inspection_date": "2026-12-20"}
+    ),
     ("GET", "/plans/{draw_id}/export.xlsx"): lambda o: Spec(f"/plans/{o['plan']}/export.xlsx"),
     ("GET", "/enterprises/{enterprise_id}/risk"): lambda o: Spec("/enterprises/E1/risk"),
     ("GET", "/admin/users"): lambda o: Spec("/admin/users"),

@@ -22,7 +22,7 @@ from lantian.supervision.plans.models import PlanDraw
 from lantian.supervision.queries import load_enterprise_facts, load_plan_inputs, load_visits
 from lantian.supervision.risk import RiskScore
 from lantian.timeutil import CST, now_cst
-from lantian.workflow.models import Case
+from lantian.workflow.models import Case, ChecklistTemplate, Notice
 
 _LIST_COLUMNS = (
     PlanDraw.draw_id,
@@ -414,3 +414,124 @@ def accept_plan(
         at=now,
     )
     return out
+
+
+def earliest_inspection_day(config: SupervisionConfig, today: dt.date) -> dt.date:
+    """First day a pre-notified visit may take place: ``pre_notice_lead_days`` after today.
+
+    References
+    ----------
+    .. [1] Issue #13 ("预告知 two weeks ahead"); ``[plan] pre_notice_lead_days`` (default
+           14) is a local example, no national figure was verified.
+    """
+    return today + dt.timedelta(days=config.plan.pre_notice_lead_days)
+
+
+def self_check_template(session: Session, industry: str) -> str | None:
+    """The industry's active self-check table (自查表), else its on-site check list."""
+    rows = session.execute(
+        select(ChecklistTemplate.template_id, ChecklistTemplate.kind)
+        .where(ChecklistTemplate.industry == industry, ChecklistTemplate.active.is_(True))
+        .order_by(ChecklistTemplate.template_id)
+    ).all()
+    for kind in ("self_inspection", "onsite"):
+        for tid, k in rows:
+            if k == kind:
+                return str(tid)
+    return None
+
+
+def pre_notify_plan(
+    session: Session,
+    user: User,
+    config: SupervisionConfig,
+    draw_id: int,
+    inspection_day: dt.date,
+    *,
+    now: dt.datetime | None = None,
+) -> list[Notice]:
+    """预告知 for every inspection case of an accepted draw not yet pre-notified.
+
+    Each is a ``pre_notification`` notice (:func:`lantian.workflow.notices.issue_notice`,
+    audited) linked to the case, with the visit day at 09:00 and the industry's
+    self-check table; the enterprise acknowledges it in its portal.
+
+    Raises
+    ------
+    ValidationError
+        Not accepted yet, or the day is earlier than ``pre_notice_lead_days`` from today
+        or outside the plan period.
+    """
+    from lantian.workflow.notices import issue_notice
+
+    now = now or now_cst()
+    row = get_draw(session, user, draw_id)
+    cases = plan_cases(session, draw_id)
+    if not cases:
+        raise ValidationError(f"plan draw {draw_id} is not accepted yet", field="draw_id")
+    p = parse_period(row.period)
+    earliest = earliest_inspection_day(config, now.astimezone(CST).date())
+    if inspection_day < earliest:
+        raise ValidationError(
+            f"inspection day {inspection_day.isoformat()} is less than "
+            f"[plan] pre_notice_lead_days = {config.plan.pre_notice_lead_days} day(s) away "
+            f"(earliest {earliest.isoformat()})",
+            field="inspection_date",
+        )
+    if not p.start <= inspection_day < p.end:
+        raise ValidationError(
+            f"inspection day {inspection_day.isoformat()} is outside the period {row.period}",
+            field="inspection_date",
+        )
+    done = set(
+        session.scalars(
+            select(Notice.case_id).where(
+                Notice.case_id.in_([c.case_id for c in cases]),
+                Notice.kind == "pre_notification",
+            )
+        ).all()
+    )
+    at = dt.datetime(
+        inspection_day.year, inspection_day.month, inspection_day.day, 9, 0, tzinfo=CST
+    )
+    industries = dict(
+        session.execute(
+            select(Enterprise.enterprise_id, Enterprise.industry).where(
+                Enterprise.enterprise_id.in_(sorted({c.enterprise_id or "" for c in cases}))
+            )
+        ).all()
+    )
+    out = []
+    for case in cases:
+        if case.case_id in done or case.enterprise_id is None:
+            continue
+        out.append(
+            issue_notice(
+                session,
+                user,
+                "pre_notification",
+                case.enterprise_id,
+                title=f"行政检查预告知（{row.period} 双随机抽查）",
+                body=(
+                    f"根据{row.period}双随机抽查计划（第 {row.draw_id} 号，随机种子 {row.seed}），"
+                    f"我局定于 {inspection_day.isoformat()} 对贵单位开展现场检查。"
+                    "请对照所附自查表开展自查，并在企业端确认收到本告知。"
+                ),
+                case_id=case.case_id,
+                template_id=self_check_template(session, industries.get(case.enterprise_id, "")),
+                inspection_at=at,
+            )
+        )
+    return out
+
+
+def pre_notices(session: Session, case_ids: list[int]) -> dict[int, Notice]:
+    """The 预告知 of each case (case id → notice) among ``case_ids``."""
+    if not case_ids:
+        return {}
+    rows = session.scalars(
+        select(Notice)
+        .where(Notice.case_id.in_(case_ids), Notice.kind == "pre_notification")
+        .order_by(Notice.notice_id)
+    ).all()
+    return {n.case_id: n for n in rows if n.case_id is not None}

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from lantian.supervision.config import SupervisionConfig, SupervisionConfigError, load_config
-from lantian.supervision.plan import PlanError
+from lantian.supervision.plan import PlanError, parse_period
 from lantian.supervision.plans import services as ps
 from lantian.timeutil import now_cst
 from lantian.web.access import enterprise_or_404
@@ -137,6 +137,20 @@ def accept_plan_page(request: Request, draw_id: int, user: PagePostUser, db: DbD
     return RedirectResponse(f"/plans/{draw_id}?accepted={len(cases)}", status_code=303)
 
 
+@router.post("/plans/{draw_id}/pre-notify")
+def pre_notify_page(
+    request: Request,
+    draw_id: int,
+    user: PagePostUser,
+    db: DbDep,
+    inspection_date: Annotated[dt.date, Form()],
+) -> Response:
+    """预告知 of every inspection case of the accepted plan (with the self-check table)."""
+    notices = ps.pre_notify_plan(db, user, _config(request), draw_id, inspection_date)
+    db.commit()
+    return RedirectResponse(f"/plans/{draw_id}?notified={len(notices)}", status_code=303)
+
+
 @router.get("/plans/{draw_id}/export.xlsx")
 def plan_xlsx(
     request: Request, draw_id: int, _p: PageOfficer, user: PageUser, db: DbDep
@@ -188,7 +202,9 @@ def plan_page(
     """One draw: visits (names, inspectors, mode, risk explained term by term, reasons),
     quotas and what the draw could not satisfy."""
     row = ps.get_draw(db, user, draw_id)
-    visits, same_config = ps.draw_visits(db, row, _config(request))
+    config = _config(request)
+    visits, same_config = ps.draw_visits(db, row, config)
+    cases = ps.plan_cases(db, draw_id)
     ctx = {
         "nav": "plans",
         "draw": row,
@@ -197,7 +213,12 @@ def plan_page(
         "quotas": row.result.get("quotas", []),
         "unsatisfied": row.result.get("unsatisfied", []),
         "onsite": sum(1 for v in visits if v.mode == "onsite"),
-        "cases": ps.plan_cases(db, draw_id),
+        "cases": cases,
+        "pre_notices": ps.pre_notices(db, [c.case_id for c in cases]),
+        "earliest_day": max(
+            ps.earliest_inspection_day(config, now_cst().date()), parse_period(row.period).start
+        ),
+        "notified": request.query_params.get("notified"),
         "accepted": request.query_params.get("accepted"),
         "can_accept": user.role in DISPATCH_ROLES,
         **_labels(),
