@@ -18,6 +18,7 @@ from lantian.auth.errors import NotFound, ValidationError
 from lantian.auth.models import AuditLog, User
 from lantian.cli.main import app as cli
 from lantian.db.session import session_scope
+from lantian.leads.models import Lead
 from lantian.settings import Settings
 from lantian.supervision.inspectors.models import InspectorCertificate
 from lantian.supervision.plans.models import PlanDraw
@@ -308,3 +309,68 @@ def test_pre_notification_of_an_accepted_plan_respects_the_lead_time(world: Seed
             select(func.count()).select_from(AuditLog).where(AuditLog.action == "issue_notice")
         )
         assert audited == len(ids)
+
+
+def test_findings_on_an_inspection_case_are_confirmed_leads_of_the_case(world: Seeded) -> None:
+    from lantian.supervision.plans.services import accept_plan
+    from lantian.workflow.models import Case, CaseLead
+
+    finding = {
+        "family": "EXCEEDANCE",
+        "pollutant": "a21026",
+        "summary": "现场检查发现 1号排口 SO2 超标",
+        "severity": 2,
+        "start": "2026-12-16T09:00:00+08:00",
+        "end": "2026-12-16T11:00:00+08:00",
+        "evidence": {"observed": 80.0, "threshold": 35.0},
+    }
+    with TestClient(create_app(world.settings)) as c:
+        h = bearer(c, "ts_city")
+        draw_id = int(
+            c.post("/api/plans", json=BODY | {"seed": 3}, headers=h).headers["x-plan-draw-id"]
+        )
+        with session_scope(world.settings) as s:
+            ts = s.get(User, world.user_ids["ts_city"])
+            assert ts is not None
+            case_id = accept_plan(s, ts, draw_id, now=datetime(2026, 12, 2, tzinfo=CST))[0].case_id
+        r = c.post(f"/api/cases/{case_id}/findings", json=finding, headers=h)
+        r2 = c.post(f"/api/cases/{case_id}/findings", json=finding, headers=h)
+        bad = c.post(f"/api/cases/{case_id}/findings", json=finding | {"family": "NOPE"}, headers=h)
+        other = c.post(
+            f"/api/cases/{case_id}/findings", json=finding, headers=bearer(c, "sjz_city")
+        )
+        leads = c.get("/api/leads", params={"limit": 200}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["lead_id"] == f"FND-{case_id}-1" and r2.json()["lead_id"] == f"FND-{case_id}-2"
+    assert bad.status_code == 422 and "family" in bad.text
+    assert other.status_code == 404
+    assert f"FND-{case_id}-1" in leads.text  # counted among the leads
+    with session_scope(world.settings) as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        lead = s.get(Lead, f"FND-{case_id}-1")
+        assert lead is not None and lead.rule == "FINDING" and lead.outcome == "confirmed"
+        assert lead.enterprise_id == case.enterprise_id and lead.severity == 2
+        linked = s.scalars(select(CaseLead.lead_id).where(CaseLead.case_id == case_id)).all()
+        assert sorted(linked) == [f"FND-{case_id}-1", f"FND-{case_id}-2"]
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditLog)
+                .where(AuditLog.action == "record_finding")
+            )
+            == 2
+        )
+        from lantian.supervision.findings import record_finding
+        from lantian.workflow import service as ws
+
+        ts = s.get(User, world.user_ids["ts_city"])
+        assert ts is not None
+        lead_case = ws.open_case(s, ts, ["LE1-0"])
+        assert lead_case.kind == "lead"
+        with pytest.raises(ValidationError, match="not an inspection case"):
+            record_finding(
+                s, ts, lead_case.case_id, family="EXCEEDANCE", summary="x", severity=1,
+                start=datetime(2026, 12, 1, 9, tzinfo=CST),
+                end=datetime(2026, 12, 1, 10, tzinfo=CST),
+            )  # fmt: skip

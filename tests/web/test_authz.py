@@ -184,6 +184,16 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("POST", "/spot-checks/{spot_check_id}/result"): lambda o: Spec(
         f"/spot-checks/{o['spot_check']}/result", data={"result": "failed", "note": "x"}
     ),
+    ("POST", "/api/cases/{case_id}/findings"): lambda o: Spec(
+        f"/api/cases/{o['case']}/findings",
+        json={
+            "family": "EXCEEDANCE",
+            "summary": "x",
+            "severity": 1,
+            "start": "2026-12-01T09:00:00+08:00",
+            "end": "2026-12-01T10:00:00+08:00",
+        },
+    ),
     ("POST", "/api/plans"): lambda o: Spec(
         "/api/plans", json={"period": "2026-12", "jurisdiction": "唐山市", "seed": 1}
     ),

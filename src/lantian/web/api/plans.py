@@ -6,6 +6,9 @@ configuration and seed → the same bytes).
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -60,3 +63,40 @@ def post_plan(
         media_type="application/json",
         headers={"X-Plan-Draw-Id": str(draw_id)},
     )
+
+
+class FindingRequest(BaseModel):
+    """Body of ``POST /api/cases/{case_id}/findings`` (the fields of a lead)."""
+
+    family: str = Field(max_length=32)
+    summary: str = Field(min_length=1, max_length=2000)
+    start: datetime
+    end: datetime
+    severity: int = Field(ge=1, le=3)
+    pollutant: str | None = Field(None, max_length=32)
+    subject_type: str = Field("enterprise", max_length=16)
+    subject_id: str | None = Field(None, max_length=64)
+    evidence: dict[str, Any] | None = None
+
+
+@router.post("/cases/{case_id}/findings", summary="Record a finding on an inspection case")
+def post_finding(case_id: int, body: FindingRequest, user: ApiUser, db: DbDep) -> dict[str, Any]:
+    """Officers in scope; stored as a confirmed lead (rule ``FINDING``) linked to the case."""
+    from lantian.supervision.findings import record_finding
+
+    lead = record_finding(
+        db,
+        user,
+        case_id,
+        family=body.family,
+        summary=body.summary,
+        start=body.start,
+        end=body.end,
+        severity=body.severity,
+        pollutant=body.pollutant,
+        subject_type=body.subject_type,
+        subject_id=body.subject_id,
+        evidence=body.evidence,
+    )
+    db.commit()
+    return {"lead_id": lead.lead_id, "case_id": case_id, "rule": lead.rule, "outcome": lead.outcome}
