@@ -32,6 +32,7 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("users", "role"): roles.ROLES,
     ("auth_tokens", "kind"): roles.TOKEN_KINDS,
     ("cases", "status"): cases.STATES_VOCAB,
+    ("cases", "kind"): cases.CASE_KINDS,
     ("cases", "check_mode"): cases.CHECK_KINDS,
     ("cases", "fix_path"): cases.FIX_PATHS,
     ("cases", "escalation_level"): cases.ESCALATION,

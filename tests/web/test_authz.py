@@ -21,6 +21,7 @@ from lantian.auth.models import User
 from lantian.auth.service import create_api_token
 from lantian.db.session import session_scope
 from lantian.enforcement import services as es
+from lantian.supervision.plans.models import PlanDraw
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app, route_table
 from lantian.workflow import service as ws
@@ -250,6 +251,30 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("POST", "/spot-checks/{spot_check_id}/result"): lambda o: Spec(
         f"/spot-checks/{o['spot_check']}/result", data={"result": "failed", "note": "x"}
     ),
+    ("POST", "/api/cases/{case_id}/findings"): lambda o: Spec(
+        f"/api/cases/{o['case']}/findings",
+        json={
+            "family": "EXCEEDANCE",
+            "summary": "x",
+            "severity": 1,
+            "start": "2026-12-01T09:00:00+08:00",
+            "end": "2026-12-01T10:00:00+08:00",
+        },
+    ),
+    ("POST", "/api/plans"): lambda o: Spec(
+        "/api/plans", json={"period": "2026-12", "jurisdiction": "唐山市", "seed": 1}
+    ),
+    ("GET", "/plans"): lambda o: Spec("/plans", officer_only=True),
+    ("POST", "/plans"): lambda o: Spec(
+        "/plans", data={"period": "2026-12", "jurisdiction": "唐山市", "seed": "1"}
+    ),
+    ("GET", "/plans/{draw_id}"): lambda o: Spec(f"/plans/{o['plan']}"),
+    ("POST", "/plans/{draw_id}/accept"): lambda o: Spec(f"/plans/{o['plan']}/accept"),
+    ("POST", "/plans/{draw_id}/pre-notify"): lambda o: Spec(
+        f"/plans/{o['plan']}/pre-notify", data={"inspection_date": "2026-12-20"}
+    ),
+    ("GET", "/plans/{draw_id}/export.xlsx"): lambda o: Spec(f"/plans/{o['plan']}/export.xlsx"),
+    ("GET", "/enterprises/{enterprise_id}/risk"): lambda o: Spec("/enterprises/E1/risk"),
     ("GET", "/admin/users"): lambda o: Spec("/admin/users"),
     ("POST", "/admin/users"): lambda o: Spec(
         "/admin/users",
@@ -355,9 +380,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         spot = SpotCheck(draw_id=draw.draw_id, case_id=case.case_id, result="pending")
         db.add(spot)
         db.flush()
+        plan = PlanDraw(  # a stored 双随机 draw of 唐山市 (no visits)
+            period="2026-12", jurisdiction="唐山市", seed=1, inputs_hash="0" * 64,
+            drawn_at=now_cst(), inputs={}, result={"visits": []},
+        )  # fmt: skip
+        db.add(plan)
+        db.flush()
         ent1 = db.get(User, seeded.user_ids["ent1"])
         assert ent1 is not None
         objs = {
+            "plan": plan.draw_id,
             "token": create_api_token(db, ent1, label="ent1-k").token_id,
             "notice": notice.notice_id,
             "spot_check": spot.spot_check_id,

@@ -133,3 +133,57 @@ def facts_json(inputs: PlanInputs) -> dict[str, Any]:
             for v in inputs.visits
         ),
     }
+
+
+def inputs_from_json(facts: dict[str, Any]) -> PlanInputs:
+    """The :class:`PlanInputs` of a :func:`facts_json` dict (its inverse).
+
+    Used to re-read a stored draw (``plan_draws.inputs["facts"]``), e.g. to explain the
+    risk of each drawn enterprise from exactly the facts the draw used.
+    """
+    ents = tuple(
+        EnterpriseFacts(
+            enterprise_id=e["enterprise_id"],
+            industry=e["industry"],
+            city=e["city"],
+            district=e["district"],
+            grade=e["grade"],
+            positive_list=bool(e["positive_list"]),
+            outlets=int(e["outlets"]),
+            leads=tuple(
+                LeadFact(
+                    lf["family"], dt.date.fromisoformat(lf["end"]), bool(lf["open"]), lf["outcome"]
+                )
+                for lf in e["leads"]
+            ),
+            open_cases=int(e["open_cases"]),
+            complaints=int(e["complaints"]),
+            alert_in_period=bool(e["alert_in_period"]),
+            self_check_fail_share=e["self_check_fail_share"],
+        )
+        for e in facts["enterprises"]
+    )
+    inspectors = tuple(
+        Inspector(i["username"], i["cert_no"], i["city"], i["district"])
+        for i in facts["inspectors"]
+    )
+    cols = list(facts.get("visit_columns", VISIT_COLUMNS))
+    visits = []
+    for row in facts["visits"]:
+        v = dict(zip(cols, row, strict=True))
+        visits.append(
+            Visit(
+                v["enterprise_id"],
+                dt.date.fromisoformat(v["date"]),
+                tuple(v["inspectors"]),
+                v["kind"],
+                v["purpose"],
+            )
+        )
+    return PlanInputs(
+        period=facts["period"],
+        jurisdiction=facts["jurisdiction"],
+        enterprises=ents,
+        inspectors=inspectors,
+        visits=tuple(visits),
+    )

@@ -277,6 +277,52 @@ class _PairPicker:
         return tuple(sorted((self.pool[first].username, self.pool[second].username)))
 
 
+def _onsite_history(
+    inputs: PlanInputs, period: Period
+) -> tuple[dict[str, int], dict[str, tuple[dt.date, tuple[str, ...]]]]:
+    """On-site visits of the period's year per enterprise, and the last visit before it.
+
+    The last visit is (day, inspectors of that day, united).
+    """
+    year = period.start.year
+    onsite_year: dict[str, int] = {}
+    last: dict[str, tuple[dt.date, tuple[str, ...]]] = {}
+    for v in inputs.visits:  # order-free: counts, and the latest day's inspectors (union)
+        if v.kind != "onsite":
+            continue
+        if v.date.year == year:
+            onsite_year[v.enterprise_id] = onsite_year.get(v.enterprise_id, 0) + 1
+        if v.date < period.start:
+            cur = last.get(v.enterprise_id)
+            if cur is None or v.date > cur[0]:
+                last[v.enterprise_id] = (v.date, v.inspectors)
+            elif v.date == cur[0]:
+                last[v.enterprise_id] = (v.date, tuple(sorted({*cur[1], *v.inspectors})))
+    return onsite_year, last
+
+
+def explain_risks(
+    inputs: PlanInputs, config: SupervisionConfig, enterprise_ids: set[str] | None = None
+) -> dict[str, RiskScore]:
+    """Risk scores with their term-by-term explanation, as the draw computes them.
+
+    Same ``as_of`` (first day of the period) and last on-site visit as :func:`draw_plan`,
+    so each score equals the ``risk`` of the enterprise's planned visit (for the same
+    configuration). ``enterprise_ids`` limits the enterprises (default: all).
+    """
+    period = parse_period(inputs.period)
+    _year, last = _onsite_history(inputs, period)
+    out: dict[str, RiskScore] = {}
+    for ent in inputs.enterprises:
+        if enterprise_ids is not None and ent.enterprise_id not in enterprise_ids:
+            continue
+        lv = last.get(ent.enterprise_id)
+        out[ent.enterprise_id] = risk_score(
+            ent, config.risk, as_of=period.start, last_visit=lv[0] if lv else None
+        )
+    return out
+
+
 def draw_plan(
     inputs: PlanInputs,
     config: SupervisionConfig,
@@ -314,19 +360,7 @@ def draw_plan(
         )
     plan = Plan(seed, period.text, inputs.jurisdiction, inputs_hash(inputs, config, facts))
     year = period.start.year
-    onsite_year: dict[str, int] = {}
-    last: dict[str, tuple[dt.date, tuple[str, ...]]] = {}
-    for v in inputs.visits:  # order-free: counts, and the latest day's inspectors (union)
-        if v.kind != "onsite":
-            continue
-        if v.date.year == year:
-            onsite_year[v.enterprise_id] = onsite_year.get(v.enterprise_id, 0) + 1
-        if v.date < period.start:
-            cur = last.get(v.enterprise_id)
-            if cur is None or v.date > cur[0]:
-                last[v.enterprise_id] = (v.date, v.inspectors)
-            elif v.date == cur[0]:
-                last[v.enterprise_id] = (v.date, tuple(sorted({*cur[1], *v.inspectors})))
+    onsite_year, last = _onsite_history(inputs, period)
 
     cfg_plan, mins = config.plan, config.minimums
     cands: list[_Cand] = []

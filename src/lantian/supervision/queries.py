@@ -42,8 +42,12 @@ def load_enterprise_facts(
     jurisdiction: str | None,
     start: dt.date,
     end: dt.date,
+    only: str | None = None,
 ) -> list[EnterpriseFacts]:
-    """Facts of every enterprise of the jurisdiction (city or district equal to it)."""
+    """Facts of every enterprise of the jurisdiction (city or district equal to it).
+
+    ``only`` limits them to one enterprise id (its risk on the enterprise page).
+    """
     q = select(
         Enterprise.enterprise_id,
         Enterprise.industry,
@@ -54,6 +58,8 @@ def load_enterprise_facts(
     )
     if jurisdiction is not None:
         q = q.where(or_(Enterprise.city == jurisdiction, Enterprise.district == jurisdiction))
+    if only is not None:
+        q = q.where(Enterprise.enterprise_id == only)
     ents = session.execute(q.order_by(Enterprise.enterprise_id)).all()
     ids = {e.enterprise_id for e in ents}
     outlets: dict[str, int] = dict(
@@ -65,7 +71,7 @@ def load_enterprise_facts(
     leads: dict[str, list[LeadFact]] = defaultdict(list)
     rows = session.execute(
         select(Lead.enterprise_id, Lead.family, Lead.end, Lead.open, Lead.outcome).where(
-            Lead.enterprise_id.is_not(None),
+            Lead.enterprise_id.is_not(None) if only is None else Lead.enterprise_id == only,
             or_(Lead.end >= since, Lead.open.is_(True)),
         )
     )
@@ -124,6 +130,8 @@ def _credit_grades(session: Session, ids: set[str], start: dt.date) -> dict[str,
 def load_visits(session: Session, *, start: dt.date, ids: set[str]) -> list[Visit]:
     """Past visits: a case's check records of one day and kind are one visit.
 
+    Purpose ``plan`` for an inspection case (a 双随机 visit), ``lead_check`` otherwise.
+
     Check records of the last ``HISTORY_YEARS`` years (the risk term of time since the
     last visit is capped at 24 months by default).
     """
@@ -135,18 +143,19 @@ def load_visits(session: Session, *, start: dt.date, ids: set[str]) -> list[Visi
     else:
         day_expr = cast(func.timezone("Asia/Shanghai", CheckRecord.checked_at), Date)
     rows = session.execute(
-        select(Case.enterprise_id, day_expr, CheckRecord.kind, CheckRecord.checked_by)
+        select(Case.enterprise_id, day_expr, CheckRecord.kind, CheckRecord.checked_by, Case.kind)
         .join(Case, Case.case_id == CheckRecord.case_id)
         .where(Case.enterprise_id.is_not(None), CheckRecord.checked_at >= since)
     )
-    grouped: dict[tuple[str, dt.date, str], set[str]] = defaultdict(set)
-    for eid, day, kind, uid in rows:
+    grouped: dict[tuple[str, dt.date, str, str], set[str]] = defaultdict(set)
+    for eid, day, kind, uid, case_kind in rows:
         if eid is not None and eid in ids:
             d = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
-            grouped[(eid, d, kind)].add(names[uid])
+            purpose = "plan" if case_kind == "inspection" else "lead_check"
+            grouped[(eid, d, kind, purpose)].add(names[uid])
     return [
-        Visit(eid, day, tuple(sorted(users)), kind, "lead_check")
-        for (eid, day, kind), users in sorted(grouped.items())
+        Visit(eid, day, tuple(sorted(users)), kind, purpose)
+        for (eid, day, kind, purpose), users in sorted(grouped.items())
     ]
 
 

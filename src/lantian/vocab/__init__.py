@@ -39,6 +39,7 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     cases.STATES_VOCAB,
     cases.ACTIONS,
     cases.FIX_PATHS,
+    cases.CASE_KINDS,
     cases.CHECK_KINDS,
     cases.CHECK_ANSWERS,
     cases.ATTACHMENT_KINDS,

@@ -50,6 +50,14 @@ FIX_PATHS: Vocabulary[str] = Vocabulary(
         Term("supervision_order", "督办", "Supervision order"),
     ],
 )
+CASE_KINDS: Vocabulary[str] = Vocabulary(
+    "case_kind",
+    [
+        Term("lead", "线索核查", "Lead case"),
+        Term("inspection", "双随机检查", "Routine inspection"),
+    ],
+)
+"""What opened a case (``cases.kind``): a lead, or a visit of an accepted 双随机 plan."""
 CHECK_KINDS: Vocabulary[str] = Vocabulary(
     "check_kind", [Term("remote", "非现场核查", "Remote"), Term("onsite", "现场核查", "On-site")]
 )

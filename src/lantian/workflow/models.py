@@ -37,6 +37,10 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+CASE_KINDS: tuple[str, ...] = _cases_vocab.CASE_KINDS.codes()
+"""Why a case exists: leads to check, or an on-site visit of a 双随机 plan (docs/SUPERVISION.md)."""
+
+
 class Case(Base):
     """A problem being handled: one lead, or several leads of one enterprise and problem.
 
@@ -51,6 +55,7 @@ class Case(Base):
         CheckConstraint(f"fix_path IS NULL OR {_in('fix_path', FIX_PATHS)}", name="fix_path"),
         CheckConstraint(f"check_mode IS NULL OR {_in('check_mode', CHECK_KINDS)}", name="mode"),
         CheckConstraint("escalation_level BETWEEN 0 AND 3", name="escalation"),
+        CheckConstraint(_in("kind", CASE_KINDS), name="kind"),
         Index("ix_cases_city_district", "city", "district"),
         Index("ix_cases_status_deadline", "status", "deadline"),
         Index("ix_cases_status_rectify_deadline", "status", "rectify_deadline"),
@@ -93,6 +98,10 @@ class Case(Base):
     shared_with_enterprise_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     """When an officer shared the case (and its leads) with the enterprise (auth/policy.py)."""
     shared_with_enterprise_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    kind: Mapped[str] = mapped_column(String(16), default="lead", server_default="lead")
+    """:data:`CASE_KINDS`: ``inspection`` for a visit of an accepted plan."""
+    plan_draw_id: Mapped[int | None] = mapped_column(ForeignKey("plan_draws.draw_id"), index=True)
+    """The 双随机 draw an inspection case comes from."""
 
 
 class CaseLead(Base):

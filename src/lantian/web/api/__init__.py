@@ -16,6 +16,7 @@ def register_api(app: FastAPI) -> None:
         leads,
         notices,
         penalty,
+        plans,
         registry,
         series,
         spotchecks,
@@ -38,5 +39,6 @@ def register_api(app: FastAPI) -> None:
         users,
         penalty,
         vocab,
+        plans,
     ):
         app.include_router(module.router)

@@ -18,8 +18,10 @@ def register_pages(app: FastAPI) -> None:
         portal,
         registry,
         spotchecks,
+        supervision,
     )
 
     for module in (auth, leads, registry, dashboard, portal, cases, notices, spotchecks, admin):
         app.include_router(module.router)
     app.include_router(penalty.router)
+    app.include_router(supervision.router)
