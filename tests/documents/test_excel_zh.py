@@ -40,7 +40,7 @@ def test_every_workbook_is_clean_chinese(world: Any) -> None:
         ),
         "cases": export_cases_xlsx(s, world.admin, CaseFilters(open_only=True)),
         "ledger": export_ledger_xlsx(s, world.admin),
-        "ledger all": export_ledger_xlsx(s, world.admin, supervision_only=False, open_only=True),
+        "ledger all": export_ledger_xlsx(s, world.admin, state="open"),
     }
     users = [world.admin, world.city_a, world.district_a1, world.wg]
     allow = [u.username for u in users]  # the test accounts' display names are user names

@@ -147,7 +147,7 @@ def test_officer_takes_a_lead_from_the_inbox_to_close_out(
     # one assignee choice per district of the page's new leads: E1 is in 路北区
     page.select_option(
         "select[name=assignee_id][data-group='唐山市/路北区']",
-        label="lb_district 用户（区县执法人员·路北区）",
+        label="lb_district 用户（区县执法人员·路北区·执法证号 130200190002）",
     )
     page.fill("input[name=deadline]", (now_cst() + timedelta(days=3)).date().isoformat())
     page.click("#bulk-dispatch")

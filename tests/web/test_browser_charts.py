@@ -62,7 +62,7 @@ def test_lead_charts_say_what_they_show(
         expected = {
             ids.treatment_off: ["开机阈值 0.7 kW", "有功功率 (kW)"],
             ids.cems: ["排放限值 35 mg/m³（GB 28662-2012）", "二氧化硫 (mg/m³)"],
-            ids.ambient: ["PM2.5 其他站点中位数", "与中位数之比", "判定倍数 2.5×"],
+            ids.ambient: ["细颗粒物(PM2.5) 其他站点中位数", "与中位数之比", "判定倍数 2.5×"],
         }
         for lead_id, labels in expected.items():
             page.goto(f"{server.url}/leads/{lead_id}")

@@ -36,13 +36,23 @@ def test_api_offers_the_district_and_city_officers_of_the_lead(
     client: TestClient, seeded_sqlite: Seeded
 ) -> None:
     with session_scope(seeded_sqlite.settings) as db:
-        db.add(
-            InspectorCertificate(
-                user_id=seeded_sqlite.user_ids["lb_district"],
-                cert_no="冀13020012345",
-                updated_at=now_cst(),
-            )
-        )
+        # the seeded world certifies four officers; give lb_district a number of its own
+        # and take ts_city's away, so both cases of the field are shown
+        for username, cert_no in (("lb_district", "冀13020012345"), ("ts_city", None)):
+            cert = db.get(InspectorCertificate, seeded_sqlite.user_ids[username])
+            if cert_no is None:
+                if cert is not None:
+                    db.delete(cert)
+            elif cert is None:
+                db.add(
+                    InspectorCertificate(
+                        user_id=seeded_sqlite.user_ids[username],
+                        cert_no=cert_no,
+                        updated_at=now_cst(),
+                    )
+                )
+            else:
+                cert.cert_no = cert_no
     city = bearer(client, "ts_city")
     # E1 is in 唐山市 路北区: its district officer first, then the city officer
     r = client.get("/api/leads/LE1-1/assignees", headers=city)

@@ -29,7 +29,7 @@ def test_every_export_has_a_chinese_file_name(client: TestClient) -> None:
         "/api/exports/leads.xlsx": ("leads.xlsx", "问题线索清单_"),
         "/api/exports/cases.xlsx": ("cases.xlsx", "案件清单_"),
         "/api/exports/ledger.xlsx": ("ledger.xlsx", "督办台账_"),
-        "/api/exports/ledger.xlsx?all_paths=true": ("ledger.xlsx", "整改台账_"),
+        "/api/exports/ledger.xlsx?state=all": ("ledger.xlsx", "督办台账_"),
         "/api/exports/enterprises.xlsx": ("enterprises.xlsx", "企业_"),
     }
     for url, (ascii_name, prefix) in expected.items():

@@ -45,6 +45,7 @@ def valid_fields(action: str, seeded: Seeded) -> dict[str, str]:
         "review_accept": {"comment": "通过"},
         "review_reject": {"comment": "不通过"},
         "reopen": {"reason": "复发"},
+        "convert_to_supervision": {"reason": "逾期未完成整改"},
     }[action] | {"confirm": "yes"}
 
 

@@ -83,6 +83,9 @@ FILTER_LABELS: dict[str, str] = {
     "escalated": "仅提级督办",
     "open_only": "仅未销号",
     "supervision_only": "仅督办",
+    "kind": "处置方式",
+    "state": "销号状态",
+    "overdue_only": "仅逾期",
 }
 """Chinese names of the export filters (the 说明 sheet)."""
 _FILTER_VALUES: dict[str, Callable[[Any], str]] = {
@@ -93,10 +96,12 @@ _FILTER_VALUES: dict[str, Callable[[Any], str]] = {
     "rule": rules_vocab.title,
     "outcome": leads.OUTCOMES.name,
     "fix_path": cases_vocab.FIX_PATHS.name,
+    "kind": cases_vocab.FIX_PATHS.name,
+    "state": cases_vocab.LEDGER_STATES.name,
 }
 
 
-_OFF_WHEN_FALSE = ("open_only", "supervision_only")
+_OFF_WHEN_FALSE = ("open_only", "supervision_only", "overdue_only")
 """Switches that filter nothing when false."""
 
 

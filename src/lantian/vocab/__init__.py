@@ -40,6 +40,7 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     cases.ACTIONS,
     cases.FIX_PATHS,
     cases.CASE_KINDS,
+    cases.LEDGER_STATES,
     cases.CHECK_KINDS,
     cases.CHECK_ANSWERS,
     cases.ATTACHMENT_KINDS,

@@ -58,6 +58,15 @@ CASE_KINDS: Vocabulary[str] = Vocabulary(
     ],
 )
 """What opened a case (``cases.kind``): a lead, or a visit of an accepted 双随机 plan."""
+LEDGER_STATES: Vocabulary[str] = Vocabulary(
+    "ledger_state",
+    [
+        Term("open", "未销号", "Open"),
+        Term("closed", "已销号", "Closed"),
+        Term("all", "全部", "All"),
+    ],
+)
+"""Which problems the 督办台账 lists (its ``state`` filter)."""
 CHECK_KINDS: Vocabulary[str] = Vocabulary(
     "check_kind", [Term("remote", "非现场核查", "Remote"), Term("onsite", "现场核查", "On-site")]
 )

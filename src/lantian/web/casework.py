@@ -173,6 +173,8 @@ def fire_action(
         )
     if action == "reopen":
         return ws.reopen(db, user, case_id, reason=t("reason") or "")
+    if action == "convert_to_supervision":
+        return ws.convert_to_supervision(db, user, case_id, reason=t("reason") or "")
     raise ValidationError(f"unknown action {action!r}", field="action")
 
 

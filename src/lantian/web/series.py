@@ -355,11 +355,12 @@ def ambient_comparison(
         ratio.append((_ts(t), r))
     mine = [(t, v) for t, v, _m in rows]
     median = [(t, m) for t, _v, m in rows]
+    this_station, others = _("this station"), _("median of the other stations")
     return [
-        Series(pollutant, f"{name} {_('this station')}", unit, _points(mine)),
+        Series(pollutant, f"{name} {this_station}", unit, _points(mine)),
         Series(
             f"{pollutant}:median",
-            f"{name} {_('median of the other stations')}",
+            f"{name} {others}",
             unit,
             _points(median),
             kind="median",

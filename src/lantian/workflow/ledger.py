@@ -24,11 +24,12 @@ from lantian.auth.errors import ValidationError
 from lantian.auth.models import User
 from lantian.auth.visibility import visible
 from lantian.timeutil import now_cst, to_cst
+from lantian.vocab import cases as _cases_vocab
 from lantian.workflow.case_queries import CaseFilters, CaseRow, _case_query, _overdue_days
 from lantian.workflow.models import FIX_PATHS, Case, CaseEvent
 from lantian.workflow.states import ESCALATION_LEVELS, STATE_BY_CODE
 
-LEDGER_STATES: tuple[str, ...] = ("open", "closed", "all")
+LEDGER_STATES: tuple[str, ...] = _cases_vocab.LEDGER_STATES.codes()
 """State filter of the ledger: open problems, closed (销号) ones, or both."""
 
 FIX_PATH_LABELS: dict[str, tuple[str, str]] = {
