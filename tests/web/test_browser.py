@@ -73,8 +73,9 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def launch_chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (skips the test when it or the npm assets
+    are missing); the browser fixtures of the web and security tests ``yield from`` it."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/setup-system.sh)")
     from lantian.web.assets import find_node_modules
@@ -87,6 +88,11 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    yield from launch_chromium()
 
 
 def _home_settings(path: Path) -> Settings:

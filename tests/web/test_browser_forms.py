@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 from tests.web.case_driver import drive_case
 from tests.web.conftest import PASSWORD, seed
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, _login
+from tests.web.test_browser import LiveServer, _login, launch_chromium
 
 from lantian.settings import Settings
 
@@ -26,18 +26,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/setup-system.sh)")
-    from lantian.web.assets import find_node_modules
-
-    if find_node_modules() is None:
-        pytest.skip("npm assets are not installed (make node)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    yield from launch_chromium()
 
 
 def test_confirmation_and_errors_in_place(chromium: Any, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from tests.web.conftest import seed
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, _login
+from tests.web.test_browser import LiveServer, _login, launch_chromium
 from tests.web.test_device_auth import ALLOWED, REFUSED, _devices
 from tests.web.test_sharing import CHECK_NOTES, _dispatched_case_with_check
 
@@ -32,18 +32,7 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/setup-system.sh)")
-    from lantian.web.assets import find_node_modules
-
-    if find_node_modules() is None:
-        pytest.skip("npm assets are not installed (make node)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    yield from launch_chromium()
 
 
 @pytest.mark.parametrize("screen", sorted(VIEWPORTS))
