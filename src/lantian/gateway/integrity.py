@@ -49,6 +49,8 @@ import pyarrow as pa
 from lantian.gateway.registry import RegistrySnapshot
 from lantian.gateway.status import data_time_epoch
 from lantian.settings import Settings
+from lantian.timeutil import to_cst
+from lantian.vocab.pollutants import name as pollutant_name
 
 __all__ = [
     "ClockFinding",
@@ -453,7 +455,9 @@ def store_findings(
                 ),
             )
             at = datetime.fromisoformat(first.meta.received_at)
-            shown = ", ".join(f"{c['pollutant']} {c['old']} → {c['new']}" for c in changes[:3])
+            shown = "，".join(
+                f"{pollutant_name(c['pollutant'])} {c['old']} → {c['new']}" for c in changes[:3]
+            )
             upsert_device_lead(
                 session,
                 rule=REWRITE_RULE,
@@ -469,7 +473,10 @@ def store_findings(
                     "used": used,
                     "changes": changes[:20],
                 },
-                summary=f"数据被改写: {subject_id} {first.time.isoformat()} {shown}",
+                summary=(
+                    f"数据被改写：{subject_id} {to_cst(first.time).strftime('%Y-%m-%d %H:%M')}"
+                    f" {shown}"
+                ),
                 severity=3,
                 score=0.9,
                 extra={"mn": first.meta.mn},
@@ -483,7 +490,7 @@ def store_findings(
                     continue
                 subject_type, subject_id = "meter", meter_ids[0]
             minutes = finding.drift_s / 60.0
-            side = "behind" if finding.drift_s > 0 else "ahead"
+            side = "慢" if finding.drift_s > 0 else "快"
             upsert_device_lead(
                 session,
                 rule=CLOCK_RULE,
@@ -498,8 +505,8 @@ def store_findings(
                     "samples": finding.samples,
                 },
                 summary=(
-                    f"数采仪时钟异常: MN {mn} clock {side} by {abs(minutes):.0f} min "
-                    f"({finding.samples} packets)"
+                    f"数采仪时钟异常：MN {mn} 时钟{side} {abs(minutes):.0f} 分钟"
+                    f"（依据 {finding.samples} 个数据包）"
                 ),
                 severity=2,
                 score=0.8,
@@ -510,8 +517,8 @@ def store_findings(
                         "cn": "1013",
                         "name": "现场机时间校准请求",
                         "text": (
-                            "calibrate the data logger's clock (HJ 212-2017 CN 1013 time "
-                            "calibration; the platform sets the time with CN 1012)"
+                            "校准数采仪时钟（HJ 212-2017 命令 1013 现场机时间校准请求；"
+                            "平台以命令 1012 设置现场机时间）"
                         ),
                     },
                 },
