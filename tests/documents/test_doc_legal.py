@@ -16,6 +16,7 @@ from typing import Any
 import lantian_test_world as W  # registered by conftest.py
 import pytest
 from sqlalchemy.orm import Session
+from tests._zh_scan import assert_clean_zh
 
 from lantian.documents.numbering import issue_number, number_text
 from lantian.documents.pdf import (
@@ -76,6 +77,8 @@ def _check_common(n: RenderedNotice, tmp_path: Path, prefix: str) -> str:
     assert "执行标准：GB" in text
     # no leniency wording without an assessment
     assert "首违不罚" not in text and "不予行政处罚" not in text
+    # no internals: keys, reprs, bare factor codes, untranslated English
+    assert_clean_zh("\n".join(lines), where=f"{prefix} notice")
     return text
 
 
