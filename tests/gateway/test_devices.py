@@ -429,7 +429,9 @@ def test_clock_anomaly_lead_offers_time_calibration(settings: Settings) -> None:
         p1, m1 = leads["P1"], leads["M1"]
         assert p1.evidence["remedy"]["cn"] == "1013" and p1.evidence["drift_s"] == 1200.0
         assert m1.evidence["drift_s"] == -7200.0 and m1.subject_type == "meter"
-        assert "时钟慢 20 分钟" in p1.summary and "时钟快" in m1.summary and p1.enterprise_id == "E1"
+        assert (
+            "时钟慢 20 分钟" in p1.summary and "时钟快" in m1.summary and p1.enterprise_id == "E1"
+        )
         first_id = p1.lead_id
     assert len(Lake(settings.lake_dir).read("cems_realtime")) == 9
     assert len(Lake(settings.lake_dir).read("power")) == 0  # held packets never in the lake

@@ -419,7 +419,7 @@ def test_onsite_record_signed_on_a_phone(browser: Any, live: tuple[LiveServer, A
         (case,) = ws.dispatch(
             db,
             city,
-            ["LE1-1"],
+            ["LE1-0"],
             assignee_id=officer.user_id,
             deadline=now_cst() + timedelta(days=3),
         )
