@@ -171,9 +171,12 @@ def test_spot_check_pages(seeded_sqlite: Seeded, login_as: Login) -> None:
     assert sid is not None and f"/cases/{case_id}" in page
     district, dcsrf = login_as("lb_district")
     assert "/spot-checks/draw" not in district.get("/spot-checks").text
-    _post(
-        district, f"/spot-checks/{sid.group(1)}/result", dcsrf, {"result": "passed", "note": "好"}
-    )
+    # a failed spot check reopens the case: refused in place until confirmed
+    url = f"/spot-checks/{sid.group(1)}/result"
+    r = district.post(url, data={"csrf_token": dcsrf, "result": "failed", "note": "复发"})
+    assert r.status_code == 422 and "请勾选确认" in r.text and "复发" in r.text
+    assert "暂无抽查" not in district.get("/spot-checks").text
+    _post(district, url, dcsrf, {"result": "passed", "note": "好"})
     assert "通过" in district.get("/spot-checks").text
     ent, _c = login_as("ent1")
     assert ent.get("/spot-checks").status_code == 403

@@ -249,7 +249,8 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
         "/spot-checks/draw", data={"share_percent": "100"}, officer_only=True
     ),
     ("POST", "/spot-checks/{spot_check_id}/result"): lambda o: Spec(
-        f"/spot-checks/{o['spot_check']}/result", data={"result": "failed", "note": "x"}
+        f"/spot-checks/{o['spot_check']}/result",
+        data={"result": "failed", "note": "x", "confirm": "yes"},
     ),
     ("POST", "/api/cases/{case_id}/findings"): lambda o: Spec(
         f"/api/cases/{o['case']}/findings",

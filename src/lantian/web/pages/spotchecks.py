@@ -111,6 +111,11 @@ async def record_result(
         check_required(form, "result", "note")
         if form["result"] not in ("passed", "failed"):
             raise ValidationError(_("Choose one of the options"), field="result")
+        if form["result"] == "failed" and form.get("confirm") != "yes":
+            raise ValidationError(
+                _("Tick the box to confirm: a failed spot check reopens the case"),
+                field="confirm",
+            )
         ws.record_spot_check(
             db, user, spot_check_id, passed=form["result"] == "passed", note=form["note"]
         )
