@@ -8,12 +8,15 @@ ASCII ``filename`` fallback (``leads.xlsx``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
+from lantian.auth.models import User
 from lantian.documents import excel, pdf
 from lantian.timeutil import now_cst
 from lantian.vocab.registry import GRADES
@@ -138,10 +141,19 @@ def export_enterprises(
     )
 
 
-NOTICE_RENDERERS = {
+def _rectification_notice(db: Session, user: User, case_id: int) -> pdf.RenderedNotice:
+    """整改通知书 with leniency wording only where the case's penalty assessment says so."""
+    from lantian.enforcement.documents import leniency_text_for_case
+
+    return pdf.rectification_notice_pdf(
+        db, user, case_id, leniency_text=leniency_text_for_case(db, case_id)
+    )
+
+
+NOTICE_RENDERERS: dict[str, Callable[[Session, User, int], pdf.RenderedNotice]] = {
     "dispatch_notice": pdf.dispatch_notice_pdf,
     "supervision_notice": pdf.supervision_notice_pdf,
-    "rectification_notice": pdf.rectification_notice_pdf,
+    "rectification_notice": _rectification_notice,
 }
 
 
@@ -154,15 +166,7 @@ def case_document(
 ) -> Response:
     """交办单 (dispatch_notice), 督办单 (supervision_notice) or 整改通知
     (rectification_notice); 409 if the case has not reached that step."""
-    if kind == "rectification_notice":
-        # leniency wording only where the case's penalty assessment says so (issue 14)
-        from lantian.enforcement.documents import leniency_text_for_case
-
-        notice = pdf.rectification_notice_pdf(
-            db, user, case_id, leniency_text=leniency_text_for_case(db, case_id)
-        )
-    else:
-        notice = NOTICE_RENDERERS[kind](db, user, case_id)
+    notice = NOTICE_RENDERERS[kind](db, user, case_id)
     db.commit()  # a document issued before numbering existed gets its number now
     return download(
         notice.pdf, notice.filename, "application/pdf", ascii_name=f"{kind}-{case_id}.pdf"
