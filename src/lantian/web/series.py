@@ -10,9 +10,9 @@ Besides the series, a chart gets *reference lines*, each labelled with what it i
 level, the power an emergency measure allows, a rule's ratio. Nothing is called a "limit"
 unless a standard sets it.
 
-Names and units of pollutants and the standard behind an industry's emission limits are
-kept in one place here (:data:`POLLUTANT_UNITS`, :func:`pollutant_name`,
-:data:`EMISSION_STANDARDS`) until the project-wide vocabulary replaces them.
+Names and units of pollutants come from :mod:`lantian.vocab` (:data:`POLLUTANT_UNITS`,
+:func:`pollutant_name`); the standard behind an industry's emission limits is
+:data:`EMISSION_STANDARDS`.
 """
 
 from __future__ import annotations
@@ -104,8 +104,6 @@ POLLUTANT_UNITS: dict[str, str] = {
     t.code: t.unit for t in vocab_pollutants.POLLUTANTS if t.unit and t.code != "kw"
 }
 """Units of the charted CEMS factor codes and ambient pollutants, from :mod:`lantian.vocab`."""
-UNITS = POLLUTANT_UNITS
-"""Former name of :data:`POLLUTANT_UNITS`."""
 
 EMISSION_STANDARDS: dict[str, str] = {
     "coal_power": "GB 13223-2011",
