@@ -1,7 +1,7 @@
 """Shared fixtures: an isolated LANTIAN_HOME per test and databases on SQLite and PostgreSQL.
 
 Database tests take the ``db_settings`` fixture, which runs them twice: on a SQLite file
-and on PostgreSQL (``LANTIAN_TEST_POSTGRES_URL``; each test gets its own schema). Outside
+and on PostgreSQL (``LANTIAN_TEST_POSTGRES_URL``; each test gets its own database). Outside
 CI the PostgreSQL variant is skipped with a reason when the URL is unset; in CI
 (``CI=true``) a missing URL is an error.
 """
@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from tests._fastdb import clone_postgres, fast_migrate
 
+import lantian.db.session
 from lantian.db.session import dispose_engines
+from lantian.db.session import migrate as _real_migrate
 from lantian.settings import Settings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -50,9 +53,17 @@ def _postgres_url() -> str | None:
 
 
 @pytest.fixture(autouse=True)
-def lantian_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test runs with its own empty LANTIAN_HOME and default settings."""
+def lantian_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Path]:
+    """Every test runs with its own empty LANTIAN_HOME and default settings.
+
+    Fresh databases are migrated by copying a template (``tests/_fastdb.py``) unless the
+    test is marked ``real_migrations``.
+    """
     home = tmp_path / "lantian-home"
+    if request.node.get_closest_marker("real_migrations") is None:
+        monkeypatch.setattr(lantian.db.session, "migrate", fast_migrate(_real_migrate))
     for key in list(os.environ):
         if key.startswith("LANTIAN_") and key != "LANTIAN_TEST_POSTGRES_URL":
             monkeypatch.delenv(key, raising=False)
@@ -67,7 +78,11 @@ def lantian_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 def db_settings(
     request: pytest.FixtureRequest, lantian_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Settings]:
-    """Settings whose database is SQLite (in LANTIAN_HOME) or a fresh PostgreSQL schema."""
+    """Settings whose database is SQLite (in LANTIAN_HOME) or a fresh PostgreSQL database.
+
+    On PostgreSQL each test gets a database cloned from a migrated template
+    (``tests/_fastdb.py``); tests marked ``real_migrations`` get an empty schema instead.
+    """
     if request.param == "sqlite":
         get_settings.cache_clear()
         yield get_settings()
@@ -75,6 +90,16 @@ def db_settings(
     base = _postgres_url()
     if not base:
         pytest.skip("LANTIAN_TEST_POSTGRES_URL is not set (PostgreSQL tests run in CI)")
+    if request.node.get_closest_marker("real_migrations") is None:
+        url, drop = clone_postgres(base, _real_migrate)
+        monkeypatch.setenv("LANTIAN_DATABASE_URL", url)
+        get_settings.cache_clear()
+        try:
+            yield get_settings()
+        finally:
+            dispose_engines()
+            drop()
+        return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as conn:

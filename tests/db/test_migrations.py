@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -10,6 +11,8 @@ import lantian.db.models  # noqa: F401
 from lantian.db.base import Base
 from lantian.db.session import get_engine
 from lantian.settings import Settings
+
+pytestmark = pytest.mark.real_migrations
 
 
 def test_migrations_create_every_table(db_settings: Settings) -> None:
