@@ -28,6 +28,23 @@ DEV_CITY = SHARED_DIR / "datasets" / "dev-city"
 TESTS_DATA_DIR = Path(__file__).parent / "data"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Hash test passwords with cheap argon2id parameters.
+
+    Production keeps the library defaults (64 MiB, 3 passes: about 0.1 s per login by
+    design); the suite logs in thousands of times. Hashes still are argon2id, verified by
+    the same code. Subprocesses (CLI tests) use the production parameters.
+    """
+    from argon2 import PasswordHasher
+
+    import lantian.auth.passwords as passwords
+    import lantian.auth.service as service
+
+    passwords._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    passwords.DUMMY_HASH = passwords._HASHER.hash("lantian-dummy-password-for-timing")
+    service.DUMMY_HASH = passwords.DUMMY_HASH
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Start the long tests first (Spark, then other ``slow`` ones), keeping the order otherwise.
 
