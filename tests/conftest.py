@@ -81,6 +81,13 @@ def lantian_home(
     home = tmp_path / "lantian-home"
     if request.node.get_closest_marker("real_migrations") is None:
         monkeypatch.setattr(lantian.db.session, "migrate", fast_migrate(_real_migrate))
+    if request.node.get_closest_marker("real_gc_freeze") is None:
+        # Each TestClient start would freeze the whole heap (lantian.web.app.freeze_heap):
+        # thousands of apps per process would never be freed, and every start would pay a
+        # full collection.
+        import lantian.web.app as web_app
+
+        monkeypatch.setattr(web_app, "freeze_heap", lambda: None)
     for key in list(os.environ):
         if key.startswith("LANTIAN_") and key != "LANTIAN_TEST_POSTGRES_URL":
             monkeypatch.delenv(key, raising=False)

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from starlette.types import Receive, Scope, Send
 
 from lantian.web.app import ConcurrencyLimitMiddleware
@@ -70,6 +71,7 @@ def test_long_downloads_do_not_hold_the_slots_of_pages() -> None:
     assert inner.peak == 1
 
 
+@pytest.mark.real_gc_freeze
 def test_startup_moves_the_loaded_application_out_of_the_collectors_sight(app: Any) -> None:
     import gc
 
