@@ -13,11 +13,13 @@ References
        transcription).
 .. [2] GB 13223-2011 火电厂大气污染物排放标准; GB 13271-2014 锅炉大气污染物排放标准;
        GB 28662-2012 钢铁烧结、球团工业大气污染物排放标准; GB 16171-2012 炼焦化学工业污染物
-       排放标准; GB 4915-2013 水泥工业大气污染物排放标准; GB 26453-2022 平板玻璃工业大气污染物
-       排放标准; GB 18485-2014 生活垃圾焚烧污染控制标准; GB 31570-2015 石油炼制工业污染物
-       排放标准; GB 16297-1996 大气污染物综合排放标准; GB 37822-2019 挥发性有机物无组织排放
-       控制标准. Table numbers are those of the concentration limits as recalled, marked
-       [unverified] in ../shared/research/regulations-and-rules.md §2 where from memory.
+       排放标准; GB 4915-2013 水泥工业大气污染物排放标准; GB 26453-2022 玻璃工业大气污染物
+       排放标准; GB 41616-2022 印刷工业大气污染物排放标准; GB 18485-2014 生活垃圾焚烧污染
+       控制标准; GB 31570-2015 石油炼制工业污染物排放标准; GB 16297-1996 大气污染物综合排放
+       标准 (stack limits where no sector standard applies; GB 37822-2019 covers fugitive
+       VOC and is not cited for stacks). Table numbers are those of the concentration limits
+       as recalled, marked [unverified] in ../shared/research/regulations-and-rules.md §2
+       where from memory.
 """
 
 from __future__ import annotations
@@ -138,18 +140,25 @@ STANDARD_BY_INDUSTRY: dict[str, Standard] = {
     "steel": Standard("GB 28662-2012", "钢铁烧结、球团工业大气污染物排放标准", "表1、表2"),
     "coking": Standard("GB 16171-2012", "炼焦化学工业污染物排放标准", "表4、表5"),
     "cement": Standard("GB 4915-2013", "水泥工业大气污染物排放标准", "表1"),
-    "glass": Standard("GB 26453-2022", "平板玻璃工业大气污染物排放标准", "表1"),
+    "glass": Standard("GB 26453-2022", "玻璃工业大气污染物排放标准", "表1"),
     "waste_incineration": Standard("GB 18485-2014", "生活垃圾焚烧污染控制标准", "表4"),
     "petrochem": Standard("GB 31570-2015", "石油炼制工业污染物排放标准", "表3"),
     "chemical": _GB16297,
-    "printing": Standard("GB 37822-2019", "挥发性有机物无组织排放控制标准", "表A.1"),
-    "coating": Standard("GB 37822-2019", "挥发性有机物无组织排放控制标准", "表A.1"),
-    "furniture": Standard("GB 37822-2019", "挥发性有机物无组织排放控制标准", "表A.1"),
+    "printing": Standard("GB 41616-2022", "印刷工业大气污染物排放标准", "表1"),
+    "coating": _GB16297,
+    "furniture": _GB16297,
     "other": _GB16297,
 }
-"""The standard that sets the limits of each industry (GB 16297-1996 where no sector
-standard applies). A local (provincial) standard that is stricter takes precedence; it is
-not modelled here."""
+"""The national standard that sets the *stack* (organised) emission limits of each
+industry, GB 16297-1996 where no sector standard applies. A local (provincial) standard
+that is stricter takes precedence; it is not modelled here (the outlet's limit in the
+registry may come from one). The web chart's limit line and the notices both read this.
+
+GB 37822-2019 (挥发性有机物无组织排放控制标准) sets *fugitive* VOC controls and is not a
+stack limit, so coating and furniture fall back to GB 16297-1996. Titles and numbers of
+GB 26453-2022 (玻璃工业, replacing 平板玻璃工业 GB 26453-2011) and GB 41616-2022 (印刷工业)
+were checked against two independent public standard lists, not against the published
+texts (unverified)."""
 
 
 def violation_for(family: str) -> Violation | None:

@@ -12,7 +12,7 @@ unless a standard sets it.
 
 Names and units of pollutants come from :mod:`lantian.vocab` (:data:`POLLUTANT_UNITS`,
 :func:`pollutant_name`); the standard behind an industry's emission limits is
-:data:`EMISSION_STANDARDS`.
+:func:`emission_standard` (the notices' table in :mod:`lantian.documents.provisions`).
 """
 
 from __future__ import annotations
@@ -105,34 +105,15 @@ POLLUTANT_UNITS: dict[str, str] = {
 }
 """Units of the charted CEMS factor codes and ambient pollutants, from :mod:`lantian.vocab`."""
 
-EMISSION_STANDARDS: dict[str, str] = {
-    "coal_power": "GB 13223-2011",
-    "gas_power": "GB 13223-2011",
-    "industrial_boiler": "GB 13271-2014",
-    "steel": "GB 28662-2012",
-    "coking": "GB 16171-2012",
-    "cement": "GB 4915-2013",
-    "glass": "GB 26453-2011",
-    "petrochem": "GB 31570-2015",
-    "waste_incineration": "GB 18485-2014",
-    "chemical": "GB 16297-1996",
-    "printing": "GB 16297-1996",
-    "coating": "GB 16297-1996",
-    "furniture": "GB 16297-1996",
-    "other": "GB 16297-1996",
-}
-"""The national standard that sets the stack emission limits of each industry (the outlet's
-limit in the registry may be a stricter tier of it, e.g. 超低排放, or a provincial standard;
-the registry does not record which).
 
-References
-----------
-.. [1] GB 13223-2011 火电厂; GB 13271-2014 锅炉; GB 28662-2012 钢铁烧结、球团;
-   GB 16171-2012 炼焦化学工业; GB 4915-2013 水泥工业; GB 26453-2011 平板玻璃工业;
-   GB 31570-2015 石油炼制工业; GB 18485-2014 生活垃圾焚烧; GB 16297-1996 大气污染物综合
-   排放标准 (industries without their own standard). As listed in
-   :mod:`lantian.demo.profiles`; not verified against provincial standards.
-"""
+def emission_standard(industry: str | None) -> str:
+    """The code of the national standard behind an industry's stack limits.
+
+    One table for the chart and the notices: :func:`lantian.documents.provisions.standard_for`.
+    """
+    from lantian.documents.provisions import standard_for
+
+    return standard_for(industry).code
 
 
 def pollutant_name(code: str | None) -> str:

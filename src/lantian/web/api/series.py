@@ -52,7 +52,7 @@ def legal_limit(db: Session, outlet: Outlet, pollutant: str | None) -> S.Referen
     if value is None:
         return None
     ent = db.get(Enterprise, outlet.enterprise_id)
-    standard = S.EMISSION_STANDARDS.get(ent.industry) if ent is not None else None
+    standard = S.emission_standard(ent.industry) if ent is not None else None
     unit = S.POLLUTANT_UNITS.get(pollutant, "mg/m³")
     text = _("Emission limit {value} {unit}").format(value=_num(float(value)), unit=unit)
     if standard:
