@@ -8,6 +8,7 @@ from fastapi import FastAPI
 def register_api(app: FastAPI) -> None:
     """Include every API router in ``app``."""
     from lantian.web.api import (
+        ambient,
         auth,
         cases,
         dashboard,
@@ -40,5 +41,6 @@ def register_api(app: FastAPI) -> None:
         penalty,
         vocab,
         plans,
+        ambient,
     ):
         app.include_router(module.router)

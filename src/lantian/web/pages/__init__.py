@@ -9,6 +9,7 @@ def register_pages(app: FastAPI) -> None:
     """Include every page router in ``app``."""
     from lantian.web.pages import (
         admin,
+        ambient,
         auth,
         cases,
         dashboard,
@@ -25,3 +26,4 @@ def register_pages(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(penalty.router)
     app.include_router(supervision.router)
+    app.include_router(ambient.router)
