@@ -188,4 +188,11 @@
     init(document);
   });
   document.addEventListener("htmx:afterSwap", function (ev) { init(ev.target); });
+  /* ---------- grouped menus: one open at a time, closed by a click elsewhere ---------- */
+  document.addEventListener("click", function (ev) {
+    var inside = ev.target.closest ? ev.target.closest(".navgroup") : null;
+    document.querySelectorAll(".navgroup[open]").forEach(function (g) {
+      if (g !== inside) { g.removeAttribute("open"); }
+    });
+  });
 })();
