@@ -15,6 +15,10 @@ su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='lantian'\"" |
   || su postgres -c "psql -qc \"CREATE ROLE lantian LOGIN SUPERUSER PASSWORD 'lantian'\""
 db="${LANTIAN_TEST_DB:-lantian_test}"
 su postgres -c "dropdb --if-exists --force $db"
+# per-test databases and templates of an interrupted run (tests/_fastdb.py: ${db}_…)
+for stale in $(su postgres -c "psql -qtAc \"SELECT datname FROM pg_database WHERE datname LIKE '${db}\\_%'\""); do
+  su postgres -c "dropdb --if-exists --force $stale"
+done
 su postgres -c "createdb -O lantian $db"
 LANTIAN_TEST_POSTGRES_URL="postgresql+psycopg://lantian:lantian@127.0.0.1:5432/$db"
 export LANTIAN_TEST_POSTGRES_URL

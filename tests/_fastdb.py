@@ -69,10 +69,7 @@ def _pg_template(base_url: str, real: Migrate) -> str:
         if _pg_template_name is None:
             base = make_url(base_url)
             name = f"{base.database}_tpl_{uuid.uuid4().hex[:8]}"
-            admin = _admin(base_url)
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            admin.dispose()
+            _admin_execute(base_url, f'CREATE DATABASE "{name}"')
             engine = create_engine(base.set(database=name))
             try:
                 real(engine)
@@ -83,13 +80,17 @@ def _pg_template(base_url: str, real: Migrate) -> str:
         return _pg_template_name
 
 
-def _drop_database(base_url: str, name: str) -> None:
+def _admin_execute(base_url: str, sql: str) -> None:
     admin = _admin(base_url)
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(sql))
     finally:
         admin.dispose()
+
+
+def _drop_database(base_url: str, name: str) -> None:
+    _admin_execute(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def clone_postgres(base_url: str, real: Migrate) -> tuple[str, Callable[[], None]]:
@@ -101,14 +102,18 @@ def clone_postgres(base_url: str, real: Migrate) -> tuple[str, Callable[[], None
     template = _pg_template(base_url, real)
     base = make_url(base_url)
     name = f"{base.database}_{uuid.uuid4().hex[:12]}"
-    admin = _admin(base_url)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY WAL_LOG'))
-    finally:
-        admin.dispose()
+    _admin_execute(base_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY WAL_LOG')
     url = base.set(database=name).render_as_string(hide_password=False)
     return url, lambda: _drop_database(base_url, name)
+
+
+def empty_postgres_schema(base_url: str) -> tuple[str, Callable[[], None]]:
+    """A fresh, empty schema (for tests of the migrations themselves): URL and drop."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    _admin_execute(base_url, f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base_url else "?"
+    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
+    return url, lambda: _admin_execute(base_url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def fast_migrate(real: Migrate) -> Migrate:

@@ -9,13 +9,11 @@ CI the PostgreSQL variant is skipped with a reason when the URL is unset; in CI
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from tests._fastdb import clone_postgres, fast_migrate
+from tests._fastdb import clone_postgres, empty_postgres_schema, fast_migrate
 
 import lantian.db.session
 from lantian.db.session import dispose_engines
@@ -116,29 +114,15 @@ def db_settings(
         pytest.skip("LANTIAN_TEST_POSTGRES_URL is not set (PostgreSQL tests run in CI)")
     if request.node.get_closest_marker("real_migrations") is None:
         url, drop = clone_postgres(base, _real_migrate)
-        monkeypatch.setenv("LANTIAN_DATABASE_URL", url)
-        get_settings.cache_clear()
-        try:
-            yield get_settings()
-        finally:
-            dispose_engines()
-            drop()
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    else:
+        url, drop = empty_postgres_schema(base)
     monkeypatch.setenv("LANTIAN_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
         yield get_settings()
     finally:
         dispose_engines()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        drop()
 
 
 @pytest.fixture
