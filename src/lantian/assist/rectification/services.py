@@ -96,9 +96,6 @@ def create_plan(
         raise ValidationError(
             "整改方案须对应一个案件或一个自查问题 (give case_id or finding_id)", field="case_id"
         )
-    if not measures.strip():
-        raise ValidationError("measures is required", field="measures")
-    ms = _milestones(milestones, now.astimezone(CST).date())
     if case_id is not None:
         case = load_case(session, user, case_id)
         if case.enterprise_id is None:
@@ -109,6 +106,9 @@ def create_plan(
     else:
         f: SelfCheckFinding = load_visible(session, user, "self_check_finding", finding_id)
         eid = f.enterprise_id
+    if not measures.strip():
+        raise ValidationError("measures is required", field="measures")
+    ms = _milestones(milestones, now.astimezone(CST).date())
     plan = RectificationPlan(
         enterprise_id=eid,
         case_id=case_id,

@@ -45,6 +45,8 @@ from lantian.workflow.models import ChecklistTemplate, Notice
 
 DEFAULT_FIX_DAYS = 30
 """Fix-by date of a 不符合 answer submitted without one: this many days after submission."""
+TEMPLATE_EDITORS: tuple[str, ...] = ("admin", "work_group")
+"""Roles that may publish a new template version (templates are not per city)."""
 IMAGE_TYPES: frozenset[str] = frozenset({"image/jpeg", "image/png", "image/webp"})
 """Photos re-encoded on upload (drops EXIF/GPS and any other metadata)."""
 
@@ -145,9 +147,9 @@ def new_template_version(
     ValidationError
         An item that does not validate (named), no items, or an empty title.
     """
-    if user.role not in OFFICER_ROLES or user.role == "district_officer":
+    if user.role not in TEMPLATE_EDITORS:
         raise PermissionDenied(
-            "只有管理员、工作组和市级人员可修改自查表模板 (officers above district only)"
+            "只有管理员和工作组可修改自查表模板 (only admins and work groups edit templates)"
         )
     if industry not in shipped_templates():
         raise ValidationError(f"未知行业 {industry!r} (unknown industry)", field="industry")
@@ -273,8 +275,8 @@ def check_answers(
                 item_id=item_id,
             )
         answer = a.get("answer")
-        if answer in (None, "") and not complete:
-            continue
+        if answer in (None, ""):
+            continue  # unanswered: fine in a draft, listed below on submit
         if answer not in ANSWERS:
             raise ValidationError(
                 f"第 {item_id} 项的答案须为 符合/不符合/不适用 (item {item_id}: answer must be "
@@ -348,6 +350,9 @@ def save_self_check(
     ent = session.get(Enterprise, eid)
     if ent is None:
         raise NotFound(f"enterprise {eid} not found")
+    sc: SelfCheck | None = None
+    if self_check_id is not None:  # scope first: another's draft is "not found"
+        sc = load_visible(session, user, "self_check", self_check_id)
     tpl = _template_for_answers(session, template_id, ent.industry)
     facts = registry_facts(session, [eid])[eid]
     items = applicable_items(tpl, facts)
@@ -356,9 +361,7 @@ def save_self_check(
     if notice_id is not None:
         notice = load_visible(session, user, "notice", notice_id)
         assert isinstance(notice, Notice)
-    if self_check_id is not None:
-        sc: SelfCheck | None = load_visible(session, user, "self_check", self_check_id)
-    else:
+    if sc is None:
         sc = session.scalar(
             select(SelfCheck)
             .where(
@@ -395,10 +398,10 @@ def save_self_check(
     sc.answers = stored
     sc.updated_at = now
     if submit:
+        sc.origin = _origin(session, eid, sc.notice_id, now, interval_days)  # before stamping
         sc.status = "submitted"
         sc.submitted_at = now
         sc.fail_share = fail_share(stored)
-        sc.origin = _origin(session, eid, sc.notice_id, now, interval_days)
     session.flush()
     if submit:
         texts = {str(it["code"]): it for it in items}
