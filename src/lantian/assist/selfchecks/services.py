@@ -302,7 +302,7 @@ def check_answers(
         if missing:
             raise ValidationError(
                 f"尚有 {len(missing)} 项未作答：{', '.join(missing)} "
-                f"({len(missing)} item(s) unanswered)",
+                f"({len(missing)} items unanswered)",
                 field="answers",
                 items=missing,
             )
