@@ -269,3 +269,68 @@ def test_stale_version_is_refused_with_the_current_one_named(world: dict[str, An
     r = _post(world, "ent1", "/api/self-checks", json={"template_id": tid, "answers": answers})
     assert r.status_code == 422 and "selfcheck-steel-v2" in r.text
     assert _get(world, "ent1", "/api/self-checks/template").json()["version"] == 2
+
+
+def test_pages_read_as_chinese_and_the_editor_publishes_versions(world: dict[str, Any]) -> None:
+    from tests._zh_scan import assert_clean_zh, html_text
+    from tests.web.conftest import PASSWORD, login
+
+    client = world["client"]
+    with session_scope(world["settings"]) as db:
+        sid = db.scalar(select(SelfCheck.self_check_id).where(SelfCheck.enterprise_id == "E1"))
+        fid = db.scalar(select(SelfCheckFinding.finding_id))
+    app = client.app
+    ent = TestClient(app)
+    with ent:
+        login(ent, "ent1", PASSWORD)
+        for url in (
+            "/portal/self-checks",
+            f"/portal/self-checks/{sid}",
+            f"/self-check-findings/{fid}/rectification",
+        ):
+            r = ent.get(url)
+            assert r.status_code == 200, url
+            assert_clean_zh(html_text(r.text), where=url)
+        assert ent.get("/self-checks", follow_redirects=False).status_code == 403
+    wg = TestClient(app)
+    with wg:
+        csrf = login(wg, "wg", PASSWORD)
+        for url in ("/self-checks", f"/self-checks/{sid}", "/self-checks/templates"):
+            r = wg.get(url)
+            assert r.status_code == 200, url
+            assert_clean_zh(html_text(r.text), allow=("ts_city",), where=url)  # a user name
+        editor = wg.get("/self-checks/templates/printing")
+        assert editor.status_code == 200 and "唐山印刷厂" in editor.text  # preview: who it fits
+        # a bad condition is refused naming the item, nothing published
+        form = {
+            "csrf_token": csrf,
+            "title": "印刷自查表",
+            "rows": "2",
+            "id_0": "PR-9",
+            "text_0": "新检查项",
+            "basis_0": "GB 37822-2019",
+            "when_0": "{ colour = true }",
+            "id_1": "",
+            "text_1": "",
+            "basis_1": "",
+        }
+        r = wg.post("/self-checks/templates/printing", data=form)
+        assert r.status_code == 422 and "PR-9" in r.text and "colour" in r.text
+        r = wg.post(
+            "/self-checks/templates/printing",
+            data={**form, "when_0": "{ has_treatment_meter = true }"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+    tpl = _get(world, "ent2", "/api/self-checks/template").json()
+    assert (tpl["template_id"], tpl["version"]) == ("selfcheck-printing-v2", 2)
+    assert [it["id"] for it in tpl["items"]] == ["PR-9"]  # E2 has a treatment meter
+    city = TestClient(app)
+    with city:
+        csrf = login(city, "ts_city", PASSWORD)
+        r = city.post(
+            "/self-checks/templates/printing",
+            data={**form, "csrf_token": csrf, "when_0": ""},
+            follow_redirects=False,
+        )
+        assert r.status_code == 403  # templates are published by admins and work groups

@@ -160,7 +160,10 @@ def new_template_version(
         try:
             parsed.append(parse_item(dict(raw), f"item {i}", industry))
         except TemplateError as exc:
-            raise ValidationError(str(exc), field="items") from exc
+            item_id = str(raw.get("id") or i)
+            raise ValidationError(
+                f"检查项 {item_id} 有误：{exc}", field="items", item_id=item_id
+            ) from exc
     if not parsed:
         raise ValidationError("at least one item is required", field="items")
     ids = [p.id for p in parsed]

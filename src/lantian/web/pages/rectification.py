@@ -20,6 +20,7 @@ from lantian.timeutil import now_cst
 from lantian.web.deps import DbDep, PagePostUser, PageUser
 from lantian.web.forms import localized_message
 from lantian.web.limits import check_upload_count, check_upload_size
+from lantian.web.pages.selfchecks import row_count
 from lantian.web.templating import render
 from lantian.workflow.core import load_case
 from lantian.workflow.files import UploadedFile
@@ -84,7 +85,7 @@ async def create(request: Request, user: PagePostUser, db: DbDep) -> Response:
     case_id = int(values["case_id"]) if values.get("case_id", "").isdigit() else None
     finding_id = int(values["finding_id"]) if values.get("finding_id", "").isdigit() else None
     milestones = []
-    for i in range(min(int(values.get("rows", "0") or 0), rs.MAX_MILESTONES + 5)):
+    for i in range(row_count(values.get("rows"), rs.MAX_MILESTONES + 5)):
         title = values.get(f"m_title_{i}", "").strip()
         if title or values.get(f"m_due_{i}") or values.get(f"m_who_{i}", "").strip():
             milestones.append(

@@ -332,6 +332,30 @@ def parse_when(text: str, where: str) -> dict[str, Any] | None:
     return parsed
 
 
+def row_count(value: str | None, most: int) -> int:
+    """The ``rows`` field of a form with repeated rows (0 when not a number), capped."""
+    text = (value or "").strip()
+    return min(int(text), most) if text.isdigit() else 0
+
+
+def _submitted_rows(values: dict[str, str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for i in range(row_count(values.get("rows"), 300)):
+        if not values.get(f"id_{i}", "").strip():
+            continue
+        item = {k: values.get(f"{k}_{i}", "") for k in ("text", "basis")}
+        rows.append(
+            {
+                "item": {"code": values[f"id_{i}"], **item},
+                "when_text": values.get(f"when_{i}", ""),
+                "describe": "",
+                "count": None,
+                "examples": [],
+            }
+        )
+    return rows
+
+
 @router.get("/self-checks/templates/{industry}")
 def template_editor(request: Request, industry: str, user: PageUser, db: DbDep) -> Response:
     """The current version with the enterprises (in scope) each item applies to."""
@@ -349,9 +373,8 @@ async def template_save(request: Request, industry: str, user: PagePostUser, db:
     values = {k: v for k, v in form.items() if isinstance(v, str)}
 
     def work() -> None:
-        n = int(values.get("rows", "0") or 0)
         items = []
-        for i in range(min(n, 300)):
+        for i in range(row_count(values.get("rows"), 300)):
             item_id = values.get(f"id_{i}", "").strip()
             if not item_id or values.get(f"delete_{i}"):
                 continue
@@ -377,6 +400,8 @@ async def template_save(request: Request, industry: str, user: PagePostUser, db:
         ctx = await run_in_threadpool(context)
         ctx["error"] = localized_message(exc)
         ctx["form_errors"] = FormErrors("template-form", values, {}, ctx["error"])
+        ctx["rows"] = _submitted_rows(values)  # the input is kept
+        ctx["title"] = values.get("title", "")
         return render(request, "assist/selfchecks_editor.html", ctx, status_code=422)
     return RedirectResponse(f"/self-checks/templates/{industry}?saved=1", status_code=303)
 
