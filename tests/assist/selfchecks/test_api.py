@@ -299,6 +299,8 @@ def test_pages_read_as_chinese_and_the_editor_publishes_versions(world: dict[str
             r = wg.get(url)
             assert r.status_code == 200, url
             assert_clean_zh(html_text(r.text), allow=("ts_city",), where=url)  # a user name
+        listing = wg.get("/self-checks").text
+        assert "石家庄水泥厂" in listing.split("到期应开展定期自查的企业")[1]  # never self-checked
         editor = wg.get("/self-checks/templates/printing")
         assert editor.status_code == 200 and "唐山印刷厂" in editor.text  # preview: who it fits
         # a bad condition is refused naming the item, nothing published

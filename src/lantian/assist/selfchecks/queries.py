@@ -236,3 +236,27 @@ def reviewed_count(
         )
     )
     return float(n or 0)
+
+
+def due_enterprises(
+    session: Session, user: User, *, interval_days: int, now: dt.datetime, limit: int = 200
+) -> list[tuple[str, str, dt.datetime | None]]:
+    """Enterprises in ``user``'s scope due for a scheduled self-check: none submitted, or
+    the last one ``interval_days`` old or more. ``(id, name, last submitted)``, oldest first."""
+    last = (
+        select(SelfCheck.enterprise_id, func.max(SelfCheck.submitted_at).label("at"))
+        .group_by(SelfCheck.enterprise_id)
+        .subquery()
+    )
+    cutoff = now - dt.timedelta(days=interval_days)
+    rows = session.execute(
+        select(Enterprise.enterprise_id, Enterprise.name, last.c.at)
+        .join(last, last.c.enterprise_id == Enterprise.enterprise_id, isouter=True)
+        .where(
+            visible(user, "enterprise", session=session),
+            (last.c.at.is_(None)) | (last.c.at <= cutoff),
+        )
+        .order_by(last.c.at.is_not(None), last.c.at, Enterprise.enterprise_id)
+        .limit(limit)
+    ).all()
+    return [(str(eid), str(name), at) for eid, name, at in rows]

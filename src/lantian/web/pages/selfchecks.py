@@ -244,7 +244,13 @@ def officer_list(
     _officer(user)
     st = status if status in scv.SELF_CHECK_STATUSES.codes() else None
     rows = sq.list_self_checks(db, user, status=st, enterprise_id=enterprise_id or None)
-    ctx = {"nav": "self_checks", "rows": rows, "status": st or "", "names": _names()}
+    due = sq.due_enterprises(
+        db,
+        user,
+        interval_days=request.app.state.settings.selfcheck_interval_days,
+        now=now_cst(),
+    )
+    ctx = {"nav": "self_checks", "rows": rows, "status": st or "", "names": _names(), "due": due}
     return render(request, "assist/selfchecks_list.html", ctx)
 
 
