@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -336,3 +338,26 @@ def test_pages_read_as_chinese_and_the_editor_publishes_versions(world: dict[str
             follow_redirects=False,
         )
         assert r.status_code == 403  # templates are published by admins and work groups
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext")
+def test_pre_notification_pdf_carries_the_self_check_table(
+    world: dict[str, Any], tmp_path: Any
+) -> None:
+    body = {
+        "kind": "pre_notification",
+        "title": "行政检查预告知",
+        "body": "请开展自查。",
+        "inspection_at": (now_cst() + timedelta(days=14)).isoformat(),
+        "template_id": "selfcheck-cement-v1",
+    }
+    r = _post(world, "sjz_city", "/api/enterprises/E3/notices", json=body)
+    assert r.status_code == 200, r.text
+    pdf = _get(world, "sjz_city", f"/api/notices/{r.json()['notice_id']}.pdf")
+    assert pdf.status_code == 200
+    path = tmp_path / "n.pdf"
+    path.write_bytes(pdf.content)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "水泥企业大气污染防治自查表" in text and "GB 4915-2013" in text
