@@ -213,6 +213,9 @@ def test_draft_with_photo_resumes_and_strips_metadata(world: dict[str, Any]) -> 
         b"SecretCam" not in stored.content and not Image.open(io.BytesIO(stored.content)).getexif()
     )
     assert _get(world, "ent1", f"/api/self-check-files/{fid}").status_code == 404
+    # a draft is the enterprise's work in progress: not shown to officers until submitted
+    assert _get(world, "ts_city", f"/api/self-checks/{sid}").status_code == 404
+    assert _get(world, "ts_city", f"/api/self-check-files/{fid}").status_code == 404
     # refused uploads: not an image, an item that does not apply; nothing stored
     n = _count(world, AssistFile)
     r = _post(

@@ -134,8 +134,13 @@ def list_self_checks(
 
 
 def get_self_check(session: Session, user: User, self_check_id: int) -> SelfCheck:
-    """One self-check in ``user``'s scope (:class:`~lantian.auth.errors.NotFound` else)."""
+    """One self-check in ``user``'s scope (:class:`~lantian.auth.errors.NotFound` else);
+    a draft only for its enterprise (officers see what was submitted)."""
     sc: SelfCheck = load_visible(session, user, "self_check", self_check_id, what="self-check")
+    if sc.status == "draft" and user.role != "enterprise":
+        from lantian.auth.errors import NotFound
+
+        raise NotFound(f"self-check {self_check_id} not found")
     return sc
 
 
