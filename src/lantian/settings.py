@@ -108,6 +108,12 @@ class Settings(BaseSettings):
         description="working days of the 督办 deadline when an overdue or rejected 立行立改 "
         "becomes 督办",
     )
+    selfcheck_interval_days: int = Field(
+        default=90,
+        ge=1,
+        description="days after an enterprise's last submitted self-check (自查) before the "
+        "next scheduled one is due (90: quarterly)",
+    )
     onsite_gps_warn_m: float = Field(
         default=1000.0,
         gt=0,

@@ -366,6 +366,60 @@ def build_matrix(s: Session) -> Matrix:
     s.flush()
     spot = SpotCheck(draw_id=draw.draw_id, case_id=cases["closed"].case_id, result="pending")
     s.add(spot)
+    from lantian.assist.rectification.models import RectificationPlan
+    from lantian.assist.selfchecks.models import SelfCheck, SelfCheckFinding
+    from lantian.workflow.models import ChecklistTemplate
+
+    s.add(
+        ChecklistTemplate(
+            template_id="sc-tpl",
+            industry="other",
+            kind="self_inspection",
+            title="自查表",
+            items=[],
+            version=1,
+            active=True,
+        )
+    )
+    s.flush()
+    self_checks, sc_findings, rect_plans = {}, {}, {}
+    for eid in ("E1", "E3"):
+        sc = SelfCheck(
+            enterprise_id=eid,
+            template_id="sc-tpl",
+            version=1,
+            origin="spontaneous",
+            status="submitted",
+            answers={},
+            created_by=officer.user_id,
+            created_at=T0,
+            updated_at=T0,
+        )
+        s.add(sc)
+        s.flush()
+        fnd = SelfCheckFinding(
+            self_check_id=sc.self_check_id,
+            enterprise_id=eid,
+            item_id="X",
+            text="t",
+            basis="b",
+            fix_by=T0.date(),
+            status="open",
+            created_at=T0,
+        )
+        s.add(fnd)
+        s.flush()
+        plan = RectificationPlan(
+            enterprise_id=eid,
+            finding_id=fnd.finding_id,
+            measures="m",
+            created_by=officer.user_id,
+            created_at=T0,
+            updated_at=T0,
+        )
+        s.add(plan)
+        s.flush()
+        self_checks[eid], sc_findings[eid], rect_plans[eid] = sc, fnd, plan
     s.commit()
     ids: dict[str, dict[str, Any]] = {
         "enterprise": {e: e for e in ("E1", "E2", "E3")},
@@ -379,6 +433,9 @@ def build_matrix(s: Session) -> Matrix:
         "attachment": {k: v.attachment_id for k, v in atts.items()},
         "notice": {k: v.notice_id for k, v in notices.items()},
         "spot_check": {"closed": spot.spot_check_id},
+        "self_check": {k: v.self_check_id for k, v in self_checks.items()},
+        "self_check_finding": {k: v.finding_id for k, v in sc_findings.items()},
+        "rectification_plan": {k: v.plan_id for k, v in rect_plans.items()},
     }
     return Matrix(s, users, ids)
 
@@ -498,6 +555,14 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("ent3", "lead"): {"enterprise_closed"},
     ("ent3", "notice"): {"to_e3"},
     ("ent3", "attachment"): set(),
+    ("ent1", "self_check"): {"E1"},
+    ("ent3", "self_check"): {"E3"},
+    ("ent2", "self_check"): set(),
+    ("ent1", "self_check_finding"): {"E1"},
+    ("ent3", "rectification_plan"): {"E3"},
+    ("wg14_jia", "self_check"): set(),
+    ("dist_jia1", "rectification_plan"): {"E1"},
+    ("city_bing", "self_check_finding"): set(),
 }
 
 

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import Seeded, bearer, login
 
+from lantian.assist.selfchecks import queries as sq
 from lantian.auth.models import User
 from lantian.auth.service import create_api_token
 from lantian.db.session import session_scope
@@ -26,7 +27,7 @@ from lantian.timeutil import now_cst
 from lantian.web.app import create_app, route_table
 from lantian.workflow import service as ws
 from lantian.workflow.files import UploadedFile
-from lantian.workflow.models import SpotCheck, SpotCheckDraw
+from lantian.workflow.models import ChecklistTemplate, SpotCheck, SpotCheckDraw
 
 PUBLIC: set[tuple[str, str]] = {
     ("GET", "/healthz"),
@@ -44,6 +45,11 @@ APOLOGY = "我公司郑重道歉并承诺严格守法经营，接受监督。"
 """A 道歉承诺 letter (issue #14 routes)."""
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG_IMAGE = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+)
+"""A real 1×1 PNG (self-check photos are decoded and re-encoded)."""
 
 
 @dataclass
@@ -293,6 +299,80 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("POST", "/notices/{notice_id}/acknowledge"): lambda o: Spec(
         f"/notices/{o['notice']}/acknowledge"
     ),
+    # self-checks and rectification plans (issue #15): E1's submitted self-check
+    ("GET", "/api/self-checks/template"): lambda o: Spec(
+        "/api/self-checks/template?enterprise_id=E1"
+    ),
+    ("POST", "/api/self-checks"): lambda o: Spec(
+        "/api/self-checks",
+        json={"template_id": "selfcheck-steel-v1", "answers": [], "self_check_id": o["self_check"]},
+    ),
+    ("GET", "/api/self-checks"): lambda o: Spec(
+        "/api/self-checks", list_must_not_contain=["冀东钢铁", '"E1"']
+    ),
+    ("GET", "/api/self-checks/{self_check_id}"): lambda o: Spec(
+        f"/api/self-checks/{o['self_check']}"
+    ),
+    ("POST", "/api/self-checks/{self_check_id}/photos"): lambda o: Spec(
+        f"/api/self-checks/{o['self_check']}/photos",
+        data={"item_id": "ST-1"},
+        files={"file": ("p.png", PNG, "image/png")},
+    ),
+    ("POST", "/api/self-checks/{self_check_id}/review"): lambda o: Spec(
+        f"/api/self-checks/{o['self_check']}/review", json={"note": "x"}
+    ),
+    ("GET", "/api/self-check-files/{file_id}"): lambda o: Spec(
+        f"/api/self-check-files/{o['sc_file']}"
+    ),
+    ("POST", "/api/rectification-plans"): lambda o: Spec(
+        "/api/rectification-plans",
+        json={"finding_id": o["sc_finding"], "measures": "x", "milestones": []},
+    ),
+    ("GET", "/api/rectification-plans"): lambda o: Spec(
+        f"/api/rectification-plans?finding_id={o['sc_finding']}",
+        list_must_not_contain=['"E1"', "封闭料棚"],
+    ),
+    ("POST", "/api/rectification-milestones/{milestone_id}/complete"): lambda o: Spec(
+        f"/api/rectification-milestones/{o['milestone']}/complete", data={"note": "done"}
+    ),
+    ("GET", "/portal/self-checks"): lambda o: Spec(
+        "/portal/self-checks", list_must_not_contain=["冀东钢铁", "料棚东侧"]
+    ),
+    ("POST", "/portal/self-checks/start"): lambda o: Spec(
+        "/portal/self-checks/start", data={"notice_id": str(o["notice"])}
+    ),
+    ("GET", "/portal/self-checks/{self_check_id}"): lambda o: Spec(
+        f"/portal/self-checks/{o['self_check']}"
+    ),
+    ("POST", "/portal/self-checks/{self_check_id}"): lambda o: Spec(
+        f"/portal/self-checks/{o['self_check']}", data={"action": "save"}
+    ),
+    ("POST", "/portal/self-check-findings/{finding_id}/fixed"): lambda o: Spec(
+        f"/portal/self-check-findings/{o['sc_finding']}/fixed", data={"note": "x"}
+    ),
+    ("GET", "/self-checks"): lambda o: Spec("/self-checks", officer_only=True),
+    ("GET", "/self-checks/templates"): lambda o: Spec("/self-checks/templates", officer_only=True),
+    ("GET", "/self-checks/templates/{industry}"): lambda o: Spec(
+        "/self-checks/templates/steel", officer_only=True
+    ),
+    ("POST", "/self-checks/templates/{industry}"): lambda o: Spec(
+        "/self-checks/templates/steel",
+        data={"title": "x", "rows": "1", "id_0": "A", "text_0": "t", "basis_0": "b"},
+    ),
+    ("GET", "/self-checks/{self_check_id}"): lambda o: Spec(f"/self-checks/{o['self_check']}"),
+    ("POST", "/self-checks/{self_check_id}/review"): lambda o: Spec(
+        f"/self-checks/{o['self_check']}/review", data={"note": "x"}
+    ),
+    ("GET", "/cases/{case_id}/rectification"): lambda o: Spec(f"/cases/{o['case']}/rectification"),
+    ("GET", "/self-check-findings/{finding_id}/rectification"): lambda o: Spec(
+        f"/self-check-findings/{o['sc_finding']}/rectification"
+    ),
+    ("POST", "/rectification-plans"): lambda o: Spec(
+        "/rectification-plans", data={"finding_id": str(o["sc_finding"]), "measures": "x"}
+    ),
+    ("POST", "/rectification-milestones/{milestone_id}/complete"): lambda o: Spec(
+        f"/rectification-milestones/{o['milestone']}/complete", data={"note": "x"}
+    ),
     # self-service (acts on the caller; ent1's token must stay out of reach)
     ("POST", "/api/me/password"): lambda o: Spec(
         "/api/me/password", json={"old_password": "wrong-Pass-1", "new_password": "x"}
@@ -389,7 +469,33 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         db.flush()
         ent1 = db.get(User, seeded.user_ids["ent1"])
         assert ent1 is not None
+        # E1's self-check with a photo, a 不符合 finding and a plan on it (issue #15)
+        from lantian.assist.rectification import services as rs
+        from lantian.assist.selfchecks import services as ss
+
+        ss.ensure_selfcheck_templates(db)
+        draft = ss.start_draft(db, ent1)
+        sc_file = ss.add_photo(db, ent1, draft.self_check_id, "ST-1",
+                               UploadedFile("p.png", PNG_IMAGE, "image/png"),
+                               uploads_dir=settings.uploads_dir)  # fmt: skip
+        tpl = db.get(ChecklistTemplate, draft.template_id)
+        assert tpl is not None
+        facts = sq.registry_facts(db, ["E1"])["E1"]
+        answers = [{"item_id": it["code"], "answer": "no" if it["code"] == "ST-2" else "yes",
+                    "note": "料棚东侧"} for it in ss.applicable_items(tpl, facts)]  # fmt: skip
+        sc = ss.save_self_check(
+            db, ent1, tpl.template_id, answers, self_check_id=draft.self_check_id
+        )
+        finding = sq.findings_of(db, sc.self_check_id)[0]
+        rplan = rs.create_plan(db, ent1, measures="封闭料棚", finding_id=finding.finding_id,
+                               milestones=[{"title": "封闭", "responsible": "张三",
+                                            "due_date": deadline}])  # fmt: skip
+        milestone = rs.plans_of(db, ent1, plan_id=rplan.plan_id)[0].milestones[0][0]
         objs = {
+            "self_check": sc.self_check_id,
+            "sc_file": sc_file.file_id,
+            "sc_finding": finding.finding_id,
+            "milestone": milestone.milestone_id,
             "plan": plan.draw_id,
             "token": create_api_token(db, ent1, label="ent1-k").token_id,
             "notice": notice.notice_id,

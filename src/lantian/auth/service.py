@@ -535,12 +535,15 @@ def seed_demo_users(session: Session, password: str) -> list[User]:
     ``ent1``/``ent2`` belong to the two enterprises with the most leads (ties: lowest id);
     ``officer`` is a city officer of ent1's city and ``district`` a district officer of
     ent1's district. Existing accounts keep their role and get ``password``. Also seeds the
-    checklist templates. Returns the accounts in that order (those that could be made).
+    checklist and self-check (自查) templates. Returns the accounts in that order (those that
+    could be made).
     """
+    from lantian.assist.selfchecks.services import ensure_selfcheck_templates
     from lantian.leads.models import Lead
     from lantian.workflow.checklists import ensure_checklist_templates
 
     ensure_checklist_templates(session)
+    ensure_selfcheck_templates(session)
     ranked = session.execute(
         select(Enterprise.enterprise_id, func.count(Lead.lead_id).label("n"))
         .join(Lead, Lead.enterprise_id == Enterprise.enterprise_id, isouter=True)

@@ -67,6 +67,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from lantian.assist.rectification.models import RectificationPlan
+from lantian.assist.selfchecks.models import SelfCheck, SelfCheckFinding
 from lantian.auth.errors import NotFound
 from lantian.auth.models import ROLES, User
 from lantian.auth.policy import EnterprisePolicy, VisibilityPolicy, get_policy
@@ -96,6 +98,9 @@ KINDS: tuple[str, ...] = (
     "attachment",
     "notice",
     "spot_check",
+    "self_check",
+    "self_check_finding",
+    "rectification_plan",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -547,6 +552,33 @@ VISIBILITY: dict[str, KindSpec] = {
         lambda: SpotCheck,
         lambda: SpotCheck.spot_check_id,
         {**_officers(_THROUGH_CASE(lambda: SpotCheck.case_id)), "enterprise": Nothing()},
+    ),
+    "self_check": KindSpec(
+        "self_check",
+        lambda: SelfCheck,
+        lambda: SelfCheck.self_check_id,
+        {
+            **_officers(Through("enterprise", lambda: SelfCheck.enterprise_id)),
+            "enterprise": Own(lambda: SelfCheck.enterprise_id),
+        },
+    ),
+    "self_check_finding": KindSpec(
+        "self_check_finding",
+        lambda: SelfCheckFinding,
+        lambda: SelfCheckFinding.finding_id,
+        {
+            **_officers(Through("enterprise", lambda: SelfCheckFinding.enterprise_id)),
+            "enterprise": Own(lambda: SelfCheckFinding.enterprise_id),
+        },
+    ),
+    "rectification_plan": KindSpec(
+        "rectification_plan",
+        lambda: RectificationPlan,
+        lambda: RectificationPlan.plan_id,
+        {
+            **_officers(Through("enterprise", lambda: RectificationPlan.enterprise_id)),
+            "enterprise": Own(lambda: RectificationPlan.enterprise_id),
+        },
     ),
 }
 """kind → declaration. Every kind of :data:`KINDS` × every role of :data:`ROLES`."""

@@ -4,7 +4,8 @@ Enterprises from the registry (with their outlet count), leads (``outcome``: con
 leads are the compliance record and the triggers; open unjudged leads count too), open
 cases and past visits (check records of cases) from the workflow tables, heavy-pollution
 alerts of the enterprise's city, and the inspector register (officer users with their
-执法证号). Complaints and self-check results are not stored yet: they are 0 / ``None``.
+执法证号), the latest submitted self-check's failure share (:mod:`lantian.assist.selfchecks`).
+Complaints are not stored yet: they are 0.
 Nothing here writes.
 """
 
@@ -95,6 +96,9 @@ def load_enterprise_facts(
         )
     )
     credit = _credit_grades(session, ids, start)
+    from lantian.assist.selfchecks.queries import latest_fail_shares
+
+    self_checks = latest_fail_shares(session, ids)
     return [
         EnterpriseFacts(
             enterprise_id=e.enterprise_id,
@@ -108,7 +112,7 @@ def load_enterprise_facts(
             open_cases=open_cases.get(e.enterprise_id, 0),
             complaints=0,
             alert_in_period=e.city is not None and e.city in alert_cities,
-            self_check_fail_share=None,
+            self_check_fail_share=self_checks.get(e.enterprise_id),
             credit_grade=credit.get(e.enterprise_id),
         )
         for e in ents

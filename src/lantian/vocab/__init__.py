@@ -15,6 +15,7 @@ module            vocabularies
 ``registry``      industries, subject kinds, grades, meter roles, station kinds, alerts
 ``roles``         user roles
 ``enforcement``   penalty outcomes, leniency kinds, credit events, 信用修复 states
+``selfchecks``    self-check answers, statuses, origins; self-check finding statuses
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -25,7 +26,16 @@ itself when unknown) or the shortcuts ``vocab.pollutants.name/unit/label``,
 
 from __future__ import annotations
 
-from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
+from lantian.vocab import (
+    cases,
+    enforcement,
+    families,
+    leads,
+    pollutants,
+    registry,
+    roles,
+    selfchecks,
+)
 from lantian.vocab._base import Term, Vocabulary, is_english
 
 ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
@@ -64,6 +74,10 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     enforcement.LENIENCY_KINDS,
     enforcement.CREDIT_EVENT_KINDS,
     enforcement.REPAIR_STATUSES,
+    selfchecks.SELF_CHECK_ANSWERS,
+    selfchecks.SELF_CHECK_STATUSES,
+    selfchecks.SELF_CHECK_ORIGINS,
+    selfchecks.FINDING_STATUSES,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -79,4 +93,5 @@ __all__ = [
     "pollutants",
     "registry",
     "roles",
+    "selfchecks",
 ]

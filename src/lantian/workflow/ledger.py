@@ -171,10 +171,15 @@ def ledger_rows(
     ids = [r.case_id for r in base]
     measures = _latest_notes(session, user, ids, _MEASURE_ACTIONS)
     reviews = _latest_notes(session, user, ids, _REVIEW_ACTIONS)
+    from lantian.assist.rectification.services import progress_by_case
+
+    plans = progress_by_case(session, ids, today=now.date())  # 整改方案 milestones
     out: list[LedgerRow] = []
     for r in base:
         r.overdue_days = _overdue_days(r, now)
         pzh, pen = _progress(r)
+        if (plan := plans.get(r.case_id)) is not None:
+            pzh, pen = f"{pzh}；整改方案节点 {plan.label()}", f"{pen}; plan {plan.label_en()}"
         ent = r.enterprise_name or r.title
         out.append(
             LedgerRow(

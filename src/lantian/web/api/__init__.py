@@ -44,3 +44,7 @@ def register_api(app: FastAPI) -> None:
         ambient,
     ):
         app.include_router(module.router)
+    from lantian.web.api import rectification, selfchecks  # 自查 and 整改方案 (issue #15)
+
+    app.include_router(selfchecks.router)
+    app.include_router(rectification.router)

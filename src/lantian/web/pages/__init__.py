@@ -27,3 +27,7 @@ def register_pages(app: FastAPI) -> None:
     app.include_router(penalty.router)
     app.include_router(supervision.router)
     app.include_router(ambient.router)
+    from lantian.web.pages import rectification, selfchecks  # 自查 and 整改方案 (issue #15)
+
+    app.include_router(selfchecks.router)
+    app.include_router(rectification.router)
