@@ -577,10 +577,17 @@ _SELF_CHECK_FALLBACK: tuple[dict[str, str], ...] = (
 
 
 def _self_check(
-    session: Session, template_id: str | None, industry: str | None
+    session: Session,
+    template_id: str | None,
+    industry: str | None,
+    enterprise_id: str | None = None,
 ) -> tuple[str, list[dict[str, object]]]:
     """(title, items) of the self-check table: the notice's checklist, else the industry's
-    self-inspection checklist, else its on-site checklist, else the general items."""
+    self-inspection checklist, else its on-site checklist, else the general items.
+
+    With ``enterprise_id``, items with an applicability condition (``when``, see
+    :mod:`lantian.assist.selfchecks.conditions`) are kept only when they apply to that
+    enterprise, as in the portal's self-check."""
     from lantian.workflow.checks import list_checklist_templates
     from lantian.workflow.models import ChecklistTemplate
 
@@ -592,7 +599,15 @@ def _self_check(
                 tpl = found[0]
                 break
     if tpl is not None:
-        return tpl.title, [dict(x) for x in tpl.items]
+        items = [dict(x) for x in tpl.items]
+        if enterprise_id is not None and any(x.get("when") for x in items):
+            from lantian.assist.selfchecks.queries import registry_facts
+            from lantian.assist.selfchecks.services import applicable_items
+
+            facts = registry_facts(session, [enterprise_id]).get(enterprise_id)
+            if facts is not None:
+                items = applicable_items(tpl, facts)
+        return tpl.title, items
     return "企业自查表", [dict(x) for x in _SELF_CHECK_FALLBACK]
 
 
@@ -633,7 +648,7 @@ def notice_pdf(session: Session, user: User, notice_id: int) -> RenderedNotice:
                 "并通过平台提交自查结果。",
             )
         )
-        tpl_title, items = _self_check(session, notice.template_id, ent.industry)
+        tpl_title, items = _self_check(session, notice.template_id, ent.industry, ent.enterprise_id)
         build.append(("heading", f"自查表：{tpl_title}"))
         rows = [
             [str(i), str(item["text"]), str(item.get("basis", "")), "□是 □否"]
@@ -641,7 +656,7 @@ def notice_pdf(session: Session, user: User, notice_id: int) -> RenderedNotice:
         ]
         build.append(("checklist", rows))
     elif notice.template_id:
-        tpl_title, items = _self_check(session, notice.template_id, None)
+        tpl_title, items = _self_check(session, notice.template_id, None, ent.enterprise_id)
         build.append(("heading", tpl_title))
         rows = [
             [str(i), str(item["text"]), str(item.get("basis", "")), "□是 □否"]

@@ -364,3 +364,17 @@ def test_pre_notification_pdf_carries_the_self_check_table(
         ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "水泥企业大气污染防治自查表" in text and "GB 4915-2013" in text
+    # only the items that apply to E3 (as in the portal), not the whole template
+    from lantian.assist.selfchecks.queries import registry_facts
+    from lantian.assist.selfchecks.services import applicable_items
+    from lantian.workflow.models import ChecklistTemplate
+
+    with session_scope(world["settings"]) as db:
+        tpl = db.get(ChecklistTemplate, "selfcheck-cement-v1")
+        assert tpl is not None
+        shown = applicable_items(tpl, registry_facts(db, ["E3"])["E3"])
+        left_out = [it for it in tpl.items if it not in shown]
+    flat = "".join(text.split())
+    assert shown and left_out  # the fixture exercises both
+    assert all("".join(str(it["text"]).split())[:14] in flat for it in shown)
+    assert not any("".join(str(it["text"]).split())[:14] in flat for it in left_out)
