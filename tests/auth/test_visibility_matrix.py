@@ -36,9 +36,10 @@ from lantian.auth.visibility import (
 )
 from lantian.db.session import session_factory
 from lantian.leads.models import Lead
+from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Line, Meter, Outlet, Station
 from lantian.settings import Settings
-from lantian.timeutil import CST
+from lantian.timeutil import CST, now_cst
 from lantian.workflow import api as wf
 from lantian.workflow.models import (
     Attachment,
@@ -367,6 +368,22 @@ def build_matrix(s: Session) -> Matrix:
     spot = SpotCheck(draw_id=draw.draw_id, case_id=cases["closed"].case_id, result="pending")
     s.add(spot)
     s.commit()
+    notes = {
+        name: Notification(
+            recipient_id=users[who].user_id,
+            channel="in_app",
+            address="",
+            event="dispatched",
+            subject=name,
+            body=name,
+            status="sent",
+            attempts=0,
+            created_at=now_cst(),
+        )
+        for name, who in (("to_wg", "wg"), ("to_city_jia", "city_jia"), ("to_ent1", "ent1"))
+    }
+    s.add_all(notes.values())
+    s.flush()
     ids: dict[str, dict[str, Any]] = {
         "enterprise": {e: e for e in ("E1", "E2", "E3")},
         "outlet": {f"P{e}": f"P{e}" for e in ("E1", "E2", "E3")},
@@ -379,6 +396,7 @@ def build_matrix(s: Session) -> Matrix:
         "attachment": {k: v.attachment_id for k, v in atts.items()},
         "notice": {k: v.notice_id for k, v in notices.items()},
         "spot_check": {"closed": spot.spot_check_id},
+        "notification": {k: v.notification_id for k, v in notes.items()},
     }
     return Matrix(s, users, ids)
 
@@ -498,6 +516,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("ent3", "lead"): {"enterprise_closed"},
     ("ent3", "notice"): {"to_e3"},
     ("ent3", "attachment"): set(),
+    ("wg", "notification"): {"to_wg"},
+    ("city_jia", "notification"): {"to_city_jia"},
+    ("dist_jia1", "notification"): set(),
+    ("ent1", "notification"): {"to_ent1"},
+    ("ent2", "notification"): set(),
 }
 
 
@@ -516,7 +539,7 @@ def test_list_iff_readable_by_id(matrix: Matrix) -> None:
                     seen_names.add(name)
                 checked += 1
             assert listed <= set(every.values())  # the world holds only the samples
-            if uname in ("admin", "wg"):
+            if uname == "admin" or (uname == "wg" and kind != "notification"):
                 assert seen_names == set(every), (uname, kind)
             if (uname, kind) in EXPECTED:
                 assert seen_names == EXPECTED[uname, kind], (uname, kind, seen_names)

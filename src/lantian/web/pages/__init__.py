@@ -14,6 +14,7 @@ def register_pages(app: FastAPI) -> None:
         dashboard,
         leads,
         notices,
+        notify,
         penalty,
         portal,
         registry,
@@ -25,3 +26,4 @@ def register_pages(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(penalty.router)
     app.include_router(supervision.router)
+    app.include_router(notify.router)
