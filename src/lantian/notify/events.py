@@ -91,6 +91,14 @@ def _enterprise_name(session: Session, enterprise_id: str | None) -> str:
     return ent.name if ent is not None else enterprise_id
 
 
+def _actor_name(session: Session, row: AuditLog) -> str:
+    """The acting user's display name (系统 for scheduled jobs)."""
+    if row.actor_id is None:
+        return "系统"
+    actor = session.get(User, row.actor_id)
+    return actor.display_name if actor is not None else row.actor_name
+
+
 def _case_event(session: Session, row: AuditLog, event: str) -> None:
     from lantian.workflow.models import Case
 
@@ -103,7 +111,7 @@ def _case_event(session: Session, row: AuditLog, event: str) -> None:
         recipients = _users(session, [case.assignee_id])
         subject = f"【交办】案件 #{case.case_id} {case.title}"
         lines = [
-            f"{row.actor_name} 将案件交办给您。",
+            f"{_actor_name(session, row)} 将案件交办给您。",
             f"企业：{ent}",
             f"期限：{_fmt(case.deadline)}",
         ]
@@ -216,7 +224,7 @@ def _question_event(session: Session, row: AuditLog) -> None:
             user,
             "question",
             f"【问题分派】{title}",
-            f"{row.actor_name} 将企业问题 {title} 分派给您，请尽快答复。\n"
+            f"{_actor_name(session, row)} 将企业问题 {title} 分派给您，请尽快答复。\n"
             f"查看：/questions/{row.object_id}",
             object_type=row.object_type,
             object_id=row.object_id,
