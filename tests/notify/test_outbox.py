@@ -106,3 +106,25 @@ def test_group_robot_gets_one_message_per_event(world: Any, receiver: Any) -> No
         .where(Notification.channel == "in_app", Notification.event == "lead_high")
     )
     assert n_in_app == 2
+
+
+def test_sender_run_stores_due_digests_once_and_delivers(world: Any, receiver: Any) -> None:
+    from datetime import datetime
+
+    from lantian.notify.sender import run_once
+    from lantian.timeutil import CST
+
+    s = world.session
+    set_prefs(s, None, world.city_a, email=None, phone=None, channels=["webhook"], digest_hour=7)
+    s.commit()
+    settings = _settings(webhook_url=f"{receiver.url}/hook")
+    at_seven = datetime(2030, 5, 6, 7, 30, tzinfo=CST)
+    run = run_once(settings, at_seven)
+    # every active user wants the digest at 07:00 (the default): one in-app row each
+    assert run.digests["recipients"] == 9 and run.delivered["sent"] == 1
+    [req] = receiver.requests
+    body = req.json()
+    assert body["subject"] == "【每日推送】2030-05-05 甲市" and body["event"] == "digest"
+    again = run_once(settings, at_seven + timedelta(minutes=20))
+    assert again.digests == {} and again.delivered["sent"] == 0
+    assert run_once(settings, at_seven + timedelta(hours=1)).digests == {}

@@ -24,7 +24,7 @@ from lantian.auth.errors import NotFound, ValidationError
 from lantian.auth.models import User
 from lantian.notify.channels import Channel, DeliveryError, Message, channels_from_settings
 from lantian.notify.models import Notification, NotificationAttempt
-from lantian.notify.preferences import deliver_after, get_prefs
+from lantian.notify.preferences import Prefs, deliver_after, get_prefs
 from lantian.settings import Settings
 from lantian.timeutil import now_cst
 
@@ -67,6 +67,8 @@ def enqueue(
     attachment: dict[str, object] | None = None,
     pending_keys: set[str] | None = None,
     extra_channels: tuple[str, ...] = (),
+    prefs: Prefs | None = None,
+    known_keys: set[str] | None = None,
 ) -> list[Notification]:
     """Store ``recipient``'s notification: an in-app row (delivered at once) and one
     pending row per channel the user chose, held until the end of quiet hours.
@@ -79,7 +81,8 @@ def enqueue(
     channels, the in-app row stays).
     """
     now = now or now_cst()
-    prefs = get_prefs(session, recipient.user_id)
+    if prefs is None:
+        prefs = get_prefs(session, recipient.user_id)
     seen = pending_keys if pending_keys is not None else set()
     rows: list[Notification] = []
     targets: list[tuple[str, str]] = [("in_app", "")]
@@ -102,7 +105,12 @@ def enqueue(
                 if channel in GROUP_CHANNELS
                 else (f"{key}:u{recipient.user_id}:{channel}")
             )
-            if dkey in seen or _exists(session, dkey):
+            if dkey in seen:
+                continue
+            if known_keys is not None:
+                if dkey in known_keys:
+                    continue
+            elif _exists(session, dkey):
                 continue
             seen.add(dkey)
         in_app = channel == "in_app"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lantian.auth.audit import ActorLike, audit, snapshot
@@ -37,7 +38,17 @@ class Prefs:
 
 def get_prefs(session: Session, user_id: int) -> Prefs:
     """The stored preferences of ``user_id``, or the defaults (in-app only, digest at 7)."""
-    row = session.get(NotificationPreference, user_id)
+    return _prefs(user_id, session.get(NotificationPreference, user_id))
+
+
+def all_prefs(session: Session) -> dict[int, Prefs]:
+    """Every stored preference by user id (one query; bulk senders such as the digest)."""
+    return {
+        r.user_id: _prefs(r.user_id, r) for r in session.scalars(select(NotificationPreference))
+    }
+
+
+def _prefs(user_id: int, row: NotificationPreference | None) -> Prefs:
     if row is None:
         return Prefs(user_id, None, None, (), frozenset(), None, None, True, DEFAULT_DIGEST_HOUR)
     return Prefs(

@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -198,6 +200,9 @@ class DayData:
     """Township index rows (city, district, township, composite_index, rank, n_ranked …)."""
     fed_sources: frozenset[str]
     change_pct: float
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    """Heavy-pollution alerts in force that day: city, level, start, end and
+    ``measure_enterprises`` (ids with a measure at that level)."""
 
 
 def day_window(day: date) -> tuple[datetime, datetime]:
@@ -206,42 +211,52 @@ def day_window(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _loads(lake: Any, day: date) -> dict[str, dict[str, tuple[float, int, float, int]]]:
+def _loads(
+    lake: Any, day: date, outlet_ent: dict[str, str]
+) -> dict[str, dict[str, tuple[float, int, float, int]]]:
     """Per outlet-joined enterprise load: see the module notes (HJ 75-2017 [1]_)."""
     import duckdb
 
     start, end = day_window(day)
     src = lake.scan_sql("cems_hourly", start - timedelta(days=1), end)
-    pols = ", ".join(f"'{p}'" for p in LOAD_POLLUTANTS)
+    pols = ", ".join(f"'{p}'" for p in (*LOAD_POLLUTANTS, FLOW_CODE))
+    # one row per outlet-hour with the flow and each pollutant (a hash aggregate, no join),
+    # then kg = Σ C × Q × 10⁻⁶ per outlet, pollutant and CST day
+    per_pol = ", ".join(
+        f"max(value) FILTER (WHERE pollutant = '{p}') AS \"{p}\"" for p in LOAD_POLLUTANTS
+    )
+    unions = " UNION ALL ".join(
+        f"SELECT outlet_id, dayno, '{p}' AS pollutant, \"{p}\" * flow AS mgq FROM h "
+        f'WHERE "{p}" >= 0'
+        for p in LOAD_POLLUTANTS
+    )
     sql = f"""
-        WITH s AS (SELECT outlet_id, "time", pollutant, value, flag FROM {src}
-                   WHERE coalesce(flag, '{NORMAL_FLAG}') = '{NORMAL_FLAG}'),
-             c AS (SELECT * FROM s WHERE pollutant IN ({pols})),
-             q AS (SELECT outlet_id, "time", value AS flow FROM s WHERE pollutant = '{FLOW_CODE}')
-        SELECT c.outlet_id, c.pollutant,
-               CAST(floor((epoch(c."time") + 28800) / 86400) AS BIGINT) AS dayno,
-               sum(c.value * q.flow) * 1e-6 AS kg, count(*) AS hours
-        FROM c JOIN q ON c.outlet_id = q.outlet_id AND c."time" = q."time"
-        WHERE c.value >= 0 AND q.flow >= 0
-        GROUP BY 1, 2, 3
+        WITH h AS (
+            SELECT outlet_id,
+                   CAST(floor((epoch(any_value("time")) + 28800) / 86400) AS BIGINT) AS dayno,
+                   max(value) FILTER (WHERE pollutant = '{FLOW_CODE}') AS flow, {per_pol}
+            FROM {src}
+            WHERE pollutant IN ({pols}) AND coalesce(flag, '{NORMAL_FLAG}') = '{NORMAL_FLAG}'
+            GROUP BY outlet_id, "time"
+            HAVING flow >= 0
+        )
+        SELECT outlet_id, pollutant, dayno, sum(mgq) * 1e-6 AS kg, count(*) AS hours
+        FROM ({unions}) GROUP BY 1, 2, 3
     """
     con = duckdb.connect(":memory:")
     try:
         rows = con.execute(sql).fetchall()
     finally:
         con.close()
-    return _by_enterprise_rows(rows, (start.timestamp() + 28800) // 86400)
-
-
-_OUTLET_ENT: dict[str, str] = {}
+    return _by_enterprise_rows(rows, (start.timestamp() + 28800) // 86400, outlet_ent)
 
 
 def _by_enterprise_rows(
-    rows: Iterable[tuple[str, str, int, float, int]], today_no: float
+    rows: Iterable[tuple[str, str, int, float, int]], today_no: float, outlet_ent: dict[str, str]
 ) -> dict[str, dict[str, tuple[float, int, float, int]]]:
     acc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
     for outlet, pol, dayno, kg, hours in rows:
-        ent = _OUTLET_ENT.get(outlet)
+        ent = outlet_ent.get(outlet)
         if ent is None:
             continue
         slot = acc[ent][pol]
@@ -296,6 +311,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
+DAY_CACHE_S = 300.0
+"""How long the data of a day are reused by pages and senders of one process."""
+_day_cache: dict[tuple[str, str, date], tuple[float, DayData]] = {}
+_day_lock = threading.Lock()
+
+
+def cached_day(session: Session, day: date, settings: Settings | None = None) -> DayData:
+    """:func:`compute_day`, reused for :data:`DAY_CACHE_S` seconds per lake, database and
+    day (a digest page must not read a province's lake on every view)."""
+    settings = settings or get_settings()
+    key = (str(settings.lake_dir), settings.effective_database_url, day)
+    with _day_lock:
+        hit = _day_cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < DAY_CACHE_S:
+            return hit[1]
+    data = compute_day(session, day, settings)
+    with _day_lock:
+        _day_cache[key] = (time.monotonic(), data)
+        for k in [k for k, (t, _d) in _day_cache.items() if time.monotonic() - t >= DAY_CACHE_S]:
+            del _day_cache[k]
+    return data
+
+
 def compute_day(session: Session, day: date, settings: Settings | None = None) -> DayData:
     """The shared data of ``day``'s digests (one pass over the lake)."""
     from lantian.lake import Lake
@@ -304,15 +342,57 @@ def compute_day(session: Session, day: date, settings: Settings | None = None) -
 
     settings = settings or get_settings()
     lake = Lake(settings.lake_dir)
-    _OUTLET_ENT.clear()
-    _OUTLET_ENT.update(
-        {str(o): str(e) for o, e in session.execute(select(Outlet.outlet_id, Outlet.enterprise_id))}
-    )
-    loads = _loads(lake, day)
+    outlet_ent = {
+        str(o): str(e) for o, e in session.execute(select(Outlet.outlet_id, Outlet.enterprise_id))
+    }
+    loads = _loads(lake, day, outlet_ent)
     pm, townships = _ambient(session, lake, day)
     fed = frozenset(s for s in SOURCES if lake.has_data(s))
     start, end = day_window(day)
-    return DayData(day, start, end, loads, pm, townships, fed, settings.digest_load_change_pct)
+    return DayData(
+        day,
+        start,
+        end,
+        loads,
+        pm,
+        townships,
+        fed,
+        settings.digest_load_change_pct,
+        _alerts(session, start, end),
+    )
+
+
+def _alerts(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Alerts in force in ``[start, end)`` with the enterprises that have measures at their
+    level in their city."""
+    from lantian.registry.models import Alert, Enterprise, Measure
+
+    out: list[dict[str, Any]] = []
+    alerts = session.scalars(
+        select(Alert)
+        .where(Alert.start < end, (Alert.end.is_(None)) | (Alert.end > start))
+        .order_by(Alert.city, Alert.start)
+    ).all()
+    for al in alerts:
+        ents = frozenset(
+            str(e)
+            for (e,) in session.execute(
+                select(Measure.enterprise_id)
+                .join(Enterprise, Enterprise.enterprise_id == Measure.enterprise_id)
+                .where(Measure.level == al.level, Enterprise.city == al.city)
+                .distinct()
+            )
+        )
+        out.append(
+            {
+                "city": al.city,
+                "level": al.level,
+                "start": al.start,
+                "end": al.end,
+                "measure_enterprises": ents,
+            }
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- per scope
@@ -360,54 +440,23 @@ def _load_section(data: DayData, ents: dict[str, str]) -> Section:
 
 
 def _emergency_section(
-    session: Session, data: DayData, ents: dict[str, str], leads: list[Any]
+    data: DayData, ents: dict[str, str], ent_city: dict[str, str], leads: list[Any]
 ) -> Section:
-    from lantian.registry.models import Alert, Enterprise, Measure
     from lantian.vocab import registry as registry_vocab
 
-    cities = sorted(
-        {
-            str(c)
-            for (c,) in session.execute(
-                select(Enterprise.city).where(Enterprise.enterprise_id.in_(list(ents) or [""]))
-            )
-            if c
-        }
-    )
-    alerts = (
-        session.scalars(
-            select(Alert).where(
-                Alert.city.in_(cities or [""]),
-                Alert.start < data.end,
-                (Alert.end.is_(None)) | (Alert.end > data.start),
-            )
-        ).all()
-        if cities
-        else []
-    )
+    cities = set(ent_city.values())
+    alerts = [al for al in data.alerts if al["city"] in cities]
     violations = [ld for ld in leads if ld.family == "EMERGENCY_VIOLATION"]
     items: list[dict[str, Any]] = []
     for al in alerts:
-        n_measures = len(
-            {
-                str(e)
-                for (e,) in session.execute(
-                    select(Measure.enterprise_id).where(
-                        Measure.level == al.level, Measure.enterprise_id.in_(list(ents) or [""])
-                    )
-                )
-            }
-        )
-        city_viol = [
-            ld for ld in violations if ld.enterprise_id in ents and _city(session, ld) == al.city
-        ]
+        city_viol = [ld for ld in violations if ent_city.get(ld.enterprise_id or "") == al["city"]]
         items.append(
             {
-                "city": al.city,
-                "level": registry_vocab.ALERT_LEVELS.name(al.level),
-                "start": to_cst(al.start).strftime("%Y-%m-%d %H:%M"),
-                "end": to_cst(al.end).strftime("%Y-%m-%d %H:%M") if al.end else "—",
-                "enterprises_with_measures": n_measures,
+                "city": al["city"],
+                "level": registry_vocab.ALERT_LEVELS.name(al["level"]),
+                "start": to_cst(al["start"]).strftime("%Y-%m-%d %H:%M"),
+                "end": to_cst(al["end"]).strftime("%Y-%m-%d %H:%M") if al["end"] else "—",
+                "enterprises_with_measures": sum(1 for e in al["measure_enterprises"] if e in ents),
                 "violations": len(city_viol),
                 "violating": sorted({ents.get(ld.enterprise_id or "", "—") for ld in city_viol}),
             }
@@ -420,13 +469,6 @@ def _emergency_section(
             "措施线索"
         )
     return Section("emergency", "应急减排措施落实", True, summary, len(items), items)
-
-
-def _city(session: Session, lead: Any) -> str | None:
-    from lantian.registry.models import Enterprise
-
-    ent = session.get(Enterprise, lead.enterprise_id) if lead.enterprise_id else None
-    return ent.city if ent is not None else None
 
 
 def _lead_item(lead: Any, ents: dict[str, str]) -> dict[str, Any]:
@@ -485,14 +527,16 @@ def build_digest(
     from lantian.workflow.models import Case
     from lantian.workflow.states import OPEN_STATES
 
-    ents = {
-        str(e): str(n)
-        for e, n in session.execute(
-            select(Enterprise.enterprise_id, Enterprise.name).where(
-                visible(scope, "enterprise", session=session)
-            )
+    ents: dict[str, str] = {}
+    ent_city: dict[str, str] = {}
+    for eid, name, city in session.execute(
+        select(Enterprise.enterprise_id, Enterprise.name, Enterprise.city).where(
+            visible(scope, "enterprise", session=session)
         )
-    }
+    ):
+        ents[str(eid)] = str(name)
+        if city:
+            ent_city[str(eid)] = str(city)
     stations = {
         str(s): (str(n or s), c, d)
         for s, n, c, d in session.execute(
@@ -515,7 +559,7 @@ def build_digest(
     )
     sections: list[Section] = [
         _load_section(data, ents),
-        _emergency_section(session, data, ents, leads),
+        _emergency_section(data, ents, ent_city, leads),
     ]
     anomalies = [ld for ld in leads if ld.family in ANOMALY_FAMILIES]
     sections.append(
@@ -704,7 +748,7 @@ def digest_for_user(
     session: Session, day: date, user: User | None, settings: Settings | None = None
 ) -> Digest:
     """``user``'s digest of ``day`` (the whole platform for ``None``)."""
-    data = compute_day(session, day, settings)
+    data = cached_day(session, day, settings)
     return build_digest(session, data, Scope.of(user) if user is not None else Scope())
 
 
@@ -718,7 +762,13 @@ def digest_pdf_for(session: Session, attachment: dict[str, Any]) -> tuple[str, b
 
 
 def enqueue_digest(
-    session: Session, user: User, digest: Digest, extra_channels: tuple[str, ...] = ()
+    session: Session,
+    user: User,
+    digest: Digest,
+    extra_channels: tuple[str, ...] = (),
+    *,
+    prefs: Any = None,
+    known_keys: set[str] | None = None,
 ) -> list[Any]:
     """Store ``digest`` in the outbox for ``user`` (once per user and day)."""
     from lantian.notify.outbox import enqueue
@@ -734,6 +784,8 @@ def enqueue_digest(
         key=f"digest:{digest.date}",
         attachment={"date": digest.date, "user_id": user.user_id},
         extra_channels=extra_channels,
+        prefs=prefs,
+        known_keys=known_keys,
     )
 
 
@@ -746,8 +798,20 @@ def send_digests(
     """Build and enqueue ``day``'s digest for each of ``users`` (one computation per
     distinct scope); audited once (``digest_send``). Returns counts."""
     from lantian.auth.audit import audit
+    from lantian.notify.models import Notification
+    from lantian.notify.preferences import all_prefs, get_prefs
 
     data = compute_day(session, day, settings)
+    prefs = all_prefs(session)
+    known = {
+        k
+        for k in session.scalars(
+            select(Notification.dedupe_key).where(
+                Notification.event == "digest", Notification.object_id == day.isoformat()
+            )
+        )
+        if k is not None
+    }
     cache: dict[tuple[str | None, ...], Digest] = {}
     stored = recipients = 0
     for user in users:
@@ -756,7 +820,15 @@ def send_digests(
         if digest is None:
             digest = build_digest(session, data, scope)
             cache[scope.key()] = digest
-        rows = enqueue_digest(session, user, digest)
+        with session.no_autoflush:
+            rows = enqueue_digest(
+                session,
+                user,
+                digest,
+                prefs=prefs.get(user.user_id) or get_prefs(session, user.user_id),
+                known_keys=known,
+            )
+        known.update(r.dedupe_key for r in rows if r.dedupe_key)
         stored += len(rows)
         recipients += 1 if rows else 0
     counts = {"recipients": recipients, "notifications": stored, "scopes": len(cache)}
