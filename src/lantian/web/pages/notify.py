@@ -64,12 +64,22 @@ def mark_all_read(user: PagePostUser, db: DbDep) -> Response:
     return RedirectResponse("/notifications", status_code=303)
 
 
+ENTERPRISE_EVENTS = ("digest",)
+"""Events an enterprise account can receive (the others concern officers)."""
+
+
+def _events_for(user: User) -> tuple[str, ...]:
+    if user.role == "enterprise":
+        return ENTERPRISE_EVENTS
+    return tuple(c for c in vocab.EVENTS.codes() if c != "test")
+
+
 def _prefs_context(request: Request, user: User, db: DbDep) -> dict[str, Any]:
     return {
         "nav": "account",
         "prefs": get_prefs(db, user.user_id),
         "channels": [c for c in vocab.CHANNELS if c.code in EXTERNAL_CHANNELS],
-        "events": [e for e in vocab.EVENTS if e.code != "test"],
+        "events": [e for e in vocab.EVENTS if e.code in _events_for(user)],
         "hours": list(range(24)),
         "done": request.query_params.get("done"),
     }
@@ -109,9 +119,7 @@ async def prefs_save(request: Request, user: PagePostUser, db: DbDep) -> Respons
             email=values.get("email"),
             phone=values.get("phone"),
             channels=channels,
-            events_off=[
-                e.code for e in vocab.EVENTS if e.code != "test" and e.code not in events_on
-            ],
+            events_off=[e for e in _events_for(user) if e not in events_on],
             quiet_start_h=_opt_hour(values, "quiet_start_h"),
             quiet_end_h=_opt_hour(values, "quiet_end_h"),
             digest=values.get("digest") == "yes",
