@@ -147,3 +147,17 @@ def test_positive_list_can_forbid_pushes(world: Any, monkeypatch: pytest.MonkeyP
     w.session.commit()
     assert calls == [("EA", "dispatched")]
     assert _rows(w.session, event="dispatched") == []
+
+
+def test_demo_accounts_get_demo_email_and_preferences(world: Any) -> None:
+    from lantian.demo.accounts import seed_demo_notification_prefs
+    from lantian.notify.preferences import get_prefs
+
+    s = world.session
+    set_prefs(s, None, world.city_a, email="own@x.invalid", phone=None, channels=[])
+    assert seed_demo_notification_prefs(s) == 8  # the nine accounts but citya's own choice
+    p = get_prefs(s, world.district_a1.user_id)
+    assert p.email == "dista1@demo.invalid" and p.channels == ("email",)
+    assert (p.quiet_start_h, p.quiet_end_h, p.digest, p.digest_hour) == (22, 7, True, 7)
+    assert get_prefs(s, world.city_a.user_id).email == "own@x.invalid"
+    assert seed_demo_notification_prefs(s) == 0
