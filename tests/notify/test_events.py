@@ -161,3 +161,28 @@ def test_demo_accounts_get_demo_email_and_preferences(world: Any) -> None:
     assert (p.quiet_start_h, p.quiet_end_h, p.digest, p.digest_hour) == (22, 7, True, 7)
     assert get_prefs(s, world.city_a.user_id).email == "own@x.invalid"
     assert seed_demo_notification_prefs(s) == 0
+
+
+def test_escalation_and_question_events(world: Any) -> None:
+    from lantian.workflow.escalation import escalate_overdue
+
+    w = world
+    s = w.session
+    case_id = _dispatch(w, "L1", w.district_a1, hours=2)
+    escalate_overdue(s, now_cst() + timedelta(days=8))  # ≥ 7 days overdue: level 2
+    audit(
+        s,
+        w.city_a,
+        "question.transfer",
+        "question",
+        5,
+        after={"assignee_id": w.district_a2.user_id, "title": "锅炉低氮改造咨询"},
+    )
+    s.commit()
+    esc = _rows(s, event="escalation", channel="in_app")
+    # the assignee and the dispatcher, each told once
+    assert sorted(r.recipient_id for r in esc) == sorted([w.district_a1.user_id, w.city_a.user_id])
+    assert esc[0].object_id == str(case_id) and "调度督办" in esc[0].subject
+    [q] = _rows(s, event="question", channel="in_app")
+    assert q.recipient_id == w.district_a2.user_id and "锅炉低氮改造咨询" in q.subject
+    assert "分派给您" in q.body and q.object_id == "5"
