@@ -265,6 +265,18 @@ def deadline_notifications(session: Session, now: datetime | None = None) -> int
         )
     ).all()
     users = {u.user_id: u for u in _users(session, [c.assignee_id for c in cases])}
+    from lantian.notify.models import Notification
+
+    known = {  # stored earlier today: the job runs every 30 s, most cases are done
+        k
+        for k in session.scalars(
+            select(Notification.dedupe_key).where(
+                Notification.event.in_(("deadline_soon", "overdue")),
+                Notification.dedupe_key.like(f"%:{day}:%"),
+            )
+        )
+        if k is not None
+    }
     for case in cases:
         user = users.get(case.assignee_id or -1)
         deadline = case.deadline
@@ -273,6 +285,8 @@ def deadline_notifications(session: Session, now: datetime | None = None) -> int
         if not push_allowed(session, case.enterprise_id, "deadline"):
             continue
         event = "overdue" if deadline <= now else "deadline_soon"
+        if f"{event}:case:{case.case_id}:{day}:u{user.user_id}:in_app" in known:
+            continue
         ent = _enterprise_name(session, case.enterprise_id)
         if event == "overdue":
             days = (now - deadline).total_seconds() / 86400
@@ -302,6 +316,7 @@ def deadline_notifications(session: Session, now: datetime | None = None) -> int
                 object_id=str(case.case_id),
                 key=f"{event}:case:{case.case_id}:{day}",
                 now=now,
+                known_keys=known,
             )
         )
     session.flush()
