@@ -752,13 +752,33 @@ def digest_for_user(
     return build_digest(session, data, Scope.of(user) if user is not None else Scope())
 
 
+_pdf_cache: dict[tuple[Any, ...], tuple[float, str, bytes]] = {}
+PDF_CACHE_ENTRIES = 64
+
+
 def digest_pdf_for(session: Session, attachment: dict[str, Any]) -> tuple[str, bytes]:
-    """(file name, PDF) of the digest an outbox row names (``{"date", "user_id"}``)."""
+    """(file name, PDF) of the digest an outbox row names (``{"date", "user_id"}``).
+
+    Recipients with the same scope share one rendering (kept :data:`DAY_CACHE_S` seconds,
+    at most :data:`PDF_CACHE_ENTRIES`): a morning's e-mails need one PDF per scope, not
+    one per user."""
     day = date.fromisoformat(str(attachment["date"]))
     uid = attachment.get("user_id")
     user = session.get(User, int(uid)) if uid is not None else None
-    digest = digest_for_user(session, day, user)
-    return f"每日推送-{digest.date}.pdf", render_pdf(digest)
+    scope = Scope.of(user) if user is not None else Scope()
+    settings = get_settings()
+    key = (str(settings.lake_dir), settings.effective_database_url, day, scope.key())
+    with _day_lock:
+        hit = _pdf_cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < DAY_CACHE_S:
+            return hit[1], hit[2]
+    digest = build_digest(session, cached_day(session, day, settings), scope)
+    name, pdf = f"每日推送-{digest.date}.pdf", render_pdf(digest)
+    with _day_lock:
+        if len(_pdf_cache) >= PDF_CACHE_ENTRIES:
+            _pdf_cache.pop(min(_pdf_cache, key=lambda k: _pdf_cache[k][0]))
+        _pdf_cache[key] = (time.monotonic(), name, pdf)
+    return name, pdf
 
 
 def enqueue_digest(
