@@ -167,6 +167,44 @@ class Settings(BaseSettings):
         description="longest pause in a request body, and grace time before a minimum rate",
     )
 
+    smtp_url: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "SMTP server of e-mail notifications, smtp://user:pass@host:port?starttls=1 "
+            "(smtps:// for TLS from the start); empty = e-mail not sent (kept in the outbox)"
+        ),
+    )
+    smtp_from: str = Field(
+        default="蓝天 <lantian@localhost>", description="From address of notification e-mail"
+    )
+    webhook_wecom_url: SecretStr = Field(
+        default=SecretStr(""), description="WeCom (企业微信) group robot webhook URL (with key)"
+    )
+    webhook_dingtalk_url: SecretStr = Field(
+        default=SecretStr(""), description="DingTalk group robot webhook URL (with access_token)"
+    )
+    webhook_dingtalk_secret: SecretStr = Field(
+        default=SecretStr(""), description="DingTalk robot signing secret (SEC…); empty = unsigned"
+    )
+    webhook_url: str = Field(
+        default="", description="generic JSON webhook receiving notifications (signed)"
+    )
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="HMAC-SHA256 key of the generic webhook's X-Lantian-Signature header",
+    )
+    notify_interval_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="seconds between outbox deliveries in the web process; 0 = off "
+        "(then run `lantian notify send` from cron)",
+    )
+    digest_load_change_pct: float = Field(
+        default=30.0,
+        gt=0,
+        description="day-over-day change of an enterprise's emission load (%) the digest flags",
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _check_trusted_proxies(cls, value: str) -> str:

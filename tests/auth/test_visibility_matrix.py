@@ -36,9 +36,10 @@ from lantian.auth.visibility import (
 )
 from lantian.db.session import session_factory
 from lantian.leads.models import Lead
+from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Line, Meter, Outlet, Station
 from lantian.settings import Settings
-from lantian.timeutil import CST
+from lantian.timeutil import CST, now_cst
 from lantian.workflow import api as wf
 from lantian.workflow.models import (
     Attachment,
@@ -421,6 +422,22 @@ def build_matrix(s: Session) -> Matrix:
         s.flush()
         self_checks[eid], sc_findings[eid], rect_plans[eid] = sc, fnd, plan
     s.commit()
+    notes = {
+        name: Notification(
+            recipient_id=users[who].user_id,
+            channel="in_app",
+            address="",
+            event="dispatched",
+            subject=name,
+            body=name,
+            status="sent",
+            attempts=0,
+            created_at=now_cst(),
+        )
+        for name, who in (("to_wg", "wg"), ("to_city_jia", "city_jia"), ("to_ent1", "ent1"))
+    }
+    s.add_all(notes.values())
+    s.flush()
     ids: dict[str, dict[str, Any]] = {
         "enterprise": {e: e for e in ("E1", "E2", "E3")},
         "outlet": {f"P{e}": f"P{e}" for e in ("E1", "E2", "E3")},
@@ -436,6 +453,7 @@ def build_matrix(s: Session) -> Matrix:
         "self_check": {k: v.self_check_id for k, v in self_checks.items()},
         "self_check_finding": {k: v.finding_id for k, v in sc_findings.items()},
         "rectification_plan": {k: v.plan_id for k, v in rect_plans.items()},
+        "notification": {k: v.notification_id for k, v in notes.items()},
     }
     return Matrix(s, users, ids)
 
@@ -563,6 +581,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("wg14_jia", "self_check"): set(),
     ("dist_jia1", "rectification_plan"): {"E1"},
     ("city_bing", "self_check_finding"): set(),
+    ("wg", "notification"): {"to_wg"},
+    ("city_jia", "notification"): {"to_city_jia"},
+    ("dist_jia1", "notification"): set(),
+    ("ent1", "notification"): {"to_ent1"},
+    ("ent2", "notification"): set(),
 }
 
 
@@ -581,7 +604,7 @@ def test_list_iff_readable_by_id(matrix: Matrix) -> None:
                     seen_names.add(name)
                 checked += 1
             assert listed <= set(every.values())  # the world holds only the samples
-            if uname in ("admin", "wg"):
+            if uname == "admin" or (uname == "wg" and kind != "notification"):
                 assert seen_names == set(every), (uname, kind)
             if (uname, kind) in EXPECTED:
                 assert seen_names == EXPECTED[uname, kind], (uname, kind, seen_names)

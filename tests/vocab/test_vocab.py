@@ -12,6 +12,7 @@ import lantian.db.models  # noqa: F401  (registers every table)
 from lantian import vocab
 from lantian.db.base import Base
 from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
+from lantian.vocab import notify as notify_vocab
 from lantian.vocab import rules as rules_vocab
 from lantian.vocab import selfchecks as selfchecks_vocab
 
@@ -50,6 +51,9 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("self_checks", "status"): selfchecks_vocab.SELF_CHECK_STATUSES,
     ("self_checks", "origin"): selfchecks_vocab.SELF_CHECK_ORIGINS,
     ("self_check_findings", "status"): selfchecks_vocab.FINDING_STATUSES,
+    ("notifications", "channel"): notify_vocab.CHANNELS,
+    ("notifications", "event"): notify_vocab.EVENTS,
+    ("notifications", "status"): notify_vocab.STATUSES,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

@@ -386,6 +386,21 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("POST", "/account/tokens/{token_id}/revoke"): lambda o: Spec(
         f"/account/tokens/{o['token']}/revoke"
     ),
+    # notifications (the dispatch of E1's case notified lb_district about 冀东钢铁)
+    ("GET", "/notifications"): lambda o: Spec("/notifications", list_must_not_contain=["冀东钢铁"]),
+    ("POST", "/notifications/read"): lambda o: Spec(
+        "/notifications/read", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/account/notifications"): lambda o: Spec(
+        "/account/notifications", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("POST", "/account/notifications"): lambda o: Spec(
+        "/account/notifications", data={"digest_hour": "8"}, list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/digest"): lambda o: Spec("/digest", list_must_not_contain=["冀东钢铁", "LE1-"]),
+    ("GET", "/digest.pdf"): lambda o: Spec("/digest.pdf", list_must_not_contain=["LE1-"]),
+    ("GET", "/admin/outbox"): lambda o: Spec("/admin/outbox"),
+    ("POST", "/admin/outbox/{notification_id}/retry"): lambda o: Spec("/admin/outbox/1/retry"),
 }
 SELF_SERVICE = ("/api/me/password", "/account/password")
 """Routes that act on the caller only (a wrong current password is the caller's 422)."""

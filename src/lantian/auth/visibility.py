@@ -75,6 +75,7 @@ from lantian.auth.policy import EnterprisePolicy, VisibilityPolicy, get_policy
 from lantian.auth.scope import UserLike, region_clause
 from lantian.db.resultcache import ResultCache, current_generation, wrote
 from lantian.leads.models import Lead
+from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Meter, Outlet, Station
 from lantian.workflow.models import (
     Attachment,
@@ -101,6 +102,7 @@ KINDS: tuple[str, ...] = (
     "self_check",
     "self_check_finding",
     "rectification_plan",
+    "notification",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -393,6 +395,12 @@ def _enterprise_event(user: UserLike, ctx: Ctx) -> ColumnElement[bool]:
 # --------------------------------------------------------------------------- the declaration
 
 
+def _own_notification(user: UserLike, ctx: Ctx) -> ColumnElement[bool]:
+    """Notifications addressed to the user (none for a user without an id)."""
+    uid = getattr(user, "user_id", None)
+    return false() if uid is None else Notification.recipient_id == uid
+
+
 def _officers(rule: Rule) -> dict[str, Rule]:
     """The same rule for the three region-limited officer roles; admin sees everything."""
     return {
@@ -579,6 +587,13 @@ VISIBILITY: dict[str, KindSpec] = {
             **_officers(Through("enterprise", lambda: RectificationPlan.enterprise_id)),
             "enterprise": Own(lambda: RectificationPlan.enterprise_id),
         },
+    ),
+    # a notification is read by its recipient only; admins see the whole outbox
+    "notification": KindSpec(
+        "notification",
+        lambda: Notification,
+        lambda: Notification.notification_id,
+        {"admin": Everything(), **{r: Cond(_own_notification) for r in ROLES if r != "admin"}},
     ),
 }
 """kind → declaration. Every kind of :data:`KINDS` × every role of :data:`ROLES`."""

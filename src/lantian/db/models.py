@@ -8,6 +8,7 @@ from lantian.assist.selfchecks import models as assist_selfcheck_models
 from lantian.auth import models as auth_models
 from lantian.enforcement import models as enforcement_models
 from lantian.leads import models as leads_models
+from lantian.notify import models as notify_models
 from lantian.registry import models as registry_models
 from lantian.rules import platform_models as rules_platform_models
 from lantian.supervision.inspectors import models as supervision_inspector_models
@@ -20,6 +21,7 @@ __all__ = [
     "auth_models",
     "enforcement_models",
     "leads_models",
+    "notify_models",
     "registry_models",
     "rules_platform_models",
     "supervision_inspector_models",

@@ -16,6 +16,7 @@ module            vocabularies
 ``roles``         user roles
 ``enforcement``   penalty outcomes, leniency kinds, credit events, 信用修复 states
 ``selfchecks``    self-check answers, statuses, origins; self-check finding statuses
+``notify``        notification channels, events and delivery states
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -31,6 +32,7 @@ from lantian.vocab import (
     enforcement,
     families,
     leads,
+    notify,
     pollutants,
     registry,
     roles,
@@ -78,6 +80,9 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     selfchecks.SELF_CHECK_STATUSES,
     selfchecks.SELF_CHECK_ORIGINS,
     selfchecks.FINDING_STATUSES,
+    notify.CHANNELS,
+    notify.EVENTS,
+    notify.STATUSES,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -90,6 +95,7 @@ __all__ = [
     "families",
     "is_english",
     "leads",
+    "notify",
     "pollutants",
     "registry",
     "roles",

@@ -15,6 +15,7 @@ def register_pages(app: FastAPI) -> None:
         dashboard,
         leads,
         notices,
+        notify,
         penalty,
         portal,
         registry,
@@ -31,3 +32,4 @@ def register_pages(app: FastAPI) -> None:
 
     app.include_router(selfchecks.router)
     app.include_router(rectification.router)
+    app.include_router(notify.router)
