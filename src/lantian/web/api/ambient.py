@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -18,7 +18,9 @@ router = APIRouter(prefix="/api", tags=["ambient"])
 
 def period_of(month: str | None, start: str | None, end: str | None) -> tuple[date, date]:
     """``month=YYYY-MM`` or ``start``/``end`` (YYYY-MM-DD, end exclusive); default: the
-    current month (the previous one until the 5th).
+    current month (the previous one until the 5th). The current month runs to
+    yesterday (CST; today's daily means are not complete), with the validity scaled to
+    those days.
 
     Raises
     ------
@@ -40,9 +42,13 @@ def period_of(month: str | None, start: str | None, end: str | None) -> tuple[da
             raise ValidationError("a period is at most one year", field="end")
         return d0, d1
     try:
-        return month_bounds(month or default_month(now_cst().date()))
+        d0, d1 = month_bounds(month or default_month(now_cst().date()))
     except ValueError as exc:
         raise ValidationError("month must be YYYY-MM", field="month") from exc
+    today = now_cst().date()
+    if d0 <= today < d1:  # the current month: to yesterday (月累计; today is not complete)
+        d1 = max(today, d0 + timedelta(days=1))
+    return d0, d1
 
 
 def check_level(level: str) -> str:

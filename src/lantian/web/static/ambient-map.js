@@ -47,7 +47,6 @@
     });
     if (bounds.length) { map.fitBounds(bounds, { padding: [24, 24], maxZoom: 12 }); }
     else { map.setView([38.0, 114.5], 6); }
-    if (data.level !== "district") { return; }
     fetch(el.dataset.districtsUrl, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (geo) {
@@ -55,10 +54,13 @@
         L.geoJSON(geo, {
           style: function (f) {
             var p = f.properties || {};
+            if (data.level !== "district") {  /* context only: outlines */
+              return { color: "#5c6bc0", weight: 1.5, dashArray: "6 4", fill: false };
+            }
             var a = byDistrict[(p.city || "") + "|" + p.district];
             return { color: "#555", weight: 1, fillColor: a ? colour(a) : NONE, fillOpacity: 0.35 };
           }
-        }).addTo(map);
+        }).addTo(map).bringToBack();
       });
   }
 
