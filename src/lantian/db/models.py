@@ -3,6 +3,8 @@
 A package that adds models adds its module here.
 """
 
+from lantian.assist.questions import models as assist_question_models
+from lantian.assist.surveys import models as assist_survey_models
 from lantian.auth import models as auth_models
 from lantian.enforcement import models as enforcement_models
 from lantian.leads import models as leads_models
@@ -13,6 +15,8 @@ from lantian.supervision.plans import models as supervision_plan_models
 from lantian.workflow import models as workflow_models
 
 __all__ = [
+    "assist_question_models",
+    "assist_survey_models",
     "auth_models",
     "enforcement_models",
     "leads_models",

@@ -15,6 +15,8 @@ module            vocabularies
 ``registry``      industries, subject kinds, grades, meter roles, station kinds, alerts
 ``roles``         user roles
 ``enforcement``   penalty outcomes, leniency kinds, credit events, 信用修复 states
+``consultation``  question states and timeliness, ratings, survey kinds, team kinds,
+                  score normalisations
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -25,6 +27,7 @@ itself when unknown) or the shortcuts ``vocab.pollutants.name/unit/label``,
 
 from __future__ import annotations
 
+import lantian.vocab.consultation as consultation
 from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
 from lantian.vocab._base import Term, Vocabulary, is_english
 
@@ -64,6 +67,13 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     enforcement.LENIENCY_KINDS,
     enforcement.CREDIT_EVENT_KINDS,
     enforcement.REPAIR_STATUSES,
+    consultation.QUESTION_STATES,
+    consultation.QUESTION_TIMELINESS,
+    consultation.QUESTION_ESCALATION,
+    consultation.RATINGS,
+    consultation.SURVEY_KINDS,
+    consultation.TEAM_KINDS,
+    consultation.NORMALISATIONS,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -72,6 +82,7 @@ __all__ = [
     "Term",
     "Vocabulary",
     "cases",
+    "consultation",
     "enforcement",
     "families",
     "is_english",
