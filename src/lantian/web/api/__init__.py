@@ -42,3 +42,7 @@ def register_api(app: FastAPI) -> None:
         plans,
     ):
         app.include_router(module.router)
+    from lantian.web.api import questions, scores, surveys  # issue #15 items 6-8
+
+    for module in (questions, surveys, scores):
+        app.include_router(module.router)
