@@ -25,3 +25,7 @@ def register_pages(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(penalty.router)
     app.include_router(supervision.router)
+    from lantian.web.pages import questions, scores, surveys  # issue #15 items 6-8
+
+    for module in (questions, surveys, scores):
+        app.include_router(module.router)
