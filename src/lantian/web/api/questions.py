@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from lantian.assist.questions import queries as qq
 from lantian.assist.questions import services as qs
+from lantian.assist.questions.config import load_config
 from lantian.web.deps import ApiOfficer, ApiUser, DbDep, current_language
 
 router = APIRouter(prefix="/api", tags=["questions"])
@@ -59,10 +60,11 @@ def _one(db: DbDep, user: ApiUser, question_id: int) -> dict[str, Any]:
 
 
 @router.post("/questions", status_code=201, summary="Ask a question (enterprise)")
-def ask(body: AskRequest, user: ApiUser, db: DbDep) -> dict[str, Any]:
+def ask(request: Request, body: AskRequest, user: ApiUser, db: DbDep) -> dict[str, Any]:
     """The question is committed before anything else runs (hooks after the commit may
     fail without losing it). Due time from the province's response-time target."""
-    q = qs.ask(db, user, body.text)
+    config = load_config(request.app.state.settings.questions_config)
+    q = qs.ask(db, user, body.text, config=config)
     db.commit()
     qid = q.question_id
     qs.run_after_ask(qid)

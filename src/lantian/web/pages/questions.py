@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from lantian.assist.questions import queries as qq
 from lantian.assist.questions import rules
 from lantian.assist.questions import services as qs
+from lantian.assist.questions.config import load_config
 from lantian.assist.questions.models import FaqEntry, QuestionPhoto
 from lantian.auth.errors import DomainError, NotFound, ValidationError
 from lantian.auth.models import User
@@ -78,7 +80,15 @@ async def ask(request: Request, user: PagePostUser, db: DbDep) -> Response:
     def work() -> int:
         check_max_lengths(values, {"text": qs.MAX_TEXT})
         check_required(values, "text")
-        q = qs.ask(db, user, values["text"], photos=files)
+        settings = request.app.state.settings
+        q = qs.ask(
+            db,
+            user,
+            values["text"],
+            photos=files,
+            uploads_dir=settings.uploads_dir,
+            config=load_config(settings.questions_config),
+        )
         db.commit()
         return q.question_id
 

@@ -47,6 +47,10 @@ def explain(t: Any, lang: str) -> str:
         return _("not counted: its weight is left out")
     if t.value is None:
         return _("no data this period: 0")
+    if s.normalisation in ("max", "inverse_max") and not t.maximum:
+        if s.normalisation == "max":
+            return _("every team has 0 this period: 0")
+        return _("no team has any this period: 1")
     if s.normalisation == "max":
         return f"{_fmt(t.value)} ÷ {_fmt(t.maximum)} = {t.normalised:.2f}"
     if s.normalisation == "inverse_max":
