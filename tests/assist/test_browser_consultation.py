@@ -1,6 +1,7 @@
 """Browser journey at 390 px (Playwright + Debian's Chromium): an enterprise asks a
 question with a photo, a district officer claims and answers it within the target, the
-enterprise rates the answer, and the month's score of the officer's team counts it.
+enterprise rates the answer and answers a survey anonymously, and the month's score of
+the officer's team counts both.
 ``LANTIAN_SCREENSHOT_DIR`` keeps the screenshots."""
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from tests.web.conftest import seed
 from tests.web.test_browser import LiveServer, _login, launch_chromium
 
 from lantian.assist.questions.models import Question, QuestionPhoto
+from lantian.assist.surveys.models import SurveyResponse
+from lantian.assist.surveys.services import invite
 from lantian.db.session import session_scope
 from lantian.settings import Settings
 from lantian.timeutil import now_cst
@@ -54,7 +57,10 @@ def chromium() -> Iterator[Any]:
 def test_ask_claim_answer_rate_and_score_at_390px(chromium: Any, tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home")
     settings.ensure_home()
-    seed(settings)
+    seeded = seed(settings)
+    with session_scope(settings) as db:  # a service visit done by the district officer
+        inv = invite(db, "E1", "visit", "V-1", [seeded.user_ids["lb_district"]])
+        assert inv is not None
     out = Path(SHOT_DIR) if SHOT_DIR else tmp_path / "shots"
     out.mkdir(parents=True, exist_ok=True)
     photo = tmp_path / "脱硫塔.png"
@@ -101,11 +107,24 @@ def test_ask_claim_answer_rate_and_score_at_390px(chromium: Any, tmp_path: Path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=str(out / "consultation-5-rated-390.png"), full_page=True)
 
+        page.goto(f"{server.url}/surveys")
+        page.get_by_role("link", name="填写问卷").click()
+        for name in ("overall", "attitude", "timeliness", "helpfulness"):
+            page.locator(f"input[name={name}][value='4']").check()
+        page.locator("input[name=anonymous]").check()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(out / "consultation-6-survey-390.png"), full_page=True)
+        page.locator("#survey-form button[type=submit]").click()
+        page.wait_for_url("**/surveys?done=1")
+        expect(page.locator(".alert.ok")).to_contain_text("答卷已提交")
+
         op.goto(f"{server.url}/scores?period={now_cst():%Y-%m}")
         row = op.locator("tr.term-questions_on_time").first
         expect(row).to_contain_text("按时答复咨询")
         expect(row.locator("td").nth(2)).to_have_text("1")
-        op.screenshot(path=str(out / "consultation-6-scores-390.png"), full_page=True)
+        survey = op.locator("tr.term-survey_results").first
+        expect(survey.locator("td").nth(2)).to_have_text("4")
+        op.screenshot(path=str(out / "consultation-7-scores-390.png"), full_page=True)
         ent.close()
         off.close()
     with session_scope(settings) as db:
@@ -116,3 +135,5 @@ def test_ask_claim_answer_rate_and_score_at_390px(chromium: Any, tmp_path: Path)
         assert p is not None
         stored = (settings.uploads_dir / p.path).read_bytes()
         assert b"GPS" not in stored and stored.startswith(b"\x89PNG")
+        r = db.scalar(select(SurveyResponse))
+        assert r is not None and r.anonymous and r.enterprise_id is None and r.overall == 4.0
