@@ -203,3 +203,31 @@ def test_faq_is_readable_by_every_enterprise(w: dict[str, Any]) -> None:
     assert [i["title"] for i in items if i["title"] == body["title"]] == [body["title"]]
     assert all("冀东" not in i["title"] + i["answer"] for i in items)
     assert ent2.get(f"/api/questions/{qid}", headers=h2).status_code == 404
+
+
+def test_page_forms_keep_the_input_on_bad_input(w: dict[str, Any]) -> None:
+    from fastapi.testclient import TestClient
+    from tests.web.conftest import login
+
+    from lantian.assist.surveys import services as ss
+
+    with w["session"]() as db:
+        inv = ss.invite(db, "E1", "training", "T-77", [w["seeded"].user_ids["lb_district"]])
+        assert inv is not None
+        inv_id = inv.invitation_id
+    with TestClient(w["app"]) as c:
+        csrf = login(c, "ent1")
+        # a photo that is not an image: refused next to the field, the text kept, nothing stored
+        r = c.post(
+            "/questions",
+            data={"text": "保留我的问题", "csrf_token": csrf},
+            files={"photos": ("x.png", b"not a png", "image/png")},
+        )
+        assert r.status_code == 422 and "保留我的问题" in r.text and "field-error" in r.text
+        with w["session"]() as db:
+            assert db.scalar(select(Question).where(Question.text == "保留我的问题")) is None
+        r = c.post(f"/surveys/{inv_id}", data={"overall": "5", "csrf_token": csrf})
+        assert r.status_code == 422 and "请回答" in r.text
+        assert 'value="5" required checked' in r.text  # the given answer is kept
+        r = c.get("/questions?lang=en")
+        assert "Ask the bureau" in r.text and "Send question" in r.text
