@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +124,6 @@ def _contrib_sums(body: dict[str, Any]) -> None:
 
 
 def test_scores_explain_every_term_and_add_up(w: dict[str, Any]) -> None:
-    ids = w["seeded"].user_ids
     ent, eh = w["api"]("ent1")
     q = ent.post("/api/questions", json={"text": "评分测试"}, headers=eh).json()["question_id"]
     lb, lh = w["api"]("lb_district")
@@ -149,8 +147,6 @@ def test_scores_explain_every_term_and_add_up(w: dict[str, Any]) -> None:
     assert ent.get(f"/api/scores?period={period}", headers=eh).status_code == 403
     assert admin.get("/api/scores?period=2026-13", headers=ah).status_code == 422
     assert admin.get("/api/scores?period=26-1", headers=ah).status_code == 422
-    assert lb.get("/api/questions", headers=lh).status_code == 200
-    assert ids
 
 
 def test_a_source_that_cannot_be_imported_is_not_fed_never_zero(
@@ -258,4 +254,3 @@ def test_shipped_config_names_the_other_developers_sources() -> None:
         "lantian.supervision.visits:service_visit_count",
         "lantian.assist.training.queries:training_hours_delivered",
     } <= sources
-    assert timedelta
