@@ -88,6 +88,16 @@ class Settings(BaseSettings):
         default=None,
         description="TOML file or directory of penalty sets (lists, 裁量基准) to use",
     )
+    questions_config: Path | None = Field(
+        default=None,
+        description="TOML file: response-time targets of questions (咨询) per province",
+    )
+    survey_form: Path | None = Field(
+        default=None, description="TOML file: the satisfaction survey's questions"
+    )
+    scoring_config: Path | None = Field(
+        default=None, description="TOML file: terms and weights of work-group scoring"
+    )
     spot_check_share: float = Field(
         default=0.1,
         gt=0,

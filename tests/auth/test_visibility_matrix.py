@@ -421,6 +421,57 @@ def build_matrix(s: Session) -> Matrix:
         s.add(plan)
         s.flush()
         self_checks[eid], sc_findings[eid], rect_plans[eid] = sc, fnd, plan
+    s.flush()
+    # consultation and surveys (issue #15 items 6, 7)
+    from lantian.assist.questions.models import FaqEntry, Question
+    from lantian.assist.surveys.models import SurveyInvitation, SurveyResponse
+
+    questions = {}
+    for eid, province, city, district in (
+        ("E1", "13", "甲市", "一区"),
+        ("E2", "13", "甲市", "二区"),
+        ("E3", "14", "乙市", "三区"),
+    ):
+        ent_user = users[f"ent{eid[1]}"]
+        q = Question(
+            enterprise_id=eid, asked_by=ent_user.user_id, text=f"{eid} 咨询", province=province,
+            city=city, district=district, asked_at=T0, target_hours=24, due_at=T0,
+            transfer_count=0, escalation_level=0,
+        )  # fmt: skip
+        s.add(q)
+        s.flush()
+        questions[f"q_{eid}"] = q
+    faq = FaqEntry(
+        question_id=questions["q_E1"].question_id, title="常见问题", answer="答复",
+        published_at=T0, published_by=officer.user_id,
+    )  # fmt: skip
+    s.add(faq)
+    invitations = {}
+    for eid, province, city, district in (
+        ("E1", "13", "甲市", "一区"),
+        ("E3", "14", "乙市", "三区"),
+    ):
+        inv = SurveyInvitation(
+            enterprise_id=eid, kind="case", object_id="1", officer_ids=[officer.user_id],
+            province=province, city=city, district=district, created_at=T0,
+        )  # fmt: skip
+        s.add(inv)
+        s.flush()
+        invitations[f"inv_{eid}"] = inv
+    responses = {
+        "named_E1": SurveyResponse(
+            response_id="r" * 32, form_version="1", kind="case", period="2026-01",
+            province="13", city="甲市", district="一区", officer_ids=[], answers={},
+            overall=4.0, anonymous=False, enterprise_id="E1",
+            invitation_id=invitations["inv_E1"].invitation_id, responded_at=T0,
+        ),
+        "anon_yi": SurveyResponse(
+            response_id="a" * 32, form_version="1", kind="case", period="2026-01",
+            province="14", city="乙市", district="三区", officer_ids=[], answers={},
+            overall=5.0, anonymous=True,
+        ),
+    }  # fmt: skip
+    s.add_all(responses.values())
     s.commit()
     notes = {
         name: Notification(
@@ -454,6 +505,10 @@ def build_matrix(s: Session) -> Matrix:
         "self_check_finding": {k: v.finding_id for k, v in sc_findings.items()},
         "rectification_plan": {k: v.plan_id for k, v in rect_plans.items()},
         "notification": {k: v.notification_id for k, v in notes.items()},
+        "question": {k: v.question_id for k, v in questions.items()},
+        "faq_entry": {"faq": faq.faq_id},
+        "survey_invitation": {k: v.invitation_id for k, v in invitations.items()},
+        "survey_response": {k: v.response_id for k, v in responses.items()},
     }
     return Matrix(s, users, ids)
 
@@ -486,6 +541,10 @@ def _listed(s: Session, user: User, kind: str) -> set[Any]:
         from lantian.workflow.queries import list_spot_checks
 
         return {r.spot_check.spot_check_id for r in list_spot_checks(s, user)}
+    if kind == "question":
+        from lantian.assist.questions.queries import list_questions
+
+        return {r.question.question_id for r in list_questions(s, user)}
     if kind in ("check_record", "attachment", "case_event"):
         out: set[Any] = set()
         for case_id in _listed(s, user, "case"):
@@ -586,6 +645,17 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("dist_jia1", "notification"): set(),
     ("ent1", "notification"): {"to_ent1"},
     ("ent2", "notification"): set(),
+    ("ent1", "question"): {"q_E1"},
+    ("ent2", "question"): {"q_E2"},
+    ("dist_jia1", "question"): {"q_E1"},
+    ("wg13", "question"): {"q_E1", "q_E2"},
+    ("ent2", "faq_entry"): {"faq"},
+    ("ent1", "survey_invitation"): {"inv_E1"},
+    ("ent2", "survey_invitation"): set(),
+    ("ent1", "survey_response"): {"named_E1"},
+    ("ent3", "survey_response"): set(),
+    ("wg_yi", "survey_response"): {"anon_yi"},
+    ("dist_jia1", "survey_response"): {"named_E1"},
 }
 
 

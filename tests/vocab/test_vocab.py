@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import CheckConstraint
 
 import lantian.db.models  # noqa: F401  (registers every table)
+import lantian.vocab.consultation as consultation
 from lantian import vocab
 from lantian.db.base import Base
 from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
@@ -54,6 +55,10 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("notifications", "channel"): notify_vocab.CHANNELS,
     ("notifications", "event"): notify_vocab.EVENTS,
     ("notifications", "status"): notify_vocab.STATUSES,
+    ("questions", "escalation_level"): consultation.QUESTION_ESCALATION,
+    ("questions", "rating"): consultation.RATINGS,
+    ("survey_invitations", "kind"): consultation.SURVEY_KINDS,
+    ("survey_responses", "kind"): consultation.SURVEY_KINDS,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

@@ -401,9 +401,74 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("GET", "/digest.pdf"): lambda o: Spec("/digest.pdf", list_must_not_contain=["LE1-"]),
     ("GET", "/admin/outbox"): lambda o: Spec("/admin/outbox"),
     ("POST", "/admin/outbox/{notification_id}/retry"): lambda o: Spec("/admin/outbox/1/retry"),
+    # consultation, surveys, scores (issue #15 items 6-8)
+    ("POST", "/api/questions"): lambda o: Spec("/api/questions", json={"text": "x"}),
+    ("GET", "/api/questions"): lambda o: Spec("/api/questions", list_must_not_contain=["QTEXT-E1"]),
+    ("GET", "/api/questions/{question_id}"): lambda o: Spec(f"/api/questions/{o['question']}"),
+    ("POST", "/api/questions/{question_id}/claim"): lambda o: Spec(
+        f"/api/questions/{o['question']}/claim"
+    ),
+    ("POST", "/api/questions/{question_id}/transfer"): lambda o: Spec(
+        f"/api/questions/{o['question']}/transfer",
+        json={"to_officer_id": o["officer"], "reason": "x"},
+    ),
+    ("POST", "/api/questions/{question_id}/answer"): lambda o: Spec(
+        f"/api/questions/{o['question']}/answer", json={"text": "x"}
+    ),
+    ("POST", "/api/questions/{question_id}/rating"): lambda o: Spec(
+        f"/api/questions/{o['question']}/rating", json={"rating": 1}
+    ),
+    ("POST", "/api/questions/{question_id}/faq"): lambda o: Spec(
+        f"/api/questions/{o['question']}/faq", json={"title": "x", "answer": "y"}
+    ),
+    ("GET", "/api/faq"): lambda o: Spec("/api/faq", list_must_not_contain=["QTEXT-E1"]),
+    ("GET", "/api/surveys/form"): lambda o: Spec("/api/surveys/form", list_must_not_contain=["E1"]),
+    ("GET", "/api/surveys/invitations"): lambda o: Spec(
+        "/api/surveys/invitations", list_must_not_contain=["INV-E1-OBJ"]
+    ),
+    ("POST", "/api/surveys/invitations/{invitation_id}/response"): lambda o: Spec(
+        f"/api/surveys/invitations/{o['invitation']}/response", json={"answers": {"overall": 1}}
+    ),
+    ("GET", "/api/surveys/results"): lambda o: Spec(
+        "/api/surveys/results?period=2026-12", officer_only=True
+    ),
+    ("GET", "/api/scores"): lambda o: Spec("/api/scores?period=2026-12", officer_only=True),
+    ("GET", "/questions"): lambda o: Spec("/questions", list_must_not_contain=["QTEXT-E1"]),
+    ("POST", "/questions"): lambda o: Spec("/questions", data={"text": "x"}),
+    ("GET", "/questions/{question_id}"): lambda o: Spec(f"/questions/{o['question']}"),
+    ("POST", "/questions/{question_id}/claim"): lambda o: Spec(f"/questions/{o['question']}/claim"),
+    ("POST", "/questions/{question_id}/answer"): lambda o: Spec(
+        f"/questions/{o['question']}/answer", data={"text": "x"}
+    ),
+    ("POST", "/questions/{question_id}/transfer"): lambda o: Spec(
+        f"/questions/{o['question']}/transfer",
+        data={"to_officer_id": str(o["officer"]), "reason": "x"},
+    ),
+    ("POST", "/questions/{question_id}/rate"): lambda o: Spec(
+        f"/questions/{o['question']}/rate", data={"rating": "1"}
+    ),
+    ("POST", "/questions/{question_id}/faq"): lambda o: Spec(
+        f"/questions/{o['question']}/faq", data={"title": "x", "answer": "y"}
+    ),
+    ("GET", "/questions/{question_id}/photos/{photo_id}"): lambda o: Spec(
+        f"/questions/{o['question']}/photos/1"
+    ),
+    ("GET", "/faq"): lambda o: Spec("/faq", list_must_not_contain=["QTEXT-E1"]),
+    ("GET", "/surveys"): lambda o: Spec("/surveys", list_must_not_contain=["INV-E1-OBJ"]),
+    ("GET", "/surveys/{invitation_id}"): lambda o: Spec(f"/surveys/{o['invitation']}"),
+    ("POST", "/surveys/{invitation_id}"): lambda o: Spec(
+        f"/surveys/{o['invitation']}", data={"overall": "1"}
+    ),
+    ("GET", "/surveys/results.xlsx"): lambda o: Spec(
+        "/surveys/results.xlsx?period=2026-12", officer_only=True
+    ),
+    ("GET", "/scores"): lambda o: Spec("/scores?period=2026-12", officer_only=True),
+    ("GET", "/scores.xlsx"): lambda o: Spec("/scores.xlsx?period=2026-12", officer_only=True),
 }
 SELF_SERVICE = ("/api/me/password", "/account/password")
 """Routes that act on the caller only (a wrong current password is the caller's 422)."""
+OWN_CREATES = {("POST", "/api/questions"), ("POST", "/questions")}
+"""Routes where another enterprise creates its own object (its question), not E1's."""
 
 
 @pytest.fixture(scope="module")
@@ -506,11 +571,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                                milestones=[{"title": "封闭", "responsible": "张三",
                                             "due_date": deadline}])  # fmt: skip
         milestone = rs.plans_of(db, ent1, plan_id=rplan.plan_id)[0].milestones[0][0]
+        from lantian.assist.questions import services as qsvc
+        from lantian.assist.surveys import services as ssvc
+
+        question = qsvc.ask(db, ent1, "QTEXT-E1 咨询")
+        invitation = ssvc.invite(db, "E1", "visit", "INV-E1-OBJ", [seeded.user_ids["ts_city"]])
+        assert invitation is not None
         objs = {
             "self_check": sc.self_check_id,
             "sc_file": sc_file.file_id,
             "sc_finding": finding.finding_id,
             "milestone": milestone.milestone_id,
+            "question": question.question_id,
+            "invitation": invitation.invitation_id,
             "plan": plan.draw_id,
             "token": create_api_token(db, ent1, label="ent1-k").token_id,
             "notice": notice.notice_id,
@@ -597,6 +670,8 @@ def test_other_enterprise_is_refused(world: dict[str, Any], method: str, route: 
     spec = ROUTES[(method, route)](world["objs"])
     if route == "/logout" or route in SELF_SERVICE:
         pytest.skip("logout acts on the caller's own session only")
+    if (method, route) in OWN_CREATES:
+        pytest.skip("creates the caller's own object")
     c, headers = _client_for(world, "ent2", route.startswith("/api/"))
     with c:
         r = _call(c, method, spec, headers)

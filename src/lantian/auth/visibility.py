@@ -67,8 +67,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from lantian.assist.questions.models import FaqEntry, Question
 from lantian.assist.rectification.models import RectificationPlan
 from lantian.assist.selfchecks.models import SelfCheck, SelfCheckFinding
+from lantian.assist.surveys.models import SurveyInvitation, SurveyResponse
 from lantian.auth.errors import NotFound
 from lantian.auth.models import ROLES, User
 from lantian.auth.policy import EnterprisePolicy, VisibilityPolicy, get_policy
@@ -103,6 +105,10 @@ KINDS: tuple[str, ...] = (
     "self_check_finding",
     "rectification_plan",
     "notification",
+    "question",
+    "faq_entry",
+    "survey_invitation",
+    "survey_response",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -594,6 +600,49 @@ VISIBILITY: dict[str, KindSpec] = {
         lambda: Notification,
         lambda: Notification.notification_id,
         {"admin": Everything(), **{r: Cond(_own_notification) for r in ROLES if r != "admin"}},
+    ),
+    # questions (咨询): officers of the enterprise's region; the enterprise its own
+    "question": KindSpec(
+        "question",
+        lambda: Question,
+        lambda: Question.question_id,
+        {
+            **_officers(Through("enterprise", lambda: Question.enterprise_id)),
+            "enterprise": Own(lambda: Question.enterprise_id),
+        },
+    ),
+    # FAQ entries are reworded without the asker: everyone logged in reads them
+    "faq_entry": KindSpec(
+        "faq_entry",
+        lambda: FaqEntry,
+        lambda: FaqEntry.faq_id,
+        {**_officers(Everything()), "enterprise": Everything()},
+    ),
+    "survey_invitation": KindSpec(
+        "survey_invitation",
+        lambda: SurveyInvitation,
+        lambda: SurveyInvitation.invitation_id,
+        {
+            **_officers(Through("enterprise", lambda: SurveyInvitation.enterprise_id)),
+            "enterprise": Own(lambda: SurveyInvitation.enterprise_id),
+        },
+    ),
+    # responses by region (anonymous ones have no enterprise); an enterprise sees only
+    # its own named responses
+    "survey_response": KindSpec(
+        "survey_response",
+        lambda: SurveyResponse,
+        lambda: SurveyResponse.response_id,
+        {
+            **_officers(
+                InRegion(
+                    city=lambda: SurveyResponse.city,
+                    district=lambda: SurveyResponse.district,
+                    province=lambda p: SurveyResponse.province == p,
+                )
+            ),
+            "enterprise": Own(lambda: SurveyResponse.enterprise_id),
+        },
     ),
 }
 """kind → declaration. Every kind of :data:`KINDS` × every role of :data:`ROLES`."""

@@ -3,8 +3,10 @@
 A package that adds models adds its module here.
 """
 
+from lantian.assist.questions import models as assist_question_models
 from lantian.assist.rectification import models as assist_rectification_models
 from lantian.assist.selfchecks import models as assist_selfcheck_models
+from lantian.assist.surveys import models as assist_survey_models
 from lantian.auth import models as auth_models
 from lantian.enforcement import models as enforcement_models
 from lantian.leads import models as leads_models
@@ -16,8 +18,10 @@ from lantian.supervision.plans import models as supervision_plan_models
 from lantian.workflow import models as workflow_models
 
 __all__ = [
+    "assist_question_models",
     "assist_rectification_models",
     "assist_selfcheck_models",
+    "assist_survey_models",
     "auth_models",
     "enforcement_models",
     "leads_models",

@@ -17,6 +17,8 @@ module            vocabularies
 ``enforcement``   penalty outcomes, leniency kinds, credit events, 信用修复 states
 ``selfchecks``    self-check answers, statuses, origins; self-check finding statuses
 ``notify``        notification channels, events and delivery states
+``consultation``  question states and timeliness, ratings, survey kinds, team kinds,
+                  score normalisations
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -27,6 +29,7 @@ itself when unknown) or the shortcuts ``vocab.pollutants.name/unit/label``,
 
 from __future__ import annotations
 
+import lantian.vocab.consultation as consultation
 from lantian.vocab import (
     cases,
     enforcement,
@@ -83,6 +86,13 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     notify.CHANNELS,
     notify.EVENTS,
     notify.STATUSES,
+    consultation.QUESTION_STATES,
+    consultation.QUESTION_TIMELINESS,
+    consultation.QUESTION_ESCALATION,
+    consultation.RATINGS,
+    consultation.SURVEY_KINDS,
+    consultation.TEAM_KINDS,
+    consultation.NORMALISATIONS,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -91,6 +101,7 @@ __all__ = [
     "Term",
     "Vocabulary",
     "cases",
+    "consultation",
     "enforcement",
     "families",
     "is_english",

@@ -33,3 +33,7 @@ def register_pages(app: FastAPI) -> None:
     app.include_router(selfchecks.router)
     app.include_router(rectification.router)
     app.include_router(notify.router)
+    from lantian.web.pages import questions, scores, surveys  # issue #15 items 6-8
+
+    for module in (questions, surveys, scores):
+        app.include_router(module.router)
