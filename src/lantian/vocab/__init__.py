@@ -15,6 +15,7 @@ module            vocabularies
 ``registry``      industries, subject kinds, grades, meter roles, station kinds, alerts
 ``roles``         user roles
 ``enforcement``   penalty outcomes, leniency kinds, credit events, 信用修复 states
+``supervision``   正面清单 actions/sources/proposals, 绩效分级 evidence, 创A升B steps
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -25,7 +26,16 @@ itself when unknown) or the shortcuts ``vocab.pollutants.name/unit/label``,
 
 from __future__ import annotations
 
-from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
+from lantian.vocab import (
+    cases,
+    enforcement,
+    families,
+    leads,
+    pollutants,
+    registry,
+    roles,
+    supervision,
+)
 from lantian.vocab._base import Term, Vocabulary, is_english
 
 ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
@@ -64,6 +74,14 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     enforcement.LENIENCY_KINDS,
     enforcement.CREDIT_EVENT_KINDS,
     enforcement.REPAIR_STATUSES,
+    supervision.POSITIVE_LIST_ACTIONS,
+    supervision.POSITIVE_LIST_SOURCES,
+    supervision.PROPOSAL_CHANGES,
+    supervision.PROPOSAL_STATUSES,
+    supervision.GRADE_EVIDENCE_KINDS,
+    supervision.GRADE_APPLICATION_STATUSES,
+    supervision.GRADE_STEPS,
+    supervision.STEP_RESULTS,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -79,4 +97,5 @@ __all__ = [
     "pollutants",
     "registry",
     "roles",
+    "supervision",
 ]
