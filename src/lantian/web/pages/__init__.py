@@ -25,3 +25,6 @@ def register_pages(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(penalty.router)
     app.include_router(supervision.router)
+    from lantian.web.pages import positive_list  # 正面清单 and 绩效分级 (issue #13)
+
+    app.include_router(positive_list.router)
