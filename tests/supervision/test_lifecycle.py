@@ -101,6 +101,11 @@ def test_push_rule(listed: bool, event: str, allowed: bool) -> None:
         ("[positive_list]\nlisted_push_events = [1]\n", "[positive_list] listed_push_events"),
         ("[positive_list]\nreview_interval_days = -1\n", "[positive_list] review_interval_days"),
         ('[positive_list]\nsuspend_on_confirmed = "yes"\n', "suspend_on_confirmed"),
+        ("[plan]\nvisit_start_hour = 24\n", "[plan] visit_start_hour"),
+        ('[plan]\ninspector_roles = ["enterprise"]\n', "[plan] inspector_roles"),
+        ("[plan]\ninspector_roles = []\n", "[plan] inspector_roles"),
+        ("[plan]\nhistory_years = 1\n", "[risk] since_visit_cap_months"),
+        ("[plan]\ntrigger_lookback_days = 4000\n", "[plan] trigger_lookback_days"),
     ],
 )
 def test_bad_configuration_is_refused_naming_the_entry(

@@ -74,6 +74,8 @@ from lantian.auth.scope import UserLike, region_clause
 from lantian.db.resultcache import ResultCache, current_generation, wrote
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise, Meter, Outlet, Station
+from lantian.supervision.grades.models import GradeApplication, GradeRecord
+from lantian.supervision.listing.models import PositiveListDecision, PositiveListProposal
 from lantian.workflow.models import (
     Attachment,
     Case,
@@ -96,6 +98,10 @@ KINDS: tuple[str, ...] = (
     "attachment",
     "notice",
     "spot_check",
+    "positive_list_decision",
+    "positive_list_proposal",
+    "grade_record",
+    "grade_application",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -547,6 +553,44 @@ VISIBILITY: dict[str, KindSpec] = {
         lambda: SpotCheck,
         lambda: SpotCheck.spot_check_id,
         {**_officers(_THROUGH_CASE(lambda: SpotCheck.case_id)), "enterprise": Nothing()},
+    ),
+    # 正面清单 and 绩效分级 (issue #13): officers through the enterprise, an enterprise its own
+    # (review proposals are internal to the bureau)
+    "positive_list_decision": KindSpec(
+        "positive_list_decision",
+        lambda: PositiveListDecision,
+        lambda: PositiveListDecision.decision_id,
+        {
+            **_officers(Through("enterprise", lambda: PositiveListDecision.enterprise_id)),
+            "enterprise": Own(lambda: PositiveListDecision.enterprise_id),
+        },
+    ),
+    "positive_list_proposal": KindSpec(
+        "positive_list_proposal",
+        lambda: PositiveListProposal,
+        lambda: PositiveListProposal.proposal_id,
+        {
+            **_officers(Through("enterprise", lambda: PositiveListProposal.enterprise_id)),
+            "enterprise": Nothing(),
+        },
+    ),
+    "grade_record": KindSpec(
+        "grade_record",
+        lambda: GradeRecord,
+        lambda: GradeRecord.record_id,
+        {
+            **_officers(Through("enterprise", lambda: GradeRecord.enterprise_id)),
+            "enterprise": Own(lambda: GradeRecord.enterprise_id),
+        },
+    ),
+    "grade_application": KindSpec(
+        "grade_application",
+        lambda: GradeApplication,
+        lambda: GradeApplication.application_id,
+        {
+            **_officers(Through("enterprise", lambda: GradeApplication.enterprise_id)),
+            "enterprise": Own(lambda: GradeApplication.enterprise_id),
+        },
     ),
 }
 """kind → declaration. Every kind of :data:`KINDS` × every role of :data:`ROLES`."""

@@ -32,6 +32,13 @@ from lantian.vocab.supervision import GRADE_STEPS
 
 SETTING = "LANTIAN_SUPERVISION_CONFIG"
 POSITIVE_LIST_MODES: tuple[str, ...] = ("remote", "exclude")
+INSPECTOR_ROLE_CHOICES: tuple[str, ...] = (
+    "admin",
+    "work_group",
+    "city_officer",
+    "district_officer",
+)
+"""Roles ``[plan] inspector_roles`` may name (officer roles)."""
 CREDIT_GRADES: tuple[str, ...] = ("green", "blue", "yellow", "red")
 """Environmental credit grades (环保诚信 / 良好 / 警示 / 不良; lantian.enforcement)."""
 
@@ -60,6 +67,12 @@ class PlanConfig:
     min_weight: float
     positive_list_mode: str
     trigger_lookback_days: int
+    visit_start_hour: int = 9
+    """Hour (CST) at which a pre-notified visit is announced to start."""
+    inspector_roles: tuple[str, ...] = ("work_group", "city_officer", "district_officer")
+    """Officer roles drawn as inspectors."""
+    history_years: int = 3
+    """Years of leads and visits read before the period (must cover the risk windows)."""
 
 
 @dataclass(frozen=True)
@@ -266,7 +279,19 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         min_weight=t.number("min_weight", lo=1e-9),
         positive_list_mode=t.string("positive_list_mode", POSITIVE_LIST_MODES),
         trigger_lookback_days=t.integer("trigger_lookback_days", lo=0),
+        visit_start_hour=t.integer("visit_start_hour", lo=0),
+        inspector_roles=t.strings("inspector_roles", INSPECTOR_ROLE_CHOICES),
+        history_years=t.integer("history_years", lo=1),
     )
+    if plan.visit_start_hour > 23:
+        raise t.fail("visit_start_hour", f"{plan.visit_start_hour} is above 23")
+    if not plan.inspector_roles:
+        raise t.fail("inspector_roles", "must name at least one role")
+    if plan.trigger_lookback_days > 365 * plan.history_years:
+        raise t.fail(
+            "trigger_lookback_days",
+            f"{plan.trigger_lookback_days} days reach beyond history_years = {plan.history_years}",
+        )
     t.done()
 
     t = _Table(source, "minimums", top.get("minimums"))
@@ -369,6 +394,15 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         )
     if not grades.applicable_grades:
         raise SupervisionConfigError(f"{source}: [grades] applicable_grades: must not be empty")
+    for key, months in (
+        ("record_months", risk.record_months),
+        ("since_visit_cap_months", risk.since_visit_cap_months),
+    ):
+        if months > 12 * plan.history_years:
+            raise SupervisionConfigError(
+                f"{source}: [risk] {key}: {months} months reach beyond [plan] history_years "
+                f"= {plan.history_years} (the leads and visits read)"
+            )
     return SupervisionConfig(
         plan=plan,
         minimums=minimums,

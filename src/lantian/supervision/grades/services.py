@@ -198,8 +198,19 @@ def history(session: Session, user: User, enterprise_id: str) -> list[GradeRecor
     return list(
         session.scalars(
             select(GradeRecord)
-            .where(GradeRecord.enterprise_id == enterprise_id)
+            .where(GradeRecord.enterprise_id == enterprise_id, visible(user, "grade_record"))
             .order_by(GradeRecord.effective_from.desc(), GradeRecord.record_id.desc())
+        )
+    )
+
+
+def records(session: Session, user: User) -> list[GradeRecord]:
+    """Every grade record the user sees (all enterprises in scope), newest first."""
+    return list(
+        session.scalars(
+            select(GradeRecord)
+            .where(visible(user, "grade_record", session=session))
+            .order_by(GradeRecord.recorded_at.desc(), GradeRecord.record_id.desc())
         )
     )
 
@@ -296,16 +307,9 @@ def next_step(config: GradeConfig, done: list[str]) -> str | None:
 
 def load_application(session: Session, user: User, application_id: int) -> GradeApplication:
     """An application the user sees (an officer: enterprises in scope; an enterprise: its own)."""
-    row = session.scalar(
-        select(GradeApplication).where(
-            GradeApplication.application_id == application_id,
-            GradeApplication.enterprise_id.in_(
-                select(Enterprise.enterprise_id).where(visible(user, "enterprise"))
-            ),
-        )
+    row: GradeApplication = load_visible(
+        session, user, "grade_application", application_id, what="application"
     )
-    if row is None:
-        raise NotFound(f"application {application_id} not found")
     return row
 
 
@@ -397,7 +401,7 @@ def applications(
     q = (
         select(GradeApplication, Enterprise)
         .join(Enterprise, Enterprise.enterprise_id == GradeApplication.enterprise_id)
-        .where(visible(user, "enterprise", session=session))
+        .where(visible(user, "grade_application", session=session))
     )
     if open_only:
         q = q.where(GradeApplication.status.in_(OPEN_APPLICATION))

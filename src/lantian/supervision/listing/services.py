@@ -268,7 +268,11 @@ def run_review(
     removal when it fails the criteria (as it does after a confirmed violation).
     """
     facts = load_enterprise_facts(
-        session, jurisdiction=jurisdiction, start=as_of, end=as_of + dt.timedelta(days=1)
+        session,
+        jurisdiction=jurisdiction,
+        start=as_of,
+        end=as_of + dt.timedelta(days=1),
+        history_years=config.plan.history_years,
     )
     suspended = set(
         session.scalars(
@@ -336,16 +340,9 @@ def decide_proposal(
     ValidationError
         Rejected without a reason.
     """
-    prop = session.scalar(
-        select(PositiveListProposal).where(
-            PositiveListProposal.proposal_id == proposal_id,
-            PositiveListProposal.enterprise_id.in_(
-                select(Enterprise.enterprise_id).where(visible(user, "enterprise"))
-            ),
-        )
+    prop: PositiveListProposal = load_visible(
+        session, user, "positive_list_proposal", proposal_id, what="proposal"
     )
-    if prop is None:
-        raise NotFound(f"proposal {proposal_id} not found")
     if prop.status != "pending":
         raise InvalidTransition("该建议已处理 (already decided)")
     note = (note or "").strip()
@@ -458,7 +455,7 @@ def history(
     q = (
         select(PositiveListDecision, Enterprise)
         .join(Enterprise, Enterprise.enterprise_id == PositiveListDecision.enterprise_id)
-        .where(visible(user, "enterprise", session=session))
+        .where(visible(user, "positive_list_decision", session=session))
     )
     if enterprise_id is not None:
         q = q.where(PositiveListDecision.enterprise_id == enterprise_id)
@@ -488,7 +485,8 @@ def pending_proposals(
         select(PositiveListProposal, Enterprise)
         .join(Enterprise, Enterprise.enterprise_id == PositiveListProposal.enterprise_id)
         .where(
-            PositiveListProposal.status == "pending", visible(user, "enterprise", session=session)
+            PositiveListProposal.status == "pending",
+            visible(user, "positive_list_proposal", session=session),
         )
         .order_by(Enterprise.enterprise_id, PositiveListProposal.proposal_id)
     )
