@@ -305,3 +305,18 @@ def test_grades_history_and_an_application_through_its_steps(lantian_home: Path)
         )
         assert app2.status == "rejected"
     assert _audits(settings, "grade_step") == len(cfg.steps) + 1
+
+
+def test_the_scheduled_review_runs_when_due(lantian_home: Path) -> None:
+    from lantian.settings import get_settings
+    from lantian.workflow.jobs import run_jobs_once
+
+    settings = get_settings()
+    seed(settings)
+    today = now_cst().date()
+    run_jobs_once(settings)  # the scheduled jobs run the first review
+    with session_scope(settings) as db:
+        first = db.scalar(select(func.count()).select_from(PositiveListProposal)) or 0
+    assert first > 0
+    assert ls.review_if_due(settings, today + dt.timedelta(days=89)) is None
+    assert ls.review_if_due(settings, today + dt.timedelta(days=90)) == 0  # nothing new
