@@ -151,9 +151,14 @@ def record_imported(
     session: Session, actor: ActorLike | None, enterprise_ids: list[str], note: str
 ) -> int:
     """An ``import`` record for each enterprise whose imported ``grade`` column differs from
-    its history (or that has none yet and is graded); returns how many."""
+    its history (or that has none yet and is graded); returns how many.
+
+    Written in bulk, one audit entry per batch of 500 naming every change (the column
+    itself was written by the import).
+    """
     n = 0
-    today = now_cst().date()
+    now = now_cst()
+    today = now.date()
     for start in range(0, len(enterprise_ids), 500):
         chunk = enterprise_ids[start : start + 500]
         cols = dict(
@@ -163,32 +168,56 @@ def record_imported(
                 )
             ).all()
         )
-        recorded = set(
-            session.scalars(
-                select(GradeRecord.enterprise_id)
-                .where(GradeRecord.enterprise_id.in_(chunk), GradeRecord.line_id.is_(None))
-                .distinct()
+        # the newest record in effect: the highest id among those of the latest date
+        current: dict[str, tuple[dt.date, int, str | None]] = {}
+        for eid, day, rid, grade in session.execute(
+            select(
+                GradeRecord.enterprise_id,
+                GradeRecord.effective_from,
+                GradeRecord.record_id,
+                GradeRecord.grade,
+            ).where(
+                GradeRecord.enterprise_id.in_(chunk),
+                GradeRecord.line_id.is_(None),
+                GradeRecord.effective_from <= today,
             )
-        )
+        ):
+            if eid not in current or (day, rid) > current[eid][:2]:
+                current[eid] = (day, rid, grade)
+        changes: dict[str, dict[str, str | None]] = {}
         for eid in chunk:
             col = cols.get(eid)
-            if eid not in recorded:
-                if col is None:
-                    continue
-            else:
-                cur = current_grade(session, eid)
-                if (cur.grade if cur is not None else None) == col:
-                    continue
-            record_grade(
-                session,
-                actor,
-                eid,
-                col,
+            before = current[eid][2] if eid in current else None
+            if before == col and (eid in current or col is None):
+                continue
+            changes[eid] = {"before": before, "after": col}
+        if not changes:
+            continue
+        session.add_all(
+            GradeRecord(
+                enterprise_id=eid,
+                grade=c["after"],
                 effective_from=today,
                 evidence_kind="import",
                 note=note,
+                recorded_by=actor.user_id if actor is not None else None,
+                recorded_by_name=(actor.username if actor is not None else "system")[:64],
+                recorded_at=now,
             )
-            n += 1
+            for eid, c in changes.items()
+        )
+        session.flush()
+        audit(
+            session,
+            actor,
+            "grade_import",
+            "enterprise",
+            f"{len(changes)} enterprises",
+            after={"changes": changes},
+            note=note,
+            at=now,
+        )
+        n += len(changes)
     return n
 
 

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lantian.auth.audit import ActorLike, audit
@@ -210,9 +210,13 @@ def record_imported(
     """Record an ``import`` decision for each enterprise whose imported column differs from
     its history (a registry import set ``positive_list``); returns how many.
 
-    A column set to true adds (or reinstates) it; set to false removes it.
+    A column set to true adds (or reinstates) it; set to false removes it. Written in bulk
+    (a registry holds tens of thousands of enterprises): the previous periods are closed,
+    the decisions inserted, and one audit entry per batch of 500 names every change.
     """
     n = 0
+    now = now_cst()
+    today = now.date()
     for start in range(0, len(enterprise_ids), 500):
         chunk = enterprise_ids[start : start + 500]
         cols = dict(
@@ -234,19 +238,50 @@ def record_imported(
                 )
             ).all()
         )
+        changes: dict[str, dict[str, str]] = {}
         for eid in chunk:
             want = bool(cols.get(eid))
             state = state_after(actions.get(eid))
-            if ON_LIST[state] == want:
+            if ON_LIST[state] == want or (not want and state == "off"):
                 continue
-            if want:
-                action = "reinstate" if state == "suspended" else "add"
-            elif state == "off":
-                continue
-            else:
-                action = "remove"
-            decide(session, actor, eid, action, [note], source="import")
-            n += 1
+            action = ("reinstate" if state == "suspended" else "add") if want else "remove"
+            changes[eid] = {"before": state, "action": action, "after": next_state(state, action)}
+        if not changes:
+            continue
+        session.execute(
+            update(PositiveListDecision)
+            .where(
+                PositiveListDecision.enterprise_id.in_(sorted(changes)),
+                PositiveListDecision.effective_to.is_(None),
+            )
+            .values(effective_to=today)
+        )
+        session.add_all(
+            PositiveListDecision(
+                enterprise_id=eid,
+                action=c["action"],
+                on_list=ON_LIST[c["after"]],
+                reasons=[note],
+                source="import",
+                decided_by=actor.user_id if actor is not None else None,
+                decided_by_name=(actor.username if actor is not None else SYSTEM)[:64],
+                decided_at=now,
+                effective_from=today,
+            )
+            for eid, c in changes.items()
+        )
+        session.flush()
+        audit(
+            session,
+            actor,
+            "positive_list_import",
+            "enterprise",
+            f"{len(changes)} enterprises",
+            after={"changes": changes},
+            note=note,
+            at=now,
+        )
+        n += len(changes)
     return n
 
 
