@@ -472,6 +472,58 @@ def build_matrix(s: Session) -> Matrix:
         ),
     }  # fmt: skip
     s.add_all(responses.values())
+    # 正面清单 and 绩效分级 (issue #13): one of each for E1 (甲市) and E3 (乙市)
+    from lantian.supervision.grades.models import GradeApplication, GradeRecord
+    from lantian.supervision.listing.models import PositiveListDecision, PositiveListProposal
+
+    supervision: dict[str, dict[str, Any]] = {
+        "positive_list_decision": {},
+        "positive_list_proposal": {},
+        "grade_record": {},
+        "grade_application": {},
+    }
+    for eid in ("E1", "E3"):
+        objs = {
+            "positive_list_decision": PositiveListDecision(
+                enterprise_id=eid,
+                action="add",
+                on_list=True,
+                reasons=["r"],
+                source="manual",
+                decided_by_name="x",
+                decided_at=T0,
+                effective_from=T0.date(),
+            ),
+            "positive_list_proposal": PositiveListProposal(
+                enterprise_id=eid,
+                change="remove",
+                reasons=["r"],
+                as_of=T0.date(),
+                proposed_at=T0,
+                status="pending",
+                criteria={},
+            ),
+            "grade_record": GradeRecord(
+                enterprise_id=eid,
+                grade="A",
+                effective_from=T0.date(),
+                evidence_kind="assessment",
+                recorded_by_name="x",
+                recorded_at=T0,
+            ),
+            "grade_application": GradeApplication(
+                enterprise_id=eid,
+                target_grade="A",
+                statement="s",
+                status="submitted",
+                submitted_at=T0,
+            ),
+        }
+        for kind, obj in objs.items():
+            s.add(obj)
+            s.flush()
+            key = getattr(obj, obj.__mapper__.primary_key[0].key)
+            supervision[kind][f"{kind}_{eid}"] = key
     s.commit()
     notes = {
         name: Notification(
@@ -509,6 +561,7 @@ def build_matrix(s: Session) -> Matrix:
         "faq_entry": {"faq": faq.faq_id},
         "survey_invitation": {k: v.invitation_id for k, v in invitations.items()},
         "survey_response": {k: v.response_id for k, v in responses.items()},
+        **supervision,
     }
     return Matrix(s, users, ids)
 
@@ -537,6 +590,18 @@ def _listed(s: Session, user: User, kind: str) -> set[Any]:
         return {e.enterprise_id for e in wf.list_enterprises(s, user).rows}
     if kind == "notice":
         return {n.notice_id for n in wf.list_notices(s, user)}
+    if kind in ("positive_list_decision", "positive_list_proposal"):
+        from lantian.supervision.listing import services as ls
+
+        if kind == "positive_list_proposal":
+            return {p.proposal_id for p, _e in ls.pending_proposals(s, user)}
+        return {d.decision_id for d, _e in ls.history(s, user, ls.ListFilter())}
+    if kind in ("grade_record", "grade_application"):
+        from lantian.supervision.grades import services as gs
+
+        if kind == "grade_record":
+            return {r.record_id for r in gs.records(s, user)}
+        return {a.application_id for a, _e in gs.applications(s, user)}
     if kind == "spot_check":
         from lantian.workflow.queries import list_spot_checks
 

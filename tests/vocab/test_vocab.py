@@ -12,7 +12,16 @@ import lantian.db.models  # noqa: F401  (registers every table)
 import lantian.vocab.consultation as consultation
 from lantian import vocab
 from lantian.db.base import Base
-from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
+from lantian.vocab import (
+    cases,
+    enforcement,
+    families,
+    leads,
+    pollutants,
+    registry,
+    roles,
+    supervision,
+)
 from lantian.vocab import notify as notify_vocab
 from lantian.vocab import rules as rules_vocab
 from lantian.vocab import selfchecks as selfchecks_vocab
@@ -59,6 +68,16 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("questions", "rating"): consultation.RATINGS,
     ("survey_invitations", "kind"): consultation.SURVEY_KINDS,
     ("survey_responses", "kind"): consultation.SURVEY_KINDS,
+    ("positive_list_decisions", "action"): supervision.POSITIVE_LIST_ACTIONS,
+    ("positive_list_decisions", "source"): supervision.POSITIVE_LIST_SOURCES,
+    ("positive_list_proposals", "change"): supervision.PROPOSAL_CHANGES,
+    ("positive_list_proposals", "status"): supervision.PROPOSAL_STATUSES,
+    ("grade_records", "grade"): registry.GRADES,
+    ("grade_records", "evidence_kind"): supervision.GRADE_EVIDENCE_KINDS,
+    ("grade_applications", "target_grade"): registry.GRADES,
+    ("grade_applications", "status"): supervision.GRADE_APPLICATION_STATUSES,
+    ("grade_application_steps", "step"): supervision.GRADE_STEPS,
+    ("grade_application_steps", "result"): supervision.STEP_RESULTS,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

@@ -79,6 +79,8 @@ from lantian.db.resultcache import ResultCache, current_generation, wrote
 from lantian.leads.models import Lead
 from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Meter, Outlet, Station
+from lantian.supervision.grades.models import GradeApplication, GradeRecord
+from lantian.supervision.listing.models import PositiveListDecision, PositiveListProposal
 from lantian.workflow.models import (
     Attachment,
     Case,
@@ -109,6 +111,10 @@ KINDS: tuple[str, ...] = (
     "faq_entry",
     "survey_invitation",
     "survey_response",
+    "positive_list_decision",
+    "positive_list_proposal",
+    "grade_record",
+    "grade_application",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -642,6 +648,44 @@ VISIBILITY: dict[str, KindSpec] = {
                 )
             ),
             "enterprise": Own(lambda: SurveyResponse.enterprise_id),
+        },
+    ),
+    # 正面清单 and 绩效分级 (issue #13): officers through the enterprise, an enterprise its own
+    # (review proposals are internal to the bureau)
+    "positive_list_decision": KindSpec(
+        "positive_list_decision",
+        lambda: PositiveListDecision,
+        lambda: PositiveListDecision.decision_id,
+        {
+            **_officers(Through("enterprise", lambda: PositiveListDecision.enterprise_id)),
+            "enterprise": Own(lambda: PositiveListDecision.enterprise_id),
+        },
+    ),
+    "positive_list_proposal": KindSpec(
+        "positive_list_proposal",
+        lambda: PositiveListProposal,
+        lambda: PositiveListProposal.proposal_id,
+        {
+            **_officers(Through("enterprise", lambda: PositiveListProposal.enterprise_id)),
+            "enterprise": Nothing(),
+        },
+    ),
+    "grade_record": KindSpec(
+        "grade_record",
+        lambda: GradeRecord,
+        lambda: GradeRecord.record_id,
+        {
+            **_officers(Through("enterprise", lambda: GradeRecord.enterprise_id)),
+            "enterprise": Own(lambda: GradeRecord.enterprise_id),
+        },
+    ),
+    "grade_application": KindSpec(
+        "grade_application",
+        lambda: GradeApplication,
+        lambda: GradeApplication.application_id,
+        {
+            **_officers(Through("enterprise", lambda: GradeApplication.enterprise_id)),
+            "enterprise": Own(lambda: GradeApplication.enterprise_id),
         },
     ),
 }

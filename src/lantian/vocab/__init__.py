@@ -19,6 +19,7 @@ module            vocabularies
 ``notify``        notification channels, events and delivery states
 ``consultation``  question states and timeliness, ratings, survey kinds, team kinds,
                   score normalisations
+``supervision``   正面清单 actions/sources/proposals, 绩效分级 evidence, 创A升B steps
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -40,6 +41,7 @@ from lantian.vocab import (
     registry,
     roles,
     selfchecks,
+    supervision,
 )
 from lantian.vocab._base import Term, Vocabulary, is_english
 
@@ -93,6 +95,14 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     consultation.SURVEY_KINDS,
     consultation.TEAM_KINDS,
     consultation.NORMALISATIONS,
+    supervision.POSITIVE_LIST_ACTIONS,
+    supervision.POSITIVE_LIST_SOURCES,
+    supervision.PROPOSAL_CHANGES,
+    supervision.PROPOSAL_STATUSES,
+    supervision.GRADE_EVIDENCE_KINDS,
+    supervision.GRADE_APPLICATION_STATUSES,
+    supervision.GRADE_STEPS,
+    supervision.STEP_RESULTS,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -111,4 +121,5 @@ __all__ = [
     "registry",
     "roles",
     "selfchecks",
+    "supervision",
 ]

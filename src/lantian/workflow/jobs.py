@@ -41,6 +41,9 @@ def run_jobs_once(settings: Settings, now: datetime | None = None) -> JobsReport
     with session_scope(settings) as session:
         report = run_scheduled_jobs(session, now)
     escalate_questions(settings, now)
+    from lantian.supervision.listing.services import review_if_due  # 正面清单 (issue #13)
+
+    review_if_due(settings)
     anchor_audit_chain(settings)
     log.info(
         "scheduled jobs: %d escalated, %d reopened, %d login attempts pruned",

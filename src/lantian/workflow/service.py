@@ -512,6 +512,10 @@ def judge(
             after={"outcome": lead.outcome, "outcome_reason": lead.outcome_reason},
             at=now,
         )
+    if confirmed:  # 正面清单: a confirmed case suspends a listed enterprise (issue #13)
+        from lantian.supervision.listing.services import suspend_on_case
+
+        suspend_on_case(session, case.enterprise_id, case.case_id, case.finding or "")
     session.flush()
     return case
 

@@ -37,3 +37,6 @@ def register_pages(app: FastAPI) -> None:
 
     for module in (questions, surveys, scores):
         app.include_router(module.router)
+    from lantian.web.pages import positive_list  # 正面清单 and 绩效分级 (issue #13)
+
+    app.include_router(positive_list.router)
