@@ -13,6 +13,7 @@ from lantian import vocab
 from lantian.db.base import Base
 from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
 from lantian.vocab import rules as rules_vocab
+from lantian.vocab import visits as visits_vocab
 
 CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary[int]] = {
     ("alerts", "level"): registry.ALERT_LEVELS,
@@ -46,6 +47,9 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("leniency_records", "kind"): enforcement.LENIENCY_KINDS,
     ("credit_events", "kind"): enforcement.CREDIT_EVENT_KINDS,
     ("credit_repairs", "status"): enforcement.REPAIR_STATUSES,
+    ("inspection_visits", "kind"): visits_vocab.VISIT_KINDS,
+    ("inspection_visits", "status"): visits_vocab.VISIT_STATUSES,
+    ("inspection_visits", "service_kind"): visits_vocab.SERVICE_KINDS,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

@@ -15,6 +15,7 @@ module            vocabularies
 ``registry``      industries, subject kinds, grades, meter roles, station kinds, alerts
 ``roles``         user roles
 ``enforcement``   penalty outcomes, leniency kinds, credit events, 信用修复 states
+``visits``        visit kinds, visit approval states, 帮扶 service kinds
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -26,6 +27,7 @@ itself when unknown) or the shortcuts ``vocab.pollutants.name/unit/label``,
 from __future__ import annotations
 
 from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
+from lantian.vocab import visits as visits_vocab
 from lantian.vocab._base import Term, Vocabulary, is_english
 
 ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
@@ -64,6 +66,9 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     enforcement.LENIENCY_KINDS,
     enforcement.CREDIT_EVENT_KINDS,
     enforcement.REPAIR_STATUSES,
+    visits_vocab.VISIT_KINDS,
+    visits_vocab.VISIT_STATUSES,
+    visits_vocab.SERVICE_KINDS,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 

@@ -25,3 +25,6 @@ def register_pages(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(penalty.router)
     app.include_router(supervision.router)
+    from lantian.web.pages import visits
+
+    app.include_router(visits.router)
