@@ -17,7 +17,7 @@ import segno
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from lantian.auth.errors import DomainError, PermissionDenied, ValidationError
+from lantian.auth.errors import ValidationError
 from lantian.auth.models import User
 from lantian.registry.models import Enterprise
 from lantian.registry.vocab import INDUSTRIES, STORED_LEAD_FAMILIES
@@ -213,7 +213,7 @@ async def apply_visit_page(request: Request, user: PagePostUser, db: DbDep) -> R
             campaign_id=_int_or_none(str(form.get("campaign_id", "")), "campaign_id"),
             service_kind=str(form.get("service_kind", "")) or None,
         )
-    except DomainError as exc:
+    except ValidationError as exc:  # NotFound / PermissionDenied: the usual 404 / 403
         db.rollback()
         return _new_form(request, user, db, form, error=localized_message(exc), status_code=422)
     db.commit()
@@ -437,7 +437,7 @@ async def create_campaign_page(request: Request, user: PagePostUser, db: DbDep) 
             ordered_from_above=form.get("ordered_from_above") == "yes",
             description=str(form.get("description", "")),
         )
-    except (ValidationError, PermissionDenied) as exc:
+    except ValidationError as exc:
         db.rollback()
         return _campaigns(
             request, user, db, error=localized_message(exc), form=form, status_code=422
@@ -497,7 +497,8 @@ def portal_visits_page(
     request: Request, principal: PagePrincipal, user: PageUser, db: DbDep
 ) -> Response:
     """The enterprise's visits: approvals, inspectors, 帮扶 records and 复诊 dates."""
-    _enterprise_user(principal, user)
+    if principal.role != "enterprise":
+        return RedirectResponse("/visits", status_code=303)
     ctx = {"nav": "portal_visits", "rows": vs.list_visits(db, user), **_vocab(_lang(request))}
     return render(request, "portal/visits.html", ctx)
 
