@@ -38,6 +38,8 @@ from lantian.db.session import session_factory
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise, Line, Meter, Outlet, Station
 from lantian.settings import Settings
+from lantian.supervision.campaigns.models import Campaign
+from lantian.supervision.visits.models import InspectionVisit
 from lantian.timeutil import CST
 from lantian.workflow import api as wf
 from lantian.workflow.models import (
@@ -366,6 +368,29 @@ def build_matrix(s: Session) -> Matrix:
     s.flush()
     spot = SpotCheck(draw_id=draw.draw_id, case_id=cases["closed"].case_id, result="pending")
     s.add(spot)
+    visits = {}
+    for name, eid, city, district in (
+        ("v_e1", "E1", "甲市", "一区"),
+        ("v_e3", "E3", "乙市", "三区"),
+    ):
+        v = InspectionVisit(
+            enterprise_id=eid, kind="plan", status="approved", purpose="检查", basis="依据",
+            planned_date=T0.date(), inspectors=[], city=city, district=district,
+            applicant_id=officer.user_id, applied_at=T0, separate_tally=False,
+            checkin_nonce="n",
+        )  # fmt: skip
+        s.add(v)
+        s.flush()
+        visits[name] = v
+    campaigns = {}
+    for name, jur in (("c_all", None), ("c_jia", "甲市"), ("c_san", "三区")):
+        c = Campaign(
+            name=name, start_date=T0.date(), end_date=T0.date(), jurisdiction=jur,
+            industries=[], families=[], ordered_from_above=False, created_at=T0,
+        )  # fmt: skip
+        s.add(c)
+        s.flush()
+        campaigns[name] = c
     s.commit()
     ids: dict[str, dict[str, Any]] = {
         "enterprise": {e: e for e in ("E1", "E2", "E3")},
@@ -379,6 +404,8 @@ def build_matrix(s: Session) -> Matrix:
         "attachment": {k: v.attachment_id for k, v in atts.items()},
         "notice": {k: v.notice_id for k, v in notices.items()},
         "spot_check": {"closed": spot.spot_check_id},
+        "visit": {k: v.visit_id for k, v in visits.items()},
+        "campaign": {k: v.campaign_id for k, v in campaigns.items()},
     }
     return Matrix(s, users, ids)
 
@@ -498,6 +525,14 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("ent3", "lead"): {"enterprise_closed"},
     ("ent3", "notice"): {"to_e3"},
     ("ent3", "attachment"): set(),
+    ("ent1", "visit"): {"v_e1"},
+    ("ent3", "visit"): {"v_e3"},
+    ("ent1", "campaign"): set(),
+    ("city_yi", "visit"): {"v_e3"},
+    ("city_yi", "campaign"): {"c_all", "c_san"},
+    ("dist_jia2", "visit"): set(),
+    ("dist_jia2", "campaign"): {"c_all", "c_jia"},
+    ("city_bing", "campaign"): {"c_all"},
 }
 
 
