@@ -171,7 +171,8 @@ def test_officer_takes_a_lead_from_the_inbox_to_close_out(
     page.wait_for_load_state("networkidle")
     assert _status(page) == "核查中"
     # the visit was approved beforehand (行政检查审批; the approval journey: tests/supervision)
-    approve_onsite_in(_seeded.settings, int(page.url.split("/cases/")[1].split("/")[0]))
+    case_no = page.url.split("/cases/")[1].split("/")[0].split("?")[0].split("#")[0]
+    approve_onsite_in(_seeded.settings, int(case_no))
     page.check("input[name='answer__CEMS-1'][value=ok]")
     page.check("input[name='answer__CEMS-4'][value=problem]")
     page.fill("textarea[name=notes]", "采样管线存在旁路阀")
