@@ -39,6 +39,8 @@ from lantian.leads.models import Lead
 from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Line, Meter, Outlet, Station
 from lantian.settings import Settings
+from lantian.supervision.campaigns.models import Campaign
+from lantian.supervision.visits.models import InspectionVisit
 from lantian.timeutil import CST, now_cst
 from lantian.workflow import api as wf
 from lantian.workflow.models import (
@@ -524,6 +526,29 @@ def build_matrix(s: Session) -> Matrix:
             s.flush()
             key = getattr(obj, obj.__mapper__.primary_key[0].key)
             supervision[kind][f"{kind}_{eid}"] = key
+    visits = {}
+    for name, eid, city, district in (
+        ("v_e1", "E1", "甲市", "一区"),
+        ("v_e3", "E3", "乙市", "三区"),
+    ):
+        v = InspectionVisit(
+            enterprise_id=eid, kind="plan", status="approved", purpose="检查", basis="依据",
+            planned_date=T0.date(), inspectors=[], city=city, district=district,
+            applicant_id=officer.user_id, applied_at=T0, separate_tally=False,
+            checkin_nonce="n",
+        )  # fmt: skip
+        s.add(v)
+        s.flush()
+        visits[name] = v
+    campaigns = {}
+    for name, jur in (("c_all", None), ("c_jia", "甲市"), ("c_san", "三区")):
+        c = Campaign(
+            name=name, start_date=T0.date(), end_date=T0.date(), jurisdiction=jur,
+            industries=[], families=[], ordered_from_above=False, created_at=T0,
+        )  # fmt: skip
+        s.add(c)
+        s.flush()
+        campaigns[name] = c
     s.commit()
     notes = {
         name: Notification(
@@ -562,6 +587,8 @@ def build_matrix(s: Session) -> Matrix:
         "survey_invitation": {k: v.invitation_id for k, v in invitations.items()},
         "survey_response": {k: v.response_id for k, v in responses.items()},
         **supervision,
+        "visit": {k: v.visit_id for k, v in visits.items()},
+        "campaign": {k: v.campaign_id for k, v in campaigns.items()},
     }
     return Matrix(s, users, ids)
 
@@ -721,6 +748,14 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("ent3", "survey_response"): set(),
     ("wg_yi", "survey_response"): {"anon_yi"},
     ("dist_jia1", "survey_response"): {"named_E1"},
+    ("ent1", "visit"): {"v_e1"},
+    ("ent3", "visit"): {"v_e3"},
+    ("ent1", "campaign"): set(),
+    ("city_yi", "visit"): {"v_e3"},
+    ("city_yi", "campaign"): {"c_all", "c_san"},
+    ("dist_jia2", "visit"): set(),
+    ("dist_jia2", "campaign"): {"c_all", "c_jia"},
+    ("city_bing", "campaign"): {"c_all"},
 }
 
 

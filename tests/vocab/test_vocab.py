@@ -25,6 +25,7 @@ from lantian.vocab import (
 from lantian.vocab import notify as notify_vocab
 from lantian.vocab import rules as rules_vocab
 from lantian.vocab import selfchecks as selfchecks_vocab
+from lantian.vocab import visits as visits_vocab
 
 CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary[int]] = {
     ("alerts", "level"): registry.ALERT_LEVELS,
@@ -78,6 +79,9 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("grade_applications", "status"): supervision.GRADE_APPLICATION_STATUSES,
     ("grade_application_steps", "step"): supervision.GRADE_STEPS,
     ("grade_application_steps", "result"): supervision.STEP_RESULTS,
+    ("inspection_visits", "kind"): visits_vocab.VISIT_KINDS,
+    ("inspection_visits", "status"): visits_vocab.VISIT_STATUSES,
+    ("inspection_visits", "service_kind"): visits_vocab.SERVICE_KINDS,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

@@ -22,7 +22,11 @@ from lantian.auth.models import User
 from lantian.auth.service import create_api_token
 from lantian.db.session import session_scope
 from lantian.enforcement import services as es
+from lantian.supervision.campaigns import services as cs
+from lantian.supervision.config import load_config
 from lantian.supervision.plans.models import PlanDraw
+from lantian.supervision.visits import services as vs
+from lantian.supervision.visits.models import InspectionVisit
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app, route_table
 from lantian.workflow import service as ws
@@ -464,6 +468,52 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ),
     ("GET", "/scores"): lambda o: Spec("/scores?period=2026-12", officer_only=True),
     ("GET", "/scores.xlsx"): lambda o: Spec("/scores.xlsx?period=2026-12", officer_only=True),
+    # visit register, campaigns, 扫码入企 (issue #13 items 7-8, #15 item 2)
+    ("GET", "/visits"): lambda o: Spec("/visits", officer_only=True),
+    ("GET", "/visits/new"): lambda o: Spec("/visits/new", officer_only=True),
+    ("POST", "/visits"): lambda o: Spec(
+        "/visits",
+        data={
+            "enterprise_id": "E1",
+            "kind": "plan",
+            "purpose": "x",
+            "basis": "y",
+            "planned_date": o["deadline"],
+            "inspector_ids": [o["officer"]],
+        },
+    ),
+    ("GET", "/visits/{visit_id}"): lambda o: Spec(f"/visits/{o['visit']}"),
+    ("POST", "/visits/{visit_id}/decide"): lambda o: Spec(
+        f"/visits/{o['visit']}/decide", data={"decision": "cancel", "note": "x"}
+    ),
+    ("POST", "/visits/{visit_id}/service"): lambda o: Spec(
+        f"/visits/{o['visit']}/service", data={"problems": "x", "advice": "y"}
+    ),
+    ("POST", "/visits/{visit_id}/followups"): lambda o: Spec(
+        f"/visits/{o['visit']}/followups", data={"due": o["deadline"], "note": "x"}
+    ),
+    ("GET", "/visits/{visit_id}/approval.pdf"): lambda o: Spec(
+        f"/visits/{o['visit']}/approval.pdf"
+    ),
+    ("GET", "/campaigns"): lambda o: Spec("/campaigns", officer_only=True),
+    ("POST", "/campaigns"): lambda o: Spec(
+        "/campaigns",
+        data={
+            "name": "x",
+            "start_date": "2026-12-01",
+            "end_date": "2026-12-31",
+            "jurisdiction": "唐山市",
+        },
+    ),
+    ("GET", "/campaigns/{campaign_id}"): lambda o: Spec(f"/campaigns/{o['campaign']}"),
+    ("POST", "/campaigns/{campaign_id}/link"): lambda o: Spec(
+        f"/campaigns/{o['campaign']}/link", data={"what": "case", "key": str(o["case"])}
+    ),
+    ("GET", "/portal/visits"): lambda o: Spec("/portal/visits", list_must_not_contain=["E1 检查"]),
+    ("GET", "/portal/checkin/{token}"): lambda o: Spec(f"/portal/checkin/{o['checkin']}"),
+    ("POST", "/portal/checkin/{token}"): lambda o: Spec(
+        f"/portal/checkin/{o['checkin']}", data={"what": "arrival"}
+    ),
 }
 SELF_SERVICE = ("/api/me/password", "/account/password")
 """Routes that act on the caller only (a wrong current password is the caller's 422)."""
@@ -577,7 +627,36 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         question = qsvc.ask(db, ent1, "QTEXT-E1 咨询")
         invitation = ssvc.invite(db, "E1", "visit", "INV-E1-OBJ", [seeded.user_ids["ts_city"]])
         assert invitation is not None
+        # an approved visit of E1 (applied by the district, approved by the city) in a
+        # campaign of 唐山市
+        camp = cs.create_campaign(
+            db,
+            admin,
+            name="唐山市专项",
+            start_date=now_cst().date(),
+            end_date=now_cst().date() + timedelta(days=30),
+            jurisdiction="唐山市",
+        )
+        lb = db.get(User, seeded.user_ids["lb_district"])
+        ts = db.get(User, seeded.user_ids["ts_city"])
+        assert lb is not None and ts is not None
+        visit = vs.apply_visit(
+            db,
+            lb,
+            enterprise_id="E1",
+            kind="assistance",
+            service_kind="diagnosis",
+            purpose="E1 检查",
+            basis="大气污染防治法",
+            planned_date=now_cst().date() + timedelta(days=2),
+            inspector_ids=[lb.user_id, ts.user_id],
+            campaign_id=camp.campaign_id,
+        )
+        vs.approve_visit(db, ts, visit.visit_id, load_config(), acknowledge_warnings=True)
+        visit_key = (visit.visit_id, visit.checkin_nonce)
         objs = {
+            "visit": visit.visit_id,
+            "campaign": camp.campaign_id,
             "self_check": sc.self_check_id,
             "sc_file": sc_file.file_id,
             "sc_finding": finding.finding_id,
@@ -599,6 +678,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "apology": apology.record_id,
         }
     app = create_app(settings)
+    with session_scope(settings) as db:
+        v = db.get(InspectionVisit, visit_key[0])
+        assert v is not None
+        objs["checkin"] = vs.checkin_token(v, app.state.secret)
     yield {"app": app, "objs": objs, "settings": settings}
     dispose_engines()
     get_settings.cache_clear()

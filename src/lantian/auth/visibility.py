@@ -79,8 +79,10 @@ from lantian.db.resultcache import ResultCache, current_generation, wrote
 from lantian.leads.models import Lead
 from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Meter, Outlet, Station
+from lantian.supervision.campaigns.models import Campaign
 from lantian.supervision.grades.models import GradeApplication, GradeRecord
 from lantian.supervision.listing.models import PositiveListDecision, PositiveListProposal
+from lantian.supervision.visits.models import InspectionVisit
 from lantian.workflow.models import (
     Attachment,
     Case,
@@ -115,6 +117,8 @@ KINDS: tuple[str, ...] = (
     "positive_list_proposal",
     "grade_record",
     "grade_application",
+    "visit",
+    "campaign",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -445,6 +449,20 @@ _LEAD_REGION = Unlimited(
 )
 _THROUGH_CASE: Callable[[Col], Rule] = lambda fk: Through("case", fk)  # noqa: E731
 
+
+def _campaign_in_region(user: UserLike, ctx: Ctx) -> ColumnElement[bool]:
+    """A campaign without a jurisdiction (all), of the user's own city or district, or of
+    a city or district of an enterprise the user sees."""
+    own = [x for x in (user.city, user.district) if x]
+    seen = rule_of("enterprise", user.role).clause(user, ctx)
+    return or_(
+        Campaign.jurisdiction.is_(None),
+        Campaign.jurisdiction.in_(own),
+        Campaign.jurisdiction.in_(select(Enterprise.city).where(seen)),
+        Campaign.jurisdiction.in_(select(Enterprise.district).where(seen)),
+    )
+
+
 VISIBILITY: dict[str, KindSpec] = {
     "enterprise": KindSpec(
         "enterprise",
@@ -687,6 +705,21 @@ VISIBILITY: dict[str, KindSpec] = {
             **_officers(Through("enterprise", lambda: GradeApplication.enterprise_id)),
             "enterprise": Own(lambda: GradeApplication.enterprise_id),
         },
+    ),
+    "visit": KindSpec(
+        "visit",
+        lambda: InspectionVisit,
+        lambda: InspectionVisit.visit_id,
+        {
+            **_officers(Through("enterprise", lambda: InspectionVisit.enterprise_id)),
+            "enterprise": Own(lambda: InspectionVisit.enterprise_id),
+        },
+    ),
+    "campaign": KindSpec(
+        "campaign",
+        lambda: Campaign,
+        lambda: Campaign.campaign_id,
+        {**_officers(Unlimited(Cond(_campaign_in_region))), "enterprise": Nothing()},
     ),
 }
 """kind → declaration. Every kind of :data:`KINDS` × every role of :data:`ROLES`."""

@@ -13,10 +13,12 @@ from lantian.leads import models as leads_models
 from lantian.notify import models as notify_models
 from lantian.registry import models as registry_models
 from lantian.rules import platform_models as rules_platform_models
+from lantian.supervision.campaigns import models as supervision_campaign_models
 from lantian.supervision.grades import models as supervision_grade_models
 from lantian.supervision.inspectors import models as supervision_inspector_models
 from lantian.supervision.listing import models as supervision_listing_models
 from lantian.supervision.plans import models as supervision_plan_models
+from lantian.supervision.visits import models as supervision_visit_models
 from lantian.workflow import models as workflow_models
 
 __all__ = [
@@ -30,9 +32,11 @@ __all__ = [
     "notify_models",
     "registry_models",
     "rules_platform_models",
+    "supervision_campaign_models",
     "supervision_grade_models",
     "supervision_inspector_models",
     "supervision_listing_models",
     "supervision_plan_models",
+    "supervision_visit_models",
     "workflow_models",
 ]

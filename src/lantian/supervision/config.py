@@ -133,6 +133,22 @@ class RiskWeights:
     """``[risk.credit]``: points per environmental credit grade (lantian.enforcement)."""
 
 
+VISIT_CAP_KINDS: tuple[str, ...] = ("plan", "lead_check", "assistance", "supervision")
+"""Visit kinds (:data:`lantian.vocab.visits.VISIT_KINDS`) that ``[visits.counts_toward_cap]``
+decides about."""
+
+
+@dataclass(frozen=True)
+class VisitRules:
+    """``[visits]``: which kinds count under the yearly cap, and the approver's warnings."""
+
+    counts_toward_cap: dict[str, bool] = field(
+        default_factory=lambda: dict.fromkeys(VISIT_CAP_KINDS, True)
+    )
+    repeat_window_days: int = 30
+    near_cap_margin: int = 1
+
+
 @dataclass(frozen=True)
 class SupervisionConfig:
     """The whole validated configuration."""
@@ -144,6 +160,8 @@ class SupervisionConfig:
     risk: RiskWeights
     source: str
     grades: GradeConfig = field(default_factory=GradeConfig)
+    visits: VisitRules = field(default_factory=VisitRules)
+    """``[visits]`` (a table added after the others: it has defaults)."""
 
     def category_of(self, industry: str) -> Category:
         """The category an industry belongs to (every industry has exactly one)."""
@@ -269,7 +287,15 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
     """
     top = _Table(source, "", data)
     for key in data:
-        if key not in ("plan", "minimums", "categories", "positive_list", "risk", "grades"):
+        if key not in (
+            "plan",
+            "minimums",
+            "categories",
+            "positive_list",
+            "risk",
+            "grades",
+            "visits",
+        ):
             raise SupervisionConfigError(f"{source}: unknown table [{key}]")
 
     t = _Table(source, "plan", top.get("plan"))
@@ -403,6 +429,18 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
                 f"{source}: [risk] {key}: {months} months reach beyond [plan] history_years "
                 f"= {plan.history_years} (the leads and visits read)"
             )
+    visits = VisitRules()
+    if "visits" in data:
+        t = _Table(source, "visits", top.get("visits"))
+        ct = _Table(source, "visits.counts_toward_cap", t.get("counts_toward_cap"))
+        counts = {k: ct.boolean(k) for k in VISIT_CAP_KINDS}
+        ct.done()
+        visits = VisitRules(
+            counts_toward_cap=counts,
+            repeat_window_days=t.integer("repeat_window_days", lo=0),
+            near_cap_margin=t.integer("near_cap_margin", lo=0),
+        )
+        t.done()
     return SupervisionConfig(
         plan=plan,
         minimums=minimums,
@@ -411,6 +449,7 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         risk=risk,
         source=source,
         grades=grades,
+        visits=visits,
     )
 
 

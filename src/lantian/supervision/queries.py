@@ -23,6 +23,8 @@ from lantian.leads.models import Lead
 from lantian.registry.models import Alert, Enterprise, Outlet
 from lantian.supervision.facts import EnterpriseFacts, Inspector, LeadFact, PlanInputs, Visit
 from lantian.supervision.inspectors.models import InspectorCertificate
+from lantian.supervision.visits.models import InspectionVisit
+from lantian.supervision.visits.services import register_visits
 from lantian.timeutil import CST, to_cst
 from lantian.workflow.models import Case, CheckRecord
 from lantian.workflow.states import OPEN_STATES
@@ -133,12 +135,24 @@ def _credit_grades(session: Session, ids: set[str], start: dt.date) -> dict[str,
     return {eid: credit_grade(session, eid, at) for eid in with_events if eid in ids}
 
 
+def register_check_ids(session: Session) -> set[int]:
+    """Ids of the check records written under a register visit (counted through it)."""
+    return set(
+        session.scalars(
+            select(InspectionVisit.check_id).where(InspectionVisit.check_id.is_not(None))
+        )
+    )
+
+
 def load_visits(
     session: Session, *, start: dt.date, ids: set[str], history_years: int = HISTORY_YEARS
 ) -> list[Visit]:
     """Past visits: a case's check records of one day and kind are one visit.
 
     Purpose ``plan`` for an inspection case (a 双随机 visit), ``lead_check`` otherwise.
+    Then every visit of the register (:mod:`lantian.supervision.visits`) that takes place,
+    one per row, with its kind as purpose (``campaign`` when it is tallied apart from the
+    cap); check records written under a register visit are counted through it only.
 
     Check records of the last ``HISTORY_YEARS`` years (the risk term of time since the
     last visit is capped at 24 months by default).
@@ -154,17 +168,34 @@ def load_visits(
         select(Case.enterprise_id, day_expr, CheckRecord.kind, CheckRecord.checked_by, Case.kind)
         .join(Case, Case.case_id == CheckRecord.case_id)
         .where(Case.enterprise_id.is_not(None), CheckRecord.checked_at >= since)
+        .add_columns(CheckRecord.check_id)
     )
     grouped: dict[tuple[str, dt.date, str, str], set[str]] = defaultdict(set)
-    for eid, day, kind, uid, case_kind in rows:
+    linked = register_check_ids(session)
+    for eid, day, kind, uid, case_kind, check_id in rows:
+        if check_id in linked:
+            continue  # counted through its register row below
         if eid is not None and eid in ids:
             d = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
             purpose = "plan" if case_kind == "inspection" else "lead_check"
             grouped[(eid, d, kind, purpose)].add(names[uid])
+    # the visit register (行政检查): every approved or done visit, whatever its kind; visits
+    # of campaigns ordered from above are tallied apart from the cap (purpose "campaign")
+    register = [
+        Visit(
+            rv.enterprise_id,
+            rv.day,
+            rv.inspectors,
+            "onsite",
+            "campaign" if rv.separate else rv.kind,
+        )
+        for rv in register_visits(session, ids, since.date(), dt.date(start.year + 2, 1, 1))
+        if rv.visit_id is not None
+    ]
     return [
         Visit(eid, day, tuple(sorted(users)), kind, purpose)
         for (eid, day, kind, purpose), users in sorted(grouped.items())
-    ]
+    ] + register
 
 
 def load_inspectors(

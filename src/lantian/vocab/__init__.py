@@ -20,6 +20,7 @@ module            vocabularies
 ``consultation``  question states and timeliness, ratings, survey kinds, team kinds,
                   score normalisations
 ``supervision``   正面清单 actions/sources/proposals, 绩效分级 evidence, 创A升B steps
+``visits``        visit kinds, visit approval states, 帮扶 service kinds
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -43,6 +44,7 @@ from lantian.vocab import (
     selfchecks,
     supervision,
 )
+from lantian.vocab import visits as visits_vocab
 from lantian.vocab._base import Term, Vocabulary, is_english
 
 ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
@@ -103,6 +105,9 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     supervision.GRADE_APPLICATION_STATUSES,
     supervision.GRADE_STEPS,
     supervision.STEP_RESULTS,
+    visits_vocab.VISIT_KINDS,
+    visits_vocab.VISIT_STATUSES,
+    visits_vocab.SERVICE_KINDS,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 

@@ -40,3 +40,6 @@ def register_pages(app: FastAPI) -> None:
     from lantian.web.pages import positive_list  # 正面清单 and 绩效分级 (issue #13)
 
     app.include_router(positive_list.router)
+    from lantian.web.pages import visits
+
+    app.include_router(visits.router)
