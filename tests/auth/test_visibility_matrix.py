@@ -366,6 +366,7 @@ def build_matrix(s: Session) -> Matrix:
     s.flush()
     spot = SpotCheck(draw_id=draw.draw_id, case_id=cases["closed"].case_id, result="pending")
     s.add(spot)
+    training = _training_samples(s)
     s.commit()
     ids: dict[str, dict[str, Any]] = {
         "enterprise": {e: e for e in ("E1", "E2", "E3")},
@@ -379,8 +380,79 @@ def build_matrix(s: Session) -> Matrix:
         "attachment": {k: v.attachment_id for k, v in atts.items()},
         "notice": {k: v.notice_id for k, v in notices.items()},
         "spot_check": {"closed": spot.spot_check_id},
+        **training,
     }
     return Matrix(s, users, ids)
+
+
+def _training_samples(s: Session) -> dict[str, dict[str, Any]]:
+    """An exam attempt, a session registration and a certificate of E1 and of E3."""
+    from lantian.assist.training.models import (
+        Certificate,
+        Course,
+        ExamAttempt,
+        SessionRegistration,
+        TrainingSession,
+    )
+
+    course = Course(
+        code="c",
+        title="课程",
+        hours=1,
+        pass_mark=60,
+        paper_size=1,
+        max_attempts=0,
+        wait_hours=0,
+        law_study=False,
+        created_at=T0,
+    )
+    s.add(course)
+    s.flush()
+    ts = TrainingSession(
+        title="培训",
+        starts_at=T0,
+        ends_at=T0 + timedelta(hours=2),
+        place="会议室",
+        capacity=10,
+        hours=2,
+        checkin_code="123456",
+        created_at=T0,
+    )
+    s.add(ts)
+    s.flush()
+    out: dict[str, dict[str, Any]] = {
+        "exam_attempt": {},
+        "training_registration": {},
+        "certificate": {},
+    }
+    for eid in ("E1", "E3"):
+        att = ExamAttempt(
+            course_id=course.course_id,
+            enterprise_id=eid,
+            seed=1,
+            paper=[],
+            total=0,
+            started_at=T0,
+            submitted_at=T0,
+            passed=True,
+        )
+        reg = SessionRegistration(session_id=ts.session_id, enterprise_id=eid, registered_at=T0)
+        s.add_all([att, reg])
+        s.flush()
+        cert = Certificate(
+            attempt_id=att.attempt_id,
+            enterprise_id=eid,
+            course_id=course.course_id,
+            number=f"培训〔2024〕第{eid}号",
+            hours=1,
+            issued_at=T0,
+        )
+        s.add(cert)
+        s.flush()
+        out["exam_attempt"][eid] = att.attempt_id
+        out["training_registration"][eid] = reg.registration_id
+        out["certificate"][eid] = cert.certificate_id
+    return out
 
 
 @pytest.fixture
@@ -498,6 +570,13 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("ent3", "lead"): {"enterprise_closed"},
     ("ent3", "notice"): {"to_e3"},
     ("ent3", "attachment"): set(),
+    ("ent1", "exam_attempt"): {"E1"},
+    ("ent1", "training_registration"): {"E1"},
+    ("ent1", "certificate"): {"E1"},
+    ("ent2", "certificate"): set(),
+    ("ent3", "exam_attempt"): {"E3"},
+    ("ent3", "certificate"): {"E3"},
+    ("wg14_jia", "certificate"): set(),
 }
 
 

@@ -13,6 +13,7 @@ from lantian import vocab
 from lantian.db.base import Base
 from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
 from lantian.vocab import rules as rules_vocab
+from lantian.vocab import training as training_vocab
 
 CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary[int]] = {
     ("alerts", "level"): registry.ALERT_LEVELS,
@@ -46,6 +47,8 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("leniency_records", "kind"): enforcement.LENIENCY_KINDS,
     ("credit_events", "kind"): enforcement.CREDIT_EVENT_KINDS,
     ("credit_repairs", "status"): enforcement.REPAIR_STATUSES,
+    ("training_questions", "kind"): training_vocab.QUESTION_KINDS,
+    ("training_registrations", "attendance_by"): training_vocab.ATTENDANCE_METHODS,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

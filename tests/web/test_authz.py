@@ -127,6 +127,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
             "exam_score": 90,
             "passed": True,
             "completed_at": "2026-01-01T10:00:00+08:00",
+            "reason": "纸质考试代录",
         },
     ),
     ("POST", "/api/cases/{case_id}/apology"): lambda o: Spec(

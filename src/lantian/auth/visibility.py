@@ -67,6 +67,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from lantian.assist.training.models import Certificate, ExamAttempt, SessionRegistration
 from lantian.auth.errors import NotFound
 from lantian.auth.models import ROLES, User
 from lantian.auth.policy import EnterprisePolicy, VisibilityPolicy, get_policy
@@ -96,6 +97,9 @@ KINDS: tuple[str, ...] = (
     "attachment",
     "notice",
     "spot_check",
+    "exam_attempt",
+    "training_registration",
+    "certificate",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -547,6 +551,33 @@ VISIBILITY: dict[str, KindSpec] = {
         lambda: SpotCheck,
         lambda: SpotCheck.spot_check_id,
         {**_officers(_THROUGH_CASE(lambda: SpotCheck.case_id)), "enterprise": Nothing()},
+    ),
+    "exam_attempt": KindSpec(
+        "exam_attempt",
+        lambda: ExamAttempt,
+        lambda: ExamAttempt.attempt_id,
+        {
+            **_officers(Through("enterprise", lambda: ExamAttempt.enterprise_id)),
+            "enterprise": Own(lambda: ExamAttempt.enterprise_id),
+        },
+    ),
+    "training_registration": KindSpec(
+        "training_registration",
+        lambda: SessionRegistration,
+        lambda: SessionRegistration.registration_id,
+        {
+            **_officers(Through("enterprise", lambda: SessionRegistration.enterprise_id)),
+            "enterprise": Own(lambda: SessionRegistration.enterprise_id),
+        },
+    ),
+    "certificate": KindSpec(
+        "certificate",
+        lambda: Certificate,
+        lambda: Certificate.certificate_id,
+        {
+            **_officers(Through("enterprise", lambda: Certificate.enterprise_id)),
+            "enterprise": Own(lambda: Certificate.enterprise_id),
+        },
     ),
 }
 """kind → declaration. Every kind of :data:`KINDS` × every role of :data:`ROLES`."""

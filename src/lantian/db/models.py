@@ -3,6 +3,8 @@
 A package that adds models adds its module here.
 """
 
+from lantian.assist.library import models as library_models
+from lantian.assist.training import models as training_models
 from lantian.auth import models as auth_models
 from lantian.enforcement import models as enforcement_models
 from lantian.leads import models as leads_models
@@ -16,9 +18,11 @@ __all__ = [
     "auth_models",
     "enforcement_models",
     "leads_models",
+    "library_models",
     "registry_models",
     "rules_platform_models",
     "supervision_inspector_models",
     "supervision_plan_models",
+    "training_models",
     "workflow_models",
 ]

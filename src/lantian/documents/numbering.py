@@ -37,6 +37,7 @@ DOC_KINDS: dict[str, DocKind] = {
         DocKind("rectification_notice", "整改", "整改通知书", "case"),
         DocKind("hazard", "提示", "环境隐患提示函", "notice"),
         DocKind("pre_notification", "预告", "生态环境行政检查预告知书", "notice"),
+        DocKind("training_certificate", "培训", "培训合格证书", "exam_attempt"),
     )
 }
 """The numbered document kinds (per-kind prefix and counter)."""

@@ -1,0 +1,1 @@
+"""Assistance services (帮扶): self-checks, training, libraries, questions, surveys, scoring."""
