@@ -23,7 +23,10 @@ from collections.abc import Iterable
 CREDIT_CODE = re.compile(
     r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Z])"
 )
-ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?![0-9A-Za-z])")
+ID_CARD = re.compile(
+    r"(?<![0-9A-Za-z])\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+    r"(?![0-9A-Za-z])"
+)
 MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
 LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
 CODE_RUN = re.compile(r"(?<![0-9A-Za-z])(?=(?:[A-Za-z]*\d){6})[0-9A-Za-z]{8,}(?![0-9A-Za-z])")
@@ -43,12 +46,14 @@ PERSON_MASK = "某某"
 
 def short_names(name: str) -> list[str]:
     """The forms an enterprise name takes in free text: the full name and the name without
-    its company suffix (``甲市华能钢铁有限公司`` → ``甲市华能钢铁``), longest first."""
+    its longest matching company suffix (``甲市华能钢铁有限公司`` → ``甲市华能钢铁``),
+    longest first."""
     name = name.strip()
     out = {name} if name else set()
     for suffix in COMPANY_SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             out.add(name[: -len(suffix)])
+            break
     return sorted(out, key=len, reverse=True)
 
 
@@ -61,8 +66,8 @@ def anonymise(text: str, enterprises: Iterable[str] = (), people: Iterable[str] 
     names += [(p.strip(), PERSON_MASK) for p in people if len(p.strip()) >= 2]
     for value, mask in sorted(names, key=lambda nm: len(nm[0]), reverse=True):
         text = text.replace(value, mask)
-    text = CREDIT_CODE.sub("[统一社会信用代码]", text)
     text = ID_CARD.sub("[身份证号]", text)
+    text = CREDIT_CODE.sub("[统一社会信用代码]", text)
     text = MOBILE.sub("[电话]", text)
     text = LANDLINE.sub("[电话]", text)
     text = CODE_RUN.sub("[编号]", text)
@@ -74,6 +79,6 @@ def leaks(text: str, enterprises: Iterable[str] = (), people: Iterable[str] = ()
     the text is clean); used to refuse storing a typical case that would identify."""
     found = [n for e in enterprises for n in short_names(e) if n and n in text]
     found += [p for p in people if len(p.strip()) >= 2 and p.strip() in text]
-    for rx in (CREDIT_CODE, ID_CARD, MOBILE, LANDLINE, CODE_RUN):
+    for rx in (ID_CARD, CREDIT_CODE, MOBILE, LANDLINE, CODE_RUN):
         found += rx.findall(text)
-    return found
+    return list(dict.fromkeys(found))
