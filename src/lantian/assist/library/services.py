@@ -115,8 +115,9 @@ def save_case(
     basis: str | None = None,
     source_case_id: int | None = None,
 ) -> TypicalCase:
-    """Store a typical case (officer). From a closed case, the text must not contain the
-    names, codes or people :func:`draft_from_case` removes (else refused, nothing stored)."""
+    """Store a typical case (officer). The text must not name any registered enterprise
+    nor contain codes, identity or phone numbers, and, from a closed case, the people
+    :func:`draft_from_case` removes (else refused, nothing stored)."""
     _officer(user)
     title, facts = title.strip(), facts.strip()
     if not 2 <= len(title) <= 200:
@@ -135,6 +136,7 @@ def save_case(
         ents, people = _identifiers(session, case)
     else:
         ents, people = [], []
+    ents += [n for n in session.scalars(select(Enterprise.name)) if n not in ents]
     found = leaks(texts, ents, people)
     if found:
         raise ValidationError(

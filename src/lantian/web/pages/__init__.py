@@ -25,3 +25,7 @@ def register_pages(app: FastAPI) -> None:
         app.include_router(module.router)
     app.include_router(penalty.router)
     app.include_router(supervision.router)
+    from lantian.web.pages import library, training
+
+    app.include_router(training.router)
+    app.include_router(library.router)
