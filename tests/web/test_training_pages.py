@@ -148,11 +148,15 @@ def test_library_policies_search_and_anonymised_cases(world: dict[str, Any]) -> 
         r = c.post(
             "/library/policies",
             data={
-                "csrf_token": csrf, "title": "关于推行学法减罚的实施意见", "issuer": "唐山市生态环境局",
-                "doc_number": "唐环〔2026〕1号", "tags": "学法减罚，行政处罚", "effective_from": "2026-01-01",
+                "csrf_token": csrf,
+                "title": "关于推行学法减罚的实施意见",
+                "issuer": "唐山市生态环境局",
+                "doc_number": "唐环〔2026〕1号",
+                "tags": "学法减罚，行政处罚",
+                "effective_from": "2026-01-01",
                 "body": "对初次违法且危害后果轻微的企业，组织学习生态环境法律法规并考试。",
             },
-        )  # fmt: skip
+        )
         assert r.status_code == 200 and "现行有效" in r.text
         leak = c.post(
             "/library/cases",
@@ -174,9 +178,14 @@ def test_library_policies_search_and_anonymised_cases(world: dict[str, Any]) -> 
         assert bad.status_code == 422 and "可识别信息" in bad.text
         ok = c.post(
             "/library/cases",
-            data={"csrf_token": csrf, "title": "钢铁企业颗粒物超标", "facts": "某企业 1 号排口颗粒物小时均值超标 2 倍",
-                  "industry": "steel", "family": "EXCEEDANCE"},
-        )  # fmt: skip
+            data={
+                "csrf_token": csrf,
+                "title": "钢铁企业颗粒物超标",
+                "facts": "某企业 1 号排口颗粒物小时均值超标 2 倍",
+                "industry": "steel",
+                "family": "EXCEEDANCE",
+            },
+        )
         assert ok.status_code == 200 and "某企业" in ok.text
     ent, _csrf = _client(world, "ent2")
     with ent:
