@@ -515,7 +515,8 @@ def _training_objects(db: Any, admin: User, ent1: User, officer_id: int) -> dict
     cert = db.scalar(select(Certificate).where(Certificate.attempt_id == attempt.attempt_id))
     topic = ts.propose_topic(db, ent1, "排污许可")
     case = ls.save_case(db, admin, title="钢铁企业超标", facts="某企业排口颗粒物超标两倍")
-    policy = ls.save_policy(db, admin, title="政策", issuer="生态环境部", body="本政策正文内容超过十个字符。")
+    body = "本政策正文内容超过十个字符。"
+    policy = ls.save_policy(db, admin, title="政策", issuer="生态环境部", body=body)
     return {
         "training_session": session.session_id,
         "registration": reg.registration_id,

@@ -41,9 +41,15 @@ def test_enterprise_attends_and_passes_the_exam_on_a_phone(chromium: Any, tmp_pa
         assert officer is not None
         start = now_cst() + timedelta(minutes=20)
         s = ts.create_session(
-            db, officer, title="大气法要点宣讲", starts_at=start, ends_at=start + timedelta(hours=2),
-            capacity=30, hours=2, place="路北区生态环境分局三楼会议室",
-        )  # fmt: skip
+            db,
+            officer,
+            title="大气法要点宣讲",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            capacity=30,
+            hours=2,
+            place="路北区生态环境分局三楼会议室",
+        )
         code = s.checkin_code
     out = Path(SHOT_DIR) if SHOT_DIR else tmp_path / "shots"
     out.mkdir(parents=True, exist_ok=True)
