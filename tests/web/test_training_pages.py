@@ -145,6 +145,9 @@ def test_officers_see_registrations_of_their_jurisdiction_only(world: dict[str, 
 def test_library_policies_search_and_anonymised_cases(world: dict[str, Any]) -> None:
     c, csrf = _client(world, "ts_city")
     with c:
+        form = c.get("/library/new")
+        assert form.status_code == 200 and "由已办结案件生成草稿" in form.text
+        assert_clean_zh(html_text(form.text), allow=["ts_city"], where="/library/new")
         r = c.post(
             "/library/policies",
             data={
