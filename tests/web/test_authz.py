@@ -194,6 +194,21 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
         f"/training/certificates/{o['certificate']}.pdf"
     ),
     ("GET", "/library"): lambda o: Spec("/library", list_must_not_contain=["冀东钢铁"]),
+    ("GET", "/api/training/courses"): lambda o: Spec(
+        "/api/training/courses", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("POST", "/api/training/courses/{course_id}/attempts"): lambda o: Spec(
+        f"/api/training/courses/{o['course']}/attempts", json={}
+    ),
+    ("POST", "/api/training/attempts/{attempt_id}/answers"): lambda o: Spec(
+        f"/api/training/attempts/{o['attempt']}/answers", json={"answers": {}}
+    ),
+    ("GET", "/api/library/cases"): lambda o: Spec(
+        "/api/library/cases", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/api/library/policies"): lambda o: Spec(
+        "/api/library/policies", list_must_not_contain=["冀东钢铁"]
+    ),
     ("GET", "/library/cases/{entry_id}"): lambda o: Spec(
         f"/library/cases/{o['typical_case']}", list_must_not_contain=["冀东钢铁"]
     ),
@@ -382,6 +397,7 @@ SELF_SERVICE = (
     "/portal/training/sessions/{session_id}/register",
     "/portal/training/sessions/{session_id}/check-in",
     "/portal/training/courses/{course_id}/exam",
+    "/api/training/courses/{course_id}/attempts",
 )
 """Routes that act on the caller only (a wrong current password is the caller's 422)."""
 

@@ -198,3 +198,36 @@ def test_library_policies_search_and_anonymised_cases(world: dict[str, Any]) -> 
         assert "钢铁企业颗粒物超标" in ent.get("/library", params={"industry": "steel"}).text
         assert "钢铁企业颗粒物超标" not in ent.get("/library", params={"industry": "cement"}).text
         assert "关于推行" not in ent.get("/library", params={"q": "无此文件"}).text
+
+
+def test_api_exam_refuses_a_forbidden_retake_and_lists_the_library(world: dict[str, Any]) -> None:
+    from tests.web.conftest import bearer
+
+    with TestClient(world["app"]) as c:
+        h = bearer(c, "ent2")
+        courses = c.get("/api/training/courses", headers=h).json()
+        law = next(x for x in courses if x["law_study"])
+        r = c.post(f"/api/training/courses/{law['course_id']}/attempts", json={}, headers=h)
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert len(body["paper"]) == law["paper_size"] and "answer" not in body["paper"][0]
+        bad = c.post(
+            f"/api/training/attempts/{body['attempt_id']}/answers",
+            json={"answers": {"999999": [0]}},
+            headers=h,
+        )
+        assert bad.status_code == 422
+        wrong = c.post(
+            f"/api/training/attempts/{body['attempt_id']}/answers", json={"answers": {}}, headers=h
+        ).json()
+        assert wrong["passed"] is False and wrong["score_pct"] == 0.0
+        assert wrong["certificate_number"] is None and len(wrong["wrong"]) == law["paper_size"]
+        again = c.post(f"/api/training/courses/{law['course_id']}/attempts", json={}, headers=h)
+        assert again.status_code == 409 and "24 小时" in again.json()["message"]
+        officer = bearer(c, "ts_city")
+        refused = c.post(
+            f"/api/training/courses/{law['course_id']}/attempts", json={}, headers=officer
+        )
+        assert refused.status_code == 403
+        assert isinstance(c.get("/api/library/policies", headers=h).json(), list)
+        assert c.get("/api/library/cases?industry=steel", headers=h).status_code == 200

@@ -42,3 +42,7 @@ def register_api(app: FastAPI) -> None:
         plans,
     ):
         app.include_router(module.router)
+    from lantian.web.api import library, training
+
+    app.include_router(training.router)
+    app.include_router(library.router)
