@@ -117,3 +117,16 @@ def test_officer_override_needs_a_reason(sworld: Any) -> None:
 
 
 __all__ = ["sworld"]
+
+
+def test_an_earlier_pass_does_not_stand_for_a_cases_law_study(sworld: Any) -> None:
+    s, world = sworld.session, sworld
+    course = ts.law_study_course(s)
+    first = ts.start_attempt(s, world.ent_a, course.course_id)
+    assert ts.submit_attempt(s, world.ent_a, first.attempt_id, right_answers(s, first))[1].passed
+    case = _confirmed(s, world)
+    a = es.assess_case(s, world.admin, case.case_id, {**FACTS, "amount": 500000})
+    attempt = _pass(s, world, case.case_id, case.judged_at + dt.timedelta(days=1))
+    assert attempt.case_id == case.case_id and attempt.attempt_id != first.attempt_id
+    s.refresh(a)
+    assert a.amount == 400000

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -142,7 +143,15 @@ def _rule(course: Course) -> RetakeRule:
     return RetakeRule(course.max_attempts, course.wait_hours)
 
 
-def _submitted(session: Session, course_id: int, enterprise_id: str) -> list[ExamAttempt]:
+def _for_case(case_id: int | None) -> Any:
+    return ExamAttempt.case_id.is_(None) if case_id is None else ExamAttempt.case_id == case_id
+
+
+def _submitted(
+    session: Session, course_id: int, enterprise_id: str, case_id: int | None = None
+) -> list[ExamAttempt]:
+    """Submitted attempts of the course by the enterprise, for ``case_id`` (学法减罚 of
+    that case) or outside any case: the retake rule counts each separately."""
     return list(
         session.scalars(
             select(ExamAttempt)
@@ -150,6 +159,7 @@ def _submitted(session: Session, course_id: int, enterprise_id: str) -> list[Exa
                 ExamAttempt.course_id == course_id,
                 ExamAttempt.enterprise_id == enterprise_id,
                 ExamAttempt.submitted_at.is_not(None),
+                _for_case(case_id),
             )
             .order_by(ExamAttempt.attempt_id)
         )
@@ -157,12 +167,17 @@ def _submitted(session: Session, course_id: int, enterprise_id: str) -> list[Exa
 
 
 def can_start(
-    session: Session, course: Course, enterprise_id: str, now: dt.datetime | None = None
+    session: Session,
+    course: Course,
+    enterprise_id: str,
+    now: dt.datetime | None = None,
+    case_id: int | None = None,
 ) -> RetakeDecision:
-    """Whether the enterprise may start an attempt now (the course's retake rule)."""
+    """Whether the enterprise may start an attempt now (the course's retake rule, counted
+    per 学法减罚 case: a pass before does not stand for a later case's law study)."""
     prev = [
         (a.submitted_at, bool(a.passed))
-        for a in _submitted(session, course.course_id, enterprise_id)
+        for a in _submitted(session, course.course_id, enterprise_id, case_id)
         if a.submitted_at is not None
     ]
     return retake_decision(prev, _rule(course), now or now_cst())
@@ -204,12 +219,13 @@ def start_attempt(
             ExamAttempt.course_id == course_id,
             ExamAttempt.enterprise_id == eid,
             ExamAttempt.submitted_at.is_(None),
+            _for_case(case_id),
         )
     )
     if open_ is not None:
         return open_
     at = now or now_cst()
-    decision = can_start(session, course, eid, at)
+    decision = can_start(session, course, eid, at, case_id)
     if not decision.allowed:
         raise InvalidTransition(decision.reason)
     the_seed = secrets.randbits(48) if seed is None else seed

@@ -257,14 +257,15 @@ def course_page(request: Request, course_id: int, user: PageUser, db: DbDep) -> 
             .order_by(CourseMaterial.position)
         )
     )
-    case_id = request.query_params.get("case_id", "")
+    raw = request.query_params.get("case_id", "")
+    case_id = int(raw) if raw.isdigit() else None
     ctx = {
         "nav": "training",
         "course": course,
         "materials": materials,
         "attempts": tq.attempts_of(db, eid, course_id),
-        "decision": ts.can_start(db, course, eid),
-        "case_id": int(case_id) if case_id.isdigit() else None,
+        "decision": ts.can_start(db, course, eid, case_id=case_id),
+        "case_id": case_id,
         "bank_size": len(ts.bank_of(db, course_id)),
     }
     return render(request, "portal/training_course.html", ctx)
