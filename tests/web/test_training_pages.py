@@ -45,14 +45,34 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             ends_at=start + timedelta(hours=2), capacity=20, hours=2, place="路北区生态环境分局",
         )  # fmt: skip
         sid, code = s.session_id, s.checkin_code
+        case_id = _assessed_case(db, seeded.user_ids)
     app = create_app(settings)
-    yield {"app": app, "settings": settings, "session": sid, "code": code}
+    yield {"app": app, "settings": settings, "session": sid, "code": code, "case": case_id}
     dispose_engines()
     get_settings.cache_clear()
     if old is None:
         os.environ.pop("LANTIAN_HOME", None)
     else:
         os.environ["LANTIAN_HOME"] = old
+
+
+def _assessed_case(db: Any, user_ids: dict[str, int]) -> int:
+    """A confirmed case of E1 shared with it, assessed with a fine of 500,000 yuan."""
+    from lantian.enforcement import services as es
+    from lantian.workflow import service as ws
+
+    admin = db.get(User, user_ids["admin"])
+    case = ws.dispatch(
+        db, admin, ["LE1-2"], assignee_id=user_ids["lb_district"],
+        deadline=now_cst() + timedelta(days=5),
+    )[0]  # fmt: skip
+    ws.share_case(db, admin, case.case_id)
+    ws.start_check(db, admin, case.case_id, mode="remote")
+    ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
+    ws.judge(db, admin, case.case_id, confirmed=True, finding="超标排放")
+    facts = {"violation": "AIR-EXCEED", "harm": "slight", "corrected_in_time": True}
+    es.assess_case(db, admin, case.case_id, {**facts, "first_offence": False, "amount": 500000})
+    return int(case.case_id)
 
 
 @pytest.fixture(autouse=True)
@@ -231,3 +251,39 @@ def test_api_exam_refuses_a_forbidden_retake_and_lists_the_library(world: dict[s
         assert refused.status_code == 403
         assert isinstance(c.get("/api/library/policies", headers=h).json(), list)
         assert c.get("/api/library/cases?industry=steel", headers=h).status_code == 200
+
+
+def test_law_study_in_the_portal_reduces_the_proposed_fine(world: dict[str, Any]) -> None:
+    case_id = world["case"]
+    c, csrf = _client(world, "ent1")
+    with c:
+        page = c.get("/portal/training")
+        link = re.search(rf'href="(/portal/training/courses/\d+\?case_id={case_id})"', page.text)
+        assert link is not None and "学法减罚" in page.text
+        course = c.get(link.group(1))
+        assert f"本次考试计为案件 #{case_id}" in course.text
+        course_id = link.group(1).split("/")[-1].split("?")[0]
+        r = c.post(
+            f"/portal/training/courses/{course_id}/exam",
+            data={"csrf_token": csrf, "case_id": str(case_id)},
+        )
+        aid = int(str(r.url).rstrip("/").rsplit("/", 1)[1])
+        with session_scope(world["settings"]) as db:
+            a = db.get(ExamAttempt, aid)
+            assert a is not None and a.case_id == case_id
+            bank = ts.bank_of(db, a.course_id)
+            data: dict[str, Any] = {"csrf_token": csrf}
+            for item in a.paper:
+                q = bank[item["question_id"]]
+                data[f"q{q.question_id}"] = [str(item["order"].index(i)) for i in sorted(q.answer)]
+        res = c.post(f"/portal/training/exams/{aid}", data=data)
+        assert f"已记为案件 #{case_id} 的学法减罚" in res.text
+        assert "已通过：减罚已记入处罚裁量" in c.get("/portal/training").text
+    from tests.web.conftest import bearer
+
+    with TestClient(world["app"]) as api:
+        got = api.get(
+            f"/api/cases/{case_id}/penalty-assessment", headers=bearer(api, "lb_district")
+        ).json()
+    assert got["assessment"]["amount"] == 400000
+    assert got["assessment"]["facts"]["law_study_passed"] is True
