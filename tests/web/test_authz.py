@@ -193,6 +193,15 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("GET", "/training/certificates/{certificate_id}.pdf"): lambda o: Spec(
         f"/training/certificates/{o['certificate']}.pdf"
     ),
+    ("POST", "/training/courses/{course_id}/materials"): lambda o: Spec(
+        f"/training/courses/{o['course']}/materials",
+        data={"title": "资料"},
+        files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        officer_only=True,
+    ),
+    ("GET", "/training/materials/{material_id}.pdf"): lambda o: Spec(
+        f"/training/materials/{o['material']}.pdf", list_must_not_contain=["冀东钢铁"]
+    ),
     ("GET", "/library"): lambda o: Spec("/library", list_must_not_contain=["冀东钢铁"]),
     ("GET", "/api/training/courses"): lambda o: Spec(
         "/api/training/courses", list_must_not_contain=["冀东钢铁"]
@@ -512,6 +521,7 @@ def _training_objects(db: Any, admin: User, ent1: User, officer_id: int) -> dict
     from lantian.assist.library import services as ls
     from lantian.assist.training import services as ts
     from lantian.assist.training.models import Certificate
+    from lantian.settings import get_settings
 
     officer = db.get(User, officer_id)
     start = now_cst() + timedelta(hours=1)
@@ -530,6 +540,10 @@ def _training_objects(db: Any, admin: User, ent1: User, officer_id: int) -> dict
     ts.submit_attempt(db, ent1, attempt.attempt_id, answers)
     cert = db.scalar(select(Certificate).where(Certificate.attempt_id == attempt.attempt_id))
     topic = ts.propose_topic(db, ent1, "排污许可")
+    pdf = UploadedFile("资料.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    material = ts.add_pdf_material(
+        db, admin, course.course_id, "资料", pdf, get_settings().uploads_dir
+    )
     case = ls.save_case(db, admin, title="钢铁企业超标", facts="某企业排口颗粒物超标两倍")
     body = "本政策正文内容超过十个字符。"
     policy = ls.save_policy(db, admin, title="政策", issuer="生态环境部", body=body)
@@ -540,6 +554,7 @@ def _training_objects(db: Any, admin: User, ent1: User, officer_id: int) -> dict
         "attempt": attempt.attempt_id,
         "certificate": cert.certificate_id,
         "topic": topic.topic_id,
+        "material": material.material_id,
         "typical_case": case.entry_id,
         "policy": policy.policy_id,
     }

@@ -287,3 +287,36 @@ def test_law_study_in_the_portal_reduces_the_proposed_fine(world: dict[str, Any]
         ).json()
     assert got["assessment"]["amount"] == 400000
     assert got["assessment"]["facts"]["law_study_passed"] is True
+
+
+def test_officer_attaches_a_pdf_material_and_non_pdf_is_refused(world: dict[str, Any]) -> None:
+    with session_scope(world["settings"]) as db:
+        course_id = ts.law_study_course(db).course_id
+    c, csrf = _client(world, "ts_city")
+    with c:
+        url = f"/training/courses/{course_id}/materials"
+        png = c.post(
+            url,
+            data={"csrf_token": csrf, "title": "图片"},
+            files={"file": ("a.png", b"\x89PNG\r\n\x1a\n" + bytes(16), "image/png")},
+        )
+        assert png.status_code == 422 and "PDF" in png.text
+        fake = c.post(
+            url,
+            data={"csrf_token": csrf, "title": "伪装"},
+            files={"file": ("a.pdf", b"MZ not a pdf", "application/pdf")},
+        )
+        assert fake.status_code == 422
+        ok = c.post(
+            url,
+            data={"csrf_token": csrf, "title": "大气法全文"},
+            files={"file": ("law.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        )
+        assert ok.status_code == 200
+    ent, _csrf = _client(world, "ent2")
+    with ent:
+        page = ent.get(f"/portal/training/courses/{course_id}")
+        link = re.search(r'href="(/training/materials/\d+\.pdf)"', page.text)
+        assert link is not None and "大气法全文" in page.text
+        pdf = ent.get(link.group(1))
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

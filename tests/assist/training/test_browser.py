@@ -1,6 +1,7 @@
 """Browser journey (Playwright + Debian's Chromium) at 390 px: an enterprise registers for
 a session, checks in with the code, studies the law-study course, passes the randomised
-exam and opens its certificate. ``LANTIAN_SCREENSHOT_DIR`` keeps the screenshots."""
+exam, opens its certificate, then reads the policy handbook and the typical cases.
+``LANTIAN_SCREENSHOT_DIR`` keeps the screenshots."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.web.conftest import seed
 from tests.web.test_browser import LiveServer, _login
 from tests.web.test_browser_sharing import VIEWPORTS, chromium
 
+from lantian.assist.library import services as ls
 from lantian.assist.training import services as ts
 from lantian.assist.training.models import ExamAttempt
 from lantian.auth.models import User
@@ -51,6 +53,20 @@ def test_enterprise_attends_and_passes_the_exam_on_a_phone(chromium: Any, tmp_pa
             place="路北区生态环境分局三楼会议室",
         )
         code = s.checkin_code
+        admin = db.get(User, seeded.user_ids["admin"])
+        ls.save_policy(
+            db,
+            admin,
+            title="关于推行学法减罚的实施意见",
+            issuer="唐山市生态环境局",
+            doc_number="唐环〔2026〕1号",
+            tags=["学法减罚"],
+            body="组织学习生态环境法律法规并考试。",
+        )
+        ls.save_case(
+            db, admin, title="钢铁企业颗粒物超标典型案例", industry="steel", family="EXCEEDANCE",
+            facts="某企业烧结机头颗粒物小时均值超标 2 倍，已责令整改并处罚款。",
+        )  # fmt: skip
     out = Path(SHOT_DIR) if SHOT_DIR else tmp_path / "shots"
     out.mkdir(parents=True, exist_ok=True)
     with LiveServer(settings) as server:
@@ -95,8 +111,13 @@ def test_enterprise_attends_and_passes_the_exam_on_a_phone(chromium: Any, tmp_pa
         expect(result).to_contain_text("培训〔")
         _no_sideways_scroll(page)
         page.screenshot(path=str(out / "training-result-phone.png"), full_page=False)
-        with page.expect_response(lambda r: r.url.endswith(".pdf")) as resp:
-            page.evaluate(
-                "fetch(document.querySelector('#result a.button').href).then(r => r.status)"
-            )
-        assert resp.value.status == 200
+        status = page.evaluate(
+            "fetch(document.querySelector('#result a.button').href).then(r => r.status)"
+        )
+        assert status == 200
+        page.goto(f"{server.url}/library?tag=学法减罚")
+        expect(page.locator("#policies")).to_contain_text("关于推行学法减罚的实施意见")
+        page.goto(f"{server.url}/library?industry=steel")
+        expect(page.locator("#cases")).to_contain_text("钢铁企业颗粒物超标典型案例")
+        _no_sideways_scroll(page)
+        page.screenshot(path=str(out / "library-phone.png"), full_page=True)

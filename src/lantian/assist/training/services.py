@@ -523,3 +523,47 @@ def check_in(
     if reg is None:
         reg = register(session, user, session_id, now=min(at, ts.starts_at))
     return _attend(session, user, reg, "code", at)
+
+
+# --------------------------------------------------------------------------- materials
+
+
+def add_pdf_material(
+    session: Session, user: User, course_id: int, title: str, upload: Any, uploads_dir: Any
+) -> CourseMaterial:
+    """An officer attaches a PDF to a course, through the upload checks of the case files
+    (:func:`lantian.workflow.files.check_upload`: extension, size, ``%PDF`` magic); the
+    file is stored under ``uploads_dir/training/<course_id>/`` and removed on rollback."""
+    import uuid
+    from pathlib import Path
+
+    from lantian.workflow.files import _NEW_FILES_KEY, check_upload
+
+    _officer(user)
+    course = session.get(Course, course_id)
+    if course is None:
+        raise NotFound(f"course {course_id} not found")
+    title = title.strip()
+    if not 2 <= len(title) <= 200:
+        raise ValidationError("title: 2 to 200 characters", field="title")
+    ext, _ctype = check_upload(upload)
+    if ext != ".pdf":
+        raise ValidationError("files: 课程资料只接受 PDF 文件 (PDF only)", field="files")
+    rel = Path("training") / str(course_id) / f"{uuid.uuid4().hex}.pdf"
+    path = Path(uploads_dir) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(upload.data)
+    session.info.setdefault(_NEW_FILES_KEY, []).append(path)
+    last = session.scalar(
+        select(func.max(CourseMaterial.position)).where(CourseMaterial.course_id == course_id)
+    )
+    row = CourseMaterial(
+        course_id=course_id,
+        position=int(last if last is not None else -1) + 1,
+        title=title,
+        file_path=rel.as_posix(),
+    )
+    session.add(row)
+    session.flush()
+    audit(session, user, "add_material", "training_course", course_id, after=snapshot(row))
+    return row

@@ -357,3 +357,47 @@ def certificate(request: Request, certificate_id: int, user: PageUser, db: DbDep
             "X-Document-Code": doc.code,
         },
     )
+
+
+@router.post("/training/courses/{course_id}/materials")
+async def add_material(
+    request: Request, course_id: int, user: PagePostUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """An officer attaches a PDF to a course (checked like every upload)."""
+    from starlette.datastructures import UploadFile
+
+    from lantian.web.limits import check_upload_size
+    from lantian.workflow.files import UploadedFile
+
+    form = await request.form()
+    value = form.get("file")
+    if not isinstance(value, UploadFile) or not value.filename:
+        raise ValidationError("files: 请选择 PDF 文件 (a PDF is required)", field="files")
+    check_upload_size(value.filename, value.size)
+    upload = UploadedFile(value.filename, await value.read(), value.content_type)
+    uploads = request.app.state.settings.uploads_dir
+
+    def work() -> None:
+        ts.add_pdf_material(db, user, course_id, _form_text(form, "title"), upload, uploads)
+        db.commit()
+
+    await run_in_threadpool(work)
+    return RedirectResponse("/training?done=1#courses", status_code=303)
+
+
+@router.get("/training/materials/{material_id}.pdf")
+def material_pdf(request: Request, material_id: int, user: PageUser, db: DbDep) -> Response:
+    """A course's PDF material (any signed-in user: courses are public)."""
+    from pathlib import Path
+
+    m = db.get(CourseMaterial, material_id)
+    if m is None or not m.file_path:
+        raise HTTPException(404, _("Not found"))
+    path = Path(request.app.state.settings.uploads_dir) / m.file_path
+    if not path.is_file():
+        raise HTTPException(404, _("Not found"))
+    return Response(
+        path.read_bytes(),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(m.title)}.pdf"},
+    )
