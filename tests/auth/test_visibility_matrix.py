@@ -549,6 +549,7 @@ def build_matrix(s: Session) -> Matrix:
         s.add(c)
         s.flush()
         campaigns[name] = c
+    training = _training_samples(s)
     s.commit()
     notes = {
         name: Notification(
@@ -589,8 +590,79 @@ def build_matrix(s: Session) -> Matrix:
         **supervision,
         "visit": {k: v.visit_id for k, v in visits.items()},
         "campaign": {k: v.campaign_id for k, v in campaigns.items()},
+        **training,
     }
     return Matrix(s, users, ids)
+
+
+def _training_samples(s: Session) -> dict[str, dict[str, Any]]:
+    """An exam attempt, a session registration and a certificate of E1 and of E3."""
+    from lantian.assist.training.models import (
+        Certificate,
+        Course,
+        ExamAttempt,
+        SessionRegistration,
+        TrainingSession,
+    )
+
+    course = Course(
+        code="c",
+        title="课程",
+        hours=1,
+        pass_mark=60,
+        paper_size=1,
+        max_attempts=0,
+        wait_hours=0,
+        law_study=False,
+        created_at=T0,
+    )
+    s.add(course)
+    s.flush()
+    ts = TrainingSession(
+        title="培训",
+        starts_at=T0,
+        ends_at=T0 + timedelta(hours=2),
+        place="会议室",
+        capacity=10,
+        hours=2,
+        checkin_code="123456",
+        created_at=T0,
+    )
+    s.add(ts)
+    s.flush()
+    out: dict[str, dict[str, Any]] = {
+        "exam_attempt": {},
+        "training_registration": {},
+        "certificate": {},
+    }
+    for eid in ("E1", "E3"):
+        att = ExamAttempt(
+            course_id=course.course_id,
+            enterprise_id=eid,
+            seed=1,
+            paper=[],
+            total=0,
+            started_at=T0,
+            submitted_at=T0,
+            passed=True,
+        )
+        reg = SessionRegistration(session_id=ts.session_id, enterprise_id=eid, registered_at=T0)
+        s.add_all([att, reg])
+        s.flush()
+        cert = Certificate(
+            attempt_id=att.attempt_id,
+            enterprise_id=eid,
+            course_id=course.course_id,
+            number=f"培训〔2024〕第{eid}号",
+            hours=1,
+            issued_at=T0,
+        )
+        s.add(cert)
+        s.flush()
+        out["exam_attempt"][eid] = att.attempt_id
+        out["training_registration"][eid] = reg.registration_id
+        out["certificate"][eid] = cert.certificate_id
+    return out
 
 
 @pytest.fixture
@@ -756,6 +828,13 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("dist_jia2", "visit"): set(),
     ("dist_jia2", "campaign"): {"c_all", "c_jia"},
     ("city_bing", "campaign"): {"c_all"},
+    ("ent1", "exam_attempt"): {"E1"},
+    ("ent1", "training_registration"): {"E1"},
+    ("ent1", "certificate"): {"E1"},
+    ("ent2", "certificate"): set(),
+    ("ent3", "exam_attempt"): {"E3"},
+    ("ent3", "certificate"): {"E3"},
+    ("wg14_jia", "certificate"): set(),
 }
 
 

@@ -184,6 +184,7 @@ def test_law_study_and_apology_records_reduce_the_amount(world: Any) -> None:
         exam_score=92,
         passed=True,
         completed_at=now_cst(),
+        reason="企业在局内参加纸质考试",
     )
     with pytest.raises(PermissionDenied):
         es.submit_apology(s, world.admin, case.case_id, "我公司郑重道歉并承诺今后严格守法经营" * 2)

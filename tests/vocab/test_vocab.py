@@ -25,6 +25,7 @@ from lantian.vocab import (
 from lantian.vocab import notify as notify_vocab
 from lantian.vocab import rules as rules_vocab
 from lantian.vocab import selfchecks as selfchecks_vocab
+from lantian.vocab import training as training_vocab
 from lantian.vocab import visits as visits_vocab
 
 CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary[int]] = {
@@ -82,6 +83,8 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("inspection_visits", "kind"): visits_vocab.VISIT_KINDS,
     ("inspection_visits", "status"): visits_vocab.VISIT_STATUSES,
     ("inspection_visits", "service_kind"): visits_vocab.SERVICE_KINDS,
+    ("training_questions", "kind"): training_vocab.QUESTION_KINDS,
+    ("training_registrations", "attendance_by"): training_vocab.ATTENDANCE_METHODS,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

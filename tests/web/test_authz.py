@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from tests.web.conftest import Seeded, bearer, login
 
 from lantian.assist.selfchecks import queries as sq
@@ -137,6 +138,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
             "exam_score": 90,
             "passed": True,
             "completed_at": "2026-01-01T10:00:00+08:00",
+            "reason": "纸质考试代录",
         },
     ),
     ("POST", "/api/cases/{case_id}/apology"): lambda o: Spec(
@@ -153,6 +155,95 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ),
     ("POST", "/portal/penalties/{decision_id}/acknowledge"): lambda o: Spec(
         f"/portal/penalties/{o['decision']}/acknowledge", data={}
+    ),
+    ("GET", "/training"): lambda o: Spec("/training", officer_only=True),
+    ("POST", "/training/sessions"): lambda o: Spec(
+        "/training/sessions",
+        data={
+            "title": "培训",
+            "starts_at": "2026-12-30T09:00",
+            "ends_at": "2026-12-30T11:00",
+            "capacity": "5",
+            "hours": "2",
+            "place": "会议室",
+        },
+        officer_only=True,
+    ),
+    ("GET", "/training/sessions/{session_id}"): lambda o: Spec(
+        f"/training/sessions/{o['training_session']}", officer_only=True
+    ),
+    ("POST", "/training/registrations/{registration_id}/attend"): lambda o: Spec(
+        f"/training/registrations/{o['registration']}/attend", data={}
+    ),
+    ("POST", "/training/topics"): lambda o: Spec("/training/topics", data={"title": "主题"}),
+    ("GET", "/portal/training"): lambda o: Spec(
+        "/portal/training", list_must_not_contain=["冀东钢铁", "LE1-"]
+    ),
+    ("POST", "/portal/training/topics/{topic_id}/vote"): lambda o: Spec(
+        f"/portal/training/topics/{o['topic']}/vote", data={}
+    ),
+    ("POST", "/portal/training/sessions/{session_id}/register"): lambda o: Spec(
+        f"/portal/training/sessions/{o['training_session']}/register", data={}
+    ),
+    ("POST", "/portal/training/sessions/{session_id}/check-in"): lambda o: Spec(
+        f"/portal/training/sessions/{o['training_session']}/check-in", data={"code": "0"}
+    ),
+    ("GET", "/portal/training/courses/{course_id}"): lambda o: Spec(
+        f"/portal/training/courses/{o['course']}", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("POST", "/portal/training/courses/{course_id}/exam"): lambda o: Spec(
+        f"/portal/training/courses/{o['course']}/exam", data={}
+    ),
+    ("GET", "/portal/training/exams/{attempt_id}"): lambda o: Spec(
+        f"/portal/training/exams/{o['attempt']}"
+    ),
+    ("POST", "/portal/training/exams/{attempt_id}"): lambda o: Spec(
+        f"/portal/training/exams/{o['attempt']}", data={}
+    ),
+    ("GET", "/training/certificates/{certificate_id}.pdf"): lambda o: Spec(
+        f"/training/certificates/{o['certificate']}.pdf"
+    ),
+    ("POST", "/training/courses/{course_id}/materials"): lambda o: Spec(
+        f"/training/courses/{o['course']}/materials",
+        data={"title": "资料"},
+        files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        officer_only=True,
+    ),
+    ("GET", "/training/materials/{material_id}.pdf"): lambda o: Spec(
+        f"/training/materials/{o['material']}.pdf", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/library"): lambda o: Spec("/library", list_must_not_contain=["冀东钢铁"]),
+    ("GET", "/api/training/courses"): lambda o: Spec(
+        "/api/training/courses", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("POST", "/api/training/courses/{course_id}/attempts"): lambda o: Spec(
+        f"/api/training/courses/{o['course']}/attempts", json={}
+    ),
+    ("POST", "/api/training/attempts/{attempt_id}/answers"): lambda o: Spec(
+        f"/api/training/attempts/{o['attempt']}/answers", json={"answers": {}}
+    ),
+    ("GET", "/api/library/cases"): lambda o: Spec(
+        "/api/library/cases", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/api/library/policies"): lambda o: Spec(
+        "/api/library/policies", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/library/cases/{entry_id}"): lambda o: Spec(
+        f"/library/cases/{o['typical_case']}", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/library/policies/{policy_id}"): lambda o: Spec(
+        f"/library/policies/{o['policy']}", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/library/new"): lambda o: Spec("/library/new", officer_only=True),
+    ("POST", "/library/cases"): lambda o: Spec(
+        "/library/cases",
+        data={"title": "案例", "facts": "某企业颗粒物超标两倍以上"},
+        officer_only=True,
+    ),
+    ("POST", "/library/policies"): lambda o: Spec(
+        "/library/policies",
+        data={"title": "政策", "issuer": "生态环境部", "body": "本政策正文内容超过十个字符。"},
+        officer_only=True,
     ),
     ("POST", "/cases/{case_id}/apology"): lambda o: Spec(
         f"/cases/{o['confirmed_case']}/apology", data={"text": APOLOGY}
@@ -515,7 +606,16 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
         f"/portal/checkin/{o['checkin']}", data={"what": "arrival"}
     ),
 }
-SELF_SERVICE = ("/api/me/password", "/account/password")
+SELF_SERVICE = (
+    "/api/me/password",
+    "/account/password",
+    "/training/topics",
+    "/portal/training/topics/{topic_id}/vote",
+    "/portal/training/sessions/{session_id}/register",
+    "/portal/training/sessions/{session_id}/check-in",
+    "/portal/training/courses/{course_id}/exam",
+    "/api/training/courses/{course_id}/attempts",
+)
 """Routes that act on the caller only (a wrong current password is the caller's 422)."""
 OWN_CREATES = {("POST", "/api/questions"), ("POST", "/questions")}
 """Routes where another enterprise creates its own object (its question), not E1's."""
@@ -663,6 +763,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "milestone": milestone.milestone_id,
             "question": question.question_id,
             "invitation": invitation.invitation_id,
+            **_training_objects(db, admin, ent1, seeded.user_ids["lb_district"]),
             "plan": plan.draw_id,
             "token": create_api_token(db, ent1, label="ent1-k").token_id,
             "notice": notice.notice_id,
@@ -689,6 +790,50 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         os.environ.pop("LANTIAN_HOME", None)
     else:
         os.environ["LANTIAN_HOME"] = old
+
+
+def _training_objects(db: Any, admin: User, ent1: User, officer_id: int) -> dict[str, int]:
+    """E1's session registration, passed exam and certificate; a topic; library entries."""
+    from lantian.assist.library import services as ls
+    from lantian.assist.training import services as ts
+    from lantian.assist.training.models import Certificate
+    from lantian.settings import get_settings
+
+    officer = db.get(User, officer_id)
+    start = now_cst() + timedelta(hours=1)
+    session = ts.create_session(
+        db, officer, title="培训", starts_at=start, ends_at=start + timedelta(hours=2),
+        capacity=10, hours=2, place="分局",
+    )  # fmt: skip
+    reg = ts.register(db, ent1, session.session_id)
+    course = ts.law_study_course(db)
+    attempt = ts.start_attempt(db, ent1, course.course_id)
+    bank = ts.bank_of(db, course.course_id)
+    answers = {
+        int(it["question_id"]): [it["order"].index(i) for i in bank[it["question_id"]].answer]
+        for it in attempt.paper
+    }
+    ts.submit_attempt(db, ent1, attempt.attempt_id, answers)
+    cert = db.scalar(select(Certificate).where(Certificate.attempt_id == attempt.attempt_id))
+    topic = ts.propose_topic(db, ent1, "排污许可")
+    pdf = UploadedFile("资料.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    material = ts.add_pdf_material(
+        db, admin, course.course_id, "资料", pdf, get_settings().uploads_dir
+    )
+    case = ls.save_case(db, admin, title="钢铁企业超标", facts="某企业排口颗粒物超标两倍")
+    body = "本政策正文内容超过十个字符。"
+    policy = ls.save_policy(db, admin, title="政策", issuer="生态环境部", body=body)
+    return {
+        "training_session": session.session_id,
+        "registration": reg.registration_id,
+        "course": course.course_id,
+        "attempt": attempt.attempt_id,
+        "certificate": cert.certificate_id,
+        "topic": topic.topic_id,
+        "material": material.material_id,
+        "typical_case": case.entry_id,
+        "policy": policy.policy_id,
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -71,6 +71,7 @@ from lantian.assist.questions.models import FaqEntry, Question
 from lantian.assist.rectification.models import RectificationPlan
 from lantian.assist.selfchecks.models import SelfCheck, SelfCheckFinding
 from lantian.assist.surveys.models import SurveyInvitation, SurveyResponse
+from lantian.assist.training.models import Certificate, ExamAttempt, SessionRegistration
 from lantian.auth.errors import NotFound
 from lantian.auth.models import ROLES, User
 from lantian.auth.policy import EnterprisePolicy, VisibilityPolicy, get_policy
@@ -119,6 +120,9 @@ KINDS: tuple[str, ...] = (
     "grade_application",
     "visit",
     "campaign",
+    "exam_attempt",
+    "training_registration",
+    "certificate",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -720,6 +724,33 @@ VISIBILITY: dict[str, KindSpec] = {
         lambda: Campaign,
         lambda: Campaign.campaign_id,
         {**_officers(Unlimited(Cond(_campaign_in_region))), "enterprise": Nothing()},
+    ),
+    "exam_attempt": KindSpec(
+        "exam_attempt",
+        lambda: ExamAttempt,
+        lambda: ExamAttempt.attempt_id,
+        {
+            **_officers(Through("enterprise", lambda: ExamAttempt.enterprise_id)),
+            "enterprise": Own(lambda: ExamAttempt.enterprise_id),
+        },
+    ),
+    "training_registration": KindSpec(
+        "training_registration",
+        lambda: SessionRegistration,
+        lambda: SessionRegistration.registration_id,
+        {
+            **_officers(Through("enterprise", lambda: SessionRegistration.enterprise_id)),
+            "enterprise": Own(lambda: SessionRegistration.enterprise_id),
+        },
+    ),
+    "certificate": KindSpec(
+        "certificate",
+        lambda: Certificate,
+        lambda: Certificate.certificate_id,
+        {
+            **_officers(Through("enterprise", lambda: Certificate.enterprise_id)),
+            "enterprise": Own(lambda: Certificate.enterprise_id),
+        },
     ),
 }
 """kind → declaration. Every kind of :data:`KINDS` × every role of :data:`ROLES`."""

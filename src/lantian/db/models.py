@@ -3,10 +3,12 @@
 A package that adds models adds its module here.
 """
 
+from lantian.assist.library import models as library_models
 from lantian.assist.questions import models as assist_question_models
 from lantian.assist.rectification import models as assist_rectification_models
 from lantian.assist.selfchecks import models as assist_selfcheck_models
 from lantian.assist.surveys import models as assist_survey_models
+from lantian.assist.training import models as training_models
 from lantian.auth import models as auth_models
 from lantian.enforcement import models as enforcement_models
 from lantian.leads import models as leads_models
@@ -29,6 +31,7 @@ __all__ = [
     "auth_models",
     "enforcement_models",
     "leads_models",
+    "library_models",
     "notify_models",
     "registry_models",
     "rules_platform_models",
@@ -38,5 +41,6 @@ __all__ = [
     "supervision_listing_models",
     "supervision_plan_models",
     "supervision_visit_models",
+    "training_models",
     "workflow_models",
 ]

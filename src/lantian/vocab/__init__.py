@@ -21,6 +21,7 @@ module            vocabularies
                   score normalisations
 ``supervision``   正面清单 actions/sources/proposals, 绩效分级 evidence, 创A升B steps
 ``visits``        visit kinds, visit approval states, 帮扶 service kinds
+``training``      exam question kinds, attendance methods
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -43,6 +44,7 @@ from lantian.vocab import (
     roles,
     selfchecks,
     supervision,
+    training,
 )
 from lantian.vocab import visits as visits_vocab
 from lantian.vocab._base import Term, Vocabulary, is_english
@@ -108,6 +110,8 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     visits_vocab.VISIT_KINDS,
     visits_vocab.VISIT_STATUSES,
     visits_vocab.SERVICE_KINDS,
+    training.QUESTION_KINDS,
+    training.ATTENDANCE_METHODS,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -127,4 +131,5 @@ __all__ = [
     "roles",
     "selfchecks",
     "supervision",
+    "training",
 ]

@@ -52,3 +52,7 @@ def register_api(app: FastAPI) -> None:
 
     for module in (questions, surveys, scores):
         app.include_router(module.router)
+    from lantian.web.api import library, training
+
+    app.include_router(training.router)
+    app.include_router(library.router)

@@ -168,9 +168,13 @@ class LawStudyRequest(BaseModel):
     exam_score: float
     passed: bool
     completed_at: datetime
+    reason: str = Field(max_length=2000)
+    """Why an officer records it instead of the enterprise's exam in the portal."""
 
 
-@router.post("/cases/{case_id}/law-study", summary="Record a 学法减罚 course result (officer)")
+@router.post(
+    "/cases/{case_id}/law-study", summary="Record a 学法减罚 result (officer override, with reason)"
+)
 def law_study(
     case_id: int, body: LawStudyRequest, user: ApiUser, principal: ApiOfficer, db: DbDep
 ) -> dict[str, Any]:
@@ -184,6 +188,7 @@ def law_study(
         exam_score=body.exam_score,
         passed=body.passed,
         completed_at=body.completed_at,
+        reason=body.reason,
     )
     db.commit()
     return {"record_id": rec.record_id, "case_id": rec.case_id, "kind": rec.kind}

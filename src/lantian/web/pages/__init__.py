@@ -43,3 +43,7 @@ def register_pages(app: FastAPI) -> None:
     from lantian.web.pages import visits
 
     app.include_router(visits.router)
+    from lantian.web.pages import library, training
+
+    app.include_router(training.router)
+    app.include_router(library.router)
