@@ -74,6 +74,21 @@ def test_look_back_window_boundary_on_stored_cases(world: Any) -> None:
     assert es.assess_case(s, world.admin, case.case_id, FACTS).facts["first_offence"] is True
 
 
+def test_first_offence_counts_only_the_same_violation_type(world: Any) -> None:
+    s = world.session
+    old = W.drive(s, world, "confirmed", "EC")  # a prior confirmed case of EC
+    case = W.drive(s, world, "confirmed", "EC")
+    other = {**FACTS, "violation": "MONITOR-ABNORMAL", "harm": "none"}
+    a = es.assess_case(s, world.admin, case.case_id, other)
+    assert a.facts["first_offence"] is True  # the prior case's family is not 自动监测
+    assert "同一违法行为" in a.result["reasons"][0]["clause"]
+    assert es.assess_case(s, world.admin, case.case_id, FACTS).facts["first_offence"] is False
+    # once assessed as another violation, the prior case no longer counts for AIR-EXCEED
+    es.assess_case(s, world.admin, old.case_id, {**other, "first_offence": True})
+    assert es.assess_case(s, world.admin, case.case_id, FACTS).facts["first_offence"] is True
+    assert es.assess_case(s, world.admin, case.case_id, other).facts["first_offence"] is False
+
+
 def test_bad_facts_store_nothing(world: Any) -> None:
     s = world.session
     case = W.drive(s, world, "confirmed")
