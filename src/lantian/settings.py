@@ -108,6 +108,12 @@ class Settings(BaseSettings):
         description="working days of the 督办 deadline when an overdue or rejected 立行立改 "
         "becomes 督办",
     )
+    hazard_reply_working_days: int = Field(
+        default=10,
+        ge=1,
+        le=90,
+        description="working days (Mon-Fri CST) an enterprise has to reply to a 隐患提示函",
+    )
     onsite_gps_warn_m: float = Field(
         default=1000.0,
         gt=0,

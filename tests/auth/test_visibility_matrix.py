@@ -38,6 +38,7 @@ from lantian.db.session import session_factory
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise, Line, Meter, Outlet, Station
 from lantian.settings import Settings
+from lantian.supervision.hazards.models import HazardNotice
 from lantian.timeutil import CST
 from lantian.workflow import api as wf
 from lantian.workflow.models import (
@@ -354,6 +355,8 @@ def build_matrix(s: Session) -> Matrix:
         s.add(n)
         s.flush()
         notices[name] = n
+        s.add(HazardNotice(notice_id=n.notice_id, enterprise_id=eid, reply_due=T0, status="issued"))
+        s.flush()
     draw = SpotCheckDraw(
         drawn_at=T0,
         drawn_by=users["admin"].user_id,
@@ -379,6 +382,7 @@ def build_matrix(s: Session) -> Matrix:
         "attachment": {k: v.attachment_id for k, v in atts.items()},
         "notice": {k: v.notice_id for k, v in notices.items()},
         "spot_check": {"closed": spot.spot_check_id},
+        "hazard_notice": {k: v.notice_id for k, v in notices.items()},
     }
     return Matrix(s, users, ids)
 
@@ -497,6 +501,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("dist_jia2", "case_event"): {"ent_submission", "ent_upload_event", "officer_upload_event"},
     ("ent3", "lead"): {"enterprise_closed"},
     ("ent3", "notice"): {"to_e3"},
+    ("ent1", "hazard_notice"): {"to_e1_case"},
+    ("ent3", "hazard_notice"): {"to_e3"},
     ("ent3", "attachment"): set(),
 }
 

@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint
 import lantian.db.models  # noqa: F401  (registers every table)
 from lantian import vocab
 from lantian.db.base import Base
-from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
+from lantian.vocab import cases, enforcement, families, hazards, leads, pollutants, registry, roles
 from lantian.vocab import rules as rules_vocab
 
 CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary[int]] = {
@@ -46,6 +46,7 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("leniency_records", "kind"): enforcement.LENIENCY_KINDS,
     ("credit_events", "kind"): enforcement.CREDIT_EVENT_KINDS,
     ("credit_repairs", "status"): enforcement.REPAIR_STATUSES,
+    ("hazard_notices", "status"): hazards.HAZARD_STATES,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

@@ -15,12 +15,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from tests.web.conftest import Seeded, bearer, login
 
 from lantian.auth.models import User
 from lantian.auth.service import create_api_token
 from lantian.db.session import session_scope
 from lantian.enforcement import services as es
+from lantian.supervision.hazards import services as hs
+from lantian.supervision.hazards.models import HazardReplyFile
 from lantian.supervision.plans.models import PlanDraw
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app, route_table
@@ -44,6 +47,8 @@ APOLOGY = "我公司郑重道歉并承诺严格守法经营，接受监督。"
 """A 道歉承诺 letter (issue #14 routes)."""
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+HZ_ITEM = {"problem": "料场未苫盖", "basis": "大气污染防治法第七十二条", "measure": "苫盖"}
+HZ_FORM = {f"{k}_1": v for k, v in HZ_ITEM.items()}
 
 
 @dataclass
@@ -307,6 +312,54 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
         f"/account/tokens/{o['token']}/revoke"
     ),
 }
+ROUTES.update(
+    {  # 隐患提示函 (issue #13 item 6)
+        ("GET", "/api/hazard-notices"): lambda o: Spec(
+            "/api/hazard-notices", list_must_not_contain=["E1 隐患"]
+        ),
+        ("POST", "/api/hazard-notices"): lambda o: Spec(
+            "/api/hazard-notices", json={"enterprise_id": "E1", "title": "x", "items": [HZ_ITEM]}
+        ),
+        ("GET", "/api/hazard-notices/{notice_id}"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}"
+        ),
+        ("POST", "/api/hazard-notices/{notice_id}/reply"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}/reply", data={"text": "已整改完毕"}
+        ),
+        ("POST", "/api/hazard-notices/{notice_id}/close"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}/close", json={"note": "x"}
+        ),
+        ("POST", "/api/hazard-notices/{notice_id}/escalate"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}/escalate", json={"note": "x"}
+        ),
+        ("GET", "/api/hazard-notices/files/{file_id}"): lambda o: Spec(
+            f"/api/hazard-notices/files/{o['hazard_file']}"
+        ),
+        ("GET", "/hazard-notices"): lambda o: Spec(
+            "/hazard-notices", list_must_not_contain=["E1 隐患"]
+        ),
+        ("GET", "/portal/hazard-notices"): lambda o: Spec(
+            "/portal/hazard-notices", list_must_not_contain=["E1 隐患"]
+        ),
+        ("GET", "/hazard-notices/new"): lambda o: Spec("/hazard-notices/new", officer_only=True),
+        ("POST", "/hazard-notices"): lambda o: Spec(
+            "/hazard-notices", data={"enterprise_id": "E1", "title": "x", **HZ_FORM}
+        ),
+        ("GET", "/hazard-notices/{notice_id}"): lambda o: Spec(f"/hazard-notices/{o['hazard']}"),
+        ("POST", "/hazard-notices/{notice_id}/reply"): lambda o: Spec(
+            f"/hazard-notices/{o['hazard']}/reply", data={"reply_text": "已整改完毕"}
+        ),
+        ("POST", "/hazard-notices/{notice_id}/close"): lambda o: Spec(
+            f"/hazard-notices/{o['hazard']}/close", data={"note": "x"}
+        ),
+        ("POST", "/hazard-notices/{notice_id}/escalate"): lambda o: Spec(
+            f"/hazard-notices/{o['hazard']}/escalate", data={"note": "x"}
+        ),
+        ("GET", "/hazard-notices/files/{file_id}"): lambda o: Spec(
+            f"/hazard-notices/files/{o['hazard_file']}"
+        ),
+    }
+)
 SELF_SERVICE = ("/api/me/password", "/account/password")
 """Routes that act on the caller only (a wrong current password is the caller's 422)."""
 
@@ -389,7 +442,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         db.flush()
         ent1 = db.get(User, seeded.user_ids["ent1"])
         assert ent1 is not None
+        hazard = hs.issue_hazard_notice(db, admin, "E1", title="E1 隐患", items=[HZ_ITEM])
+        hs.reply(
+            db, ent1, hazard.notice_id, "已整改", [UploadedFile("h.png", PNG)],
+            uploads_dir=settings.uploads_dir,
+        )  # fmt: skip
+        hazard_file = db.scalar(
+            select(HazardReplyFile.file_id).where(HazardReplyFile.notice_id == hazard.notice_id)
+        )
         objs = {
+            "hazard": hazard.notice_id,
+            "hazard_file": hazard_file,
             "plan": plan.draw_id,
             "token": create_api_token(db, ent1, label="ent1-k").token_id,
             "notice": notice.notice_id,

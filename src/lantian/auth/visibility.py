@@ -74,6 +74,7 @@ from lantian.auth.scope import UserLike, region_clause
 from lantian.db.resultcache import ResultCache, current_generation, wrote
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise, Meter, Outlet, Station
+from lantian.supervision.hazards.models import HazardNotice
 from lantian.workflow.models import (
     Attachment,
     Case,
@@ -96,6 +97,7 @@ KINDS: tuple[str, ...] = (
     "attachment",
     "notice",
     "spot_check",
+    "hazard_notice",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -547,6 +549,17 @@ VISIBILITY: dict[str, KindSpec] = {
         lambda: SpotCheck,
         lambda: SpotCheck.spot_check_id,
         {**_officers(_THROUGH_CASE(lambda: SpotCheck.case_id)), "enterprise": Nothing()},
+    ),
+    # 隐患提示函: seen exactly as its notice (officers: the enterprise's region; the
+    # enterprise: its own)
+    "hazard_notice": KindSpec(
+        "hazard_notice",
+        lambda: HazardNotice,
+        lambda: HazardNotice.notice_id,
+        {
+            **_officers(Through("notice", lambda: HazardNotice.notice_id)),
+            "enterprise": Through("notice", lambda: HazardNotice.notice_id),
+        },
     ),
 }
 """kind → declaration. Every kind of :data:`KINDS` × every role of :data:`ROLES`."""

@@ -15,6 +15,7 @@ module            vocabularies
 ``registry``      industries, subject kinds, grades, meter roles, station kinds, alerts
 ``roles``         user roles
 ``enforcement``   penalty outcomes, leniency kinds, credit events, 信用修复 states
+``hazards``       隐患提示函 follow-up states, its document kind
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -25,7 +26,7 @@ itself when unknown) or the shortcuts ``vocab.pollutants.name/unit/label``,
 
 from __future__ import annotations
 
-from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
+from lantian.vocab import cases, enforcement, families, hazards, leads, pollutants, registry, roles
 from lantian.vocab._base import Term, Vocabulary, is_english
 
 ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
@@ -64,6 +65,8 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     enforcement.LENIENCY_KINDS,
     enforcement.CREDIT_EVENT_KINDS,
     enforcement.REPAIR_STATUSES,
+    hazards.HAZARD_STATES,
+    hazards.HAZARD_DOC_KIND,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -74,6 +77,7 @@ __all__ = [
     "cases",
     "enforcement",
     "families",
+    "hazards",
     "is_english",
     "leads",
     "pollutants",

@@ -42,3 +42,4 @@ def register_api(app: FastAPI) -> None:
         plans,
     ):
         app.include_router(module.router)
+    app.include_router(__import__("lantian.web.api.hazards", fromlist=["router"]).router)
