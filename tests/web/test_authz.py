@@ -40,6 +40,8 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/api/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/"),
+    ("GET", "/public/apologies"),
+    ("GET", "/api/public/apologies"),
 }
 """Routes anyone may call (``/`` only redirects to the login page)."""
 

@@ -174,3 +174,64 @@ def statistics(
         "by_district": by_district,
         "by_industry": by_industry,
     }
+
+
+PUBLIC_APOLOGY_FIELDS: tuple[str, ...] = (
+    "record_id",
+    "enterprise_name",
+    "city",
+    "district",
+    "violation",
+    "approved_at",
+    "text",
+)
+"""What the public page shows of a published 道歉承诺: the enterprise (a legal person, named
+in its own public letter), where, the violation type, when it was approved and the letter.
+No officer, account, credit code, case number or amount."""
+
+
+def published_apologies(
+    session: Session, *, limit: int = 200, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Approved 道歉承诺 letters published by the province's rule (``[apology] publish``),
+    newest approval first, with only :data:`PUBLIC_APOLOGY_FIELDS`.
+
+    References
+    ----------
+    .. [1] 营口市 公开道歉承诺 practice (issue #14; publication by the province's rule).
+    .. [2] 中华人民共和国个人信息保护法 (2021) §13, §28 — no personal data is published
+           beyond the letter the enterprise itself wrote for publication.
+    """
+    from lantian.workflow.models import Case
+
+    stmt = (
+        select(LeniencyRecord, Enterprise, Case)
+        .join(Case, Case.case_id == LeniencyRecord.case_id)
+        .join(Enterprise, Enterprise.enterprise_id == LeniencyRecord.enterprise_id)
+        .where(
+            LeniencyRecord.kind == "apology",
+            LeniencyRecord.approved_at.is_not(None),
+            LeniencyRecord.published.is_(True),
+        )
+        .order_by(LeniencyRecord.approved_at.desc(), LeniencyRecord.record_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    out: list[dict[str, Any]] = []
+    for rec, ent, case in session.execute(stmt):
+        newest = latest_assessment(session, case.case_id)
+        violation = (newest.result.get("violation_name") if newest is not None else None) or None
+        approved = rec.approved_at
+        assert approved is not None
+        out.append(
+            {
+                "record_id": rec.record_id,
+                "enterprise_name": ent.name,
+                "city": ent.city,
+                "district": ent.district,
+                "violation": violation,
+                "approved_at": to_cst(approved).isoformat(),
+                "text": rec.text or "",
+            }
+        )
+    return out

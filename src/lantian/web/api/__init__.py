@@ -43,3 +43,4 @@ def register_api(app: FastAPI) -> None:
     ):
         app.include_router(module.router)
     app.include_router(__import__("lantian.web.api.hazards", fromlist=["router"]).router)
+    app.include_router(__import__("lantian.web.api.public", fromlist=["router"]).router)

@@ -26,3 +26,4 @@ def register_pages(app: FastAPI) -> None:
     app.include_router(penalty.router)
     app.include_router(supervision.router)
     app.include_router(__import__("lantian.web.pages.hazards", fromlist=["router"]).router)
+    app.include_router(__import__("lantian.web.pages.public", fromlist=["router"]).router)
