@@ -360,6 +360,10 @@ ROUTES.update(
         ("GET", "/hazard-notices/files/{file_id}"): lambda o: Spec(
             f"/hazard-notices/files/{o['hazard_file']}"
         ),
+        ("GET", "/penalty-statistics"): lambda o: Spec("/penalty-statistics", officer_only=True),
+        ("GET", "/penalty-statistics.xlsx"): lambda o: Spec(
+            "/penalty-statistics.xlsx", officer_only=True
+        ),
     }
 )
 SELF_SERVICE = ("/api/me/password", "/account/password")

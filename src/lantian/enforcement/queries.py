@@ -235,3 +235,52 @@ def published_apologies(
             }
         )
     return out
+
+
+STAT_HEADER_ZH: tuple[str, ...] = ("统计维度", "类别", "决定件数", "罚款金额（元）", "占比")
+"""Chinese column headers of the statistics workbook and table."""
+
+
+def statistics_rows(stats: dict[str, Any], lang: str = "zh_CN") -> list[tuple[Any, ...]]:
+    """The statistics of :func:`statistics` as rows (dimension, category, count, yuan,
+    share of all decisions), labels from the vocabularies in ``lang``.
+
+    Rows: every outcome, the 首违不罚 and 轻微免罚 shares, the 学法 and 道歉 reductions (count
+    and yuan taken off), every district and every industry (largest first).
+    """
+    from lantian.vocab import enforcement as ev
+    from lantian.vocab import registry as rv
+    from lantian.vocab._base import is_english
+
+    en = is_english(lang)
+    total = int(stats.get("decisions") or 0)
+
+    def share(n: int) -> float | None:
+        return round(n / total, 4) if total else None
+
+    dims = (
+        ("Outcome", "处罚结果"),
+        ("Leniency", "从宽适用"),
+        ("Reduction", "减罚"),
+        ("District", "区县"),
+        ("Industry", "行业"),
+    )
+    d = {k: (e if en else z) for k, (e, z) in zip(("o", "l", "r", "d", "i"), dims, strict=True)}
+    rows: list[tuple[Any, ...]] = []
+    for t in ev.PENALTY_OUTCOMES:
+        slot = stats["by_outcome"].get(t.code, {"count": 0, "amount": 0})
+        rows.append((d["o"], t.name(lang), slot["count"], slot["amount"], share(slot["count"])))
+    first_label = "First violation not punished" if en else "首违不罚"
+    minor_label = "Minor violation exempted" if en else "轻微免罚"
+    for label, key in ((first_label, "first_offence_share"), (minor_label, "minor_exempt_share")):
+        s = float(stats.get(key) or 0.0)
+        rows.append((d["l"], label, round(s * total), None, round(s, 4) if total else None))
+    for t in ev.LENIENCY_KINDS:
+        slot = stats["reductions"].get(t.code, {"count": 0, "yuan": 0})
+        rows.append((d["r"], t.name(lang), slot["count"], slot["yuan"], share(slot["count"])))
+    for key, dim in (("by_district", "d"), ("by_industry", "i")):
+        items = sorted(stats[key].items(), key=lambda kv: (-kv[1]["count"], kv[0]))
+        for code, slot in items:
+            name = code if key == "by_district" else rv.INDUSTRIES.name(code, lang)
+            rows.append((d[dim], name or "—", slot["count"], slot["amount"], share(slot["count"])))
+    return rows

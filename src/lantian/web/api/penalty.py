@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body
@@ -216,14 +216,32 @@ def approve(record_id: int, user: ApiUser, principal: ApiOfficer, db: DbDep) -> 
 
 
 @router.get("/penalty-statistics", summary="Decisions by outcome, district, industry; shares")
-def penalty_statistics(user: ApiUser, principal: ApiOfficer, db: DbDep) -> dict[str, Any]:
+def penalty_statistics(
+    user: ApiUser,
+    principal: ApiOfficer,
+    db: DbDep,
+    start: date | None = None,
+    end: date | None = None,
+) -> dict[str, Any]:
     """Over the cases the caller sees: counts and amounts by outcome, 首违不罚 and 轻微免罚
-    shares, reductions by 学法 and 道歉, by district and industry."""
+    shares, reductions by 学法 and 道歉, by district and industry; decisions taken from
+    ``start`` to ``end`` inclusive (CST days), when given."""
+    return visible_statistics(db, user, start, end)
+
+
+def visible_statistics(
+    db: Any, user: Any, start: date | None = None, end: date | None = None
+) -> dict[str, Any]:
+    """:func:`~lantian.enforcement.queries.statistics` over the cases ``user`` sees, for
+    decisions on CST days ``start`` … ``end`` (inclusive)."""
     from sqlalchemy import select
 
     from lantian.auth.visibility import visible
     from lantian.enforcement.queries import statistics
+    from lantian.timeutil import CST
     from lantian.workflow.models import Case
 
     ids = list(db.scalars(select(Case.case_id).where(visible(user, "case", session=db))))
-    return statistics(db, ids)
+    lo = datetime.combine(start, time(0), tzinfo=CST) if start else None
+    hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=CST) if end else None
+    return statistics(db, ids, start=lo, end=hi)

@@ -220,3 +220,80 @@ async def approve_apology(
 
     case_id = await run_in_threadpool(work)
     return _done(request, case_id)
+
+
+def _stat_dates(request: Request) -> tuple[Any, Any, dict[str, str]]:
+    from datetime import date
+
+    from lantian.auth.errors import ValidationError
+
+    raw = {k: (request.query_params.get(k) or "").strip() for k in ("start", "end")}
+    out: list[date | None] = []
+    for key in ("start", "end"):
+        try:
+            out.append(date.fromisoformat(raw[key]) if raw[key] else None)
+        except ValueError as exc:
+            raise ValidationError("请输入日期（年-月-日）", field=key) from exc
+    if out[0] and out[1] and out[1] < out[0]:
+        raise ValidationError("结束日期不能早于开始日期", field="end")
+    return out[0], out[1], raw
+
+
+@router.get("/penalty-statistics")
+def penalty_statistics_page(
+    request: Request, user: PageUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """处罚统计: counts and amounts by outcome, 首违不罚/轻微免罚 shares, reductions by 学法
+    and 道歉, by district and industry, over the cases the officer sees (chart + table)."""
+    from lantian.auth.errors import ValidationError
+    from lantian.enforcement.queries import STAT_HEADER_ZH, statistics_rows
+    from lantian.web.api.penalty import visible_statistics
+    from lantian.web.deps import current_language
+
+    lang = current_language.get()
+    error = None
+    try:
+        start, end, raw = _stat_dates(request)
+    except ValidationError as exc:
+        start = end = None
+        raw = {k: request.query_params.get(k, "") for k in ("start", "end")}
+        error = str(exc)
+    stats = visible_statistics(db, user, start, end)
+    rows = statistics_rows(stats, lang)
+    chart = {
+        "outcomes": [[r[1], r[2], r[3]] for r in rows[:5]],
+        "districts": [[r[1], r[2], r[3]] for r in rows if r[0] in ("区县", "District")][:15],
+        "industries": [[r[1], r[2], r[3]] for r in rows if r[0] in ("行业", "Industry")][:15],
+    }
+    ctx = {
+        "nav": "penalty_stats",
+        "stats": stats,
+        "rows": rows,
+        "header": STAT_HEADER_ZH,
+        "chart": chart,
+        "form": raw,
+        "error": error,
+    }
+    return render(request, "enforcement/statistics.html", ctx, status_code=422 if error else 200)
+
+
+@router.get("/penalty-statistics.xlsx")
+def penalty_statistics_xlsx(
+    request: Request, user: PageUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """The statistics as an Excel workbook with Chinese headers (the page's table)."""
+    from lantian.enforcement.queries import STAT_HEADER_ZH, statistics_rows
+    from lantian.web.api.exports import dated_name, download
+    from lantian.web.api.penalty import visible_statistics
+    from lantian.web.xlsx import rows_to_xlsx
+
+    start, end, _raw = _stat_dates(request)
+    stats = visible_statistics(db, user, start, end)
+    period = f"{start or '…'} 至 {end or '…'}" if (start or end) else "全部"
+    rows = [
+        (*r[:4], f"{r[4]:.1%}" if isinstance(r[4], float) else "—")
+        for r in statistics_rows(stats, "zh_CN")
+    ]
+    rows.append(("统计范围", f"决定日期 {period}", stats["decisions"], None, None))
+    data = rows_to_xlsx("处罚统计", STAT_HEADER_ZH, rows)
+    return download(data, dated_name("处罚统计"), ascii_name="penalty-statistics.xlsx")
