@@ -361,6 +361,20 @@ ROUTES.update(
             f"/hazard-notices/files/{o['hazard_file']}"
         ),
         ("GET", "/penalty-statistics"): lambda o: Spec("/penalty-statistics", officer_only=True),
+        ("GET", "/enterprises/{enterprise_id}/credit"): lambda o: Spec("/enterprises/E1/credit"),
+        ("GET", "/portal/credit"): lambda o: Spec("/portal/credit", list_must_not_contain=["E1"]),
+        ("POST", "/enterprises/{enterprise_id}/credit/repairs"): lambda o: Spec(
+            "/enterprises/E1/credit/repairs", data={"decision_id": str(o["decision"])}
+        ),
+        ("POST", "/credit-repairs/{repair_id}/decision"): lambda o: Spec(
+            f"/credit-repairs/{o['repair']}/decision", data={"grant": "no", "reason": "x"}
+        ),
+        ("POST", "/api/penalty-decisions/{decision_id}/credit-repair"): lambda o: Spec(
+            f"/api/penalty-decisions/{o['decision']}/credit-repair", json={"conditions": {}}
+        ),
+        ("POST", "/api/credit-repairs/{repair_id}/decision"): lambda o: Spec(
+            f"/api/credit-repairs/{o['repair']}/decision", json={"grant": False, "reason": "x"}
+        ),
         ("GET", "/penalty-statistics.xlsx"): lambda o: Spec(
             "/penalty-statistics.xlsx", officer_only=True
         ),
@@ -431,6 +445,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             {"violation": "AIR-EXCEED", "harm": "serious", "corrected_in_time": False},
         )
         decision = es.decide(db, admin, assessment.assessment_id, accept=True)
+        repair = es.request_credit_repair(db, ent1_user, decision.decision_id, {"training": True})
         # a spot check of E1's case (drawn directly: the case is not closed in this world)
         draw = SpotCheckDraw(
             drawn_at=now_cst(), seed=1, share=1.0, population=1, case_ids=[case.case_id]
@@ -471,6 +486,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "confirmed_case": confirmed.case_id,
             "assessment": assessment.assessment_id,
             "decision": decision.decision_id,
+            "repair": repair.repair_id,
             "apology": apology.record_id,
         }
     app = create_app(settings)

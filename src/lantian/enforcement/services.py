@@ -460,6 +460,14 @@ def request_credit_repair(
             )
         if not isinstance(value, bool):
             raise ValidationError(f"conditions.{key}: true or false", field=f"conditions.{key}")
+    open_or_granted = session.scalar(
+        select(CreditRepair.repair_id).where(
+            CreditRepair.decision_id == d.decision_id,
+            CreditRepair.status.in_(("pending", "granted")),
+        )
+    )
+    if open_or_granted is not None:
+        raise InvalidTransition("该决定已有待审核或已通过的信用修复申请 (already requested)")
     r = CreditRepair(
         enterprise_id=d.enterprise_id,
         decision_id=d.decision_id,

@@ -65,6 +65,7 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     enforcement.LENIENCY_KINDS,
     enforcement.CREDIT_EVENT_KINDS,
     enforcement.REPAIR_STATUSES,
+    enforcement.REPAIR_CONDITIONS,
     hazards.HAZARD_STATES,
     hazards.HAZARD_DOC_KIND,
 )
