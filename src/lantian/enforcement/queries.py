@@ -19,13 +19,10 @@ from lantian.enforcement.models import (
 )
 from lantian.registry.models import Enterprise
 from lantian.timeutil import to_cst
+from lantian.vocab import enforcement as _ev
 
-GRADE_LABELS: dict[str, tuple[str, str]] = {
-    "green": ("环保诚信", "Trustworthy"),
-    "blue": ("环保良好", "Good"),
-    "yellow": ("环保警示", "Warning"),
-    "red": ("环保不良", "Poor"),
-}
+GRADE_LABELS: dict[str, tuple[str, str]] = {t.code: (t.zh, t.en) for t in _ev.CREDIT_GRADES}
+"""Credit grade → (zh, en), from the vocabulary."""
 
 
 def latest_assessment(session: Session, case_id: int) -> PenaltyAssessment | None:

@@ -16,6 +16,7 @@ module            vocabularies
 ``roles``         user roles
 ``enforcement``   penalty outcomes, leniency kinds, credit events, 信用修复 states
 ``hazards``       隐患提示函 follow-up states, its document kind
+``risk``          risk-score terms (label, explanation in zh and en)
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -26,7 +27,17 @@ itself when unknown) or the shortcuts ``vocab.pollutants.name/unit/label``,
 
 from __future__ import annotations
 
-from lantian.vocab import cases, enforcement, families, hazards, leads, pollutants, registry, roles
+from lantian.vocab import (
+    cases,
+    enforcement,
+    families,
+    hazards,
+    leads,
+    pollutants,
+    registry,
+    risk,
+    roles,
+)
 from lantian.vocab._base import Term, Vocabulary, is_english
 
 ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
@@ -66,6 +77,8 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     enforcement.CREDIT_EVENT_KINDS,
     enforcement.REPAIR_STATUSES,
     enforcement.REPAIR_CONDITIONS,
+    enforcement.CREDIT_GRADES,
+    risk.RISK_TERMS,
     hazards.HAZARD_STATES,
     hazards.HAZARD_DOC_KIND,
 )
@@ -83,5 +96,6 @@ __all__ = [
     "leads",
     "pollutants",
     "registry",
+    "risk",
     "roles",
 ]

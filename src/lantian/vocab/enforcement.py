@@ -51,3 +51,13 @@ REPAIR_CONDITIONS: Vocabulary[str] = Vocabulary(
     ],
 )
 """Conditions of a 信用修复 request (``credit_repairs.conditions`` keys, and the time)."""
+CREDIT_GRADES: Vocabulary[str] = Vocabulary(
+    "credit_grade",
+    [
+        Term("green", "环保诚信", "Trustworthy"),
+        Term("blue", "环保良好", "Good"),
+        Term("yellow", "环保警示", "Warning"),
+        Term("red", "环保不良", "Poor"),
+    ],
+)
+"""Environmental credit grades (企业环境信用评价: 绿/蓝/黄/红)."""
