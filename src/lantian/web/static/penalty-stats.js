@@ -10,10 +10,10 @@
       animation: false,
       title: { text: title, textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" },
-      legend: { top: 0, right: 0 },
-      grid: { left: 50, right: 60, top: 40, bottom: 70 },
+      legend: { top: 24, right: 0 },
+      grid: { left: 40, right: 70, top: 60, bottom: 70 },
       xAxis: { type: "category", data: rows.map(function (r) { return r[0]; }), axisLabel: { interval: 0, rotate: 30 } },
-      yAxis: [{ type: "value", minInterval: 1, name: countLabel }, { type: "value", name: amountLabel }],
+      yAxis: [{ type: "value", minInterval: 1 }, { type: "value" }],
       series: [
         { name: countLabel, type: "bar", data: rows.map(function (r) { return r[1]; }), itemStyle: { color: "#1d4f91" } },
         { name: amountLabel, type: "bar", yAxisIndex: 1, data: rows.map(function (r) { return r[2]; }), itemStyle: { color: "#d4a21a" } }
