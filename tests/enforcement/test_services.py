@@ -227,6 +227,13 @@ def test_credit_repair_conditions(world: Any) -> None:
     d = es.decide(s, world.admin, a.assessment_id, accept=True)
     assert credit_record(s, "EA", now_cst()).points == 75
     assert credit_grade(s, "EA", now_cst()) == "yellow"
+    r0 = es.request_credit_repair(s, world.admin, d.decision_id, {"training": False})
+    with pytest.raises(InvalidTransition, match="already"):  # one open request per decision
+        es.request_credit_repair(s, world.admin, d.decision_id, {"training": True})
+    with pytest.raises(ValidationError, match="correction_done"):
+        es.decide_credit_repair(s, world.admin, r0.repair_id, grant=True, reason="x")
+    es.decide_credit_repair(s, world.admin, r0.repair_id, grant=False, reason="条件不满足")
+    assert r0.status == "refused"
     r = es.request_credit_repair(
         s,
         world.admin,
@@ -241,11 +248,8 @@ def test_credit_repair_conditions(world: Any) -> None:
     assert r.status == "granted"
     assert credit_record(s, "EA", now_cst()).points == 100
     assert credit_grade(s, "EA", now_cst()) == "green"
-    r2 = es.request_credit_repair(s, world.admin, d.decision_id, {"training": False})
-    with pytest.raises(ValidationError, match="correction_done"):
-        es.decide_credit_repair(s, world.admin, r2.repair_id, grant=True, reason="x")
-    es.decide_credit_repair(s, world.admin, r2.repair_id, grant=False, reason="条件不满足")
-    assert r2.status == "refused"
+    with pytest.raises(InvalidTransition, match="already"):  # granted: its points came back
+        es.request_credit_repair(s, world.admin, d.decision_id, {"training": False})
 
 
 def test_statistics(world: Any) -> None:
