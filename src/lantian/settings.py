@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         description="days after an enterprise's last submitted self-check (自查) before the "
         "next scheduled one is due (90: quarterly)",
     )
+    hazard_reply_working_days: int = Field(
+        default=10,
+        ge=1,
+        le=90,
+        description="working days (Mon-Fri CST) an enterprise has to reply to a 隐患提示函",
+    )
     onsite_gps_warn_m: float = Field(
         default=1000.0,
         gt=0,

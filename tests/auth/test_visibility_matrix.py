@@ -40,6 +40,7 @@ from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Line, Meter, Outlet, Station
 from lantian.settings import Settings
 from lantian.supervision.campaigns.models import Campaign
+from lantian.supervision.hazards.models import HazardNotice
 from lantian.supervision.visits.models import InspectionVisit
 from lantian.timeutil import CST, now_cst
 from lantian.workflow import api as wf
@@ -357,6 +358,8 @@ def build_matrix(s: Session) -> Matrix:
         s.add(n)
         s.flush()
         notices[name] = n
+        s.add(HazardNotice(notice_id=n.notice_id, enterprise_id=eid, reply_due=T0, status="issued"))
+        s.flush()
     draw = SpotCheckDraw(
         drawn_at=T0,
         drawn_by=users["admin"].user_id,
@@ -591,6 +594,7 @@ def build_matrix(s: Session) -> Matrix:
         "visit": {k: v.visit_id for k, v in visits.items()},
         "campaign": {k: v.campaign_id for k, v in campaigns.items()},
         **training,
+        "hazard_notice": {k: v.notice_id for k, v in notices.items()},
     }
     return Matrix(s, users, ids)
 
@@ -795,6 +799,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("dist_jia2", "case_event"): {"ent_submission", "ent_upload_event", "officer_upload_event"},
     ("ent3", "lead"): {"enterprise_closed"},
     ("ent3", "notice"): {"to_e3"},
+    ("ent1", "hazard_notice"): {"to_e1_case"},
+    ("ent3", "hazard_notice"): {"to_e3"},
     ("ent3", "attachment"): set(),
     ("ent1", "self_check"): {"E1"},
     ("ent3", "self_check"): {"E3"},

@@ -16,6 +16,7 @@ from lantian.vocab import (
     cases,
     enforcement,
     families,
+    hazards,
     leads,
     pollutants,
     registry,
@@ -85,6 +86,7 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("inspection_visits", "service_kind"): visits_vocab.SERVICE_KINDS,
     ("training_questions", "kind"): training_vocab.QUESTION_KINDS,
     ("training_registrations", "attendance_by"): training_vocab.ATTENDANCE_METHODS,
+    ("hazard_notices", "status"): hazards.HAZARD_STATES,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

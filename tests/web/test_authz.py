@@ -25,6 +25,8 @@ from lantian.db.session import session_scope
 from lantian.enforcement import services as es
 from lantian.supervision.campaigns import services as cs
 from lantian.supervision.config import load_config
+from lantian.supervision.hazards import services as hs
+from lantian.supervision.hazards.models import HazardReplyFile
 from lantian.supervision.plans.models import PlanDraw
 from lantian.supervision.visits import services as vs
 from lantian.supervision.visits.models import InspectionVisit
@@ -43,6 +45,8 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/api/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/"),
+    ("GET", "/public/apologies"),
+    ("GET", "/api/public/apologies"),
 }
 """Routes anyone may call (``/`` only redirects to the login page)."""
 
@@ -55,6 +59,8 @@ PNG_IMAGE = bytes.fromhex(
     "0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
 )
 """A real 1×1 PNG (self-check photos are decoded and re-encoded)."""
+HZ_ITEM = {"problem": "料场未苫盖", "basis": "大气污染防治法第七十二条", "measure": "苫盖"}
+HZ_FORM = {f"{k}_1": v for k, v in HZ_ITEM.items()}
 
 
 @dataclass
@@ -616,6 +622,73 @@ SELF_SERVICE = (
     "/portal/training/courses/{course_id}/exam",
     "/api/training/courses/{course_id}/attempts",
 )
+ROUTES.update(
+    {  # 隐患提示函 (issue #13 item 6)
+        ("GET", "/api/hazard-notices"): lambda o: Spec(
+            "/api/hazard-notices", list_must_not_contain=["E1 隐患"]
+        ),
+        ("POST", "/api/hazard-notices"): lambda o: Spec(
+            "/api/hazard-notices", json={"enterprise_id": "E1", "title": "x", "items": [HZ_ITEM]}
+        ),
+        ("GET", "/api/hazard-notices/{notice_id}"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}"
+        ),
+        ("POST", "/api/hazard-notices/{notice_id}/reply"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}/reply", data={"text": "已整改完毕"}
+        ),
+        ("POST", "/api/hazard-notices/{notice_id}/close"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}/close", json={"note": "x"}
+        ),
+        ("POST", "/api/hazard-notices/{notice_id}/escalate"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}/escalate", json={"note": "x"}
+        ),
+        ("GET", "/api/hazard-notices/files/{file_id}"): lambda o: Spec(
+            f"/api/hazard-notices/files/{o['hazard_file']}"
+        ),
+        ("GET", "/hazard-notices"): lambda o: Spec(
+            "/hazard-notices", list_must_not_contain=["E1 隐患"]
+        ),
+        ("GET", "/portal/hazard-notices"): lambda o: Spec(
+            "/portal/hazard-notices", list_must_not_contain=["E1 隐患"]
+        ),
+        ("GET", "/hazard-notices/new"): lambda o: Spec("/hazard-notices/new", officer_only=True),
+        ("POST", "/hazard-notices"): lambda o: Spec(
+            "/hazard-notices", data={"enterprise_id": "E1", "title": "x", **HZ_FORM}
+        ),
+        ("GET", "/hazard-notices/{notice_id}"): lambda o: Spec(f"/hazard-notices/{o['hazard']}"),
+        ("POST", "/hazard-notices/{notice_id}/reply"): lambda o: Spec(
+            f"/hazard-notices/{o['hazard']}/reply", data={"reply_text": "已整改完毕"}
+        ),
+        ("POST", "/hazard-notices/{notice_id}/close"): lambda o: Spec(
+            f"/hazard-notices/{o['hazard']}/close", data={"note": "x"}
+        ),
+        ("POST", "/hazard-notices/{notice_id}/escalate"): lambda o: Spec(
+            f"/hazard-notices/{o['hazard']}/escalate", data={"note": "x"}
+        ),
+        ("GET", "/hazard-notices/files/{file_id}"): lambda o: Spec(
+            f"/hazard-notices/files/{o['hazard_file']}"
+        ),
+        ("GET", "/penalty-statistics"): lambda o: Spec("/penalty-statistics", officer_only=True),
+        ("GET", "/enterprises/{enterprise_id}/credit"): lambda o: Spec("/enterprises/E1/credit"),
+        ("GET", "/portal/credit"): lambda o: Spec("/portal/credit", list_must_not_contain=["E1"]),
+        ("POST", "/enterprises/{enterprise_id}/credit/repairs"): lambda o: Spec(
+            "/enterprises/E1/credit/repairs", data={"decision_id": str(o["decision"])}
+        ),
+        ("POST", "/credit-repairs/{repair_id}/decision"): lambda o: Spec(
+            f"/credit-repairs/{o['repair']}/decision", data={"grant": "no", "reason": "x"}
+        ),
+        ("POST", "/api/penalty-decisions/{decision_id}/credit-repair"): lambda o: Spec(
+            f"/api/penalty-decisions/{o['decision']}/credit-repair", json={"conditions": {}}
+        ),
+        ("POST", "/api/credit-repairs/{repair_id}/decision"): lambda o: Spec(
+            f"/api/credit-repairs/{o['repair']}/decision", json={"grant": False, "reason": "x"}
+        ),
+        ("GET", "/penalty-statistics.xlsx"): lambda o: Spec(
+            "/penalty-statistics.xlsx", officer_only=True
+        ),
+    }
+)
+SELF_SERVICE = ("/api/me/password", "/account/password")
 """Routes that act on the caller only (a wrong current password is the caller's 422)."""
 OWN_CREATES = {("POST", "/api/questions"), ("POST", "/questions")}
 """Routes where another enterprise creates its own object (its question), not E1's."""
@@ -682,6 +755,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             {"violation": "AIR-EXCEED", "harm": "serious", "corrected_in_time": False},
         )
         decision = es.decide(db, admin, assessment.assessment_id, accept=True)
+        repair = es.request_credit_repair(db, ent1_user, decision.decision_id, {"training": True})
         # a spot check of E1's case (drawn directly: the case is not closed in this world)
         draw = SpotCheckDraw(
             drawn_at=now_cst(), seed=1, share=1.0, population=1, case_ids=[case.case_id]
@@ -754,6 +828,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         )
         vs.approve_visit(db, ts, visit.visit_id, load_config(), acknowledge_warnings=True)
         visit_key = (visit.visit_id, visit.checkin_nonce)
+        hazard = hs.issue_hazard_notice(db, admin, "E1", title="E1 隐患", items=[HZ_ITEM])
+        hs.reply(
+            db, ent1, hazard.notice_id, "已整改", [UploadedFile("h.png", PNG)],
+            uploads_dir=settings.uploads_dir,
+        )  # fmt: skip
+        hazard_file = db.scalar(
+            select(HazardReplyFile.file_id).where(HazardReplyFile.notice_id == hazard.notice_id)
+        )
         objs = {
             "visit": visit.visit_id,
             "campaign": camp.campaign_id,
@@ -764,6 +846,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "question": question.question_id,
             "invitation": invitation.invitation_id,
             **_training_objects(db, admin, ent1, seeded.user_ids["lb_district"]),
+            "hazard": hazard.notice_id,
+            "hazard_file": hazard_file,
             "plan": plan.draw_id,
             "token": create_api_token(db, ent1, label="ent1-k").token_id,
             "notice": notice.notice_id,
@@ -776,6 +860,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "confirmed_case": confirmed.case_id,
             "assessment": assessment.assessment_id,
             "decision": decision.decision_id,
+            "repair": repair.repair_id,
             "apology": apology.record_id,
         }
     app = create_app(settings)

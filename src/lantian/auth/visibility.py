@@ -82,6 +82,7 @@ from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Meter, Outlet, Station
 from lantian.supervision.campaigns.models import Campaign
 from lantian.supervision.grades.models import GradeApplication, GradeRecord
+from lantian.supervision.hazards.models import HazardNotice
 from lantian.supervision.listing.models import PositiveListDecision, PositiveListProposal
 from lantian.supervision.visits.models import InspectionVisit
 from lantian.workflow.models import (
@@ -123,6 +124,7 @@ KINDS: tuple[str, ...] = (
     "exam_attempt",
     "training_registration",
     "certificate",
+    "hazard_notice",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -750,6 +752,17 @@ VISIBILITY: dict[str, KindSpec] = {
         {
             **_officers(Through("enterprise", lambda: Certificate.enterprise_id)),
             "enterprise": Own(lambda: Certificate.enterprise_id),
+        },
+    ),
+    # 隐患提示函: seen exactly as its notice (officers: the enterprise's region; the
+    # enterprise: its own)
+    "hazard_notice": KindSpec(
+        "hazard_notice",
+        lambda: HazardNotice,
+        lambda: HazardNotice.notice_id,
+        {
+            **_officers(Through("notice", lambda: HazardNotice.notice_id)),
+            "enterprise": Through("notice", lambda: HazardNotice.notice_id),
         },
     ),
 }

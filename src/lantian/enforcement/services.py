@@ -26,13 +26,21 @@ from lantian.auth.errors import InvalidTransition, NotFound, PermissionDenied, V
 from lantian.auth.models import OFFICER_ROLES, User
 from lantian.enforcement.assess import (
     OUTCOMES,
+    PriorCase,
     Reason,
     amount_range,
     assess,
     is_first_offence,
     parse_facts,
+    same_violation_days,
 )
-from lantian.enforcement.config import PenaltyConfigError, PenaltySet, load_sets, select_set
+from lantian.enforcement.config import (
+    PenaltyConfigError,
+    PenaltySet,
+    ViolationType,
+    load_sets,
+    select_set,
+)
 from lantian.enforcement.models import (
     CreditEvent,
     CreditRepair,
@@ -81,12 +89,13 @@ def case_day(case: Case) -> dt.date:
     return to_cst(case.judged_at or case.created_at).date()
 
 
-def prior_violation_dates(session: Session, case: Case) -> list[dt.date]:
-    """Days (CST) on which the enterprise's other cases were confirmed, up to this case."""
+def prior_cases(session: Session, case: Case) -> list[PriorCase]:
+    """The enterprise's other confirmed cases up to this one, with the violation code of
+    each one's newest assessment (``None`` when never assessed) and its lead family."""
     if case.enterprise_id is None or case.judged_at is None:
         return []
-    rows = session.scalars(
-        select(Case.judged_at).where(
+    rows = session.execute(
+        select(Case.case_id, Case.judged_at, Case.family).where(
             Case.enterprise_id == case.enterprise_id,
             Case.case_id != case.case_id,
             Case.judged_at.is_not(None),
@@ -94,7 +103,26 @@ def prior_violation_dates(session: Session, case: Case) -> list[dt.date]:
             Case.status.in_(CONFIRMED_STATES),
         )
     ).all()
-    return [to_cst(r).date() for r in rows if r is not None]
+    ids = [r.case_id for r in rows]
+    newest: dict[int, str | None] = {}
+    if ids:
+        for cid, facts in session.execute(
+            select(PenaltyAssessment.case_id, PenaltyAssessment.facts)
+            .where(PenaltyAssessment.case_id.in_(ids))
+            .order_by(PenaltyAssessment.assessment_id)
+        ):
+            newest[cid] = (facts or {}).get("violation")
+    return [
+        PriorCase(to_cst(r.judged_at).date(), newest.get(r.case_id), r.family)
+        for r in rows
+        if r.judged_at is not None
+    ]
+
+
+def prior_violation_dates(session: Session, case: Case, violation: ViolationType) -> list[dt.date]:
+    """Days (CST) on which the enterprise's other cases of the SAME violation type were
+    confirmed, up to this case (:func:`~lantian.enforcement.assess.same_violation_days`)."""
+    return same_violation_days(prior_cases(session, case), violation)
 
 
 def _leniency_flags(session: Session, case: Case, pset: PenaltySet) -> dict[str, bool]:
@@ -141,14 +169,19 @@ def assess_case(
     extra: list[Reason] = []
     computed = False
     first: bool | None = None
-    if data.get("first_offence") is None:
-        prior = prior_violation_dates(session, case)
+    violation: ViolationType | None = None
+    try:
+        violation = pset.violation(str(data.get("violation")))
+    except KeyError:
+        violation = None  # parse_facts names the field
+    if data.get("first_offence") is None and violation is not None:
+        prior = prior_violation_dates(session, case, violation)
         first, latest = is_first_offence(prior, day, pset.lookback_days)
         computed = True
         extra.append(
             Reason(
-                f"首违认定（{pset.name}，回溯 {pset.lookback_days} 日）",
-                "蓝天记录中该企业在回溯期内"
+                f"首违认定（{pset.name}，同一违法行为，回溯 {pset.lookback_days} 日）",
+                f"蓝天记录中该企业在回溯期内「{violation.name_zh}」"
                 + (f"最近一次问题属实于 {latest}" if latest else "无其他问题属实的案件"),
                 first,
             )
@@ -551,6 +584,14 @@ def request_credit_repair(
             )
         if not isinstance(value, bool):
             raise ValidationError(f"conditions.{key}: true or false", field=f"conditions.{key}")
+    open_or_granted = session.scalar(
+        select(CreditRepair.repair_id).where(
+            CreditRepair.decision_id == d.decision_id,
+            CreditRepair.status.in_(("pending", "granted")),
+        )
+    )
+    if open_or_granted is not None:
+        raise InvalidTransition("该决定已有待审核或已通过的信用修复申请 (already requested)")
     r = CreditRepair(
         enterprise_id=d.enterprise_id,
         decision_id=d.decision_id,

@@ -22,6 +22,8 @@ module            vocabularies
 ``supervision``   正面清单 actions/sources/proposals, 绩效分级 evidence, 创A升B steps
 ``visits``        visit kinds, visit approval states, 帮扶 service kinds
 ``training``      exam question kinds, attendance methods
+``hazards``       隐患提示函 follow-up states, its document kind
+``risk``          risk-score terms (label, explanation in zh and en)
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -37,10 +39,12 @@ from lantian.vocab import (
     cases,
     enforcement,
     families,
+    hazards,
     leads,
     notify,
     pollutants,
     registry,
+    risk,
     roles,
     selfchecks,
     supervision,
@@ -112,6 +116,11 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     visits_vocab.SERVICE_KINDS,
     training.QUESTION_KINDS,
     training.ATTENDANCE_METHODS,
+    enforcement.REPAIR_CONDITIONS,
+    enforcement.CREDIT_GRADES,
+    risk.RISK_TERMS,
+    hazards.HAZARD_STATES,
+    hazards.HAZARD_DOC_KIND,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -123,11 +132,13 @@ __all__ = [
     "consultation",
     "enforcement",
     "families",
+    "hazards",
     "is_english",
     "leads",
     "notify",
     "pollutants",
     "registry",
+    "risk",
     "roles",
     "selfchecks",
     "supervision",
