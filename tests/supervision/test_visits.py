@@ -417,6 +417,15 @@ def test_service_record_followups_and_scoring_count(s: Session, world: Seeded) -
     assert v.status == "done" and v.followups == [
         {"due": due.isoformat(), "done_at": None, "note": None}
     ]
+    # a satisfaction survey follows the service (issue #15 item 7)
+    from lantian.assist.surveys.models import SurveyInvitation
+
+    invitation = s.scalar(
+        select(SurveyInvitation).where(
+            SurveyInvitation.kind == "visit", SurveyInvitation.object_id == str(v.visit_id)
+        )
+    )
+    assert invitation is not None and invitation.enterprise_id == v.enterprise_id
     assert vs.overdue_followups([v], due + timedelta(days=1)) == 1
     vs.complete_followup(s, lb, v.visit_id, due, note="已更换活性炭")
     assert vs.overdue_followups([v], due + timedelta(days=1)) == 0

@@ -15,9 +15,8 @@ when that module exists).
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -60,17 +59,12 @@ def _fmt(value: datetime | None) -> str:
 
 def push_allowed(session: Session, enterprise_id: str | None, event: str) -> bool:
     """Whether pushes about ``enterprise_id`` are allowed for ``event`` by the positive list
-    (``lantian.supervision.positive_list.push_allowed`` when it exists; else allowed)."""
+    (:func:`lantian.supervision.positive_list.push_allowed`; always for no enterprise)."""
     if enterprise_id is None:
         return True
-    try:
-        mod = importlib.import_module("lantian.supervision.positive_list")
-    except ImportError:
-        return True
-    fn: Callable[[Session, str, str], bool] | None = getattr(mod, "push_allowed", None)
-    if fn is None:
-        return True
-    return bool(fn(session, enterprise_id, event))
+    from lantian.supervision.positive_list import push_allowed as listed_push_allowed
+
+    return listed_push_allowed(session, enterprise_id, event)
 
 
 def _users(session: Session, ids: Iterable[int | None]) -> list[User]:

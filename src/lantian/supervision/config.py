@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lantian.registry.vocab import GRADES, INDUSTRIES, STORED_LEAD_FAMILIES
+from lantian.vocab.notify import EVENTS as NOTIFY_EVENTS
 from lantian.vocab.supervision import GRADE_STEPS
 
 SETTING = "LANTIAN_SUPERVISION_CONFIG"
@@ -366,7 +367,7 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         clean_months=t.integer("clean_months", lo=0),
         no_open_case=t.boolean("no_open_case"),
         suspend_on_confirmed=t.boolean("suspend_on_confirmed"),
-        listed_push_events=t.names("listed_push_events"),
+        listed_push_events=t.strings("listed_push_events", NOTIFY_EVENTS.codes()),
         review_interval_days=t.integer("review_interval_days", lo=0),
     )
     t.done()

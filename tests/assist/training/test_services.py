@@ -97,6 +97,16 @@ def test_officer_marks_attendance_in_scope_only(sworld: Any) -> None:
         ts.mark_attendance(s, w.city_b, reg.registration_id)
     ts.mark_attendance(s, w.city_a, reg.registration_id)
     assert reg.attendance_by == "officer" and reg.marked_by == w.city_a.user_id
+    # a satisfaction survey follows the attended session (issue #15 item 7)
+    from lantian.assist.surveys.models import SurveyInvitation
+
+    invitation = s.scalar(
+        select(SurveyInvitation).where(
+            SurveyInvitation.kind == "training",
+            SurveyInvitation.object_id == str(sess.session_id),
+        )
+    )
+    assert invitation is not None and invitation.enterprise_id == reg.enterprise_id
 
 
 def test_training_hours_delivered_counts_attended_sessions_in_the_half_open_period(

@@ -487,6 +487,10 @@ def _attend(
         before=before,
         after=snapshot(reg),
     )
+    from lantian.assist.surveys.services import invite
+
+    # a satisfaction survey follows every attended session (issue #15 item 7)
+    invite(session, reg.enterprise_id, "training", ts.session_id, [ts.created_by])
     return reg
 
 

@@ -822,6 +822,11 @@ def record_service(
         from_status="approved",
         to_status="done",
     )
+    from lantian.assist.surveys.services import invite
+
+    # a satisfaction survey follows every 帮扶 service (issue #15 item 7)
+    officers = [i.get("user_id") for i in row.inspectors or [] if isinstance(i, dict)]
+    invite(session, row.enterprise_id, "visit", row.visit_id, [user.user_id, *officers])
     return row
 
 
