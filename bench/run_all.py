@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], bool]] = {
     "inbox": ("bench_inbox.py", [], ["--leads", "20000", "--enterprises", "1000"], True),
     "web": ("bench_web.py", [], [], True),
     "leadpage": ("bench_lead_page.py", [], ["--preset", "default", "--per-family", "3"], False),
+    "digest": ("bench_digest.py", [], ["--enterprises", "5000", "--users", "500"], False),
     "plan": (
         "bench_plan.py",
         [],

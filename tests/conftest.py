@@ -24,6 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
 DEV_CITY = SHARED_DIR / "datasets" / "dev-city"
 TESTS_DATA_DIR = Path(__file__).parent / "data"
+os.environ.setdefault("LANTIAN_NOTIFY_INTERVAL_S", "0")  # module-scoped apps too (see below)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,6 +91,8 @@ def lantian_home(
         if key.startswith("LANTIAN_") and key != "LANTIAN_TEST_POSTGRES_URL":
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("LANTIAN_HOME", str(home))
+    # no background outbox delivery in tests (it would race the outbox under test)
+    monkeypatch.setenv("LANTIAN_NOTIFY_INTERVAL_S", "0")
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()

@@ -88,6 +88,16 @@ class Settings(BaseSettings):
         default=None,
         description="TOML file or directory of penalty sets (lists, 裁量基准) to use",
     )
+    questions_config: Path | None = Field(
+        default=None,
+        description="TOML file: response-time targets of questions (咨询) per province",
+    )
+    survey_form: Path | None = Field(
+        default=None, description="TOML file: the satisfaction survey's questions"
+    )
+    scoring_config: Path | None = Field(
+        default=None, description="TOML file: terms and weights of work-group scoring"
+    )
     spot_check_share: float = Field(
         default=0.1,
         gt=0,
@@ -113,6 +123,12 @@ class Settings(BaseSettings):
         ge=1,
         description="days after an enterprise's last submitted self-check (自查) before the "
         "next scheduled one is due (90: quarterly)",
+    )
+    hazard_reply_working_days: int = Field(
+        default=10,
+        ge=1,
+        le=90,
+        description="working days (Mon-Fri CST) an enterprise has to reply to a 隐患提示函",
     )
     onsite_gps_warn_m: float = Field(
         default=1000.0,
@@ -165,6 +181,44 @@ class Settings(BaseSettings):
         gt=0,
         le=3600,
         description="longest pause in a request body, and grace time before a minimum rate",
+    )
+
+    smtp_url: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "SMTP server of e-mail notifications, smtp://user:pass@host:port?starttls=1 "
+            "(smtps:// for TLS from the start); empty = e-mail not sent (kept in the outbox)"
+        ),
+    )
+    smtp_from: str = Field(
+        default="蓝天 <lantian@localhost>", description="From address of notification e-mail"
+    )
+    webhook_wecom_url: SecretStr = Field(
+        default=SecretStr(""), description="WeCom (企业微信) group robot webhook URL (with key)"
+    )
+    webhook_dingtalk_url: SecretStr = Field(
+        default=SecretStr(""), description="DingTalk group robot webhook URL (with access_token)"
+    )
+    webhook_dingtalk_secret: SecretStr = Field(
+        default=SecretStr(""), description="DingTalk robot signing secret (SEC…); empty = unsigned"
+    )
+    webhook_url: str = Field(
+        default="", description="generic JSON webhook receiving notifications (signed)"
+    )
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="HMAC-SHA256 key of the generic webhook's X-Lantian-Signature header",
+    )
+    notify_interval_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="seconds between outbox deliveries in the web process; 0 = off "
+        "(then run `lantian notify send` from cron)",
+    )
+    digest_load_change_pct: float = Field(
+        default=30.0,
+        gt=0,
+        description="day-over-day change of an enterprise's emission load (%) the digest flags",
     )
 
     @field_validator("trusted_proxies")

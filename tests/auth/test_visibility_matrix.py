@@ -36,9 +36,13 @@ from lantian.auth.visibility import (
 )
 from lantian.db.session import session_factory
 from lantian.leads.models import Lead
+from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Line, Meter, Outlet, Station
 from lantian.settings import Settings
-from lantian.timeutil import CST
+from lantian.supervision.campaigns.models import Campaign
+from lantian.supervision.hazards.models import HazardNotice
+from lantian.supervision.visits.models import InspectionVisit
+from lantian.timeutil import CST, now_cst
 from lantian.workflow import api as wf
 from lantian.workflow.models import (
     Attachment,
@@ -354,6 +358,8 @@ def build_matrix(s: Session) -> Matrix:
         s.add(n)
         s.flush()
         notices[name] = n
+        s.add(HazardNotice(notice_id=n.notice_id, enterprise_id=eid, reply_due=T0, status="issued"))
+        s.flush()
     draw = SpotCheckDraw(
         drawn_at=T0,
         drawn_by=users["admin"].user_id,
@@ -420,7 +426,150 @@ def build_matrix(s: Session) -> Matrix:
         s.add(plan)
         s.flush()
         self_checks[eid], sc_findings[eid], rect_plans[eid] = sc, fnd, plan
+    s.flush()
+    # consultation and surveys (issue #15 items 6, 7)
+    from lantian.assist.questions.models import FaqEntry, Question
+    from lantian.assist.surveys.models import SurveyInvitation, SurveyResponse
+
+    questions = {}
+    for eid, province, city, district in (
+        ("E1", "13", "甲市", "一区"),
+        ("E2", "13", "甲市", "二区"),
+        ("E3", "14", "乙市", "三区"),
+    ):
+        ent_user = users[f"ent{eid[1]}"]
+        q = Question(
+            enterprise_id=eid, asked_by=ent_user.user_id, text=f"{eid} 咨询", province=province,
+            city=city, district=district, asked_at=T0, target_hours=24, due_at=T0,
+            transfer_count=0, escalation_level=0,
+        )  # fmt: skip
+        s.add(q)
+        s.flush()
+        questions[f"q_{eid}"] = q
+    faq = FaqEntry(
+        question_id=questions["q_E1"].question_id, title="常见问题", answer="答复",
+        published_at=T0, published_by=officer.user_id,
+    )  # fmt: skip
+    s.add(faq)
+    invitations = {}
+    for eid, province, city, district in (
+        ("E1", "13", "甲市", "一区"),
+        ("E3", "14", "乙市", "三区"),
+    ):
+        inv = SurveyInvitation(
+            enterprise_id=eid, kind="case", object_id="1", officer_ids=[officer.user_id],
+            province=province, city=city, district=district, created_at=T0,
+        )  # fmt: skip
+        s.add(inv)
+        s.flush()
+        invitations[f"inv_{eid}"] = inv
+    responses = {
+        "named_E1": SurveyResponse(
+            response_id="r" * 32, form_version="1", kind="case", period="2026-01",
+            province="13", city="甲市", district="一区", officer_ids=[], answers={},
+            overall=4.0, anonymous=False, enterprise_id="E1",
+            invitation_id=invitations["inv_E1"].invitation_id, responded_at=T0,
+        ),
+        "anon_yi": SurveyResponse(
+            response_id="a" * 32, form_version="1", kind="case", period="2026-01",
+            province="14", city="乙市", district="三区", officer_ids=[], answers={},
+            overall=5.0, anonymous=True,
+        ),
+    }  # fmt: skip
+    s.add_all(responses.values())
+    # 正面清单 and 绩效分级 (issue #13): one of each for E1 (甲市) and E3 (乙市)
+    from lantian.supervision.grades.models import GradeApplication, GradeRecord
+    from lantian.supervision.listing.models import PositiveListDecision, PositiveListProposal
+
+    supervision: dict[str, dict[str, Any]] = {
+        "positive_list_decision": {},
+        "positive_list_proposal": {},
+        "grade_record": {},
+        "grade_application": {},
+    }
+    for eid in ("E1", "E3"):
+        objs = {
+            "positive_list_decision": PositiveListDecision(
+                enterprise_id=eid,
+                action="add",
+                on_list=True,
+                reasons=["r"],
+                source="manual",
+                decided_by_name="x",
+                decided_at=T0,
+                effective_from=T0.date(),
+            ),
+            "positive_list_proposal": PositiveListProposal(
+                enterprise_id=eid,
+                change="remove",
+                reasons=["r"],
+                as_of=T0.date(),
+                proposed_at=T0,
+                status="pending",
+                criteria={},
+            ),
+            "grade_record": GradeRecord(
+                enterprise_id=eid,
+                grade="A",
+                effective_from=T0.date(),
+                evidence_kind="assessment",
+                recorded_by_name="x",
+                recorded_at=T0,
+            ),
+            "grade_application": GradeApplication(
+                enterprise_id=eid,
+                target_grade="A",
+                statement="s",
+                status="submitted",
+                submitted_at=T0,
+            ),
+        }
+        for kind, obj in objs.items():
+            s.add(obj)
+            s.flush()
+            key = getattr(obj, obj.__mapper__.primary_key[0].key)
+            supervision[kind][f"{kind}_{eid}"] = key
+    visits = {}
+    for name, eid, city, district in (
+        ("v_e1", "E1", "甲市", "一区"),
+        ("v_e3", "E3", "乙市", "三区"),
+    ):
+        v = InspectionVisit(
+            enterprise_id=eid, kind="plan", status="approved", purpose="检查", basis="依据",
+            planned_date=T0.date(), inspectors=[], city=city, district=district,
+            applicant_id=officer.user_id, applied_at=T0, separate_tally=False,
+            checkin_nonce="n",
+        )  # fmt: skip
+        s.add(v)
+        s.flush()
+        visits[name] = v
+    campaigns = {}
+    for name, jur in (("c_all", None), ("c_jia", "甲市"), ("c_san", "三区")):
+        c = Campaign(
+            name=name, start_date=T0.date(), end_date=T0.date(), jurisdiction=jur,
+            industries=[], families=[], ordered_from_above=False, created_at=T0,
+        )  # fmt: skip
+        s.add(c)
+        s.flush()
+        campaigns[name] = c
+    training = _training_samples(s)
     s.commit()
+    notes = {
+        name: Notification(
+            recipient_id=users[who].user_id,
+            channel="in_app",
+            address="",
+            event="dispatched",
+            subject=name,
+            body=name,
+            status="sent",
+            attempts=0,
+            created_at=now_cst(),
+        )
+        for name, who in (("to_wg", "wg"), ("to_city_jia", "city_jia"), ("to_ent1", "ent1"))
+    }
+    s.add_all(notes.values())
+    s.flush()
     ids: dict[str, dict[str, Any]] = {
         "enterprise": {e: e for e in ("E1", "E2", "E3")},
         "outlet": {f"P{e}": f"P{e}" for e in ("E1", "E2", "E3")},
@@ -436,8 +585,88 @@ def build_matrix(s: Session) -> Matrix:
         "self_check": {k: v.self_check_id for k, v in self_checks.items()},
         "self_check_finding": {k: v.finding_id for k, v in sc_findings.items()},
         "rectification_plan": {k: v.plan_id for k, v in rect_plans.items()},
+        "notification": {k: v.notification_id for k, v in notes.items()},
+        "question": {k: v.question_id for k, v in questions.items()},
+        "faq_entry": {"faq": faq.faq_id},
+        "survey_invitation": {k: v.invitation_id for k, v in invitations.items()},
+        "survey_response": {k: v.response_id for k, v in responses.items()},
+        **supervision,
+        "visit": {k: v.visit_id for k, v in visits.items()},
+        "campaign": {k: v.campaign_id for k, v in campaigns.items()},
+        **training,
+        "hazard_notice": {k: v.notice_id for k, v in notices.items()},
     }
     return Matrix(s, users, ids)
+
+
+def _training_samples(s: Session) -> dict[str, dict[str, Any]]:
+    """An exam attempt, a session registration and a certificate of E1 and of E3."""
+    from lantian.assist.training.models import (
+        Certificate,
+        Course,
+        ExamAttempt,
+        SessionRegistration,
+        TrainingSession,
+    )
+
+    course = Course(
+        code="c",
+        title="课程",
+        hours=1,
+        pass_mark=60,
+        paper_size=1,
+        max_attempts=0,
+        wait_hours=0,
+        law_study=False,
+        created_at=T0,
+    )
+    s.add(course)
+    s.flush()
+    ts = TrainingSession(
+        title="培训",
+        starts_at=T0,
+        ends_at=T0 + timedelta(hours=2),
+        place="会议室",
+        capacity=10,
+        hours=2,
+        checkin_code="123456",
+        created_at=T0,
+    )
+    s.add(ts)
+    s.flush()
+    out: dict[str, dict[str, Any]] = {
+        "exam_attempt": {},
+        "training_registration": {},
+        "certificate": {},
+    }
+    for eid in ("E1", "E3"):
+        att = ExamAttempt(
+            course_id=course.course_id,
+            enterprise_id=eid,
+            seed=1,
+            paper=[],
+            total=0,
+            started_at=T0,
+            submitted_at=T0,
+            passed=True,
+        )
+        reg = SessionRegistration(session_id=ts.session_id, enterprise_id=eid, registered_at=T0)
+        s.add_all([att, reg])
+        s.flush()
+        cert = Certificate(
+            attempt_id=att.attempt_id,
+            enterprise_id=eid,
+            course_id=course.course_id,
+            number=f"培训〔2024〕第{eid}号",
+            hours=1,
+            issued_at=T0,
+        )
+        s.add(cert)
+        s.flush()
+        out["exam_attempt"][eid] = att.attempt_id
+        out["training_registration"][eid] = reg.registration_id
+        out["certificate"][eid] = cert.certificate_id
+    return out
 
 
 @pytest.fixture
@@ -464,10 +693,26 @@ def _listed(s: Session, user: User, kind: str) -> set[Any]:
         return {e.enterprise_id for e in wf.list_enterprises(s, user).rows}
     if kind == "notice":
         return {n.notice_id for n in wf.list_notices(s, user)}
+    if kind in ("positive_list_decision", "positive_list_proposal"):
+        from lantian.supervision.listing import services as ls
+
+        if kind == "positive_list_proposal":
+            return {p.proposal_id for p, _e in ls.pending_proposals(s, user)}
+        return {d.decision_id for d, _e in ls.history(s, user, ls.ListFilter())}
+    if kind in ("grade_record", "grade_application"):
+        from lantian.supervision.grades import services as gs
+
+        if kind == "grade_record":
+            return {r.record_id for r in gs.records(s, user)}
+        return {a.application_id for a, _e in gs.applications(s, user)}
     if kind == "spot_check":
         from lantian.workflow.queries import list_spot_checks
 
         return {r.spot_check.spot_check_id for r in list_spot_checks(s, user)}
+    if kind == "question":
+        from lantian.assist.questions.queries import list_questions
+
+        return {r.question.question_id for r in list_questions(s, user)}
     if kind in ("check_record", "attachment", "case_event"):
         out: set[Any] = set()
         for case_id in _listed(s, user, "case"):
@@ -554,6 +799,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("dist_jia2", "case_event"): {"ent_submission", "ent_upload_event", "officer_upload_event"},
     ("ent3", "lead"): {"enterprise_closed"},
     ("ent3", "notice"): {"to_e3"},
+    ("ent1", "hazard_notice"): {"to_e1_case"},
+    ("ent3", "hazard_notice"): {"to_e3"},
     ("ent3", "attachment"): set(),
     ("ent1", "self_check"): {"E1"},
     ("ent3", "self_check"): {"E3"},
@@ -563,6 +810,37 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("wg14_jia", "self_check"): set(),
     ("dist_jia1", "rectification_plan"): {"E1"},
     ("city_bing", "self_check_finding"): set(),
+    ("wg", "notification"): {"to_wg"},
+    ("city_jia", "notification"): {"to_city_jia"},
+    ("dist_jia1", "notification"): set(),
+    ("ent1", "notification"): {"to_ent1"},
+    ("ent2", "notification"): set(),
+    ("ent1", "question"): {"q_E1"},
+    ("ent2", "question"): {"q_E2"},
+    ("dist_jia1", "question"): {"q_E1"},
+    ("wg13", "question"): {"q_E1", "q_E2"},
+    ("ent2", "faq_entry"): {"faq"},
+    ("ent1", "survey_invitation"): {"inv_E1"},
+    ("ent2", "survey_invitation"): set(),
+    ("ent1", "survey_response"): {"named_E1"},
+    ("ent3", "survey_response"): set(),
+    ("wg_yi", "survey_response"): {"anon_yi"},
+    ("dist_jia1", "survey_response"): {"named_E1"},
+    ("ent1", "visit"): {"v_e1"},
+    ("ent3", "visit"): {"v_e3"},
+    ("ent1", "campaign"): set(),
+    ("city_yi", "visit"): {"v_e3"},
+    ("city_yi", "campaign"): {"c_all", "c_san"},
+    ("dist_jia2", "visit"): set(),
+    ("dist_jia2", "campaign"): {"c_all", "c_jia"},
+    ("city_bing", "campaign"): {"c_all"},
+    ("ent1", "exam_attempt"): {"E1"},
+    ("ent1", "training_registration"): {"E1"},
+    ("ent1", "certificate"): {"E1"},
+    ("ent2", "certificate"): set(),
+    ("ent3", "exam_attempt"): {"E3"},
+    ("ent3", "certificate"): {"E3"},
+    ("wg14_jia", "certificate"): set(),
 }
 
 
@@ -581,7 +859,7 @@ def test_list_iff_readable_by_id(matrix: Matrix) -> None:
                     seen_names.add(name)
                 checked += 1
             assert listed <= set(every.values())  # the world holds only the samples
-            if uname in ("admin", "wg"):
+            if uname == "admin" or (uname == "wg" and kind != "notification"):
                 assert seen_names == set(every), (uname, kind)
             if (uname, kind) in EXPECTED:
                 assert seen_names == EXPECTED[uname, kind], (uname, kind, seen_names)

@@ -15,11 +15,13 @@ from lantian.enforcement.assess import (
     CLAUSE_NO_FAULT,
     Assessment,
     FactsError,
+    PriorCase,
     amount_range,
     assess,
     is_first_offence,
     leniency_text,
     parse_facts,
+    same_violation_days,
 )
 from lantian.enforcement.config import PenaltySet, load_sets
 
@@ -339,6 +341,46 @@ def test_look_back_window_last_day(days_before: int, first: bool) -> None:
     prior = [day - dt.timedelta(days=days_before)]
     assert is_first_offence(prior, day, SET.lookback_days)[0] is first
     assert is_first_offence([], day, SET.lookback_days) == (True, None)
+
+
+_DAY = dt.date(2026, 12, 2)
+
+
+@pytest.mark.parametrize(
+    ("violation", "prior", "first"),
+    [
+        # same code assessed, on the window's oldest day → repeat
+        ("AIR-EXCEED", [(SET.lookback_days, "AIR-EXCEED", "EXCEEDANCE")], False),
+        # same code one day before the window → first
+        ("AIR-EXCEED", [(SET.lookback_days + 1, "AIR-EXCEED", "EXCEEDANCE")], True),
+        # another violation type inside the window → still first
+        ("AIR-EXCEED", [(10, "AIR-EVADE", "TREATMENT_OFF")], True),
+        ("AIR-EXCEED", [(10, "MONITOR-ABNORMAL", "EXCEEDANCE")], True),  # assessment wins
+        # never assessed: the lead family decides
+        ("AIR-EXCEED", [(10, None, "O2_ABNORMAL")], False),
+        ("AIR-EXCEED", [(10, None, "MISSING")], True),
+        ("AIR-EVADE", [(SET.lookback_days, None, "FLATLINE")], False),
+        ("AIR-EVADE", [(SET.lookback_days + 1, None, "FLATLINE")], True),
+        # a violation with no families: only assessed cases of the same code count
+        ("VOC-CONTROL", [(5, None, "EXCEEDANCE")], True),
+        ("VOC-CONTROL", [(5, "VOC-CONTROL", "FINDING")], False),
+        # mixed history: the same type only
+        (
+            "MONITOR-ABNORMAL",
+            [(3, "AIR-EXCEED", "EXCEEDANCE"), (400, None, "MISSING"), (900, None, "MISSING")],
+            False,
+        ),
+        ("MONITOR-ABNORMAL", [(3, "AIR-EXCEED", "EXCEEDANCE"), (900, None, "MISSING")], True),
+        ("AIR-EXCEED", [], True),
+    ],
+)
+def test_first_offence_is_judged_per_violation_type(
+    violation: str, prior: list[tuple[int, str | None, str]], first: bool
+) -> None:
+    v = SET.violation(violation)
+    cases = [PriorCase(_DAY - dt.timedelta(days=d), code, fam) for d, code, fam in prior]
+    days = same_violation_days(cases, v)
+    assert is_first_offence(days, _DAY, SET.lookback_days)[0] is first
 
 
 def test_leniency_text_only_for_no_penalty() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from lantian.enforcement.queries import GRADE_LABELS
 from lantian.supervision.config import load_config
 from lantian.supervision.facts import EnterpriseFacts, PlanInputs, facts_json
 from lantian.supervision.risk import risk_score
@@ -26,6 +27,7 @@ def test_credit_grade_adds_its_points() -> None:
     for grade, pts in W.credit.items():
         s = risk_score(replace(BASE, credit_grade=grade), W, as_of=DAY, last_visit=None)
         term = next(t for t in s.terms if t.code == "credit")
-        assert term.points == pts and grade in term.detail
+        assert term.points == pts and dict(term.args)["credit_grade"] == grade
+        assert GRADE_LABELS[grade][0] in term.detail
         assert abs(s.score - (base + pts)) < 1e-9
     assert W.credit["red"] > W.credit["green"]

@@ -74,6 +74,21 @@ def test_look_back_window_boundary_on_stored_cases(world: Any) -> None:
     assert es.assess_case(s, world.admin, case.case_id, FACTS).facts["first_offence"] is True
 
 
+def test_first_offence_counts_only_the_same_violation_type(world: Any) -> None:
+    s = world.session
+    old = W.drive(s, world, "confirmed", "EC")  # a prior confirmed case of EC
+    case = W.drive(s, world, "confirmed", "EC")
+    other = {**FACTS, "violation": "MONITOR-ABNORMAL", "harm": "none"}
+    a = es.assess_case(s, world.admin, case.case_id, other)
+    assert a.facts["first_offence"] is True  # the prior case's family is not 自动监测
+    assert "同一违法行为" in a.result["reasons"][0]["clause"]
+    assert es.assess_case(s, world.admin, case.case_id, FACTS).facts["first_offence"] is False
+    # once assessed as another violation, the prior case no longer counts for AIR-EXCEED
+    es.assess_case(s, world.admin, old.case_id, {**other, "first_offence": True})
+    assert es.assess_case(s, world.admin, case.case_id, FACTS).facts["first_offence"] is True
+    assert es.assess_case(s, world.admin, case.case_id, other).facts["first_offence"] is False
+
+
 def test_bad_facts_store_nothing(world: Any) -> None:
     s = world.session
     case = W.drive(s, world, "confirmed")
@@ -184,6 +199,7 @@ def test_law_study_and_apology_records_reduce_the_amount(world: Any) -> None:
         exam_score=92,
         passed=True,
         completed_at=now_cst(),
+        reason="企业在局内参加纸质考试",
     )
     with pytest.raises(PermissionDenied):
         es.submit_apology(s, world.admin, case.case_id, "我公司郑重道歉并承诺今后严格守法经营" * 2)
@@ -212,6 +228,13 @@ def test_credit_repair_conditions(world: Any) -> None:
     d = es.decide(s, world.admin, a.assessment_id, accept=True)
     assert credit_record(s, "EA", now_cst()).points == 75
     assert credit_grade(s, "EA", now_cst()) == "yellow"
+    r0 = es.request_credit_repair(s, world.admin, d.decision_id, {"training": False})
+    with pytest.raises(InvalidTransition, match="already"):  # one open request per decision
+        es.request_credit_repair(s, world.admin, d.decision_id, {"training": True})
+    with pytest.raises(ValidationError, match="correction_done"):
+        es.decide_credit_repair(s, world.admin, r0.repair_id, grant=True, reason="x")
+    es.decide_credit_repair(s, world.admin, r0.repair_id, grant=False, reason="条件不满足")
+    assert r0.status == "refused"
     r = es.request_credit_repair(
         s,
         world.admin,
@@ -226,11 +249,8 @@ def test_credit_repair_conditions(world: Any) -> None:
     assert r.status == "granted"
     assert credit_record(s, "EA", now_cst()).points == 100
     assert credit_grade(s, "EA", now_cst()) == "green"
-    r2 = es.request_credit_repair(s, world.admin, d.decision_id, {"training": False})
-    with pytest.raises(ValidationError, match="correction_done"):
-        es.decide_credit_repair(s, world.admin, r2.repair_id, grant=True, reason="x")
-    es.decide_credit_repair(s, world.admin, r2.repair_id, grant=False, reason="条件不满足")
-    assert r2.status == "refused"
+    with pytest.raises(InvalidTransition, match="already"):  # granted: its points came back
+        es.request_credit_repair(s, world.admin, d.decision_id, {"training": False})
 
 
 def test_statistics(world: Any) -> None:

@@ -18,6 +18,7 @@ import httpx
 import openpyxl
 import pytest
 from tests.security.web_live import Live, live_server, login
+from tests.supervision.visit_helpers import approve_onsite_in
 from tests.web.conftest import PASSWORD, Seeded, seed
 
 import lantian.auth.service as auth
@@ -240,6 +241,7 @@ def test_findings_only_the_assignee_or_a_supervisor_closes_a_case(seeded: Seeded
         assert c.get(f"/api/cases/{case_id}", headers=other).status_code == 200  # in scope
         assert fire(other, "start_check", mode="onsite").status_code == 403
         assert fire(assignee, "start_check", mode="onsite").status_code == 200
+        approve_onsite_in(seeded.settings, case_id)
         chk = c.post(
             f"/api/cases/{case_id}/checks",
             json={"kind": "onsite", "notes": "脱硫塔循环泵停运", "lon": 118.18, "lat": 39.63},

@@ -34,7 +34,10 @@ def _check_invariants(inputs: PlanInputs, cfg: SupervisionConfig, plan: Plan) ->
     for hv in inputs.visits:
         if hv.kind != "onsite":
             continue
-        if hv.date.year == period.start.year:
+        # the cap counts every kind the configuration counts; campaigns ordered from
+        # above are tallied separately
+        counted = hv.purpose != "campaign" and cfg.visits.counts_toward_cap.get(hv.purpose, True)
+        if hv.date.year == period.start.year and counted:
             onsite_year[hv.enterprise_id] = onsite_year.get(hv.enterprise_id, 0) + 1
         if hv.date < period.start and hv.date == last_day[hv.enterprise_id]:
             prev = last.get(hv.enterprise_id, (hv.date, ()))[1]
@@ -130,7 +133,7 @@ def test_caps_count_every_onsite_visit_whatever_its_purpose() -> None:
         inputs = synthetic_inputs(seed, period="2026-Q4", enterprises=200)
         counts: dict[str, int] = {}
         for v in inputs.visits:
-            if v.kind == "onsite" and v.date.year == 2026:
+            if v.kind == "onsite" and v.date.year == 2026 and v.purpose != "campaign":
                 counts[v.enterprise_id] = counts.get(v.enterprise_id, 0) + 1
         capped = {
             e.enterprise_id
@@ -141,8 +144,18 @@ def test_caps_count_every_onsite_visit_whatever_its_purpose() -> None:
         plan = draw_plan(inputs, cfg, seed)
         _check_invariants(inputs, cfg, plan)
         assert not capped & {v.enterprise_id for v in plan.visits if v.mode == "onsite"}
-        # every category's quota is its whole population: the shortfall is reported
-        assert {u.subject for u in plan.unsatisfied if u.kind == "quota"} == {"key", "general"}
+        # every category's quota is its whole population: the shortfall is reported for
+        # each category with a capped member that no remote check can replace
+        period = parse_period("2026-Q4")
+        ents = {e.enterprise_id: e for e in inputs.enterprises}
+        short = {
+            cfg.category_of(ents[eid].industry).name
+            for eid in capped
+            if not ents[eid].positive_list
+            or triggers_of(ents[eid], period, cfg.plan.trigger_lookback_days)
+        }
+        assert short
+        assert {u.subject for u in plan.unsatisfied if u.kind == "quota"} == short
 
 
 def test_same_seed_same_bytes_other_seed_other_draw() -> None:
@@ -227,3 +240,35 @@ def test_periods() -> None:
         3,
         4,
     )
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 5))
+def test_caps_follow_the_configured_kinds_and_campaigns_are_tallied_apart(seed: int) -> None:
+    # with 帮扶 visits not counted, an enterprise capped only through them is drawable again;
+    # campaign visits never count; every other kind does (invariants over many seeds)
+    base = load_config()
+    full = tuple(dataclasses.replace(c, ratio_per_quarter=1.0) for c in base.categories)
+    counts = {**base.visits.counts_toward_cap, "assistance": False}
+    cfg = dataclasses.replace(
+        base, categories=full, visits=dataclasses.replace(base.visits, counts_toward_cap=counts)
+    )
+    inputs = synthetic_inputs(seed, period="2026-Q4", enterprises=200)
+    plan = draw_plan(inputs, cfg, seed)
+    _check_invariants(inputs, cfg, plan)
+    every = {k: 0 for k in ("all", "counted")}
+    per: dict[str, dict[str, int]] = {}
+    for v in inputs.visits:
+        if v.kind == "onsite" and v.date.year == 2026:
+            d = per.setdefault(v.enterprise_id, dict(every))
+            d["all"] += 1
+            d["counted"] += v.purpose not in ("assistance", "campaign")
+    onsite = {v.enterprise_id for v in plan.visits if v.mode == "onsite"}
+    ents = {e.enterprise_id: e for e in inputs.enterprises}
+    freed = [
+        eid
+        for eid, d in per.items()
+        if d["counted"] < cfg.category_of(ents[eid].industry).max_onsite_per_year <= d["all"]
+        and not ents[eid].positive_list
+    ]
+    assert freed, "the register has enterprises at the cap only through uncounted visits"
+    assert set(freed) <= onsite  # the whole population is the quota: all drawable are drawn

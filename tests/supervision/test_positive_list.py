@@ -44,10 +44,13 @@ def test_review_proposes_additions_and_removals_with_reasons() -> None:
     assert got["E1"].change == "add" and len(got["E1"].reasons) == 3
     assert got["E5"].change == "remove"
     assert got["E5"].reasons == (
-        f"1 confirmed lead(s) in the last 12 months (latest ended {recent.end.isoformat()})",
+        f"近12个月有1条认定属实的线索（最近一条结束于{recent.end.isoformat()}）",
     )
     assert got["E6"].change == "remove"
-    assert got["E6"].reasons == ("绩效分级 not graded is not one of A, L, B", "1 open case(s)")
+    assert got["E6"].reasons == (
+        "绩效分级为未分级，不属于纳入等级（A级、引领性、B级）",
+        "有1件未办结案件",
+    )
     out = review_json(props, crit, AS_OF)
     assert out["as_of"] == "2026-12-02"
     assert [p["change"] for p in out["proposals"]] == ["add", "add", "remove", "remove"]

@@ -9,11 +9,25 @@ import pytest
 from sqlalchemy import CheckConstraint
 
 import lantian.db.models  # noqa: F401  (registers every table)
+import lantian.vocab.consultation as consultation
 from lantian import vocab
 from lantian.db.base import Base
-from lantian.vocab import cases, enforcement, families, leads, pollutants, registry, roles
+from lantian.vocab import (
+    cases,
+    enforcement,
+    families,
+    hazards,
+    leads,
+    pollutants,
+    registry,
+    roles,
+    supervision,
+)
+from lantian.vocab import notify as notify_vocab
 from lantian.vocab import rules as rules_vocab
 from lantian.vocab import selfchecks as selfchecks_vocab
+from lantian.vocab import training as training_vocab
+from lantian.vocab import visits as visits_vocab
 
 CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary[int]] = {
     ("alerts", "level"): registry.ALERT_LEVELS,
@@ -50,6 +64,29 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("self_checks", "status"): selfchecks_vocab.SELF_CHECK_STATUSES,
     ("self_checks", "origin"): selfchecks_vocab.SELF_CHECK_ORIGINS,
     ("self_check_findings", "status"): selfchecks_vocab.FINDING_STATUSES,
+    ("notifications", "channel"): notify_vocab.CHANNELS,
+    ("notifications", "event"): notify_vocab.EVENTS,
+    ("notifications", "status"): notify_vocab.STATUSES,
+    ("questions", "escalation_level"): consultation.QUESTION_ESCALATION,
+    ("questions", "rating"): consultation.RATINGS,
+    ("survey_invitations", "kind"): consultation.SURVEY_KINDS,
+    ("survey_responses", "kind"): consultation.SURVEY_KINDS,
+    ("positive_list_decisions", "action"): supervision.POSITIVE_LIST_ACTIONS,
+    ("positive_list_decisions", "source"): supervision.POSITIVE_LIST_SOURCES,
+    ("positive_list_proposals", "change"): supervision.PROPOSAL_CHANGES,
+    ("positive_list_proposals", "status"): supervision.PROPOSAL_STATUSES,
+    ("grade_records", "grade"): registry.GRADES,
+    ("grade_records", "evidence_kind"): supervision.GRADE_EVIDENCE_KINDS,
+    ("grade_applications", "target_grade"): registry.GRADES,
+    ("grade_applications", "status"): supervision.GRADE_APPLICATION_STATUSES,
+    ("grade_application_steps", "step"): supervision.GRADE_STEPS,
+    ("grade_application_steps", "result"): supervision.STEP_RESULTS,
+    ("inspection_visits", "kind"): visits_vocab.VISIT_KINDS,
+    ("inspection_visits", "status"): visits_vocab.VISIT_STATUSES,
+    ("inspection_visits", "service_kind"): visits_vocab.SERVICE_KINDS,
+    ("training_questions", "kind"): training_vocab.QUESTION_KINDS,
+    ("training_registrations", "attendance_by"): training_vocab.ATTENDANCE_METHODS,
+    ("hazard_notices", "status"): hazards.HAZARD_STATES,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

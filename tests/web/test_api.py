@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from tests.supervision.visit_helpers import approve_onsite_in
 from tests.web.conftest import PNG_BYTES, Seeded, bearer
 
 from lantian.timeutil import now_cst
@@ -148,6 +149,7 @@ def test_closed_loop_through_the_api(api: Any) -> None:
         404,
     )
     _fire(c, district, case_id, "start_check", mode="onsite")
+    approve_onsite_in(s.settings, case_id)
     chk = c.post(
         f"/api/cases/{case_id}/checks",
         json={"kind": "onsite", "notes": "脱硫塔循环泵停运", "lon": 118.18, "lat": 39.63},

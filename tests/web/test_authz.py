@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from tests.web.conftest import Seeded, bearer, login
 
 from lantian.assist.selfchecks import queries as sq
@@ -22,7 +23,13 @@ from lantian.auth.models import User
 from lantian.auth.service import create_api_token
 from lantian.db.session import session_scope
 from lantian.enforcement import services as es
+from lantian.supervision.campaigns import services as cs
+from lantian.supervision.config import load_config
+from lantian.supervision.hazards import services as hs
+from lantian.supervision.hazards.models import HazardReplyFile
 from lantian.supervision.plans.models import PlanDraw
+from lantian.supervision.visits import services as vs
+from lantian.supervision.visits.models import InspectionVisit
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app, route_table
 from lantian.workflow import service as ws
@@ -38,6 +45,8 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/api/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/"),
+    ("GET", "/public/apologies"),
+    ("GET", "/api/public/apologies"),
 }
 """Routes anyone may call (``/`` only redirects to the login page)."""
 
@@ -50,6 +59,8 @@ PNG_IMAGE = bytes.fromhex(
     "0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
 )
 """A real 1×1 PNG (self-check photos are decoded and re-encoded)."""
+HZ_ITEM = {"problem": "料场未苫盖", "basis": "大气污染防治法第七十二条", "measure": "苫盖"}
+HZ_FORM = {f"{k}_1": v for k, v in HZ_ITEM.items()}
 
 
 @dataclass
@@ -133,6 +144,7 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
             "exam_score": 90,
             "passed": True,
             "completed_at": "2026-01-01T10:00:00+08:00",
+            "reason": "纸质考试代录",
         },
     ),
     ("POST", "/api/cases/{case_id}/apology"): lambda o: Spec(
@@ -149,6 +161,95 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ),
     ("POST", "/portal/penalties/{decision_id}/acknowledge"): lambda o: Spec(
         f"/portal/penalties/{o['decision']}/acknowledge", data={}
+    ),
+    ("GET", "/training"): lambda o: Spec("/training", officer_only=True),
+    ("POST", "/training/sessions"): lambda o: Spec(
+        "/training/sessions",
+        data={
+            "title": "培训",
+            "starts_at": "2026-12-30T09:00",
+            "ends_at": "2026-12-30T11:00",
+            "capacity": "5",
+            "hours": "2",
+            "place": "会议室",
+        },
+        officer_only=True,
+    ),
+    ("GET", "/training/sessions/{session_id}"): lambda o: Spec(
+        f"/training/sessions/{o['training_session']}", officer_only=True
+    ),
+    ("POST", "/training/registrations/{registration_id}/attend"): lambda o: Spec(
+        f"/training/registrations/{o['registration']}/attend", data={}
+    ),
+    ("POST", "/training/topics"): lambda o: Spec("/training/topics", data={"title": "主题"}),
+    ("GET", "/portal/training"): lambda o: Spec(
+        "/portal/training", list_must_not_contain=["冀东钢铁", "LE1-"]
+    ),
+    ("POST", "/portal/training/topics/{topic_id}/vote"): lambda o: Spec(
+        f"/portal/training/topics/{o['topic']}/vote", data={}
+    ),
+    ("POST", "/portal/training/sessions/{session_id}/register"): lambda o: Spec(
+        f"/portal/training/sessions/{o['training_session']}/register", data={}
+    ),
+    ("POST", "/portal/training/sessions/{session_id}/check-in"): lambda o: Spec(
+        f"/portal/training/sessions/{o['training_session']}/check-in", data={"code": "0"}
+    ),
+    ("GET", "/portal/training/courses/{course_id}"): lambda o: Spec(
+        f"/portal/training/courses/{o['course']}", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("POST", "/portal/training/courses/{course_id}/exam"): lambda o: Spec(
+        f"/portal/training/courses/{o['course']}/exam", data={}
+    ),
+    ("GET", "/portal/training/exams/{attempt_id}"): lambda o: Spec(
+        f"/portal/training/exams/{o['attempt']}"
+    ),
+    ("POST", "/portal/training/exams/{attempt_id}"): lambda o: Spec(
+        f"/portal/training/exams/{o['attempt']}", data={}
+    ),
+    ("GET", "/training/certificates/{certificate_id}.pdf"): lambda o: Spec(
+        f"/training/certificates/{o['certificate']}.pdf"
+    ),
+    ("POST", "/training/courses/{course_id}/materials"): lambda o: Spec(
+        f"/training/courses/{o['course']}/materials",
+        data={"title": "资料"},
+        files={"file": ("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        officer_only=True,
+    ),
+    ("GET", "/training/materials/{material_id}.pdf"): lambda o: Spec(
+        f"/training/materials/{o['material']}.pdf", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/library"): lambda o: Spec("/library", list_must_not_contain=["冀东钢铁"]),
+    ("GET", "/api/training/courses"): lambda o: Spec(
+        "/api/training/courses", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("POST", "/api/training/courses/{course_id}/attempts"): lambda o: Spec(
+        f"/api/training/courses/{o['course']}/attempts", json={}
+    ),
+    ("POST", "/api/training/attempts/{attempt_id}/answers"): lambda o: Spec(
+        f"/api/training/attempts/{o['attempt']}/answers", json={"answers": {}}
+    ),
+    ("GET", "/api/library/cases"): lambda o: Spec(
+        "/api/library/cases", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/api/library/policies"): lambda o: Spec(
+        "/api/library/policies", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/library/cases/{entry_id}"): lambda o: Spec(
+        f"/library/cases/{o['typical_case']}", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/library/policies/{policy_id}"): lambda o: Spec(
+        f"/library/policies/{o['policy']}", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/library/new"): lambda o: Spec("/library/new", officer_only=True),
+    ("POST", "/library/cases"): lambda o: Spec(
+        "/library/cases",
+        data={"title": "案例", "facts": "某企业颗粒物超标两倍以上"},
+        officer_only=True,
+    ),
+    ("POST", "/library/policies"): lambda o: Spec(
+        "/library/policies",
+        data={"title": "政策", "issuer": "生态环境部", "body": "本政策正文内容超过十个字符。"},
+        officer_only=True,
     ),
     ("POST", "/cases/{case_id}/apology"): lambda o: Spec(
         f"/cases/{o['confirmed_case']}/apology", data={"text": APOLOGY}
@@ -386,9 +487,211 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
     ("POST", "/account/tokens/{token_id}/revoke"): lambda o: Spec(
         f"/account/tokens/{o['token']}/revoke"
     ),
+    # notifications (the dispatch of E1's case notified lb_district about 冀东钢铁)
+    ("GET", "/notifications"): lambda o: Spec("/notifications", list_must_not_contain=["冀东钢铁"]),
+    ("POST", "/notifications/read"): lambda o: Spec(
+        "/notifications/read", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/account/notifications"): lambda o: Spec(
+        "/account/notifications", list_must_not_contain=["冀东钢铁"]
+    ),
+    ("POST", "/account/notifications"): lambda o: Spec(
+        "/account/notifications", data={"digest_hour": "8"}, list_must_not_contain=["冀东钢铁"]
+    ),
+    ("GET", "/digest"): lambda o: Spec("/digest", list_must_not_contain=["冀东钢铁", "LE1-"]),
+    ("GET", "/digest.pdf"): lambda o: Spec("/digest.pdf", list_must_not_contain=["LE1-"]),
+    ("GET", "/admin/outbox"): lambda o: Spec("/admin/outbox"),
+    ("POST", "/admin/outbox/{notification_id}/retry"): lambda o: Spec("/admin/outbox/1/retry"),
+    # consultation, surveys, scores (issue #15 items 6-8)
+    ("POST", "/api/questions"): lambda o: Spec("/api/questions", json={"text": "x"}),
+    ("GET", "/api/questions"): lambda o: Spec("/api/questions", list_must_not_contain=["QTEXT-E1"]),
+    ("GET", "/api/questions/{question_id}"): lambda o: Spec(f"/api/questions/{o['question']}"),
+    ("POST", "/api/questions/{question_id}/claim"): lambda o: Spec(
+        f"/api/questions/{o['question']}/claim"
+    ),
+    ("POST", "/api/questions/{question_id}/transfer"): lambda o: Spec(
+        f"/api/questions/{o['question']}/transfer",
+        json={"to_officer_id": o["officer"], "reason": "x"},
+    ),
+    ("POST", "/api/questions/{question_id}/answer"): lambda o: Spec(
+        f"/api/questions/{o['question']}/answer", json={"text": "x"}
+    ),
+    ("POST", "/api/questions/{question_id}/rating"): lambda o: Spec(
+        f"/api/questions/{o['question']}/rating", json={"rating": 1}
+    ),
+    ("POST", "/api/questions/{question_id}/faq"): lambda o: Spec(
+        f"/api/questions/{o['question']}/faq", json={"title": "x", "answer": "y"}
+    ),
+    ("GET", "/api/faq"): lambda o: Spec("/api/faq", list_must_not_contain=["QTEXT-E1"]),
+    ("GET", "/api/surveys/form"): lambda o: Spec("/api/surveys/form", list_must_not_contain=["E1"]),
+    ("GET", "/api/surveys/invitations"): lambda o: Spec(
+        "/api/surveys/invitations", list_must_not_contain=["INV-E1-OBJ"]
+    ),
+    ("POST", "/api/surveys/invitations/{invitation_id}/response"): lambda o: Spec(
+        f"/api/surveys/invitations/{o['invitation']}/response", json={"answers": {"overall": 1}}
+    ),
+    ("GET", "/api/surveys/results"): lambda o: Spec(
+        "/api/surveys/results?period=2026-12", officer_only=True
+    ),
+    ("GET", "/api/scores"): lambda o: Spec("/api/scores?period=2026-12", officer_only=True),
+    ("GET", "/questions"): lambda o: Spec("/questions", list_must_not_contain=["QTEXT-E1"]),
+    ("POST", "/questions"): lambda o: Spec("/questions", data={"text": "x"}),
+    ("GET", "/questions/{question_id}"): lambda o: Spec(f"/questions/{o['question']}"),
+    ("POST", "/questions/{question_id}/claim"): lambda o: Spec(f"/questions/{o['question']}/claim"),
+    ("POST", "/questions/{question_id}/answer"): lambda o: Spec(
+        f"/questions/{o['question']}/answer", data={"text": "x"}
+    ),
+    ("POST", "/questions/{question_id}/transfer"): lambda o: Spec(
+        f"/questions/{o['question']}/transfer",
+        data={"to_officer_id": str(o["officer"]), "reason": "x"},
+    ),
+    ("POST", "/questions/{question_id}/rate"): lambda o: Spec(
+        f"/questions/{o['question']}/rate", data={"rating": "1"}
+    ),
+    ("POST", "/questions/{question_id}/faq"): lambda o: Spec(
+        f"/questions/{o['question']}/faq", data={"title": "x", "answer": "y"}
+    ),
+    ("GET", "/questions/{question_id}/photos/{photo_id}"): lambda o: Spec(
+        f"/questions/{o['question']}/photos/1"
+    ),
+    ("GET", "/faq"): lambda o: Spec("/faq", list_must_not_contain=["QTEXT-E1"]),
+    ("GET", "/surveys"): lambda o: Spec("/surveys", list_must_not_contain=["INV-E1-OBJ"]),
+    ("GET", "/surveys/{invitation_id}"): lambda o: Spec(f"/surveys/{o['invitation']}"),
+    ("POST", "/surveys/{invitation_id}"): lambda o: Spec(
+        f"/surveys/{o['invitation']}", data={"overall": "1"}
+    ),
+    ("GET", "/surveys/results.xlsx"): lambda o: Spec(
+        "/surveys/results.xlsx?period=2026-12", officer_only=True
+    ),
+    ("GET", "/scores"): lambda o: Spec("/scores?period=2026-12", officer_only=True),
+    ("GET", "/scores.xlsx"): lambda o: Spec("/scores.xlsx?period=2026-12", officer_only=True),
+    # visit register, campaigns, 扫码入企 (issue #13 items 7-8, #15 item 2)
+    ("GET", "/visits"): lambda o: Spec("/visits", officer_only=True),
+    ("GET", "/visits/new"): lambda o: Spec("/visits/new", officer_only=True),
+    ("POST", "/visits"): lambda o: Spec(
+        "/visits",
+        data={
+            "enterprise_id": "E1",
+            "kind": "plan",
+            "purpose": "x",
+            "basis": "y",
+            "planned_date": o["deadline"],
+            "inspector_ids": [o["officer"]],
+        },
+    ),
+    ("GET", "/visits/{visit_id}"): lambda o: Spec(f"/visits/{o['visit']}"),
+    ("POST", "/visits/{visit_id}/decide"): lambda o: Spec(
+        f"/visits/{o['visit']}/decide", data={"decision": "cancel", "note": "x"}
+    ),
+    ("POST", "/visits/{visit_id}/service"): lambda o: Spec(
+        f"/visits/{o['visit']}/service", data={"problems": "x", "advice": "y"}
+    ),
+    ("POST", "/visits/{visit_id}/followups"): lambda o: Spec(
+        f"/visits/{o['visit']}/followups", data={"due": o["deadline"], "note": "x"}
+    ),
+    ("GET", "/visits/{visit_id}/approval.pdf"): lambda o: Spec(
+        f"/visits/{o['visit']}/approval.pdf"
+    ),
+    ("GET", "/campaigns"): lambda o: Spec("/campaigns", officer_only=True),
+    ("POST", "/campaigns"): lambda o: Spec(
+        "/campaigns",
+        data={
+            "name": "x",
+            "start_date": "2026-12-01",
+            "end_date": "2026-12-31",
+            "jurisdiction": "唐山市",
+        },
+    ),
+    ("GET", "/campaigns/{campaign_id}"): lambda o: Spec(f"/campaigns/{o['campaign']}"),
+    ("POST", "/campaigns/{campaign_id}/link"): lambda o: Spec(
+        f"/campaigns/{o['campaign']}/link", data={"what": "case", "key": str(o["case"])}
+    ),
+    ("GET", "/portal/visits"): lambda o: Spec("/portal/visits", list_must_not_contain=["E1 检查"]),
+    ("GET", "/portal/checkin/{token}"): lambda o: Spec(f"/portal/checkin/{o['checkin']}"),
+    ("POST", "/portal/checkin/{token}"): lambda o: Spec(
+        f"/portal/checkin/{o['checkin']}", data={"what": "arrival"}
+    ),
 }
+SELF_SERVICE = (
+    "/api/me/password",
+    "/account/password",
+    "/training/topics",
+    "/portal/training/topics/{topic_id}/vote",
+    "/portal/training/sessions/{session_id}/register",
+    "/portal/training/sessions/{session_id}/check-in",
+    "/portal/training/courses/{course_id}/exam",
+    "/api/training/courses/{course_id}/attempts",
+)
+ROUTES.update(
+    {  # 隐患提示函 (issue #13 item 6)
+        ("GET", "/api/hazard-notices"): lambda o: Spec(
+            "/api/hazard-notices", list_must_not_contain=["E1 隐患"]
+        ),
+        ("POST", "/api/hazard-notices"): lambda o: Spec(
+            "/api/hazard-notices", json={"enterprise_id": "E1", "title": "x", "items": [HZ_ITEM]}
+        ),
+        ("GET", "/api/hazard-notices/{notice_id}"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}"
+        ),
+        ("POST", "/api/hazard-notices/{notice_id}/reply"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}/reply", data={"text": "已整改完毕"}
+        ),
+        ("POST", "/api/hazard-notices/{notice_id}/close"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}/close", json={"note": "x"}
+        ),
+        ("POST", "/api/hazard-notices/{notice_id}/escalate"): lambda o: Spec(
+            f"/api/hazard-notices/{o['hazard']}/escalate", json={"note": "x"}
+        ),
+        ("GET", "/api/hazard-notices/files/{file_id}"): lambda o: Spec(
+            f"/api/hazard-notices/files/{o['hazard_file']}"
+        ),
+        ("GET", "/hazard-notices"): lambda o: Spec(
+            "/hazard-notices", list_must_not_contain=["E1 隐患"]
+        ),
+        ("GET", "/portal/hazard-notices"): lambda o: Spec(
+            "/portal/hazard-notices", list_must_not_contain=["E1 隐患"]
+        ),
+        ("GET", "/hazard-notices/new"): lambda o: Spec("/hazard-notices/new", officer_only=True),
+        ("POST", "/hazard-notices"): lambda o: Spec(
+            "/hazard-notices", data={"enterprise_id": "E1", "title": "x", **HZ_FORM}
+        ),
+        ("GET", "/hazard-notices/{notice_id}"): lambda o: Spec(f"/hazard-notices/{o['hazard']}"),
+        ("POST", "/hazard-notices/{notice_id}/reply"): lambda o: Spec(
+            f"/hazard-notices/{o['hazard']}/reply", data={"reply_text": "已整改完毕"}
+        ),
+        ("POST", "/hazard-notices/{notice_id}/close"): lambda o: Spec(
+            f"/hazard-notices/{o['hazard']}/close", data={"note": "x"}
+        ),
+        ("POST", "/hazard-notices/{notice_id}/escalate"): lambda o: Spec(
+            f"/hazard-notices/{o['hazard']}/escalate", data={"note": "x"}
+        ),
+        ("GET", "/hazard-notices/files/{file_id}"): lambda o: Spec(
+            f"/hazard-notices/files/{o['hazard_file']}"
+        ),
+        ("GET", "/penalty-statistics"): lambda o: Spec("/penalty-statistics", officer_only=True),
+        ("GET", "/enterprises/{enterprise_id}/credit"): lambda o: Spec("/enterprises/E1/credit"),
+        ("GET", "/portal/credit"): lambda o: Spec("/portal/credit", list_must_not_contain=["E1"]),
+        ("POST", "/enterprises/{enterprise_id}/credit/repairs"): lambda o: Spec(
+            "/enterprises/E1/credit/repairs", data={"decision_id": str(o["decision"])}
+        ),
+        ("POST", "/credit-repairs/{repair_id}/decision"): lambda o: Spec(
+            f"/credit-repairs/{o['repair']}/decision", data={"grant": "no", "reason": "x"}
+        ),
+        ("POST", "/api/penalty-decisions/{decision_id}/credit-repair"): lambda o: Spec(
+            f"/api/penalty-decisions/{o['decision']}/credit-repair", json={"conditions": {}}
+        ),
+        ("POST", "/api/credit-repairs/{repair_id}/decision"): lambda o: Spec(
+            f"/api/credit-repairs/{o['repair']}/decision", json={"grant": False, "reason": "x"}
+        ),
+        ("GET", "/penalty-statistics.xlsx"): lambda o: Spec(
+            "/penalty-statistics.xlsx", officer_only=True
+        ),
+    }
+)
 SELF_SERVICE = ("/api/me/password", "/account/password")
 """Routes that act on the caller only (a wrong current password is the caller's 422)."""
+OWN_CREATES = {("POST", "/api/questions"), ("POST", "/questions")}
+"""Routes where another enterprise creates its own object (its question), not E1's."""
 
 
 @pytest.fixture(scope="module")
@@ -452,6 +755,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             {"violation": "AIR-EXCEED", "harm": "serious", "corrected_in_time": False},
         )
         decision = es.decide(db, admin, assessment.assessment_id, accept=True)
+        repair = es.request_credit_repair(db, ent1_user, decision.decision_id, {"training": True})
         # a spot check of E1's case (drawn directly: the case is not closed in this world)
         draw = SpotCheckDraw(
             drawn_at=now_cst(), seed=1, share=1.0, population=1, case_ids=[case.case_id]
@@ -491,11 +795,59 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                                milestones=[{"title": "封闭", "responsible": "张三",
                                             "due_date": deadline}])  # fmt: skip
         milestone = rs.plans_of(db, ent1, plan_id=rplan.plan_id)[0].milestones[0][0]
+        from lantian.assist.questions import services as qsvc
+        from lantian.assist.surveys import services as ssvc
+
+        question = qsvc.ask(db, ent1, "QTEXT-E1 咨询")
+        invitation = ssvc.invite(db, "E1", "visit", "INV-E1-OBJ", [seeded.user_ids["ts_city"]])
+        assert invitation is not None
+        # an approved visit of E1 (applied by the district, approved by the city) in a
+        # campaign of 唐山市
+        camp = cs.create_campaign(
+            db,
+            admin,
+            name="唐山市专项",
+            start_date=now_cst().date(),
+            end_date=now_cst().date() + timedelta(days=30),
+            jurisdiction="唐山市",
+        )
+        lb = db.get(User, seeded.user_ids["lb_district"])
+        ts = db.get(User, seeded.user_ids["ts_city"])
+        assert lb is not None and ts is not None
+        visit = vs.apply_visit(
+            db,
+            lb,
+            enterprise_id="E1",
+            kind="assistance",
+            service_kind="diagnosis",
+            purpose="E1 检查",
+            basis="大气污染防治法",
+            planned_date=now_cst().date() + timedelta(days=2),
+            inspector_ids=[lb.user_id, ts.user_id],
+            campaign_id=camp.campaign_id,
+        )
+        vs.approve_visit(db, ts, visit.visit_id, load_config(), acknowledge_warnings=True)
+        visit_key = (visit.visit_id, visit.checkin_nonce)
+        hazard = hs.issue_hazard_notice(db, admin, "E1", title="E1 隐患", items=[HZ_ITEM])
+        hs.reply(
+            db, ent1, hazard.notice_id, "已整改", [UploadedFile("h.png", PNG)],
+            uploads_dir=settings.uploads_dir,
+        )  # fmt: skip
+        hazard_file = db.scalar(
+            select(HazardReplyFile.file_id).where(HazardReplyFile.notice_id == hazard.notice_id)
+        )
         objs = {
+            "visit": visit.visit_id,
+            "campaign": camp.campaign_id,
             "self_check": sc.self_check_id,
             "sc_file": sc_file.file_id,
             "sc_finding": finding.finding_id,
             "milestone": milestone.milestone_id,
+            "question": question.question_id,
+            "invitation": invitation.invitation_id,
+            **_training_objects(db, admin, ent1, seeded.user_ids["lb_district"]),
+            "hazard": hazard.notice_id,
+            "hazard_file": hazard_file,
             "plan": plan.draw_id,
             "token": create_api_token(db, ent1, label="ent1-k").token_id,
             "notice": notice.notice_id,
@@ -508,9 +860,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "confirmed_case": confirmed.case_id,
             "assessment": assessment.assessment_id,
             "decision": decision.decision_id,
+            "repair": repair.repair_id,
             "apology": apology.record_id,
         }
     app = create_app(settings)
+    with session_scope(settings) as db:
+        v = db.get(InspectionVisit, visit_key[0])
+        assert v is not None
+        objs["checkin"] = vs.checkin_token(v, app.state.secret)
     yield {"app": app, "objs": objs, "settings": settings}
     dispose_engines()
     get_settings.cache_clear()
@@ -518,6 +875,50 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         os.environ.pop("LANTIAN_HOME", None)
     else:
         os.environ["LANTIAN_HOME"] = old
+
+
+def _training_objects(db: Any, admin: User, ent1: User, officer_id: int) -> dict[str, int]:
+    """E1's session registration, passed exam and certificate; a topic; library entries."""
+    from lantian.assist.library import services as ls
+    from lantian.assist.training import services as ts
+    from lantian.assist.training.models import Certificate
+    from lantian.settings import get_settings
+
+    officer = db.get(User, officer_id)
+    start = now_cst() + timedelta(hours=1)
+    session = ts.create_session(
+        db, officer, title="培训", starts_at=start, ends_at=start + timedelta(hours=2),
+        capacity=10, hours=2, place="分局",
+    )  # fmt: skip
+    reg = ts.register(db, ent1, session.session_id)
+    course = ts.law_study_course(db)
+    attempt = ts.start_attempt(db, ent1, course.course_id)
+    bank = ts.bank_of(db, course.course_id)
+    answers = {
+        int(it["question_id"]): [it["order"].index(i) for i in bank[it["question_id"]].answer]
+        for it in attempt.paper
+    }
+    ts.submit_attempt(db, ent1, attempt.attempt_id, answers)
+    cert = db.scalar(select(Certificate).where(Certificate.attempt_id == attempt.attempt_id))
+    topic = ts.propose_topic(db, ent1, "排污许可")
+    pdf = UploadedFile("资料.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    material = ts.add_pdf_material(
+        db, admin, course.course_id, "资料", pdf, get_settings().uploads_dir
+    )
+    case = ls.save_case(db, admin, title="钢铁企业超标", facts="某企业排口颗粒物超标两倍")
+    body = "本政策正文内容超过十个字符。"
+    policy = ls.save_policy(db, admin, title="政策", issuer="生态环境部", body=body)
+    return {
+        "training_session": session.session_id,
+        "registration": reg.registration_id,
+        "course": course.course_id,
+        "attempt": attempt.attempt_id,
+        "certificate": cert.certificate_id,
+        "topic": topic.topic_id,
+        "material": material.material_id,
+        "typical_case": case.entry_id,
+        "policy": policy.policy_id,
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -582,6 +983,8 @@ def test_other_enterprise_is_refused(world: dict[str, Any], method: str, route: 
     spec = ROUTES[(method, route)](world["objs"])
     if route == "/logout" or route in SELF_SERVICE:
         pytest.skip("logout acts on the caller's own session only")
+    if (method, route) in OWN_CREATES:
+        pytest.skip("creates the caller's own object")
     c, headers = _client_for(world, "ent2", route.startswith("/api/"))
     with c:
         r = _call(c, method, spec, headers)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from tests.supervision.visit_helpers import approve_onsite, approve_onsite_in
 from tests.web.conftest import PASSWORD, PNG_BYTES, seed
 
 from lantian.settings import Settings
@@ -169,6 +170,9 @@ def test_officer_takes_a_lead_from_the_inbox_to_close_out(
     page.click("#action-start_check button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert _status(page) == "核查中"
+    # the visit was approved beforehand (行政检查审批; the approval journey: tests/supervision)
+    case_no = page.url.split("/cases/")[1].split("/")[0].split("?")[0].split("#")[0]
+    approve_onsite_in(_seeded.settings, int(case_no))
     page.check("input[name='answer__CEMS-1'][value=ok]")
     page.check("input[name='answer__CEMS-4'][value=problem]")
     page.fill("textarea[name=notes]", "采样管线存在旁路阀")
@@ -323,6 +327,7 @@ def test_screenshots_of_the_main_pages(browser: Any, dev_city: Path, tmp_path: P
             deadline=now_cst() + timedelta(days=5),
         )[0]
         ws.start_check(db, officer, case.case_id, mode="onsite")
+        approve_onsite(db, case.case_id)
         case_id = case.case_id
         ent1_lead_case = ws.dispatch(
             db,
@@ -424,6 +429,7 @@ def test_onsite_record_signed_on_a_phone(browser: Any, live: tuple[LiveServer, A
             deadline=now_cst() + timedelta(days=3),
         )
         ws.start_check(db, officer, case.case_id, mode="onsite")
+        approve_onsite(db, case.case_id)
         case_id = case.case_id
     # Beijing, about 150 km from the plant in Tangshan
     ctx = browser.new_context(

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from tests.supervision.visit_helpers import approve_onsite_in
 from tests.web.conftest import PASSWORD, Seeded, bearer
 
 from lantian.auth.service import create_user
@@ -48,6 +49,7 @@ def test_only_the_assignee_or_a_supervisor_closes_a_case(
     assert client.get(f"/api/cases/{case_id}", headers=other).status_code == 200  # in scope
     assert _fire(client, other, case_id, "start_check", mode="onsite").status_code == 403
     assert _fire(client, assignee, case_id, "start_check", mode="onsite").status_code == 200
+    approve_onsite_in(seeded_sqlite.settings, case_id)
     chk = client.post(
         f"/api/cases/{case_id}/checks",
         json={"kind": "onsite", "notes": "脱硫塔循环泵停运", "lon": 118.18, "lat": 39.63},

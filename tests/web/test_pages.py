@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.supervision.visit_helpers import approve_onsite_in
 from tests.web.conftest import PNG_BYTES, Seeded
 
 from lantian.timeutil import now_cst
@@ -125,6 +126,7 @@ def test_closed_loop_through_the_pages(seeded_sqlite: Seeded, login_as: Login) -
     assert 'id="action-start_check"' in step and 'id="action-judge_confirmed"' not in step
     assert officer.get(f"/cases/{case_id}/step/review_accept").status_code == 409
     _post(officer, f"/cases/{case_id}/actions/start_check", ocsrf, {"mode": "onsite"})
+    approve_onsite_in(seeded_sqlite.settings, case_id)
     assert "gps-button" in officer.get(f"/cases/{case_id}/step/check").text
     page = officer.get(f"/cases/{case_id}").text
     assert "钢铁企业大气污染防治现场检查表" in page and "gps-button" in page

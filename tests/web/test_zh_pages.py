@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from tests._zh_scan import assert_clean_zh, html_text
 from tests.rules.evidence_samples import samples
+from tests.supervision.visit_helpers import approve_onsite
 from tests.web.conftest import USERS, Seeded
 
 from lantian.db.session import session_scope
@@ -119,6 +120,7 @@ def test_case_timeline_and_check_answers_read_as_chinese(
             deadline=now_cst() + timedelta(days=3),
         )[0]
         ws.start_check(db, admin, case.case_id, mode="onsite")
+        approve_onsite(db, case.case_id)
         ws.record_check(
             db,
             admin,

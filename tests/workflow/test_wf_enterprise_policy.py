@@ -12,6 +12,7 @@ from typing import Any
 import lantian_test_world as W  # registered by conftest.py
 import pytest
 from sqlalchemy import select
+from tests.supervision.visit_helpers import approve_onsite
 
 from lantian.auth.models import AuditLog
 from lantian.auth.policy import EnterprisePolicy, VisibilityPolicy, use_policy
@@ -103,6 +104,7 @@ def test_an_officer_shares_a_case_explicitly(world: Any) -> None:
 def test_check_records_and_photos_stay_internal_until_shared(world: Any) -> None:
     s, ent = world.session, world.ent_a
     case = W.drive(s, world, "checking")
+    approve_onsite(s, case.case_id)
     rec = wf.record_onsite_check(
         s,
         world.city_a,

@@ -11,6 +11,7 @@ from typing import Any
 import lantian_test_world as W  # registered by conftest.py
 import pytest
 from sqlalchemy import select
+from tests.supervision.visit_helpers import approve_onsite
 
 from lantian.registry.models import Enterprise
 from lantian.supervision.inspectors.models import InspectorCertificate
@@ -54,6 +55,7 @@ def test_onsite_record_with_inspectors_representative_signature_and_gps(
     _certify(s, w)
     case = W.drive(s, w, "dispatched")
     wf.start_check(s, w.admin, case.case_id, mode="onsite")
+    approve_onsite(s, case.case_id)
     # choices: certified officers whose scope covers the case (not 二区, not 乙市, not expired)
     names = {u.username for u, _cert in certified_officers(s, case)}
     assert names == {"citya", "dista1"}
@@ -147,6 +149,7 @@ def test_gps_warning_distance_is_a_setting(
     monkeypatch.setenv("LANTIAN_ONSITE_GPS_WARN_M", "200000")
     get_settings.cache_clear()
     case = W.drive(s, w, "checking")
+    approve_onsite(s, case.case_id)
     rec = wf.record_onsite_check(
         s, w.admin, case.case_id, notes="x", lon=116.397, lat=39.909, uploads_dir=tmp_path
     )

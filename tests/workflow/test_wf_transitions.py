@@ -8,6 +8,7 @@ from typing import Any
 import lantian_test_world as W  # registered by conftest.py
 import pytest
 from sqlalchemy import select
+from tests.supervision.visit_helpers import approve_onsite
 
 from lantian.auth.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from lantian.auth.models import AuditLog
@@ -175,6 +176,7 @@ def test_positive_list_remote_first(world: Any) -> None:
     with pytest.raises(ValidationError, match="正面清单"):
         svc.start_check(s, world.admin, case.case_id, mode="onsite")
     svc.start_check(s, world.admin, case.case_id, mode="remote")
+    approve_onsite(s, case.case_id)
     with pytest.raises(ValidationError, match="正面清单"):
         svc.record_onsite_check(s, world.admin, case.case_id, notes="现场检查")
     svc.record_remote_check(s, world.admin, case.case_id, notes="在线数据与台账不符")

@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -220,6 +221,47 @@ def _last_hash(session: Session) -> str:
     return last or GENESIS_HASH
 
 
+AuditListener = Callable[[Session, AuditLog], None]
+"""Called with the session and the new row after each :func:`audit`, in the same
+transaction (e.g. :mod:`lantian.notify.events` stores notifications there)."""
+LISTENER_MODULES: tuple[str, ...] = ("lantian.notify.events",)
+"""Modules imported on the first audit; each registers its listeners with
+:func:`add_audit_listener` when imported."""
+_listeners: list[AuditListener] = []
+_listeners_loaded = False
+
+
+def add_audit_listener(listener: AuditListener) -> None:
+    """Register ``listener`` (once) to run inside every audited write's transaction."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _run_listeners(session: Session, row: AuditLog) -> None:
+    """Run the listeners; a failing listener is logged and never undoes the audited write
+    (on PostgreSQL it runs in a savepoint, so a failed statement does not abort the
+    transaction)."""
+    global _listeners_loaded
+    if not _listeners_loaded:
+        import importlib
+
+        _listeners_loaded = True
+        for name in LISTENER_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # logged; auditing goes on without that listener
+                log.exception("audit listener module %s failed to load", name)
+    for listener in list(_listeners):
+        try:
+            if session.get_bind().dialect.name == "postgresql":
+                with session.begin_nested():
+                    listener(session, row)
+            else:
+                listener(session, row)
+        except Exception:  # logged: a notification must not undo the write it describes
+            log.exception("audit listener %r failed on %s", listener, row.action)
+
+
 def audit(
     session: Session,
     actor: ActorLike | None,
@@ -282,6 +324,7 @@ def audit(
     row.hash = compute_hash(prev, row, key)
     session.add(row)
     session.flush()
+    _run_listeners(session, row)
     return row
 
 

@@ -67,15 +67,24 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from lantian.assist.questions.models import FaqEntry, Question
 from lantian.assist.rectification.models import RectificationPlan
 from lantian.assist.selfchecks.models import SelfCheck, SelfCheckFinding
+from lantian.assist.surveys.models import SurveyInvitation, SurveyResponse
+from lantian.assist.training.models import Certificate, ExamAttempt, SessionRegistration
 from lantian.auth.errors import NotFound
 from lantian.auth.models import ROLES, User
 from lantian.auth.policy import EnterprisePolicy, VisibilityPolicy, get_policy
 from lantian.auth.scope import UserLike, region_clause
 from lantian.db.resultcache import ResultCache, current_generation, wrote
 from lantian.leads.models import Lead
+from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Meter, Outlet, Station
+from lantian.supervision.campaigns.models import Campaign
+from lantian.supervision.grades.models import GradeApplication, GradeRecord
+from lantian.supervision.hazards.models import HazardNotice
+from lantian.supervision.listing.models import PositiveListDecision, PositiveListProposal
+from lantian.supervision.visits.models import InspectionVisit
 from lantian.workflow.models import (
     Attachment,
     Case,
@@ -101,6 +110,21 @@ KINDS: tuple[str, ...] = (
     "self_check",
     "self_check_finding",
     "rectification_plan",
+    "notification",
+    "question",
+    "faq_entry",
+    "survey_invitation",
+    "survey_response",
+    "positive_list_decision",
+    "positive_list_proposal",
+    "grade_record",
+    "grade_application",
+    "visit",
+    "campaign",
+    "exam_attempt",
+    "training_registration",
+    "certificate",
+    "hazard_notice",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -393,6 +417,12 @@ def _enterprise_event(user: UserLike, ctx: Ctx) -> ColumnElement[bool]:
 # --------------------------------------------------------------------------- the declaration
 
 
+def _own_notification(user: UserLike, ctx: Ctx) -> ColumnElement[bool]:
+    """Notifications addressed to the user (none for a user without an id)."""
+    uid = getattr(user, "user_id", None)
+    return false() if uid is None else Notification.recipient_id == uid
+
+
 def _officers(rule: Rule) -> dict[str, Rule]:
     """The same rule for the three region-limited officer roles; admin sees everything."""
     return {
@@ -424,6 +454,20 @@ _LEAD_REGION = Unlimited(
     )
 )
 _THROUGH_CASE: Callable[[Col], Rule] = lambda fk: Through("case", fk)  # noqa: E731
+
+
+def _campaign_in_region(user: UserLike, ctx: Ctx) -> ColumnElement[bool]:
+    """A campaign without a jurisdiction (all), of the user's own city or district, or of
+    a city or district of an enterprise the user sees."""
+    own = [x for x in (user.city, user.district) if x]
+    seen = rule_of("enterprise", user.role).clause(user, ctx)
+    return or_(
+        Campaign.jurisdiction.is_(None),
+        Campaign.jurisdiction.in_(own),
+        Campaign.jurisdiction.in_(select(Enterprise.city).where(seen)),
+        Campaign.jurisdiction.in_(select(Enterprise.district).where(seen)),
+    )
+
 
 VISIBILITY: dict[str, KindSpec] = {
     "enterprise": KindSpec(
@@ -578,6 +622,147 @@ VISIBILITY: dict[str, KindSpec] = {
         {
             **_officers(Through("enterprise", lambda: RectificationPlan.enterprise_id)),
             "enterprise": Own(lambda: RectificationPlan.enterprise_id),
+        },
+    ),
+    # a notification is read by its recipient only; admins see the whole outbox
+    "notification": KindSpec(
+        "notification",
+        lambda: Notification,
+        lambda: Notification.notification_id,
+        {"admin": Everything(), **{r: Cond(_own_notification) for r in ROLES if r != "admin"}},
+    ),
+    # questions (咨询): officers of the enterprise's region; the enterprise its own
+    "question": KindSpec(
+        "question",
+        lambda: Question,
+        lambda: Question.question_id,
+        {
+            **_officers(Through("enterprise", lambda: Question.enterprise_id)),
+            "enterprise": Own(lambda: Question.enterprise_id),
+        },
+    ),
+    # FAQ entries are reworded without the asker: everyone logged in reads them
+    "faq_entry": KindSpec(
+        "faq_entry",
+        lambda: FaqEntry,
+        lambda: FaqEntry.faq_id,
+        {**_officers(Everything()), "enterprise": Everything()},
+    ),
+    "survey_invitation": KindSpec(
+        "survey_invitation",
+        lambda: SurveyInvitation,
+        lambda: SurveyInvitation.invitation_id,
+        {
+            **_officers(Through("enterprise", lambda: SurveyInvitation.enterprise_id)),
+            "enterprise": Own(lambda: SurveyInvitation.enterprise_id),
+        },
+    ),
+    # responses by region (anonymous ones have no enterprise); an enterprise sees only
+    # its own named responses
+    "survey_response": KindSpec(
+        "survey_response",
+        lambda: SurveyResponse,
+        lambda: SurveyResponse.response_id,
+        {
+            **_officers(
+                InRegion(
+                    city=lambda: SurveyResponse.city,
+                    district=lambda: SurveyResponse.district,
+                    province=lambda p: SurveyResponse.province == p,
+                )
+            ),
+            "enterprise": Own(lambda: SurveyResponse.enterprise_id),
+        },
+    ),
+    # 正面清单 and 绩效分级 (issue #13): officers through the enterprise, an enterprise its own
+    # (review proposals are internal to the bureau)
+    "positive_list_decision": KindSpec(
+        "positive_list_decision",
+        lambda: PositiveListDecision,
+        lambda: PositiveListDecision.decision_id,
+        {
+            **_officers(Through("enterprise", lambda: PositiveListDecision.enterprise_id)),
+            "enterprise": Own(lambda: PositiveListDecision.enterprise_id),
+        },
+    ),
+    "positive_list_proposal": KindSpec(
+        "positive_list_proposal",
+        lambda: PositiveListProposal,
+        lambda: PositiveListProposal.proposal_id,
+        {
+            **_officers(Through("enterprise", lambda: PositiveListProposal.enterprise_id)),
+            "enterprise": Nothing(),
+        },
+    ),
+    "grade_record": KindSpec(
+        "grade_record",
+        lambda: GradeRecord,
+        lambda: GradeRecord.record_id,
+        {
+            **_officers(Through("enterprise", lambda: GradeRecord.enterprise_id)),
+            "enterprise": Own(lambda: GradeRecord.enterprise_id),
+        },
+    ),
+    "grade_application": KindSpec(
+        "grade_application",
+        lambda: GradeApplication,
+        lambda: GradeApplication.application_id,
+        {
+            **_officers(Through("enterprise", lambda: GradeApplication.enterprise_id)),
+            "enterprise": Own(lambda: GradeApplication.enterprise_id),
+        },
+    ),
+    "visit": KindSpec(
+        "visit",
+        lambda: InspectionVisit,
+        lambda: InspectionVisit.visit_id,
+        {
+            **_officers(Through("enterprise", lambda: InspectionVisit.enterprise_id)),
+            "enterprise": Own(lambda: InspectionVisit.enterprise_id),
+        },
+    ),
+    "campaign": KindSpec(
+        "campaign",
+        lambda: Campaign,
+        lambda: Campaign.campaign_id,
+        {**_officers(Unlimited(Cond(_campaign_in_region))), "enterprise": Nothing()},
+    ),
+    "exam_attempt": KindSpec(
+        "exam_attempt",
+        lambda: ExamAttempt,
+        lambda: ExamAttempt.attempt_id,
+        {
+            **_officers(Through("enterprise", lambda: ExamAttempt.enterprise_id)),
+            "enterprise": Own(lambda: ExamAttempt.enterprise_id),
+        },
+    ),
+    "training_registration": KindSpec(
+        "training_registration",
+        lambda: SessionRegistration,
+        lambda: SessionRegistration.registration_id,
+        {
+            **_officers(Through("enterprise", lambda: SessionRegistration.enterprise_id)),
+            "enterprise": Own(lambda: SessionRegistration.enterprise_id),
+        },
+    ),
+    "certificate": KindSpec(
+        "certificate",
+        lambda: Certificate,
+        lambda: Certificate.certificate_id,
+        {
+            **_officers(Through("enterprise", lambda: Certificate.enterprise_id)),
+            "enterprise": Own(lambda: Certificate.enterprise_id),
+        },
+    ),
+    # 隐患提示函: seen exactly as its notice (officers: the enterprise's region; the
+    # enterprise: its own)
+    "hazard_notice": KindSpec(
+        "hazard_notice",
+        lambda: HazardNotice,
+        lambda: HazardNotice.notice_id,
+        {
+            **_officers(Through("notice", lambda: HazardNotice.notice_id)),
+            "enterprise": Through("notice", lambda: HazardNotice.notice_id),
         },
     ),
 }

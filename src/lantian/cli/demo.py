@@ -312,7 +312,7 @@ def _seed_accounts(settings: Settings) -> str:
     from lantian.auth.errors import ValidationError
     from lantian.auth.service import seed_demo_users
     from lantian.db.session import session_scope
-    from lantian.demo.accounts import seed_district_officers
+    from lantian.demo.accounts import seed_demo_notification_prefs, seed_district_officers
 
     given = settings.demo_password.get_secret_value() if settings.demo_password else ""
     # A random password that always meets the policy (upper, lower, digits, symbol).
@@ -322,6 +322,7 @@ def _seed_accounts(settings: Settings) -> str:
             users = seed_demo_users(session, password)
             names = [u.username for u in users]
             officers = seed_district_officers(session, password)
+            seed_demo_notification_prefs(session)  # NAME@demo.invalid, digest at 07:00
     except ValidationError as exc:
         console.print(f"[red]LANTIAN_DEMO_PASSWORD: {exc}[/red]")
         raise typer.Exit(2) from None

@@ -73,6 +73,8 @@ COMMAND_MODULES: list[str] = [
     "demo",
     "plan",
     "penalty",
+    "notify",
+    "digest",
 ]
 """Modules under :mod:`lantian.cli` that add commands (each has ``register(app)``)."""
 

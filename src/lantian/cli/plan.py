@@ -88,8 +88,12 @@ def review(
     ),
     as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default: today)"),
     as_json: bool = typer.Option(False, "--json", help="print the review as one JSON object"),
+    store: bool = typer.Option(
+        False, "--store", help="store the proposals for officers to decide on /positive-list"
+    ),
 ) -> None:
-    """Propose additions and removals from the entry criteria, with reasons (nothing changes)."""
+    """Propose additions and removals from the entry criteria, with reasons (the list only
+    changes when an officer accepts a proposal; ``--store`` keeps them for that)."""
     import datetime as dt
 
     from lantian.db.session import session_scope
@@ -111,6 +115,13 @@ def review(
             session, jurisdiction=jurisdiction, start=day, end=day + dt.timedelta(days=1)
         )
     proposals = review_positive_list(facts, config.positive_list, day)
+    if store:
+        from lantian.io.importer import cli_actor
+        from lantian.supervision.listing.services import run_review
+
+        with session_scope(settings) as session:
+            stored = run_review(session, cli_actor(), config, day, jurisdiction=jurisdiction)
+        console.print(f"stored {len(stored)} new proposal(s)")
     if as_json:
         out = review_json(proposals, config.positive_list, day)
         typer.echo(json.dumps(out, ensure_ascii=False, sort_keys=True, separators=(",", ":")))

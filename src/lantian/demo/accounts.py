@@ -135,4 +135,49 @@ def seed_district_officers(session: Session, password: str) -> list[DemoOfficer]
     ]
 
 
-__all__ = ["CERTIFIED_DEMO_USERS", "DISTRICT_OFFICERS", "DemoOfficer", "seed_district_officers"]
+DEMO_EMAIL_DOMAIN = "demo.invalid"
+"""Demo accounts get ``NAME@demo.invalid`` (RFC 2606: a domain that never resolves)."""
+
+
+def demo_email(username: str) -> str:
+    """The demo e-mail address of ``username``."""
+    return f"{username}@{DEMO_EMAIL_DOMAIN}"
+
+
+def seed_demo_notification_prefs(session: Session) -> int:
+    """Give every account without notification preferences an e-mail address
+    ``NAME@demo.invalid``, e-mail as a channel, quiet hours 22:00-07:00 CST and the daily
+    digest at 07:00, so that the digest can be sent in the demo (``lantian digest --send``).
+    Preferences a user already set are kept. Returns how many accounts were given them."""
+    from lantian.notify.models import NotificationPreference
+    from lantian.notify.preferences import set_prefs
+
+    have = set(session.scalars(select(NotificationPreference.user_id)))
+    n = 0
+    for user in session.scalars(select(User).order_by(User.user_id)):
+        if user.user_id in have:
+            continue
+        set_prefs(
+            session,
+            None,
+            user,
+            email=demo_email(user.username),
+            phone=None,
+            channels=["email"],
+            quiet_start_h=22,
+            quiet_end_h=7,
+            digest=True,
+            digest_hour=7,
+        )
+        n += 1
+    return n
+
+
+__all__ = [
+    "CERTIFIED_DEMO_USERS",
+    "DISTRICT_OFFICERS",
+    "DemoOfficer",
+    "demo_email",
+    "seed_demo_notification_prefs",
+    "seed_district_officers",
+]

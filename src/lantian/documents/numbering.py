@@ -37,6 +37,8 @@ DOC_KINDS: dict[str, DocKind] = {
         DocKind("rectification_notice", "整改", "整改通知书", "case"),
         DocKind("hazard", "提示", "环境隐患提示函", "notice"),
         DocKind("pre_notification", "预告", "生态环境行政检查预告知书", "notice"),
+        DocKind("visit_approval", "检审", "行政检查审批表", "visit"),
+        DocKind("training_certificate", "培训", "培训合格证书", "exam_attempt"),
     )
 }
 """The numbered document kinds (per-kind prefix and counter)."""

@@ -35,6 +35,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
@@ -395,6 +396,11 @@ def _render(
             pdf.grid(("线索编号", "问题类型", "时段", "线索概述"), value, (30, 26, 42, 72))  # type: ignore[arg-type]
         elif kind == "checklist":
             pdf.grid(("序号", "检查内容", "依据", "自查结果"), value, (14, 92, 40, 24))  # type: ignore[arg-type]
+        elif kind == "grid":  # (headers, rows, widths) of any other table
+            g_head, g_rows, g_widths = cast(
+                tuple[Sequence[str], Sequence[Sequence[str]], Sequence[float]], value
+            )
+            pdf.grid(g_head, g_rows, g_widths)
         elif kind == "sign":
             pdf.signature(issuer, value)  # type: ignore[arg-type]
     return RenderedNotice(
@@ -617,7 +623,13 @@ def notice_pdf(session: Session, user: User, notice_id: int) -> RenderedNotice:
     find_cjk_font(False)  # no font: fail before any lookup (clear 503 in the web)
     from lantian.auth.visibility import load_visible
     from lantian.registry.models import Enterprise
+    from lantian.supervision.hazards.models import HazardNotice
     from lantian.workflow.models import Notice
+
+    if session.get(HazardNotice, notice_id) is not None:  # a structured 隐患提示函
+        from lantian.supervision.hazards.document import hazard_notice_pdf
+
+        return hazard_notice_pdf(session, user, notice_id)
 
     notice: Notice = load_visible(session, user, "notice", notice_id)
     ent = session.get(Enterprise, notice.enterprise_id)

@@ -609,6 +609,43 @@ def assess(facts: Facts, pset: PenaltySet) -> Assessment:
     )
 
 
+@dataclass(frozen=True)
+class PriorCase:
+    """Another confirmed case of the same enterprise, as the 首违 lookup sees it.
+
+    ``violation`` is the violation code of the case's newest penalty assessment (``None``
+    when it was never assessed); ``family`` is the case's lead family.
+    """
+
+    day: dt.date
+    violation: str | None
+    family: str
+
+
+def same_violation_days(prior: Iterable[PriorCase], violation: ViolationType) -> list[dt.date]:
+    """Days of the prior cases that were violations of the SAME type as ``violation``.
+
+    A prior case counts when its assessment named the same violation code; a case never
+    assessed counts when its lead family is one of the violation's ``families``. A prior
+    violation of another type does not make this one a repeat (首违 is judged per
+    violation: 同一违法行为).
+
+    References
+    ----------
+    .. [1] 中华人民共和国行政处罚法 (2021) §33 ¶1 (初次违法); the provincial 首违不罚 lists
+           (e.g. 河北省生态环境领域首违不罚清单) name the same violation in the look-back
+           period (unverified summary).
+    """
+    out: list[dt.date] = []
+    for p in prior:
+        if p.violation is not None:
+            if p.violation == violation.code:
+                out.append(p.day)
+        elif p.family in violation.families:
+            out.append(p.day)
+    return out
+
+
 def is_first_offence(
     prior: Iterable[dt.date], day: dt.date, lookback_days: int
 ) -> tuple[bool, dt.date | None]:

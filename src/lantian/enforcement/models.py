@@ -129,8 +129,9 @@ LENIENCY_KINDS: tuple[str, ...] = ev.LENIENCY_KINDS.codes()
 class LeniencyRecord(Base):
     """学法减罚 course result or 道歉承诺 letter of a case.
 
-    ``law_study``: course, hours, exam score, passed, when completed (recorded by an
-    officer until the training library exists). ``apology``: the letter the enterprise
+    ``law_study``: course, hours, exam score, passed, when completed: from the exam the
+    enterprise passed in its portal (``exam_attempt_id``), or recorded by an officer as an
+    override with a reason (``text``). ``apology``: the letter the enterprise
     submitted in its portal, approved (and published, by the province's rule) by an officer.
     """
 
@@ -154,3 +155,5 @@ class LeniencyRecord(Base):
     approved_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    exam_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("exam_attempts.attempt_id"))
+    """学法减罚 taken in the portal: the passed exam attempt (none for an officer override)."""

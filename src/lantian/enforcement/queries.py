@@ -19,13 +19,10 @@ from lantian.enforcement.models import (
 )
 from lantian.registry.models import Enterprise
 from lantian.timeutil import to_cst
+from lantian.vocab import enforcement as _ev
 
-GRADE_LABELS: dict[str, tuple[str, str]] = {
-    "green": ("环保诚信", "Trustworthy"),
-    "blue": ("环保良好", "Good"),
-    "yellow": ("环保警示", "Warning"),
-    "red": ("环保不良", "Poor"),
-}
+GRADE_LABELS: dict[str, tuple[str, str]] = {t.code: (t.zh, t.en) for t in _ev.CREDIT_GRADES}
+"""Credit grade → (zh, en), from the vocabulary."""
 
 
 def latest_assessment(session: Session, case_id: int) -> PenaltyAssessment | None:
@@ -174,3 +171,113 @@ def statistics(
         "by_district": by_district,
         "by_industry": by_industry,
     }
+
+
+PUBLIC_APOLOGY_FIELDS: tuple[str, ...] = (
+    "record_id",
+    "enterprise_name",
+    "city",
+    "district",
+    "violation",
+    "approved_at",
+    "text",
+)
+"""What the public page shows of a published 道歉承诺: the enterprise (a legal person, named
+in its own public letter), where, the violation type, when it was approved and the letter.
+No officer, account, credit code, case number or amount."""
+
+
+def published_apologies(
+    session: Session, *, limit: int = 200, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Approved 道歉承诺 letters published by the province's rule (``[apology] publish``),
+    newest approval first, with only :data:`PUBLIC_APOLOGY_FIELDS`.
+
+    References
+    ----------
+    .. [1] 营口市 公开道歉承诺 practice (issue #14; publication by the province's rule).
+    .. [2] 中华人民共和国个人信息保护法 (2021) §13, §28 — no personal data is published
+           beyond the letter the enterprise itself wrote for publication.
+    """
+    from lantian.workflow.models import Case
+
+    stmt = (
+        select(LeniencyRecord, Enterprise, Case)
+        .join(Case, Case.case_id == LeniencyRecord.case_id)
+        .join(Enterprise, Enterprise.enterprise_id == LeniencyRecord.enterprise_id)
+        .where(
+            LeniencyRecord.kind == "apology",
+            LeniencyRecord.approved_at.is_not(None),
+            LeniencyRecord.published.is_(True),
+        )
+        .order_by(LeniencyRecord.approved_at.desc(), LeniencyRecord.record_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    out: list[dict[str, Any]] = []
+    for rec, ent, case in session.execute(stmt):
+        newest = latest_assessment(session, case.case_id)
+        violation = (newest.result.get("violation_name") if newest is not None else None) or None
+        approved = rec.approved_at
+        assert approved is not None
+        out.append(
+            {
+                "record_id": rec.record_id,
+                "enterprise_name": ent.name,
+                "city": ent.city,
+                "district": ent.district,
+                "violation": violation,
+                "approved_at": to_cst(approved).isoformat(),
+                "text": rec.text or "",
+            }
+        )
+    return out
+
+
+STAT_HEADER_ZH: tuple[str, ...] = ("统计维度", "类别", "决定件数", "罚款金额（元）", "占比")
+"""Chinese column headers of the statistics workbook and table."""
+
+
+def statistics_rows(stats: dict[str, Any], lang: str = "zh_CN") -> list[tuple[Any, ...]]:
+    """The statistics of :func:`statistics` as rows (dimension, category, count, yuan,
+    share of all decisions), labels from the vocabularies in ``lang``.
+
+    Rows: every outcome, the 首违不罚 and 轻微免罚 shares, the 学法 and 道歉 reductions (count
+    and yuan taken off), every district and every industry (largest first).
+    """
+    from lantian.vocab import enforcement as ev
+    from lantian.vocab import registry as rv
+    from lantian.vocab._base import is_english
+
+    en = is_english(lang)
+    total = int(stats.get("decisions") or 0)
+
+    def share(n: int) -> float | None:
+        return round(n / total, 4) if total else None
+
+    dims = (
+        ("Outcome", "处罚结果"),
+        ("Leniency", "从宽适用"),
+        ("Reduction", "减罚"),
+        ("District", "区县"),
+        ("Industry", "行业"),
+    )
+    d = {k: (e if en else z) for k, (e, z) in zip(("o", "l", "r", "d", "i"), dims, strict=True)}
+    rows: list[tuple[Any, ...]] = []
+    for t in ev.PENALTY_OUTCOMES:
+        slot = stats["by_outcome"].get(t.code, {"count": 0, "amount": 0})
+        rows.append((d["o"], t.name(lang), slot["count"], slot["amount"], share(slot["count"])))
+    first_label = "First violation not punished" if en else "首违不罚"
+    minor_label = "Minor violation exempted" if en else "轻微免罚"
+    for label, key in ((first_label, "first_offence_share"), (minor_label, "minor_exempt_share")):
+        s = float(stats.get(key) or 0.0)
+        rows.append((d["l"], label, round(s * total), None, round(s, 4) if total else None))
+    for t in ev.LENIENCY_KINDS:
+        slot = stats["reductions"].get(t.code, {"count": 0, "yuan": 0})
+        rows.append((d["r"], t.name(lang), slot["count"], slot["yuan"], share(slot["count"])))
+    for key, dim in (("by_district", "d"), ("by_industry", "i")):
+        items = sorted(stats[key].items(), key=lambda kv: (-kv[1]["count"], kv[0]))
+        for code, slot in items:
+            name = code if key == "by_district" else rv.INDUSTRIES.name(code, lang)
+            rows.append((d[dim], name or "—", slot["count"], slot["amount"], share(slot["count"])))
+    return rows

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -25,13 +26,21 @@ from lantian.auth.errors import InvalidTransition, NotFound, PermissionDenied, V
 from lantian.auth.models import OFFICER_ROLES, User
 from lantian.enforcement.assess import (
     OUTCOMES,
+    PriorCase,
     Reason,
     amount_range,
     assess,
     is_first_offence,
     parse_facts,
+    same_violation_days,
 )
-from lantian.enforcement.config import PenaltyConfigError, PenaltySet, load_sets, select_set
+from lantian.enforcement.config import (
+    PenaltyConfigError,
+    PenaltySet,
+    ViolationType,
+    load_sets,
+    select_set,
+)
 from lantian.enforcement.models import (
     CreditEvent,
     CreditRepair,
@@ -80,12 +89,13 @@ def case_day(case: Case) -> dt.date:
     return to_cst(case.judged_at or case.created_at).date()
 
 
-def prior_violation_dates(session: Session, case: Case) -> list[dt.date]:
-    """Days (CST) on which the enterprise's other cases were confirmed, up to this case."""
+def prior_cases(session: Session, case: Case) -> list[PriorCase]:
+    """The enterprise's other confirmed cases up to this one, with the violation code of
+    each one's newest assessment (``None`` when never assessed) and its lead family."""
     if case.enterprise_id is None or case.judged_at is None:
         return []
-    rows = session.scalars(
-        select(Case.judged_at).where(
+    rows = session.execute(
+        select(Case.case_id, Case.judged_at, Case.family).where(
             Case.enterprise_id == case.enterprise_id,
             Case.case_id != case.case_id,
             Case.judged_at.is_not(None),
@@ -93,7 +103,26 @@ def prior_violation_dates(session: Session, case: Case) -> list[dt.date]:
             Case.status.in_(CONFIRMED_STATES),
         )
     ).all()
-    return [to_cst(r).date() for r in rows if r is not None]
+    ids = [r.case_id for r in rows]
+    newest: dict[int, str | None] = {}
+    if ids:
+        for cid, facts in session.execute(
+            select(PenaltyAssessment.case_id, PenaltyAssessment.facts)
+            .where(PenaltyAssessment.case_id.in_(ids))
+            .order_by(PenaltyAssessment.assessment_id)
+        ):
+            newest[cid] = (facts or {}).get("violation")
+    return [
+        PriorCase(to_cst(r.judged_at).date(), newest.get(r.case_id), r.family)
+        for r in rows
+        if r.judged_at is not None
+    ]
+
+
+def prior_violation_dates(session: Session, case: Case, violation: ViolationType) -> list[dt.date]:
+    """Days (CST) on which the enterprise's other cases of the SAME violation type were
+    confirmed, up to this case (:func:`~lantian.enforcement.assess.same_violation_days`)."""
+    return same_violation_days(prior_cases(session, case), violation)
 
 
 def _leniency_flags(session: Session, case: Case, pset: PenaltySet) -> dict[str, bool]:
@@ -140,14 +169,19 @@ def assess_case(
     extra: list[Reason] = []
     computed = False
     first: bool | None = None
-    if data.get("first_offence") is None:
-        prior = prior_violation_dates(session, case)
+    violation: ViolationType | None = None
+    try:
+        violation = pset.violation(str(data.get("violation")))
+    except KeyError:
+        violation = None  # parse_facts names the field
+    if data.get("first_offence") is None and violation is not None:
+        prior = prior_violation_dates(session, case, violation)
         first, latest = is_first_offence(prior, day, pset.lookback_days)
         computed = True
         extra.append(
             Reason(
-                f"首违认定（{pset.name}，回溯 {pset.lookback_days} 日）",
-                "蓝天记录中该企业在回溯期内"
+                f"首违认定（{pset.name}，同一违法行为，回溯 {pset.lookback_days} 日）",
+                f"蓝天记录中该企业在回溯期内「{violation.name_zh}」"
                 + (f"最近一次问题属实于 {latest}" if latest else "无其他问题属实的案件"),
                 first,
             )
@@ -336,8 +370,13 @@ def record_law_study(
     exam_score: float,
     passed: bool,
     completed_at: dt.datetime,
+    reason: str,
 ) -> LeniencyRecord:
-    """学法减罚: record a completed course with its hours and exam result (officer)."""
+    """学法减罚 recorded by an officer: an override of the portal exam (e.g. a course taken
+    at the bureau on paper), with the reason, stored in the record's ``text``.
+
+    The normal path is the enterprise's exam in its portal (:func:`record_law_study_exam`).
+    """
     _officer(user)
     case = load_case(session, user, case_id)
     if not course.strip():
@@ -346,6 +385,10 @@ def record_law_study(
         raise ValidationError("hours: must be in (0, 200]", field="hours")
     if not 0 <= exam_score <= 100:
         raise ValidationError("exam_score: must be in [0, 100]", field="exam_score")
+    if len(reason.strip()) < 4:
+        raise ValidationError(
+            "reason: an officer override needs a reason (at least 4 characters)", field="reason"
+        )
     rec = LeniencyRecord(
         case_id=case.case_id,
         enterprise_id=case.enterprise_id,
@@ -355,6 +398,7 @@ def record_law_study(
         exam_score=exam_score,
         passed=passed,
         completed_at=to_cst(completed_at),
+        text=f"执法人员代录：{reason.strip()}",
         submitted_at=now_cst(),
         submitted_by=user.user_id,
     )
@@ -362,6 +406,119 @@ def record_law_study(
     session.flush()
     audit(session, user, "record_law_study", "case", case.case_id, after=snapshot(rec))
     return rec
+
+
+@dataclass(frozen=True)
+class LawStudyOffer:
+    """学法减罚 offered on a case: the reduction, its deadline and the rule's clause."""
+
+    case_id: int
+    assessment_id: int
+    percent: float
+    deadline: dt.datetime
+    clause: str
+    passed: bool
+    """A passed exam is already recorded on the case."""
+
+
+def law_study_offer(session: Session, case: Case) -> LawStudyOffer | None:
+    """学法减罚 offered on ``case``: its newest assessment sets a fine (amount > 0), is not
+    decided yet, and the province's rule gives a reduction (``[law_study] percent > 0``).
+
+    The deadline runs from the judgement (问题属实) for ``[law_study] deadline_days``.
+    """
+    from lantian.enforcement.queries import decision_of, latest_assessment
+
+    if case.judged_at is None or case.status not in CONFIRMED_STATES:
+        return None
+    a = latest_assessment(session, case.case_id)
+    if a is None or not a.amount or decision_of(session, a.assessment_id) is not None:
+        return None
+    pset = set_for(case.province, case_day(case))
+    if pset.law_study.percent <= 0:
+        return None
+    passed = any(
+        r.kind == "law_study" and r.passed
+        for r in session.scalars(
+            select(LeniencyRecord).where(LeniencyRecord.case_id == case.case_id)
+        )
+    )
+    return LawStudyOffer(
+        case.case_id,
+        a.assessment_id,
+        pset.law_study.percent,
+        to_cst(case.judged_at) + dt.timedelta(days=pset.law_study.deadline_days),
+        pset.law_study.clause,
+        passed,
+    )
+
+
+def record_law_study_exam(
+    session: Session,
+    user: User,
+    case_id: int,
+    *,
+    course: str,
+    hours: float,
+    score_pct: float,
+    attempt_id: int,
+    completed_at: dt.datetime,
+) -> PenaltyAssessment | None:
+    """学法减罚 taken in the portal: the enterprise passed the law-study exam of
+    ``attempt_id`` for its case. Within the deadline the pass is recorded on the case and
+    the newest (undecided) assessment is recomputed with ``law_study_passed`` (the rule's
+    reduction, never below the legal minimum except 减轻), audited; the recomputed
+    assessment is returned. Past the deadline, or without an offer, nothing is recorded
+    and ``None`` is returned.
+    """
+    from lantian.enforcement.queries import latest_assessment
+
+    case = load_case(session, user, case_id, lock=True)
+    if user.role != "enterprise" or user.enterprise_id != case.enterprise_id:
+        raise PermissionDenied("只有该企业可以参加学法减罚考试 (the enterprise only)")
+    offer = law_study_offer(session, case)
+    if offer is None or offer.passed or to_cst(completed_at) > offer.deadline:
+        return None
+    rec = LeniencyRecord(
+        case_id=case.case_id,
+        enterprise_id=case.enterprise_id,
+        kind="law_study",
+        course=course,
+        hours=hours,
+        exam_score=score_pct,
+        passed=True,
+        completed_at=to_cst(completed_at),
+        submitted_at=now_cst(),
+        submitted_by=user.user_id,
+        exam_attempt_id=attempt_id,
+    )
+    session.add(rec)
+    session.flush()
+    audit(session, user, "record_law_study", "case", case.case_id, after=snapshot(rec))
+    a = latest_assessment(session, case.case_id)
+    assert a is not None  # the offer requires one
+    pset = set_for(case.province, case_day(case))
+    data = {**a.facts, "law_study_passed": True}
+    parsed = parse_facts(data, pset, first_offence=bool(data.get("first_offence")))
+    result = assess(parsed, pset).as_dict()
+    kept = a.result.get("reasons", [])[: 1 if a.first_offence_computed else 0]
+    result["reasons"] = list(kept) + result["reasons"]
+    before = snapshot(a)
+    a.facts = parsed.as_dict()
+    a.result = result
+    a.outcome = result["outcome"]
+    a.amount = result["amount"]
+    session.flush()
+    audit(
+        session,
+        user,
+        "law_study_reduction",
+        "case",
+        case.case_id,
+        before=before,
+        after=snapshot(a),
+    )
+    return a
 
 
 def submit_apology(session: Session, user: User, case_id: int, text: str) -> LeniencyRecord:
@@ -427,6 +584,14 @@ def request_credit_repair(
             )
         if not isinstance(value, bool):
             raise ValidationError(f"conditions.{key}: true or false", field=f"conditions.{key}")
+    open_or_granted = session.scalar(
+        select(CreditRepair.repair_id).where(
+            CreditRepair.decision_id == d.decision_id,
+            CreditRepair.status.in_(("pending", "granted")),
+        )
+    )
+    if open_or_granted is not None:
+        raise InvalidTransition("该决定已有待审核或已通过的信用修复申请 (already requested)")
     r = CreditRepair(
         enterprise_id=d.enterprise_id,
         decision_id=d.decision_id,

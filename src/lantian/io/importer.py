@@ -279,6 +279,10 @@ def _store_db(
                     after=after,
                     note=f"import of {parsed.label}",
                 )
+            if name == "enterprises":  # 正面清单 and 绩效分级 keep their history (issue #13)
+                from lantian.supervision.history import record_import
+
+                record_import(session, actor, [r["enterprise_id"] for r in rows], parsed.label)
             if record is not None:
                 record(session, inserted, updated)
             return inserted, updated

@@ -28,9 +28,18 @@ from pathlib import Path
 from typing import Any
 
 from lantian.registry.vocab import GRADES, INDUSTRIES, STORED_LEAD_FAMILIES
+from lantian.vocab.notify import EVENTS as NOTIFY_EVENTS
+from lantian.vocab.supervision import GRADE_STEPS
 
 SETTING = "LANTIAN_SUPERVISION_CONFIG"
 POSITIVE_LIST_MODES: tuple[str, ...] = ("remote", "exclude")
+INSPECTOR_ROLE_CHOICES: tuple[str, ...] = (
+    "admin",
+    "work_group",
+    "city_officer",
+    "district_officer",
+)
+"""Roles ``[plan] inspector_roles`` may name (officer roles)."""
 CREDIT_GRADES: tuple[str, ...] = ("green", "blue", "yellow", "red")
 """Environmental credit grades (环保诚信 / 良好 / 警示 / 不良; lantian.enforcement)."""
 
@@ -59,6 +68,12 @@ class PlanConfig:
     min_weight: float
     positive_list_mode: str
     trigger_lookback_days: int
+    visit_start_hour: int = 9
+    """Hour (CST) at which a pre-notified visit is announced to start."""
+    inspector_roles: tuple[str, ...] = ("work_group", "city_officer", "district_officer")
+    """Officer roles drawn as inspectors."""
+    history_years: int = 3
+    """Years of leads and visits read before the period (must cover the risk windows)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,22 @@ class PositiveListCriteria:
     grades: tuple[str, ...]
     clean_months: int
     no_open_case: bool
+    suspend_on_confirmed: bool = True
+    """A case confirmed (问题属实) on a listed enterprise suspends it (暂停)."""
+    listed_push_events: tuple[str, ...] = ("lead_high",)
+    """Notification events still pushed about a listed enterprise (无事不扰)."""
+    review_interval_days: int = 90
+    """Days between two periodic reviews run by the scheduled jobs (0: never)."""
+
+
+@dataclass(frozen=True)
+class GradeConfig:
+    """``[grades]``: the assessment steps of a 创A升B application, in order."""
+
+    steps: tuple[str, ...] = ("accept", "materials", "site", "review", "publicity", "result")
+    """Codes of :data:`lantian.vocab.supervision.GRADE_STEPS`; the last one decides."""
+    applicable_grades: tuple[str, ...] = ("A", "B", "L")
+    """Grades an enterprise may apply for (创A升B; 引领性)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +134,22 @@ class RiskWeights:
     """``[risk.credit]``: points per environmental credit grade (lantian.enforcement)."""
 
 
+VISIT_CAP_KINDS: tuple[str, ...] = ("plan", "lead_check", "assistance", "supervision")
+"""Visit kinds (:data:`lantian.vocab.visits.VISIT_KINDS`) that ``[visits.counts_toward_cap]``
+decides about."""
+
+
+@dataclass(frozen=True)
+class VisitRules:
+    """``[visits]``: which kinds count under the yearly cap, and the approver's warnings."""
+
+    counts_toward_cap: dict[str, bool] = field(
+        default_factory=lambda: dict.fromkeys(VISIT_CAP_KINDS, True)
+    )
+    repeat_window_days: int = 30
+    near_cap_margin: int = 1
+
+
 @dataclass(frozen=True)
 class SupervisionConfig:
     """The whole validated configuration."""
@@ -113,6 +160,9 @@ class SupervisionConfig:
     positive_list: PositiveListCriteria
     risk: RiskWeights
     source: str
+    grades: GradeConfig = field(default_factory=GradeConfig)
+    visits: VisitRules = field(default_factory=VisitRules)
+    """``[visits]`` (a table added after the others: it has defaults)."""
 
     def category_of(self, industry: str) -> Category:
         """The category an industry belongs to (every industry has exactly one)."""
@@ -205,6 +255,12 @@ class _Table:
             raise self.fail(key, f"unknown value(s) {unknown}; allowed: {', '.join(allowed)}")
         return tuple(v)
 
+    def names(self, key: str) -> tuple[str, ...]:
+        v = self.get(key)
+        if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+            raise self.fail(key, f"must be a list of non-empty strings, got {v!r}")
+        return tuple(v)
+
     def points(self, allowed: tuple[str, ...], *, complete: bool) -> dict[str, float]:
         out: dict[str, float] = {}
         for key in self.data:
@@ -232,7 +288,15 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
     """
     top = _Table(source, "", data)
     for key in data:
-        if key not in ("plan", "minimums", "categories", "positive_list", "risk"):
+        if key not in (
+            "plan",
+            "minimums",
+            "categories",
+            "positive_list",
+            "risk",
+            "grades",
+            "visits",
+        ):
             raise SupervisionConfigError(f"{source}: unknown table [{key}]")
 
     t = _Table(source, "plan", top.get("plan"))
@@ -242,7 +306,19 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         min_weight=t.number("min_weight", lo=1e-9),
         positive_list_mode=t.string("positive_list_mode", POSITIVE_LIST_MODES),
         trigger_lookback_days=t.integer("trigger_lookback_days", lo=0),
+        visit_start_hour=t.integer("visit_start_hour", lo=0),
+        inspector_roles=t.strings("inspector_roles", INSPECTOR_ROLE_CHOICES),
+        history_years=t.integer("history_years", lo=1),
     )
+    if plan.visit_start_hour > 23:
+        raise t.fail("visit_start_hour", f"{plan.visit_start_hour} is above 23")
+    if not plan.inspector_roles:
+        raise t.fail("inspector_roles", "must name at least one role")
+    if plan.trigger_lookback_days > 365 * plan.history_years:
+        raise t.fail(
+            "trigger_lookback_days",
+            f"{plan.trigger_lookback_days} days reach beyond history_years = {plan.history_years}",
+        )
     t.done()
 
     t = _Table(source, "minimums", top.get("minimums"))
@@ -290,6 +366,9 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         grades=t.strings("grades", GRADES),
         clean_months=t.integer("clean_months", lo=0),
         no_open_case=t.boolean("no_open_case"),
+        suspend_on_confirmed=t.boolean("suspend_on_confirmed"),
+        listed_push_events=t.strings("listed_push_events", NOTIFY_EVENTS.codes()),
+        review_interval_days=t.integer("review_interval_days", lo=0),
     )
     t.done()
 
@@ -330,6 +409,39 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         credit=credit,
     )
     t.done()
+    t = _Table(source, "grades", top.get("grades"))
+    grades = GradeConfig(
+        steps=t.strings("steps", GRADE_STEPS.codes()),
+        applicable_grades=t.strings("applicable_grades", GRADES),
+    )
+    t.done()
+    if not grades.steps or len(set(grades.steps)) != len(grades.steps):
+        raise SupervisionConfigError(
+            f"{source}: [grades] steps: must name at least one step, each once"
+        )
+    if not grades.applicable_grades:
+        raise SupervisionConfigError(f"{source}: [grades] applicable_grades: must not be empty")
+    for key, months in (
+        ("record_months", risk.record_months),
+        ("since_visit_cap_months", risk.since_visit_cap_months),
+    ):
+        if months > 12 * plan.history_years:
+            raise SupervisionConfigError(
+                f"{source}: [risk] {key}: {months} months reach beyond [plan] history_years "
+                f"= {plan.history_years} (the leads and visits read)"
+            )
+    visits = VisitRules()
+    if "visits" in data:
+        t = _Table(source, "visits", top.get("visits"))
+        ct = _Table(source, "visits.counts_toward_cap", t.get("counts_toward_cap"))
+        counts = {k: ct.boolean(k) for k in VISIT_CAP_KINDS}
+        ct.done()
+        visits = VisitRules(
+            counts_toward_cap=counts,
+            repeat_window_days=t.integer("repeat_window_days", lo=0),
+            near_cap_margin=t.integer("near_cap_margin", lo=0),
+        )
+        t.done()
     return SupervisionConfig(
         plan=plan,
         minimums=minimums,
@@ -337,6 +449,8 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         positive_list=positive,
         risk=risk,
         source=source,
+        grades=grades,
+        visits=visits,
     )
 
 

@@ -2,7 +2,9 @@
 
 For a period and a jurisdiction, :func:`draw_plan` draws enterprises by category with the
 category's ratio, weighted by risk (Efraimidis–Spirakis sampling without replacement),
-honouring the yearly on-site cap (counting every on-site visit of the year, of any kind),
+honouring the yearly on-site cap (counting every on-site visit of the year, of any kind
+the ``[visits.counts_toward_cap]`` configuration counts: plan visits, lead checks, 帮扶 and
+督导 visits by default; campaigns ordered from above are tallied separately),
 the positive list (no on-site visit without a trigger: confirmed lead, complaint, alert;
 then a remote check or no draw, as configured) and the minimum (every high-risk enterprise
 visited on site at least ``high_risk_min_onsite_per_year`` times a year: the unvisited
@@ -277,10 +279,22 @@ class _PairPicker:
         return tuple(sorted((self.pool[first].username, self.pool[second].username)))
 
 
+def counts_toward_cap(purpose: str, config: SupervisionConfig | None) -> bool:
+    """Whether an on-site visit of ``purpose`` counts under the yearly cap.
+
+    Every kind counts unless ``[visits.counts_toward_cap]`` says otherwise; visits of a
+    campaign ordered from above (purpose ``campaign``) are tallied separately ([3]_).
+    """
+    if purpose == "campaign":
+        return False
+    return config is None or config.visits.counts_toward_cap.get(purpose, True)
+
+
 def _onsite_history(
-    inputs: PlanInputs, period: Period
+    inputs: PlanInputs, period: Period, config: SupervisionConfig | None = None
 ) -> tuple[dict[str, int], dict[str, tuple[dt.date, tuple[str, ...]]]]:
-    """On-site visits of the period's year per enterprise, and the last visit before it.
+    """On-site visits of the period's year per enterprise counted under the cap (every
+    kind the configuration counts), and the last on-site visit before the period.
 
     The last visit is (day, inspectors of that day, united).
     """
@@ -290,7 +304,7 @@ def _onsite_history(
     for v in inputs.visits:  # order-free: counts, and the latest day's inspectors (union)
         if v.kind != "onsite":
             continue
-        if v.date.year == year:
+        if v.date.year == year and counts_toward_cap(v.purpose, config):
             onsite_year[v.enterprise_id] = onsite_year.get(v.enterprise_id, 0) + 1
         if v.date < period.start:
             cur = last.get(v.enterprise_id)
@@ -360,7 +374,7 @@ def draw_plan(
         )
     plan = Plan(seed, period.text, inputs.jurisdiction, inputs_hash(inputs, config, facts))
     year = period.start.year
-    onsite_year, last = _onsite_history(inputs, period)
+    onsite_year, last = _onsite_history(inputs, period, config)
 
     cfg_plan, mins = config.plan, config.minimums
     cands: list[_Cand] = []

@@ -19,8 +19,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from lantian.supervision.config import PositiveListCriteria
 from lantian.supervision.facts import EnterpriseFacts
+from lantian.vocab.registry import GRADES as GRADES_VOCAB
 
 
 @dataclass(frozen=True)
@@ -41,15 +45,15 @@ def _months_before(day: dt.date, months: int) -> dt.date:
 def criteria_results(
     ent: EnterpriseFacts, criteria: PositiveListCriteria, as_of: dt.date
 ) -> list[tuple[bool, str]]:
-    """Each criterion as (met, explanation) for one enterprise."""
+    """Each criterion as (met, explanation in Chinese) for one enterprise."""
     out: list[tuple[bool, str]] = []
     grade_ok = ent.grade is not None and ent.grade in criteria.grades
+    allowed = "、".join(GRADES_VOCAB.name(g) for g in criteria.grades)
+    grade = GRADES_VOCAB.name(ent.grade) if ent.grade else "未分级"
     out.append(
         (
             grade_ok,
-            f"绩效分级 {ent.grade or 'not graded'}"
-            + (" is" if grade_ok else " is not")
-            + f" one of {', '.join(criteria.grades)}",
+            f"绩效分级为{grade}，" + ("属于" if grade_ok else "不属于") + f"纳入等级（{allowed}）",
         )
     )
     since = _months_before(as_of, criteria.clean_months)
@@ -59,17 +63,17 @@ def criteria_results(
     out.append(
         (
             not bad,
-            f"no confirmed lead in the last {criteria.clean_months} months"
+            f"近{criteria.clean_months}个月无认定属实的线索"
             if not bad
-            else f"{len(bad)} confirmed lead(s) in the last {criteria.clean_months} months "
-            f"(latest ended {bad[-1].isoformat()})",
+            else f"近{criteria.clean_months}个月有{len(bad)}条认定属实的线索"
+            f"（最近一条结束于{bad[-1].isoformat()}）",
         )
     )
     if criteria.no_open_case:
         out.append(
             (
                 ent.open_cases == 0,
-                "no open case" if ent.open_cases == 0 else f"{ent.open_cases} open case(s)",
+                "无未办结案件" if ent.open_cases == 0 else f"有{ent.open_cases}件未办结案件",
             )
         )
     return out
@@ -110,3 +114,81 @@ def review_json(
             for p in proposals
         ],
     }
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+LIST_STATES: tuple[str, ...] = ("off", "listed", "suspended")
+"""States of an enterprise on the 正面清单: not on it, on it, suspended (暂停)."""
+_TRANSITIONS: dict[tuple[str, str], str] = {
+    ("off", "add"): "listed",
+    ("listed", "suspend"): "suspended",
+    ("listed", "remove"): "off",
+    ("suspended", "reinstate"): "listed",
+    ("suspended", "remove"): "off",
+}
+"""(state, action) → next state; any other pair is refused."""
+
+
+class ListTransitionError(ValueError):
+    """A decision that does not apply to the enterprise's current state."""
+
+
+def state_after(action: str | None) -> str:
+    """The state an enterprise is in after its newest decision (``None``: no decision)."""
+    if action is None or action == "remove":
+        return "off"
+    return "suspended" if action == "suspend" else "listed"
+
+
+def next_state(state: str, action: str) -> str:
+    """The state after ``action`` from ``state`` (纳入 only when off, 暂停 only when listed,
+    恢复 only when suspended, 移出 when listed or suspended).
+
+    Raises
+    ------
+    ListTransitionError
+        Naming the state and the action.
+    """
+    nxt = _TRANSITIONS.get((state, action))
+    if nxt is None:
+        raise ListTransitionError(f"cannot {action} an enterprise in state {state!r}")
+    return nxt
+
+
+def suspension_due(state: str, suspend_on_confirmed: bool) -> bool:
+    """Whether a confirmed case (问题属实) suspends the enterprise: only a listed one, and
+    only when ``[positive_list] suspend_on_confirmed`` is on."""
+    return suspend_on_confirmed and state == "listed"
+
+
+def push_rule(listed: bool, event_kind: str, listed_events: tuple[str, ...]) -> bool:
+    """Pure rule of :func:`push_allowed`: an enterprise not on the list gets every push; a
+    listed one only the events of ``[positive_list] listed_push_events`` (无事不扰)."""
+    return not listed or event_kind in listed_events
+
+
+def push_allowed(session: Session, enterprise_id: str, event_kind: str) -> bool:
+    """Whether a push about ``enterprise_id`` of kind ``event_kind`` may be sent.
+
+    For the notification service (``lantian.notify``): call it before pushing anything
+    about an enterprise. ``event_kind`` is the notification event code (``lead_high``,
+    ``dispatched`` …). An enterprise on the 正面清单 (suspended ones are not) gets only the
+    events listed in ``[positive_list] listed_push_events`` of the supervision
+    configuration (default: ``lead_high``, high-severity leads only); every other
+    enterprise, and an unknown one, gets every push.
+
+    References
+    ----------
+    .. [1] 正面清单 "无事不扰" (MEE 2020, unverified document number): fewer disturbances
+       for listed enterprises. Which pushes remain is local configuration.
+    """
+    from lantian.registry.models import Enterprise
+    from lantian.settings import get_settings
+    from lantian.supervision.config import load_config
+
+    listed = session.scalar(
+        select(Enterprise.positive_list).where(Enterprise.enterprise_id == enterprise_id)
+    )
+    config = load_config(get_settings().supervision_config)
+    return push_rule(bool(listed), event_kind, config.positive_list.listed_push_events)

@@ -23,14 +23,17 @@ from lantian.leads.models import Lead
 from lantian.registry.models import Alert, Enterprise, Outlet
 from lantian.supervision.facts import EnterpriseFacts, Inspector, LeadFact, PlanInputs, Visit
 from lantian.supervision.inspectors.models import InspectorCertificate
+from lantian.supervision.visits.models import InspectionVisit
+from lantian.supervision.visits.services import register_visits
 from lantian.timeutil import CST, to_cst
 from lantian.workflow.models import Case, CheckRecord
 from lantian.workflow.states import OPEN_STATES
 
 INSPECTOR_ROLES: tuple[str, ...] = ("work_group", "city_officer", "district_officer")
-"""Officer roles drawn as inspectors (admins are not)."""
+"""Default officer roles drawn as inspectors (admins are not): ``[plan] inspector_roles``."""
 HISTORY_YEARS = 3
-"""Leads and visits older than this many years before the period are not read."""
+"""Default of ``[plan] history_years``: leads and visits older than this many years before
+the period are not read."""
 
 
 def _day(value: dt.datetime) -> dt.date:
@@ -44,6 +47,7 @@ def load_enterprise_facts(
     start: dt.date,
     end: dt.date,
     only: str | None = None,
+    history_years: int = HISTORY_YEARS,
 ) -> list[EnterpriseFacts]:
     """Facts of every enterprise of the jurisdiction (city or district equal to it).
 
@@ -68,7 +72,7 @@ def load_enterprise_facts(
             select(Outlet.enterprise_id, func.count()).group_by(Outlet.enterprise_id)
         ).all()
     )
-    since = dt.datetime(start.year - HISTORY_YEARS, start.month, 1, tzinfo=CST)
+    since = dt.datetime(start.year - history_years, start.month, 1, tzinfo=CST)
     leads: dict[str, list[LeadFact]] = defaultdict(list)
     rows = session.execute(
         select(Lead.enterprise_id, Lead.family, Lead.end, Lead.open, Lead.outcome).where(
@@ -131,15 +135,29 @@ def _credit_grades(session: Session, ids: set[str], start: dt.date) -> dict[str,
     return {eid: credit_grade(session, eid, at) for eid in with_events if eid in ids}
 
 
-def load_visits(session: Session, *, start: dt.date, ids: set[str]) -> list[Visit]:
+def register_check_ids(session: Session) -> set[int]:
+    """Ids of the check records written under a register visit (counted through it)."""
+    return set(
+        session.scalars(
+            select(InspectionVisit.check_id).where(InspectionVisit.check_id.is_not(None))
+        )
+    )
+
+
+def load_visits(
+    session: Session, *, start: dt.date, ids: set[str], history_years: int = HISTORY_YEARS
+) -> list[Visit]:
     """Past visits: a case's check records of one day and kind are one visit.
 
     Purpose ``plan`` for an inspection case (a 双随机 visit), ``lead_check`` otherwise.
+    Then every visit of the register (:mod:`lantian.supervision.visits`) that takes place,
+    one per row, with its kind as purpose (``campaign`` when it is tallied apart from the
+    cap); check records written under a register visit are counted through it only.
 
     Check records of the last ``HISTORY_YEARS`` years (the risk term of time since the
     last visit is capped at 24 months by default).
     """
-    since = dt.datetime(start.year - HISTORY_YEARS, 1, 1, tzinfo=CST)
+    since = dt.datetime(start.year - history_years, 1, 1, tzinfo=CST)
     names = {uid: name for uid, name in session.execute(select(User.user_id, User.username))}
     if session.get_bind().dialect.name == "sqlite":
         # TZDateTime stores UTC without a zone on SQLite
@@ -150,21 +168,43 @@ def load_visits(session: Session, *, start: dt.date, ids: set[str]) -> list[Visi
         select(Case.enterprise_id, day_expr, CheckRecord.kind, CheckRecord.checked_by, Case.kind)
         .join(Case, Case.case_id == CheckRecord.case_id)
         .where(Case.enterprise_id.is_not(None), CheckRecord.checked_at >= since)
+        .add_columns(CheckRecord.check_id)
     )
     grouped: dict[tuple[str, dt.date, str, str], set[str]] = defaultdict(set)
-    for eid, day, kind, uid, case_kind in rows:
+    linked = register_check_ids(session)
+    for eid, day, kind, uid, case_kind, check_id in rows:
+        if check_id in linked:
+            continue  # counted through its register row below
         if eid is not None and eid in ids:
             d = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
             purpose = "plan" if case_kind == "inspection" else "lead_check"
             grouped[(eid, d, kind, purpose)].add(names[uid])
+    # the visit register (行政检查): every approved or done visit, whatever its kind; visits
+    # of campaigns ordered from above are tallied apart from the cap (purpose "campaign")
+    register = [
+        Visit(
+            rv.enterprise_id,
+            rv.day,
+            rv.inspectors,
+            "onsite",
+            "campaign" if rv.separate else rv.kind,
+        )
+        for rv in register_visits(session, ids, since.date(), dt.date(start.year + 2, 1, 1))
+        if rv.visit_id is not None
+    ]
     return [
         Visit(eid, day, tuple(sorted(users)), kind, purpose)
         for (eid, day, kind, purpose), users in sorted(grouped.items())
-    ]
+    ] + register
 
 
 def load_inspectors(
-    session: Session, *, jurisdiction: str | None, cities: set[str], on: dt.date
+    session: Session,
+    *,
+    jurisdiction: str | None,
+    cities: set[str],
+    on: dt.date,
+    roles: tuple[str, ...] = INSPECTOR_ROLES,
 ) -> list[Inspector]:
     """Active officers (work group, city, district) with their 执法证号 valid on ``on``.
 
@@ -175,7 +215,7 @@ def load_inspectors(
     q = (
         select(User, InspectorCertificate)
         .outerjoin(InspectorCertificate, InspectorCertificate.user_id == User.user_id)
-        .where(User.active.is_(True), User.role.in_(INSPECTOR_ROLES))
+        .where(User.active.is_(True), User.role.in_(roles))
     )
     if jurisdiction is not None:
         q = q.where(
@@ -193,10 +233,20 @@ def load_inspectors(
 
 
 def load_plan_inputs(
-    session: Session, *, period: str, jurisdiction: str | None, start: dt.date, end: dt.date
+    session: Session,
+    *,
+    period: str,
+    jurisdiction: str | None,
+    start: dt.date,
+    end: dt.date,
+    roles: tuple[str, ...] = INSPECTOR_ROLES,
+    history_years: int = HISTORY_YEARS,
 ) -> PlanInputs:
-    """Everything :func:`lantian.supervision.plan.draw_plan` needs, read from the database."""
-    ents = load_enterprise_facts(session, jurisdiction=jurisdiction, start=start, end=end)
+    """Everything :func:`lantian.supervision.plan.draw_plan` needs, read from the database
+    (``roles`` and ``history_years``: ``[plan] inspector_roles`` and ``history_years``)."""
+    ents = load_enterprise_facts(
+        session, jurisdiction=jurisdiction, start=start, end=end, history_years=history_years
+    )
     ids = {e.enterprise_id for e in ents}
     cities = {e.city for e in ents if e.city is not None}
     return PlanInputs(
@@ -204,7 +254,9 @@ def load_plan_inputs(
         jurisdiction=jurisdiction,
         enterprises=tuple(ents),
         inspectors=tuple(
-            load_inspectors(session, jurisdiction=jurisdiction, cities=cities, on=start)
+            load_inspectors(
+                session, jurisdiction=jurisdiction, cities=cities, on=start, roles=roles
+            )
         ),
-        visits=tuple(load_visits(session, start=start, ids=ids)),
+        visits=tuple(load_visits(session, start=start, ids=ids, history_years=history_years)),
     )

@@ -22,14 +22,27 @@ from typing import NamedTuple
 
 from lantian.supervision.config import RiskWeights
 from lantian.supervision.facts import EnterpriseFacts
+from lantian.vocab.risk import RISK_TERMS
+from lantian.vocab.risk import explain as explain_term
 
 
 class RiskTerm(NamedTuple):
-    """One term of the score: a stable code, its points and a human explanation."""
+    """One term of the score: a stable code, its points, its explanation in Chinese and the
+    facts it was computed from (``args``: codes and numbers, rendered in any language by
+    :func:`lantian.vocab.risk.explain`)."""
 
     code: str
     points: float
     detail: str
+    args: tuple[tuple[str, object], ...] = ()
+
+    def label(self, lang: str = "zh_CN") -> str:
+        """The term's name in ``lang`` (from the vocabulary)."""
+        return RISK_TERMS.name(self.code, lang)
+
+    def text(self, lang: str = "zh_CN") -> str:
+        """The explanation in ``lang`` (``detail`` when the term carries no facts)."""
+        return explain_term(self.code, dict(self.args), lang) if self.args else self.detail
 
 
 @dataclass(frozen=True)
@@ -111,28 +124,37 @@ def risk_score(
         terms = tuple(RiskTerm(code, round(p, 2), "") for code, p in points)
         return RiskScore(facts.enterprise_id, round(sum(t.points for t in terms), 2), terms)
     fams = sorted({lf.family for lf in confirmed})
-    details = {
-        "base": "base points",
-        "industry": f"environmental impact of the industry {facts.industry}",
-        "size": f"{facts.outlets} registered outlet(s) x {w.per_outlet} "
-        f"(counted up to {w.size_cap_outlets})",
-        "confirmed_leads": f"{len(confirmed)} confirmed lead(s) in the last "
-        f"{w.record_months} months"
-        + (f" ({', '.join(fams)})" if fams else "")
-        + f", capped at {w.confirmed_cap}",
-        "open_leads": f"{n_open_leads} open lead(s) not yet judged, capped at {w.open_lead_cap}",
-        "open_cases": f"{facts.open_cases} open case(s), capped at {w.open_case_cap}",
-        "grade": f"绩效分级 {facts.grade or 'not graded'}",
-        "positive_list": "on the positive list (正面清单)"
-        if facts.positive_list
-        else "not on the positive list",
-        "since_visit": f"never visited on site (counted as {months} months)"
+    args: dict[str, dict[str, object]] = {
+        "base": {},
+        "industry": {"industry": facts.industry},
+        "size": {"outlets": facts.outlets, "per_outlet": w.per_outlet, "cap": w.size_cap_outlets},
+        "confirmed_leads": {
+            "n": len(confirmed),
+            "months": w.record_months,
+            "families": tuple(fams),
+            "cap": w.confirmed_cap,
+        },
+        "open_leads": {"n": n_open_leads, "cap": w.open_lead_cap},
+        "open_cases": {"n": facts.open_cases, "cap": w.open_case_cap},
+        "grade": {"variant": "graded", "grade": facts.grade}
+        if facts.grade
+        else {"variant": "none"},
+        "positive_list": {"variant": "on" if facts.positive_list else "off"},
+        "since_visit": {"variant": "never", "months": months}
         if last_visit is None
-        else f"last on-site visit {last_visit.isoformat()} ({months} months, capped)",
-        "self_check": "no self-check result"
+        else {"variant": "visited", "date": last_visit.isoformat(), "months": months},
+        "self_check": {"variant": "none"}
         if share is None
-        else f"latest self-check: {share:.0%} of items failed",
-        "credit": f"environmental credit grade {facts.credit_grade}",
+        else {"variant": "share", "share": share},
+        "credit": {"credit_grade": facts.credit_grade},
     }
-    terms = tuple(RiskTerm(code, round(p, 2), details[code]) for code, p in points)
+    terms = tuple(
+        RiskTerm(
+            code,
+            round(p, 2),
+            explain_term(code, args[code], "zh_CN"),
+            tuple(sorted(args[code].items())),
+        )
+        for code, p in points
+    )
     return RiskScore(facts.enterprise_id, round(sum(t.points for t in terms), 2), terms)

@@ -71,7 +71,7 @@ def synthetic_inputs(
                     day,
                     tuple(sorted(rng.sample(names, 2))),
                     rng.choice(("onsite", "onsite", "remote")),
-                    rng.choice(("plan", "lead_check", "assistance", "supervision")),
+                    rng.choice(("plan", "lead_check", "assistance", "supervision", "campaign")),
                 )
             )
     return PlanInputs(period, jurisdiction, tuple(ents), tuple(insp), tuple(visits))

@@ -16,6 +16,14 @@ module            vocabularies
 ``roles``         user roles
 ``enforcement``   penalty outcomes, leniency kinds, credit events, 信用修复 states
 ``selfchecks``    self-check answers, statuses, origins; self-check finding statuses
+``notify``        notification channels, events and delivery states
+``consultation``  question states and timeliness, ratings, survey kinds, team kinds,
+                  score normalisations
+``supervision``   正面清单 actions/sources/proposals, 绩效分级 evidence, 创A升B steps
+``visits``        visit kinds, visit approval states, 帮扶 service kinds
+``training``      exam question kinds, attendance methods
+``hazards``       隐患提示函 follow-up states, its document kind
+``risk``          risk-score terms (label, explanation in zh and en)
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -26,16 +34,23 @@ itself when unknown) or the shortcuts ``vocab.pollutants.name/unit/label``,
 
 from __future__ import annotations
 
+import lantian.vocab.consultation as consultation
 from lantian.vocab import (
     cases,
     enforcement,
     families,
+    hazards,
     leads,
+    notify,
     pollutants,
     registry,
+    risk,
     roles,
     selfchecks,
+    supervision,
+    training,
 )
+from lantian.vocab import visits as visits_vocab
 from lantian.vocab._base import Term, Vocabulary, is_english
 
 ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
@@ -78,6 +93,34 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     selfchecks.SELF_CHECK_STATUSES,
     selfchecks.SELF_CHECK_ORIGINS,
     selfchecks.FINDING_STATUSES,
+    notify.CHANNELS,
+    notify.EVENTS,
+    notify.STATUSES,
+    consultation.QUESTION_STATES,
+    consultation.QUESTION_TIMELINESS,
+    consultation.QUESTION_ESCALATION,
+    consultation.RATINGS,
+    consultation.SURVEY_KINDS,
+    consultation.TEAM_KINDS,
+    consultation.NORMALISATIONS,
+    supervision.POSITIVE_LIST_ACTIONS,
+    supervision.POSITIVE_LIST_SOURCES,
+    supervision.PROPOSAL_CHANGES,
+    supervision.PROPOSAL_STATUSES,
+    supervision.GRADE_EVIDENCE_KINDS,
+    supervision.GRADE_APPLICATION_STATUSES,
+    supervision.GRADE_STEPS,
+    supervision.STEP_RESULTS,
+    visits_vocab.VISIT_KINDS,
+    visits_vocab.VISIT_STATUSES,
+    visits_vocab.SERVICE_KINDS,
+    training.QUESTION_KINDS,
+    training.ATTENDANCE_METHODS,
+    enforcement.REPAIR_CONDITIONS,
+    enforcement.CREDIT_GRADES,
+    risk.RISK_TERMS,
+    hazards.HAZARD_STATES,
+    hazards.HAZARD_DOC_KIND,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -86,12 +129,18 @@ __all__ = [
     "Term",
     "Vocabulary",
     "cases",
+    "consultation",
     "enforcement",
     "families",
+    "hazards",
     "is_english",
     "leads",
+    "notify",
     "pollutants",
     "registry",
+    "risk",
     "roles",
     "selfchecks",
+    "supervision",
+    "training",
 ]

@@ -40,3 +40,24 @@ REPAIR_STATUSES: Vocabulary[str] = Vocabulary(
     ],
 )
 """State of a 信用修复 request (``credit_repairs.status``)."""
+REPAIR_CONDITIONS: Vocabulary[str] = Vocabulary(
+    "credit_repair_condition",
+    [
+        Term("days_elapsed", "公示期已满", "Minimum time elapsed"),
+        Term("correction_done", "已完成整改", "Correction done"),
+        Term("training", "已参加信用修复培训（学法）", "Training attended"),
+        Term("commitment", "已作出信用承诺（道歉承诺）", "Commitment made"),
+        Term("no_new_violation", "期间无新的违法行为", "No new violation since"),
+    ],
+)
+"""Conditions of a 信用修复 request (``credit_repairs.conditions`` keys, and the time)."""
+CREDIT_GRADES: Vocabulary[str] = Vocabulary(
+    "credit_grade",
+    [
+        Term("green", "环保诚信", "Trustworthy"),
+        Term("blue", "环保良好", "Good"),
+        Term("yellow", "环保警示", "Warning"),
+        Term("red", "环保不良", "Poor"),
+    ],
+)
+"""Environmental credit grades (企业环境信用评价: 绿/蓝/黄/红)."""

@@ -278,9 +278,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.jobs_interval_s > 0:
             task = asyncio.create_task(jobs_loop(settings, settings.jobs_interval_s))
         app.state.jobs_task = task
+        notify_task: asyncio.Task[None] | None = None
+        if settings.notify_interval_s > 0:  # outbox delivery (lantian.notify.sender)
+            from lantian.notify.sender import notify_loop
+
+            notify_task = asyncio.create_task(notify_loop(settings, settings.notify_interval_s))
         try:
             yield
         finally:
+            if notify_task is not None:
+                notify_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await notify_task
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -51,3 +51,32 @@ def rows_to_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _fill(ws: Any, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    ws.append(safe_values(header))
+    neutralize_row(ws[1])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(safe_values([_cell(v) for v in row]))
+        neutralize_row(ws[ws.max_row])
+    for col in ws.columns:
+        width = max((len(str(c.value)) for c in col[:200] if c.value is not None), default=8)
+        ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 60)
+    ws.freeze_panes = "A2"
+
+
+def sheets_to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """Bytes of an .xlsx workbook with one sheet per ``(title, header, rows)``, each
+    written as :func:`rows_to_xlsx` writes its one sheet."""
+    wb = Workbook()
+    first = True
+    for title, header, rows in sheets:
+        ws = wb.active if first else wb.create_sheet()
+        first = False
+        ws.title = title[:31]
+        _fill(ws, header, rows)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

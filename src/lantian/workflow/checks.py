@@ -209,6 +209,10 @@ def record_check(
     officer's form) all three are required; otherwise what is given is validated. The
     distance between the GPS position and the enterprise's site is stored
     (``site_distance_m``) with the warning threshold in force (``gps_warn_m``).
+
+    An on-site record needs an approved visit of the case (行政检查审批,
+    :func:`lantian.supervision.visits.services.require_onsite_approval`): refused
+    otherwise; the record is linked to the visit, which becomes ``done``.
     """
     if user.role not in OFFICER_ROLES:
         raise PermissionDenied("only officers record checks")
@@ -260,6 +264,11 @@ def record_check(
             raise ValidationError(
                 "请企业现场负责人在手机上签名 (the representative's signature)", field="signature"
             )
+    visit = None
+    if kind == "onsite" and case.enterprise_id:  # 行政检查审批 (lantian.supervision.visits)
+        from lantian.supervision.visits.services import require_onsite_approval
+
+        visit = require_onsite_approval(session, case, checked_at or now_cst())
     signature = UploadedFile("现场签名.png", signature_png, "image/png") if signature_png else None
     if signature is not None:
         check_upload(signature)
@@ -322,6 +331,10 @@ def record_check(
         data={"check_id": rec.check_id, "kind": kind, "photos": [a.attachment_id for a in atts]},
     )
     audit(session, user, "record_check", "check_record", rec.check_id, after=snapshot(rec))
+    if visit is not None:
+        from lantian.supervision.visits.services import mark_visited
+
+        mark_visited(session, user, visit, rec)
     case.updated_at = now
     return rec
 

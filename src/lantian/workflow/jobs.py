@@ -40,6 +40,10 @@ def run_jobs_once(settings: Settings, now: datetime | None = None) -> JobsReport
 
     with session_scope(settings) as session:
         report = run_scheduled_jobs(session, now)
+    escalate_questions(settings, now)
+    from lantian.supervision.listing.services import review_if_due  # 正面清单 (issue #13)
+
+    review_if_due(settings)
     anchor_audit_chain(settings)
     log.info(
         "scheduled jobs: %d escalated, %d reopened, %d login attempts pruned",
@@ -48,6 +52,24 @@ def run_jobs_once(settings: Settings, now: datetime | None = None) -> JobsReport
         report.login_attempts_pruned,
     )
     return report
+
+
+def escalate_questions(settings: Settings, now: datetime | None = None) -> None:
+    """Scheduled job: reminders and escalations of unanswered questions (咨询).
+
+    A failure is logged, never raised (the other jobs have committed already).
+    """
+    from lantian.assist.questions.services import escalate_overdue
+    from lantian.db.session import session_scope
+
+    try:
+        with session_scope(settings) as session:
+            r = escalate_overdue(session, now)
+    except Exception:  # logged; the next run retries
+        log.exception("question escalation failed")
+        return
+    if r.reminded or r.escalated:
+        log.info("questions: %d reminded, %d escalated", len(r.reminded), len(r.escalated))
 
 
 def anchor_audit_chain(settings: Settings) -> None:

@@ -102,6 +102,8 @@ class Case(Base):
     """:data:`CASE_KINDS`: ``inspection`` for a visit of an accepted plan."""
     plan_draw_id: Mapped[int | None] = mapped_column(ForeignKey("plan_draws.draw_id"), index=True)
     """The 双随机 draw an inspection case comes from."""
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.campaign_id"), index=True)
+    """The campaign (专项行动) the case belongs to (migration 0026)."""
 
 
 class CaseLead(Base):

@@ -512,6 +512,10 @@ def judge(
             after={"outcome": lead.outcome, "outcome_reason": lead.outcome_reason},
             at=now,
         )
+    if confirmed:  # 正面清单: a confirmed case suspends a listed enterprise (issue #13)
+        from lantian.supervision.listing.services import suspend_on_case
+
+        suspend_on_case(session, case.enterprise_id, case.case_id, case.finding or "")
     session.flush()
     return case
 
@@ -616,6 +620,7 @@ def review(session: Session, user: User, case_id: int, *, accept: bool, comment:
         _fire(
             session, user, case, "review_accept", {"comment": comment}, apply, note=comment, now=now
         )
+        _invite_survey(session, user, case)
     else:
         _fire(session, user, case, "review_reject", {"comment": comment}, note=comment, now=now)
         if case.fix_path == "immediate_fix":
@@ -664,7 +669,15 @@ def close(
     )
     if atts:
         ev.data = {"attachments": [a.attachment_id for a in atts]}
+    _invite_survey(session, user, case)
     return case
+
+
+def _invite_survey(session: Session, user: User, case: Case) -> None:
+    """A closed enterprise case invites its enterprise to a satisfaction survey."""
+    from lantian.assist.surveys.services import invite_after_case_closed
+
+    invite_after_case_closed(session, case, user)
 
 
 def reopen(

@@ -29,3 +29,5 @@ class PlanDraw(Base):
     drawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
     inputs: Mapped[dict[str, Any]] = mapped_column(JSONType)
     result: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.campaign_id"), index=True)
+    """The campaign (专项行动) the plan belongs to (migration 0026)."""

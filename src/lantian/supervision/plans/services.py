@@ -53,7 +53,13 @@ def draw_and_store(
     """
     p = parse_period(period)
     inputs = load_plan_inputs(
-        session, period=p.text, jurisdiction=jurisdiction, start=p.start, end=p.end
+        session,
+        period=p.text,
+        jurisdiction=jurisdiction,
+        start=p.start,
+        end=p.end,
+        roles=config.plan.inspector_roles,
+        history_years=config.plan.history_years,
     )
     facts = facts_json(inputs)
     plan = draw_plan(inputs, config, seed, facts=facts)
@@ -264,13 +270,20 @@ def enterprise_risk(
     facts = [
         f
         for f in load_enterprise_facts(
-            session, jurisdiction=None, start=p.start, end=p.end, only=enterprise_id
+            session,
+            jurisdiction=None,
+            start=p.start,
+            end=p.end,
+            only=enterprise_id,
+            history_years=config.plan.history_years,
         )
         if f.enterprise_id == enterprise_id
     ]
     if not facts:
         return None
-    visits = load_visits(session, start=p.start, ids={enterprise_id})
+    visits = load_visits(
+        session, start=p.start, ids={enterprise_id}, history_years=config.plan.history_years
+    )
     inputs = PlanInputs(p.text, None, tuple(facts), (), tuple(visits))
     return explain_risks(inputs, config, {enterprise_id}).get(enterprise_id)
 
@@ -492,7 +505,12 @@ def pre_notify_plan(
         ).all()
     )
     at = dt.datetime(
-        inspection_day.year, inspection_day.month, inspection_day.day, 9, 0, tzinfo=CST
+        inspection_day.year,
+        inspection_day.month,
+        inspection_day.day,
+        config.plan.visit_start_hour,
+        0,
+        tzinfo=CST,
     )
     industries = dict(
         session.execute(

@@ -48,3 +48,13 @@ def register_api(app: FastAPI) -> None:
 
     app.include_router(selfchecks.router)
     app.include_router(rectification.router)
+    from lantian.web.api import questions, scores, surveys  # issue #15 items 6-8
+
+    for module in (questions, surveys, scores):
+        app.include_router(module.router)
+    from lantian.web.api import library, training
+
+    app.include_router(training.router)
+    app.include_router(library.router)
+    app.include_router(__import__("lantian.web.api.hazards", fromlist=["router"]).router)
+    app.include_router(__import__("lantian.web.api.public", fromlist=["router"]).router)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body
@@ -147,17 +147,83 @@ def decision_document(case_id: int, user: ApiUser, db: DbDep) -> Response:
 @router.get("/enterprises/{enterprise_id}/credit", summary="Environmental credit record")
 def credit(enterprise_id: str, user: ApiUser, db: DbDep) -> dict[str, Any]:
     """Points, grade and the events that set them (officers in scope, the enterprise itself)."""
+    from sqlalchemy import select
+
     from lantian.auth.visibility import load_visible
+    from lantian.enforcement.models import CreditRepair
 
     load_visible(db, user, "enterprise", enterprise_id)
     rec = credit_record(db, enterprise_id, now_cst())
+    repairs = db.scalars(
+        select(CreditRepair)
+        .where(CreditRepair.enterprise_id == enterprise_id)
+        .order_by(CreditRepair.repair_id)
+    ).all()
     return {
         "enterprise_id": rec.enterprise_id,
         "points": rec.points,
         "grade": rec.grade,
         "events": list(rec.events),
         "penalty_set": rec.set_version,
+        "repairs": [repair_dict(r) for r in repairs],
     }
+
+
+def repair_dict(r: Any) -> dict[str, Any]:
+    """A 信用修复 request as JSON."""
+    return {
+        "repair_id": r.repair_id,
+        "decision_id": r.decision_id,
+        "conditions": r.conditions,
+        "status": r.status,
+        "requested_at": _iso(r.requested_at),
+        "decided_at": _iso(r.decided_at),
+        "reason": r.reason,
+    }
+
+
+class RepairRequest(BaseModel):
+    """Body of ``POST /api/penalty-decisions/{decision_id}/credit-repair``: the conditions
+    claimed (``correction_done``, ``training``, ``commitment``, ``no_new_violation``)."""
+
+    conditions: dict[str, bool] = Field(default_factory=dict)
+
+
+@router.post(
+    "/penalty-decisions/{decision_id}/credit-repair",
+    summary="Request 信用修复 for a decision (the enterprise, or an officer for it)",
+)
+def credit_repair(
+    decision_id: int, body: RepairRequest, user: ApiUser, db: DbDep
+) -> dict[str, Any]:
+    """Stored and audited; the conditions judged from Lantian's data come back in
+    ``evidence``."""
+    from lantian.enforcement.credit import repair_evidence
+
+    r = es.request_credit_repair(db, user, decision_id, body.conditions)
+    db.commit()
+    d = db.get(PenaltyDecision, r.decision_id)
+    assert d is not None
+    out = repair_dict(r)
+    out["evidence"] = [c.__dict__ for c in repair_evidence(db, d, now_cst())]
+    return out
+
+
+class RepairDecisionRequest(BaseModel):
+    """Body of ``POST /api/credit-repairs/{repair_id}/decision``."""
+
+    grant: bool
+    reason: str = Field(max_length=5000)
+
+
+@router.post("/credit-repairs/{repair_id}/decision", summary="Grant or refuse 信用修复 (officer)")
+def credit_repair_decision(
+    repair_id: int, body: RepairDecisionRequest, user: ApiUser, principal: ApiOfficer, db: DbDep
+) -> dict[str, Any]:
+    """A grant needs every required condition met and restores the decision's points."""
+    r = es.decide_credit_repair(db, user, repair_id, grant=body.grant, reason=body.reason)
+    db.commit()
+    return repair_dict(r)
 
 
 class LawStudyRequest(BaseModel):
@@ -168,9 +234,13 @@ class LawStudyRequest(BaseModel):
     exam_score: float
     passed: bool
     completed_at: datetime
+    reason: str = Field(max_length=2000)
+    """Why an officer records it instead of the enterprise's exam in the portal."""
 
 
-@router.post("/cases/{case_id}/law-study", summary="Record a 学法减罚 course result (officer)")
+@router.post(
+    "/cases/{case_id}/law-study", summary="Record a 学法减罚 result (officer override, with reason)"
+)
 def law_study(
     case_id: int, body: LawStudyRequest, user: ApiUser, principal: ApiOfficer, db: DbDep
 ) -> dict[str, Any]:
@@ -184,6 +254,7 @@ def law_study(
         exam_score=body.exam_score,
         passed=body.passed,
         completed_at=body.completed_at,
+        reason=body.reason,
     )
     db.commit()
     return {"record_id": rec.record_id, "case_id": rec.case_id, "kind": rec.kind}
@@ -216,14 +287,32 @@ def approve(record_id: int, user: ApiUser, principal: ApiOfficer, db: DbDep) -> 
 
 
 @router.get("/penalty-statistics", summary="Decisions by outcome, district, industry; shares")
-def penalty_statistics(user: ApiUser, principal: ApiOfficer, db: DbDep) -> dict[str, Any]:
+def penalty_statistics(
+    user: ApiUser,
+    principal: ApiOfficer,
+    db: DbDep,
+    start: date | None = None,
+    end: date | None = None,
+) -> dict[str, Any]:
     """Over the cases the caller sees: counts and amounts by outcome, 首违不罚 and 轻微免罚
-    shares, reductions by 学法 and 道歉, by district and industry."""
+    shares, reductions by 学法 and 道歉, by district and industry; decisions taken from
+    ``start`` to ``end`` inclusive (CST days), when given."""
+    return visible_statistics(db, user, start, end)
+
+
+def visible_statistics(
+    db: Any, user: Any, start: date | None = None, end: date | None = None
+) -> dict[str, Any]:
+    """:func:`~lantian.enforcement.queries.statistics` over the cases ``user`` sees, for
+    decisions on CST days ``start`` … ``end`` (inclusive)."""
     from sqlalchemy import select
 
     from lantian.auth.visibility import visible
     from lantian.enforcement.queries import statistics
+    from lantian.timeutil import CST
     from lantian.workflow.models import Case
 
     ids = list(db.scalars(select(Case.case_id).where(visible(user, "case", session=db))))
-    return statistics(db, ids)
+    lo = datetime.combine(start, time(0), tzinfo=CST) if start else None
+    hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=CST) if end else None
+    return statistics(db, ids, start=lo, end=hi)

@@ -15,6 +15,7 @@ def register_pages(app: FastAPI) -> None:
         dashboard,
         leads,
         notices,
+        notify,
         penalty,
         portal,
         registry,
@@ -31,3 +32,20 @@ def register_pages(app: FastAPI) -> None:
 
     app.include_router(selfchecks.router)
     app.include_router(rectification.router)
+    app.include_router(notify.router)
+    from lantian.web.pages import questions, scores, surveys  # issue #15 items 6-8
+
+    for module in (questions, surveys, scores):
+        app.include_router(module.router)
+    from lantian.web.pages import positive_list  # 正面清单 and 绩效分级 (issue #13)
+
+    app.include_router(positive_list.router)
+    from lantian.web.pages import visits
+
+    app.include_router(visits.router)
+    from lantian.web.pages import library, training
+
+    app.include_router(training.router)
+    app.include_router(library.router)
+    app.include_router(__import__("lantian.web.pages.hazards", fromlist=["router"]).router)
+    app.include_router(__import__("lantian.web.pages.public", fromlist=["router"]).router)

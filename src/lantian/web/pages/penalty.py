@@ -220,3 +220,230 @@ async def approve_apology(
 
     case_id = await run_in_threadpool(work)
     return _done(request, case_id)
+
+
+def _stat_dates(request: Request) -> tuple[Any, Any, dict[str, str]]:
+    from datetime import date
+
+    from lantian.auth.errors import ValidationError
+
+    raw = {k: (request.query_params.get(k) or "").strip() for k in ("start", "end")}
+    out: list[date | None] = []
+    for key in ("start", "end"):
+        try:
+            out.append(date.fromisoformat(raw[key]) if raw[key] else None)
+        except ValueError as exc:
+            raise ValidationError("请输入日期（年-月-日）", field=key) from exc
+    if out[0] and out[1] and out[1] < out[0]:
+        raise ValidationError("结束日期不能早于开始日期", field="end")
+    return out[0], out[1], raw
+
+
+@router.get("/penalty-statistics")
+def penalty_statistics_page(
+    request: Request, user: PageUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """处罚统计: counts and amounts by outcome, 首违不罚/轻微免罚 shares, reductions by 学法
+    and 道歉, by district and industry, over the cases the officer sees (chart + table)."""
+    from lantian.auth.errors import ValidationError
+    from lantian.enforcement.queries import STAT_HEADER_ZH, statistics_rows
+    from lantian.web.api.penalty import visible_statistics
+    from lantian.web.deps import current_language
+
+    lang = current_language.get()
+    error = None
+    try:
+        start, end, raw = _stat_dates(request)
+    except ValidationError as exc:
+        start = end = None
+        raw = {k: request.query_params.get(k, "") for k in ("start", "end")}
+        error = str(exc)
+    stats = visible_statistics(db, user, start, end)
+    rows = statistics_rows(stats, lang)
+    chart = {
+        "outcomes": [[r[1], r[2], r[3]] for r in rows[:5]],
+        "districts": [[r[1], r[2], r[3]] for r in rows if r[0] in ("区县", "District")][:15],
+        "industries": [[r[1], r[2], r[3]] for r in rows if r[0] in ("行业", "Industry")][:15],
+    }
+    ctx = {
+        "nav": "penalty_stats",
+        "stats": stats,
+        "rows": rows,
+        "header": STAT_HEADER_ZH,
+        "chart": chart,
+        "form": raw,
+        "error": error,
+    }
+    return render(request, "enforcement/statistics.html", ctx, status_code=422 if error else 200)
+
+
+@router.get("/penalty-statistics.xlsx")
+def penalty_statistics_xlsx(
+    request: Request, user: PageUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """The statistics as an Excel workbook with Chinese headers (the page's table)."""
+    from lantian.enforcement.queries import STAT_HEADER_ZH, statistics_rows
+    from lantian.web.api.exports import dated_name, download
+    from lantian.web.api.penalty import visible_statistics
+    from lantian.web.xlsx import rows_to_xlsx
+
+    start, end, _raw = _stat_dates(request)
+    stats = visible_statistics(db, user, start, end)
+    period = f"{start or '…'} 至 {end or '…'}" if (start or end) else "全部"
+    rows = [
+        (*r[:4], f"{r[4]:.1%}" if isinstance(r[4], float) else "—")
+        for r in statistics_rows(stats, "zh_CN")
+    ]
+    rows.append(("统计范围", f"决定日期 {period}", stats["decisions"], None, None))
+    data = rows_to_xlsx("处罚统计", STAT_HEADER_ZH, rows)
+    return download(data, dated_name("处罚统计"), ascii_name="penalty-statistics.xlsx")
+
+
+def credit_context(db: Any, user: Any, enterprise_id: str) -> dict[str, Any]:
+    """The credit page of an enterprise: grade, points, events, repair requests, and the
+    decisions that may be repaired with their conditions judged from Lantian's data."""
+    from sqlalchemy import select
+
+    from lantian.auth.visibility import load_visible
+    from lantian.enforcement.credit import repair_evidence
+    from lantian.enforcement.models import CreditRepair, PenaltyDecision
+    from lantian.enforcement.queries import GRADE_LABELS, credit_record
+    from lantian.timeutil import now_cst
+    from lantian.vocab import enforcement as ev
+
+    ent = load_visible(db, user, "enterprise", enterprise_id)
+    now = now_cst()
+    rec = credit_record(db, enterprise_id, now)
+    repairs = list(
+        db.scalars(
+            select(CreditRepair)
+            .where(CreditRepair.enterprise_id == enterprise_id)
+            .order_by(CreditRepair.repair_id.desc())
+        )
+    )
+    taken = {r.decision_id for r in repairs if r.status in ("pending", "granted")}
+    decisions = list(
+        db.scalars(
+            select(PenaltyDecision)
+            .where(PenaltyDecision.enterprise_id == enterprise_id)
+            .order_by(PenaltyDecision.decided_at.desc())
+        )
+    )
+    lost = {
+        e["decision_id"]: e["points"]
+        for e in rec.events
+        if e["kind"] == "decision" and e["decision_id"] is not None
+    }
+    repairable = [
+        (d, repair_evidence(db, d, now))
+        for d in decisions
+        if d.decision_id not in taken and lost.get(d.decision_id, 0) < 0
+    ]
+    evidence = {
+        r.repair_id: repair_evidence(db, d, now)
+        for r in repairs
+        if r.status == "pending" and (d := db.get(PenaltyDecision, r.decision_id)) is not None
+    }
+    return {
+        "enterprise": ent,
+        "rec": rec,
+        "grade_labels": GRADE_LABELS,
+        "repairs": repairs,
+        "repairable": repairable,
+        "evidence": evidence,
+        "conditions": ev.REPAIR_CONDITIONS,
+        "repair_states": ev.REPAIR_STATUSES,
+        "event_kinds": ev.CREDIT_EVENT_KINDS,
+        "outcome_labels": OUTCOME_LABELS,
+        "decisions": {d.decision_id: d for d in decisions},
+    }
+
+
+@router.get("/enterprises/{enterprise_id}/credit")
+def credit_page(request: Request, enterprise_id: str, user: PageUser, db: DbDep) -> Response:
+    """环境信用: grade, points and the events that set them, 信用修复 requests; the enterprise
+    requests a repair (conditions from Lantian's data shown), an officer decides."""
+    ctx = credit_context(db, user, enterprise_id)
+    ctx["nav"] = "portal" if user.role == "enterprise" else "enterprises"
+    return render(request, "enforcement/credit.html", ctx)
+
+
+@router.get("/portal/credit")
+def portal_credit(request: Request, user: PageUser, db: DbDep) -> Response:
+    """The enterprise's own credit page."""
+    if user.role != "enterprise" or user.enterprise_id is None:
+        return RedirectResponse("/enterprises", status_code=303)
+    return RedirectResponse(f"/enterprises/{user.enterprise_id}/credit", status_code=303)
+
+
+def _credit_error(
+    request: Request, db: Any, user: Any, enterprise_id: str, exc: Exception, form: dict[str, Any]
+) -> Response:
+    from lantian.auth.errors import InvalidTransition
+
+    db.rollback()
+    ctx = credit_context(db, user, enterprise_id)
+    ctx |= {"nav": "enterprises", "error": str(exc), "form": form}
+    return render(
+        request,
+        "enforcement/credit.html",
+        ctx,
+        status_code=409 if isinstance(exc, InvalidTransition) else 422,
+    )
+
+
+@router.post("/enterprises/{enterprise_id}/credit/repairs")
+async def credit_repair_request(
+    request: Request, enterprise_id: str, user: PagePostUser, db: DbDep
+) -> Response:
+    """信用修复 request for one decision, with the conditions the enterprise claims."""
+    from lantian.auth.errors import InvalidTransition, NotFound, ValidationError
+    from lantian.enforcement.models import PenaltyDecision
+
+    form = await request.form()
+    raw = str(form.get("decision_id") or "")
+    claimed = {str(c) for c in form.getlist("conditions")}
+    allowed = ("correction_done", "training", "commitment", "no_new_violation")
+
+    def work() -> None:
+        if not raw.isdigit():
+            raise ValidationError("请选择处罚决定", field="decision_id")
+        d = db.get(PenaltyDecision, int(raw))
+        if d is None or d.enterprise_id != enterprise_id:
+            raise NotFound(f"decision {raw} not found")
+        es.request_credit_repair(db, user, d.decision_id, {c: c in claimed for c in allowed})
+        db.commit()
+
+    try:
+        await run_in_threadpool(work)
+    except (ValidationError, InvalidTransition) as exc:
+        return _credit_error(request, db, user, enterprise_id, exc, {"decision_id": raw})
+    return RedirectResponse(f"/enterprises/{enterprise_id}/credit?done=repair", status_code=303)
+
+
+@router.post("/credit-repairs/{repair_id}/decision")
+async def credit_repair_decide(
+    request: Request, repair_id: int, user: PagePostUser, principal: PageOfficer, db: DbDep
+) -> Response:
+    """The officer grants or refuses a 信用修复 request, with reasons."""
+    from lantian.auth.errors import InvalidTransition, NotFound, ValidationError
+    from lantian.enforcement.models import CreditRepair
+
+    form = await request.form()
+    grant = form.get("grant") == "yes"
+    reason = str(form.get("reason") or "")
+    row = db.get(CreditRepair, repair_id)
+    if row is None:
+        raise NotFound(f"credit repair {repair_id} not found")
+    enterprise_id = row.enterprise_id
+
+    def work() -> None:
+        es.decide_credit_repair(db, user, repair_id, grant=grant, reason=reason)
+        db.commit()
+
+    try:
+        await run_in_threadpool(work)
+    except (ValidationError, InvalidTransition) as exc:
+        form_values = {"reason": reason, "repair_id": str(repair_id)}
+        return _credit_error(request, db, user, enterprise_id, exc, form_values)
+    return RedirectResponse(f"/enterprises/{enterprise_id}/credit?done=decided", status_code=303)

@@ -17,9 +17,10 @@ from lantian.supervision.config import SupervisionConfig, SupervisionConfigError
 from lantian.supervision.plan import PlanError, parse_period
 from lantian.supervision.plans import services as ps
 from lantian.timeutil import now_cst
+from lantian.vocab.risk import RISK_TERMS, plan_reason
 from lantian.web.access import enterprise_or_404
 from lantian.web.api.exports import download
-from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser, _
+from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser, _, current_language
 from lantian.web.labels import N_
 from lantian.web.templating import render
 from lantian.web.xlsx import rows_to_xlsx
@@ -29,19 +30,6 @@ router = APIRouter(include_in_schema=False)
 DISPATCH_ROLES = tuple(transition_for("new", "dispatch").roles)  # type: ignore[union-attr]
 """Roles that may accept a plan (its visits are dispatched as cases)."""
 
-RISK_TERM_LABELS: dict[str, str] = {
-    "base": N_("Base points"),
-    "industry": N_("Industry impact"),
-    "size": N_("Size (outlets)"),
-    "confirmed_leads": N_("Confirmed leads"),
-    "open_leads": N_("Open leads"),
-    "open_cases": N_("Open cases"),
-    "grade": N_("Performance grade"),
-    "positive_list": N_("Positive list"),
-    "since_visit": N_("Time since last on-site visit"),
-    "self_check": N_("Self-check results"),
-}
-"""Label of each risk term code (:func:`lantian.supervision.risk.risk_score`)."""
 MODE_LABELS: dict[str, str] = {"onsite": N_("On site"), "remote": N_("Remote (off-site)")}
 UNSATISFIED_LABELS: dict[str, str] = {
     "minimum": N_("Minimum not met"),
@@ -56,12 +44,13 @@ def _config(request: Request) -> SupervisionConfig:
 
 
 def _labels() -> dict[str, Any]:
-    tr = {k: _(v) for k, v in RISK_TERM_LABELS.items()}
+    tr = {t.code: t.name(current_language.get()) for t in RISK_TERMS}  # labels: the vocabulary
     return {
         "term_labels": tr,
         "mode_labels": {k: _(v) for k, v in MODE_LABELS.items()},
         "unsatisfied_labels": {k: _(v) for k, v in UNSATISFIED_LABELS.items()},
         "category_labels": {k: _(v) for k, v in CATEGORY_LABELS.items()},
+        "plan_reason": plan_reason,  # a draw's reason in the page's language (vocab.risk)
     }
 
 
@@ -186,7 +175,7 @@ def plan_xlsx(
             labels["mode_labels"].get(v.mode, v.mode),
             v.risk,
             "、".join(v.inspector_names),
-            "; ".join(v.reasons),
+            "；".join(plan_reason(r, current_language.get()) for r in v.reasons),
         ]
         for v in visits
     ]

@@ -1,0 +1,1 @@
+"""正面清单 lifecycle: stored decisions with history, review proposals, automatic suspension."""
