@@ -59,6 +59,7 @@ from sqlalchemy.orm import Session
 from lantian.registry.models import Alert, Enterprise, Measure, Meter, Outlet, Station
 from lantian.rules.inputs import CST_OFFSET_S, TABLE_COLUMNS, Inputs
 from lantian.rules.platform_models import DetectionRun
+from lantian.rules.sqlcache import arrow_table, shared_backend
 from lantian.settings import Settings, get_settings
 from lantian.timeutil import CST, now_cst, to_cst
 
@@ -814,7 +815,7 @@ def plan_inputs(lake: Any, session: Session, plan: Any, backend: Any) -> Inputs:
     raw = backend.con
     tables: dict[str, ir.Table] = {}
     for name, arrow in registry_tables(session).items():
-        tables[name] = backend.create_table(f"lake_{name}", obj=arrow, temp=True, overwrite=True)
+        tables[name] = arrow_table(backend, f"lake_{name}", arrow)
     assert plan.data_from is not None and plan.data_to is not None
     for name, source in DATA_SOURCES.items():
         kind = SOURCE_KIND[source]
@@ -847,8 +848,7 @@ def _detect(
         from lantian.rules.config import RulesConfig
 
         rules_params = RulesConfig.from_toml(settings.rules_config)
-    backend = duckdb_backend(settings)
-    try:
+    with shared_backend(settings.ensure_home() / "duckdb-tmp") as backend:
         with session_scope(settings) as s:
             inputs = plan_inputs(lake, s, plan, backend)
         if engine == "spark":
@@ -856,8 +856,6 @@ def _detect(
 
             inputs = inputs_to_spark(inputs, spark_session(spark_master))
         return run_rules(inputs, rules=rules, params=rules_params)
-    finally:
-        backend.disconnect()
 
 
 def run_schedule(

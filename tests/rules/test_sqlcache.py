@@ -1,0 +1,78 @@
+"""Compiled SQL kept between runs: same leads, compiled once, a changed parameter recompiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rules_fixtures import Bundle, standard_line, wiggle
+
+from lantian.rules import sqlcache
+from lantian.rules.engine import run_rules
+from lantian.rules.inputs import Inputs
+
+SO2 = "a21026"
+RULES = ["CEMS-EXCEED"]  # reads the shared intermediates (CEMS, line state, meters)
+
+
+def _bundle(spike_p2: tuple[int, int] = (30, 33)) -> Bundle:
+    b = Bundle().enterprise("E1", industry="steel").enterprise("E2", industry="cement")
+    b.outlet("P1", "E1", "E1-L1").outlet("P2", "E2", "E2-L1")
+    standard_line(b, "E1", "E1-L1", prefix="A")
+    standard_line(b, "E2", "E2-L1", prefix="B")
+    lo, hi = spike_p2
+    b.cems("P1", 72, SO2, lambda h: 40.0 if 10 <= h < 12 else 20.0 + wiggle(h, 3))
+    b.cems("P2", 72, SO2, lambda h: 40.0 if lo <= h < hi else 21.0 + wiggle(h + 7, 3))
+    return b
+
+
+def _on(backend: Any, bundle: Bundle) -> Inputs:
+    """The bundle's tables copied to ``backend`` under fixed names (as a platform run)."""
+    inputs = bundle.build()
+    tables = {
+        name: sqlcache.arrow_table(backend, f"lake_{name}", getattr(inputs, name).to_pyarrow())
+        for name in inputs.names()
+    }
+    return Inputs(**tables)
+
+
+def _keys(leads: list[Any]) -> list[str]:
+    return [ld.to_json() for ld in leads]
+
+
+def test_second_run_reuses_sql_and_finds_the_same_leads() -> None:
+    import ibis
+
+    backend = ibis.duckdb.connect()
+    memo = sqlcache.memoize_compiler(backend)
+    assert sqlcache.memoize_compiler(backend) is memo  # installed once
+    first = run_rules(_on(backend, _bundle()), rules=RULES)
+    misses = memo.misses
+    assert misses > 0 and memo.hits == 0
+    # new data (another episode), same tables and parameters: nothing compiled again
+    second = run_rules(_on(backend, _bundle(spike_p2=(40, 45))), rules=RULES)
+    assert memo.misses == misses
+    assert memo.hits >= misses
+    assert _keys(first) == _keys(run_rules(_bundle().build(), rules=RULES))
+    assert _keys(second) == _keys(run_rules(_bundle(spike_p2=(40, 45)).build(), rules=RULES))
+    assert _keys(first) != _keys(second)
+    # a changed parameter is a different expression: compiled anew, its own verdict
+    strict = run_rules(
+        _on(backend, _bundle()),
+        rules=["CEMS-EXCEED"],
+        params={"CEMS-EXCEED": {"min_duration_h": 3}},
+    )
+    assert memo.misses > misses
+    assert [ld.subject_id for ld in strict] == ["P2"]
+
+
+def test_memo_is_bounded() -> None:
+    import ibis
+
+    backend = ibis.duckdb.connect()
+    memo = sqlcache.MemoCompiler(backend.compiler, size=2)
+    t = ibis.table({"x": "int64"}, name="t")
+    for k in range(4):
+        memo.to_sqlglot(t.filter(t.x > k))
+    assert memo.misses == 4 and len(memo._memo) == 2
+    memo.to_sqlglot(t.filter(t.x > 3))
+    assert memo.hits == 1
