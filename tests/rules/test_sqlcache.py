@@ -69,10 +69,9 @@ def test_memo_is_bounded() -> None:
     import ibis
 
     backend = ibis.duckdb.connect()
-    memo = sqlcache.MemoCompiler(backend.compiler, size=2)
+    memo = sqlcache.MemoCompiler(backend.compile, size=2)
     t = ibis.table({"x": "int64"}, name="t")
-    for k in range(4):
-        memo.to_sqlglot(t.filter(t.x > k))
+    sqls = [memo(t.filter(t.x > k)) for k in range(4)]
     assert memo.misses == 4 and len(memo._memo) == 2
-    memo.to_sqlglot(t.filter(t.x > 3))
-    assert memo.hits == 1
+    assert memo(t.filter(t.x > 3)) == sqls[3] and memo.hits == 1
+    assert "> 3" in sqls[3] and "> 2" in sqls[2]

@@ -204,7 +204,9 @@ class Context:
         backend = self._duckdb()
         if backend is None:
             return expr.cache()
-        return backend.create_table(f"_lt_{self.tag}_{key}", expr, temp=True, overwrite=True)
+        from lantian.rules.sqlcache import create_as
+
+        return create_as(backend, f"_lt_{self.tag}_{key}", expr)
 
     def _frame_table(self, key: str, df: pd.DataFrame, schema: dict[str, str]) -> ir.Table:
         """A pandas frame as a table (deterministic name on DuckDB, else a memtable)."""

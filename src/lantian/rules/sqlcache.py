@@ -28,44 +28,57 @@ MEMO_SIZE = 1024
 
 
 class MemoCompiler:
-    """An Ibis SQL compiler that returns a kept compilation of an equal expression."""
+    """SQL of Ibis expressions, compiled once per equal expression (a bounded memo).
 
-    def __init__(self, inner: Any, size: int = MEMO_SIZE) -> None:
-        self._inner = inner
+    Installed on a backend by :func:`memoize_compiler`, it replaces the backend's
+    ``compile`` (which ``execute`` and ``to_pyarrow`` call): the kept SQL text is
+    returned as it is, with neither the sqlglot tree rebuilt nor its text generated.
+    """
+
+    def __init__(self, compile_fn: Any, size: int = MEMO_SIZE) -> None:
+        self._compile = compile_fn
         self._size = size
-        self._memo: OrderedDict[Any, Any] = OrderedDict()
+        self._memo: OrderedDict[Any, str] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def to_sqlglot(self, expr: Any, *, limit: Any = None, params: Any = None) -> Any:
-        """The sqlglot tree of ``expr`` (a copy of the kept one when seen before)."""
-        if params:
-            return self._inner.to_sqlglot(expr, limit=limit, params=params)
+    def __call__(self, expr: Any, /, *, limit: Any = None, params: Any = None, **kw: Any) -> str:
+        """The SQL of ``expr`` (the kept text when an equal expression was seen)."""
+        if params or kw:
+            return str(self._compile(expr, limit=limit, params=params, **kw))
         key = (expr.op(), limit)
-        tree = self._memo.get(key)
-        if tree is None:
+        sql = self._memo.get(key)
+        if sql is None:
             self.misses += 1
-            tree = self._inner.to_sqlglot(expr, limit=limit)
-            self._memo[key] = tree
+            sql = str(self._compile(expr, limit=limit))
+            self._memo[key] = sql
             if len(self._memo) > self._size:
                 self._memo.popitem(last=False)
         else:
             self.hits += 1
             self._memo.move_to_end(key)
-        return tree.copy()
+        return sql
 
 
 def memoize_compiler(backend: Any) -> MemoCompiler:
-    """Give ``backend`` (Ibis DuckDB) a :class:`MemoCompiler`; return it."""
-    current = backend.compiler
+    """Give ``backend`` (Ibis DuckDB) a :class:`MemoCompiler` as ``compile``; return it."""
+    current = backend.__dict__.get("compile")
     if isinstance(current, MemoCompiler):
         return current
-    memo = MemoCompiler(current)
-    backend.compiler = memo
+    memo = MemoCompiler(backend.compile)
+    backend.compile = memo
     return memo
+
+
+def create_as(backend: Any, name: str, expr: Any) -> Any:
+    """``expr`` computed into the temporary table ``name``; the table (Ibis).
+
+    The SQL goes through the backend's ``compile`` (memoised when installed).
+    """
+    backend._run_pre_execute_hooks(expr)
+    sql = backend.compile(expr)
+    backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+    return backend.table(name)
 
 
 def arrow_table(backend: Any, name: str, arrow: Any) -> Any:
