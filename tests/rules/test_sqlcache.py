@@ -75,3 +75,17 @@ def test_memo_is_bounded() -> None:
     assert memo.misses == 4 and len(memo._memo) == 2
     assert memo(t.filter(t.x > 3)) == sqls[3] and memo.hits == 1
     assert "> 3" in sqls[3] and "> 2" in sqls[2]
+
+
+def test_materialised_tables_keep_the_ibis_types() -> None:
+    import ibis
+    import pyarrow as pa
+
+    backend = ibis.duckdb.connect()
+    sqlcache.memoize_compiler(backend)
+    t = sqlcache.arrow_table(backend, "t", pa.table({"g": ["a", "a", "b"], "x": [1, 2, 3]}))
+    expr = t.group_by("g").aggregate(s=t.x.sum(), n=t.count(), m=t.x.mean())
+    # a plain CREATE TABLE AS would type sum(BIGINT) as HUGEINT (read back as a decimal)
+    made = sqlcache.create_as(backend, "agg", expr)
+    assert made.schema() == expr.schema()
+    assert made.order_by("g").execute()["s"].tolist() == [3, 3]

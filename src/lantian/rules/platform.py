@@ -14,7 +14,10 @@ series, hours). One run (:func:`detect_lake_once`):
    lake. Data time later than now + ``LANTIAN_FUTURE_MARGIN_H`` is never read nor judged;
    it is reported (``future_excluded``) and its records are kept for when that time comes,
    so no data point can push detection ahead or stop it;
-3. runs the rule catalog (DuckDB, or Spark) on those rows;
+3. runs the rule catalog (DuckDB, or Spark) on those rows, on one process-wide DuckDB
+   backend whose compiled SQL is kept between runs (:mod:`lantian.rules.sqlcache`: the
+   compilation of the catalog, seconds whatever the data, is paid by the first run of
+   a process only);
 4. hands the episodes to :func:`lantian.leads.store.merge_episodes`, which decides within
    the judged scope: new, extended, bridged, unchanged, withdrawn leads; frozen (judged)
    leads get evidence versions;

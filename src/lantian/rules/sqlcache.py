@@ -77,7 +77,16 @@ def create_as(backend: Any, name: str, expr: Any) -> Any:
     """
     backend._run_pre_execute_hooks(expr)
     sql = backend.compile(expr)
-    backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+    mapper = backend.compiler.type_mapper
+    columns = ", ".join(
+        '"' + col.replace('"', '""') + '" ' + mapper.from_ibis(dtype).sql("duckdb")
+        for col, dtype in expr.schema().items()
+    )
+    con = backend.con
+    # the columns typed as Ibis types them (as ``create_table`` does): DuckDB alone would
+    # type sum(BIGINT) as HUGEINT, which Ibis reads back as a decimal
+    con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" ({columns})')
+    con.execute(f'INSERT INTO "{name}" {sql}')
     return backend.table(name)
 
 
