@@ -91,6 +91,14 @@ class Phases:
         return ", ".join([*parts, f"other {other:.1f} s"])
 
 
+def _cpu_run(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    """``fn(...)`` and the CPU seconds this process spent in it (all threads, DuckDB's
+    included): less disturbed than wall time when other processes share the cores."""
+    began = time.process_time()
+    out = fn(*args, **kwargs)
+    return out, time.process_time() - began
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--city", type=Path, help="an existing bundle (default: generate)")
@@ -161,9 +169,10 @@ def _measure(bundle: Path, home: Path, args: argparse.Namespace) -> int:
         if path is not None:
             lake.append(source, _read(con, path, f"time < '{cut.isoformat()}'"), origin="import")
     print(f"lake written in {time.perf_counter() - t0:.1f} s", flush=True)
-    full = detect_lake_once(settings)
+    full, full_cpu = _cpu_run(detect_lake_once, settings)
     print(
-        f"(a) full run: {full.seconds:.1f} s, {full.enterprises_judged} enterprises, "
+        f"(a) full run: {full.seconds:.1f} s (CPU {full_cpu:.1f} s), "
+        f"{full.enterprises_judged} enterprises, "
         f"{full.leads_found} episodes, {full.leads_new} leads",
         flush=True,
     )
@@ -172,14 +181,19 @@ def _measure(bundle: Path, home: Path, args: argparse.Namespace) -> int:
         s: _read(con, p, f"time >= '{cut.isoformat()}'") for s, p in files.items() if p is not None
     }
     incremental: dict[float, float] = {}
+    incremental_cpu: dict[float, float] = {}
     for lookback in [float(x) for x in args.lookback_days.split(",") if x]:
         for source, table in hour.items():
             lake.append(source, table, origin="gateway")
-        rep = detect_lake_once(settings, params=PlatformParams(lookback_days=lookback))
+        rep, cpu = _cpu_run(
+            detect_lake_once, settings, params=PlatformParams(lookback_days=lookback)
+        )
         incremental[lookback] = rep.seconds
+        incremental_cpu[lookback] = cpu
         print(
             f"(b) one new hour, lookback {lookback:g} d: {rep.seconds:.1f} s = "
-            f"{rep.seconds / full.seconds:.3f} of (a) (target <= {TARGET}); "
+            f"{rep.seconds / full.seconds:.3f} of (a) (target <= {TARGET}); CPU {cpu:.1f} s = "
+            f"{cpu / full_cpu:.3f} of (a)'s CPU; "
             f"{rep.series_changed} series changed, {rep.enterprises_judged} enterprises and "
             f"{rep.stations_judged} stations judged, data {rep.data_from} -> {rep.data_to}; "
             f"leads new {rep.leads_new}, extended {rep.leads_extended}, "
@@ -233,7 +247,13 @@ def _measure(bundle: Path, home: Path, args: argparse.Namespace) -> int:
         )
     )
     ok = best / full.seconds <= TARGET
-    print(f"target (b)/(a) <= {TARGET}: {'met' if ok else 'MISSED'} (best lookback)")
+    print(f"target (b)/(a) <= {TARGET}: {'met' if ok else 'MISSED'} (best lookback, wall time)")
+    if incremental_cpu:
+        best_cpu = min(incremental_cpu.values()) / full_cpu
+        print(
+            f"(b)/(a) in CPU seconds: {best_cpu:.3f} "
+            f"({'met' if best_cpu <= TARGET else 'MISSED'}, best lookback)"
+        )
     return 0
 
 

@@ -29,6 +29,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lantian.rules.inputs import Inputs
 
@@ -178,10 +179,46 @@ def otsu_levels(
 class Context:
     """Inputs plus lazily computed, cached shared intermediates."""
 
-    def __init__(self, inputs: Inputs, state: StateParams | None = None) -> None:
+    def __init__(self, inputs: Inputs, state: StateParams | None = None, tag: str = "c") -> None:
         self.inputs = inputs
         self.state = state or StateParams()
+        self.tag = tag
+        """Prefix of this context's materialised tables (one per context of a run)."""
         self._cache: dict[str, Any] = {}
+
+    def _duckdb(self) -> Any | None:
+        """The inputs' DuckDB backend, or None (Spark, or tables of several backends)."""
+        try:
+            backend = self.inputs.cems._find_backend()
+        except Exception:  # memtables only, or mixed backends
+            return None
+        return backend if getattr(backend, "name", "") == "duckdb" else None
+
+    def materialize(self, key: str, expr: ir.Table) -> ir.Table:
+        """``expr`` computed once into a table named after this context and ``key``.
+
+        On DuckDB the table has a deterministic name (``_lt_<tag>_<key>``), so that the
+        expressions built on it are equal from one run to the next and their compiled SQL
+        can be reused (:mod:`lantian.rules.sqlcache`); elsewhere ``expr.cache()``.
+        """
+        backend = self._duckdb()
+        if backend is None:
+            return expr.cache()
+        from lantian.rules.sqlcache import create_as
+
+        return create_as(backend, f"_lt_{self.tag}_{key}", expr)
+
+    def _frame_table(self, key: str, df: pd.DataFrame, schema: dict[str, str]) -> ir.Table:
+        """A pandas frame as a table (deterministic name on DuckDB, else a memtable)."""
+        backend = self._duckdb()
+        if backend is None:
+            return ibis.memtable(df, schema=schema)
+        from lantian.rules.sqlcache import arrow_table
+
+        arrow = pa.Table.from_pandas(
+            df, schema=ibis.schema(schema).to_pyarrow(), preserve_index=False
+        )
+        return arrow_table(backend, f"_lt_{self.tag}_{key}", arrow)
 
     def _cached(self, key: str, build: Any) -> Any:
         if key not in self._cache:
@@ -248,7 +285,7 @@ class Context:
             "name": "string",
             "mi": "int64",
         }
-        return ibis.memtable(df[list(schema)], schema=schema)
+        return self._frame_table("meter_levels", df[list(schema)], schema)
 
     def meter_buckets(self, hours: ir.Table, bucket_s: int | None = None) -> ir.Table:
         """Per meter and bucket (``bucket_s``, default ``bucket_min``), only for the
@@ -291,9 +328,10 @@ class Context:
                 kw_sum=j.kw.sum(),
             )
             agg = agg.join(lv.select("mi", "meter_id"), "mi")
-            agg = agg.select(
-                "meter_id", "h", "n", kw=agg.kw_sum / agg.n, on_share=agg.n_on / agg.n
-            ).cache()
+            agg = self.materialize(
+                "meter_hours",
+                agg.select("meter_id", "h", "n", kw=agg.kw_sum / agg.n, on_share=agg.n_on / agg.n),
+            )
             running = agg.filter(agg.on_share > 0.05)
             typ = running.group_by("meter_id").aggregate(typical_on=running.on_share.median())
             agg = agg.left_join(typ, "meter_id").drop("meter_id_right")
@@ -302,7 +340,7 @@ class Context:
             lv = self.meter_levels().select(
                 "meter_id", "enterprise_id", "line_id", "role", "off_kw", "run_kw"
             )
-            return agg.join(lv, "meter_id").cache()
+            return self.materialize("meter_hourly", agg.join(lv, "meter_id"))
 
         return self._cached("meter_hourly", build)
 
@@ -354,7 +392,7 @@ class Context:
                 & (u._h0 == u.h - p.startup_grace_h),
                 steady=(u._np3 == 3) & (u._span3 == 2),
             )
-            return u.drop("_np", "_nh", "_h0", "_np3", "_span3").cache()
+            return self.materialize("unit_hourly", u.drop("_np", "_nh", "_h0", "_np3", "_span3"))
 
         return self._cached("unit_hourly", build)
 
@@ -389,13 +427,8 @@ class Context:
             best = best.select(
                 "outlet_id", "enterprise_id", "line_id", "agreement", inferred=ibis.literal(True)
             )
-            return (
-                known.select("outlet_id", "enterprise_id", "line_id", "inferred", "agreement")
-                .union(
-                    best.select("outlet_id", "enterprise_id", "line_id", "inferred", "agreement")
-                )
-                .cache()
-            )
+            cols = ("outlet_id", "enterprise_id", "line_id", "inferred", "agreement")
+            return self.materialize("outlet_lines", known.select(*cols).union(best.select(*cols)))
 
         return self._cached("outlet_lines", build)
 
@@ -432,7 +465,7 @@ class Context:
                 on_share=u.on_share.min(),
             )
             no_line = rest.join(ent, "enterprise_id").select(*cols)
-            return with_line.union(no_line).cache()
+            return self.materialize("outlet_state", with_line.union(no_line))
 
         return self._cached("outlet_state", build)
 
@@ -494,10 +527,11 @@ class Context:
             )
             minutes_ok = j.valid_min.isnull() | (j.valid_min >= self.state.hour_valid_min)
             judgeable = j.flag.isin(list(VALID_FLAGS)) & minutes_ok & ~o2_bad & j.value.notnull()
-            return (
-                j.mutate(lim=limit, zs=zs, judgeable=judgeable)
-                .drop("limit_pm", "limit_so2", "limit_nox")
-                .cache()
+            return self.materialize(
+                "cems_hourly",
+                j.mutate(lim=limit, zs=zs, judgeable=judgeable).drop(
+                    "limit_pm", "limit_so2", "limit_nox"
+                ),
             )
 
         return self._cached("cems_hourly", build)
@@ -516,17 +550,16 @@ class Context:
             def cnt(cond: ir.BooleanValue) -> ir.IntegerValue:
                 return cond.cast("int64").sum()
 
-            return (
-                c.group_by(["outlet_id", "h"])
-                .aggregate(
+            return self.materialize(
+                "outlet_hour_flags",
+                c.group_by(["outlet_id", "h"]).aggregate(
                     n_rows=c.count(),
                     n_ok=cnt(c.flag.isin(list(VALID_FLAGS)) & c.value.notnull()),
                     n_bd=cnt(c.flag.isin(["B", "D"])),
                     n_f=cnt(c.flag == "F"),
                     n_m=cnt(c.flag == "M"),
                     n_c=cnt(c.flag == "C"),
-                )
-                .cache()
+                ),
             )
 
         return self._cached("outlet_hour_flags", build)

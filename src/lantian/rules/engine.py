@@ -187,15 +187,20 @@ def run_rules(
         raise KeyError(f"unknown rule code(s): {', '.join(unknown)}")
     cfg = params if isinstance(params, RulesConfig) else RulesConfig.from_dict(params or {})
     state = cfg.state_params(StateParams)
-    ctx = Context(inputs, state)
+    ctx = Context(inputs, state, tag="r")
     names = ctx.names()
     leads: list[LeadRecord] = []
+    n_scoped = 0
     for code in codes:
         rule = registry[code]
         if progress is not None:
             progress(code)
         for p, restrict in scope_groups(cfg, rule, inputs):
-            sub_ctx = ctx if restrict is None else Context(restrict, state)
+            if restrict is None:
+                sub_ctx = ctx
+            else:
+                n_scoped += 1
+                sub_ctx = Context(restrict, state, tag=f"s{n_scoped}")
             df = rule.detect(sub_ctx, p).execute()
             leads.extend(_records(rule, df, p, names))
     win = (iso_to_t(window[0]), iso_to_t(window[1])) if window else None

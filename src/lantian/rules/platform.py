@@ -14,7 +14,10 @@ series, hours). One run (:func:`detect_lake_once`):
    lake. Data time later than now + ``LANTIAN_FUTURE_MARGIN_H`` is never read nor judged;
    it is reported (``future_excluded``) and its records are kept for when that time comes,
    so no data point can push detection ahead or stop it;
-3. runs the rule catalog (DuckDB, or Spark) on those rows;
+3. runs the rule catalog (DuckDB, or Spark) on those rows, on one process-wide DuckDB
+   backend whose compiled SQL is kept between runs (:mod:`lantian.rules.sqlcache`: the
+   compilation of the catalog, seconds whatever the data, is paid by the first run of
+   a process only);
 4. hands the episodes to :func:`lantian.leads.store.merge_episodes`, which decides within
    the judged scope: new, extended, bridged, unchanged, withdrawn leads; frozen (judged)
    leads get evidence versions;
@@ -59,6 +62,7 @@ from sqlalchemy.orm import Session
 from lantian.registry.models import Alert, Enterprise, Measure, Meter, Outlet, Station
 from lantian.rules.inputs import CST_OFFSET_S, TABLE_COLUMNS, Inputs
 from lantian.rules.platform_models import DetectionRun
+from lantian.rules.sqlcache import arrow_table, shared_backend
 from lantian.settings import Settings, get_settings
 from lantian.timeutil import CST, now_cst, to_cst
 
@@ -814,7 +818,7 @@ def plan_inputs(lake: Any, session: Session, plan: Any, backend: Any) -> Inputs:
     raw = backend.con
     tables: dict[str, ir.Table] = {}
     for name, arrow in registry_tables(session).items():
-        tables[name] = backend.create_table(f"lake_{name}", obj=arrow, temp=True, overwrite=True)
+        tables[name] = arrow_table(backend, f"lake_{name}", arrow)
     assert plan.data_from is not None and plan.data_to is not None
     for name, source in DATA_SOURCES.items():
         kind = SOURCE_KIND[source]
@@ -847,8 +851,7 @@ def _detect(
         from lantian.rules.config import RulesConfig
 
         rules_params = RulesConfig.from_toml(settings.rules_config)
-    backend = duckdb_backend(settings)
-    try:
+    with shared_backend(settings.ensure_home() / "duckdb-tmp") as backend:
         with session_scope(settings) as s:
             inputs = plan_inputs(lake, s, plan, backend)
         if engine == "spark":
@@ -856,8 +859,6 @@ def _detect(
 
             inputs = inputs_to_spark(inputs, spark_session(spark_master))
         return run_rules(inputs, rules=rules, params=rules_params)
-    finally:
-        backend.disconnect()
 
 
 def run_schedule(

@@ -69,10 +69,13 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     # multiple of the fine one: production buckets are sums of fine buckets (exact counts)
     shared = bucket % fine == 0
     if shared:
-        fb = ctx.meter_buckets(
-            hours.filter(hours.role.isin(["treatment", "production"])).select("meter_id", "h"),
-            fine,
-        ).cache()
+        fb = ctx.materialize(
+            "treat_off_fine",
+            ctx.meter_buckets(
+                hours.filter(hours.role.isin(["treatment", "production"])).select("meter_id", "h"),
+                fine,
+            ),
+        )
         tb = fb.semi_join(lv.filter(lv.role == "treatment").select("meter_id"), "meter_id")
     else:
         tb = ctx.meter_buckets(
@@ -97,7 +100,8 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         treat_on=treat.on_share,
         treat_kw=treat.kw,
         off_kw=treat.off_kw,
-    ).cache()
+    )
+    treat = ctx.materialize("treat_off_treat", treat)
     where = treat.select("line_id", b=treat.bp).distinct()
     if shared:
         pb = fb.semi_join(lv.filter(lv.role == "production").select("meter_id"), "meter_id")
