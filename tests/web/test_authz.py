@@ -612,18 +612,53 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
         f"/portal/checkin/{o['checkin']}", data={"what": "arrival"}
     ),
 }
-SELF_SERVICE = (
-    "/api/me/password",
-    "/account/password",
-    "/training/topics",
-    "/portal/training/topics/{topic_id}/vote",
-    "/portal/training/sessions/{session_id}/register",
-    "/portal/training/sessions/{session_id}/check-in",
-    "/portal/training/courses/{course_id}/exam",
-    "/api/training/courses/{course_id}/attempts",
-)
 ROUTES.update(
-    {  # 隐患提示函 (issue #13 item 6)
+    {  # ambient ranking (issue #16 item 6): a city officer ranks only its own stations
+        ("GET", "/ambient"): lambda o: Spec("/ambient?level=district", officer_only=True),
+        ("GET", "/ambient/index.xlsx"): lambda o: Spec(
+            "/ambient/index.xlsx?level=station", officer_only=True
+        ),
+        ("GET", "/api/ambient/index"): lambda o: Spec(
+            "/api/ambient/index?level=station", officer_only=True
+        ),
+        # 正面清单 and 绩效分级 (issue #13 items 1, 2)
+        ("GET", "/positive-list"): lambda o: Spec("/positive-list", officer_only=True),
+        ("GET", "/positive-list/export.xlsx"): lambda o: Spec(
+            "/positive-list/export.xlsx", officer_only=True
+        ),
+        ("POST", "/positive-list/decisions"): lambda o: Spec(
+            "/positive-list/decisions",
+            data={"enterprise_id": "E1", "action": "add", "reason": "x"},
+        ),
+        ("POST", "/positive-list/proposals/{proposal_id}"): lambda o: Spec(
+            f"/positive-list/proposals/{o['proposal']}", data={"decision": "accept"}
+        ),
+        ("POST", "/positive-list/review"): lambda o: Spec(
+            "/positive-list/review", officer_only=True
+        ),
+        ("GET", "/enterprises/{enterprise_id}/grades"): lambda o: Spec("/enterprises/E1/grades"),
+        ("POST", "/enterprises/{enterprise_id}/grades"): lambda o: Spec(
+            "/enterprises/E1/grades",
+            data={
+                "grade": "A",
+                "effective_from": "2026-01-01",
+                "evidence_kind": "document",
+                "evidence_ref": "x",
+            },
+        ),
+        ("GET", "/grade-applications"): lambda o: Spec("/grade-applications", officer_only=True),
+        ("GET", "/grade-applications/{application_id}"): lambda o: Spec(
+            f"/grade-applications/{o['grade_application']}"
+        ),
+        ("POST", "/grade-applications/{application_id}/steps"): lambda o: Spec(
+            f"/grade-applications/{o['grade_application']}/steps",
+            data={"step": "accept", "result": "passed", "note": "x"},
+        ),
+        ("GET", "/portal/grades"): lambda o: Spec("/portal/grades", list_must_not_contain=["冀东"]),
+        ("POST", "/portal/grades"): lambda o: Spec(
+            "/portal/grades", data={"target_grade": "A", "statement": "x"}
+        ),
+        # 隐患提示函 (issue #13 item 6)
         ("GET", "/api/hazard-notices"): lambda o: Spec(
             "/api/hazard-notices", list_must_not_contain=["E1 隐患"]
         ),
@@ -688,9 +723,18 @@ ROUTES.update(
         ),
     }
 )
-SELF_SERVICE = ("/api/me/password", "/account/password")
+SELF_SERVICE = (
+    "/api/me/password",
+    "/account/password",
+    "/training/topics",
+    "/portal/training/topics/{topic_id}/vote",
+    "/portal/training/sessions/{session_id}/register",
+    "/portal/training/sessions/{session_id}/check-in",
+    "/portal/training/courses/{course_id}/exam",
+    "/api/training/courses/{course_id}/attempts",
+)
 """Routes that act on the caller only (a wrong current password is the caller's 422)."""
-OWN_CREATES = {("POST", "/api/questions"), ("POST", "/questions")}
+OWN_CREATES = {("POST", "/api/questions"), ("POST", "/questions"), ("POST", "/portal/grades")}
 """Routes where another enterprise creates its own object (its question), not E1's."""
 
 
@@ -836,7 +880,25 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         hazard_file = db.scalar(
             select(HazardReplyFile.file_id).where(HazardReplyFile.notice_id == hazard.notice_id)
         )
+        # 正面清单 proposal and 创A升B application of E1 (issue #13)
+        from lantian.supervision.grades import services as gs
+        from lantian.supervision.listing.models import PositiveListProposal
+
+        proposal = PositiveListProposal(
+            enterprise_id="E1",
+            change="add",
+            reasons=["x"],
+            as_of=now_cst().date(),
+            proposed_at=now_cst(),
+            status="pending",
+            criteria={},
+        )
+        db.add(proposal)
+        db.flush()
+        grade_app = gs.apply(db, ent1, load_config().grades, target_grade="A", statement="申请")
         objs = {
+            "proposal": proposal.proposal_id,
+            "grade_application": grade_app.application_id,
             "visit": visit.visit_id,
             "campaign": camp.campaign_id,
             "self_check": sc.self_check_id,
