@@ -190,6 +190,7 @@ def test_page_is_anonymous_chinese_and_links_the_apologies(anon: TestClient) -> 
     page = anon.get("/public")
     assert page.status_code == 200, page.text
     assert 'href="/public/apologies"' in page.text
+    assert 'href="/public"' in anon.get("/public/apologies").text
     text = html_text(page.text)
     assert "信息公开" in text and "超标" in text and "无效数据" in text and "维护(M)" in text
     assert "限值 35.00 mg/m³" in text and "立行立改" in text and "整改完成" in text
