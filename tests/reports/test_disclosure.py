@@ -65,6 +65,7 @@ def test_closed_cases_and_key_dischargers_on_both_databases(db_settings: Setting
     config = d.DisclosureConfig(("enterprise_name", "outcome", "closed_date"), 30, 10, 24)
     with session_scope(db_settings) as db:
         assert [e.enterprise_id for e in d.key_dischargers(db)] == ["K"]
+        assert d.key_discharger_count(db) == 1
         assert d.closed_cases(db, config, now=now) == [
             {
                 "enterprise_name": "重点电厂",

@@ -158,6 +158,9 @@ def test_online_api_publishes_latest_hour_with_limit_and_validity(anon: TestClie
     assert e2["flag"] == "M" and e2["flag_name"] == "维护(M)"
     one = anon.get("/api/public/online", params={"enterprise_id": "E1"}).json()
     assert [i["enterprise_id"] for i in one["items"]] == ["E1"]
+    first = anon.get("/api/public/online", params={"limit": 1}).json()["items"]
+    second = anon.get("/api/public/online", params={"limit": 1, "offset": 1}).json()["items"]
+    assert [i["enterprise_id"] for i in first + second] == ["E1", "E2"]  # by name
     assert anon.get("/api/public/online", params={"enterprise_id": "E9"}).status_code == 404
     assert anon.get("/api/public/online", params={"enterprise_id": "nope"}).status_code == 404
     for needle in PERSONAL:
@@ -285,3 +288,15 @@ def test_public_disclosure_routes_are_rate_limited(app: Any, anon: TestClient) -
         assert anon.get("/api/public/cases").status_code == 429
     finally:
         app.state.public_limiter = old
+
+
+def test_page_pages_over_key_dischargers(anon: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lantian.web.pages import public
+
+    monkeypatch.setattr(public, "PAGE_ENTERPRISES", 1)
+    text = anon.get("/public", params={"page": 2}).text
+    assert "唐山印刷厂" in html_text(text.split("已销号问题处理结果")[0])
+    assert "冀东钢铁有限公司" not in html_text(text.split("已销号问题处理结果")[0])
+    assert 'href="/public?page=1"' in text and 'href="/public?page=3"' in text
+    last = anon.get("/public", params={"page": 3}).text  # E3: a key discharger, no data
+    assert 'href="/public?page=4"' not in last and "暂无公开的在线监测数据" in last

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lantian.registry.models import Enterprise, Outlet
@@ -152,15 +152,17 @@ def outcome_code(fix_path: str | None) -> str:
     return "closed"
 
 
-def exceeds_limit(value: float | None, limit: float | None, flag: str | None) -> bool | None:
+def exceeds_limit(
+    value_mg_m3: float | None, limit_mg_m3: float | None, flag: str | None
+) -> bool | None:
     """Whether a valid hour's concentration [mg/m³] is above the outlet's limit [mg/m³].
 
     None when there is no limit, no value, or the hour is not valid (flag other than ``N``):
     an invalid hour is marked as such, never called an exceedance or compliant.
     """
-    if value is None or limit is None or (flag not in (None, "", VALID_FLAG)):
+    if value_mg_m3 is None or limit_mg_m3 is None or (flag not in (None, "", VALID_FLAG)):
         return None
-    return value > limit
+    return value_mg_m3 > limit_mg_m3
 
 
 def key_dischargers(db: Session) -> list[Enterprise]:
@@ -170,14 +172,25 @@ def key_dischargers(db: Session) -> list[Enterprise]:
     return list(db.scalars(stmt.order_by(Enterprise.name, Enterprise.enterprise_id)))
 
 
+def key_discharger_count(db: Session) -> int:
+    """Number of key dischargers (enterprises with at least one CEMS outlet)."""
+    stmt = select(func.count(func.distinct(Outlet.enterprise_id)))
+    return int(db.scalar(stmt) or 0)
+
+
 def latest_online(
     db: Session,
     settings: Settings,
     config: DisclosureConfig,
     enterprise_id: str | None = None,
     now: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[dict[str, Any]] | None:
     """Latest hour per outlet and pollutant of the key dischargers (or one of them).
+
+    Without ``enterprise_id``, the key dischargers ``offset`` to ``offset + limit`` by name
+    (a page: a province has thousands).
 
     Reads ``cems_hourly`` over the last ``online_lookback_hours`` (only those day files and
     those outlets). The published concentration is the corrected (折算) one where the data
@@ -189,6 +202,15 @@ def latest_online(
     )
     if enterprise_id is not None:
         stmt = stmt.where(Outlet.enterprise_id == enterprise_id)
+    else:
+        page = (
+            select(Enterprise.enterprise_id)
+            .where(Enterprise.enterprise_id.in_(select(Outlet.enterprise_id).distinct()))
+            .order_by(Enterprise.name, Enterprise.enterprise_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        stmt = stmt.where(Outlet.enterprise_id.in_(list(db.scalars(page))))
     pairs = list(db.execute(stmt.order_by(Enterprise.name, Outlet.name, Outlet.outlet_id)))
     if not pairs:
         return None if enterprise_id is not None else []
@@ -200,7 +222,7 @@ def latest_online(
     for outlet_id, pol, time, value, zs_value, flag in rows:
         outlet, ent = outlets[str(outlet_id)]
         column = LIMIT_COLUMN.get(str(pol))
-        limit = getattr(outlet, column) if column else None
+        limit_mg_m3 = getattr(outlet, column) if column else None
         shown = zs_value if zs_value is not None else value
         valid = flag in (None, "", VALID_FLAG)
         out.append(
@@ -216,8 +238,8 @@ def latest_online(
                 "hour": isoformat_cst(time),
                 "value": None if value is None else float(value),
                 "zs_value": None if zs_value is None else float(zs_value),
-                "limit": None if limit is None else float(limit),
-                "exceeds": exceeds_limit(shown, limit, flag),
+                "limit": None if limit_mg_m3 is None else float(limit_mg_m3),
+                "exceeds": exceeds_limit(shown, limit_mg_m3, flag),
                 "flag": flag,
                 "flag_name": rv.HJ212_FLAGS.name(flag) if flag else "",
                 "valid": valid,

@@ -62,10 +62,13 @@ async def apologies(
 async def online(
     request: Request,
     enterprise_id: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=100_000),
 ) -> dict[str, Any]:
     """Latest hour per outlet and pollutant of the key dischargers (重点排污单位: enterprises
     with a CEMS outlet), or of one of them, with the outlet's limit, whether the hour exceeds
-    it and whether the hour is valid (HJ 212 flag ``N``). 404 for any other enterprise."""
+    it and whether the hour is valid (HJ 212 flag ``N``). 404 for any other enterprise.
+    ``limit``/``offset`` page over the key dischargers (by name)."""
     from fastapi import HTTPException
 
     from lantian.reports import disclosure
@@ -76,7 +79,9 @@ async def online(
 
     def work() -> list[dict[str, Any]] | None:
         with request.app.state.session_factory() as db:
-            return disclosure.latest_online(db, settings, config, enterprise_id)
+            return disclosure.latest_online(
+                db, settings, config, enterprise_id, limit=limit, offset=offset
+            )
 
     items = await run_in_threadpool(work)
     if items is None:
