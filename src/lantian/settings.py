@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     scoring_config: Path | None = Field(
         default=None, description="TOML file: terms and weights of work-group scoring"
     )
+    disclosure_config: Path | None = Field(
+        default=None,
+        description="TOML file: what the public disclosure page publishes (信息公开)",
+    )
     spot_check_share: float = Field(
         default=0.1,
         gt=0,

@@ -47,6 +47,9 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/"),
     ("GET", "/public/apologies"),
     ("GET", "/api/public/apologies"),
+    ("GET", "/public"),
+    ("GET", "/api/public/online"),
+    ("GET", "/api/public/cases"),
 }
 """Routes anyone may call (``/`` only redirects to the login page)."""
 

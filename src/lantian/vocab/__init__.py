@@ -24,6 +24,7 @@ module            vocabularies
 ``training``      exam question kinds, attendance methods
 ``hazards``       隐患提示函 follow-up states, its document kind
 ``risk``          risk-score terms (label, explanation in zh and en)
+``disclosure``    public case outcomes and publishable case fields (信息公开)
 ``rules``         rule titles and descriptions (read from the rule catalog)
 ================  ===========================================================
 
@@ -37,6 +38,7 @@ from __future__ import annotations
 import lantian.vocab.consultation as consultation
 from lantian.vocab import (
     cases,
+    disclosure,
     enforcement,
     families,
     hazards,
@@ -74,6 +76,8 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     cases.CASE_DOCUMENTS,
     cases.SPOT_CHECK_RESULTS,
     cases.ESCALATION,
+    disclosure.OUTCOMES,
+    disclosure.CASE_FIELDS,
     registry.INDUSTRIES,
     registry.SUBJECT_KINDS,
     registry.DEVICE_SUBJECT_KINDS,

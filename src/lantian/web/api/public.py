@@ -56,3 +56,51 @@ async def apologies(
 
     items = await run_in_threadpool(work)
     return {"fields": list(PUBLIC_APOLOGY_FIELDS), "total": len(items), "items": items}
+
+
+@router.get("/online", summary="Key dischargers' latest hourly online data (anonymous)")
+async def online(
+    request: Request,
+    enterprise_id: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=100_000),
+) -> dict[str, Any]:
+    """Latest hour per outlet and pollutant of the key dischargers (重点排污单位: enterprises
+    with a CEMS outlet), or of one of them, with the outlet's limit, whether the hour exceeds
+    it and whether the hour is valid (HJ 212 flag ``N``). 404 for any other enterprise.
+    ``limit``/``offset`` page over the key dischargers (by name)."""
+    from fastapi import HTTPException
+
+    from lantian.reports import disclosure
+
+    check_public_rate(request)
+    settings = request.app.state.settings
+    config = disclosure.load_config(settings.disclosure_config)
+
+    def work() -> list[dict[str, Any]] | None:
+        with request.app.state.session_factory() as db:
+            return disclosure.latest_online(
+                db, settings, config, enterprise_id, limit=limit, offset=offset
+            )
+
+    items = await run_in_threadpool(work)
+    if items is None:
+        raise HTTPException(404, "不是重点排污单位")
+    return {"fields": list(disclosure.ONLINE_FIELDS), "total": len(items), "items": items}
+
+
+@router.get("/cases", summary="Closed cases' outcomes as the disclosure rules allow (anonymous)")
+async def cases(request: Request) -> dict[str, Any]:
+    """Closed cases of key dischargers with only the configured fields
+    (``LANTIAN_DISCLOSURE_CONFIG``); open cases are never listed."""
+    from lantian.reports import disclosure
+
+    check_public_rate(request)
+    config = disclosure.load_config(request.app.state.settings.disclosure_config)
+
+    def work() -> list[dict[str, Any]]:
+        with request.app.state.session_factory() as db:
+            return disclosure.closed_cases(db, config)
+
+    items = await run_in_threadpool(work)
+    return {"fields": list(config.case_fields), "total": len(items), "items": items}
