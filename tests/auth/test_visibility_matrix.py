@@ -40,6 +40,7 @@ from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Line, Meter, Outlet, Station
 from lantian.settings import Settings
 from lantian.supervision.campaigns.models import Campaign
+from lantian.supervision.complaints.models import Complaint
 from lantian.supervision.hazards.models import HazardNotice
 from lantian.supervision.visits.models import InspectionVisit
 from lantian.timeutil import CST, now_cst
@@ -553,6 +554,20 @@ def build_matrix(s: Session) -> Matrix:
         s.flush()
         campaigns[name] = c
     training = _training_samples(s)
+    complaints = {
+        f"c_{eid}": Complaint(
+            enterprise_id=eid,
+            received_at=T0,
+            channel="hotline_12369",
+            summary="夜间异味",
+            status="received",
+            recorded_by=officer.user_id,
+            recorded_at=T0,
+        )
+        for eid in ("E1", "E3")
+    }
+    s.add_all(complaints.values())
+    s.flush()
     s.commit()
     notes = {
         name: Notification(
@@ -595,6 +610,7 @@ def build_matrix(s: Session) -> Matrix:
         "campaign": {k: v.campaign_id for k, v in campaigns.items()},
         **training,
         "hazard_notice": {k: v.notice_id for k, v in notices.items()},
+        "complaint": {k: v.complaint_id for k, v in complaints.items()},
     }
     return Matrix(s, users, ids)
 
@@ -841,6 +857,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("ent3", "exam_attempt"): {"E3"},
     ("ent3", "certificate"): {"E3"},
     ("wg14_jia", "certificate"): set(),
+    ("ent1", "complaint"): set(),
+    ("ent3", "complaint"): set(),
+    ("dist_jia1", "complaint"): {"c_E1"},
+    ("city_yi", "complaint"): {"c_E3"},
+    ("wg14_jia", "complaint"): set(),
 }
 
 

@@ -47,13 +47,17 @@ def _check_invariants(inputs: PlanInputs, cfg: SupervisionConfig, plan: Plan) ->
     assert ids == sorted(set(ids)), "one visit per enterprise, sorted"
     for v in plan.visits:
         ent = ents[v.enterprise_id]
-        trig = triggers_of(ent, period, cfg.plan.trigger_lookback_days)
+        trig = triggers_of(
+            ent, period, cfg.plan.trigger_lookback_days, cfg.plan.complaint_window_days
+        )
         cap = cfg.category_of(ent.industry).max_onsite_per_year
         if v.mode == "onsite":
             # positive list: no on-site visit without a trigger, and the trigger is named
             assert not ent.positive_list or trig, v
             if ent.positive_list:
                 assert any(r.startswith("trigger:") for r in v.reasons)
+                # a complaint that lifts the exclusion is named in the reasons
+                assert all(any(r.startswith(t) for r in v.reasons) for t in trig)
             # the cap counts every on-site visit of the year
             assert onsite_year.get(v.enterprise_id, 0) + 1 <= cap, v
         else:
@@ -152,7 +156,12 @@ def test_caps_count_every_onsite_visit_whatever_its_purpose() -> None:
             cfg.category_of(ents[eid].industry).name
             for eid in capped
             if not ents[eid].positive_list
-            or triggers_of(ents[eid], period, cfg.plan.trigger_lookback_days)
+            or triggers_of(
+                ents[eid],
+                period,
+                cfg.plan.trigger_lookback_days,
+                cfg.plan.complaint_window_days,
+            )
         }
         assert short
         assert {u.subject for u in plan.unsatisfied if u.kind == "quota"} == short

@@ -124,11 +124,15 @@ def test_plan_detail_and_risk_fragment_are_chinese(lantian_home: object) -> None
             "trigger: confirmed lead EXCEEDANCE ended 2026-11-03",
             "触发条件：超标排放线索问题属实（2026-11-03 结束）",
         ),
-        ("trigger: 2 complaint(s)", "触发条件：信访投诉 2 件"),
+        (
+            "trigger: complaint #2 received 2026-11-20 via online",
+            "触发条件：信访投诉 #2（2026-11-20 经网络举报受理）",
+        ),
         ("trigger: heavy-pollution alert in the period", "触发条件：计划期内发布重污染天气预警"),
         (
-            "trigger: 1 complaint(s) (lifts the positive-list exclusion)",
-            "触发条件：信访投诉 1 件（解除正面清单豁免）",
+            "trigger: complaint #1 received 2026-11-20 via letter_visit"
+            " (lifts the positive-list exclusion)",
+            "触发条件：信访投诉 #1（2026-11-20 经来信来访受理）（解除正面清单豁免）",
         ),
         (
             "positive list without a trigger: remote check (无事不扰)",

@@ -23,6 +23,7 @@ from lantian.vocab import (
     roles,
     supervision,
 )
+from lantian.vocab import complaints as complaints_vocab
 from lantian.vocab import notify as notify_vocab
 from lantian.vocab import rules as rules_vocab
 from lantian.vocab import selfchecks as selfchecks_vocab
@@ -87,6 +88,8 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("training_questions", "kind"): training_vocab.QUESTION_KINDS,
     ("training_registrations", "attendance_by"): training_vocab.ATTENDANCE_METHODS,
     ("hazard_notices", "status"): hazards.HAZARD_STATES,
+    ("complaints", "channel"): complaints_vocab.COMPLAINT_CHANNELS,
+    ("complaints", "status"): complaints_vocab.COMPLAINT_STATUSES,
 }
 _IN = re.compile(r"(\w+) IN \(([^)]*)\)")
 _BETWEEN = re.compile(r"(\w+) BETWEEN (-?\d+) AND (-?\d+)")

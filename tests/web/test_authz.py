@@ -24,6 +24,7 @@ from lantian.auth.service import create_api_token
 from lantian.db.session import session_scope
 from lantian.enforcement import services as es
 from lantian.supervision.campaigns import services as cs
+from lantian.supervision.complaints.services import ComplaintIn, record_complaint
 from lantian.supervision.config import load_config
 from lantian.supervision.hazards import services as hs
 from lantian.supervision.hazards.models import HazardReplyFile
@@ -726,6 +727,36 @@ ROUTES.update(
         ),
     }
 )
+ROUTES.update(
+    {  # 信访投诉 (issue #13 items 1, 4): officers only, enterprises see none
+        ("GET", "/api/complaints"): lambda o: Spec("/api/complaints", officer_only=True),
+        ("POST", "/api/complaints"): lambda o: Spec(
+            "/api/complaints",
+            json={
+                "enterprise_id": "E1",
+                "received_at": "2026-11-21",
+                "channel": "online",
+                "summary": "x",
+            },
+        ),
+        ("POST", "/api/complaints/{complaint_id}/judge"): lambda o: Spec(
+            f"/api/complaints/{o['complaint']}/judge", json={"outcome": "unfounded", "note": "x"}
+        ),
+        ("GET", "/complaints"): lambda o: Spec("/complaints", officer_only=True),
+        ("POST", "/complaints"): lambda o: Spec(
+            "/complaints",
+            data={
+                "enterprise_id": "E1",
+                "received_at": "2026-11-21",
+                "channel": "online",
+                "summary": "x",
+            },
+        ),
+        ("POST", "/complaints/{complaint_id}/judge"): lambda o: Spec(
+            f"/complaints/{o['complaint']}/judge", data={"outcome": "unfounded", "note": "x"}
+        ),
+    }
+)
 SELF_SERVICE = (
     "/api/me/password",
     "/account/password",
@@ -899,6 +930,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         db.add(proposal)
         db.flush()
         grade_app = gs.apply(db, ent1, load_config().grades, target_grade="A", statement="申请")
+        complaint = record_complaint(
+            db,
+            admin,
+            ComplaintIn("E1", "2026-11-20", "hotline_12369", "冀东钢铁 夜间异味投诉"),
+        )
         objs = {
             "proposal": proposal.proposal_id,
             "grade_application": grade_app.application_id,
@@ -913,6 +949,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             **_training_objects(db, admin, ent1, seeded.user_ids["lb_district"]),
             "hazard": hazard.notice_id,
             "hazard_file": hazard_file,
+            "complaint": complaint.complaint_id,
             "plan": plan.draw_id,
             "token": create_api_token(db, ent1, label="ent1-k").token_id,
             "notice": notice.notice_id,

@@ -81,6 +81,7 @@ from lantian.leads.models import Lead
 from lantian.notify.models import Notification
 from lantian.registry.models import Enterprise, Meter, Outlet, Station
 from lantian.supervision.campaigns.models import Campaign
+from lantian.supervision.complaints.models import Complaint
 from lantian.supervision.grades.models import GradeApplication, GradeRecord
 from lantian.supervision.hazards.models import HazardNotice
 from lantian.supervision.listing.models import PositiveListDecision, PositiveListProposal
@@ -125,6 +126,7 @@ KINDS: tuple[str, ...] = (
     "training_registration",
     "certificate",
     "hazard_notice",
+    "complaint",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -763,6 +765,17 @@ VISIBILITY: dict[str, KindSpec] = {
         {
             **_officers(Through("notice", lambda: HazardNotice.notice_id)),
             "enterprise": Through("notice", lambda: HazardNotice.notice_id),
+        },
+    ),
+    # 信访投诉: officers through the enterprise's region; enterprises see nothing (the
+    # complainant is protected)
+    "complaint": KindSpec(
+        "complaint",
+        lambda: Complaint,
+        lambda: Complaint.complaint_id,
+        {
+            **_officers(Through("enterprise", lambda: Complaint.enterprise_id)),
+            "enterprise": Nothing(),
         },
     ),
 }

@@ -16,6 +16,7 @@ from lantian.notify import models as notify_models
 from lantian.registry import models as registry_models
 from lantian.rules import platform_models as rules_platform_models
 from lantian.supervision.campaigns import models as supervision_campaign_models
+from lantian.supervision.complaints import models as supervision_complaint_models
 from lantian.supervision.grades import models as supervision_grade_models
 from lantian.supervision.hazards import models as supervision_hazard_models
 from lantian.supervision.inspectors import models as supervision_inspector_models
@@ -37,6 +38,7 @@ __all__ = [
     "registry_models",
     "rules_platform_models",
     "supervision_campaign_models",
+    "supervision_complaint_models",
     "supervision_grade_models",
     "supervision_hazard_models",
     "supervision_inspector_models",

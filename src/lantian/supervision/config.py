@@ -74,6 +74,9 @@ class PlanConfig:
     """Officer roles drawn as inspectors."""
     history_years: int = 3
     """Years of leads and visits read before the period (must cover the risk windows)."""
+    complaint_window_days: int = 90
+    """A received or verified complaint (信访投诉) this many days before the period (or in
+    it) is a trigger."""
 
 
 @dataclass(frozen=True)
@@ -309,6 +312,7 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         visit_start_hour=t.integer("visit_start_hour", lo=0),
         inspector_roles=t.strings("inspector_roles", INSPECTOR_ROLE_CHOICES),
         history_years=t.integer("history_years", lo=1),
+        complaint_window_days=t.integer("complaint_window_days", lo=0),
     )
     if plan.visit_start_hour > 23:
         raise t.fail("visit_start_hour", f"{plan.visit_start_hour} is above 23")
@@ -318,6 +322,11 @@ def parse_config(data: dict[str, Any], source: str = "default.toml") -> Supervis
         raise t.fail(
             "trigger_lookback_days",
             f"{plan.trigger_lookback_days} days reach beyond history_years = {plan.history_years}",
+        )
+    if plan.complaint_window_days > 365 * plan.history_years:
+        raise t.fail(
+            "complaint_window_days",
+            f"{plan.complaint_window_days} days reach beyond history_years = {plan.history_years}",
         )
     t.done()
 

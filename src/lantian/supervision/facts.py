@@ -23,6 +23,17 @@ class LeadFact:
 
 
 @dataclass(frozen=True)
+class ComplaintFact:
+    """One complaint (信访投诉) about an enterprise: id, day received (CST), channel, status."""
+
+    complaint_id: int
+    received: dt.date
+    channel: str
+    status: str
+    """``received``, ``verified`` or ``unfounded`` (:mod:`lantian.vocab.complaints`)."""
+
+
+@dataclass(frozen=True)
 class EnterpriseFacts:
     """What the risk score, the draw and the positive-list review know of one enterprise."""
 
@@ -35,8 +46,9 @@ class EnterpriseFacts:
     outlets: int
     leads: tuple[LeadFact, ...] = ()
     open_cases: int = 0
-    complaints: int = 0
-    """Complaints (信访投诉) received in the trigger window (none are stored yet: 0)."""
+    complaints: tuple[ComplaintFact, ...] = ()
+    """Complaints (信访投诉) received up to the period end, within ``history_years``
+    (:mod:`lantian.supervision.complaints`); the draw decides which are triggers."""
     alert_in_period: bool = False
     """A heavy-pollution alert of the enterprise's city overlaps the period."""
     self_check_fail_share: float | None = None
@@ -105,7 +117,15 @@ def _enterprise_json(e: EnterpriseFacts) -> dict[str, Any]:
         "outlets": e.outlets,
         "leads": leads,
         "open_cases": e.open_cases,
-        "complaints": e.complaints,
+        "complaints": [
+            {
+                "complaint_id": c.complaint_id,
+                "received": c.received.isoformat(),
+                "channel": c.channel,
+                "status": c.status,
+            }
+            for c in sorted(e.complaints, key=lambda c: (c.received, c.complaint_id))
+        ],
         "alert_in_period": e.alert_in_period,
         "self_check_fail_share": e.self_check_fail_share,
         **({"credit_grade": e.credit_grade} if e.credit_grade is not None else {}),
@@ -135,6 +155,19 @@ def facts_json(inputs: PlanInputs) -> dict[str, Any]:
     }
 
 
+def _complaints_from_json(raw: Any) -> tuple[ComplaintFact, ...]:
+    """Complaints of a stored draw (draws stored before complaints were kept hold a count,
+    always 0: no complaint)."""
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        ComplaintFact(
+            int(c["complaint_id"]), dt.date.fromisoformat(c["received"]), c["channel"], c["status"]
+        )
+        for c in raw
+    )
+
+
 def inputs_from_json(facts: dict[str, Any]) -> PlanInputs:
     """The :class:`PlanInputs` of a :func:`facts_json` dict (its inverse).
 
@@ -157,7 +190,7 @@ def inputs_from_json(facts: dict[str, Any]) -> PlanInputs:
                 for lf in e["leads"]
             ),
             open_cases=int(e["open_cases"]),
-            complaints=int(e["complaints"]),
+            complaints=_complaints_from_json(e.get("complaints")),
             alert_in_period=bool(e["alert_in_period"]),
             self_check_fail_share=e["self_check_fail_share"],
         )

@@ -43,6 +43,8 @@ from lantian.supervision.config import Category, SupervisionConfig
 from lantian.supervision.facts import EnterpriseFacts, Inspector, PlanInputs, facts_json
 from lantian.supervision.risk import RiskScore, risk_score
 
+COMPLAINT_TRIGGER_STATUSES: tuple[str, ...] = ("received", "verified")
+"""Complaint statuses that are triggers (an unfounded complaint is not)."""
 _PERIOD_RE = re.compile(r"^(\d{4})-(?:(\d{2})|Q([1-4]))$")
 
 
@@ -198,16 +200,30 @@ class _Cand:
     deficit: int
 
 
-def triggers_of(ent: EnterpriseFacts, period: Period, lookback_days: int) -> tuple[str, ...]:
-    """Triggers that allow an on-site visit of a positive-list enterprise."""
+def triggers_of(
+    ent: EnterpriseFacts,
+    period: Period,
+    lookback_days: int,
+    complaint_window_days: int = 90,
+) -> tuple[str, ...]:
+    """Triggers that allow an on-site visit of a positive-list enterprise.
+
+    A confirmed lead ending ``lookback_days`` before the period or in it; a complaint
+    received or verified (not unfounded) ``complaint_window_days`` before the period or in
+    it, named by its number, day and channel; a heavy-pollution alert in the period.
+    """
     since = period.start - dt.timedelta(days=lookback_days)
     out = [
         f"trigger: confirmed lead {lf.family} ended {lf.end.isoformat()}"
         for lf in sorted(ent.leads, key=lambda x: (x.end, x.family))
         if lf.outcome == "confirmed" and since <= lf.end < period.end
     ]
-    if ent.complaints > 0:
-        out.append(f"trigger: {ent.complaints} complaint(s)")
+    c_since = period.start - dt.timedelta(days=complaint_window_days)
+    out.extend(
+        f"trigger: complaint #{c.complaint_id} received {c.received.isoformat()} via {c.channel}"
+        for c in sorted(ent.complaints, key=lambda x: (x.received, x.complaint_id))
+        if c.status in COMPLAINT_TRIGGER_STATUSES and c_since <= c.received < period.end
+    )
     if ent.alert_in_period:
         out.append("trigger: heavy-pollution alert in the period")
     return tuple(dict.fromkeys(out))
@@ -391,7 +407,9 @@ def draw_plan(
             explain=False,
         )
         n_year = onsite_year.get(ent.enterprise_id, 0)
-        trig = triggers_of(ent, period, cfg_plan.trigger_lookback_days)
+        trig = triggers_of(
+            ent, period, cfg_plan.trigger_lookback_days, cfg_plan.complaint_window_days
+        )
         under_cap = n_year < cat.max_onsite_per_year
         onsite_ok = under_cap and (not ent.positive_list or bool(trig))
         remote_ok = ent.positive_list and not trig and cfg_plan.positive_list_mode == "remote"

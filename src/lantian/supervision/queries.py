@@ -5,7 +5,7 @@ leads are the compliance record and the triggers; open unjudged leads count too)
 cases and past visits (check records of cases) from the workflow tables, heavy-pollution
 alerts of the enterprise's city, and the inspector register (officer users with their
 执法证号), the latest submitted self-check's failure share (:mod:`lantian.assist.selfchecks`).
-Complaints are not stored yet: they are 0.
+Complaints (信访投诉, :mod:`lantian.supervision.complaints`) received up to the period end.
 Nothing here writes.
 """
 
@@ -21,7 +21,15 @@ from sqlalchemy.orm import Session
 from lantian.auth.models import User
 from lantian.leads.models import Lead
 from lantian.registry.models import Alert, Enterprise, Outlet
-from lantian.supervision.facts import EnterpriseFacts, Inspector, LeadFact, PlanInputs, Visit
+from lantian.supervision.complaints.models import Complaint
+from lantian.supervision.facts import (
+    ComplaintFact,
+    EnterpriseFacts,
+    Inspector,
+    LeadFact,
+    PlanInputs,
+    Visit,
+)
 from lantian.supervision.inspectors.models import InspectorCertificate
 from lantian.supervision.visits.models import InspectionVisit
 from lantian.supervision.visits.services import register_visits
@@ -99,6 +107,22 @@ def load_enterprise_facts(
             )
         )
     )
+    complaints: dict[str, list[ComplaintFact]] = defaultdict(list)
+    for cid, eid, received, channel, status in session.execute(
+        select(
+            Complaint.complaint_id,
+            Complaint.enterprise_id,
+            Complaint.received_at,
+            Complaint.channel,
+            Complaint.status,
+        ).where(
+            Complaint.received_at >= since,
+            Complaint.received_at < p_end,
+            *(() if only is None else (Complaint.enterprise_id == only,)),
+        )
+    ):
+        if eid in ids:
+            complaints[eid].append(ComplaintFact(cid, _day(received), channel, status))
     credit = _credit_grades(session, ids, start)
     from lantian.assist.selfchecks.queries import latest_fail_shares
 
@@ -114,7 +138,7 @@ def load_enterprise_facts(
             outlets=outlets.get(e.enterprise_id, 0),
             leads=tuple(leads.get(e.enterprise_id, ())),
             open_cases=open_cases.get(e.enterprise_id, 0),
-            complaints=0,
+            complaints=tuple(complaints.get(e.enterprise_id, ())),
             alert_in_period=e.city is not None and e.city in alert_cities,
             self_check_fail_share=self_checks.get(e.enterprise_id),
             credit_grade=credit.get(e.enterprise_id),

@@ -9,7 +9,14 @@ import datetime as dt
 import random
 
 from lantian.registry.vocab import GRADES, INDUSTRIES, STORED_LEAD_FAMILIES
-from lantian.supervision.facts import EnterpriseFacts, Inspector, LeadFact, PlanInputs, Visit
+from lantian.supervision.facts import (
+    ComplaintFact,
+    EnterpriseFacts,
+    Inspector,
+    LeadFact,
+    PlanInputs,
+    Visit,
+)
 
 
 def synthetic_inputs(
@@ -46,7 +53,18 @@ def synthetic_inputs(
                 outlets=rng.randrange(0, 12),
                 leads=tuple(leads),
                 open_cases=rng.choice((0, 0, 0, 1, 2)),
-                complaints=1 if rng.random() < 0.03 else 0,
+                complaints=(
+                    (
+                        ComplaintFact(
+                            n,
+                            dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(-200, 360)),
+                            "hotline_12369",
+                            rng.choice(("received", "verified", "unfounded")),
+                        ),
+                    )
+                    if rng.random() < 0.05
+                    else ()
+                ),
                 alert_in_period=rng.random() < 0.05,
                 self_check_fail_share=None if rng.random() < 0.5 else rng.random(),
             )

@@ -23,6 +23,7 @@ module            vocabularies
 ``visits``        visit kinds, visit approval states, 帮扶 service kinds
 ``training``      exam question kinds, attendance methods
 ``hazards``       隐患提示函 follow-up states, its document kind
+``complaints``    信访投诉 channels and judgement statuses
 ``risk``          risk-score terms (label, explanation in zh and en)
 ``disclosure``    public case outcomes and publishable case fields (信息公开)
 ``rules``         rule titles and descriptions (read from the rule catalog)
@@ -38,6 +39,7 @@ from __future__ import annotations
 import lantian.vocab.consultation as consultation
 from lantian.vocab import (
     cases,
+    complaints,
     disclosure,
     enforcement,
     families,
@@ -125,6 +127,8 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     risk.RISK_TERMS,
     hazards.HAZARD_STATES,
     hazards.HAZARD_DOC_KIND,
+    complaints.COMPLAINT_CHANNELS,
+    complaints.COMPLAINT_STATUSES,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -133,6 +137,7 @@ __all__ = [
     "Term",
     "Vocabulary",
     "cases",
+    "complaints",
     "consultation",
     "enforcement",
     "families",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from lantian.vocab import complaints as _complaints
 from lantian.vocab import enforcement as _enf
 from lantian.vocab import families as _fam
 from lantian.vocab import registry as _reg
@@ -125,6 +126,10 @@ def explain(code: str, args: Mapping[str, object], lang: str = "zh_CN") -> str:
     return template.format(**values)
 
 
+def _complaint_channel(code: str, lang: str) -> str:
+    return _complaints.COMPLAINT_CHANNELS.name(code, lang)
+
+
 _LIFTS = " (lifts the positive-list exclusion)"
 _REASONS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str], str]]] = [
     (
@@ -136,8 +141,10 @@ _REASONS: list[tuple[re.Pattern[str], Callable[[re.Match[str], str], str]]] = [
         ),
     ),
     (
-        re.compile(r"trigger: (\d+) complaint\(s\)"),
-        lambda m, lang: f"触发条件：信访投诉 {m[1]} 件",
+        re.compile(r"trigger: complaint #(\d+) received (\d{4}-\d{2}-\d{2}) via (\w+)"),
+        lambda m, lang: (
+            f"触发条件：信访投诉 #{m[1]}（{m[2]} 经{_complaint_channel(m[3], lang)}受理）"
+        ),
     ),
     (
         re.compile(r"trigger: heavy-pollution alert in the period"),

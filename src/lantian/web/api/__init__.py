@@ -57,4 +57,5 @@ def register_api(app: FastAPI) -> None:
     app.include_router(training.router)
     app.include_router(library.router)
     app.include_router(__import__("lantian.web.api.hazards", fromlist=["router"]).router)
+    app.include_router(__import__("lantian.web.api.complaints", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.api.public", fromlist=["router"]).router)
