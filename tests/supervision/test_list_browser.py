@@ -50,7 +50,7 @@ def test_apply_and_review_at_390_px(chromium: Any, tmp_path: Path) -> None:
         form.locator("textarea[name=statement]").fill("已完成超低排放改造，在线监测稳定达标")
         form.locator("button[type=submit]").click()
         expect(page.locator(".alert.ok")).to_contain_text("申请已提交", timeout=10_000)
-        expect(page.locator("details summary").first).to_contain_text("已提交")
+        expect(page.locator("main details summary").first).to_contain_text("已提交")
         _fits(page)
         _shot(page, "portal-grades-390.png")
         ctx.close()
