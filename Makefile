@@ -63,10 +63,12 @@ typecheck: install-dev
 
 # Two pytest-xdist workers: much of the suite waits on live servers, subprocesses and
 # browsers, so a second worker uses the time the first spends waiting (`TEST_WORKERS=1` for one).
+# `--dist loadfile` keeps a test file on one worker: its module-scoped app is built once, and
+# tests that build on the module's earlier tests see them.
 TEST_WORKERS ?= 2
 
 test: install-dev node system lint
-	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --durations=25 --cov --cov-report=term:skip-covered -p no:cacheprovider; \
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 --cov --cov-report=term:skip-covered -p no:cacheprovider; \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-fast: install-dev

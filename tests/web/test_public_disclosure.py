@@ -240,7 +240,7 @@ def test_config_errors_name_the_entry(tmp_path: Path, text: str, message: str) -
 
 
 def test_shipped_config_loads() -> None:
-    config = d._load(None, 0.0)
+    config = d.load_config(None)  # LANTIAN_DISCLOSURE_CONFIG unset: the shipped file
     assert config.case_fields == (
         "enterprise_name",
         "district",

@@ -17,12 +17,9 @@ References
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ from sqlalchemy.orm import Session
 from lantian.registry.models import Enterprise, Outlet
 from lantian.settings import Settings
 from lantian.timeutil import isoformat_cst, now_cst, to_cst
+from lantian.tomlconfig import load_toml_config
 from lantian.vocab import disclosure as dv
 from lantian.vocab import families, pollutants
 from lantian.vocab import registry as rv
@@ -118,29 +116,20 @@ def parse_config(data: dict[str, Any]) -> DisclosureConfig:
     )
 
 
-@lru_cache(maxsize=8)
-def _load(path: Path | None, mtime: float) -> DisclosureConfig:
-    if path is None:
-        text = resources.files("lantian.reports").joinpath("disclosure.toml").read_text("utf-8")
-    else:
-        try:
-            text = path.read_text("utf-8")
-        except OSError as exc:
-            raise DisclosureConfigError(f"{SETTING}={path}: {exc}") from exc
-    try:
-        return parse_config(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, DisclosureConfigError) as exc:
-        raise DisclosureConfigError(f"{SETTING}={path or 'default'}: {exc}") from exc
-
-
 def load_config(path: Path | None = None) -> DisclosureConfig:
     """The shipped rules, or those at ``path`` (default: ``LANTIAN_DISCLOSURE_CONFIG``)."""
     if path is None:
         from lantian.settings import get_settings
 
         path = get_settings().disclosure_config
-    mtime = path.stat().st_mtime if path is not None and path.exists() else 0.0
-    return _load(path, mtime)
+    return load_toml_config(
+        path,
+        package="lantian.reports",
+        resource="disclosure.toml",
+        setting=SETTING,
+        error=DisclosureConfigError,
+        parse=parse_config,
+    )
 
 
 def outcome_code(fix_path: str | None) -> str:

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from lantian.tomlconfig import load_toml_config
 from lantian.vocab import consultation as cv
 
 SETTING = "LANTIAN_SCORING_CONFIG"
@@ -113,26 +111,17 @@ def parse_config(data: dict[str, Any]) -> ScoringConfig:
     return ScoringConfig(version, tuple(terms))
 
 
-@lru_cache(maxsize=8)
-def _load(path: Path | None, mtime: float) -> ScoringConfig:
-    if path is None:
-        text = resources.files("lantian.assist.scoring").joinpath("default.toml").read_text()
-    else:
-        try:
-            text = path.read_text("utf-8")
-        except OSError as exc:
-            raise ScoringConfigError(f"{SETTING}={path}: {exc}") from exc
-    try:
-        return parse_config(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, ScoringConfigError) as exc:
-        raise ScoringConfigError(f"{SETTING}={path or 'default'}: {exc}") from exc
-
-
 def load_config(path: Path | None = None) -> ScoringConfig:
     """The shipped terms, or those at ``path`` (default: ``LANTIAN_SCORING_CONFIG``)."""
     if path is None:
         from lantian.settings import get_settings
 
         path = get_settings().scoring_config
-    mtime = path.stat().st_mtime if path is not None and path.exists() else 0.0
-    return _load(path, mtime)
+    return load_toml_config(
+        path,
+        package="lantian.assist.scoring",
+        resource="default.toml",
+        setting=SETTING,
+        error=ScoringConfigError,
+        parse=parse_config,
+    )

@@ -9,13 +9,11 @@ rating question for some service kind, or an unknown key is refused with
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from lantian.tomlconfig import load_toml_config
 from lantian.vocab import consultation as cv
 
 SETTING = "LANTIAN_SURVEY_FORM"
@@ -110,26 +108,17 @@ def parse_form(data: dict[str, Any]) -> SurveyForm:
     return form
 
 
-@lru_cache(maxsize=8)
-def _load(path: Path | None, mtime: float) -> SurveyForm:
-    if path is None:
-        text = resources.files("lantian.assist.surveys").joinpath("default.toml").read_text()
-    else:
-        try:
-            text = path.read_text("utf-8")
-        except OSError as exc:
-            raise SurveyFormError(f"{SETTING}={path}: {exc}") from exc
-    try:
-        return parse_form(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, SurveyFormError) as exc:
-        raise SurveyFormError(f"{SETTING}={path or 'default'}: {exc}") from exc
-
-
 def load_form(path: Path | None = None) -> SurveyForm:
     """The shipped form, or the one at ``path`` (``LANTIAN_SURVEY_FORM``)."""
     if path is None:
         from lantian.settings import get_settings
 
         path = get_settings().survey_form
-    mtime = path.stat().st_mtime if path is not None and path.exists() else 0.0
-    return _load(path, mtime)
+    return load_toml_config(
+        path,
+        package="lantian.assist.surveys",
+        resource="default.toml",
+        setting=SETTING,
+        error=SurveyFormError,
+        parse=parse_form,
+    )
