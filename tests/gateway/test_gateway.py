@@ -425,8 +425,8 @@ def test_lake_feeder_process_is_restarted(settings: Settings) -> None:
             w.write(hourly("MN0001", 3, 4.0))
             await w.drain()
             await read_frame(r)
-            for _ in range(150):  # the new feeder moves it into the lake
-                await asyncio.sleep(0.1)
+            for _ in range(600):  # the new feeder (a fresh process: seconds of imports on a
+                await asyncio.sleep(0.1)  # busy machine) moves it into the lake
                 if gw._lake_lag() == 0:
                     break
             assert gw._lake_lag() == 0
