@@ -132,8 +132,12 @@ def test_modbus_swapped_device_answered_with_its_crc_and_stored(settings: Settin
             ack = await read_frame(r)
             assert b"CN=9014" in ack
             # the answer carries the swapped check, as that logger expects
-            assert parse_packet(ack, crc="modbus_swapped").crc_ok
-            assert not parse_packet(ack, crc="modbus").crc_ok
+            swapped_ack = parse_packet(ack, crc="modbus_swapped")
+            assert swapped_ack.crc_ok
+            # a check whose two bytes are equal (e.g. 0x5454, 1 answer in 256: the QN
+            # is the clock) reads the same either way round
+            if swapped_ack.crc >> 8 != swapped_ack.crc & 0xFF:
+                assert not parse_packet(ack, crc="modbus").crc_ok
             assert not parse_packet(ack, crc="hj212").crc_ok
             # this device's plain MODBUS or HJ 212 checks are wrong: not answered
             for frame in (hourly("MN0001", 2, 6.0, crc="modbus"), hourly("MN0001", 3, 7.0)):
