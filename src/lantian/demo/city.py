@@ -17,6 +17,7 @@ import pyarrow as pa
 from lantian.demo.ambient import AMBIENT_POLLUTANTS, simulate_ambient
 from lantian.demo.bundle import TableSink, iso_minutes, period_start, write_csv_rows
 from lantian.demo.cems import FLAGS, OutletData, rows_of, simulate_outlet
+from lantian.demo.clues import ClueContext, plan_wind, write_clue_layers
 from lantian.demo.config import CityConfig
 from lantian.demo.incidents import Label, plan_incidents
 from lantian.demo.power import line_power
@@ -121,7 +122,7 @@ def _ext(cfg: CityConfig, name: str) -> str:
 
 def _generate(root: Path, cfg: CityConfig, report: ProgressFn) -> CitySummary:
     seeds = np.random.SeedSequence(cfg.seed).spawn(4)
-    rng_reg, rng_weather, rng_inc, _rng_spare = (np.random.default_rng(s) for s in seeds)
+    rng_reg, rng_weather, rng_inc, rng_clues = (np.random.default_rng(s) for s in seeds)
     seed = int(cfg.seed)
     report("registry", 0, 1)
     reg = build_registry(cfg, rng_reg)
@@ -342,6 +343,22 @@ def _generate(root: Path, cfg: CityConfig, report: ProgressFn) -> CitySummary:
     )
     alsink.close()
     summary.rows["alerts"] = alsink.rows
+
+    # Clue layers (contract v2) ----------------------------------------------------------
+    report("clues", 0, 1)
+    clues = ClueContext(
+        root,
+        cfg,
+        reg,
+        weather,
+        plan,
+        start,
+        plan_wind(cfg.days * 24, weather.stagnation, rng_clues),
+        rng_clues,
+    )
+    labels.extend(write_clue_layers(clues))
+    summary.rows.update(clues.rows)
+    report("clues", 1, 1)
 
     # Labels -----------------------------------------------------------------------------
     report("labels", 0, 1)

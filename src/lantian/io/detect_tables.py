@@ -44,6 +44,13 @@ SOURCES: dict[str, str] = {
     "power": "power",
     "ambient": "ambient_hourly",
     "alerts": "alerts",
+    # v2 clue layers
+    "grids": "grids",
+    "grid_hourly": "grid_hourly",
+    "met": "met_hourly",
+    "mobile": "mobile_track",
+    "camera_alarms": "camera_alarms",
+    "gate_records": "gate_records",
 }
 """Detection table → bundle file (:data:`lantian.io.formats.FILES`)."""
 
@@ -66,8 +73,20 @@ def _required(name: str, col: str) -> bool:
     if (name, col) in _OPTIONAL:
         return False
     if FILES[SOURCES[name]].folder == "registry":
-        return col in ("enterprise_id", "outlet_id", "meter_id", "station_id")
+        return col in ("enterprise_id", "outlet_id", "meter_id", "station_id", "grid_id")
+    if name in _CLUE_REQUIRED:
+        return col in _CLUE_REQUIRED[name]
     return True
+
+
+_CLUE_REQUIRED: dict[str, tuple[str, ...]] = {
+    "grid_hourly": ("grid_id", "t"),
+    "met": ("station_id", "t"),
+    "mobile": ("vehicle_id", "t", "lon", "lat", "pollutant", "value"),
+    "camera_alarms": ("alarm_id", "t", "kind", "confidence"),
+    "gate_records": ("record_id", "enterprise_id", "t", "plate", "vehicle_type", "direction"),
+}
+"""Columns detection needs in a clue-layer data file (the others may be absent)."""
 
 
 def find_file(bundle: Path, name: str) -> Path | None:

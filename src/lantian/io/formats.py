@@ -199,6 +199,7 @@ MEASURES = FileSpec(
         Column("level", "enum", required=True, choices=ALERT_LEVELS),
         Column("action", "enum", required=True, choices=MEASURE_ACTIONS),
         Column("limit_pct", "float", min=0, max=100, min_exclusive=True),
+        Column("truck_min_standard", "float", min=0, max=6),
     ),
     key=("line_id", "level"),
 )
@@ -254,11 +255,120 @@ AMBIENT_HOURLY = FileSpec(
     key=("station_id", "time", "pollutant"),
 )
 
+# --- v2 clue layers (contract "v2 additions"): optional files --------------------------
+
+GRIDS = FileSpec(
+    "grids",
+    "registry",
+    (
+        _id("grid_id"),
+        Column("lon", "float", required=True, min=-180, max=180),
+        Column("lat", "float", required=True, min=-90, max=90),
+        Column("cell_km", "float", min=0, min_exclusive=True),
+        *_place(),
+    ),
+    key=("grid_id",),
+)
+GRID_HOURLY = FileSpec(
+    "grid_hourly",
+    "data",
+    (
+        _id("grid_id"),
+        Column("time", "time", required=True),
+        Column("pm25", "float", min=0),
+        Column("pm10", "float", min=0),
+    ),
+    key=("grid_id", "time"),
+)
+MET_HOURLY = FileSpec(
+    "met_hourly",
+    "data",
+    (
+        _id("station_id"),
+        Column("time", "time", required=True),
+        Column("wind_dir", "float", min=0, max=360),
+        Column("wind_speed", "float", min=0),
+        Column("temp", "float", min=-80, max=70),
+        Column("rh", "float", min=0, max=100),
+    ),
+    key=("station_id", "time"),
+)
+MOBILE_POLLUTANTS: tuple[str, ...] = ("TVOC", "PM2.5", "PM10", "NO2", "SO2")
+"""Pollutants of 走航 readings (``data/mobile_track.csv``)."""
+MOBILE_TRACK = FileSpec(
+    "mobile_track",
+    "data",
+    (
+        _id("vehicle_id"),
+        Column("time", "time", required=True),
+        Column("lon", "float", required=True, min=-180, max=180),
+        Column("lat", "float", required=True, min=-90, max=90),
+        Column("pollutant", "enum", required=True, choices=MOBILE_POLLUTANTS),
+        Column("value", "float", required=True, min=0),
+    ),
+    key=("vehicle_id", "time", "pollutant"),
+)
+ALARM_SOURCES: tuple[str, ...] = ("video", "drone", "thermal", "patrol")
+ALARM_KINDS: tuple[str, ...] = (
+    "black_smoke",
+    "open_burning",
+    "dust",
+    "bare_soil",
+    "bypass_discharge",
+    "equipment_idle",
+    "other",
+)
+CAMERA_ALARMS = FileSpec(
+    "camera_alarms",
+    "data",
+    (
+        _id("alarm_id"),
+        Column("source", "enum", required=True, choices=ALARM_SOURCES),
+        _id("camera_id", required=False),
+        Column("time", "time", required=True),
+        Column("lon", "float", min=-180, max=180),
+        Column("lat", "float", min=-90, max=90),
+        Column("kind", "enum", required=True, choices=ALARM_KINDS),
+        Column("confidence", "float", required=True, min=0, max=1),
+        _id("enterprise_id", required=False),
+        Column("image", max_len=500),
+    ),
+    key=("alarm_id",),
+)
+VEHICLE_TYPES: tuple[str, ...] = ("heavy_truck", "light_truck", "non_road", "other")
+FUELS: tuple[str, ...] = ("diesel", "gasoline", "gas", "electric", "hybrid")
+GATE_DIRECTIONS: tuple[str, ...] = ("in", "out")
+GATE_RECORDS = FileSpec(
+    "gate_records",
+    "data",
+    (
+        _id("record_id"),
+        _id("enterprise_id"),
+        _id("gate_id", required=False),
+        Column("time", "time", required=True),
+        Column("plate", required=True, max_len=16),
+        Column("vehicle_type", "enum", required=True, choices=VEHICLE_TYPES),
+        Column("fuel", "enum", choices=FUELS),
+        Column("emission_standard", "float", min=0, max=6),
+        Column("direction", "enum", required=True, choices=GATE_DIRECTIONS),
+    ),
+    key=("record_id",),
+)
+CLUE_FILES: tuple[FileSpec, ...] = (
+    GRIDS,
+    GRID_HOURLY,
+    MET_HOURLY,
+    MOBILE_TRACK,
+    CAMERA_ALARMS,
+    GATE_RECORDS,
+)
+"""The v2 clue-layer files (optional; read by detection, imported into the lake)."""
+
 REGISTRY_FILES: tuple[FileSpec, ...] = (ENTERPRISES, STATIONS, OUTLETS, METERS, MEASURES)
 """Registry files in import order (owners before what they own)."""
 DATA_FILES: tuple[FileSpec, ...] = (ALERTS, CEMS_HOURLY, POWER, AMBIENT_HOURLY)
 """Data files in import order."""
-FILES: dict[str, FileSpec] = {s.name: s for s in (*REGISTRY_FILES, *DATA_FILES)}
+FILES: dict[str, FileSpec] = {s.name: s for s in (*REGISTRY_FILES, *DATA_FILES, *CLUE_FILES)}
 """Every bundle file by name (also the sheet names of a workbook)."""
 LAKE_FILES: frozenset[str] = frozenset({"cems_hourly", "power", "ambient_hourly"})
 """Bundle files stored in the measurement lake (same names as the lake sources)."""

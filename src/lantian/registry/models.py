@@ -165,6 +165,10 @@ class Measure(Base):
             "(action = 'stop') OR (limit_pct IS NOT NULL AND limit_pct > 0 AND limit_pct <= 100)",
             name="limit_pct",
         ),
+        CheckConstraint(
+            "truck_min_standard IS NULL OR (truck_min_standard >= 0 AND truck_min_standard <= 6)",
+            name="truck_min_standard",
+        ),
         UniqueConstraint("line_id", "level", name="uq_measures_line_level"),
     )
 
@@ -176,6 +180,9 @@ class Measure(Base):
     level: Mapped[str] = mapped_column(String(8))
     action: Mapped[str] = mapped_column(String(8))
     limit_pct: Mapped[float | None] = mapped_column(Float)
+    truck_min_standard: Mapped[float | None] = mapped_column(Float)
+    """Lowest emission standard (0..6 = 国0..国VI) of diesel heavy trucks allowed to enter
+    at this level (contract v2 ``truck_min_standard``); None = no restriction."""
 
 
 class Alert(Base):

@@ -19,6 +19,9 @@ Canonical columns (contract v1 names, plus ``t``):
 - power: meter_id, t, kw
 - ambient: station_id, t, pollutant, value
 - alerts: alert_id, city, level, start_t, end_t
+- v2 clue layers (:data:`CLUE_TABLES`, empty when absent): grids, grid_hourly (grid_id, t,
+  pm25, pm10), met (station_id, t, wind_dir, wind_speed, temp, rh), mobile (vehicle_id, t,
+  lon, lat, pollutant, value), camera_alarms, gate_records (see :data:`TABLE_COLUMNS`)
 
 Another builder (lake, Spark) only has to produce tables with these columns.
 
@@ -35,7 +38,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +68,8 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "township": "string",
         "grade": "string",
         "positive_list": "string",
+        "lon": "float64",
+        "lat": "float64",
     },
     "outlets": {
         "outlet_id": "string",
@@ -85,13 +90,23 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "name": "string",
         "rated_kw": "float64",
     },
-    "stations": {"station_id": "string", "name": "string", "kind": "string", "city": "string"},
+    "stations": {
+        "station_id": "string",
+        "name": "string",
+        "kind": "string",
+        "city": "string",
+        "district": "string",
+        "township": "string",
+        "lon": "float64",
+        "lat": "float64",
+    },
     "measures": {
         "enterprise_id": "string",
         "line_id": "string",
         "level": "string",
         "action": "string",
         "limit_pct": "float64",
+        "truck_min_standard": "float64",
     },
     "cems": {
         "outlet_id": "string",
@@ -111,6 +126,56 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "start_t": "int64",
         "end_t": "int64",
     },
+    # v2 clue layers (contract "v2 additions"); absent files are empty tables
+    "grids": {
+        "grid_id": "string",
+        "lon": "float64",
+        "lat": "float64",
+        "cell_km": "float64",
+        "city": "string",
+        "district": "string",
+        "township": "string",
+    },
+    "grid_hourly": {"grid_id": "string", "t": "int64", "pm25": "float64", "pm10": "float64"},
+    "met": {
+        "station_id": "string",
+        "t": "int64",
+        "wind_dir": "float64",
+        "wind_speed": "float64",
+        "temp": "float64",
+        "rh": "float64",
+    },
+    "mobile": {
+        "vehicle_id": "string",
+        "t": "int64",
+        "lon": "float64",
+        "lat": "float64",
+        "pollutant": "string",
+        "value": "float64",
+    },
+    "camera_alarms": {
+        "alarm_id": "string",
+        "source": "string",
+        "camera_id": "string",
+        "t": "int64",
+        "lon": "float64",
+        "lat": "float64",
+        "kind": "string",
+        "confidence": "float64",
+        "enterprise_id": "string",
+        "image": "string",
+    },
+    "gate_records": {
+        "record_id": "string",
+        "enterprise_id": "string",
+        "gate_id": "string",
+        "t": "int64",
+        "plate": "string",
+        "vehicle_type": "string",
+        "fuel": "string",
+        "emission_standard": "float64",
+        "direction": "string",
+    },
 }
 """Canonical schema of every :class:`Inputs` table (name → column → Ibis type)."""
 
@@ -128,6 +193,13 @@ class Inputs:
     power: ir.Table
     ambient: ir.Table
     alerts: ir.Table
+    # v2 clue layers: builders that have none leave them empty
+    grids: ir.Table = field(default_factory=lambda: empty_table("grids"))
+    grid_hourly: ir.Table = field(default_factory=lambda: empty_table("grid_hourly"))
+    met: ir.Table = field(default_factory=lambda: empty_table("met"))
+    mobile: ir.Table = field(default_factory=lambda: empty_table("mobile"))
+    camera_alarms: ir.Table = field(default_factory=lambda: empty_table("camera_alarms"))
+    gate_records: ir.Table = field(default_factory=lambda: empty_table("gate_records"))
 
     def names(self) -> list[str]:
         """Names of the tables."""
@@ -146,6 +218,7 @@ class Inputs:
             measures=self.measures.filter(self.measures.enterprise_id.isin(ids)),
             cems=self.cems.semi_join(outlets.select("outlet_id"), "outlet_id"),
             power=self.power.semi_join(meters.select("meter_id"), "meter_id"),
+            gate_records=self.gate_records.filter(self.gate_records.enterprise_id.isin(ids)),
         )
 
     def restrict_outlets(self, outlet_ids: list[str]) -> Inputs:
@@ -156,6 +229,17 @@ class Inputs:
             outlets=outlets,
             cems=self.cems.semi_join(outlets.select("outlet_id"), "outlet_id"),
         )
+
+
+CLUE_TABLES: tuple[str, ...] = (
+    "grids",
+    "grid_hourly",
+    "met",
+    "mobile",
+    "camera_alarms",
+    "gate_records",
+)
+"""The v2 clue-layer tables (optional in a bundle)."""
 
 
 def empty_table(name: str) -> ir.Table:
@@ -201,6 +285,7 @@ def load_bundle(path: str | Path, backend: Any | None = None, memory_limit: str 
         "power",
         "ambient",
         "alerts",
+        *CLUE_TABLES,
     ):
         p = find_file(bundle, name)
         if p is None:

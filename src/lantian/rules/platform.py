@@ -211,6 +211,8 @@ def registry_tables(session: Session) -> dict[str, pa.Table]:
             "township": e.township,
             "grade": e.grade,
             "positive_list": "true" if e.positive_list else "false",
+            "lon": e.lon,
+            "lat": e.lat,
         }
         for e in session.scalars(select(Enterprise).order_by(Enterprise.enterprise_id))
     ]
@@ -223,11 +225,11 @@ def registry_tables(session: Session) -> dict[str, pa.Table]:
         for m in session.scalars(select(Meter).order_by(Meter.meter_id))
     ]
     stations = [
-        {c: getattr(s, c) for c in TABLE_COLUMNS["stations"]}
+        {c: getattr(s, c, None) for c in TABLE_COLUMNS["stations"]}
         for s in session.scalars(select(Station).order_by(Station.station_id))
     ]
     measures = [
-        {c: getattr(m, c) for c in TABLE_COLUMNS["measures"]}
+        {c: getattr(m, c, None) for c in TABLE_COLUMNS["measures"]}
         for m in session.scalars(select(Measure).order_by(Measure.id))
     ]
     alerts = [
