@@ -37,6 +37,7 @@ FIXTURES: dict[str, tuple[str, ...]] = {
         "test_emergency_limit_uses_hour_of_day_baseline",
         "test_hotspot_vs_other_stations_not_regional_episode",
     ),
+    "test_clue_rules": ("test_gate_violation_restricted_entries_one_lead_per_alert_day",),
 }
 """One or two fixture tests per rule (all of them would take minutes on a shared CPU)."""
 

@@ -23,6 +23,7 @@ RULE_MODULES: tuple[str, ...] = (
     "power_treat_low",
     "power_emergency",
     "amb_hotspot",
+    "gate_violation",
 )
 """Modules under :mod:`lantian.rules` holding one rule each, in catalog order."""
 
