@@ -45,6 +45,7 @@ from lantian.supervision.hazards.models import HazardNotice
 from lantian.supervision.visits.models import InspectionVisit
 from lantian.timeutil import CST, now_cst
 from lantian.workflow import api as wf
+from lantian.workflow.dispatch_models import CaseMeeting, SupervisionTask
 from lantian.workflow.models import (
     Attachment,
     Case,
@@ -568,6 +569,22 @@ def build_matrix(s: Session) -> Matrix:
     }
     s.add_all(complaints.values())
     s.flush()
+    tasks = {
+        f"t_{name}": SupervisionTask(
+            case_id=cases[name].case_id, level=1, assignee_id=users["city_jia"].user_id,
+            status="open", reason="逾期", created_at=T0, due_at=T0,
+        )
+        for name in ("order", "closed")
+    }  # fmt: skip
+    meetings = {
+        f"m_{name}": CaseMeeting(
+            case_id=cases[name].case_id, kind="interview", held_at=T0, place="会议室",
+            people=["法定代表人"], content="约谈", recorded_by=officer.user_id, recorded_at=T0,
+        )
+        for name in ("order", "new", "closed")
+    }  # fmt: skip
+    s.add_all([*tasks.values(), *meetings.values()])
+    s.flush()
     s.commit()
     notes = {
         name: Notification(
@@ -611,6 +628,8 @@ def build_matrix(s: Session) -> Matrix:
         **training,
         "hazard_notice": {k: v.notice_id for k, v in notices.items()},
         "complaint": {k: v.complaint_id for k, v in complaints.items()},
+        "supervision_task": {k: v.task_id for k, v in tasks.items()},
+        "case_meeting": {k: v.meeting_id for k, v in meetings.items()},
     }
     return Matrix(s, users, ids)
 
@@ -862,6 +881,15 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("dist_jia1", "complaint"): {"c_E1"},
     ("city_yi", "complaint"): {"c_E3"},
     ("wg14_jia", "complaint"): set(),
+    ("ent2", "supervision_task"): set(),
+    ("ent3", "supervision_task"): set(),
+    ("city_jia", "supervision_task"): {"t_order"},
+    ("city_yi", "supervision_task"): {"t_closed"},
+    ("ent2", "case_meeting"): {"m_order"},
+    ("ent1", "case_meeting"): set(),
+    ("ent3", "case_meeting"): {"m_closed"},
+    ("dist_jia1", "case_meeting"): {"m_new"},
+    ("city_jia", "case_meeting"): {"m_order", "m_new"},
 }
 
 

@@ -180,9 +180,17 @@ def test_escalation_and_question_events(world: Any) -> None:
     )
     s.commit()
     esc = _rows(s, event="escalation", channel="in_app")
+    raised = [r for r in esc if r.subject.startswith("【调度督办】")]
+    tasks = [r for r in esc if r.subject.startswith("【提级督办】")]
     # the assignee and the dispatcher, each told once
-    assert sorted(r.recipient_id for r in esc) == sorted([w.district_a1.user_id, w.city_a.user_id])
-    assert esc[0].object_id == str(case_id) and "调度督办" in esc[0].subject
+    assert sorted(r.recipient_id for r in raised) == sorted(
+        [w.district_a1.user_id, w.city_a.user_id]
+    )
+    assert raised[0].object_id == str(case_id)
+    # and the officer two levels above the district officer (level 2) gets the task:
+    # no work group limited to 甲市 here, so the unlimited work group
+    assert [(r.recipient_id, r.object_id) for r in tasks] == [(w.wg.user_id, str(case_id))]
+    assert "已提级交您督办" in tasks[0].body
     [q] = _rows(s, event="question", channel="in_app")
     assert q.recipient_id == w.district_a2.user_id and "锅炉低氮改造咨询" in q.subject
     assert "分派给您" in q.body and q.object_id == "5"

@@ -14,6 +14,7 @@ from lantian import vocab
 from lantian.db.base import Base
 from lantian.vocab import (
     cases,
+    dispatching,
     enforcement,
     families,
     hazards,
@@ -52,6 +53,9 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("cases", "check_mode"): cases.CHECK_KINDS,
     ("cases", "fix_path"): cases.FIX_PATHS,
     ("cases", "escalation_level"): cases.ESCALATION,
+    ("supervision_tasks", "level"): dispatching.TASK_LEVELS,
+    ("supervision_tasks", "status"): dispatching.TASK_STATES,
+    ("case_meetings", "kind"): dispatching.MEETING_KINDS,
     ("check_records", "kind"): cases.CHECK_KINDS,
     ("checklist_templates", "kind"): cases.CHECKLIST_KINDS,
     ("notices", "kind"): cases.NOTICE_KINDS,

@@ -65,6 +65,13 @@ PNG_IMAGE = bytes.fromhex(
 """A real 1×1 PNG (self-check photos are decoded and re-encoded)."""
 HZ_ITEM = {"problem": "料场未苫盖", "basis": "大气污染防治法第七十二条", "measure": "苫盖"}
 HZ_FORM = {f"{k}_1": v for k, v in HZ_ITEM.items()}
+MEETING: dict[str, Any] = {
+    "held_at": "2026-11-20T10:00:00+08:00",
+    "place": "会议室",
+    "people": ["张三（法定代表人）"],
+    "content": "约谈企业负责人",
+}
+"""A 约谈 record (issue #16 item 3 routes)."""
 
 
 @dataclass
@@ -86,6 +93,26 @@ def _case_body(action: str) -> dict[str, Any]:
 
 
 ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
+    ("GET", "/api/tasks"): lambda o: Spec("/api/tasks", officer_only=True),
+    ("POST", "/api/tasks/{task_id}/done"): lambda o: Spec(
+        f"/api/tasks/{o['task']}/done", json={"result": "已督促"}
+    ),
+    ("GET", "/tasks"): lambda o: Spec("/tasks", officer_only=True),
+    ("POST", "/tasks/{task_id}/done"): lambda o: Spec(
+        f"/tasks/{o['task']}/done", data={"result": "已督促"}
+    ),
+    ("POST", "/api/cases/{case_id}/interviews"): lambda o: Spec(
+        f"/api/cases/{o['case']}/interviews", json=MEETING
+    ),
+    ("POST", "/api/cases/{case_id}/circulars"): lambda o: Spec(
+        f"/api/cases/{o['case']}/circulars", json=MEETING
+    ),
+    ("GET", "/api/cases/{case_id}/meetings"): lambda o: Spec(f"/api/cases/{o['case']}/meetings"),
+    ("GET", "/api/meetings/{meeting_id}.pdf"): lambda o: Spec(f"/api/meetings/{o['meeting']}.pdf"),
+    ("POST", "/cases/{case_id}/meetings"): lambda o: Spec(
+        f"/cases/{o['case']}/meetings",
+        data={**MEETING, "kind": "interview", "people": "张三"},
+    ),
     ("GET", "/api/me"): lambda o: Spec("/api/me"),
     ("GET", "/api/vocab"): lambda o: Spec("/api/vocab", list_must_not_contain=["冀东钢铁"]),
     ("GET", "/api/leads"): lambda o: Spec("/api/leads", list_must_not_contain=["LE1-", "LE3-"]),
@@ -935,7 +962,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             admin,
             ComplaintIn("E1", "2026-11-20", "hotline_12369", "冀东钢铁 夜间异味投诉"),
         )
+        # 督办任务 and 约谈 of E1's case (issue #16 item 3)
+        from lantian.workflow.dispatch_models import SupervisionTask
+        from lantian.workflow.meetings import parse_meeting, record_meeting
+
+        task = SupervisionTask(
+            case_id=case.case_id, level=1, assignee_id=seeded.user_ids["ts_city"],
+            status="open", reason="E1 逾期督办", created_at=now_cst(),
+            due_at=now_cst() + timedelta(days=3),
+        )  # fmt: skip
+        db.add(task)
+        db.flush()
+        meeting = record_meeting(
+            db, admin, case.case_id,
+            parse_meeting("interview", **MEETING),
+        )  # fmt: skip
         objs = {
+            "task": task.task_id,
+            "meeting": meeting.meeting_id,
             "proposal": proposal.proposal_id,
             "grade_application": grade_app.application_id,
             "visit": visit.visit_id,

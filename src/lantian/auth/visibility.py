@@ -86,6 +86,7 @@ from lantian.supervision.grades.models import GradeApplication, GradeRecord
 from lantian.supervision.hazards.models import HazardNotice
 from lantian.supervision.listing.models import PositiveListDecision, PositiveListProposal
 from lantian.supervision.visits.models import InspectionVisit
+from lantian.workflow.dispatch_models import CaseMeeting, SupervisionTask
 from lantian.workflow.models import (
     Attachment,
     Case,
@@ -127,6 +128,8 @@ KINDS: tuple[str, ...] = (
     "certificate",
     "hazard_notice",
     "complaint",
+    "supervision_task",
+    "case_meeting",
 )
 """Every object kind whose visibility is declared here."""
 
@@ -765,6 +768,23 @@ VISIBILITY: dict[str, KindSpec] = {
         {
             **_officers(Through("notice", lambda: HazardNotice.notice_id)),
             "enterprise": Through("notice", lambda: HazardNotice.notice_id),
+        },
+    ),
+    # 督办任务: officers through the case; enterprises never (internal supervision)
+    "supervision_task": KindSpec(
+        "supervision_task",
+        lambda: SupervisionTask,
+        lambda: SupervisionTask.task_id,
+        {**_officers(_THROUGH_CASE(lambda: SupervisionTask.case_id)), "enterprise": Nothing()},
+    ),
+    # 约谈 / 通报: officers through the case; an enterprise those of its cases that reached it
+    "case_meeting": KindSpec(
+        "case_meeting",
+        lambda: CaseMeeting,
+        lambda: CaseMeeting.meeting_id,
+        {
+            **_officers(_THROUGH_CASE(lambda: CaseMeeting.case_id)),
+            "enterprise": _THROUGH_CASE(lambda: CaseMeeting.case_id),
         },
     ),
     # 信访投诉: officers through the enterprise's region; enterprises see nothing (the

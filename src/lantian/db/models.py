@@ -23,6 +23,7 @@ from lantian.supervision.inspectors import models as supervision_inspector_model
 from lantian.supervision.listing import models as supervision_listing_models
 from lantian.supervision.plans import models as supervision_plan_models
 from lantian.supervision.visits import models as supervision_visit_models
+from lantian.workflow import dispatch_models as workflow_dispatch_models
 from lantian.workflow import models as workflow_models
 
 __all__ = [
@@ -46,5 +47,6 @@ __all__ = [
     "supervision_plan_models",
     "supervision_visit_models",
     "training_models",
+    "workflow_dispatch_models",
     "workflow_models",
 ]

@@ -39,6 +39,8 @@ DOC_KINDS: dict[str, DocKind] = {
         DocKind("pre_notification", "预告", "生态环境行政检查预告知书", "notice"),
         DocKind("visit_approval", "检审", "行政检查审批表", "visit"),
         DocKind("training_certificate", "培训", "培训合格证书", "exam_attempt"),
+        DocKind("interview_record", "约谈", "约谈记录", "meeting"),
+        DocKind("circular", "通报", "通报", "meeting"),
     )
 }
 """The numbered document kinds (per-kind prefix and counter)."""

@@ -44,6 +44,7 @@ AUDIT_EVENTS: dict[str, str] = {
     "question.claim": "question",
     "question.transfer": "question",
     "question.escalate": "question",
+    "task.create": "escalation",
 }
 """Audit action → notification event (:data:`lantian.vocab.notify.EVENTS`)."""
 HIGH_SEVERITY = 3
@@ -235,8 +236,44 @@ def on_audit(session: Session, row: AuditLog) -> None:
         _leads_event(session, row)
     elif event == "question":
         _question_event(session, row)
+    elif row.object_type == "task":
+        _task_event(session, row)
     elif row.object_type == "case":
         _case_event(session, row, event)
+
+
+def _task_event(session: Session, row: AuditLog) -> None:
+    """督办任务 created: tell its assignee (an officer of a higher level)."""
+    from lantian.workflow.dispatch_models import SupervisionTask
+    from lantian.workflow.models import Case
+
+    task = session.get(SupervisionTask, int(row.object_id))
+    if task is None or task.assignee_id is None:
+        return
+    case = session.get(Case, task.case_id)
+    if case is None or not push_allowed(session, case.enterprise_id, "escalation"):
+        return
+    level = cases_vocab.ESCALATION.name(task.level)
+    for user in _users(session, [task.assignee_id]):
+        if user.role not in OFFICER_ROLES or not can_see(session, user, "case", case.case_id):
+            continue
+        enqueue(
+            session,
+            user,
+            "escalation",
+            f"【提级督办】案件 #{case.case_id} {level}",
+            "\n".join(
+                [
+                    f"案件 #{case.case_id}（{case.title}）{task.reason}，已提级交您督办。",
+                    f"企业：{_enterprise_name(session, case.enterprise_id)}",
+                    f"督办期限：{_fmt(task.due_at)}",
+                    f"查看：/cases/{case.case_id}",
+                ]
+            ),
+            object_type="case",
+            object_id=str(case.case_id),
+            key=f"escalation:task:{task.task_id}",
+        )
 
 
 def deadline_notifications(session: Session, now: datetime | None = None) -> int:

@@ -24,6 +24,7 @@ module            vocabularies
 ``training``      exam question kinds, attendance methods
 ``hazards``       隐患提示函 follow-up states, its document kind
 ``complaints``    信访投诉 channels and judgement statuses
+``dispatching``   escalation task states, 约谈/通报 kinds and their documents
 ``risk``          risk-score terms (label, explanation in zh and en)
 ``disclosure``    public case outcomes and publishable case fields (信息公开)
 ``rules``         rule titles and descriptions (read from the rule catalog)
@@ -41,6 +42,7 @@ from lantian.vocab import (
     cases,
     complaints,
     disclosure,
+    dispatching,
     enforcement,
     families,
     hazards,
@@ -129,6 +131,10 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     hazards.HAZARD_DOC_KIND,
     complaints.COMPLAINT_CHANNELS,
     complaints.COMPLAINT_STATUSES,
+    dispatching.TASK_LEVELS,
+    dispatching.TASK_STATES,
+    dispatching.MEETING_KINDS,
+    dispatching.MEETING_DOCUMENTS,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -139,6 +145,7 @@ __all__ = [
     "cases",
     "complaints",
     "consultation",
+    "dispatching",
     "enforcement",
     "families",
     "hazards",

@@ -37,6 +37,10 @@ OTHER_ACTIONS: Vocabulary[str] = Vocabulary(
             "share_check_record", "核查记录已向企业公开", "Check record shared with the enterprise"
         ),
         Term("spot_check", "抽查复核", "Spot-check review"),
+        Term("interview", "约谈", "Interview"),
+        Term("circular", "通报", "Circular"),
+        Term("task_create", "提级督办任务", "Escalation task created"),
+        Term("task_done", "督办任务办结", "Escalation task done"),
     ],
 )
 """Timeline actions that do not change the status."""

@@ -5,7 +5,7 @@ scope (:mod:`lantian.auth.visibility`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,8 +20,10 @@ from lantian.leads.scope import lead_scope
 from lantian.registry.models import Enterprise, Station
 from lantian.timeutil import now_cst, to_cst
 from lantian.workflow.case_queries import _overdue_clause
+from lantian.workflow.meetings import meeting_counts
 from lantian.workflow.models import Case, CaseLead
 from lantian.workflow.states import OPEN_STATES
+from lantian.workflow.tasks import task_counts
 
 
 def _week_start(session: Session, col: Any) -> Any:
@@ -52,6 +54,10 @@ class Dashboard:
     precision: list[RulePrecision]
     weekly_leads: list[tuple[str, int]]
     weekly_closed: list[tuple[str, int]]
+    escalation_tasks: dict[str, int] = field(default_factory=dict)
+    """督办任务 in scope: open, done, overdue."""
+    meetings: dict[str, int] = field(default_factory=dict)
+    """约谈 (interview) and 通报 (circular) recorded on cases in scope."""
 
 
 def dashboard(
@@ -152,6 +158,8 @@ def dashboard(
         precision=rule_precision(session, user),
         weekly_leads=weekly_leads,
         weekly_closed=weekly_closed,
+        escalation_tasks=task_counts(session, user, now),
+        meetings=meeting_counts(session, user),
     )
 
 

@@ -43,6 +43,7 @@ from lantian.workflow.states import (
     ESCALATE_ACTION,
     ESCALATION_LEVELS,
 )
+from lantian.workflow.tasks import create_escalation_task
 from lantian.workflow.workdays import add_working_days_cst
 
 RECURRENCE_WINDOW_DAYS = 90
@@ -122,6 +123,7 @@ def escalate_overdue(
             at=now,
         )
         out.append(Escalation(case.case_id, case.status, deadline, days, old, level))
+        create_escalation_task(session, case, level, at=now, days_overdue=days)
     session.flush()
     return out
 

@@ -27,6 +27,7 @@ from lantian.web.casework import (
     share_fields,
 )
 from lantian.web.deps import DbDep, PageOfficer, PagePostUser, PageUser, _
+from lantian.web.dispatching import dispatching_context
 from lantian.web.forms import (
     check_required,
     check_text_lengths,
@@ -40,6 +41,7 @@ from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
 from lantian.workflow.checks import certified_officers
 from lantian.workflow.files import UploadedFile
+from lantian.workflow.meetings import parse_meeting, record_meeting
 from lantian.workflow.models import ChecklistTemplate, CheckRecord
 from lantian.workflow.states import REASSIGN_ROLES, REASSIGN_STATES, STATES, TRANSITIONS
 
@@ -216,6 +218,7 @@ def case_context(
         )
         if user.role in OFFICER_ROLES
         else {},
+        **dispatching_context(db, user, case),
         "event_labels": {
             "share_case": _("Shared with the enterprise"),
             "share_check_record": _("Check record shared with the enterprise"),
@@ -327,6 +330,33 @@ async def case_action(
     except ValidationError as exc:
         return await _form_error(request, db, user, case_id, f"action-{action}", exc, fields)
     return _done(request, case_id, action)
+
+
+@router.post("/cases/{case_id}/meetings")
+async def record_meeting_form(
+    request: Request, case_id: int, user: PagePostUser, db: DbDep
+) -> Response:
+    """Record a 约谈 or 通报 on the case (officers); input kept on an error."""
+    fields, _files = await _form(request)
+
+    def work() -> None:
+        data = parse_meeting(
+            str(fields.get("kind") or ""),
+            held_at=fields.get("held_at"),
+            place=fields.get("place"),
+            people=str(fields.get("people") or ""),
+            content=fields.get("content"),
+            follow_up=fields.get("follow_up"),
+            follow_up_due=fields.get("follow_up_due"),
+        )
+        record_meeting(db, user, case_id, data)
+        db.commit()
+
+    try:
+        await run_in_threadpool(work)
+    except ValidationError as exc:
+        return await _form_error(request, db, user, case_id, "meeting-form", exc, fields)
+    return _done(request, case_id, "meeting")
 
 
 @router.post("/cases/{case_id}/reassign")
