@@ -273,6 +273,11 @@ class Settings(BaseSettings):
         """Uploaded files (photos, rectification evidence)."""
         return self.resolved_home / "uploads"
 
+    @property
+    def reports_dir(self) -> Path:
+        """Archived periodic reports (PDF and Excel, named by their SHA-256)."""
+        return self.resolved_home / "reports"
+
     def ensure_home(self) -> Path:
         """Create ``LANTIAN_HOME`` and its sub-directories; return the absolute home."""
         home = self.resolved_home

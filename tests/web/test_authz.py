@@ -93,6 +93,16 @@ def _case_body(action: str) -> dict[str, Any]:
 
 
 ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
+    ("GET", "/api/reports"): lambda o: Spec("/api/reports", officer_only=True),
+    ("POST", "/api/reports"): lambda o: Spec(
+        "/api/reports", json={"kind": "weekly", "period": "2026-W01"}, officer_only=True
+    ),
+    ("GET", "/api/reports/{report_id}"): lambda o: Spec(f"/api/reports/{o['report']}"),
+    ("GET", "/reports"): lambda o: Spec("/reports", officer_only=True),
+    ("POST", "/reports"): lambda o: Spec(
+        "/reports", data={"kind": "weekly", "period": "2026-W01"}, officer_only=True
+    ),
+    ("GET", "/reports/{report_id}.{fmt}"): lambda o: Spec(f"/reports/{o['report']}.pdf"),
     ("GET", "/api/tasks"): lambda o: Spec("/api/tasks", officer_only=True),
     ("POST", "/api/tasks/{task_id}/done"): lambda o: Spec(
         f"/api/tasks/{o['task']}/done", json={"result": "已督促"}
@@ -793,6 +803,7 @@ SELF_SERVICE = (
     "/portal/training/sessions/{session_id}/check-in",
     "/portal/training/courses/{course_id}/exam",
     "/api/training/courses/{course_id}/attempts",
+    "/api/reports",
 )
 """Routes that act on the caller only (a wrong current password is the caller's 422)."""
 OWN_CREATES = {("POST", "/api/questions"), ("POST", "/questions"), ("POST", "/portal/grades")}
@@ -977,7 +988,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             db, admin, case.case_id,
             parse_meeting("interview", **MEETING),
         )  # fmt: skip
+        from lantian.reports.archive import generate as generate_report
+        from lantian.reports.periodic import city_viewer, parse_period
+
+        report = generate_report(
+            db, city_viewer("唐山市"), "weekly", parse_period("weekly", "2026-W01"),
+            actor=admin, settings=settings,
+        ).row  # fmt: skip
         objs = {
+            "report": report.report_id,
             "task": task.task_id,
             "meeting": meeting.meeting_id,
             "proposal": proposal.proposal_id,

@@ -75,6 +75,7 @@ COMMAND_MODULES: list[str] = [
     "penalty",
     "notify",
     "digest",
+    "report",
 ]
 """Modules under :mod:`lantian.cli` that add commands (each has ``register(app)``)."""
 

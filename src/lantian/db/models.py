@@ -14,6 +14,7 @@ from lantian.enforcement import models as enforcement_models
 from lantian.leads import models as leads_models
 from lantian.notify import models as notify_models
 from lantian.registry import models as registry_models
+from lantian.reports import models as reports_models
 from lantian.rules import platform_models as rules_platform_models
 from lantian.supervision.campaigns import models as supervision_campaign_models
 from lantian.supervision.complaints import models as supervision_complaint_models
@@ -37,6 +38,7 @@ __all__ = [
     "library_models",
     "notify_models",
     "registry_models",
+    "reports_models",
     "rules_platform_models",
     "supervision_campaign_models",
     "supervision_complaint_models",

@@ -25,6 +25,7 @@ module            vocabularies
 ``hazards``       隐患提示函 follow-up states, its document kind
 ``complaints``    信访投诉 channels and judgement statuses
 ``dispatching``   escalation task states, 约谈/通报 kinds and their documents
+``reports``       periodic report kinds
 ``risk``          risk-score terms (label, explanation in zh and en)
 ``disclosure``    public case outcomes and publishable case fields (信息公开)
 ``rules``         rule titles and descriptions (read from the rule catalog)
@@ -50,6 +51,7 @@ from lantian.vocab import (
     notify,
     pollutants,
     registry,
+    reports,
     risk,
     roles,
     selfchecks,
@@ -135,6 +137,7 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     dispatching.TASK_STATES,
     dispatching.MEETING_KINDS,
     dispatching.MEETING_DOCUMENTS,
+    reports.REPORT_KINDS,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -154,6 +157,7 @@ __all__ = [
     "notify",
     "pollutants",
     "registry",
+    "reports",
     "risk",
     "roles",
     "selfchecks",

@@ -44,6 +44,9 @@ def run_jobs_once(settings: Settings, now: datetime | None = None) -> JobsReport
     from lantian.supervision.listing.services import review_if_due  # 正面清单 (issue #13)
 
     review_if_due(settings)
+    from lantian.reports.archive import run_scheduled_reports  # 周报/月报 (issue #16)
+
+    run_scheduled_reports(settings, now)
     anchor_audit_chain(settings)
     log.info(
         "scheduled jobs: %d escalated, %d reopened, %d login attempts pruned",
