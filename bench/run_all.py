@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], bool]] = {
     "web": ("bench_web.py", [], [], True),
     "leadpage": ("bench_lead_page.py", [], ["--preset", "default", "--per-family", "3"], False),
     "digest": ("bench_digest.py", [], ["--enterprises", "5000", "--users", "500"], False),
+    "report": ("bench_report.py", [], ["--preset", "default"], False),
     "plan": (
         "bench_plan.py",
         [],

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
         default=None,
         description="TOML file: what the public disclosure page publishes (信息公开)",
     )
+    qc_config: Path | None = Field(
+        default=None,
+        description="TOML file: remote quality-control tolerances and schedule (远程质控)",
+    )
     spot_check_share: float = Field(
         default=0.1,
         gt=0,

@@ -26,6 +26,7 @@ from lantian.vocab import (
 )
 from lantian.vocab import complaints as complaints_vocab
 from lantian.vocab import notify as notify_vocab
+from lantian.vocab import qc as qc_vocab
 from lantian.vocab import reports as reports_vocab
 from lantian.vocab import rules as rules_vocab
 from lantian.vocab import selfchecks as selfchecks_vocab
@@ -58,6 +59,8 @@ CONSTRAINT_VOCAB: dict[tuple[str, str], vocab.Vocabulary[str] | vocab.Vocabulary
     ("supervision_tasks", "status"): dispatching.TASK_STATES,
     ("case_meetings", "kind"): dispatching.MEETING_KINDS,
     ("archived_reports", "kind"): reports_vocab.REPORT_KINDS,
+    ("qc_commands", "status"): qc_vocab.QC_COMMAND_STATES,
+    ("qc_commands", "check_kind"): qc_vocab.QC_CHECKS,
     ("check_records", "kind"): cases.CHECK_KINDS,
     ("checklist_templates", "kind"): cases.CHECKLIST_KINDS,
     ("notices", "kind"): cases.NOTICE_KINDS,

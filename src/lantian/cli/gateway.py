@@ -314,8 +314,16 @@ def simulate(
     realtime: int = typer.Option(0, help="also send CN 2011 real-time data every N minutes"),
     timeout: float = typer.Option(10.0, help="answer timeout (s) before a resend"),
     retries: int = typer.Option(3, help="resends per packet"),
+    linger: float = typer.Option(
+        0.0, help="seconds each logger stays online after its data, answering remote QC"
+    ),
 ) -> None:
-    """Replay a bundle's CEMS and power data as HJ 212 packets from virtual data loggers."""
+    """Replay a bundle's CEMS and power data as HJ 212 packets from virtual data loggers.
+
+    The loggers answer the platform's remote-QC requests (1011 time, 1012 set time, 2011
+    real-time data, 3011 zero/span, 3012 sampling, 3020 field-unit info) as a real logger
+    does: 9011, the data, 9012; about one in ten runs 7 minutes fast and one in ten fails
+    its zero/span calibration (``lantian.simulate.loggers.qc_profile``)."""
     from lantian.simulate.loggers import load_bundle_packets, run_simulation
 
     if protocol not in ("2017", "2025"):
@@ -349,6 +357,7 @@ def simulate(
                 timeout=timeout,
                 retries=retries,
                 progress=lambda n: bar.advance(task, n),
+                linger=linger,
             )
         )
     typer.echo(json.dumps(result.__dict__))

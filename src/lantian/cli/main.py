@@ -76,6 +76,7 @@ COMMAND_MODULES: list[str] = [
     "notify",
     "digest",
     "report",
+    "qc",
 ]
 """Modules under :mod:`lantian.cli` that add commands (each has ``register(app)``)."""
 

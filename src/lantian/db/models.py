@@ -13,6 +13,7 @@ from lantian.auth import models as auth_models
 from lantian.enforcement import models as enforcement_models
 from lantian.leads import models as leads_models
 from lantian.notify import models as notify_models
+from lantian.qc import models as qc_models
 from lantian.registry import models as registry_models
 from lantian.reports import models as reports_models
 from lantian.rules import platform_models as rules_platform_models
@@ -37,6 +38,7 @@ __all__ = [
     "leads_models",
     "library_models",
     "notify_models",
+    "qc_models",
     "registry_models",
     "reports_models",
     "rules_platform_models",

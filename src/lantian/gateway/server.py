@@ -108,6 +108,9 @@ class GatewayConfig:
     metrics_port: int | None = 9213
     """``None`` disables the HTTP metrics port; 0 picks a free port."""
     status_token: str | None = None
+    qc_interval: float | None = 2.0
+    """Seconds between remote-QC steps (deliver queued HJ 212 requests, record answers);
+    ``None`` disables remote QC (it also needs the database registry)."""
     """Bearer token required on ``/metrics`` and ``/status`` (any bind address) when set."""
     max_connections: int = 10_000
     max_conns_per_ip: int = 256
@@ -397,6 +400,8 @@ class Gateway:
         self._wake = asyncio.Event()
         self._io = ThreadPoolExecutor(1, thread_name_prefix="gateway-wal")
         self._tasks: list[asyncio.Task[Any]] = []
+        self.qc: Any = None
+        """The remote-QC dispatcher (:mod:`lantian.qc.dispatch`), when enabled."""
         self._server: asyncio.Server | None = None
         self._http: asyncio.Server | None = None
         self._stopped = asyncio.Event()
@@ -618,6 +623,12 @@ class Gateway:
             self.book.connected(mn_s)
         if status == "ok":
             self.book.seen(mn_s, now, cn, dt)
+            qc = self.qc
+            if qc is not None and qc.pending:
+                cn_s = cn.decode("ascii", "replace")
+                qn_s = qn.decode("ascii", "replace")
+                if qc.wants(cn_s, mn_s, qn_s):
+                    qc.on_packet(mn_s, qn_s, raw, now)
         if flag & 1 and cn not in _REPLIES and conn.transport is not None:
             check = crc16_hj212 if device is None else _CHECKS[device.crc]
             self._acks.append(
@@ -972,6 +983,11 @@ class Gateway:
         ]
         if not self._fixed_registry:
             self._tasks.append(asyncio.create_task(self._registry_loop(), name="registry"))
+        if not self._fixed_registry and self.config.qc_interval:
+            from lantian.qc.dispatch import QcDispatcher  # 远程质控 (issue #16)
+
+            self.qc = QcDispatcher(self.settings, self.config.qc_interval)
+            self._tasks.append(asyncio.create_task(self.qc.run(self), name="qc"))
         log.info(
             "HJ 212 gateway on %s:%d (archive seq %d)",
             self.config.host,

@@ -35,6 +35,7 @@ from lantian.timeutil import now_cst
 
 __all__ = [
     "CLOCK_RULE",
+    "QC_RULE",
     "REWRITE_RULE",
     "device_lead_id",
     "upsert_device_lead",
@@ -45,7 +46,10 @@ CLOCK_RULE = "DEVICE-CLOCK"
 REWRITE_RULE = "DEVICE-REWRITE"
 """Rule id of ``DATA_REWRITE`` leads."""
 
-_FAMILY = {CLOCK_RULE: "CLOCK_ANOMALY", REWRITE_RULE: "DATA_REWRITE"}
+QC_RULE = "DEVICE-QC"
+"""Rule id of ``QC_FAILURE`` leads (remote quality control, :mod:`lantian.qc`)."""
+
+_FAMILY = {CLOCK_RULE: "CLOCK_ANOMALY", REWRITE_RULE: "DATA_REWRITE", QC_RULE: "QC_FAILURE"}
 _MAX_EVENTS = 50
 """Events kept in ``evidence.events`` (the newest; ``evidence.count`` counts them all)."""
 

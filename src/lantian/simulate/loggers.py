@@ -79,6 +79,8 @@ class SimResult:
     resent: int = 0
     failed: int = 0
     reconnects: int = 0
+    requests_answered: int = 0
+    """Platform requests (remote QC) answered."""
     elapsed_s: float = 0.0
 
 
@@ -347,12 +349,126 @@ class _Clock:
             await asyncio.sleep(delay)
 
 
-async def _read_answer(reader: asyncio.StreamReader, qn: bytes) -> bool:
-    """Read frames until the answer echoing ``qn`` arrives."""
-    while True:
-        line = await reader.readuntil(b"\n")
-        if b"CN=9014" in line and b"QN=" + qn + b";" in line:
-            return True
+def qc_profile(mn: str) -> tuple[float, bool]:
+    """(clock skew in s, zero/span calibration fails) of a virtual logger: most loggers keep
+    good time and calibrate; about one in ten runs 7 minutes fast and one in ten fails its
+    calibration (deterministic per MN, so remote QC has failures to find in the demo)."""
+    h = int(hashlib.sha1(mn.encode("utf-8")).hexdigest()[:8], 16)
+    skew = 420.0 if h % 10 == 0 else float(h % 5) - 2.0
+    return skew, h % 10 == 1
+
+
+_REQUESTS = frozenset({"1011", "1012", "2011", "3011", "3012", "3020"})
+"""Platform requests a virtual logger answers (HJ 212-2017 §6.5.1: 9011, data, 9012)."""
+
+
+def answer_request(
+    request: bytes,
+    mn: str,
+    pw: str,
+    now: datetime,
+    *,
+    skew_s: float = 0.0,
+    fail_zero_span: bool = False,
+) -> list[bytes]:
+    """The frames a logger sends back for one platform request: 9011 ``QnRtn=1``, the data
+    upload of data-returning commands (1011 ``SystemTime`` with the logger's clock skew,
+    2011 real-time values, 3020 field-unit state), then 9012 ``ExeRtn`` (2 = failed for a
+    zero/span calibration when ``fail_zero_span``). A request for another MN or with a
+    wrong PW is refused with ``QnRtn=4`` / ``3`` (HJ 212-2017 Table 7).
+
+    References
+    ----------
+    .. [1] HJ 212-2017 §6.5.1 and Appendix C Tables C.1-C.3, C.37, C.38.
+    """
+    from lantian.protocol.hj212.packet import (
+        build_execution_response,
+        build_request_response,
+        parse_packet,
+    )
+
+    packet = parse_packet(request)
+    if packet.cn not in _REQUESTS:
+        return []
+    if packet.mn != mn:
+        return [build_request_response(packet, 4, pw=pw)]
+    if packet.pw != pw:
+        return [build_request_response(packet, 3, pw=pw)]
+    out = [build_request_response(packet, 1, pw=pw)]
+    version: Protocol = "2025" if packet.version == "2025" else "2017"
+    logger_now = now + timedelta(seconds=skew_s)
+    cp = ""
+    if packet.cn == "1011":
+        cp = f"SystemTime={to_cst(logger_now).strftime('%Y%m%d%H%M%S')}"
+    elif packet.cn == "2011":
+        stamp = to_cst(logger_now).strftime("%Y%m%d%H%M%S")
+        cp = f"DataTime={stamp};a21026-Rtd=12.5,a21026-Flag=N;a19001-Rtd=9.8,a19001-Flag=N"
+    elif packet.cn == "3020":
+        stamp = to_cst(logger_now).strftime("%Y%m%d%H%M%S")
+        cp = f"DataTime={stamp};PolId=a21026;i12001-Info=0;i12002-Info=0"
+    if cp:
+        out.append(build_packet(packet.st, packet.cn, mn, cp, qn=packet.qn, pw=pw, version=version))
+    ok = not (packet.cn == "3011" and fail_zero_span)
+    out.append(build_execution_response(packet, 1 if ok else 2, pw=pw))
+    return out
+
+
+class _Link:
+    """One open connection of a virtual logger: a reader task that hands 9014 answers to
+    the sender and answers the platform's requests (remote QC) as they arrive."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, lg: SimLogger
+    ) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.lg = lg
+        self.acks: dict[bytes, asyncio.Future[bool]] = {}
+        self.answered = 0
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        skew, fail = qc_profile(self.lg.mn)
+        try:
+            while True:
+                line = await self.reader.readuntil(b"\n")
+                if b"CN=9014" in line:
+                    qn = line.split(b"QN=", 1)[1][:17] if b"QN=" in line else b""
+                    fut = self.acks.pop(qn, None)
+                    if fut is not None and not fut.done():
+                        fut.set_result(True)
+                    continue
+                try:
+                    frames = answer_request(
+                        line, self.lg.mn, self.lg.pw, datetime.now(CST),
+                        skew_s=skew, fail_zero_span=fail,
+                    )  # fmt: skip
+                except Exception:  # not a frame this logger understands: ignore it
+                    continue
+                for frame in frames:
+                    self.writer.write(frame)
+                    await self.writer.drain()
+                    await asyncio.sleep(0.05)  # a real logger needs a moment per step
+                self.answered += bool(frames)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            for fut in self.acks.values():
+                if not fut.done():
+                    fut.set_exception(ConnectionError("connection lost"))
+
+    def expect(self, qn: bytes) -> asyncio.Future[bool]:
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.acks[qn] = fut
+        return fut
+
+    async def close(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.task
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
 
 
 async def _run_logger(
@@ -364,16 +480,17 @@ async def _run_logger(
     timeout: float,
     retries: int,
     progress: Callable[[int], None] | None,
+    linger: float = 0.0,
 ) -> None:
-    reader: asyncio.StreamReader | None = None
-    writer: asyncio.StreamWriter | None = None
+    link: _Link | None = None
     counter = 0
 
-    async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def connect() -> _Link:
         delay = 0.2
         while True:
             try:
-                return await asyncio.open_connection(host, port)
+                reader, writer = await asyncio.open_connection(host, port)
+                return _Link(reader, writer, lg)
             except OSError:
                 result.reconnects += 1
                 await asyncio.sleep(delay)
@@ -389,22 +506,23 @@ async def _run_logger(
                 rf = attempt > 0 and packet.version == "2025"
                 frames = _frames(packet, lg.mn, lg.pw, qn, rf)
                 try:
-                    if writer is None or reader is None:
-                        reader, writer = await connect()
+                    if link is None or link.task.done():
+                        link = await connect()
                     ok = True
                     for frame in frames:
                         fqn = frame.split(b"QN=", 1)[1][:17]
-                        writer.write(frame)
-                        await writer.drain()
+                        fut = link.expect(fqn)
+                        link.writer.write(frame)
+                        await link.writer.drain()
                         result.sent += 1
-                        ok = ok and await asyncio.wait_for(_read_answer(reader, fqn), timeout)
+                        ok = ok and await asyncio.wait_for(fut, timeout)
                     if ok:
                         acked = True
                         break
-                except (TimeoutError, OSError, asyncio.IncompleteReadError):
-                    if writer is not None:
-                        writer.close()
-                    reader = writer = None
+                except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError):
+                    if link is not None:
+                        await link.close()
+                    link = None
                 result.resent += 1
             if acked:
                 result.acked += 1
@@ -412,11 +530,14 @@ async def _run_logger(
                 result.failed += 1
             if progress is not None:
                 progress(1)
+        if linger > 0:
+            if link is None:
+                link = await connect()
+            await asyncio.sleep(linger)  # stay online: the platform may send requests
     finally:
-        if writer is not None:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+        if link is not None:
+            result.requests_answered += link.answered
+            await link.close()
 
 
 async def run_simulation(
@@ -429,6 +550,7 @@ async def run_simulation(
     timeout: float = 10.0,
     retries: int = 3,
     progress: Callable[[int], None] | None = None,
+    linger: float = 0.0,
 ) -> SimResult:
     """Run every virtual logger against ``host:port`` until all packets are sent.
 
@@ -441,16 +563,22 @@ async def run_simulation(
         Simulated start time; default the earliest ``ready`` time minus one hour.
     timeout, retries : float, int
         Answer timeout (s) and resends per packet (HJ 212-2017 Table 1 defaults: 10 s, 3).
+    linger : float
+        Seconds each logger stays connected after its last packet, answering the
+        platform's requests (remote QC); loggers without packets connect for that long.
     """
     result = SimResult(loggers=len(loggers), packets=sum(len(lg.packets) for lg in loggers))
     firsts = [lg.packets[0].ready for lg in loggers if lg.packets]
-    if not firsts:
+    if not firsts and linger <= 0:
         return result
-    t0 = start or (min(firsts) - timedelta(hours=1))
+    t0 = start or (min(firsts) - timedelta(hours=1) if firsts else datetime.now(CST))
     clock = _Clock(t0, speed)
     wall = time.monotonic()
     await asyncio.gather(
-        *(_run_logger(lg, host, port, clock, result, timeout, retries, progress) for lg in loggers)
+        *(
+            _run_logger(lg, host, port, clock, result, timeout, retries, progress, linger)
+            for lg in loggers
+        )
     )
     result.elapsed_s = time.monotonic() - wall
     return result

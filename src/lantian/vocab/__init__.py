@@ -26,6 +26,7 @@ module            vocabularies
 ``complaints``    信访投诉 channels and judgement statuses
 ``dispatching``   escalation task states, 约谈/通报 kinds and their documents
 ``reports``       periodic report kinds
+``qc``            remote quality-control command states and checks
 ``risk``          risk-score terms (label, explanation in zh and en)
 ``disclosure``    public case outcomes and publishable case fields (信息公开)
 ``rules``         rule titles and descriptions (read from the rule catalog)
@@ -50,6 +51,7 @@ from lantian.vocab import (
     leads,
     notify,
     pollutants,
+    qc,
     registry,
     reports,
     risk,
@@ -138,6 +140,8 @@ ALL: tuple[Vocabulary[str] | Vocabulary[int], ...] = (
     dispatching.MEETING_KINDS,
     dispatching.MEETING_DOCUMENTS,
     reports.REPORT_KINDS,
+    qc.QC_COMMAND_STATES,
+    qc.QC_CHECKS,
 )
 """Every closed vocabulary (rules are read from the catalog: :mod:`lantian.vocab.rules`)."""
 
@@ -156,6 +160,7 @@ __all__ = [
     "leads",
     "notify",
     "pollutants",
+    "qc",
     "registry",
     "reports",
     "risk",

@@ -47,6 +47,7 @@ def run_jobs_once(settings: Settings, now: datetime | None = None) -> JobsReport
     from lantian.reports.archive import run_scheduled_reports  # 周报/月报 (issue #16)
 
     run_scheduled_reports(settings, now)
+    run_qc_schedule(settings, now)
     anchor_audit_chain(settings)
     log.info(
         "scheduled jobs: %d escalated, %d reopened, %d login attempts pruned",
@@ -55,6 +56,25 @@ def run_jobs_once(settings: Settings, now: datetime | None = None) -> JobsReport
         report.login_attempts_pruned,
     )
     return report
+
+
+def run_qc_schedule(settings: Settings, now: datetime | None = None) -> None:
+    """Scheduled job: queue the due remote-QC checks and finish stale commands (远程质控).
+
+    A failure is logged, never raised (the other jobs have committed already).
+    """
+    from lantian.db.session import session_scope
+    from lantian.qc.service import queue_due, sweep
+
+    try:
+        with session_scope(settings) as session:
+            made = queue_due(session, now)
+            done = sweep(session, now)
+    except Exception:  # logged; the next run retries
+        log.exception("remote QC schedule failed")
+        return
+    if made or done:
+        log.info("remote QC: %d checks queued, %d stale commands finished", len(made), len(done))
 
 
 def escalate_questions(settings: Settings, now: datetime | None = None) -> None:
