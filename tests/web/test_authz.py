@@ -93,6 +93,14 @@ def _case_body(action: str) -> dict[str, Any]:
 
 
 ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
+    ("GET", "/enterprises/{enterprise_id}/qc"): lambda o: Spec("/enterprises/E1/qc"),
+    ("POST", "/outlets/{outlet_id}/qc"): lambda o: Spec("/outlets/E1-O1/qc", data={"cn": "1011"}),
+    ("GET", "/qc"): lambda o: Spec("/qc", officer_only=True),
+    ("POST", "/qc/bulk"): lambda o: Spec("/qc/bulk", data={"cn": "1011"}, officer_only=True),
+    ("POST", "/api/outlets/{outlet_id}/qc"): lambda o: Spec(
+        "/api/outlets/E1-O1/qc", json={"cn": "1011"}
+    ),
+    ("GET", "/api/qc"): lambda o: Spec("/api/qc", officer_only=True),
     ("GET", "/api/reports"): lambda o: Spec("/api/reports", officer_only=True),
     ("POST", "/api/reports"): lambda o: Spec(
         "/api/reports", json={"kind": "weekly", "period": "2026-W01"}, officer_only=True

@@ -316,6 +316,21 @@ def list_commands(
     return list(session.scalars(stmt.limit(limit)))
 
 
+def queue_bulk(
+    session: Session, user: User, cn: str, *, now: datetime | None = None
+) -> list[QcCommand]:
+    """Queue request ``cn`` for every outlet with an MN that ``user`` sees (批量质控)."""
+    if user.role not in OFFICER_ROLES:
+        raise PermissionDenied("只有执法人员可以下发质控命令 (officers only)")
+    outlets = session.scalars(
+        select(Outlet.outlet_id)
+        .where(Outlet.mn.is_not(None), visible(user, "outlet", session=session))
+        .order_by(Outlet.outlet_id)
+    ).all()
+    config = load_qc_config()
+    return [queue_command(session, user, o, cn, config=config, now=now) for o in outlets]
+
+
 def queue_due(
     session: Session, now: datetime | None = None, config: QcConfig | None = None
 ) -> list[QcCommand]:
@@ -365,6 +380,7 @@ __all__ = [
     "claim_for_sending",
     "finished",
     "list_commands",
+    "queue_bulk",
     "queue_command",
     "queue_due",
     "record_answer",

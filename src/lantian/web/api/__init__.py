@@ -59,5 +59,6 @@ def register_api(app: FastAPI) -> None:
     app.include_router(__import__("lantian.web.api.hazards", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.api.tasks", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.api.reports", fromlist=["router"]).router)
+    app.include_router(__import__("lantian.web.api.qc", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.api.complaints", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.api.public", fromlist=["router"]).router)

@@ -50,5 +50,6 @@ def register_pages(app: FastAPI) -> None:
     app.include_router(__import__("lantian.web.pages.hazards", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.pages.tasks", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.pages.reports", fromlist=["router"]).router)
+    app.include_router(__import__("lantian.web.pages.qc", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.pages.complaints", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.pages.public", fromlist=["router"]).router)
