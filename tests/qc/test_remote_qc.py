@@ -181,7 +181,10 @@ def test_gateway_delivers_and_the_virtual_logger_answers(
     with session_scope(settings) as db:
         ids = [
             queue_command(db, None, "P1", cn).command_id for cn in ("1011", "3020", "3011", "2011")
-        ] + [queue_command(db, None, "P2", "1011").command_id]
+        ] + [
+            queue_command(db, None, "P2", "1011").command_id,
+            queue_command(db, None, "P2", "1012").command_id,  # set time: platform clock
+        ]
 
     async def scenario() -> tuple[list[QcCommand], sim.SimResult, Gateway]:
         cfg = GatewayConfig(port=0, metrics_port=None, lake=False, qc_interval=0.2)
@@ -216,7 +219,10 @@ def test_gateway_delivers_and_the_virtual_logger_answers(
     assert rt.status == "done" and rt.result is not None and rt.result["data"]["a21026-Rtd"] == 12.5
     healthy = by["MNQC02", "1011"]
     assert healthy.status == "done" and healthy.passed is True
-    assert result.requests_answered == 5 and gw.qc.sent == 5
+    set_time = by["MNQC02", "1012"]
+    assert set_time.status == "done" and set_time.params is not None
+    assert len(set_time.params["SystemTime"]) == 14  # filled in when sent
+    assert result.requests_answered == 6 and gw.qc.sent == 6
     with session_scope(settings) as db:
         leads = db.scalars(select(Lead).where(Lead.family == "QC_FAILURE")).all()
         assert [ld.subject_id for ld in leads] == ["P1"]
