@@ -50,7 +50,7 @@ LEVEL_STANDARD: dict[str, int] = {"yellow": 4, "orange": 5, "red": 5}
 RANK = {"yellow": 1, "orange": 2, "red": 3}
 TRIPS_PER_DAY = 12.0
 """Mean truck visits per gated enterprise and day."""
-VIOLATION_P = 0.4
+VIOLATION_P = 0.3
 """Chance that a restricted enterprise lets restricted trucks in on one alert day."""
 PLATE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
 
@@ -200,7 +200,7 @@ def simulate_gates(
             for d in range(a.start // 24, -(-a.end // 24)):
                 lo = max(a.start, d * 24 + 9)
                 hi = min(a.end, d * 24 + 15)
-                if hi - lo < 1 or rng.random() >= VIOLATION_P:
+                if hi - lo < 1 or (labels and rng.random() >= VIOLATION_P):
                     continue
                 count = int(rng.integers(1, 4))
                 span = hi * 60 - lo * 60

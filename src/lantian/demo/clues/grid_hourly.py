@@ -94,14 +94,18 @@ def simulate_grid(ctx: ClueContext, grid: Grid) -> tuple[F64, F64, list[Label]]:
             near_any.add(k)
             near_any.update(grid.ring(k))
     lines = {e.enterprise_id: [ln.line_id for ln in e.lines] for e in reg.enterprises}
-    for _ in range(n * 40):
+    want_source = bool(rng.random() < SOURCE_SHARE)
+    tries = 0
+    for _ in range(n * 400):
         if len(labels) >= n or h < 14:
             break
+        tries += 1
+        if tries > 300:  # no plume fits: this one has no source
+            want_source, tries = False, 0
         length = int(rng.integers(*HOTSPOT_HOURS))
         a = int(rng.integers(2, h - length - 2))
-        with_source = rng.random() < SOURCE_SHARE and reg.enterprises
         source: int | None = None
-        if with_source:
+        if want_source and reg.enterprises:
             source = int(rng.integers(len(reg.enterprises)))
             dirs = [wind.to_deg(t) for t in range(a, a + length)]
             mean = (
@@ -138,6 +142,7 @@ def simulate_grid(ctx: ClueContext, grid: Grid) -> tuple[F64, F64, list[Label]]:
         pm25[cell, a : a + length] *= shape
         pm10[cell, a : a + length] *= 1.0 + 0.8 * (shape - 1.0)
         spans.append((cell, a, a + length))
+        want_source, tries = bool(rng.random() < SOURCE_SHARE), 0
         extra: dict[str, object] = {"factor": round(factor, 2)}
         if source is not None:
             extra["source_enterprise_id"] = reg.enterprises[source].enterprise_id
