@@ -39,7 +39,11 @@ def _labels(bundle: Path) -> list[dict[str, Any]]:
 
 
 def _csv(bundle: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(bundle / CLUE_FILES[name], dtype={"time": str}, keep_default_na=True)
+    df = pd.read_csv(bundle / CLUE_FILES[name], dtype={"time": str}, keep_default_na=True)
+    if "time" in df.columns:
+        assert df.time.str.endswith("+08:00").all(), name
+        df["t"] = pd.to_datetime(df.time.str[:19])
+    return df
 
 
 def _t(text: str) -> pd.Timestamp:
@@ -120,7 +124,6 @@ def test_clue_labels_follow_the_contract(bundle: Path) -> None:
 def test_grid_hot_spots_are_several_times_their_ring(bundle: Path) -> None:
     grids = pd.read_csv(bundle / "registry" / "grids.csv").set_index("grid_id")
     hourly = _csv(bundle, "grid_hourly")
-    hourly["t"] = hourly.time.map(lambda s: pd.Timestamp(s))
     pm = hourly.pivot(index="t", columns="grid_id", values="pm25")
     for lb in _labels(bundle):
         if lb["family"] != "GRID_HOTSPOT":
@@ -142,7 +145,6 @@ def test_benign_grid_look_alikes_are_not_persistent_hot_spots(bundle: Path) -> N
     """Outside labels, no cell is 2.5 × its ring for three hours in a row."""
     grids = pd.read_csv(bundle / "registry" / "grids.csv")
     hourly = _csv(bundle, "grid_hourly")
-    hourly["t"] = hourly.time.map(lambda s: pd.Timestamp(s))
     pm = hourly.pivot(index="t", columns="grid_id", values="pm25")
     labelled = {lb["subject_id"] for lb in _labels(bundle) if lb["family"] == "GRID_HOTSPOT"}
     by_rc = {gid: (int(gid[1:3]), int(gid[3:5])) for gid in grids.grid_id}
@@ -165,7 +167,6 @@ def test_benign_grid_look_alikes_are_not_persistent_hot_spots(bundle: Path) -> N
 
 def test_mobile_hot_spots_rise_far_above_the_route(bundle: Path) -> None:
     track = _csv(bundle, "mobile_track")
-    track["t"] = track.time.map(lambda s: pd.Timestamp(s))
     tvoc = track[track.pollutant == "TVOC"]
     steps = tvoc.groupby("vehicle_id").t.apply(lambda s: s.diff().dropna().min())
     assert {int(x.total_seconds()) for x in steps} <= {1, 5}
@@ -186,7 +187,6 @@ def test_camera_incidents_repeat_confidently_and_benign_alarms_are_isolated(
     bundle: Path,
 ) -> None:
     al = _csv(bundle, "camera_alarms")
-    al["t"] = al.time.map(lambda s: pd.Timestamp(s))
     labels = [lb for lb in _labels(bundle) if lb["family"] == "CAMERA_ALARM"]
     in_label = np.zeros(len(al), dtype=bool)
     for lb in labels:
@@ -209,7 +209,6 @@ def test_gate_records_violate_only_inside_labels(
     bundle: Path, read_table: Callable[[Path, str], pd.DataFrame]
 ) -> None:
     gr = _csv(bundle, "gate_records")
-    gr["t"] = gr.time.map(lambda s: pd.Timestamp(s))
     alerts = read_table(bundle, "alerts")
     ms = pd.read_csv(bundle / "registry" / "measures.csv").dropna(subset=["truck_min_standard"])
     labels = [lb for lb in _labels(bundle) if lb["family"] == "GATE_VIOLATION"]
@@ -289,3 +288,19 @@ def test_v1_files_and_labels_are_unchanged_by_the_clue_layers(
     pd.testing.assert_frame_equal(
         m_old.drop(columns="truck_min_standard"), m_new.drop(columns="truck_min_standard")
     )
+
+
+def test_a_city_that_ends_now_cuts_the_clue_layers_too(tmp_path: Path) -> None:
+    from lantian.demo.today import end_city_at
+    from lantian.timeutil import CST
+
+    generate_city(tmp_path / "c", TINY)
+    cut = datetime(TINY.start.year, TINY.start.month, TINY.start.day, tzinfo=CST) + pd.Timedelta(
+        days=2, hours=10
+    )
+    removed = end_city_at(tmp_path / "c", cut)
+    for name, rel in CLUE_FILES.items():
+        if rel.startswith("data/"):
+            assert removed[f"{name}.csv"] > 0, name
+            df = _csv(tmp_path / "c", name)
+            assert (df.t < cut.replace(tzinfo=None)).all(), name

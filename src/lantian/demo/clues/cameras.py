@@ -24,6 +24,7 @@ import numpy as np
 from lantian.demo.bundle import write_csv_rows
 from lantian.demo.clues.grids import Grid
 from lantian.demo.incidents import Label
+from lantian.timeutil import isoformat_cst
 
 if TYPE_CHECKING:
     from lantian.demo.clues import ClueContext
@@ -154,13 +155,13 @@ def simulate_cameras(ctx: ClueContext, grid: Grid) -> tuple[list[Alarm], list[La
 def write_cameras(ctx: ClueContext, grid: Grid) -> tuple[int, list[Label]]:
     """Write ``data/camera_alarms.csv``; rows written and the labels."""
     alarms, labels = simulate_cameras(ctx, grid)
-    base = ctx.start.replace(tzinfo=None)
+    base = ctx.start
     rows = [
         {
             "alarm_id": f"AL{k:05d}",
             "source": source,
             "camera_id": cam or None,
-            "time": (base + timedelta(minutes=t)).isoformat(timespec="minutes"),
+            "time": isoformat_cst(base + timedelta(minutes=t)),
             "lon": f"{lon:.6f}",
             "lat": f"{lat:.6f}",
             "kind": kind,

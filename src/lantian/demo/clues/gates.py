@@ -27,6 +27,7 @@ import numpy as np
 from lantian.demo.bundle import write_csv_rows
 from lantian.demo.incidents import Label
 from lantian.demo.registry import Registry
+from lantian.timeutil import isoformat_cst
 
 if TYPE_CHECKING:
     from lantian.demo.clues import ClueContext
@@ -233,13 +234,13 @@ def simulate_gates(
 def write_gates(ctx: ClueContext, standards: dict[tuple[str, str], int]) -> tuple[int, list[Label]]:
     """Write ``data/gate_records.csv``; rows written and the labels."""
     records, labels = simulate_gates(ctx, standards)
-    base = ctx.start.replace(tzinfo=None)
+    base = ctx.start
     rows = [
         {
             "record_id": f"GR{k:06d}",
             "enterprise_id": eid,
             "gate_id": gate,
-            "time": (base + timedelta(minutes=t)).isoformat(timespec="minutes"),
+            "time": isoformat_cst(base + timedelta(minutes=t)),
             "plate": truck[0],
             "vehicle_type": truck[1],
             "fuel": truck[2],

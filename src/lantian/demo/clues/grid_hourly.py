@@ -31,6 +31,7 @@ import numpy as np
 from lantian.demo.clues.grids import CELL_KM, Grid, downwind_cell, emitting
 from lantian.demo.incidents import Label
 from lantian.demo.noise import F64, ar1
+from lantian.timeutil import isoformat_cst
 
 if TYPE_CHECKING:
     from lantian.demo.clues import ClueContext
@@ -244,11 +245,11 @@ def write_grid_hourly(ctx: ClueContext, grid: Grid) -> tuple[int, list[Label]]:
     """Write ``data/grid_hourly.csv``; rows written and the labels."""
     pm25, pm10, labels = simulate_grid(ctx, grid)
     root = ctx.root
-    base = ctx.start.replace(tzinfo=None)
+    base = ctx.start
     path = root / "data" / "grid_hourly.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     h = pm25.shape[1]
-    times = [(base + timedelta(hours=t)).isoformat(timespec="minutes") for t in range(h)]
+    times = [isoformat_cst(base + timedelta(hours=t)) for t in range(h)]
     rows = 0
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)

@@ -27,6 +27,7 @@ import numpy as np
 from lantian.demo.clues.grids import Grid, downwind_cell, emitting
 from lantian.demo.incidents import Label
 from lantian.demo.noise import F64
+from lantian.timeutil import isoformat_cst
 
 if TYPE_CHECKING:
     from lantian.demo.clues import ClueContext
@@ -218,7 +219,7 @@ def _ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> F64:
 def write_mobile(ctx: ClueContext, grid: Grid) -> tuple[int, list[Label]]:
     """Write ``data/mobile_track.csv``; rows written and the labels."""
     rows, labels = simulate_mobile(ctx, grid)
-    base = ctx.start.replace(tzinfo=None)
+    base = ctx.start
     path = ctx.root / "data" / "mobile_track.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
@@ -228,7 +229,7 @@ def write_mobile(ctx: ClueContext, grid: Grid) -> tuple[int, list[Label]]:
             w.writerow(
                 [
                     vehicle,
-                    (base + timedelta(seconds=t)).isoformat(timespec="seconds"),
+                    isoformat_cst(base + timedelta(seconds=t)),
                     f"{lon:.6f}",
                     f"{lat:.6f}",
                     pol,
