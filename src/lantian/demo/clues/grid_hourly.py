@@ -5,7 +5,7 @@ Every cell follows the same regional PM2.5 as the ambient stations
 regional episode lifts every cell at once; a cell's own level is the inverse-distance mix of
 the nearby stations' offsets plus a little persistent local noise. PM10 is 1.3-1.6 × PM2.5.
 
-Incidents (labelled ``GRID_HOTSPOT``, subject the cell): one cell 3-5 × its own background
+Incidents (labelled ``GRID_HOTSPOT``, subject the cell): one cell 3.5-6 × its own background
 for 4-8 hours; most are the plume of an enterprise that produces at the time, seen in the
 cell downwind of it (the label's ``source_enterprise_id``), the rest have no enterprise near
 (e.g. open burning). Benign look-alikes (no label): cloud gaps (no retrieval: empty cells
@@ -36,7 +36,7 @@ from lantian.timeutil import isoformat_cst
 if TYPE_CHECKING:
     from lantian.demo.clues import ClueContext
 
-HOTSPOT_FACTOR = (3.0, 5.0)
+HOTSPOT_FACTOR = (3.5, 6.0)
 """Range of a hot cell's multiple of its own background [-]."""
 HOTSPOT_HOURS = (4, 9)
 """Range of a hot spot's duration [h] (end exclusive)."""
