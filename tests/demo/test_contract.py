@@ -13,6 +13,7 @@ import pytest
 
 from lantian.registry.vocab import (
     ALERT_LEVELS,
+    CLUE_FAMILIES,
     GRADES,
     HJ212_FLAGS,
     INDUSTRIES,
@@ -21,6 +22,7 @@ from lantian.registry.vocab import (
     METER_ROLES,
     STATION_KINDS,
     SUBJECT_TYPES,
+    SUBJECT_TYPES_V2,
     credit_code_check_char,
     credit_code_format_ok,
 )
@@ -64,7 +66,7 @@ COLUMNS = {
         "pw",
     ],
     "stations": ["station_id", "name", "kind", "city", "district", "township", "lon", "lat"],
-    "measures": ["enterprise_id", "line_id", "level", "action", "limit_pct"],
+    "measures": ["enterprise_id", "line_id", "level", "action", "limit_pct", "truck_min_standard"],
 }
 Reader = Callable[[Path, str], pd.DataFrame]
 CEMS_CODES = {"a34013", "a21026", "a21002", "a19001", "a01012", "a01014", "a01011", "a00000"}
@@ -195,16 +197,18 @@ def test_labels_schema(bundle: Path) -> None:
         "outlet": set(_registry(bundle, "outlets").outlet_id),
         "line": set(_registry(bundle, "meters").line_id),
         "station": set(_registry(bundle, "stations").station_id),
+        "grid": set(_registry(bundle, "grids").grid_id),
+        "enterprise": ent,
     }
     for lab in labels:
         for key in ("family", "enterprise_id", "subject_type", "subject_id", "pollutant"):
             assert key in lab
-        assert lab["family"] in LEAD_FAMILIES
-        assert lab["subject_type"] in SUBJECT_TYPES
+        assert lab["family"] in LEAD_FAMILIES + CLUE_FAMILIES
+        assert lab["subject_type"] in SUBJECT_TYPES + SUBJECT_TYPES_V2
         assert lab["subject_id"] in subjects[lab["subject_type"]]
         assert ISO_CST.match(lab["start"]) and ISO_CST.match(lab["end"])
         assert lab["end"] > lab["start"]
-        if lab["subject_type"] == "station":
+        if lab["subject_type"] in ("station", "grid"):
             assert lab["enterprise_id"] is None
         else:
             assert lab["enterprise_id"] in ent
@@ -217,7 +221,7 @@ def test_labels_schema(bundle: Path) -> None:
 def test_every_family_is_labelled_in_the_default_city(default_city: Path) -> None:
     labels = [json.loads(x) for x in (default_city / "labels.jsonl").read_text().splitlines()]
     real = {lab["family"] for lab in labels if not lab.get("ignore")}
-    assert real == set(LEAD_FAMILIES)
+    assert real == set(LEAD_FAMILIES) | set(CLUE_FAMILIES)
     assert any(lab.get("ignore") for lab in labels)
 
 

@@ -126,6 +126,7 @@ def register(app: typer.Typer) -> None:
             f"{info['alerts']} alerts, {info['seconds']} s)"
         )
         for name, rows in info["rows"].items():
-            console.print(f"  data/{name}: {rows:,} rows")
+            folder = "registry" if name == "grids" else "data"
+            console.print(f"  {folder}/{name}: {rows:,} rows")
         labels = ", ".join(f"{k} {v}" for k, v in sorted(info["labels"].items()))
         console.print(f"  labels.jsonl: {labels}; ignore windows {info['ignore_labels']}")

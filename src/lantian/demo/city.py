@@ -17,7 +17,7 @@ import pyarrow as pa
 from lantian.demo.ambient import AMBIENT_POLLUTANTS, simulate_ambient
 from lantian.demo.bundle import TableSink, iso_minutes, period_start, write_csv_rows
 from lantian.demo.cems import FLAGS, OutletData, rows_of, simulate_outlet
-from lantian.demo.clues import ClueContext, plan_wind, write_clue_layers
+from lantian.demo.clues import ClueContext, plan_wind, truck_min_standards, write_clue_layers
 from lantian.demo.config import CityConfig
 from lantian.demo.incidents import Label, plan_incidents
 from lantian.demo.power import line_power
@@ -140,7 +140,7 @@ def _generate(root: Path, cfg: CityConfig, report: ProgressFn) -> CitySummary:
         borderline=cfg.borderline,
     )
     start = period_start(cfg.start)
-    _write_registry(root, reg)
+    _write_registry(root, reg, truck_min_standards(reg, seed))
     report("registry", 1, 1)
 
     summary = CitySummary(
@@ -356,18 +356,30 @@ def _generate(root: Path, cfg: CityConfig, report: ProgressFn) -> CitySummary:
         plan_wind(cfg.days * 24, weather.stagnation, rng_clues),
         rng_clues,
     )
-    labels.extend(write_clue_layers(clues))
+    clue_labels: list[Label] = write_clue_layers(clues)
     summary.rows.update(clues.rows)
     report("clues", 1, 1)
 
     # Labels -----------------------------------------------------------------------------
     report("labels", 0, 1)
-    _write_labels(root / "labels.jsonl", labels, start, summary)
+    _write_labels(root / "labels.jsonl", labels, start, summary, clue_labels)
     report("labels", 1, 1)
     return summary
 
 
-def _write_labels(path: Path, labels: list[Label], start: Any, summary: CitySummary) -> None:
+def _write_labels(
+    path: Path,
+    labels: list[Label],
+    start: Any,
+    summary: CitySummary,
+    clue_labels: list[Label] | None = None,
+) -> None:
+    """Write the answer key: v1 labels (``L…``), v1 don't-care windows (``I…``), then the
+    clue-layer labels (``C…``, numbered on their own so that the v1 lines do not change)."""
+    clues = sorted(
+        (lab for lab in clue_labels or [] if not lab.ignore),
+        key=lambda x: (x.start_min, x.family, x.subject_id),
+    )
     real = sorted(
         (lab for lab in labels if not lab.ignore),
         key=lambda x: (x.start_min, x.family, x.subject_id),
@@ -376,7 +388,7 @@ def _write_labels(path: Path, labels: list[Label], start: Any, summary: CitySumm
         (lab for lab in labels if lab.ignore), key=lambda x: (x.start_min, x.family, x.subject_id)
     )
     with path.open("w", encoding="utf-8") as fh:
-        for prefix, group in (("L", real), ("I", ignored)):
+        for prefix, group in (("L", real), ("I", ignored), ("C", clues)):
             for k, lab in enumerate(group, 1):
                 obj: dict[str, Any] = {
                     "label_id": f"{prefix}{k:04d}",
@@ -398,7 +410,10 @@ def _write_labels(path: Path, labels: list[Label], start: Any, summary: CitySumm
     summary.ignore_labels = len(ignored)
 
 
-def _write_registry(root: Path, reg: Registry) -> None:
+def _write_registry(
+    root: Path, reg: Registry, trucks: dict[tuple[str, str], int] | None = None
+) -> None:
+    trucks = trucks or {}
     r = root / "registry"
     write_csv_rows(
         r / "enterprises.csv",
@@ -509,7 +524,7 @@ def _write_registry(root: Path, reg: Registry) -> None:
     )
     write_csv_rows(
         r / "measures.csv",
-        ["enterprise_id", "line_id", "level", "action", "limit_pct"],
+        ["enterprise_id", "line_id", "level", "action", "limit_pct", "truck_min_standard"],
         [
             {
                 "enterprise_id": ln.enterprise_id,
@@ -517,6 +532,7 @@ def _write_registry(root: Path, reg: Registry) -> None:
                 "level": level,
                 "action": action,
                 "limit_pct": _num(pct),
+                "truck_min_standard": trucks.get((ln.line_id, level)),
             }
             for ln in reg.lines
             for level in ("yellow", "orange", "red")

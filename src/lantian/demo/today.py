@@ -19,6 +19,11 @@ TIME_COLUMNS: dict[str, str] = {
     "power": "time",
     "ambient_hourly": "time",
     "alerts": "start",
+    "grid_hourly": "time",
+    "met_hourly": "time",
+    "mobile_track": "time",
+    "camera_alarms": "time",
+    "gate_records": "time",
 }
 """Data file stem → the column whose value must not lie after the cut (an alert that
 started before the cut may run on: it was announced ahead)."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from lantian.demo.noise import F64
 from lantian.demo.registry import Registry
+from lantian.timeutil import isoformat_cst
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def write_met(root: Path, reg: Registry, wind: WindField, start: datetime, seed:
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
     hours = len(wind.dir_deg)
-    base = start.replace(tzinfo=None)
+    base = start
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["station_id", "time", "wind_dir", "wind_speed", "temp", "rh"])
@@ -84,7 +85,7 @@ def write_met(root: Path, reg: Registry, wind: WindField, start: datetime, seed:
                 continue
             d, s = station_wind(wind, i, seed)
             for h in range(hours):
-                t = (base + timedelta(hours=h)).isoformat(timespec="minutes")
+                t = isoformat_cst(base + timedelta(hours=h))
                 temp = -2.0 + 5.0 * np.sin(2 * np.pi * ((h % 24) - 9) / 24)
                 w.writerow([st.station_id, t, f"{d[h]:.0f}", f"{s[h]:.1f}", f"{temp:.1f}", "55"])
                 rows += 1
