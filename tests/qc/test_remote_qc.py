@@ -133,6 +133,11 @@ def test_queue_claim_answer_judge_and_lead(settings: Settings) -> None:
         assert [x.command_id for x in list_commands(db, users["yi"])] == [ids[2]]
         with pytest.raises(PermissionDenied):
             list_commands(db, users["ent"])
+        # a logger speaking HJ 212-2025 gets the 2025 form (Flag 9)
+        extra = queue_command(db, users["jia"], "P1", "3020", now=t0)
+        [o25] = claim_for_sending(db, {"MNQC01": "2025"}, t0 + timedelta(seconds=3))
+        assert o25.command_id == extra.command_id and b"Flag=9;" in o25.frame
+        extra.status = "failed"  # out of the way of the sweep below
         # the queued command of the offline logger expires after expire_hours (1 h here)
         assert sweep(db, t0 + timedelta(minutes=30)) == []
         [expired] = sweep(db, t0 + timedelta(hours=2))
@@ -194,8 +199,8 @@ def test_gateway_delivers_and_the_virtual_logger_answers(
             when = now_cst().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
             cp = f"DataTime={when.strftime('%Y%m%d%H%M%S')};a21026-Avg=10,a21026-Flag=N"
             loggers = [
-                sim.SimLogger(mn, PW, [sim.SimPacket(when, when, "31", "2061", cp, "2017")])
-                for mn in ("MNQC01", "MNQC02")
+                sim.SimLogger(mn, PW, [sim.SimPacket(when, when, "31", "2061", cp, version)])
+                for mn, version in (("MNQC01", "2017"), ("MNQC02", "2025"))
             ]
             task = asyncio.create_task(
                 sim.run_simulation(loggers, "127.0.0.1", gw.port, speed=0, linger=6.0)

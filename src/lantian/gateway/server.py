@@ -624,6 +624,8 @@ class Gateway:
         if status == "ok":
             self.book.seen(mn_s, now, cn, dt)
             qc = self.qc
+            if qc is not None:
+                qc.versions[mn_s] = "2025" if flag & 8 else "2017"
             if qc is not None and qc.pending:
                 cn_s = cn.decode("ascii", "replace")
                 qn_s = qn.decode("ascii", "replace")

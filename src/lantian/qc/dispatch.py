@@ -61,6 +61,8 @@ class QcDispatcher:
         self.pending: set[tuple[str, str]] = set()
         """(MN, QN) of the commands sent and not yet finished."""
         self.inbox: list[Answer] = []
+        self.versions: dict[str, str] = {}
+        """MN → HJ 212 version of its latest accepted packet (requests use that form)."""
         self.sent = 0
         self.answers = 0
 
@@ -111,7 +113,7 @@ class QcDispatcher:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.interval_s)
-            connected = {c.mn for c in gateway.conns if c.mn}
+            connected = {c.mn: self.versions.get(c.mn, "2017") for c in gateway.conns if c.mn}
             answers, self.inbox = self.inbox, []
             try:
                 out, waiting = await loop.run_in_executor(None, self.step, connected, answers)

@@ -14,7 +14,7 @@ store (:func:`lantian.leads.device.upsert_device_lead`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -115,10 +115,15 @@ def _qn(now: datetime, command_id: int) -> str:
 
 
 def claim_for_sending(
-    session: Session, connected: Iterable[str], now: datetime | None = None
+    session: Session,
+    connected: Iterable[str] | Mapping[str, str],
+    now: datetime | None = None,
 ) -> list[Outgoing]:
     """Mark the queued, unexpired commands of connected loggers as sent (QN assigned) and
-    return their frames. Commands of one logger go oldest first."""
+    return their frames. Commands of one logger go oldest first. ``connected`` may map
+    each MN to the HJ 212 version its packets use (``2017`` or ``2025``: the request is
+    built in that version's form); a plain list means 2017."""
+    versions = dict(connected) if isinstance(connected, Mapping) else {}
     mns = sorted(set(connected))
     if not mns:
         return []
@@ -136,7 +141,12 @@ def claim_for_sending(
             params["SystemTime"] = system_time_param(now)
         qn = _qn(now, cmd.command_id)
         frame = build_request(
-            cmd.cn, cmd.mn, qn=qn, pw=(outlet.pw if outlet else None) or "123456", params=params
+            cmd.cn,
+            cmd.mn,
+            qn=qn,
+            pw=(outlet.pw if outlet else None) or "123456",
+            params=params,
+            version="2025" if versions.get(cmd.mn) == "2025" else "2017",
         )
         cmd.status = "sent"
         cmd.qn = qn
