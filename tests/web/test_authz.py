@@ -301,6 +301,9 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
         "/leads/dispatch",
         data={"lead_ids": "LE1-1", "assignee_id": o["officer"], "deadline": o["deadline"]},
     ),
+    ("POST", "/leads/{lead_id}/candidates/dispatch"): lambda o: Spec(
+        "/leads/LE1-1/candidates/dispatch", data={"enterprise_id": "E1"}
+    ),
     ("GET", "/cases"): lambda o: Spec("/cases", list_must_not_contain=["冀东钢铁"]),
     ("GET", "/cases/{case_id}"): lambda o: Spec(f"/cases/{o['case']}"),
     ("GET", "/cases/{case_id}/step/{action}"): lambda o: Spec(
