@@ -12,6 +12,7 @@ from tests.web.conftest import Seeded, bearer
 from lantian.db.session import session_scope
 from lantian.lake import Lake
 from lantian.registry.models import Grid
+from lantian.settings import Settings
 from lantian.timeutil import CST
 from lantian.web.app import create_app
 
@@ -19,9 +20,8 @@ H0 = datetime(2024, 1, 15, 10, 0, tzinfo=CST)
 WIN = {"from": "2024-01-15T00:00:00+08:00", "to": "2024-01-16T00:00:00+08:00"}
 
 
-@pytest.fixture
-def layer_app(seeded_sqlite: Seeded) -> TestClient:
-    s = seeded_sqlite.settings
+def write_clue_data(s: Settings) -> None:
+    """Grid cells G1-G3 and a little of each clue source on 2024-01-15 (CST)."""
     with session_scope(s) as db:
         db.add_all(
             [
@@ -104,6 +104,12 @@ def layer_app(seeded_sqlite: Seeded) -> TestClient:
         ),
         origin="import",
     )
+
+
+@pytest.fixture
+def layer_app(seeded_sqlite: Seeded) -> TestClient:
+    s = seeded_sqlite.settings
+    write_clue_data(s)
     c = TestClient(create_app(s))
     c.__enter__()
     return c
