@@ -11,7 +11,7 @@ from tests.web.conftest import Seeded, bearer
 
 from lantian.db.session import session_scope
 from lantian.lake import Lake
-from lantian.registry.models import Grid
+from lantian.registry.models import Alert, Grid, Line, Measure
 from lantian.settings import Settings
 from lantian.timeutil import CST
 from lantian.web.app import create_app
@@ -38,6 +38,36 @@ def write_clue_data(s: Settings) -> None:
                     cell_km=3,
                     city="石家庄市",
                     district="长安区",
+                ),
+            ]
+        )
+        # an orange alert of 唐山市 around 10:00: E1 admits diesel heavy trucks of 国V+ only
+        db.add(Line(line_id="E1-L1", enterprise_id="E1", name="烧结"))
+        db.flush()
+        db.add_all(
+            [
+                Measure(
+                    enterprise_id="E1",
+                    line_id="E1-L1",
+                    level="yellow",
+                    action="limit",
+                    limit_pct=10,
+                    truck_min_standard=4,
+                ),
+                Measure(
+                    enterprise_id="E1",
+                    line_id="E1-L1",
+                    level="orange",
+                    action="limit",
+                    limit_pct=20,
+                    truck_min_standard=5,
+                ),
+                Alert(
+                    alert_id="AL1",
+                    city="唐山市",
+                    level="orange",
+                    start=H0 - timedelta(hours=1),
+                    end=H0 + timedelta(minutes=30),
                 ),
             ]
         )
@@ -169,6 +199,27 @@ def test_gates_layer(layer_app: TestClient) -> None:
     assert g["enterprise_id"] == "E1" and g["gate_id"] == "east"
     assert (g["passages"], g["entries"], g["heavy_diesel_entries"]) == (3, 2, 2)
     assert g["below_china5_entries"] == 1 and g["min_standard"] == 4.0
+    assert g["violations"] == 1  # R1 (国IV, in, during the orange alert); R2 is 国VI
+    # outside the alert: below 国V but no violation
+    late = {"from": "2024-01-15T10:30:00+08:00", "to": "2024-01-16T00:00:00+08:00"}
+    g = _get(layer_app, "ts_city", "/api/layers/gates", **late)["gates"][0]  # type: ignore[index]
+    assert g["violations"] == 0 and g["passages"] == 1
+
+
+def test_required_standard_per_level() -> None:
+    from lantian.web.layers import required_standard
+
+    def m(line: str, level: str, std: float | None) -> Measure:
+        return Measure(
+            enterprise_id="E", line_id=line, level=level, action="limit", truck_min_standard=std
+        )
+
+    ms = [m("L1", "yellow", 4), m("L1", "orange", 5), m("L2", "yellow", 3), m("L2", "red", 6)]
+    assert required_standard(ms, "yellow") == 4
+    assert required_standard(ms, "orange") == 5  # L2 falls back to yellow (3)
+    assert required_standard(ms, "red") == 6
+    assert required_standard(ms, "blue") is None
+    assert required_standard([m("L1", "red", None)], "red") is None
 
 
 def test_layers_refuse_enterprises_and_bad_windows(layer_app: TestClient) -> None:

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lantian.auth.scope import UserLike, region_clause
 from lantian.auth.visibility import cities_of_province, visible
 from lantian.lake import Lake
-from lantian.registry.models import Enterprise, Grid, Station
+from lantian.registry.models import Alert, Enterprise, Grid, Measure, Station
 from lantian.timeutil import CST, isoformat_cst
 
 MAX_GRID_CELLS = 5000
@@ -305,10 +305,10 @@ def gates_layer(
     db: Session, lake: Lake, user: UserLike, start: datetime, end: datetime, limit: int = MAX_GATES
 ) -> dict[str, Any]:
     """Gate (门禁) records in ``start``..``end`` per enterprise and gate of the caller's
-    enterprises: passages, entries, diesel heavy-truck entries, and of those the entries
-    below 国V (``emission_standard`` < 5) and the lowest standard seen. Positioned at the
-    enterprise. (Highlighting entries below the alert measure's ``truck_min_standard`` is
-    rule GATE-VIOLATION's lead, not computed here.)
+    enterprises: passages, entries, diesel heavy-truck entries, of those the entries below
+    国V (``emission_standard`` < 5), the lowest standard seen, and ``violations``: entries
+    during an alert of the enterprise's city below the measure's ``truck_min_standard``
+    (:func:`restricted_intervals`; as rule GATE-VIOLATION). Positioned at the enterprise.
     """
     limit = max(1, min(limit, MAX_GATES))
     start, end = check_window(start, end)
@@ -326,6 +326,7 @@ def gates_layer(
         f" min(emission_standard) FILTER (WHERE {heavy})"
         f" FROM {src} GROUP BY 1, 2 ORDER BY 1, 2",
     )
+    violations = _violations(lake, src, heavy, restricted_intervals(db, ents, start, end))
     gates: list[dict[str, Any]] = []
     for eid, gate, n, n_in, n_heavy, n_low, min_std in rows:
         ent = ents.get(eid)
@@ -343,8 +344,96 @@ def gates_layer(
                 "heavy_diesel_entries": int(n_heavy),
                 "below_china5_entries": int(n_low),
                 "min_standard": _num(min_std),
+                "violations": violations.get((eid, gate), 0),
             }
         )
         if len(gates) >= limit:
             break
     return {"from": _iso(start), "to": _iso(end), "gates": gates}
+
+
+LEVEL_RANK = {"yellow": 1, "orange": 2, "red": 3}
+"""Alert levels, mildest first (蓝 is not a measure level)."""
+MAX_INTERVALS = 2000
+"""At most this many (enterprise, alert) intervals are checked for violations."""
+
+
+def required_standard(measures: Sequence[Measure], level: str) -> float | None:
+    """The lowest emission standard a diesel heavy truck needs to enter at alert ``level``:
+    per line the measure of that level with a ``truck_min_standard``, else that of the
+    highest lower level; over the lines the strictest (highest). None = no restriction.
+
+    References
+    ----------
+    .. [1] 环办大气函〔2020〕340号 (运输管控 during alerts), as rule GATE-VIOLATION.
+    """
+    rank = LEVEL_RANK.get(level, 0)
+    best: dict[str, tuple[int, float]] = {}
+    for m in measures:
+        r = LEVEL_RANK.get(m.level, 0)
+        if m.truck_min_standard is None or r == 0 or r > rank:
+            continue
+        cur = best.get(m.line_id)
+        if cur is None or r > cur[0]:
+            best[m.line_id] = (r, float(m.truck_min_standard))
+    return max((v for _r, v in best.values()), default=None)
+
+
+def restricted_intervals(
+    db: Session, ents: dict[str, Enterprise], start: datetime, end: datetime
+) -> list[tuple[str, datetime, datetime, float]]:
+    """(enterprise, from, to, required standard) of the alerts of the enterprises' cities
+    overlapping ``start``..``end`` (clipped to it), for enterprises with a restriction."""
+    if not ents:
+        return []
+    measures: dict[str, list[Measure]] = {}
+    for m in db.scalars(
+        select(Measure).where(
+            Measure.enterprise_id.in_(list(ents)), Measure.truck_min_standard.is_not(None)
+        )
+    ):
+        measures.setdefault(m.enterprise_id, []).append(m)
+    if not measures:
+        return []
+    cities = {ents[e].city for e in measures if ents[e].city}
+    alerts = list(
+        db.scalars(
+            select(Alert).where(
+                Alert.city.in_(cities),
+                Alert.start < end,
+                or_(Alert.end.is_(None), Alert.end > start),
+            )
+        )
+    )
+    out: list[tuple[str, datetime, datetime, float]] = []
+    for eid, ms in measures.items():
+        for a in alerts:
+            if a.city != ents[eid].city:
+                continue
+            req = required_standard(ms, a.level)
+            if req is None:
+                continue
+            lo = max(a.start, start)
+            hi = min(a.end, end) if a.end is not None else end
+            if lo < hi:
+                out.append((eid, lo, hi, req))
+    return out[:MAX_INTERVALS]
+
+
+def _violations(
+    lake: Lake, src: str, heavy: str, intervals: Sequence[tuple[str, datetime, datetime, float]]
+) -> dict[tuple[str, str], int]:
+    if not intervals:
+        return {}
+    values = ", ".join("(?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?::DOUBLE)" for _ in intervals)
+    params: list[Any] = [x for iv in intervals for x in iv]
+    rows = _rows(
+        lake,
+        "SELECT g.enterprise_id, coalesce(g.gate_id, ''), count(DISTINCT g.record_id)"
+        f" FROM {src} g JOIN (VALUES {values}) v(eid, lo, hi, req)"
+        " ON g.enterprise_id = v.eid AND g.time >= v.lo AND g.time < v.hi"
+        f" WHERE {heavy}"
+        " AND g.emission_standard < v.req GROUP BY 1, 2",
+        params,
+    )
+    return {(str(e), str(g)): int(n) for e, g, n in rows}

@@ -99,12 +99,12 @@
       if (!dayInput.value) { return Promise.resolve(); }
       return getJSON(ds.gatesUrl + windowQs()).then(function (data) {
         (data.gates || []).forEach(function (g) {
-          var bad = g.below_china5_entries > 0;
-          var icon = L.divIcon({ className: "clue-gate" + (bad ? " bad" : ""), html: "", iconSize: [14, 14] });
+          var cls = g.violations > 0 ? " bad" : (g.below_china5_entries > 0 ? " warn" : "");
+          var icon = L.divIcon({ className: "clue-gate" + cls, html: "", iconSize: [14, 14] });
           L.marker([g.lat, g.lon], { icon: icon })
             .bindTooltip(tip([g.enterprise_name + (g.gate_id ? " · " + g.gate_id : ""),
               ds.entriesLabel + " " + g.entries + " · " + ds.heavyLabel + " " + g.heavy_diesel_entries,
-              ds.belowLabel + " " + g.below_china5_entries]))
+              ds.belowLabel + " " + g.below_china5_entries + " · " + ds.violationsLabel + " " + g.violations]))
             .addTo(groups.gates);
         });
       }).catch(function () { say(ds.failed); });
