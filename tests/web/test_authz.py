@@ -346,6 +346,19 @@ ROUTES: dict[tuple[str, str], Callable[[dict[str, Any]], Spec]] = {
         "/leads/dispatch",
         data={"lead_ids": "LE1-1", "assignee_id": o["officer"], "deadline": o["deadline"]},
     ),
+    ("POST", "/leads/{lead_id}/candidates/dispatch"): lambda o: Spec(
+        "/leads/LE1-1/candidates/dispatch", data={"enterprise_id": "E1"}
+    ),
+    ("GET", "/api/layers/grid"): lambda o: Spec("/api/layers/grid", officer_only=True),
+    ("GET", "/api/layers/tracks"): lambda o: Spec(
+        "/api/layers/tracks?date=2024-01-15", officer_only=True
+    ),
+    ("GET", "/api/layers/alarms"): lambda o: Spec(
+        "/api/layers/alarms?from=2024-01-15T00:00:00&to=2024-01-16T00:00:00", officer_only=True
+    ),
+    ("GET", "/api/layers/gates"): lambda o: Spec(
+        "/api/layers/gates?from=2024-01-15T00:00:00&to=2024-01-16T00:00:00", officer_only=True
+    ),
     ("GET", "/cases"): lambda o: Spec("/cases", list_must_not_contain=["冀东钢铁"]),
     ("GET", "/cases/{case_id}"): lambda o: Spec(f"/cases/{o['case']}"),
     ("GET", "/cases/{case_id}/step/{action}"): lambda o: Spec(

@@ -19,7 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lantian.io.errors import BundleError, Issue
-from lantian.io.formats import DATA_FILES, FILES, REGISTRY_FILES, FileSpec
+from lantian.io.formats import (
+    BUNDLE_DATA_FILES,
+    BUNDLE_REGISTRY_FILES,
+    FILES,
+    FileSpec,
+)
+from lantian.io.jurisdiction import MARGIN_KM, BBox, bbox_of
 from lantian.io.parse import (
     ParsedTable,
     RawTable,
@@ -58,11 +64,31 @@ class Known:
     stations: set[str] = field(default_factory=set)
     lines: dict[str, str] = field(default_factory=dict)
     """line_id → enterprise_id"""
+    grids: set[str] = field(default_factory=set)
+    sites: BBox | None = None
+    """Bounding box of the enterprises, stations and grid cells with coordinates (grid
+    cells widened by half a cell); :meth:`jurisdiction` widens it by the margin."""
+
+    def jurisdiction(self) -> BBox | None:
+        """Where clue-layer coordinates may lie (:mod:`lantian.io.jurisdiction`)."""
+        return None if self.sites is None else self.sites.widened(MARGIN_KM)
+
+    def add_sites(self, box: BBox | None) -> None:
+        """Widen :attr:`sites` to hold ``box``."""
+        if box is not None:
+            self.sites = box.union(self.sites)
 
     def add(self, parsed: ParsedTable) -> None:
         """Remember the ids defined by an accepted file."""
         t = parsed.table
         name = parsed.spec.name
+        if name in ("enterprises", "stations", "grids"):
+            pads = None
+            if name == "grids":
+                pads = [(c or 0.0) / 2 for c in t.column("cell_km").to_pylist()]
+            self.add_sites(bbox_of(t.column("lon").to_pylist(), t.column("lat").to_pylist(), pads))
+        if name == "grids":
+            self.grids.update(t.column("grid_id").to_pylist())
         if name == "enterprises":
             ids = t.column("enterprise_id").to_pylist()
             self.enterprises.update(ids)
@@ -132,7 +158,7 @@ def find_files(path: Path) -> tuple[list[BundleFile], list[Issue]]:
     files: list[BundleFile] = []
     xlsx = path / "registry.xlsx"
     sheets: dict[str, RawTable] | None = None
-    for spec in (*REGISTRY_FILES, *DATA_FILES):
+    for spec in (*BUNDLE_REGISTRY_FILES, *BUNDLE_DATA_FILES):
         found = _pick(path / spec.folder, spec.name, path)
         if found is not None:
             label = str(found.relative_to(path))
@@ -145,7 +171,7 @@ def find_files(path: Path) -> tuple[list[BundleFile], list[Issue]]:
                 files.append(BundleFile(spec, raw.label, partial(_same, raw), xlsx))
     if sheets is not None:
         for title, raw in sheets.items():
-            if title not in {s.name for s in REGISTRY_FILES}:
+            if title not in {s.name for s in BUNDLE_REGISTRY_FILES}:
                 warnings.append(
                     Issue(raw.label, None, None, None, "unknown sheet, ignored", "warning")
                 )
@@ -170,7 +196,7 @@ def _workbook_files(
 ) -> list[BundleFile]:
     sheets = read_xlsx(path, label)
     files: list[BundleFile] = []
-    for spec in (*REGISTRY_FILES, *DATA_FILES):
+    for spec in (*BUNDLE_REGISTRY_FILES, *BUNDLE_DATA_FILES):
         if spec.name in sheets and spec.name in allowed:
             raw = sheets[spec.name]
             files.append(BundleFile(spec, raw.label, partial(_same, raw), path))
@@ -318,10 +344,52 @@ def check_file(parsed: ParsedTable, known: Known) -> ParsedTable:
         issues.append(_fk(parsed, "meter_id", known.meters, "meter"))
     if name == "ambient_hourly":
         issues.append(_fk(parsed, "station_id", known.stations, "station"))
+    issues.extend(_check_clue(parsed, known))
     found = [i for i in issues if i is not None]
     if found:
         raise BundleError(found)
     return parsed
+
+
+def _outside(parsed: ParsedTable, box: BBox | None) -> Issue | None:
+    """The first row whose lon/lat lies outside the jurisdiction ``box``."""
+    if box is None:
+        return None
+    t = parsed.table
+    for i, (lon, lat) in enumerate(
+        zip(t.column("lon").to_pylist(), t.column("lat").to_pylist(), strict=True)
+    ):
+        if lon is None or lat is None:
+            continue
+        if not box.contains(lon, lat):
+            column = "lon" if not box.lon_min <= lon <= box.lon_max else "lat"
+            msg = (
+                f"position ({lon}, {lat}) outside the jurisdiction ({box.describe()}: the "
+                f"registry's enterprises, stations and grid cells widened by {MARGIN_KM:g} km)"
+            )
+            return parsed.issue(i, column, msg)
+    return None
+
+
+def _check_clue(parsed: ParsedTable, known: Known) -> list[Issue | None]:
+    """References and positions of the v2 clue-layer files (issue #17, "Bad input")."""
+    name = parsed.spec.name
+    box = known.jurisdiction()
+    # grids.csv is registry: like enterprises and stations it defines the jurisdiction
+    if name == "grid_hourly":
+        return [_fk(parsed, "grid_id", known.grids, "grid")]
+    if name == "met_hourly":
+        return [_fk(parsed, "station_id", known.stations, "station")]
+    if name == "mobile_track":
+        return [_outside(parsed, box)]
+    if name == "camera_alarms":
+        return [
+            _fk(parsed, "enterprise_id", known.enterprises, "enterprise"),
+            _outside(parsed, box),
+        ]
+    if name == "gate_records":
+        return [_fk(parsed, "enterprise_id", known.enterprises, "enterprise")]
+    return []
 
 
 @dataclass

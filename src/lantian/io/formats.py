@@ -370,8 +370,19 @@ DATA_FILES: tuple[FileSpec, ...] = (ALERTS, CEMS_HOURLY, POWER, AMBIENT_HOURLY)
 """Data files in import order."""
 FILES: dict[str, FileSpec] = {s.name: s for s in (*REGISTRY_FILES, *DATA_FILES, *CLUE_FILES)}
 """Every bundle file by name (also the sheet names of a workbook)."""
-LAKE_FILES: frozenset[str] = frozenset({"cems_hourly", "power", "ambient_hourly"})
+CLUE_DATA_FILES: tuple[FileSpec, ...] = tuple(s for s in CLUE_FILES if s.folder == "data")
+"""The v2 clue-layer data files (stored in the lake)."""
+BUNDLE_REGISTRY_FILES: tuple[FileSpec, ...] = (*REGISTRY_FILES, GRIDS)
+"""Registry files ``lantian import`` stores, in import order (v1, then v2 grids)."""
+BUNDLE_DATA_FILES: tuple[FileSpec, ...] = (*DATA_FILES, *CLUE_DATA_FILES)
+"""Data files ``lantian import`` stores, in import order (v1, then the v2 clue layers)."""
+LAKE_FILES: frozenset[str] = frozenset(
+    {"cems_hourly", "power", "ambient_hourly", *(s.name for s in CLUE_DATA_FILES)}
+)
 """Bundle files stored in the measurement lake (same names as the lake sources)."""
+LAKE_RENAMES: dict[str, dict[str, str]] = {"camera_alarms": {"source": "alarm_source"}}
+"""File column → lake column where a contract column clashes with the lake's bookkeeping
+``source`` column (``camera_alarms.source`` is stored as ``alarm_source``)."""
 SECRET_COLUMNS: frozenset[str] = frozenset({"sm4_key", "pw"})
 """Registry columns holding secrets (SM4 keys, HJ 212 access passwords ``PW``): exported
 empty unless asked for explicitly, masked in audit entries, and never overwritten by an

@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,12 +40,14 @@ from lantian.auth.audit import ActorLike, audit
 from lantian.db.session import session_scope
 from lantian.io.bundle import BundleFile, Known, check_file, find_files, line_owners
 from lantian.io.errors import BundleError, Issue
-from lantian.io.formats import LAKE_FILES, SECRET_COLUMNS
+from lantian.io.formats import LAKE_FILES, LAKE_RENAMES, SECRET_COLUMNS
+from lantian.io.jurisdiction import bbox_of
 from lantian.io.parse import ParsedTable, convert
 from lantian.lake import Lake
 from lantian.registry.models import (
     Alert,
     Enterprise,
+    Grid,
     Line,
     Measure,
     Meter,
@@ -60,6 +62,7 @@ _MODELS: dict[str, Any] = {
     "meters": Meter,
     "stations": Station,
     "alerts": Alert,
+    "grids": Grid,
 }
 
 
@@ -144,6 +147,16 @@ def load_known(session: Session) -> Known:
     k.stations.update(session.scalars(select(Station.station_id)))
     for lid, eid in session.execute(select(Line.line_id, Line.enterprise_id)):
         k.lines[lid] = eid
+    k.grids.update(session.scalars(select(Grid.grid_id)))
+    for model in (Enterprise, Station):
+        row = session.execute(
+            select(
+                func.min(model.lon), func.min(model.lat), func.max(model.lon), func.max(model.lat)
+            )
+        ).one()
+        k.add_sites(bbox_of([row[0], row[2]], [row[1], row[3]]))
+    for lon, lat, cell_km in session.execute(select(Grid.lon, Grid.lat, Grid.cell_km)):
+        k.add_sites(bbox_of([lon], [lat], [(cell_km or 0.0) / 2]))
     return k
 
 
@@ -357,6 +370,9 @@ def _store_lake(parsed: ParsedTable, lake: Lake) -> int:
     t = parsed.table
     if parsed.spec.name == "cems_hourly":
         t = t.drop_columns(["mn"])
+    renames = LAKE_RENAMES.get(parsed.spec.name)
+    if renames:
+        t = t.rename_columns([renames.get(c, c) for c in t.column_names])
     # check_file has refused duplicate keys already
     return lake.append(parsed.spec.name, t, origin="import", assume_unique=True)
 

@@ -111,6 +111,129 @@ SOURCES: dict[str, SourceSchema] = {
             ("station_id", "time", "pollutant", "value", "source", "ingested_at", "seq"),
             "ambient hourly concentrations per station (µg/m³; CO mg/m³)",
         ),
+        # --- v2 clue layers (contract "v2 additions"; issue #17) ---------------------
+        SourceSchema(
+            "grid_hourly",
+            pa.schema(
+                [
+                    pa.field("grid_id", pa.string(), nullable=False),
+                    pa.field("time", TIME_TYPE, nullable=False),
+                    pa.field("pm25", pa.float64()),
+                    pa.field("pm10", pa.float64()),
+                    *_BOOKKEEPING,
+                ]
+            ),
+            ("grid_id", "time"),
+            ("grid_id", "time", "source", "ingested_at", "seq"),
+            "网格化 hourly PM2.5/PM10 per grid cell (µg/m³)",
+        ),
+        SourceSchema(
+            "met_hourly",
+            pa.schema(
+                [
+                    pa.field("station_id", pa.string(), nullable=False),
+                    pa.field("time", TIME_TYPE, nullable=False),
+                    pa.field("wind_dir", pa.float64()),
+                    pa.field("wind_speed", pa.float64()),
+                    pa.field("temp", pa.float64()),
+                    pa.field("rh", pa.float64()),
+                    *_BOOKKEEPING,
+                ]
+            ),
+            ("station_id", "time"),
+            ("station_id", "time", "source", "ingested_at", "seq"),
+            "hourly weather per station: wind_dir (degrees from north, where the wind comes "
+            "from), wind_speed (m/s), temp (°C), rh (%)",
+        ),
+        SourceSchema(
+            "mobile_track",
+            pa.schema(
+                [
+                    pa.field("vehicle_id", pa.string(), nullable=False),
+                    pa.field("time", TIME_TYPE, nullable=False),
+                    pa.field("pollutant", pa.string(), nullable=False),
+                    pa.field("lon", pa.float64(), nullable=False),
+                    pa.field("lat", pa.float64(), nullable=False),
+                    pa.field("value", pa.float64(), nullable=False),
+                    *_BOOKKEEPING,
+                ]
+            ),
+            ("vehicle_id", "time", "pollutant"),
+            (
+                "vehicle_id",
+                "time",
+                "pollutant",
+                "lon",
+                "lat",
+                "value",
+                "source",
+                "ingested_at",
+                "seq",
+            ),
+            "走航 readings of a monitoring vehicle at a position (µg/m³)",
+        ),
+        SourceSchema(
+            "camera_alarms",
+            pa.schema(
+                [
+                    pa.field("alarm_id", pa.string(), nullable=False),
+                    pa.field("time", TIME_TYPE, nullable=False),
+                    pa.field("alarm_source", pa.string(), nullable=False),
+                    pa.field("camera_id", pa.string()),
+                    pa.field("lon", pa.float64()),
+                    pa.field("lat", pa.float64()),
+                    pa.field("kind", pa.string(), nullable=False),
+                    pa.field("confidence", pa.float64(), nullable=False),
+                    pa.field("enterprise_id", pa.string()),
+                    pa.field("image", pa.string()),
+                    *_BOOKKEEPING,
+                ]
+            ),
+            ("alarm_id",),
+            (
+                "alarm_id",
+                "time",
+                "alarm_source",
+                "kind",
+                "confidence",
+                "source",
+                "ingested_at",
+                "seq",
+            ),
+            "video / drone / thermal / patrol alarms (confidence 0..1); the contract's "
+            "``source`` column is stored as ``alarm_source`` (``source`` is the lake's "
+            "bookkeeping column)",
+        ),
+        SourceSchema(
+            "gate_records",
+            pa.schema(
+                [
+                    pa.field("record_id", pa.string(), nullable=False),
+                    pa.field("time", TIME_TYPE, nullable=False),
+                    pa.field("enterprise_id", pa.string(), nullable=False),
+                    pa.field("gate_id", pa.string()),
+                    pa.field("plate", pa.string(), nullable=False),
+                    pa.field("vehicle_type", pa.string(), nullable=False),
+                    pa.field("fuel", pa.string()),
+                    pa.field("emission_standard", pa.float64()),
+                    pa.field("direction", pa.string(), nullable=False),
+                    *_BOOKKEEPING,
+                ]
+            ),
+            ("record_id",),
+            (
+                "record_id",
+                "time",
+                "enterprise_id",
+                "plate",
+                "vehicle_type",
+                "direction",
+                "source",
+                "ingested_at",
+                "seq",
+            ),
+            "门禁 vehicle passages at an enterprise gate (emission_standard 0..6 = 国0..国VI)",
+        ),
     )
 }
 """Every lake source by name."""

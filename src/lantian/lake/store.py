@@ -83,8 +83,14 @@ SERIES_COLUMN: dict[str, str] = {
     "cems_daily": "outlet_id",
     "power": "meter_id",
     "ambient_hourly": "station_id",
+    "grid_hourly": "grid_id",
+    "met_hourly": "station_id",
+    "mobile_track": "vehicle_id",
+    "camera_alarms": "alarm_id",
+    "gate_records": "enterprise_id",
 }
-"""The series (device) id column of each lake source."""
+"""The series (device) id column of each lake source (clue layers: the grid, weather
+station, vehicle, alarm and enterprise whose rows a write touched)."""
 _STALE_TMP_SECONDS = 3600.0
 DEFAULT_GRACE_SECONDS = 600.0
 """How long files replaced by a compaction stay on disk for readers of older snapshots."""

@@ -236,3 +236,26 @@ class DataRewrite(Base):
     """The later value replaced the stored one in the lake."""
     archive_seq: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class Grid(Base):
+    """网格: a grid cell of the 网格化监测 network (contract v2 ``registry/grids.csv``).
+
+    ``lon``/``lat`` are the cell centre (degrees, WGS-84 as the rest of the registry);
+    ``cell_km`` the cell edge length in km.
+    """
+
+    __tablename__ = "grids"
+    __table_args__ = (
+        CheckConstraint("lon >= -180 AND lon <= 180", name="lon"),
+        CheckConstraint("lat >= -90 AND lat <= 90", name="lat"),
+        CheckConstraint("cell_km IS NULL OR cell_km > 0", name="cell_km"),
+    )
+
+    grid_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    cell_km: Mapped[float | None] = mapped_column(Float)
+    city: Mapped[str | None] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64))
+    township: Mapped[str | None] = mapped_column(String(64))

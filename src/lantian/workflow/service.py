@@ -177,9 +177,18 @@ def _new_case(
     leads: Sequence[Lead],
     title: str | None,
     now: datetime | None = None,
+    *,
+    enterprise: Enterprise | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Case:
+    """Open a case (status ``new``) of ``leads``; about ``enterprise`` when given (a
+    suggested source of a hot-spot lead, :mod:`lantian.workflow.candidates`), otherwise
+    about the enterprise (or station) of the main lead. ``extra`` is added to the
+    ``open_case`` event data and audit record."""
     main = max(leads, key=lambda x: (x.severity, x.score))
     ent, station = _lead_region(session, main)
+    if enterprise is not None:
+        ent, station = enterprise, None
     region: Any = ent if ent is not None else station
     now = now or now_cst()
     case = Case(
@@ -211,14 +220,15 @@ def _new_case(
         session.add(CaseLead(lead_id=lead.lead_id, case_id=case.case_id, linked_at=now))
     session.flush()
     ids = [x.lead_id for x in leads]
-    _event(session, user, case, "open_case", to_status="new", data={"lead_ids": ids}, at=now)
+    data: dict[str, Any] = {"lead_ids": ids, **(extra or {})}
+    _event(session, user, case, "open_case", to_status="new", data=data, at=now)
     audit(
         session,
         user,
         "open_case",
         "case",
         case.case_id,
-        after={**snapshot(case), "lead_ids": ids},
+        after={**snapshot(case), **data},
         to_status="new",
         at=now,
     )

@@ -62,3 +62,6 @@ def register_api(app: FastAPI) -> None:
     app.include_router(__import__("lantian.web.api.qc", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.api.complaints", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.api.public", fromlist=["router"]).router)
+    from lantian.web.api import layers  # clue map layers (#17)
+
+    app.include_router(layers.router)

@@ -53,3 +53,6 @@ def register_pages(app: FastAPI) -> None:
     app.include_router(__import__("lantian.web.pages.qc", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.pages.complaints", fromlist=["router"]).router)
     app.include_router(__import__("lantian.web.pages.public", fromlist=["router"]).router)
+    from lantian.web.pages import candidates  # suggested sources of hot spots (#17)
+
+    app.include_router(candidates.router)

@@ -28,6 +28,7 @@ from lantian.web.rules_info import lead_names, rule_info, subject_text
 from lantian.web.templating import render
 from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
+from lantian.workflow.candidates import compass_point, may_dispatch_candidates, suggested_sources
 from lantian.workflow.states import transition_for
 
 router = APIRouter(include_in_schema=False)
@@ -310,6 +311,9 @@ def lead_detail(request: Request, lead_id: str, user: PageUser, db: DbDep) -> Re
         ),
         "subject_text": subject_text(lead.subject_type, lead.subject_id, names, lang),
         "rule_info": rule_info(lead.rule),
+        "sources": suggested_sources(db, user, lead),
+        "can_dispatch_source": d.case is None and may_dispatch_candidates(user),
+        "compass_point": compass_point,
     }
     ctx |= dispatch_context(db, user, lead_id=lead.lead_id if d.case is None else None)
     return render(request, "leads/detail.html", ctx)

@@ -15,6 +15,9 @@
     if (!window.L || el.dataset.ready) { return; }
     el.dataset.ready = "1";
     var map = L.map(el, { preferCanvas: true, attributionControl: !!el.dataset.tileUrl });
+    /* other scripts (clue-layers.js) add their layers to this map */
+    el.lantianMap = map;
+    el.dispatchEvent(new CustomEvent("lantian:map-ready", { detail: { map: map } }));
     if (el.dataset.tileUrl) {
       L.tileLayer(el.dataset.tileUrl, { maxZoom: 18 }).addTo(map);
     } else {
