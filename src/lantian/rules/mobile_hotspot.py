@@ -84,24 +84,25 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         & (m.value >= p.min_ratio * m.bg)
         & (m.value >= m.bg + p.min_excess_ug_m3)
     )
-    hot = hot.mutate(ratio=hot.value / ibis.greatest(hot.bg, 1e-9))
     runs = islands(
         hot,
         ["vehicle_id", "pollutant"],
         1,
         p.max_gap_s,
-        aggs=lambda t: {
-            "peak": t.value.max(),
-            "background": t.bg.argmax(t.value),
-            "ratio": t.ratio.max(),
-            "lon": t.lon.argmax(t.value),
-            "lat": t.lat.argmax(t.value),
-            "peak_t": t.t.argmax(t.value),
-        },
+        aggs=lambda t: {"peak": t.value.max()},
     )
     runs = runs.filter(
         (runs.n >= p.min_readings) & (runs.end_t - runs.start_t >= p.min_run_s)
     ).mutate(run_s=ibis._.end_t - ibis._.start_t)
+    # the peak reading: the first reading of the run at its highest value (deterministic
+    # on every engine, unlike an argmax among equal values)
+    key = ["vehicle_id", "pollutant"]
+    pk = runs.select(*key, "start_t", "end_t", "peak").join(hot, key)
+    pk = pk.filter((pk.t >= pk.start_t) & (pk.t < pk.end_t) & (pk.value == pk.peak))
+    pk = pk.group_by([*key, "start_t"]).aggregate(peak_t=pk.t.min())
+    at = hot.select(*key, peak_t=hot.t, lon=hot.lon, lat=hot.lat, background=hot.bg)
+    runs = runs.join(pk, [*key, "start_t"]).join(at, [*key, "peak_t"])
+    runs = runs.mutate(ratio=runs.peak / ibis.greatest(runs.background, 1e-9))
     cell = nearest_cell(runs, ["vehicle_id", "pollutant", "start_t"], ctx.inputs.grids)
     runs = runs.join(cell, ["vehicle_id", "pollutant", "start_t"])
     ep = islands(
