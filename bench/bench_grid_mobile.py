@@ -65,7 +65,7 @@ def build(args: argparse.Namespace) -> tuple[Inputs, int, int]:
     s = np.arange(secs)
     for v in range(args.vehicles):
         row = rng.integers(1, side - 1)
-        x = (s % 7200) / 7200 * (side - 2) * DLON  # back and forth along a row of cells
+        x = (s % 7200) / 7200 * min(20, side - 2) * DLON  # 20 cells (60 km) in 2 h, then again
         for pol, base in (("PM2.5", 45.0), ("TVOC", 120.0)):
             val = base * (1 + 0.1 * rng.standard_normal(secs))
             val = np.where((s % 1200) < 30, val * 5 + 100, val)  # a plume every 20 min
@@ -88,11 +88,10 @@ def build(args: argparse.Namespace) -> tuple[Inputs, int, int]:
         "grid_hourly": con.create_table("grid_hourly", gh),
         "mobile": con.create_table("mobile", mobile),
     }
-    base = {k: empty_table(k) for k in TABLE_COLUMNS if k not in tabs}
-    base = {k: con.create_table(k, v.to_pandas()) for k, v in base.items()}
-    inputs = Inputs(
-        **{k: v for k, v in {**base, **tabs}.items() if k in Inputs.__dataclass_fields__}
-    )
+    rest = {
+        k: con.create_table(k, empty_table(k).to_pandas()) for k in TABLE_COLUMNS if k not in tabs
+    }
+    inputs = Inputs(**{**rest, **tabs})
     print(f"grids {len(grids):,} cells, grid_hourly {len(gh):,} rows, mobile {len(mobile):,} rows")
     return inputs, args.hotspots, args.vehicles
 
