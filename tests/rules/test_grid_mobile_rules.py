@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from rules_fixtures import Bundle, detect, iso, t_of
 
+from lantian.rules.config import RulesConfig
+from lantian.rules.engine import run_rules
 from lantian.rules.grid_hotspot import Params as GridParams
 
 LON0, LAT0, KM = 116.0, 39.0, 3.0
@@ -240,3 +242,23 @@ def test_mobile_hotspot_passes_of_one_cell_merge_within_window() -> None:
     assert leads[0].evidence["duration_s"] == 40
     tight = detect(b.build(), "MOBILE-HOTSPOT", {"merge_window_min": 10})
     assert len(tight) == 3
+
+
+def test_grid_hotspot_city_override_applies_to_that_citys_cells_only() -> None:
+    b = grid_world(n=5)
+    b2 = grid_world(n=5, city="白山市")
+    for g in b2.rows["grids"]:  # a second city 1° further north
+        b.rows["grids"].append({**g, "grid_id": "H" + g["grid_id"][1:], "lat": g["lat"] + 1})
+
+    def pm25(g: str, h: int) -> float:
+        return 160.0 if g in ("G22", "H22") and 2 <= h < 4 else 40.0  # only 2 h hot
+
+    hourly(b, 8, pm25)
+    assert detect(b.build(), "GRID-HOTSPOT") == []
+    cfg = RulesConfig.from_dict(
+        {"city": {"白山市": {"rules": {"GRID-HOTSPOT": {"min_duration_h": 2}}}}}
+    )
+    leads = run_rules(b.build(), rules=["GRID-HOTSPOT"], params=cfg)
+    assert [(ld.subject_id, ld.evidence["parameters"]["min_duration_h"]) for ld in leads] == [
+        ("H22", 2)
+    ]
