@@ -143,14 +143,14 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         vehicle_id=ep.vehicle_id,
         lon=ep.lon,
         lat=ep.lat,
-        peak_time=ep.peak_t,
+        peak_after_s=ep.peak_t - ep.start_t,
         cell_dist_km=ep.cell_dist_km,
     )
 
 
 def summarize(row: dict[str, Any], names: Any) -> str:
     """One sentence for officers."""
-    at = tx.cst(row["peak_time"])
+    at = tx.cst(int(row["start_t"]) + int(row["peak_after_s"]))
     return (
         f"走航车{row['vehicle_id']}在网格{row['subject_id']}"
         f"（{float(row['lon']):.4f}, {float(row['lat']):.4f}）于{at.month}月{at.day}日{at:%H:%M:%S}"
@@ -196,7 +196,7 @@ RULE = register(
             "vehicle_id": Field("走航车", "Vehicle", "text"),
             "lon": Field("高值点经度", "Peak longitude", unit="°", decimals=5),
             "lat": Field("高值点纬度", "Peak latitude", unit="°", decimals=5),
-            "peak_time": Field("高值时刻（秒）", "Peak time (s)", "integer"),
+            "peak_after_s": Field("峰值距开始时间", "Peak after start", unit="s", decimals=0),
             "cell_dist_km": Field("距网格中心", "Distance to cell centre", unit="km", decimals=2),
         },
         parameters={
