@@ -92,16 +92,23 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     cells = grids.select("grid_id", city=grids.city.fill_null(""))
     long = _long(i.grid_hourly, p).join(cells, "grid_id")
     city = long.group_by(["city", "h", "pollutant"]).aggregate(city_median=long.value.median())
-    # only cell-hours that can be hot (value ≥ excess) are compared with the ring
-    cand = long.filter(long.value >= long.excess)
+    long = long.join(city, ["city", "h", "pollutant"])
+    # only cell-hours that can be hot (≥ the excess and ≥ min_city_ratio × the city median)
+    # are compared with the ring; the others are cool whatever the ring
+    can_be_hot = (long.value >= long.excess) & (long.value >= p.min_city_ratio * long.city_median)
+    cand = long.filter(can_be_hot)
     pairs = ring_pairs(i.grids, p.ring_radius_cells)
     nb = long.select(n_id=long.grid_id, n_h=long.h, n_pol=long.pollutant, n_value=long.value)
     j = cand.join(pairs, "grid_id")
     j = j.join(nb, [j.n_id == nb.n_id, j.h == nb.n_h, j.pollutant == nb.n_pol])
     cmp = j.group_by(["grid_id", "city", "h", "pollutant"]).aggregate(
-        value=j.value.max(), excess=j.excess.max(), ring=j.n_value.median(), n_ring=j.count()
+        value=j.value.max(),
+        excess=j.excess.max(),
+        city_median=j.city_median.max(),
+        ring=j.n_value.median(),
+        n_ring=j.count(),
     )
-    cmp = cmp.filter(cmp.n_ring >= p.min_ring_cells).join(city, ["city", "h", "pollutant"])
+    cmp = cmp.filter(cmp.n_ring >= p.min_ring_cells)
     is_hot = (
         (cmp.value >= p.min_ratio * cmp.ring)
         & (cmp.value >= cmp.ring + cmp.excess)
@@ -110,7 +117,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     cmp = cmp.mutate(hot=ibis.ifelse(is_hot, 1, 0), ratio=cmp.value / ibis.greatest(cmp.ring, 1e-9))
     # state per cell-hour: cool (value below the excess, or compared and not hot) or hot;
     # cell-hours without a judgement (no value, ring too thin) are absent = no data
-    low = long.filter(long.value < long.excess).select("grid_id", "h", hot=ibis.literal(0))
+    low = long.filter(~can_be_hot).select("grid_id", "h", hot=ibis.literal(0))
     judged = cmp.select("grid_id", "h", "hot").union(low, distinct=False)
     state = judged.group_by(["grid_id", "h"]).aggregate(hot=judged.hot.max())
     runs = value_runs(state, ["grid_id"], "hot", p.max_gap_h, min_rows=max(1, p.min_duration_h))
