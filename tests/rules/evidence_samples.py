@@ -38,6 +38,10 @@ FIXTURES: dict[str, tuple[str, ...]] = {
         "test_hotspot_vs_other_stations_not_regional_episode",
     ),
     "test_clue_rules": ("test_gate_violation_restricted_entries_one_lead_per_alert_day",),
+    "test_grid_mobile_rules": (
+        "test_grid_hotspot_cell_above_its_ring_one_lead_with_centre",
+        "test_mobile_hotspot_plume_located_to_its_cell",
+    ),
 }
 """One or two fixture tests per rule (all of them would take minutes on a shared CPU)."""
 

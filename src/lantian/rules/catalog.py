@@ -24,6 +24,8 @@ RULE_MODULES: tuple[str, ...] = (
     "power_emergency",
     "amb_hotspot",
     "gate_violation",
+    "grid_hotspot",
+    "mobile_hotspot",
 )
 """Modules under :mod:`lantian.rules` holding one rule each, in catalog order."""
 

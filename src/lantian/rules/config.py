@@ -174,17 +174,21 @@ def scope_groups(cfg: RulesConfig, rule: Rule, inputs: Inputs) -> list[tuple[Any
         return [(cfg.params_for(rule), None)]
     if rule.scope == "city":
         st = inputs.stations.select("station_id", "city").execute()
-        cities = sorted({str(c) for c in st["city"] if c is not None})
+        gr = inputs.grids.select("city").execute()  # grid rules (v2) are city-scoped too
+        cities = sorted({str(c) for c in [*st["city"], *gr["city"]] if c is not None})
         by_city: dict[Any, list[str]] = {}
         for c in cities:
             by_city.setdefault(cfg.params_for(rule, city=c), []).append(c)
         out: list[tuple[Any, Inputs | None]] = []
         for p, cs in by_city.items():
             stations = inputs.stations.filter(inputs.stations.city.isin(cs))
+            grids = inputs.grids.filter(inputs.grids.city.isin(cs))
             sub = replace(
                 inputs,
                 stations=stations,
                 ambient=inputs.ambient.semi_join(stations.select("station_id"), "station_id"),
+                grids=grids,
+                grid_hourly=inputs.grid_hourly.semi_join(grids.select("grid_id"), "grid_id"),
             )
             out.append((p, sub))
         return out
