@@ -10,10 +10,13 @@ series, hours). One run (:func:`detect_lake_once`):
    series the rules need together: an outlet or a meter brings its whole enterprise (line
    meters, a line's outlets), a station its city's stations (AMB-HOTSPOT compares
    neighbours), and CEMS-CLONED's possible partners (outlets of other enterprises that
-   reported the same values). Nothing else is read: cost grows with the change, not the
-   lake. Data time later than now + ``LANTIAN_FUTURE_MARGIN_H`` is never read nor judged;
-   it is reported (``future_excluded``) and its records are kept for when that time comes,
-   so no data point can push detection ahead or stop it;
+   reported the same values). The v2 clue layers (:data:`CLUE_SOURCES`, grids from the
+   database) are read for the run's whole window; their changes widen the judged scope
+   (a gate record or a camera alarm its enterprise, grid PM, 走航 and weather the grid
+   cells, weather also its city's stations). Nothing else is read: cost grows with the
+   change, not the lake. Data time later than now + ``LANTIAN_FUTURE_MARGIN_H`` is never
+   read nor judged; it is reported (``future_excluded``) and its records are kept for
+   when that time comes, so no data point can push detection ahead or stop it;
 3. runs the rule catalog (DuckDB, or Spark) on those rows, on one process-wide DuckDB
    backend whose compiled SQL is kept between runs (:mod:`lantian.rules.sqlcache`: the
    compilation of the catalog, seconds whatever the data, is paid by the first run of
