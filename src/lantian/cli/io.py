@@ -168,6 +168,21 @@ def export_data_command(
     console.print(f"{rows:,} rows written to {escape(str(out))}")
 
 
+@export_app.command("clues")
+def export_clues_command(
+    out_dir: Annotated[Path, typer.Argument(help="bundle directory to write")],
+    start: str | None = typer.Option(None, "--from", help="first time (ISO 8601, CST default)"),
+    end: str | None = typer.Option(None, "--to", help="end time, exclusive"),
+) -> None:
+    """Write the v2 clue layers: registry/grids.csv and data/grid_hourly, met_hourly,
+    mobile_track, camera_alarms, gate_records (.csv)."""
+    from lantian.io.export import export_clues
+
+    counts = export_clues(out_dir, start=_parse_when(start), end=_parse_when(end))
+    for name, rows in counts.items():
+        typer.echo(f"{name}\t{rows}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``import`` and ``export`` to the ``lantian`` command."""
     app.command("import")(import_command)

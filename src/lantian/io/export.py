@@ -21,9 +21,18 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from lantian.db.session import session_scope
-from lantian.io.formats import ALERTS, FILES, REGISTRY_FILES, SECRET_COLUMNS, FileSpec
+from lantian.io.formats import (
+    ALERTS,
+    CLUE_DATA_FILES,
+    FILES,
+    GRIDS,
+    LAKE_RENAMES,
+    REGISTRY_FILES,
+    SECRET_COLUMNS,
+    FileSpec,
+)
 from lantian.lake import Lake, source_schema
-from lantian.registry.models import Alert, Enterprise, Measure, Meter, Outlet, Station
+from lantian.registry.models import Alert, Enterprise, Grid, Measure, Meter, Outlet, Station
 from lantian.settings import Settings, get_settings
 from lantian.timeutil import isoformat_cst
 
@@ -34,12 +43,14 @@ _MODELS: dict[str, Any] = {
     "stations": Station,
     "measures": Measure,
     "alerts": Alert,
+    "grids": Grid,
 }
 
 _EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "cems_hourly": ("outlet_id", "time", "pollutant", "value", "zs_value", "flag"),
     "power": FILES["power"].column_names,
     "ambient_hourly": FILES["ambient_hourly"].column_names,
+    **{spec.name: spec.column_names for spec in CLUE_DATA_FILES},
 }
 """Columns written per lake source (contract columns; other CEMS sources as hourly)."""
 
@@ -98,9 +109,9 @@ def export_registry(
     """Write the registry as a bundle: ``OUT/registry/*.csv`` or ``OUT/registry.xlsx``.
 
     Returns rows written per file. Empty optional files (stations, measures) are
-    written with their header only. The secrets of outlets and meters (SM4 keys
-    ``sm4_key``, HJ 212 passwords ``pw``) are written only with ``with_secrets=True``;
-    otherwise the column is empty.
+    written with their header only; the v2 ``grids`` file only when there are grid
+    cells. The secrets of outlets and meters (SM4 keys ``sm4_key``, HJ 212 passwords
+    ``pw``) are written only with ``with_secrets=True``; otherwise the column is empty.
     """
     settings = settings or get_settings()
     out_dir = Path(out_dir)
@@ -109,6 +120,11 @@ def export_registry(
         spec.name: registry_values(spec, settings, with_secrets=with_secrets)
         for spec in REGISTRY_FILES
     }
+    specs = list(REGISTRY_FILES)
+    grids = registry_values(GRIDS, settings)
+    if grids:  # v2 optional file: written when the registry has grid cells
+        tables[GRIDS.name] = grids
+        specs.append(GRIDS)
     if xlsx:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
@@ -117,7 +133,7 @@ def export_registry(
 
         out_dir.mkdir(parents=True, exist_ok=True)
         book = Workbook(write_only=True)
-        for spec in REGISTRY_FILES:
+        for spec in specs:
             sheet = book.create_sheet(spec.name)
             sheet.append(list(spec.column_names))
             for row in tables[spec.name]:
@@ -133,7 +149,7 @@ def export_registry(
         return counts
     reg = out_dir / "registry"
     reg.mkdir(parents=True, exist_ok=True)
-    for spec in REGISTRY_FILES:
+    for spec in specs:
         rows = [[_cell(v) for v in row] for row in tables[spec.name]]
         _write_csv(reg / f"{spec.name}.csv", spec.column_names, rows)
         counts[spec.name] = len(tables[spec.name])
@@ -172,6 +188,8 @@ def export_data(
         return export_alerts(out, settings)
     spec = source_schema(source)
     cols = _EXPORT_COLUMNS.get(source, _EXPORT_COLUMNS["cems_hourly"])
+    renames = LAKE_RENAMES.get(source, {})
+    lake_col = {c: renames.get(c, c) for c in cols}  # contract column → lake column
     lake = Lake(settings.lake_dir)
     import duckdb
 
@@ -187,7 +205,7 @@ def export_data(
                 "strftime(\"time\" AT TIME ZONE 'Asia/Shanghai', '%Y-%m-%dT%H:%M:%S+08:00') "
                 'AS "time"'
                 if c == "time"
-                else f'"{c}"'
+                else f'"{lake_col[c]}" AS "{c}"'
                 for c in cols
             )
             con.execute(
@@ -200,7 +218,7 @@ def export_data(
                 ]
             )
         else:
-            select_cols = ", ".join(f'"{c}"' for c in cols)
+            select_cols = ", ".join(f'"{lake_col[c]}" AS "{c}"' for c in cols)
             table = con.sql(f"SELECT {select_cols} FROM {relation}").to_arrow_table()
             idx = table.column_names.index("time")
             local = pc.cast(table.column("time"), pa.timestamp("us", tz="+08:00"))
@@ -210,6 +228,34 @@ def export_data(
         con.close()
     os.replace(tmp, out)
     return rows
+
+
+def export_clues(
+    out_dir: Path,
+    settings: Settings | None = None,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict[str, int]:
+    """Write the v2 clue layers as a bundle: ``registry/grids.csv`` and the five
+    ``data/*.csv`` files (grid_hourly, met_hourly, mobile_track, camera_alarms,
+    gate_records), contract columns, times with ``+08:00``. Returns rows per file.
+
+    References
+    ----------
+    .. [1] Lantian exchange formats, v2 additions (``contracts/exchange-formats.md``).
+    """
+    settings = settings or get_settings()
+    out_dir = Path(out_dir)
+    (out_dir / "registry").mkdir(parents=True, exist_ok=True)
+    (out_dir / "data").mkdir(parents=True, exist_ok=True)
+    grids = registry_rows(GRIDS, settings)
+    _write_csv(out_dir / "registry" / "grids.csv", GRIDS.column_names, grids)
+    counts = {GRIDS.name: len(grids)}
+    for spec in CLUE_DATA_FILES:
+        out = out_dir / "data" / f"{spec.name}.csv"
+        counts[spec.name] = export_data(spec.name, out, settings, start=start, end=end)
+    return counts
 
 
 def _sql_path(path: Path) -> str:

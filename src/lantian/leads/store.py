@@ -71,6 +71,8 @@ class JudgedScope:
 
     enterprises: dict[str, Window] = field(default_factory=dict)
     stations: dict[str, Window] = field(default_factory=dict)
+    grids: dict[str, Window] = field(default_factory=dict)
+    """Grid id → ``[lo, hi)`` hours re-read (v2 clue layers: grid-subject leads)."""
     data_first: datetime | None = None
     horizon: datetime | None = None
     edge: timedelta = timedelta(hours=24)
@@ -92,6 +94,8 @@ class JudgedScope:
             return None
         if subject_type == "station":
             return self.stations.get(subject_id)
+        if subject_type == "grid":
+            return self.grids.get(subject_id)
         if enterprise_id is not None and enterprise_id in self.enterprises:
             return self.enterprises[enterprise_id]
         if rule == CLONED_RULE and evidence:
@@ -110,7 +114,7 @@ class JudgedScope:
 
     def bounds(self) -> Window | None:
         """Hull of every judged window."""
-        spans = [*self.enterprises.values(), *self.stations.values()]
+        spans = [*self.enterprises.values(), *self.stations.values(), *self.grids.values()]
         if not spans:
             return None
         return min(s[0] for s in spans), max(s[1] for s in spans)

@@ -10,10 +10,13 @@ series, hours). One run (:func:`detect_lake_once`):
    series the rules need together: an outlet or a meter brings its whole enterprise (line
    meters, a line's outlets), a station its city's stations (AMB-HOTSPOT compares
    neighbours), and CEMS-CLONED's possible partners (outlets of other enterprises that
-   reported the same values). Nothing else is read: cost grows with the change, not the
-   lake. Data time later than now + ``LANTIAN_FUTURE_MARGIN_H`` is never read nor judged;
-   it is reported (``future_excluded``) and its records are kept for when that time comes,
-   so no data point can push detection ahead or stop it;
+   reported the same values). The v2 clue layers (:data:`CLUE_SOURCES`, grids from the
+   database) are read for the run's whole window; their changes widen the judged scope
+   (a gate record or a camera alarm its enterprise, grid PM, 走航 and weather the grid
+   cells, weather also its city's stations). Nothing else is read: cost grows with the
+   change, not the lake. Data time later than now + ``LANTIAN_FUTURE_MARGIN_H`` is never
+   read nor judged; it is reported (``future_excluded``) and its records are kept for
+   when that time comes, so no data point can push detection ahead or stop it;
 3. runs the rule catalog (DuckDB, or Spark) on those rows, on one process-wide DuckDB
    backend whose compiled SQL is kept between runs (:mod:`lantian.rules.sqlcache`: the
    compilation of the catalog, seconds whatever the data, is paid by the first run of
@@ -59,7 +62,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.registry.models import Alert, Enterprise, Measure, Meter, Outlet, Station
+from lantian.registry.models import Alert, Enterprise, Grid, Measure, Meter, Outlet, Station
 from lantian.rules.inputs import CST_OFFSET_S, TABLE_COLUMNS, Inputs
 from lantian.rules.platform_models import DetectionRun
 from lantian.rules.sqlcache import arrow_table, shared_backend
@@ -74,6 +77,16 @@ DATA_SOURCES: dict[str, str] = {
     "ambient": "ambient_hourly",
 }
 """Rule-input table → lake source."""
+
+CLUE_SOURCES: dict[str, str] = {
+    "grid_hourly": "grid_hourly",
+    "met": "met_hourly",
+    "mobile": "mobile_track",
+    "camera_alarms": "camera_alarms",
+    "gate_records": "gate_records",
+}
+"""Rule-input table → lake source of the v2 clue layers (contract "v2 additions"): read
+for the whole window of a run (they are few rows beside CEMS and power)."""
 
 _ARROW: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -161,7 +174,7 @@ def data_horizon(lake: Any, limit: datetime | None = None) -> datetime | None:
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
-        for source in DATA_SOURCES.values():
+        for source in (*DATA_SOURCES.values(), *CLUE_SOURCES.values()):
             parts = [
                 p
                 for p in lake.partitions(source)
@@ -242,7 +255,12 @@ def registry_tables(session: Session) -> dict[str, pa.Table]:
         }
         for a in session.scalars(select(Alert).order_by(Alert.alert_id))
     ]
+    grids = [
+        {c: getattr(g, c) for c in TABLE_COLUMNS["grids"]}
+        for g in session.scalars(select(Grid).order_by(Grid.grid_id))
+    ]
     return {
+        "grids": _frame("grids", grids),
         "enterprises": _frame("enterprises", ents),
         "outlets": _frame("outlets", outlets),
         "meters": _frame("meters", meters),
@@ -265,6 +283,32 @@ _DATA_SQL: dict[str, str] = {
     "ambient": (
         "SELECT station_id, CAST(epoch(time) AS BIGINT) + {off} AS t, pollutant, "
         "CAST(value AS DOUBLE) AS value FROM {src}"
+    ),
+    # v2 clue layers: camera_alarms.source is stored as alarm_source (lake.schema)
+    "grid_hourly": (
+        "SELECT grid_id, CAST(epoch(time) AS BIGINT) + {off} AS t, "
+        "CAST(pm25 AS DOUBLE) AS pm25, CAST(pm10 AS DOUBLE) AS pm10 FROM {src}"
+    ),
+    "met": (
+        "SELECT station_id, CAST(epoch(time) AS BIGINT) + {off} AS t, "
+        "CAST(wind_dir AS DOUBLE) AS wind_dir, CAST(wind_speed AS DOUBLE) AS wind_speed, "
+        "CAST(temp AS DOUBLE) AS temp, CAST(rh AS DOUBLE) AS rh FROM {src}"
+    ),
+    "mobile": (
+        "SELECT vehicle_id, CAST(epoch(time) AS BIGINT) + {off} AS t, "
+        "CAST(lon AS DOUBLE) AS lon, CAST(lat AS DOUBLE) AS lat, pollutant, "
+        "CAST(value AS DOUBLE) AS value FROM {src}"
+    ),
+    "camera_alarms": (
+        "SELECT alarm_id, alarm_source AS source, camera_id, "
+        "CAST(epoch(time) AS BIGINT) + {off} AS t, CAST(lon AS DOUBLE) AS lon, "
+        "CAST(lat AS DOUBLE) AS lat, kind, CAST(confidence AS DOUBLE) AS confidence, "
+        "enterprise_id, image FROM {src}"
+    ),
+    "gate_records": (
+        "SELECT record_id, enterprise_id, gate_id, CAST(epoch(time) AS BIGINT) + {off} AS t, "
+        "plate, vehicle_type, fuel, CAST(emission_standard AS DOUBLE) AS emission_standard, "
+        "direction FROM {src}"
     ),
 }
 
@@ -300,7 +344,7 @@ def lake_inputs(
     tables: dict[str, ir.Table] = {}
     for name, arrow in registry_tables(session).items():
         tables[name] = con.create_table(f"lake_{name}", obj=arrow, temp=True, overwrite=True)
-    for name, source in DATA_SOURCES.items():
+    for name, source in {**DATA_SOURCES, **CLUE_SOURCES}.items():
         src = lake.scan_sql(source, start, end)
         sql = _DATA_SQL[name].format(off=CST_OFFSET_S, src=src)
         raw.execute(f"CREATE OR REPLACE TEMP TABLE lake_{name} AS {sql}")
@@ -561,6 +605,7 @@ def _plan(
         ent_of_meter = {k: v for k, v in s.execute(select(Meter.meter_id, Meter.enterprise_id))}
         city_of_station = {k: v for k, v in s.execute(select(Station.station_id, Station.city))}
         all_ents = list(s.scalars(select(Enterprise.enterprise_id)))
+        all_grids = list(s.scalars(select(Grid.grid_id)))
     outlets_of: dict[str, list[str]] = defaultdict(list)
     for o, e in ent_of_outlet.items():
         outlets_of[e].append(o)
@@ -572,17 +617,34 @@ def _plan(
         stations_of[c].append(st)
     ent_win: dict[str, tuple[datetime, datetime]] = {}
     st_win: dict[str, tuple[datetime, datetime]] = {}
+    grid_win: tuple[datetime, datetime] | None = None
     if full:
         window = (horizon - timedelta(days=params.initial_days), horizon)
         ent_win = {e: window for e in all_ents}
         st_win = {st: window for st in city_of_station}
+        grid_win = window if all_grids else None
     else:
+        alarms: dict[str, tuple[datetime, datetime]] = {}
         for kind, series in changed.items():
             for sid, (lo, hi) in series.items():
                 win = (lo - lookback, min(hi + lookback, horizon))
                 if win[1] <= win[0]:
                     continue
-                if kind == "station":
+                # v2 clue layers: a gate record judges its enterprise; a camera alarm its
+                # enterprise (or the grid cells when it names none); grid PM and 走航
+                # readings the grid cells (compared with their neighbours); weather the
+                # stations of its city and the grid cells (wind places the candidates)
+                if kind == "enterprise":
+                    ent_win[sid] = _hull(ent_win.get(sid), win)
+                    continue
+                if kind == "alarm":
+                    alarms[sid] = win
+                    continue
+                if kind in ("grid", "mobile", "met"):
+                    grid_win = _hull(grid_win, win) if all_grids else None
+                    if kind != "met":
+                        continue
+                if kind in ("station", "met"):
                     if sid not in city_of_station:
                         continue
                     city = city_of_station[sid]
@@ -593,6 +655,11 @@ def _plan(
                 ent = (ent_of_outlet if kind == "outlet" else ent_of_meter).get(sid)
                 if ent is not None:
                     ent_win[ent] = _hull(ent_win.get(ent), win)
+        for alarm_ent, win in _alarm_enterprises(lake, alarms).items():
+            if alarm_ent is None:
+                grid_win = _hull(grid_win, win) if all_grids else None
+            else:
+                ent_win[alarm_ent] = _hull(ent_win.get(alarm_ent), win)
         # one window per city: stations of a city are compared over the same hours
         by_city: dict[str | None, tuple[datetime, datetime]] = {}
         for st, win in st_win.items():
@@ -601,6 +668,8 @@ def _plan(
         st_win = {st: by_city[city_of_station[st]] for st in st_win}
     scope.enterprises = dict(ent_win)
     scope.stations = dict(st_win)
+    if grid_win is not None:
+        scope.grids = {g: grid_win for g in all_grids}
     read_ent = dict(ent_win)
     codes = list(rules) if rules else None
     if (codes is None or "CEMS-CLONED" in codes) and ent_win and len(ent_win) < len(all_ents):
@@ -623,7 +692,13 @@ def _plan(
         for m in meters_of[ent]:
             plan.meters[m] = win
     plan.stations = dict(st_win)
-    spans = [*plan.outlets.values(), *plan.meters.values(), *plan.stations.values()]
+    spans = [
+        *plan.outlets.values(),
+        *plan.meters.values(),
+        *plan.stations.values(),
+        *ent_win.values(),
+        *([grid_win] if grid_win is not None else []),
+    ]
     if spans:
         plan.data_from = min(w[0] for w in spans)
         plan.data_to = max(w[1] for w in spans)
@@ -648,8 +723,38 @@ SOURCE_KIND: dict[str, str] = {
     "cems_hourly": "outlet",
     "power": "meter",
     "ambient_hourly": "station",
+    # v2 clue layers (series as recorded by lantian.lake.store.SERIES_COLUMN)
+    "gate_records": "enterprise",
+    "camera_alarms": "alarm",
+    "met_hourly": "met",
+    "grid_hourly": "grid",
+    "mobile_track": "mobile",
 }
 """Lake source judged by detection → kind of its series."""
+
+
+def _alarm_enterprises(
+    lake: Any, alarms: dict[str, tuple[datetime, datetime]]
+) -> dict[str | None, tuple[datetime, datetime]]:
+    """Enterprise (None: no enterprise named) → hull of the windows of changed camera
+    alarms (the change log names alarms: ``camera_alarms`` series are alarm ids)."""
+    if not alarms:
+        return {}
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        src = lake.scan_sql("camera_alarms", ids=list(alarms))
+        rows = con.execute(f"SELECT alarm_id, enterprise_id FROM {src}").fetchall()
+    finally:
+        con.close()
+    out: dict[str | None, tuple[datetime, datetime]] = {}
+    for alarm_id, ent in rows:
+        win = alarms.get(str(alarm_id))
+        if win is not None:
+            out[ent] = _hull(out.get(ent), win)
+    return out
 
 
 def _clone_partners(
@@ -762,7 +867,7 @@ def data_first(lake: Any) -> datetime | None:
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET TimeZone = 'UTC'")
-        for source in DATA_SOURCES.values():
+        for source in (*DATA_SOURCES.values(), *CLUE_SOURCES.values()):
             parts = lake.partitions(source)
             files = lake.live_files(parts[0]) if parts else []
             if not files:
@@ -831,6 +936,12 @@ def plan_inputs(lake: Any, session: Session, plan: Any, backend: Any) -> Inputs:
             src = _window_sql(kind, source, lake, windows, raw)
         else:
             src = lake.scan_sql(source, plan.data_to, plan.data_to)
+        sql = _DATA_SQL[name].format(off=CST_OFFSET_S, src=src)
+        raw.execute(f"CREATE OR REPLACE TEMP TABLE lake_{name} AS {sql}")
+        tables[name] = backend.table(f"lake_{name}")
+    for name, source in CLUE_SOURCES.items():
+        # the run's whole window: the judged scope decides which leads count
+        src = lake.scan_sql(source, plan.data_from, plan.data_to)
         sql = _DATA_SQL[name].format(off=CST_OFFSET_S, src=src)
         raw.execute(f"CREATE OR REPLACE TEMP TABLE lake_{name} AS {sql}")
         tables[name] = backend.table(f"lake_{name}")
