@@ -38,6 +38,10 @@ FIXTURES: dict[str, tuple[str, ...]] = {
         "test_hotspot_vs_other_stations_not_regional_episode",
     ),
     "test_clue_rules": ("test_gate_violation_restricted_entries_one_lead_per_alert_day",),
+    "test_camera_rule": (
+        "test_camera_alarm_repeated_alarms_are_one_episode_lead",
+        "test_camera_alarm_located_to_the_nearest_enterprise_or_grid",
+    ),
 }
 """One or two fixture tests per rule (all of them would take minutes on a shared CPU)."""
 

@@ -24,6 +24,7 @@ RULE_MODULES: tuple[str, ...] = (
     "power_emergency",
     "amb_hotspot",
     "gate_violation",
+    "camera_alarm",
 )
 """Modules under :mod:`lantian.rules` holding one rule each, in catalog order."""
 
