@@ -242,12 +242,15 @@ def _num(v: Any) -> float | None:
 
 def _points(table: Any, key: str) -> dict[str, tuple[float, float]]:
     df = table.select(key, "lon", "lat").execute()
-    out: dict[str, tuple[float, float]] = {}
-    for k, lo, la in zip(df[key], df["lon"], df["lat"], strict=True):
-        x, y = _num(lo), _num(la)
-        if k is not None and x is not None and y is not None:
-            out[str(k)] = (x, y)
-    return out
+    keys = [None if k is None else str(k) for k in df[key].astype(object).tolist()]
+    lons = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    lats = pd.to_numeric(df["lat"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    ok = ~(np.isnan(lons) | np.isnan(lats))
+    return {
+        k: (float(x), float(y))
+        for k, x, y, good in zip(keys, lons, lats, ok, strict=True)
+        if good and k is not None
+    }
 
 
 def _receptor(
@@ -379,36 +382,60 @@ def add_candidates(
             .select("station_id", "t", "wind_dir", "wind_speed")
             .execute()
         )
+    met_ix = _met_index(met, stations)
     out = list(leads)
     for i, rec, lo, hi, near in jobs:
         ld = leads[i]
         cands: list[dict[str, Any]] = []
         if near:
-            wind = _wind_at(rec, stations, met, lo, hi, p)
+            wind = _wind_at(rec, met_ix, lo, hi, p)
             sites = [_site(e, ents[e], power, cems, lo, hi, p) for e in near]
             cands = rank_candidates(rec[0], rec[1], wind, sites, p)
         out[i] = replace(ld, evidence={**ld.evidence, "candidates": cands})
     return out
 
 
-def _wind_at(
-    rec: tuple[float, float],
-    stations: dict[str, tuple[float, float]],
-    met: pd.DataFrame,
-    lo: int,
-    hi: int,
-    p: UpwindParams,
-) -> Wind | None:
-    if met.empty:
+@dataclass(frozen=True)
+class _Met:
+    """Wind observations per met station, for fast per-lead look-ups."""
+
+    ids: list[str]
+    lon: Any
+    lat: Any
+    series: dict[str, tuple[Any, Any, Any]]
+    """station → (sorted t, wind_dir, wind_speed) arrays."""
+
+
+def _met_index(met: pd.DataFrame, stations: dict[str, tuple[float, float]]) -> _Met:
+    series: dict[str, tuple[Any, Any, Any]] = {}
+    if not met.empty:
+        m = met.assign(station_id=met["station_id"].astype(object).astype(str))
+        m = m.sort_values(["station_id", "t"])
+        for sid, g in m.groupby("station_id", sort=False):
+            if str(sid) in stations:
+                series[str(sid)] = (
+                    g["t"].to_numpy(dtype="int64"),
+                    pd.to_numeric(g["wind_dir"]).to_numpy(dtype="float64", na_value=np.nan),
+                    pd.to_numeric(g["wind_speed"]).to_numpy(dtype="float64", na_value=np.nan),
+                )
+    ids = sorted(series)
+    lon = np.array([stations[i][0] for i in ids], dtype="float64")
+    lat = np.array([stations[i][1] for i in ids], dtype="float64")
+    return _Met(ids, lon, lat, series)
+
+
+def _wind_at(rec: tuple[float, float], met: _Met, lo: int, hi: int, p: UpwindParams) -> Wind | None:
+    """Vector-mean wind of the nearest met stations in [lo, hi), or None."""
+    if not met.ids:
         return None
-    have = set(met["station_id"].astype(str))
-    dists = sorted(
-        (distance_bearing(rec[0], rec[1], pos[0], pos[1])[0], sid)
-        for sid, pos in stations.items()
-        if sid in have
-    )
-    use = [sid for d, sid in dists if d <= p.met_max_km][: max(0, p.met_stations)]
-    if not use:
-        return None
-    sel = met[met["station_id"].astype(str).isin(use) & (met["t"] >= lo) & (met["t"] < hi)]
-    return mean_wind([float(x) for x in sel["wind_dir"]], [float(x) for x in sel["wind_speed"]])
+    mid = np.cos(np.radians((met.lat + rec[1]) / 2))
+    dist = np.hypot((met.lon - rec[0]) * mid * M_PER_DEG_LON_EQ, (met.lat - rec[1]) * M_PER_DEG_LAT)
+    order = [k for k in np.argsort(dist, kind="stable") if dist[k] <= p.met_max_km * 1000]
+    dirs: list[float] = []
+    speeds: list[float] = []
+    for k in order[: max(0, p.met_stations)]:
+        ts, d, v = met.series[met.ids[k]]
+        a, b = np.searchsorted(ts, lo, "left"), np.searchsorted(ts, hi, "left")
+        dirs.extend(d[a:b].tolist())
+        speeds.extend(v[a:b].tolist())
+    return mean_wind(dirs, speeds)
