@@ -147,6 +147,20 @@ def test_hook_stopped_plant_is_not_a_candidate_and_config_applies() -> None:
         RulesConfig.from_dict({"upwind": {"range_km": "far"}})
 
 
+def test_hook_cems_shows_emitting_or_stopped_without_power() -> None:
+    b = hot_world()
+    b.outlet("P1", "E_UNK", None)
+    b.cems("P1", 24, "a21026", lambda h: 20.0)  # SO2 above zero all day: emitting
+    cands = detect(b.build(), "AMB-HOTSPOT")[0].evidence["candidates"]
+    unk = next(c for c in cands if c["enterprise_id"] == "E_UNK")
+    assert unk["emission"] == "on" and unk["emission_level"] == 1.0
+    b2 = hot_world()
+    b2.outlet("P1", "E_UNK", None)
+    b2.cems("P1", 24, "a21026", lambda h: 0.0)  # zeros: not emitting, not a candidate
+    cands = detect(b2.build(), "AMB-HOTSPOT")[0].evidence["candidates"]
+    assert [c["enterprise_id"] for c in cands] == ["E_UP"]
+
+
 def grid_lead(family: str, subject: str, **evidence: float) -> LeadRecord:
     return LeadRecord(
         lead_id=f"x{subject}",

@@ -25,9 +25,10 @@ window): every direction is allowed (``basis = "calm"``), the angle term is repl
 Emitting at the time (``emission``):
 
 - ``on``: production meters of the enterprise were on (kW ≥ ``on_fraction`` × rated kW,
-  or > 0 when no rating) for at least ``min_on_share`` of their samples in the window
-  (``emission_level`` = that on-share), or, without power data, CEMS values of
-  particulate matter, SO2 or NOx above zero in the window (``emission_level`` = 1);
+  or > 0 when no rating) for at least ``min_on_share`` of their samples in the hours
+  overlapping the window (``emission_level`` = that on-share), or, without power data,
+  CEMS values of particulate matter, SO2 or NOx above zero in those hours
+  (``emission_level`` = 1); the backend aggregates both per enterprise and hour;
 - ``off``: power data show production off (on-share below ``min_on_share``), or CEMS rows
   exist and all are zero: **not a candidate**;
 - ``unknown``: no power and no CEMS data in the window: a candidate with the emission term
@@ -280,7 +281,12 @@ def _within(
 def _emission_states(
     inputs: Inputs, ids: list[str], lo: int, hi: int, p: UpwindParams
 ) -> dict[str, pd.DataFrame]:
-    """Power (on flags per sample) and CEMS rows of the enterprises ``ids`` in [lo, hi)."""
+    """Hourly emission evidence of the enterprises ``ids`` in [lo, hi), aggregated by the
+    backend (rows per enterprise-hour, not per sample).
+
+    ``power``: enterprise_id, t (hour start), n (production-meter samples), n_on (samples
+    on); ``cems``: enterprise_id, t (hour start), n (PM/SO2/NOx values), n_pos (values > 0).
+    """
     m = inputs.meters
     meters = m.filter(m.enterprise_id.isin(ids) & (m.role.lower() == "production")).select(
         "meter_id", "enterprise_id", "rated_kw"
@@ -290,7 +296,8 @@ def _emission_states(
     thr = ibis.ifelse(
         pw.rated_kw.notnull() & (pw.rated_kw > 0), pw.rated_kw * p.on_fraction, ibis.literal(0.0)
     )
-    power = pw.select(pw.enterprise_id, pw.t, on=(pw.kw > thr).cast("int64")).execute()
+    pw = pw.mutate(on=(pw.kw > thr).cast("int64"), t=(pw.t // 3600) * 3600)
+    power = pw.group_by(["enterprise_id", "t"]).aggregate(n=pw.count(), n_on=pw.on.sum()).execute()
     o = inputs.outlets.filter(inputs.outlets.enterprise_id.isin(ids)).select(
         "outlet_id", "enterprise_id"
     )
@@ -301,45 +308,57 @@ def _emission_states(
         & inputs.cems.value.notnull()
     )
     c = c.join(o, "outlet_id")
-    cems = c.select(c.enterprise_id, c.t, pos=(c.value > 0).cast("int64")).execute()
+    c = c.mutate(pos=(c.value > 0).cast("int64"), t=(c.t // 3600) * 3600)
+    cems = c.group_by(["enterprise_id", "t"]).aggregate(n=c.count(), n_pos=c.pos.sum()).execute()
     return {"power": power, "cems": cems}
 
 
-def _by_enterprise(df: pd.DataFrame, col: str) -> dict[str, tuple[Any, Any]]:
-    """enterprise_id → (sorted times, values) for fast window look-ups."""
-    out: dict[str, tuple[Any, Any]] = {}
+Series = tuple[Any, Any, Any]
+"""(sorted hour starts, counts, positive counts) of one enterprise."""
+
+
+def _by_enterprise(df: pd.DataFrame, pos: str) -> dict[str, Series]:
+    """enterprise_id → :data:`Series` for fast window look-ups."""
+    out: dict[str, Series] = {}
     if df.empty:
         return out
     df = df.sort_values(["enterprise_id", "t"])
     for eid, g in df.groupby("enterprise_id", sort=False):
-        out[str(eid)] = (g["t"].to_numpy(dtype="int64"), g[col].to_numpy(dtype="float64"))
+        out[str(eid)] = (
+            g["t"].to_numpy(dtype="int64"),
+            g["n"].to_numpy(dtype="float64"),
+            g[pos].to_numpy(dtype="float64"),
+        )
     return out
 
 
-def _window(series: tuple[Any, Any] | None, lo: int, hi: int) -> Any:
+def _window(series: Series | None, lo: int, hi: int) -> tuple[float, float] | None:
+    """(count, positive count) over the hours overlapping [lo, hi), None without data."""
     if series is None:
         return None
-    ts, vals = series
-    a, b = np.searchsorted(ts, lo, "left"), np.searchsorted(ts, hi, "left")
-    return vals[a:b] if b > a else None
+    ts, n, k = series
+    a = np.searchsorted(ts, (lo // 3600) * 3600, "left")
+    b = np.searchsorted(ts, hi, "left")
+    total = float(n[a:b].sum()) if b > a else 0.0
+    return (total, float(k[a:b].sum())) if total > 0 else None
 
 
 def _site(
     eid: str,
     pos: tuple[float, float],
-    power: dict[str, tuple[Any, Any]],
-    cems: dict[str, tuple[Any, Any]],
+    power: dict[str, Series],
+    cems: dict[str, Series],
     lo: int,
     hi: int,
     p: UpwindParams,
 ) -> Site:
     on = _window(power.get(eid), lo, hi)
     if on is not None:
-        share = float(on.mean())
+        share = on[1] / on[0]
         return Site(eid, pos[0], pos[1], "on" if share >= p.min_on_share else "off", share)
-    pos_vals = _window(cems.get(eid), lo, hi)
-    if pos_vals is not None:
-        emitting = bool(pos_vals.max() > 0)
+    cm = _window(cems.get(eid), lo, hi)
+    if cm is not None:
+        emitting = cm[1] > 0
         return Site(eid, pos[0], pos[1], "on" if emitting else "off", 1.0 if emitting else 0.0)
     return Site(eid, pos[0], pos[1], "unknown", None)
 
@@ -369,13 +388,13 @@ def add_candidates(
         jobs.append((i, rec, lo, hi, near))
     live = [j for j in jobs if j[4]]
     all_ids = sorted({e for j in live for e in j[4]})
-    power: dict[str, tuple[Any, Any]] = {}
-    cems: dict[str, tuple[Any, Any]] = {}
+    power: dict[str, Series] = {}
+    cems: dict[str, Series] = {}
     met = pd.DataFrame(columns=["station_id", "t", "wind_dir", "wind_speed"])
     if live:
         lo_all, hi_all = min(j[2] for j in live), max(j[3] for j in live)
         data = _emission_states(inputs, all_ids, lo_all, hi_all, p)
-        power, cems = _by_enterprise(data["power"], "on"), _by_enterprise(data["cems"], "pos")
+        power, cems = _by_enterprise(data["power"], "n_on"), _by_enterprise(data["cems"], "n_pos")
         mt = inputs.met
         met = (
             mt.filter((mt.t >= lo_all) & (mt.t < hi_all))
