@@ -31,6 +31,7 @@ References
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,9 +105,15 @@ def _nearest(points: ir.Table, targets: ir.Table, key: str, within_m: float) -> 
     pts = points.mutate(**_cells(points, within_m))
     tg = targets.filter(targets.lon.notnull() & targets.lat.notnull())
     tg = tg.mutate(**_cells(tg, within_m)).rename(t_lon="lon", t_lat="lat")
-    offs = ibis.memtable({"ox": [-1, -1, -1, 0, 0, 0, 1, 1, 1], "oy": [-1, 0, 1] * 3})
-    tg = tg.cross_join(offs).mutate(cx=ibis._.cx + ibis._.ox, cy=ibis._.cy + ibis._.oy)
     tg = tg.select(key, "t_lon", "t_lat", "cx", "cy")
+    # no memtable of offsets: the expression stays equal run to run (compiled-SQL memo)
+    tg = ibis.union(
+        *[
+            tg.mutate(cx=tg.cx + ox, cy=tg.cy + oy)
+            for ox, oy in itertools.product((-1, 0, 1), repeat=2)
+        ],
+        distinct=False,
+    )
     j = pts.join(tg, ["cx", "cy"])
     j = j.mutate(dist_m=_dist_m(j.lon, j.lat, j.t_lon, j.t_lat)).filter(
         lambda t: t.dist_m <= within_m
