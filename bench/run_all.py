@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str], bool]] = {
     "democity": ("bench_democity.py", [], ["--preset", "default"], False),
     "gateway": ("bench_gateway.py", [], ["--seconds", "5", "--skip-kill"], False),
     "detect": ("bench_detect.py", [], ["--preset", "default", "--no-spark"], False),
+    "clues": ("bench_clues.py", [], ["--scale", "0.1"], False),
     "platform": ("bench_platform.py", [], ["--preset", "default", "--lookback-days", "7"], False),
     "demo-stream": (
         "bench_demo_stream.py",

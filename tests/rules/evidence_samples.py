@@ -42,6 +42,10 @@ FIXTURES: dict[str, tuple[str, ...]] = {
         "test_grid_hotspot_cell_above_its_ring_one_lead_with_centre",
         "test_mobile_hotspot_plume_located_to_its_cell",
     ),
+    "test_camera_rule": (
+        "test_camera_alarm_repeated_alarms_are_one_episode_lead",
+        "test_camera_alarm_located_to_the_nearest_enterprise_or_grid",
+    ),
 }
 """One or two fixture tests per rule (all of them would take minutes on a shared CPU)."""
 

@@ -26,6 +26,7 @@ RULE_MODULES: tuple[str, ...] = (
     "gate_violation",
     "grid_hotspot",
     "mobile_hotspot",
+    "camera_alarm",
 )
 """Modules under :mod:`lantian.rules` holding one rule each, in catalog order."""
 

@@ -6,6 +6,9 @@ Layout of the file (``settings.rules_config`` or ``lantian detect --config``)::
     [state]                         # shared intermediates (lantian.rules.context.StateParams)
     producing_on_share = 0.75
 
+    [upwind]                        # 溯源 candidates of hot spots (lantian.rules.upwind)
+    range_km = 10
+
     [rules."CEMS-EXCEED"]           # everywhere (a province's file is its default)
     min_duration_h = 1
 
@@ -38,6 +41,8 @@ class RulesConfig:
     """Parsed overrides."""
 
     state: dict[str, Any] = field(default_factory=dict)
+    upwind: dict[str, Any] = field(default_factory=dict)
+    """``[upwind]``: :class:`lantian.rules.upwind.UpwindParams` overrides (溯源 candidates)."""
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     city: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     industry: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
@@ -47,7 +52,7 @@ class RulesConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RulesConfig:
         """From a parsed TOML document, or a plain ``{code: {param: value}}`` mapping."""
-        known = {"state", "rules", "city", "industry", "enterprise", "outlet"}
+        known = {"state", "upwind", "rules", "city", "industry", "enterprise", "outlet"}
         if data and not (set(data) & known):
             data = {"rules": data}
         extra = set(data) - known
@@ -60,6 +65,7 @@ class RulesConfig:
 
         cfg = cls(
             state=dict(data.get("state", {})),
+            upwind=dict(data.get("upwind", {})),
             rules=dict(data.get("rules", {})),
             city=scoped("city"),
             industry=scoped("industry"),
@@ -90,9 +96,11 @@ class RulesConfig:
         """Every code and parameter must exist; values must convert."""
         from lantian.rules import catalog
         from lantian.rules.context import StateParams
+        from lantian.rules.upwind import UpwindParams
 
         reg = catalog.all_rules()
         _convert(StateParams, self.state, "state")
+        _convert(UpwindParams, self.upwind, "upwind")
         for where, rules in self._all_overrides():
             for code, values in rules.items():
                 if code not in reg:
@@ -102,6 +110,10 @@ class RulesConfig:
     def state_params(self, typ: type[Any]) -> Any:
         """The shared-intermediate parameters with overrides."""
         return typ(**_convert(typ, self.state, "state"))
+
+    def upwind_params(self, typ: type[Any]) -> Any:
+        """The upwind-candidate parameters with the ``[upwind]`` overrides."""
+        return typ(**_convert(typ, self.upwind, "upwind"))
 
     def params_for(
         self,

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from lantian.rules import catalog
+from lantian.rules import catalog, upwind
 from lantian.rules.base import Rule
 from lantian.rules.config import RulesConfig, scope_groups
 from lantian.rules.context import Context, StateParams
@@ -214,7 +214,8 @@ def run_rules(
             continue
         seen.add(ld.lead_id)
         unique.append(ld)
-    return unique
+    # 溯源: hot-spot leads get the upwind enterprises that could explain them
+    return upwind.add_candidates(unique, inputs, cfg.upwind_params(upwind.UpwindParams))
 
 
 def write_leads_jsonl(leads: Iterable[LeadRecord], path: str | Path) -> int:

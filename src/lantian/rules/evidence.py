@@ -40,6 +40,7 @@ Kind = Literal[
     "params",
     "events",
     "remedy",
+    "candidates",
     "text",
 ]
 """How a value is formatted (see :func:`format_value`)."""
@@ -94,8 +95,10 @@ COMMON: dict[str, Field] = {
     "hours": Field("持续时长", "Duration", "hours"),
     "coverage": Field("数据覆盖率", "Data coverage", "percent"),
     "parameters": Field("判定参数", "Rule parameters", "params"),
+    "candidates": Field("上风向疑似污染源", "Upwind candidate sources", "candidates"),
 }
-"""Keys every rule's evidence has (``observed``/``threshold`` are declared per rule)."""
+"""Keys every rule's evidence has (``observed``/``threshold`` are declared per rule);
+``candidates`` only on hot-spot leads (:mod:`lantian.rules.upwind`)."""
 
 COMMON_PARAMETERS: dict[str, Field] = {
     "min_duration_h": Field("最短持续时长", "Shortest episode", "hours"),
@@ -207,6 +210,8 @@ def format_value(
     if kind == "remedy" and isinstance(value, Mapping):
         cn = f"（CN {value['cn']}）" if value.get("cn") else ""
         return f"{value.get('name') or value.get('text') or ''}{cn}"
+    if kind == "candidates" and isinstance(value, list | tuple):
+        return _candidates(value, lang, names)
     if kind == "text":
         return str(value)
     try:
@@ -228,6 +233,41 @@ def format_value(
         return f"{_num(x, f.decimals)}×" if en else f"{_num(x, f.decimals)}倍"
     text = _num(x, 0 if kind == "integer" else f.decimals)
     return f"{text} {unit}" if unit else text
+
+
+def _candidates(value: Sequence[Any], lang: str, names: Mapping[str, Mapping[str, str]]) -> str:
+    """Upwind candidates: ``name (id) 2.3 km, 方位45°, 偏离风向10°, 得分0.82`` each."""
+    en = is_english(lang)
+    if not value:
+        return "none in range" if en else "范围内无"
+    parts = []
+    for c in value:
+        if not isinstance(c, Mapping):
+            parts.append(str(c))
+            continue
+        who = _display_name(names, "enterprise", c.get("enterprise_id"))
+        bits = [f"{_num(float(c.get('distance_km') or 0), 1)} km"]
+        bits.append(
+            f"bearing {_num(float(c.get('bearing_deg') or 0), 0)}°"
+            if en
+            else f"方位{_num(float(c.get('bearing_deg') or 0), 0)}°"
+        )
+        off = c.get("off_wind_deg")
+        if off is None:
+            bits.append("calm/no wind" if en else "静风或无风向")
+        else:
+            bits.append(
+                f"{_num(float(off), 0)}° off the wind" if en else f"偏离风向{_num(float(off), 0)}°"
+            )
+        if c.get("emission") == "unknown":
+            bits.append("emission unknown" if en else "生产状态未知")
+        bits.append(
+            f"score {_num(float(c.get('score') or 0), 2)}"
+            if en
+            else f"得分{_num(float(c.get('score') or 0), 2)}"
+        )
+        parts.append(f"{who} ({', '.join(bits)})" if en else f"{who}（{'，'.join(bits)}）")
+    return ("; " if en else "；").join(parts)
 
 
 def declarations(rule: Any) -> tuple[dict[str, Field], dict[str, Field]]:
@@ -336,6 +376,13 @@ def referenced_ids(rule: str | Any, evidence: Mapping[str, Any] | None) -> dict[
     obj = _rule(rule) if isinstance(rule, str) else rule
     ev_fields, _params = declarations(obj)
     for key, f in ev_fields.items():
+        if f.kind == "candidates" and isinstance(evidence.get(key), list | tuple):
+            out.setdefault("enterprise", set()).update(
+                str(c["enterprise_id"])
+                for c in evidence[key]
+                if isinstance(c, Mapping) and c.get("enterprise_id")
+            )
+            continue
         if f.kind != "names" or f.name_kind is None or key not in evidence:
             continue
         value = evidence[key]
