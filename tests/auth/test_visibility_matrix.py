@@ -37,7 +37,7 @@ from lantian.auth.visibility import (
 from lantian.db.session import session_factory
 from lantian.leads.models import Lead
 from lantian.notify.models import Notification
-from lantian.registry.models import Enterprise, Line, Meter, Outlet, Station
+from lantian.registry.models import Enterprise, Grid, Line, Meter, Outlet, Station
 from lantian.settings import Settings
 from lantian.supervision.campaigns.models import Campaign
 from lantian.supervision.complaints.models import Complaint
@@ -186,6 +186,8 @@ def build_matrix(s: Session) -> Matrix:
             Station(station_id="S1", name="甲一站", kind="national", city="甲市", district="一区"),
             Station(station_id="S2", name="乙三站", kind="micro", city="乙市", district="三区"),
             Station(station_id="S3", name="丙站", kind="micro", city="丙市", district="四区"),
+            Grid(grid_id="G-0001", lon=116.0, lat=39.0, cell_km=3, city="丙市", district="四区"),
+            Grid(grid_id="G-0002", lon=116.1, lat=39.1, cell_km=3, city="甲市", district="二区"),
         ]
     )
     s.flush()
@@ -607,6 +609,7 @@ def build_matrix(s: Session) -> Matrix:
         "outlet": {f"P{e}": f"P{e}" for e in ("E1", "E2", "E3")},
         "meter": {f"M{e}": f"M{e}" for e in ("E1", "E2", "E3")},
         "station": {x: x for x in ("S1", "S2", "S3")},
+        "grid": {x: x for x in ("G-0001", "G-0002")},
         "lead": {k: v.lead_id for k, v in leads.items()},
         "case": {k: v.case_id for k, v in cases.items()},
         "case_event": {k: v.event_id for k, v in events.items()},
@@ -798,7 +801,12 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("wg14_jia", "enterprise"): set(),
     ("wg_yi", "lead"): {"enterprise_closed", "outlet_e3_uncased", "station_yi"},
     ("city_bing", "station"): {"S3"},
-    ("city_bing", "lead"): {"station_bing"},
+    ("city_bing", "lead"): {"station_bing", "grid"},  # LG1 is about G-0001 in 丙市
+    ("city_bing", "grid"): {"G-0001"},
+    ("city_jia", "grid"): {"G-0002"},
+    ("dist_jia1", "grid"): set(),
+    ("dist_jia2", "grid"): {"G-0002"},
+    ("ent1", "grid"): set(),
     ("dist_jia2", "lead"): {"outlet_order"},
     ("dist_jia1", "station"): {"S1"},
     ("dist_jia1", "attachment"): {"photo_shared", "photo_internal"},

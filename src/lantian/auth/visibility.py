@@ -79,7 +79,7 @@ from lantian.auth.scope import UserLike, region_clause
 from lantian.db.resultcache import ResultCache, current_generation, wrote
 from lantian.leads.models import Lead
 from lantian.notify.models import Notification
-from lantian.registry.models import Enterprise, Meter, Outlet, Station
+from lantian.registry.models import Enterprise, Grid, Meter, Outlet, Station
 from lantian.supervision.campaigns.models import Campaign
 from lantian.supervision.complaints.models import Complaint
 from lantian.supervision.grades.models import GradeApplication, GradeRecord
@@ -102,6 +102,7 @@ KINDS: tuple[str, ...] = (
     "outlet",
     "meter",
     "station",
+    "grid",
     "lead",
     "case",
     "case_event",
@@ -329,6 +330,10 @@ def _station_province(p: str) -> ColumnElement[bool]:
     return Station.city.in_(cities_of_province(p))
 
 
+def _grid_province(p: str) -> ColumnElement[bool]:
+    return Grid.city.in_(cities_of_province(p))
+
+
 def _case_province(p: str) -> ColumnElement[bool]:
     return or_(
         Case.province == p,
@@ -455,6 +460,12 @@ _LEAD_REGION = Unlimited(
                     Through("station", lambda: Lead.subject_id),
                 )
             ),
+            AllOf(
+                (
+                    Where(lambda: and_(Lead.subject_type == "grid", Lead.enterprise_id.is_(None))),
+                    Through("grid", lambda: Lead.subject_id),
+                )
+            ),
         )
     )
 )
@@ -509,6 +520,20 @@ VISIBILITY: dict[str, KindSpec] = {
                     city=lambda: Station.city,
                     district=lambda: Station.district,
                     province=_station_province,
+                )
+            ),
+            "enterprise": Nothing(),
+        },
+    ),
+    # 网格 cells (contract v2): like stations, a cell belongs to its city and district
+    "grid": KindSpec(
+        "grid",
+        lambda: Grid,
+        lambda: Grid.grid_id,
+        {
+            **_officers(
+                InRegion(
+                    city=lambda: Grid.city, district=lambda: Grid.district, province=_grid_province
                 )
             ),
             "enterprise": Nothing(),

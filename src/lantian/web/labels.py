@@ -33,7 +33,7 @@ class _PollutantLabels(VocabLabels):
 
 
 FAMILY_LABELS: VocabLabels = VocabLabels(
-    Vocabulary("lead_family_inbox", [*families.V1, *families.DEVICE])
+    Vocabulary("lead_family_inbox", [*families.V1, *families.DEVICE, *families.CLUE])
 )
 LEAD_STATUS_LABELS: VocabLabels = VocabLabels(leads.INBOX_STATUSES)
 SEVERITY_LABELS: VocabLabels = VocabLabels(leads.SEVERITIES)

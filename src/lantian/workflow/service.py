@@ -106,15 +106,21 @@ def allowed_actions(user: User, case: Case, session: Session | None = None) -> l
     ]
 
 
-def _lead_region(session: Session, lead: Lead) -> tuple[Enterprise | None, Station | None]:
+def _lead_region(session: Session, lead: Lead) -> tuple[Enterprise | None, Any]:
+    """The enterprise of a lead, else its station or grid cell (both carry city and
+    district)."""
+    from lantian.registry.models import Grid
+
     ent = session.get(Enterprise, lead.enterprise_id) if lead.enterprise_id else None
-    station = None
+    place: Any = None
     if ent is None and lead.subject_type == "station":
-        station = session.get(Station, lead.subject_id)
-    return ent, station
+        place = session.get(Station, lead.subject_id)
+    elif ent is None and lead.subject_type == "grid":
+        place = session.get(Grid, lead.subject_id)
+    return ent, place
 
 
-def _station_province(session: Session, station: Station) -> str | None:
+def _station_province(session: Session, station: Any) -> str | None:
     """The province of a station: that of the enterprises registered in its city."""
     from sqlalchemy import func
 
@@ -792,18 +798,21 @@ def _cities_of(session: Session, kind: str, keys: Sequence[Any]) -> list[str]:
 
 
 def lead_regions(session: Session, lead_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """(city, district) of each lead: its enterprise's, or its station's ("" if unknown).
+    """(city, district) of each lead: its enterprise's, or its station's or grid cell's
+    ("" if unknown).
 
     Bulk dispatch groups the selected leads by this (one assignee per group)."""
     from sqlalchemy import func
+
+    from lantian.registry.models import Grid
 
     if not lead_ids:
         return {}
     rows = session.execute(
         select(
             Lead.lead_id,
-            func.coalesce(Enterprise.city, Station.city),
-            func.coalesce(Enterprise.district, Station.district),
+            func.coalesce(Enterprise.city, Station.city, Grid.city),
+            func.coalesce(Enterprise.district, Station.district, Grid.district),
         )
         .select_from(Lead)
         .outerjoin(Enterprise, Enterprise.enterprise_id == Lead.enterprise_id)
@@ -811,6 +820,7 @@ def lead_regions(session: Session, lead_ids: Sequence[str]) -> dict[str, tuple[s
             Station,
             (Lead.subject_type == "station") & (Station.station_id == Lead.subject_id),
         )
+        .outerjoin(Grid, (Lead.subject_type == "grid") & (Grid.grid_id == Lead.subject_id))
         .where(Lead.lead_id.in_(list(lead_ids)))
     )
     return {str(lid): (city or "", district or "") for lid, city, district in rows}
