@@ -375,9 +375,14 @@ def _write_labels(
     clue_labels: list[Label] | None = None,
 ) -> None:
     """Write the answer key: v1 labels (``L…``), v1 don't-care windows (``I…``), then the
-    clue-layer labels (``C…``, numbered on their own so that the v1 lines do not change)."""
+    clue-layer labels (``C…``) and their don't-care windows (``J…``), numbered on their own
+    so that the v1 lines do not change."""
     clues = sorted(
         (lab for lab in clue_labels or [] if not lab.ignore),
+        key=lambda x: (x.start_min, x.family, x.subject_id),
+    )
+    clue_ignored = sorted(
+        (lab for lab in clue_labels or [] if lab.ignore),
         key=lambda x: (x.start_min, x.family, x.subject_id),
     )
     real = sorted(
@@ -388,7 +393,7 @@ def _write_labels(
         (lab for lab in labels if lab.ignore), key=lambda x: (x.start_min, x.family, x.subject_id)
     )
     with path.open("w", encoding="utf-8") as fh:
-        for prefix, group in (("L", real), ("I", ignored), ("C", clues)):
+        for prefix, group in (("L", real), ("I", ignored), ("C", clues), ("J", clue_ignored)):
             for k, lab in enumerate(group, 1):
                 obj: dict[str, Any] = {
                     "label_id": f"{prefix}{k:04d}",
@@ -407,7 +412,7 @@ def _write_labels(
                 fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
                 if not lab.ignore:
                     summary.labels[lab.family] = summary.labels.get(lab.family, 0) + 1
-    summary.ignore_labels = len(ignored)
+    summary.ignore_labels = len(ignored) + len(clue_ignored)
 
 
 def _write_registry(

@@ -21,7 +21,7 @@ from lantian.auth.visibility import in_ids
 from lantian.db.resultcache import ResultCache, current_generation, wrote
 from lantian.leads.models import Lead
 from lantian.leads.scope import lead_scope, load_lead
-from lantian.registry.models import Enterprise, Station
+from lantian.registry.models import Enterprise, Grid, Station
 from lantian.timeutil import to_cst
 from lantian.workflow.models import Case, CaseLead
 from lantian.workflow.states import STATE_CODES
@@ -359,6 +359,7 @@ def _lead_page_select() -> Any:
     Built once (statements are immutable; building this one costs more CPU than
     executing it)."""
     st = aliased(Station)
+    gr = aliased(Grid)
     stmt = (
         select(
             Lead.lead_id,
@@ -366,8 +367,8 @@ def _lead_page_select() -> Any:
             Lead.family,
             Lead.enterprise_id,
             Enterprise.name.label("enterprise_name"),
-            func.coalesce(Enterprise.city, st.city).label("city"),
-            func.coalesce(Enterprise.district, st.district).label("district"),
+            func.coalesce(Enterprise.city, st.city, gr.city).label("city"),
+            func.coalesce(Enterprise.district, st.district, gr.district).label("district"),
             Enterprise.grade,
             Enterprise.positive_list,
             Lead.subject_type,
@@ -388,6 +389,7 @@ def _lead_page_select() -> Any:
         .select_from(Lead)
         .outerjoin(Enterprise, Enterprise.enterprise_id == Lead.enterprise_id)
         .outerjoin(st, and_(Lead.subject_type == "station", st.station_id == Lead.subject_id))
+        .outerjoin(gr, and_(Lead.subject_type == "grid", gr.grid_id == Lead.subject_id))
         .outerjoin(CaseLead, CaseLead.lead_id == Lead.lead_id)
         .outerjoin(Case, Case.case_id == CaseLead.case_id)
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import math
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +44,16 @@ SLOW_RADIUS_M = 600.0
 PLUME_WIDTH_M = 200.0
 """e-folding half-width of a plume across the road [m]."""
 MAX_VEHICLE_DAYS = 3
+EPISODE_GAP_MIN = 30
+"""Passes of one vehicle through one plume less than this apart [min] are one incident
+(as an officer would count a vehicle circling a plant); further apart, two incidents."""
+ROUTE_END_MARGIN_S = 120
+"""An incident ending in the route's last two minutes may be cut off by the end of the
+route (the vehicle stops measuring inside the plume): a don't-care window, not a label."""
+STRONG_FACTOR = 3.0
+"""A pass whose peak reading is at least this many times the local level is a labelled
+incident; a graze of the plume's edge (peak factor 2 to 3) is a don't-care window (whether
+it shows as a hot spot depends on the noise around it)."""
 
 
 def _plumes(
@@ -170,27 +180,29 @@ def simulate_mobile(
             shape = np.exp(-((d_m / PLUME_WIDTH_M) ** 2))
             tvoc *= 1.0 + (f_tvoc - 1.0) * shape
             pm *= 1.0 + (f_pm - 1.0) * shape
-            hot = np.flatnonzero(1.0 + (f_tvoc - 1.0) * shape > 2.0)
-            if hot.size == 0:
-                continue
-            s0 = int(secs[hot[0]])
-            s1 = int(secs[hot[-1]]) + step
-            labels.append(
-                Label(
-                    "MOBILE_HOTSPOT",
-                    None,
-                    "grid",
-                    grid.ids[cell],
-                    "TVOC",
-                    s0 // 60,
-                    -(-s1 // 60),
-                    {
-                        "source_enterprise_id": ctx.reg.enterprises[src].enterprise_id,
-                        "vehicle_id": vehicle,
-                        "factor": round(f_tvoc, 1),
-                    },
+            factor = 1.0 + (f_tvoc - 1.0) * shape
+            hot = np.flatnonzero(factor > 2.0)
+            for s0, s1, _n in _incidents(secs[hot], step):
+                inside = (secs >= s0) & (secs < s1)
+                strong = float(factor[inside].max()) >= STRONG_FACTOR
+                cut = s1 > b * 3600 - ROUTE_END_MARGIN_S
+                labels.append(
+                    Label(
+                        "MOBILE_HOTSPOT",
+                        None,
+                        "grid",
+                        grid.ids[cell],
+                        "TVOC",
+                        s0 // 60,
+                        -(-s1 // 60),
+                        {
+                            "source_enterprise_id": ctx.reg.enterprises[src].enterprise_id,
+                            "vehicle_id": vehicle,
+                            "factor": round(f_tvoc, 1),
+                        },
+                        ignore=cut or not strong,
+                    )
                 )
-            )
         # Benign single spikes (a passing truck), far from every plume.
         for _ in range(3):
             i = int(rng.integers(n))
@@ -204,6 +216,22 @@ def simulate_mobile(
             rows.append((vehicle, t, lon, lat, "TVOC", float(tvoc[i])))
             rows.append((vehicle, t, lon, lat, "PM2.5", float(pm[i])))
     return rows, labels
+
+
+def _incidents(hot_secs: Any, step: int) -> list[tuple[int, int, int]]:
+    """(start s, end s, seconds in the plume) of each incident: hot readings less than
+    :data:`EPISODE_GAP_MIN` apart belong to one incident (one pass, or passes of a vehicle
+    circling the plume)."""
+    out: list[list[int]] = []
+    prev = None
+    for t in (int(x) for x in hot_secs):
+        if out and prev is not None and t - prev <= EPISODE_GAP_MIN * 60:
+            out[-1][1] = t + step  # the same pass, or a new pass of the same incident
+            out[-1][2] += step
+        else:
+            out.append([t, t + step, step])
+        prev = t
+    return [(a, b, n) for a, b, n in out]
 
 
 def _ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> F64:
