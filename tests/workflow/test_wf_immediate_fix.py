@@ -71,7 +71,8 @@ def test_overdue_immediate_fix_escalates_then_becomes_supervision(world: Any) ->
     assert case.rectify_deadline == add_working_days_cst(late, 10)
     assert case.escalation_level == 0
     acts = _events(s, case.case_id)
-    assert acts[-2:] == ["escalate", "convert_to_supervision"]
+    # the escalation hands a 督办任务 to the next level (issue #16), then the order follows
+    assert acts[-3:] == ["escalate", "task_create", "convert_to_supervision"]
     audit = s.scalar(
         select(AuditLog).where(
             AuditLog.action == "convert_to_supervision", AuditLog.object_id == str(case.case_id)
