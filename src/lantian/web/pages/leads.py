@@ -306,8 +306,14 @@ def lead_detail(request: Request, lead_id: str, user: PageUser, db: DbDep) -> Re
         "case": d.case,
         "status": d.status,
         "history": history,
+        # candidates have their own section (可能来源), filtered by who sees what:
+        # the generic table would name enterprises outside the viewer's jurisdiction
         "evidence_items": render_evidence(
-            lead.rule, lead.evidence or {}, lang, names, pollutant=lead.pollutant
+            lead.rule,
+            {k: v for k, v in (lead.evidence or {}).items() if k != "candidates"},
+            lang,
+            names,
+            pollutant=lead.pollutant,
         ),
         "subject_text": subject_text(lead.subject_type, lead.subject_id, names, lang),
         "rule_info": rule_info(lead.rule),
