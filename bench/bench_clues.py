@@ -57,7 +57,13 @@ def _ts(seconds: np.ndarray) -> pa.Array:
 
 def _write(path: Path, cols: dict[str, Any]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.table(cols)
+    # NaN (no retrieval) is written as null: the contract's empty cell (NaN is refused)
+    table = pa.table(
+        {
+            k: pa.array(v, from_pandas=True) if isinstance(v, np.ndarray) else v
+            for k, v in cols.items()
+        }
+    )
     pq.write_table(table, path)
     return int(table.num_rows)
 

@@ -224,6 +224,38 @@ def test_bad_number_is_reported_the_same_by_import_and_detect(tmp_path: Path) ->
     assert "line 3, column kw: not a number" in str(by_detect.value.first)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_parquet_number_is_refused_by_import_and_detect(
+    tmp_path: Path, bad: float
+) -> None:
+    """A typed Parquet column is read in place by detection: NaN (how pandas writes a
+    missing value) or inf is refused as import refuses it, not judged as a number."""
+    from lantian.io import read_bundle
+
+    bundle = _mini_bundle(tmp_path, "M1,2024-01-08T00:00:00,1\n")
+    bundle.joinpath("data/power.csv").unlink()
+    pq.write_table(
+        pa.table(
+            {
+                "meter_id": ["M1", "M1", "M1"],
+                "time": pa.array(
+                    [1704643200_000_000 + k * 3600_000_000 for k in range(3)],
+                    pa.timestamp("us", tz="UTC"),
+                ),
+                "kw": [1.0, 2.0, bad],
+            }
+        ),
+        bundle / "data" / "power.parquet",
+    )
+    with pytest.raises(BundleError) as by_import:
+        read_bundle(bundle)
+    with pytest.raises(BundleError) as by_detect:
+        load_bundle(bundle)
+    assert "data/power.parquet, line 4, column kw" in str(by_detect.value.first)
+    assert "not a finite number" in str(by_detect.value.first)
+    assert str(by_import.value.first) == str(by_detect.value.first)
+
+
 def test_large_csv_is_read_in_blocks_with_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

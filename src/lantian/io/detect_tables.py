@@ -20,6 +20,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,41 @@ def _typed_parquet_sql(
     return ", ".join(exprs)
 
 
+def _refuse_non_finite(
+    raw_con: Any,
+    path: Path,
+    label: str,
+    name: str,
+    columns: dict[str, str],
+    types: dict[str, str],
+    real: dict[str, str],
+) -> None:
+    """A typed Parquet file read in place: NaN or ±inf in a number column is refused, as
+    ``lantian import`` refuses it ("not a finite number"; pandas writes a missing value as
+    NaN: write it as null). Line = row + 2, as import counts Parquet rows (header = 1)."""
+    cols = [
+        real[TIME_SOURCE.get(c, c)]
+        for c, typ in columns.items()
+        if typ == "float64"
+        and TIME_SOURCE.get(c, c) in types
+        and types[TIME_SOURCE.get(c, c)].upper() in ("DOUBLE", "FLOAT", "REAL")
+    ]
+    if not cols:
+        return
+    finite = " AND ".join(f'coalesce(isfinite("{c}"), true)' for c in cols)
+    shown = ", ".join(f'"{c}"' for c in cols)
+    row = raw_con.sql(
+        f"SELECT file_row_number + 2, {shown} FROM "
+        f"read_parquet('{path.as_posix()}', file_row_number = true) "
+        f"WHERE NOT ({finite}) ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return
+    for col, value in zip(cols, row[1:], strict=True):
+        if value is not None and not math.isfinite(value):
+            raise BundleError([Issue(label, int(row[0]), col, str(value), "not a finite number")])
+
+
 def _convert(raw: RawTable, name: str, columns: dict[str, str]) -> pa.Table:
     """Convert the columns detection needs with import's cell conversion; canonical names."""
     present = set(raw.table.column_names)
@@ -254,6 +290,7 @@ def load_table(raw_con: Any, bundle: Path, name: str, path: Path, columns: dict[
         select = None if missing else _typed_parquet_sql(name, columns, types, real)
         if select is not None:
             # typed columns: nothing to parse; read in place (a view, no copy in memory)
+            _refuse_non_finite(raw_con, path, label, name, columns, types, real)
             raw_con.sql(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {select} FROM {src} s")
             return target
     arrow_name = f"{name}_arrow"

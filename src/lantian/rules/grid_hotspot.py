@@ -85,6 +85,11 @@ def _long(gh: ir.Table, p: Params) -> ir.Table:
     )
 
 
+def _key(cell: ir.StringValue, h: ir.IntegerValue, pollutant: ir.StringValue) -> ir.StringValue:
+    """``cell|hour|pollutant`` as one join key."""
+    return cell.concat("|", h.cast("string"), "|", pollutant)
+
+
 def detect(ctx: Context, p: Params) -> ir.Table:
     """Episodes of one grid cell far above its ring (and its city)."""
     i = ctx.inputs
@@ -98,9 +103,13 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     can_be_hot = (long.value >= long.excess) & (long.value >= p.min_city_ratio * long.city_median)
     cand = long.filter(can_be_hot)
     pairs = ring_pairs(i.grids, p.ring_radius_cells)
-    nb = long.select(n_id=long.grid_id, n_h=long.h, n_pol=long.pollutant, n_value=long.value)
+    # one composite key (neighbour, hour, pollutant): with three separate conditions the
+    # optimizer may join candidates and neighbours on (hour, pollutant) alone before the
+    # pairs — every cell with every cell of that hour (40,000 cells: billions of rows)
+    nb = long.select(_k=_key(long.grid_id, long.h, long.pollutant), n_value=long.value)
     j = cand.join(pairs, "grid_id")
-    j = j.join(nb, [j.n_id == nb.n_id, j.h == nb.n_h, j.pollutant == nb.n_pol])
+    j = j.mutate(_k=_key(j.n_id, j.h, j.pollutant))
+    j = j.join(nb, "_k")
     cmp = j.group_by(["grid_id", "city", "h", "pollutant"]).aggregate(
         value=j.value.max(),
         excess=j.excess.max(),
