@@ -5,7 +5,6 @@ it with reasons (one seeded SQLite app)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -13,16 +12,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests._zh_scan import assert_clean_zh, html_text
-from tests.web.conftest import bearer, login, seed
+from tests.web.conftest import bearer, keep_home, login, module_home, seed
 from tests.web.test_zh_pages import ALLOW
 
 from lantian.auth.models import User
-from lantian.db.session import dispose_engines, session_scope
+from lantian.db.session import session_scope
 from lantian.enforcement import services as es
 from lantian.enforcement.config import load_sets
 from lantian.enforcement.credit import repair_conditions
 from lantian.enforcement.models import CreditRepair, PenaltyDecision
-from lantian.settings import get_settings
 from lantian.timeutil import CST, now_cst
 from lantian.web.app import create_app
 from lantian.workflow import service as ws
@@ -67,47 +65,36 @@ def test_repair_conditions_from_the_data(
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    home = tmp_path_factory.mktemp("credit-home")
-    old = os.environ.get("LANTIAN_HOME")
-    os.environ["LANTIAN_HOME"] = str(home)
-    get_settings.cache_clear()
-    settings = get_settings()
-    seeded = seed(settings)
-    with session_scope(settings) as db:
-        admin = db.get(User, seeded.user_ids["admin"])
-        ent1 = db.get(User, seeded.user_ids["ent1"])
-        assert admin is not None and ent1 is not None
-        cases = ws.dispatch(
-            db,
-            admin,
-            seeded.leads["E1"][:2],
-            assignee_id=seeded.user_ids["lb_district"],
-            deadline=now_cst() + timedelta(days=5),
-        )
-        facts = {"violation": "AIR-EXCEED", "harm": "serious", "corrected_in_time": False}
-        for case in cases:
-            ws.share_case(db, admin, case.case_id)
-            ws.start_check(db, admin, case.case_id, mode="remote")
-            ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
-            ws.judge(db, admin, case.case_id, confirmed=True, finding="超标排放")
-            letter = "我公司郑重道歉并承诺严格守法经营，接受监督。"
-            rec = es.submit_apology(db, ent1, case.case_id, letter)
-            es.approve_apology(db, admin, rec.record_id)
-            a = es.assess_case(db, admin, case.case_id, {**facts, "first_offence": False})
-            es.decide(db, admin, a.assessment_id, accept=True)
-    yield create_app(settings)
-    dispose_engines()
-    get_settings.cache_clear()
-    if old is None:
-        os.environ.pop("LANTIAN_HOME", None)
-    else:
-        os.environ["LANTIAN_HOME"] = old
+    with module_home(tmp_path_factory.mktemp("credit-home")) as settings:
+        seeded = seed(settings)
+        with session_scope(settings) as db:
+            admin = db.get(User, seeded.user_ids["admin"])
+            ent1 = db.get(User, seeded.user_ids["ent1"])
+            assert admin is not None and ent1 is not None
+            cases = ws.dispatch(
+                db,
+                admin,
+                seeded.leads["E1"][:2],
+                assignee_id=seeded.user_ids["lb_district"],
+                deadline=now_cst() + timedelta(days=5),
+            )
+            facts = {"violation": "AIR-EXCEED", "harm": "serious", "corrected_in_time": False}
+            for case in cases:
+                ws.share_case(db, admin, case.case_id)
+                ws.start_check(db, admin, case.case_id, mode="remote")
+                ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
+                ws.judge(db, admin, case.case_id, confirmed=True, finding="超标排放")
+                letter = "我公司郑重道歉并承诺严格守法经营，接受监督。"
+                rec = es.submit_apology(db, ent1, case.case_id, letter)
+                es.approve_apology(db, admin, rec.record_id)
+                a = es.assess_case(db, admin, case.case_id, {**facts, "first_offence": False})
+                es.decide(db, admin, a.assessment_id, accept=True)
+        yield create_app(settings)
 
 
 @pytest.fixture(autouse=True)
 def _keep_home(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANTIAN_HOME", str(app.state.settings.home))
-    get_settings.cache_clear()
+    keep_home(app, monkeypatch)
 
 
 def test_request_refuse_and_grant_a_repair(app: Any) -> None:

@@ -4,7 +4,6 @@ outcome, 首违不罚 share, by district and industry; Chinese headers; date fil
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -13,14 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from tests._zh_scan import assert_clean_zh, html_text
-from tests.web.conftest import login, seed
+from tests.web.conftest import keep_home, login, module_home, seed
 from tests.web.test_zh_pages import ALLOW
 
 from lantian.auth.models import User
-from lantian.db.session import dispose_engines, session_scope
+from lantian.db.session import session_scope
 from lantian.enforcement import services as es
 from lantian.enforcement.queries import statistics, statistics_rows
-from lantian.settings import get_settings
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app
 from lantian.workflow import service as ws
@@ -28,46 +26,35 @@ from lantian.workflow import service as ws
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    home = tmp_path_factory.mktemp("stats-home")
-    old = os.environ.get("LANTIAN_HOME")
-    os.environ["LANTIAN_HOME"] = str(home)
-    get_settings.cache_clear()
-    settings = get_settings()
-    seeded = seed(settings)
-    with session_scope(settings) as db:
-        admin = db.get(User, seeded.user_ids["admin"])
-        assert admin is not None
-        cases = ws.dispatch(
-            db,
-            admin,
-            seeded.leads["E1"][:2],
-            assignee_id=seeded.user_ids["lb_district"],
-            deadline=now_cst() + timedelta(days=5),
-        )
-        for case in cases:
-            ws.start_check(db, admin, case.case_id, mode="remote")
-            ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
-            ws.judge(db, admin, case.case_id, confirmed=True, finding="超标排放")
-        facts = {"violation": "AIR-EXCEED", "harm": "slight", "corrected_in_time": True}
-        a1 = es.assess_case(db, admin, cases[0].case_id, {**facts, "first_offence": True})
-        es.decide(db, admin, a1.assessment_id, accept=True, education="讲解大气法")
-        a2 = es.assess_case(
-            db, admin, cases[1].case_id, {**facts, "first_offence": False, "harm": "serious"}
-        )
-        es.decide(db, admin, a2.assessment_id, accept=True)
-    yield create_app(settings)
-    dispose_engines()
-    get_settings.cache_clear()
-    if old is None:
-        os.environ.pop("LANTIAN_HOME", None)
-    else:
-        os.environ["LANTIAN_HOME"] = old
+    with module_home(tmp_path_factory.mktemp("stats-home")) as settings:
+        seeded = seed(settings)
+        with session_scope(settings) as db:
+            admin = db.get(User, seeded.user_ids["admin"])
+            assert admin is not None
+            cases = ws.dispatch(
+                db,
+                admin,
+                seeded.leads["E1"][:2],
+                assignee_id=seeded.user_ids["lb_district"],
+                deadline=now_cst() + timedelta(days=5),
+            )
+            for case in cases:
+                ws.start_check(db, admin, case.case_id, mode="remote")
+                ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
+                ws.judge(db, admin, case.case_id, confirmed=True, finding="超标排放")
+            facts = {"violation": "AIR-EXCEED", "harm": "slight", "corrected_in_time": True}
+            a1 = es.assess_case(db, admin, cases[0].case_id, {**facts, "first_offence": True})
+            es.decide(db, admin, a1.assessment_id, accept=True, education="讲解大气法")
+            a2 = es.assess_case(
+                db, admin, cases[1].case_id, {**facts, "first_offence": False, "harm": "serious"}
+            )
+            es.decide(db, admin, a2.assessment_id, accept=True)
+        yield create_app(settings)
 
 
 @pytest.fixture(autouse=True)
 def _keep_home(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANTIAN_HOME", str(app.state.settings.home))
-    get_settings.cache_clear()
+    keep_home(app, monkeypatch)
 
 
 def test_rows_from_the_statistics() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from unittest.mock import patch
 
 import pytest
@@ -14,10 +17,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lantian.auth.service import create_user
-from lantian.db.session import session_scope
+from lantian.db.session import dispose_engines, session_scope
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise, Outlet, Station
-from lantian.settings import Settings
+from lantian.settings import Settings, get_settings
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app
 from lantian.workflow.checklists import ensure_checklist_templates
@@ -267,3 +270,28 @@ def bearer(client: TestClient, username: str) -> dict[str, str]:
     r = client.post("/api/auth/token", data={"username": username, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@contextmanager
+def module_home(home: Path) -> Iterator[Settings]:
+    """``LANTIAN_HOME`` set to ``home`` for a module's app (settings and engines fresh),
+    everything restored after it."""
+    old = os.environ.get("LANTIAN_HOME")
+    os.environ["LANTIAN_HOME"] = str(home)
+    get_settings.cache_clear()
+    try:
+        yield get_settings()
+    finally:
+        dispose_engines()
+        get_settings.cache_clear()
+        if old is None:
+            os.environ.pop("LANTIAN_HOME", None)
+        else:
+            os.environ["LANTIAN_HOME"] = old
+
+
+def keep_home(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test of a module-scoped app reads that app's home (another module may have
+    changed ``LANTIAN_HOME`` between them)."""
+    monkeypatch.setenv("LANTIAN_HOME", str(app.state.settings.home))
+    get_settings.cache_clear()

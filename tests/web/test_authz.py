@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.web.conftest import Seeded, bearer, login
+from tests.web.conftest import Seeded, bearer, login, module_home
 
 from lantian.assist.selfchecks import queries as sq
 from lantian.auth.models import User
@@ -834,233 +834,221 @@ OWN_CREATES = {("POST", "/api/questions"), ("POST", "/questions"), ("POST", "/po
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One seeded app for the module: a dispatched case of E1 with an attachment."""
-    import os
 
     from tests.web.conftest import seed
 
-    from lantian.db.session import dispose_engines
-    from lantian.settings import get_settings
+    with module_home(tmp_path_factory.mktemp("authz-home")) as settings:
+        seeded: Seeded = seed(settings)
+        deadline = (now_cst() + timedelta(days=5)).date().isoformat()
+        with session_scope(settings) as db:
+            admin = db.get(User, seeded.user_ids["admin"])
+            assert admin is not None
+            case = ws.dispatch(
+                db,
+                admin,
+                ["LE1-0"],
+                assignee_id=seeded.user_ids["lb_district"],
+                deadline=now_cst() + timedelta(days=5),
+            )[0]
+            att = ws.add_attachments(
+                db,
+                admin,
+                case.case_id,
+                [UploadedFile("photo.png", PNG, "image/png")],
+                kind="photo",
+                uploads_dir=settings.uploads_dir,
+            )[0]
+            notice = ws.issue_notice(db, admin, "hazard", "E1", title="E1 提示", body="料场未苫盖")
+            ws.start_check(db, admin, case.case_id, mode="remote")
+            check = ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
+            ws.share_case(db, admin, case.case_id)  # E1 sees its case: ent2 must still not
+            # a confirmed case of E1 with a decided penalty assessment (issue #14 routes)
+            confirmed = ws.dispatch(
+                db,
+                admin,
+                ["LE1-2"],
+                assignee_id=seeded.user_ids["lb_district"],
+                deadline=now_cst() + timedelta(days=5),
+            )[0]
+            ws.share_case(db, admin, confirmed.case_id)
+            ws.start_check(db, admin, confirmed.case_id, mode="remote")
+            ws.record_remote_check(db, admin, confirmed.case_id, notes="调阅在线数据")
+            ws.judge(db, admin, confirmed.case_id, confirmed=True, finding="超标排放")
+            ent1_user = db.get(User, seeded.user_ids["ent1"])
+            assert ent1_user is not None
+            apology = es.submit_apology(db, ent1_user, confirmed.case_id, APOLOGY)
+            assessment = es.assess_case(
+                db,
+                admin,
+                confirmed.case_id,
+                {"violation": "AIR-EXCEED", "harm": "serious", "corrected_in_time": False},
+            )
+            decision = es.decide(db, admin, assessment.assessment_id, accept=True)
+            repair = es.request_credit_repair(
+                db, ent1_user, decision.decision_id, {"training": True}
+            )
+            # a spot check of E1's case (drawn directly: the case is not closed in this world)
+            draw = SpotCheckDraw(
+                drawn_at=now_cst(), seed=1, share=1.0, population=1, case_ids=[case.case_id]
+            )
+            db.add(draw)
+            db.flush()
+            spot = SpotCheck(draw_id=draw.draw_id, case_id=case.case_id, result="pending")
+            db.add(spot)
+            db.flush()
+            plan = PlanDraw(  # a stored 双随机 draw of 唐山市 (no visits)
+                period="2026-12", jurisdiction="唐山市", seed=1, inputs_hash="0" * 64,
+                drawn_at=now_cst(), inputs={}, result={"visits": []},
+            )  # fmt: skip
+            db.add(plan)
+            db.flush()
+            ent1 = db.get(User, seeded.user_ids["ent1"])
+            assert ent1 is not None
+            # E1's self-check with a photo, a 不符合 finding and a plan on it (issue #15)
+            from lantian.assist.rectification import services as rs
+            from lantian.assist.selfchecks import services as ss
 
-    home = tmp_path_factory.mktemp("authz-home")
-    old = os.environ.get("LANTIAN_HOME")
-    os.environ["LANTIAN_HOME"] = str(home)
-    get_settings.cache_clear()
-    settings = get_settings()
-    seeded: Seeded = seed(settings)
-    deadline = (now_cst() + timedelta(days=5)).date().isoformat()
-    with session_scope(settings) as db:
-        admin = db.get(User, seeded.user_ids["admin"])
-        assert admin is not None
-        case = ws.dispatch(
-            db,
-            admin,
-            ["LE1-0"],
-            assignee_id=seeded.user_ids["lb_district"],
-            deadline=now_cst() + timedelta(days=5),
-        )[0]
-        att = ws.add_attachments(
-            db,
-            admin,
-            case.case_id,
-            [UploadedFile("photo.png", PNG, "image/png")],
-            kind="photo",
-            uploads_dir=settings.uploads_dir,
-        )[0]
-        notice = ws.issue_notice(db, admin, "hazard", "E1", title="E1 提示", body="料场未苫盖")
-        ws.start_check(db, admin, case.case_id, mode="remote")
-        check = ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
-        ws.share_case(db, admin, case.case_id)  # E1 sees its case: ent2 must still not
-        # a confirmed case of E1 with a decided penalty assessment (issue #14 routes)
-        confirmed = ws.dispatch(
-            db,
-            admin,
-            ["LE1-2"],
-            assignee_id=seeded.user_ids["lb_district"],
-            deadline=now_cst() + timedelta(days=5),
-        )[0]
-        ws.share_case(db, admin, confirmed.case_id)
-        ws.start_check(db, admin, confirmed.case_id, mode="remote")
-        ws.record_remote_check(db, admin, confirmed.case_id, notes="调阅在线数据")
-        ws.judge(db, admin, confirmed.case_id, confirmed=True, finding="超标排放")
-        ent1_user = db.get(User, seeded.user_ids["ent1"])
-        assert ent1_user is not None
-        apology = es.submit_apology(db, ent1_user, confirmed.case_id, APOLOGY)
-        assessment = es.assess_case(
-            db,
-            admin,
-            confirmed.case_id,
-            {"violation": "AIR-EXCEED", "harm": "serious", "corrected_in_time": False},
-        )
-        decision = es.decide(db, admin, assessment.assessment_id, accept=True)
-        repair = es.request_credit_repair(db, ent1_user, decision.decision_id, {"training": True})
-        # a spot check of E1's case (drawn directly: the case is not closed in this world)
-        draw = SpotCheckDraw(
-            drawn_at=now_cst(), seed=1, share=1.0, population=1, case_ids=[case.case_id]
-        )
-        db.add(draw)
-        db.flush()
-        spot = SpotCheck(draw_id=draw.draw_id, case_id=case.case_id, result="pending")
-        db.add(spot)
-        db.flush()
-        plan = PlanDraw(  # a stored 双随机 draw of 唐山市 (no visits)
-            period="2026-12", jurisdiction="唐山市", seed=1, inputs_hash="0" * 64,
-            drawn_at=now_cst(), inputs={}, result={"visits": []},
-        )  # fmt: skip
-        db.add(plan)
-        db.flush()
-        ent1 = db.get(User, seeded.user_ids["ent1"])
-        assert ent1 is not None
-        # E1's self-check with a photo, a 不符合 finding and a plan on it (issue #15)
-        from lantian.assist.rectification import services as rs
-        from lantian.assist.selfchecks import services as ss
+            ss.ensure_selfcheck_templates(db)
+            draft = ss.start_draft(db, ent1)
+            sc_file = ss.add_photo(db, ent1, draft.self_check_id, "ST-1",
+                                   UploadedFile("p.png", PNG_IMAGE, "image/png"),
+                                   uploads_dir=settings.uploads_dir)  # fmt: skip
+            tpl = db.get(ChecklistTemplate, draft.template_id)
+            assert tpl is not None
+            facts = sq.registry_facts(db, ["E1"])["E1"]
+            answers = [{"item_id": it["code"], "answer": "no" if it["code"] == "ST-2" else "yes",
+                        "note": "料棚东侧"} for it in ss.applicable_items(tpl, facts)]  # fmt: skip
+            sc = ss.save_self_check(
+                db, ent1, tpl.template_id, answers, self_check_id=draft.self_check_id
+            )
+            finding = sq.findings_of(db, sc.self_check_id)[0]
+            rplan = rs.create_plan(db, ent1, measures="封闭料棚", finding_id=finding.finding_id,
+                                   milestones=[{"title": "封闭", "responsible": "张三",
+                                                "due_date": deadline}])  # fmt: skip
+            milestone = rs.plans_of(db, ent1, plan_id=rplan.plan_id)[0].milestones[0][0]
+            from lantian.assist.questions import services as qsvc
+            from lantian.assist.surveys import services as ssvc
 
-        ss.ensure_selfcheck_templates(db)
-        draft = ss.start_draft(db, ent1)
-        sc_file = ss.add_photo(db, ent1, draft.self_check_id, "ST-1",
-                               UploadedFile("p.png", PNG_IMAGE, "image/png"),
-                               uploads_dir=settings.uploads_dir)  # fmt: skip
-        tpl = db.get(ChecklistTemplate, draft.template_id)
-        assert tpl is not None
-        facts = sq.registry_facts(db, ["E1"])["E1"]
-        answers = [{"item_id": it["code"], "answer": "no" if it["code"] == "ST-2" else "yes",
-                    "note": "料棚东侧"} for it in ss.applicable_items(tpl, facts)]  # fmt: skip
-        sc = ss.save_self_check(
-            db, ent1, tpl.template_id, answers, self_check_id=draft.self_check_id
-        )
-        finding = sq.findings_of(db, sc.self_check_id)[0]
-        rplan = rs.create_plan(db, ent1, measures="封闭料棚", finding_id=finding.finding_id,
-                               milestones=[{"title": "封闭", "responsible": "张三",
-                                            "due_date": deadline}])  # fmt: skip
-        milestone = rs.plans_of(db, ent1, plan_id=rplan.plan_id)[0].milestones[0][0]
-        from lantian.assist.questions import services as qsvc
-        from lantian.assist.surveys import services as ssvc
+            question = qsvc.ask(db, ent1, "QTEXT-E1 咨询")
+            invitation = ssvc.invite(db, "E1", "visit", "INV-E1-OBJ", [seeded.user_ids["ts_city"]])
+            assert invitation is not None
+            # an approved visit of E1 (applied by the district, approved by the city) in a
+            # campaign of 唐山市
+            camp = cs.create_campaign(
+                db,
+                admin,
+                name="唐山市专项",
+                start_date=now_cst().date(),
+                end_date=now_cst().date() + timedelta(days=30),
+                jurisdiction="唐山市",
+            )
+            lb = db.get(User, seeded.user_ids["lb_district"])
+            ts = db.get(User, seeded.user_ids["ts_city"])
+            assert lb is not None and ts is not None
+            visit = vs.apply_visit(
+                db,
+                lb,
+                enterprise_id="E1",
+                kind="assistance",
+                service_kind="diagnosis",
+                purpose="E1 检查",
+                basis="大气污染防治法",
+                planned_date=now_cst().date() + timedelta(days=2),
+                inspector_ids=[lb.user_id, ts.user_id],
+                campaign_id=camp.campaign_id,
+            )
+            vs.approve_visit(db, ts, visit.visit_id, load_config(), acknowledge_warnings=True)
+            visit_key = (visit.visit_id, visit.checkin_nonce)
+            hazard = hs.issue_hazard_notice(db, admin, "E1", title="E1 隐患", items=[HZ_ITEM])
+            hs.reply(
+                db, ent1, hazard.notice_id, "已整改", [UploadedFile("h.png", PNG)],
+                uploads_dir=settings.uploads_dir,
+            )  # fmt: skip
+            hazard_file = db.scalar(
+                select(HazardReplyFile.file_id).where(HazardReplyFile.notice_id == hazard.notice_id)
+            )
+            # 正面清单 proposal and 创A升B application of E1 (issue #13)
+            from lantian.supervision.grades import services as gs
+            from lantian.supervision.listing.models import PositiveListProposal
 
-        question = qsvc.ask(db, ent1, "QTEXT-E1 咨询")
-        invitation = ssvc.invite(db, "E1", "visit", "INV-E1-OBJ", [seeded.user_ids["ts_city"]])
-        assert invitation is not None
-        # an approved visit of E1 (applied by the district, approved by the city) in a
-        # campaign of 唐山市
-        camp = cs.create_campaign(
-            db,
-            admin,
-            name="唐山市专项",
-            start_date=now_cst().date(),
-            end_date=now_cst().date() + timedelta(days=30),
-            jurisdiction="唐山市",
-        )
-        lb = db.get(User, seeded.user_ids["lb_district"])
-        ts = db.get(User, seeded.user_ids["ts_city"])
-        assert lb is not None and ts is not None
-        visit = vs.apply_visit(
-            db,
-            lb,
-            enterprise_id="E1",
-            kind="assistance",
-            service_kind="diagnosis",
-            purpose="E1 检查",
-            basis="大气污染防治法",
-            planned_date=now_cst().date() + timedelta(days=2),
-            inspector_ids=[lb.user_id, ts.user_id],
-            campaign_id=camp.campaign_id,
-        )
-        vs.approve_visit(db, ts, visit.visit_id, load_config(), acknowledge_warnings=True)
-        visit_key = (visit.visit_id, visit.checkin_nonce)
-        hazard = hs.issue_hazard_notice(db, admin, "E1", title="E1 隐患", items=[HZ_ITEM])
-        hs.reply(
-            db, ent1, hazard.notice_id, "已整改", [UploadedFile("h.png", PNG)],
-            uploads_dir=settings.uploads_dir,
-        )  # fmt: skip
-        hazard_file = db.scalar(
-            select(HazardReplyFile.file_id).where(HazardReplyFile.notice_id == hazard.notice_id)
-        )
-        # 正面清单 proposal and 创A升B application of E1 (issue #13)
-        from lantian.supervision.grades import services as gs
-        from lantian.supervision.listing.models import PositiveListProposal
+            proposal = PositiveListProposal(
+                enterprise_id="E1",
+                change="add",
+                reasons=["x"],
+                as_of=now_cst().date(),
+                proposed_at=now_cst(),
+                status="pending",
+                criteria={},
+            )
+            db.add(proposal)
+            db.flush()
+            grade_app = gs.apply(db, ent1, load_config().grades, target_grade="A", statement="申请")
+            complaint = record_complaint(
+                db,
+                admin,
+                ComplaintIn("E1", "2026-11-20", "hotline_12369", "冀东钢铁 夜间异味投诉"),
+            )
+            # 督办任务 and 约谈 of E1's case (issue #16 item 3)
+            from lantian.workflow.dispatch_models import SupervisionTask
+            from lantian.workflow.meetings import parse_meeting, record_meeting
 
-        proposal = PositiveListProposal(
-            enterprise_id="E1",
-            change="add",
-            reasons=["x"],
-            as_of=now_cst().date(),
-            proposed_at=now_cst(),
-            status="pending",
-            criteria={},
-        )
-        db.add(proposal)
-        db.flush()
-        grade_app = gs.apply(db, ent1, load_config().grades, target_grade="A", statement="申请")
-        complaint = record_complaint(
-            db,
-            admin,
-            ComplaintIn("E1", "2026-11-20", "hotline_12369", "冀东钢铁 夜间异味投诉"),
-        )
-        # 督办任务 and 约谈 of E1's case (issue #16 item 3)
-        from lantian.workflow.dispatch_models import SupervisionTask
-        from lantian.workflow.meetings import parse_meeting, record_meeting
+            task = SupervisionTask(
+                case_id=case.case_id, level=1, assignee_id=seeded.user_ids["ts_city"],
+                status="open", reason="E1 逾期督办", created_at=now_cst(),
+                due_at=now_cst() + timedelta(days=3),
+            )  # fmt: skip
+            db.add(task)
+            db.flush()
+            meeting = record_meeting(
+                db, admin, case.case_id,
+                parse_meeting("interview", **MEETING),
+            )  # fmt: skip
+            from lantian.reports.archive import generate as generate_report
+            from lantian.reports.periodic import city_viewer, parse_period
 
-        task = SupervisionTask(
-            case_id=case.case_id, level=1, assignee_id=seeded.user_ids["ts_city"],
-            status="open", reason="E1 逾期督办", created_at=now_cst(),
-            due_at=now_cst() + timedelta(days=3),
-        )  # fmt: skip
-        db.add(task)
-        db.flush()
-        meeting = record_meeting(
-            db, admin, case.case_id,
-            parse_meeting("interview", **MEETING),
-        )  # fmt: skip
-        from lantian.reports.archive import generate as generate_report
-        from lantian.reports.periodic import city_viewer, parse_period
-
-        report = generate_report(
-            db, city_viewer("唐山市"), "weekly", parse_period("weekly", "2026-W01"),
-            actor=admin, settings=settings,
-        ).row  # fmt: skip
-        objs = {
-            "report": report.report_id,
-            "task": task.task_id,
-            "meeting": meeting.meeting_id,
-            "proposal": proposal.proposal_id,
-            "grade_application": grade_app.application_id,
-            "visit": visit.visit_id,
-            "campaign": camp.campaign_id,
-            "self_check": sc.self_check_id,
-            "sc_file": sc_file.file_id,
-            "sc_finding": finding.finding_id,
-            "milestone": milestone.milestone_id,
-            "question": question.question_id,
-            "invitation": invitation.invitation_id,
-            **_training_objects(db, admin, ent1, seeded.user_ids["lb_district"]),
-            "hazard": hazard.notice_id,
-            "hazard_file": hazard_file,
-            "complaint": complaint.complaint_id,
-            "plan": plan.draw_id,
-            "token": create_api_token(db, ent1, label="ent1-k").token_id,
-            "notice": notice.notice_id,
-            "spot_check": spot.spot_check_id,
-            "case": case.case_id,
-            "check": check.check_id,
-            "attachment": att.attachment_id,
-            "officer": seeded.user_ids["lb_district"],
-            "deadline": deadline,
-            "confirmed_case": confirmed.case_id,
-            "assessment": assessment.assessment_id,
-            "decision": decision.decision_id,
-            "repair": repair.repair_id,
-            "apology": apology.record_id,
-        }
-    app = create_app(settings)
-    with session_scope(settings) as db:
-        v = db.get(InspectionVisit, visit_key[0])
-        assert v is not None
-        objs["checkin"] = vs.checkin_token(v, app.state.secret)
-    yield {"app": app, "objs": objs, "settings": settings}
-    dispose_engines()
-    get_settings.cache_clear()
-    if old is None:
-        os.environ.pop("LANTIAN_HOME", None)
-    else:
-        os.environ["LANTIAN_HOME"] = old
+            report = generate_report(
+                db, city_viewer("唐山市"), "weekly", parse_period("weekly", "2026-W01"),
+                actor=admin, settings=settings,
+            ).row  # fmt: skip
+            objs = {
+                "report": report.report_id,
+                "task": task.task_id,
+                "meeting": meeting.meeting_id,
+                "proposal": proposal.proposal_id,
+                "grade_application": grade_app.application_id,
+                "visit": visit.visit_id,
+                "campaign": camp.campaign_id,
+                "self_check": sc.self_check_id,
+                "sc_file": sc_file.file_id,
+                "sc_finding": finding.finding_id,
+                "milestone": milestone.milestone_id,
+                "question": question.question_id,
+                "invitation": invitation.invitation_id,
+                **_training_objects(db, admin, ent1, seeded.user_ids["lb_district"]),
+                "hazard": hazard.notice_id,
+                "hazard_file": hazard_file,
+                "complaint": complaint.complaint_id,
+                "plan": plan.draw_id,
+                "token": create_api_token(db, ent1, label="ent1-k").token_id,
+                "notice": notice.notice_id,
+                "spot_check": spot.spot_check_id,
+                "case": case.case_id,
+                "check": check.check_id,
+                "attachment": att.attachment_id,
+                "officer": seeded.user_ids["lb_district"],
+                "deadline": deadline,
+                "confirmed_case": confirmed.case_id,
+                "assessment": assessment.assessment_id,
+                "decision": decision.decision_id,
+                "repair": repair.repair_id,
+                "apology": apology.record_id,
+            }
+        app = create_app(settings)
+        with session_scope(settings) as db:
+            v = db.get(InspectionVisit, visit_key[0])
+            assert v is not None
+            objs["checkin"] = vs.checkin_token(v, app.state.secret)
+        yield {"app": app, "objs": objs, "settings": settings}
 
 
 def _training_objects(db: Any, admin: User, ent1: User, officer_id: int) -> dict[str, int]:

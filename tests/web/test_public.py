@@ -3,7 +3,6 @@ province's rule publishes, no personal or internal data, rate-limited (one seede
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -11,12 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests._zh_scan import assert_clean_zh, html_text
-from tests.web.conftest import seed
+from tests.web.conftest import keep_home, module_home, seed
 
 from lantian.auth.models import User
-from lantian.db.session import dispose_engines, session_scope
+from lantian.db.session import session_scope
 from lantian.enforcement import services as es
-from lantian.settings import get_settings
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app
 from lantian.web.security import RateLimiter
@@ -28,44 +26,33 @@ PENDING = "我公司承诺加强运维管理，杜绝此类问题再次发生，
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    home = tmp_path_factory.mktemp("public-home")
-    old = os.environ.get("LANTIAN_HOME")
-    os.environ["LANTIAN_HOME"] = str(home)
-    get_settings.cache_clear()
-    settings = get_settings()
-    seeded = seed(settings)
-    with session_scope(settings) as db:
-        admin = db.get(User, seeded.user_ids["admin"])
-        ent1 = db.get(User, seeded.user_ids["ent1"])
-        assert admin is not None and ent1 is not None
-        cases = ws.dispatch(
-            db,
-            admin,
-            seeded.leads["E1"][:2],
-            assignee_id=seeded.user_ids["lb_district"],
-            deadline=now_cst() + timedelta(days=5),
-        )
-        for case in cases:
-            ws.share_case(db, admin, case.case_id)
-            ws.start_check(db, admin, case.case_id, mode="remote")
-            ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
-            ws.judge(db, admin, case.case_id, confirmed=True, finding="超标排放")
-        rec = es.submit_apology(db, ent1, cases[0].case_id, PUBLISHED)
-        es.approve_apology(db, admin, rec.record_id)
-        es.submit_apology(db, ent1, cases[1].case_id, PENDING)  # not approved: not public
-    yield create_app(settings)
-    dispose_engines()
-    get_settings.cache_clear()
-    if old is None:
-        os.environ.pop("LANTIAN_HOME", None)
-    else:
-        os.environ["LANTIAN_HOME"] = old
+    with module_home(tmp_path_factory.mktemp("public-home")) as settings:
+        seeded = seed(settings)
+        with session_scope(settings) as db:
+            admin = db.get(User, seeded.user_ids["admin"])
+            ent1 = db.get(User, seeded.user_ids["ent1"])
+            assert admin is not None and ent1 is not None
+            cases = ws.dispatch(
+                db,
+                admin,
+                seeded.leads["E1"][:2],
+                assignee_id=seeded.user_ids["lb_district"],
+                deadline=now_cst() + timedelta(days=5),
+            )
+            for case in cases:
+                ws.share_case(db, admin, case.case_id)
+                ws.start_check(db, admin, case.case_id, mode="remote")
+                ws.record_remote_check(db, admin, case.case_id, notes="调阅在线数据")
+                ws.judge(db, admin, case.case_id, confirmed=True, finding="超标排放")
+            rec = es.submit_apology(db, ent1, cases[0].case_id, PUBLISHED)
+            es.approve_apology(db, admin, rec.record_id)
+            es.submit_apology(db, ent1, cases[1].case_id, PENDING)  # not approved: not public
+        yield create_app(settings)
 
 
 @pytest.fixture(autouse=True)
 def _keep_home(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANTIAN_HOME", str(app.state.settings.home))
-    get_settings.cache_clear()
+    keep_home(app, monkeypatch)
 
 
 INTERNAL = ("ent1", "admin", "91130200", "lb_district", "case_id", "amount")

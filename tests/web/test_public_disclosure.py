@@ -5,7 +5,6 @@ app)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,14 +15,13 @@ import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 from tests._zh_scan import assert_clean_zh, html_text
-from tests.web.conftest import PASSWORD, _password_hash, seed
+from tests.web.conftest import PASSWORD, _password_hash, keep_home, module_home, seed
 
 from lantian.auth.service import create_user
-from lantian.db.session import dispose_engines, session_scope
+from lantian.db.session import session_scope
 from lantian.lake import Lake
 from lantian.registry.models import Enterprise
 from lantian.reports import disclosure as d
-from lantian.settings import get_settings
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app
 from lantian.web.security import RateLimiter
@@ -39,99 +37,88 @@ NON_KEY = "无排口小作坊"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    home = tmp_path_factory.mktemp("disclosure-home")
-    old = os.environ.get("LANTIAN_HOME")
-    os.environ["LANTIAN_HOME"] = str(home)
-    get_settings.cache_clear()
-    settings = get_settings()
-    seed(settings)
-    now = now_cst()
-    hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-    with session_scope(settings) as db:
-        with patch("lantian.auth.service.hash_password", lambda _pw: _password_hash()):
-            officer = create_user(
-                db,
-                None,
-                OFFICER_LOGIN,
-                PASSWORD,
-                "district_officer",
-                display_name=OFFICER,
-                city="唐山市",
-                district="路北区",
-            )
-        db.add(
-            Enterprise(
-                enterprise_id="E9",
-                name=NON_KEY,
-                credit_code="91130200MA0000009X",
-                industry="printing",
-                city="唐山市",
-                district="路北区",
-            )
-        )
-        db.flush()
-        cases = [
-            # (enterprise, status, fix_path, family, closed days ago, title)
-            ("E1", "closed", "immediate_fix", "EXCEEDANCE", 2, "E1 超标已改"),
-            ("E2", "closed", "supervision_order", "FLATLINE", 10, "E2 恒值已整改"),
-            ("E1", "rectification", "supervision_order", "EXCEEDANCE", None, OPEN_TITLE),
-            ("E1", "false_positive", None, "MISSING", 1, "E1 误报"),
-            ("E9", "closed", "immediate_fix", "EXCEEDANCE", 3, "E9 已改"),
-            ("E2", "closed", "immediate_fix", "EXCEEDANCE", 400, "E2 很久以前"),
-        ]
-        for eid, status, fix, family, ago, title in cases:
-            ent = db.get(Enterprise, eid)
-            assert ent is not None
-            closed = now - timedelta(days=ago) if ago is not None else None
+    with module_home(tmp_path_factory.mktemp("disclosure-home")) as settings:
+        seed(settings)
+        now = now_cst()
+        hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+        with session_scope(settings) as db:
+            with patch("lantian.auth.service.hash_password", lambda _pw: _password_hash()):
+                officer = create_user(
+                    db,
+                    None,
+                    OFFICER_LOGIN,
+                    PASSWORD,
+                    "district_officer",
+                    display_name=OFFICER,
+                    city="唐山市",
+                    district="路北区",
+                )
             db.add(
-                Case(
-                    status=status,
-                    title=title,
-                    enterprise_id=eid,
-                    city=ent.city,
-                    district=ent.district,
-                    rule="CEMS-EXCEED",
-                    family=family,
-                    subject_type="outlet",
-                    subject_id=f"{eid}-O1",
-                    pollutant="a21026",
-                    severity=2,
-                    created_at=now - timedelta(days=20),
-                    created_by=officer.user_id,
-                    updated_at=now,
-                    assignee_id=officer.user_id,
-                    fix_path=fix,
-                    finding=f"{OFFICER} 现场核查 {PHONE}",
-                    closed_at=closed,
-                    closed_by=officer.user_id if closed else None,
+                Enterprise(
+                    enterprise_id="E9",
+                    name=NON_KEY,
+                    credit_code="91130200MA0000009X",
+                    industry="printing",
+                    city="唐山市",
+                    district="路北区",
                 )
             )
-    # E1: SO2 over its 35 mg/m³ limit in the latest hour; E2: latest hour flagged 维护 (M)
-    times = [hour - timedelta(hours=1), hour]
-    table = pa.table(
-        {
-            "outlet_id": ["E1-O1", "E1-O1", "E2-O1", "E2-O1"],
-            "time": times + times,
-            "pollutant": ["a21026"] * 4,
-            "value": [20.0, 30.0, 10.0, 90.0],
-            "zs_value": [25.0, 40.0, 12.0, 95.0],
-            "flag": ["N", "N", "N", "M"],
-        }
-    )
-    Lake(settings.lake_dir).append("cems_hourly", table, origin="import")
-    yield create_app(settings)
-    dispose_engines()
-    get_settings.cache_clear()
-    if old is None:
-        os.environ.pop("LANTIAN_HOME", None)
-    else:
-        os.environ["LANTIAN_HOME"] = old
+            db.flush()
+            cases = [
+                # (enterprise, status, fix_path, family, closed days ago, title)
+                ("E1", "closed", "immediate_fix", "EXCEEDANCE", 2, "E1 超标已改"),
+                ("E2", "closed", "supervision_order", "FLATLINE", 10, "E2 恒值已整改"),
+                ("E1", "rectification", "supervision_order", "EXCEEDANCE", None, OPEN_TITLE),
+                ("E1", "false_positive", None, "MISSING", 1, "E1 误报"),
+                ("E9", "closed", "immediate_fix", "EXCEEDANCE", 3, "E9 已改"),
+                ("E2", "closed", "immediate_fix", "EXCEEDANCE", 400, "E2 很久以前"),
+            ]
+            for eid, status, fix, family, ago, title in cases:
+                ent = db.get(Enterprise, eid)
+                assert ent is not None
+                closed = now - timedelta(days=ago) if ago is not None else None
+                db.add(
+                    Case(
+                        status=status,
+                        title=title,
+                        enterprise_id=eid,
+                        city=ent.city,
+                        district=ent.district,
+                        rule="CEMS-EXCEED",
+                        family=family,
+                        subject_type="outlet",
+                        subject_id=f"{eid}-O1",
+                        pollutant="a21026",
+                        severity=2,
+                        created_at=now - timedelta(days=20),
+                        created_by=officer.user_id,
+                        updated_at=now,
+                        assignee_id=officer.user_id,
+                        fix_path=fix,
+                        finding=f"{OFFICER} 现场核查 {PHONE}",
+                        closed_at=closed,
+                        closed_by=officer.user_id if closed else None,
+                    )
+                )
+        # E1: SO2 over its 35 mg/m³ limit in the latest hour; E2: latest hour flagged 维护 (M)
+        times = [hour - timedelta(hours=1), hour]
+        table = pa.table(
+            {
+                "outlet_id": ["E1-O1", "E1-O1", "E2-O1", "E2-O1"],
+                "time": times + times,
+                "pollutant": ["a21026"] * 4,
+                "value": [20.0, 30.0, 10.0, 90.0],
+                "zs_value": [25.0, 40.0, 12.0, 95.0],
+                "flag": ["N", "N", "N", "M"],
+            }
+        )
+        Lake(settings.lake_dir).append("cems_hourly", table, origin="import")
+        yield create_app(settings)
 
 
 @pytest.fixture(autouse=True)
 def _keep_home(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANTIAN_HOME", str(app.state.settings.home))
-    get_settings.cache_clear()
+    keep_home(app, monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -4,43 +4,30 @@ their SHA-256 (a changed file is refused), the API, and enterprises refused."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from tests._zh_scan import assert_clean_zh, html_text
-from tests.web.conftest import bearer, login, seed
+from tests.web.conftest import bearer, keep_home, login, module_home, seed
 from tests.web.test_zh_pages import ALLOW
 
-from lantian.db.session import dispose_engines, session_scope
+from lantian.db.session import session_scope
 from lantian.reports.models import ArchivedReport
-from lantian.settings import get_settings
 from lantian.web.app import create_app
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    home = tmp_path_factory.mktemp("reports-home")
-    old = os.environ.get("LANTIAN_HOME")
-    os.environ["LANTIAN_HOME"] = str(home)
-    get_settings.cache_clear()
-    settings = get_settings()
-    seed(settings)
-    yield create_app(settings)
-    dispose_engines()
-    get_settings.cache_clear()
-    if old is None:
-        os.environ.pop("LANTIAN_HOME", None)
-    else:
-        os.environ["LANTIAN_HOME"] = old
+    with module_home(tmp_path_factory.mktemp("reports-home")) as settings:
+        seed(settings)
+        yield create_app(settings)
 
 
 @pytest.fixture(autouse=True)
 def _keep_home(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANTIAN_HOME", str(app.state.settings.home))
-    get_settings.cache_clear()
+    keep_home(app, monkeypatch)
 
 
 def test_generate_list_download_and_refusals(app: Any) -> None:

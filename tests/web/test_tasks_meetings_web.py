@@ -4,7 +4,6 @@ task for the next level's officer, who closes it on /tasks (bad input kept, 422)
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -17,12 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests._zh_scan import assert_clean_zh, html_text
-from tests.web.conftest import bearer, login, seed
+from tests.web.conftest import bearer, keep_home, login, module_home, seed
 from tests.web.test_zh_pages import ALLOW
 
 from lantian.auth.models import User
-from lantian.db.session import dispose_engines, session_scope
-from lantian.settings import get_settings
+from lantian.db.session import session_scope
 from lantian.timeutil import now_cst
 from lantian.web.app import create_app
 from lantian.workflow import service as ws
@@ -32,41 +30,30 @@ from lantian.workflow.escalation import escalate_overdue
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    home = tmp_path_factory.mktemp("tasks-home")
-    old = os.environ.get("LANTIAN_HOME")
-    os.environ["LANTIAN_HOME"] = str(home)
-    get_settings.cache_clear()
-    settings = get_settings()
-    seeded = seed(settings)
-    with session_scope(settings) as db:
-        ts = db.get(User, seeded.user_ids["ts_city"])
-        assert ts is not None
-        (case,) = ws.dispatch(
-            db,
-            ts,
-            ["LE1-0"],
-            assignee_id=seeded.user_ids["lb_district"],
-            deadline=now_cst() + timedelta(hours=1),
-        )
-        case_id = case.case_id
-        # 8 days overdue: level 2, two rungs above the district officer = the province's
-        # work group (wg, province 13)
-        escalate_overdue(db, now_cst() + timedelta(days=8))
-    application = create_app(settings)
-    application.state.case_id = case_id
-    yield application
-    dispose_engines()
-    get_settings.cache_clear()
-    if old is None:
-        os.environ.pop("LANTIAN_HOME", None)
-    else:
-        os.environ["LANTIAN_HOME"] = old
+    with module_home(tmp_path_factory.mktemp("tasks-home")) as settings:
+        seeded = seed(settings)
+        with session_scope(settings) as db:
+            ts = db.get(User, seeded.user_ids["ts_city"])
+            assert ts is not None
+            (case,) = ws.dispatch(
+                db,
+                ts,
+                ["LE1-0"],
+                assignee_id=seeded.user_ids["lb_district"],
+                deadline=now_cst() + timedelta(hours=1),
+            )
+            case_id = case.case_id
+            # 8 days overdue: level 2, two rungs above the district officer = the province's
+            # work group (wg, province 13)
+            escalate_overdue(db, now_cst() + timedelta(days=8))
+        application = create_app(settings)
+        application.state.case_id = case_id
+        yield application
 
 
 @pytest.fixture(autouse=True)
 def _keep_home(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANTIAN_HOME", str(app.state.settings.home))
-    get_settings.cache_clear()
+    keep_home(app, monkeypatch)
 
 
 def _task(app: Any) -> SupervisionTask:

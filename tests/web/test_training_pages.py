@@ -5,7 +5,6 @@ a typical case that still names the enterprise."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,12 +13,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests._zh_scan import assert_clean_zh, html_text
-from tests.web.conftest import login
+from tests.web.conftest import login, module_home
 
 from lantian.assist.training import services as ts
 from lantian.assist.training.models import ExamAttempt, TrainingSession
 from lantian.auth.models import User
-from lantian.db.session import dispose_engines, session_scope
+from lantian.db.session import session_scope
 from lantian.settings import get_settings
 from lantian.timeutil import now_cst
 
@@ -30,30 +29,26 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
     from lantian.web.app import create_app
 
-    home = tmp_path_factory.mktemp("training-home")
-    old = os.environ.get("LANTIAN_HOME")
-    os.environ["LANTIAN_HOME"] = str(home)
-    get_settings.cache_clear()
-    settings = get_settings()
-    seeded = seed(settings)
-    with session_scope(settings) as db:
-        officer = db.get(User, seeded.user_ids["lb_district"])
-        assert officer is not None
-        start = now_cst() + timedelta(minutes=30)
-        s = ts.create_session(
-            db, officer, title="大气法与排污许可解读", starts_at=start,
-            ends_at=start + timedelta(hours=2), capacity=20, hours=2, place="路北区生态环境分局",
-        )  # fmt: skip
-        sid, code = s.session_id, s.checkin_code
-        case_id = _assessed_case(db, seeded.user_ids)
-    app = create_app(settings)
-    yield {"app": app, "settings": settings, "session": sid, "code": code, "case": case_id}
-    dispose_engines()
-    get_settings.cache_clear()
-    if old is None:
-        os.environ.pop("LANTIAN_HOME", None)
-    else:
-        os.environ["LANTIAN_HOME"] = old
+    with module_home(tmp_path_factory.mktemp("training-home")) as settings:
+        seeded = seed(settings)
+        with session_scope(settings) as db:
+            officer = db.get(User, seeded.user_ids["lb_district"])
+            assert officer is not None
+            start = now_cst() + timedelta(minutes=30)
+            s = ts.create_session(
+                db,
+                officer,
+                title="大气法与排污许可解读",
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                capacity=20,
+                hours=2,
+                place="路北区生态环境分局",
+            )
+            sid, code = s.session_id, s.checkin_code
+            case_id = _assessed_case(db, seeded.user_ids)
+        app = create_app(settings)
+        yield {"app": app, "settings": settings, "session": sid, "code": code, "case": case_id}
 
 
 def _assessed_case(db: Any, user_ids: dict[str, int]) -> int:

@@ -4,7 +4,6 @@ enterprise's reply with a photo in its portal, close and escalate through the pa
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -15,11 +14,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests._zh_scan import assert_clean_zh, html_text
-from tests.web.conftest import bearer, login, seed
+from tests.web.conftest import bearer, keep_home, login, module_home, seed
 from tests.web.test_zh_pages import ALLOW
 
-from lantian.db.session import dispose_engines, session_scope
-from lantian.settings import get_settings
+from lantian.db.session import session_scope
 from lantian.supervision.hazards.models import HazardNotice
 from lantian.web.app import create_app
 
@@ -38,25 +36,14 @@ FORM = {
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    home = tmp_path_factory.mktemp("hazard-home")
-    old = os.environ.get("LANTIAN_HOME")
-    os.environ["LANTIAN_HOME"] = str(home)
-    get_settings.cache_clear()
-    settings = get_settings()
-    seed(settings)
-    yield create_app(settings)
-    dispose_engines()
-    get_settings.cache_clear()
-    if old is None:
-        os.environ.pop("LANTIAN_HOME", None)
-    else:
-        os.environ["LANTIAN_HOME"] = old
+    with module_home(tmp_path_factory.mktemp("hazard-home")) as settings:
+        seed(settings)
+        yield create_app(settings)
 
 
 @pytest.fixture(autouse=True)
 def _keep_home(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANTIAN_HOME", str(app.state.settings.home))
-    get_settings.cache_clear()
+    keep_home(app, monkeypatch)
 
 
 def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
