@@ -65,6 +65,31 @@ def test_inbox_filters_sort_and_paging(world: Any) -> None:
     assert detail.status == "new" and detail.enterprise is not None
 
 
+def test_city_and_district_filters_keep_grid_cell_leads(world: Any) -> None:
+    """A hot-spot lead of a grid cell (no enterprise) is filtered by its cell's region."""
+    from lantian.registry.models import Grid
+
+    s = world.session
+    s.add(Grid(grid_id="G1", lon=116.0, lat=39.0, cell_km=3.0, city="甲市", district="一区"))
+    s.add(Grid(grid_id="G2", lon=117.0, lat=39.0, cell_km=3.0, city="乙市", district="八区"))
+    for gid in ("G1", "G2"):
+        lead = W.make_lead(f"LG{gid}", None, subject_id=gid, family="GRID_HOTSPOT")
+        lead.subject_type = "grid"
+        lead.rule = "GRID-HOTSPOT"
+        s.add(lead)
+    s.flush()
+
+    def ids(**kw: Any) -> set[str]:
+        page = wf.list_leads(s, world.admin, wf.LeadFilters(family="GRID_HOTSPOT", **kw))
+        return {r.lead_id for r in page.rows}
+
+    assert ids() == {"LGG1", "LGG2"}
+    assert ids(city="甲市") == {"LGG1"}
+    assert ids(city="甲市", district="一区") == {"LGG1"}
+    assert ids(district="八区") == {"LGG2"}
+    assert ids(city="甲市", district="八区") == set()
+
+
 def test_case_list_profile_and_notices(world: Any) -> None:
     s = world.session
     sup = W.drive(s, world, "supervision_order")

@@ -166,11 +166,14 @@ def _lead_region_clause(
     ent_cond: ColumnElement[bool] | None,
     station_cond: ColumnElement[bool] | None,
     cache_key: tuple[Any, ...] | None = None,
+    grid_cond: ColumnElement[bool] | None = None,
 ) -> ColumnElement[bool]:
-    """Leads whose enterprise satisfies ``ent_cond`` or whose station satisfies
-    ``station_cond``, as conditions on the leads table alone (no row-multiplying join), so
-    that counts can use the leads indexes. ``cache_key``: what the two conditions depend
-    on, if their id lists may be reused (:func:`_region_ids`)."""
+    """Leads whose enterprise satisfies ``ent_cond``, whose station satisfies
+    ``station_cond`` or whose grid cell (hot-spot leads off any enterprise) satisfies
+    ``grid_cond``, as conditions on the leads table alone (no row-multiplying join), so
+    that counts can use the leads indexes. ``cache_key``: what the first two conditions
+    depend on, if their id lists may be reused (:func:`_region_ids`); grid cells (tens of
+    thousands in a province) stay a sub-query."""
     parts: list[ColumnElement[bool]] = []
     ids, stations = _region_ids(session, ent_cond, station_cond, cache_key)
     if ent_cond is not None:
@@ -186,6 +189,14 @@ def _lead_region_clause(
                 in_ids(session, Lead.subject_id, stations),
                 Lead.subject_type == "station",
                 Lead.enterprise_id.is_(None),
+            )
+        )
+    if grid_cond is not None:
+        parts.append(
+            and_(
+                Lead.subject_type == "grid",
+                Lead.enterprise_id.is_(None),
+                Lead.subject_id.in_(select(Grid.grid_id).where(grid_cond)),
             )
         )
     if not parts:
@@ -235,15 +246,22 @@ def _lead_conditions(
     if f.city or f.district:
         ec: list[ColumnElement[bool]] = []
         sc: list[ColumnElement[bool]] = []
+        gc: list[ColumnElement[bool]] = []
         if f.city:
             ec.append(Enterprise.city == f.city)
             sc.append(Station.city == f.city)
+            gc.append(Grid.city == f.city)
         if f.district:
             ec.append(Enterprise.district == f.district)
             sc.append(Station.district == f.district)
+            gc.append(Grid.district == f.district)
         conds.append(
             _lead_region_clause(
-                session, and_(*ec), and_(*sc), cache_key=("region", f.city, f.district)
+                session,
+                and_(*ec),
+                and_(*sc),
+                cache_key=("region", f.city, f.district),
+                grid_cond=and_(*gc),
             )
         )
     if f.grade or f.positive_list is not None:
