@@ -183,6 +183,7 @@ def test_gateway_delivers_and_the_virtual_logger_answers(
     monkeypatch.setattr(
         sim, "qc_profile", lambda mn: (420.0, True) if mn == "MNQC01" else (1.0, False)
     )
+    monkeypatch.setattr(sim, "asks_time", lambda mn: mn == "MNQC02")  # healthy, asks anyway
     with session_scope(settings) as db:
         ids = [
             queue_command(db, None, "P1", cn).command_id for cn in ("1011", "3020", "3011", "2011")
@@ -227,7 +228,12 @@ def test_gateway_delivers_and_the_virtual_logger_answers(
     set_time = by["MNQC02", "1012"]
     assert set_time.status == "done" and set_time.params is not None
     assert len(set_time.params["SystemTime"]) == 14  # filled in when sent
+    # MNQC02 asked for the time (1013) after its first upload while a 1012 for it was
+    # already queued: no second one
     assert result.requests_answered == 6 and gw.qc.sent == 6
+    with session_scope(settings) as db:
+        sets = db.scalars(select(QcCommand.mn).where(QcCommand.cn == "1012")).all()
+        assert sets == ["MNQC02"]
     with session_scope(settings) as db:
         leads = db.scalars(select(Lead).where(Lead.family == "QC_FAILURE")).all()
         assert [ld.subject_id for ld in leads] == ["P1"]
@@ -299,3 +305,71 @@ def test_cli_qc(settings: Settings) -> None:
     assert sorted(tuple(x) for x in json.loads(sched.stdout)["queued"]) == [
         ("P1", "3011"), ("P2", "1011"), ("P2", "3011"),
     ]  # fmt: skip
+
+
+def test_logger_time_request_is_answered_once_by_a_set_time(settings: Settings) -> None:
+    """1013 (现场机时间校准请求) → one 1012 per logger: not again while one is pending or
+    within the quiet time, none for an MN without an outlet; audited as the system's."""
+    from lantian.qc.service import TIME_REQUEST_QUIET_S, answer_time_requests
+
+    t0 = now_cst()
+    with session_scope(settings) as db:
+        made = answer_time_requests(db, ["MNQC01", "MNQC01", "NOSUCHMN"], t0)
+        assert [(c.outlet_id, c.cn, c.status) for c in made] == [("P1", "1012", "queued")]
+        assert answer_time_requests(db, ["MNQC01"], t0 + timedelta(seconds=5)) == []
+        claim_for_sending(db, ["MNQC01"], t0 + timedelta(seconds=6))
+        record_answer(db, "MNQC01", made[0].qn or "", "9012", {"ExeRtn": "1"})
+        assert made[0].status == "done"
+        later = t0 + timedelta(seconds=TIME_REQUEST_QUIET_S - 1)
+        assert answer_time_requests(db, ["MNQC01"], later) == []
+        again = answer_time_requests(db, ["MNQC01"], later + timedelta(seconds=2))
+        assert [c.cn for c in again] == ["1012"]
+        note = db.scalars(
+            select(AuditLog.note).where(
+                AuditLog.action == "qc.queue", AuditLog.object_id == str(made[0].command_id)
+            )
+        ).one()
+        assert note is not None and "1013" in note
+
+
+def test_gateway_answers_a_time_request_and_the_logger_clock_is_set(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A virtual logger 7 minutes fast asks for the time; the gateway sends 1012 with the
+    platform's clock; a clock check (1011) queued afterwards finds it right."""
+    monkeypatch.setattr(sim, "qc_profile", lambda mn: (420.0, False))
+    monkeypatch.setattr(sim, "asks_time", lambda mn: True)
+
+    async def scenario() -> list[QcCommand]:
+        cfg = GatewayConfig(port=0, metrics_port=None, lake=False, qc_interval=0.2)
+        gw = Gateway(settings, cfg)
+        await gw.start()
+        try:
+            when = now_cst().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+            cp = f"DataTime={when.strftime('%Y%m%d%H%M%S')};a21026-Avg=10,a21026-Flag=N"
+            logger = sim.SimLogger(
+                "MNQC01", PW, [sim.SimPacket(when, when, "31", "2061", cp, "2017")]
+            )
+            task = asyncio.create_task(
+                sim.run_simulation([logger], "127.0.0.1", gw.port, speed=0, linger=6.0)
+            )
+            deadline = asyncio.get_running_loop().time() + 15
+            set_id = None
+            while set_id is None and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.2)
+                with session_scope(settings) as db:
+                    set_id = db.scalar(select(QcCommand.command_id).where(QcCommand.cn == "1012"))
+            assert set_id is not None, "no 1012 queued for the 1013"
+            (set_row,) = await _wait_final(settings, [set_id], 10.0)
+            with session_scope(settings) as db:
+                check = queue_command(db, None, "P1", "1011").command_id
+            rows = [set_row, *await _wait_final(settings, [check], 10.0)]
+            await task
+        finally:
+            await gw.shutdown()
+        return rows
+
+    set_row, check = asyncio.run(scenario())
+    assert set_row.status == "done" and set_row.passed is True
+    assert check.status == "done" and check.passed is True
+    assert check.result is not None and abs(check.result["figures"]["offset_s"]) < 5

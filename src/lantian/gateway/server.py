@@ -626,6 +626,8 @@ class Gateway:
             qc = self.qc
             if qc is not None:
                 qc.versions[mn_s] = "2025" if flag & 8 else "2017"
+                if cn == b"1013":  # 现场机时间校准请求: answered by a 1012 (remote QC)
+                    qc.on_time_request(mn_s)
             if qc is not None and qc.pending:
                 cn_s = cn.decode("ascii", "replace")
                 qn_s = qn.decode("ascii", "replace")

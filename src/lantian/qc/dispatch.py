@@ -65,6 +65,9 @@ class QcDispatcher:
         """MN → HJ 212 version of its latest accepted packet (requests use that form)."""
         self.sent = 0
         self.answers = 0
+        self.time_requests: set[str] = set()
+        """MNs that sent a 1013 time-calibration request since the last step (a set: a
+        logger repeating it between steps counts once)."""
 
     def wants(self, cn: str, mn: str, qn: str) -> bool:
         """Whether an accepted packet answers a pending command (cheap: set lookups)."""
@@ -80,21 +83,36 @@ class QcDispatcher:
         self.inbox.append((mn, qn, cn, fields, datetime.fromtimestamp(now, CST)))
         self.answers += 1
 
+    def on_time_request(self, mn: str) -> None:
+        """A logger sent 1013 (现场机时间校准请求): the next step queues a 1012 for it."""
+        if len(self.time_requests) < 100_000:  # bounded whatever the loggers send
+            self.time_requests.add(mn)
+
     def step(
-        self, connected: Iterable[str], answers: list[Answer]
+        self,
+        connected: Iterable[str],
+        answers: list[Answer],
+        time_requests: Iterable[str] = (),
     ) -> tuple[list[Any], set[tuple[str, str]]]:
-        """One database step (blocking; run in a thread): record ``answers``, sweep, claim
-        the queued commands of ``connected`` loggers. Returns the claimed commands and the
-        (MN, QN) of every command still waiting for answers."""
+        """One database step (blocking; run in a thread): record ``answers``, queue a 1012
+        for each logger that asked for the time, sweep, claim the queued commands of
+        ``connected`` loggers. Returns the claimed commands and the (MN, QN) of every
+        command still waiting for answers."""
         from lantian.db.session import session_scope
         from lantian.qc.config import load_qc_config
         from lantian.qc.models import QcCommand
-        from lantian.qc.service import claim_for_sending, record_answer, sweep
+        from lantian.qc.service import (
+            answer_time_requests,
+            claim_for_sending,
+            record_answer,
+            sweep,
+        )
 
         config = load_qc_config()
         with session_scope(self.settings) as s:
             for mn, qn, cn, fields, at in answers:
                 record_answer(s, mn, qn, cn, fields, at=at, config=config)
+            answer_time_requests(s, time_requests, now_cst(), config)
             sweep(s, now_cst(), config)
             out = claim_for_sending(s, connected)
             waiting = {
@@ -115,13 +133,17 @@ class QcDispatcher:
             await asyncio.sleep(self.interval_s)
             connected = {c.mn: self.versions.get(c.mn, "2017") for c in gateway.conns if c.mn}
             answers, self.inbox = self.inbox, []
+            asked, self.time_requests = self.time_requests, set()
             try:
-                out, waiting = await loop.run_in_executor(None, self.step, connected, answers)
+                out, waiting = await loop.run_in_executor(
+                    None, self.step, connected, answers, asked
+                )
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("remote QC step failed; retrying")
                 self.inbox = answers + self.inbox
+                self.time_requests |= asked
                 continue
             self.pending = waiting | {(o.mn, o.qn) for o in out}
             for o in out:

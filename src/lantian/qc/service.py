@@ -51,10 +51,11 @@ def queue_command(
     scheduled: bool = False,
     config: QcConfig | None = None,
     now: datetime | None = None,
+    reason: str | None = None,
 ) -> QcCommand:
     """Queue request ``cn`` for the data logger of ``outlet_id`` (an officer who sees the
     outlet, or the system when ``user`` is None). 1012 without ``SystemTime`` gets the
-    platform's clock at sending time."""
+    platform's clock at sending time. ``reason`` is added to the audit note."""
     config = config or load_qc_config()
     now = to_cst(now) if now is not None else now_cst()
     if cn not in COMMANDS:
@@ -93,10 +94,74 @@ def queue_command(
         "qc_command",
         cmd.command_id,
         after=snapshot(cmd),
-        note=f"{cn} {COMMANDS[cn].zh} → {outlet.mn}",
+        note=f"{cn} {COMMANDS[cn].zh} → {outlet.mn}" + (f"（{reason}）" if reason else ""),
         at=now,
     )
     return cmd
+
+
+TIME_REQUEST_CN = "1013"
+"""现场机时间校准请求: the logger asks the platform for the time (HJ 212-2017 C.3)."""
+TIME_REQUEST_QUIET_S = 600.0
+"""A logger's 1013 gets no new 1012 while one is pending or was queued for it this
+recently [s]: a logger repeating its request (or a hostile one) cannot flood the queue."""
+
+
+def answer_time_requests(
+    session: Session,
+    mns: Iterable[str],
+    now: datetime | None = None,
+    config: QcConfig | None = None,
+) -> list[QcCommand]:
+    """Queue a 1012 (set the logger's time to the platform's clock when sent) for each MN
+    that sent a 1013 time-calibration request, unless a 1012 of that MN is pending or was
+    queued in the last :data:`TIME_REQUEST_QUIET_S`. An MN without a registered outlet is
+    skipped (remote QC addresses outlets' loggers).
+
+    References
+    ----------
+    .. [1] HJ 212-2017 Appendix C, Table C.3 (1013 现场机时间校准请求, logger → platform)
+       and Table C.2 (1012 设置现场机时间, platform → logger).
+    """
+    config = config or load_qc_config()
+    now = to_cst(now) if now is not None else now_cst()
+    wanted = sorted(set(mns))
+    if not wanted:
+        return []
+    since = now - timedelta(seconds=TIME_REQUEST_QUIET_S)
+    busy = set(
+        session.scalars(
+            select(QcCommand.mn).where(
+                QcCommand.cn == "1012",
+                QcCommand.mn.in_(wanted),
+                or_(
+                    QcCommand.status.in_(("queued", "sent", "acknowledged")),
+                    QcCommand.created_at > since,
+                ),
+            )
+        )
+    )
+    made: list[QcCommand] = []
+    for mn in wanted:
+        if mn in busy:
+            continue
+        outlet_id = session.scalar(
+            select(Outlet.outlet_id).where(Outlet.mn == mn).order_by(Outlet.outlet_id).limit(1)
+        )
+        if outlet_id is None:
+            continue
+        made.append(
+            queue_command(
+                session,
+                None,
+                outlet_id,
+                "1012",
+                config=config,
+                now=now,
+                reason="数采仪请求校时 1013 logger asked for the time",
+            )
+        )
+    return made
 
 
 @dataclass(frozen=True)
@@ -386,7 +451,9 @@ def finished(commands: Sequence[QcCommand]) -> list[QcCommand]:
 
 __all__ = [
     "QC_RULE",
+    "TIME_REQUEST_CN",
     "Outgoing",
+    "answer_time_requests",
     "claim_for_sending",
     "finished",
     "list_commands",

@@ -358,6 +358,13 @@ def qc_profile(mn: str) -> tuple[float, bool]:
     return skew, h % 10 == 1
 
 
+def asks_time(mn: str) -> bool:
+    """Whether a virtual logger asks the platform for the time (1013) after connecting, as
+    many loggers do at start-up: about one in ten (not the ones that run fast: a logger
+    does not know its clock is off), deterministic per MN."""
+    return int(hashlib.sha1(mn.encode("utf-8")).hexdigest()[:8], 16) % 10 == 2
+
+
 _REQUESTS = frozenset({"1011", "1012", "2011", "3011", "3012", "3020"})
 """Platform requests a virtual logger answers (HJ 212-2017 §6.5.1: 9011, data, 9012)."""
 
@@ -425,10 +432,19 @@ class _Link:
         self.lg = lg
         self.acks: dict[bytes, asyncio.Future[bool]] = {}
         self.answered = 0
+        self.skew, self.fail_zero_span = qc_profile(lg.mn)
+        """The logger's clock error [s] (0 once the platform set its time by 1012)."""
         self.task = asyncio.create_task(self._read())
 
+    def time_request(self, version: Protocol) -> bytes | None:
+        """A 1013 time-calibration request if this logger asks for the time (:func:`asks_time`;
+        HJ 212-2017 C.3: the logger asks, the platform answers with 1012)."""
+        if not asks_time(self.lg.mn):
+            return None
+        qn = datetime.now(CST).strftime("%Y%m%d%H%M%S") + "999"
+        return build_packet("31", "1013", self.lg.mn, "", qn=qn, pw=self.lg.pw, version=version)
+
     async def _read(self) -> None:
-        skew, fail = qc_profile(self.lg.mn)
         try:
             while True:
                 line = await self.reader.readuntil(b"\n")
@@ -441,10 +457,12 @@ class _Link:
                 try:
                     frames = answer_request(
                         line, self.lg.mn, self.lg.pw, datetime.now(CST),
-                        skew_s=skew, fail_zero_span=fail,
+                        skew_s=self.skew, fail_zero_span=self.fail_zero_span,
                     )  # fmt: skip
                 except Exception:  # not a frame this logger understands: ignore it
                     continue
+                if b"CN=1012" in line and frames and b"ExeRtn=1" in frames[-1]:
+                    self.skew = 0.0  # the platform set its clock
                 for frame in frames:
                     self.writer.write(frame)
                     await self.writer.drain()
@@ -496,6 +514,7 @@ async def _run_logger(
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    asked_time = False
     try:
         for packet in lg.packets:
             await clock.wait_until(packet.ready)
@@ -518,6 +537,12 @@ async def _run_logger(
                         ok = ok and await asyncio.wait_for(fut, timeout)
                     if ok:
                         acked = True
+                        if not asked_time:  # a logger whose clock is off asks once (1013)
+                            asked_time = True
+                            request = link.time_request(packet.version)
+                            if request is not None:
+                                link.writer.write(request)
+                                await link.writer.drain()
                         break
                 except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError):
                     if link is not None:
