@@ -291,3 +291,19 @@ def test_blank_filters_mean_not_set(api: Any) -> None:
     blank = "city=&district=&family=&severity=3&status=&grade=&positive_list=&date_from=&q="
     r = c.get(f"/api/leads?{blank}", headers=h)
     assert r.status_code == 200 and r.json()["total"] == 3
+
+
+def test_every_family_of_the_inbox_filter_is_accepted(api: Any) -> None:
+    """The inbox lists every stored family (v1, device, clue) in its filter: each one is
+    a valid value of the page and the API, not a 422 (GRID_HOTSPOT was refused)."""
+    from lantian.web.labels import FAMILY_LABELS
+
+    c, _s = api
+    h = bearer(c, "admin")
+    codes = list(FAMILY_LABELS)
+    assert {"GRID_HOTSPOT", "MOBILE_HOTSPOT", "CAMERA_ALARM", "QC_FAILURE"} <= set(codes)
+    for code in codes:
+        r = c.get(f"/api/leads?family={code}", headers=h)
+        assert r.status_code == 200, (code, r.text)
+        assert all(row["family"] == code for row in r.json()["items"])
+    assert c.get("/api/leads?family=NO_SUCH", headers=h).status_code == 422

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.web.chartdata import AMBIENT, EPISODE, ChartLeads, add_chart_leads
-from tests.web.conftest import Seeded, bearer
+from tests.web.conftest import Seeded, bearer, login
 
 from lantian.leads.models import Lead
 from lantian.timeutil import CST, parse_time_cst
@@ -195,3 +195,82 @@ def test_emergency_stop_order_and_rules_without_a_line() -> None:
     assert (ref.kind, ref.value, ref.label) == ("allowed_power", 0.0, "应停产 0 kW")
     assert lead_references(_lead("TREATMENT_OFF", {}), {}, []) == []
     assert lead_references(_lead("AMBIENT_HOTSPOT", {"threshold": 100.0}), {}, []) == []
+
+
+def test_grid_lead_compares_the_cell_with_the_median_of_its_ring(seeded: Seeded) -> None:
+    """A GRID_HOTSPOT lead's chart: the cell's PM2.5, the median of the surrounding cells
+    (the ring the rule compares: centres within 1.5 cell widths; a far cell is not in it)
+    and the ratio with the rule's ratio as a line."""
+    import pyarrow as pa
+
+    from lantian.db.session import session_scope
+    from lantian.lake import Lake
+    from lantian.registry.models import Grid
+
+    dlat, dlon = 3.0 / 110.574, 3.0 / (111.32 * 0.7771)
+    values = {"G11": 200.0, "G00": 40.0, "G01": 50.0, "G02": 60.0, "G10": 50.0, "G12": 50.0}
+    values |= {"G20": 50.0, "G21": 70.0, "G22": 50.0, "G99": 1000.0}
+    start = EPISODE[0]
+    with session_scope(seeded.settings) as db:
+        for gid in values:
+            r, col = int(gid[1]), int(gid[2])
+            db.add(
+                Grid(
+                    grid_id=gid,
+                    lon=116.0 + col * dlon,
+                    lat=39.0 + r * dlat,
+                    cell_km=3.0,
+                    city="唐山市",
+                    district="路北区",
+                )
+            )
+        db.add(
+            Lead(
+                lead_id="LG-HOT",
+                rule="GRID-HOTSPOT",
+                family="GRID_HOTSPOT",
+                enterprise_id=None,
+                subject_type="grid",
+                subject_id="G11",
+                pollutant="PM2.5",
+                start=start,
+                end=EPISODE[1],
+                severity=2,
+                score=0.8,
+                summary="网格高值测试线索",
+                evidence={"parameters": {"min_ratio": 2.0, "ring_radius_cells": 1.5}},
+                open=False,
+                detected_at=EPISODE[1],
+                updated_at=EPISODE[1],
+            )
+        )
+    hours = [start + timedelta(hours=i) for i in range(4)]
+    ids = [g for g in values for _h in hours]
+    Lake(seeded.settings.lake_dir).append(
+        "grid_hourly",
+        pa.table(
+            {
+                "grid_id": ids,
+                "time": [h for _g in values for h in hours],
+                "pm25": [values[g] for g in ids],
+                "pm10": [None] * len(ids),
+            }
+        ),
+        origin="import",
+    )
+    with TestClient(create_app(seeded.settings)) as c:
+        body = _get(c, bearer(c, "admin"), "LG-HOT")
+        login(c, "ts_city")
+        page = c.get("/leads/LG-HOT").text
+    # the page names the cell where an enterprise lead names its enterprise
+    assert "网格中心" in page and "G11" in page and "唐山市 路北区" in page
+    s = _series(body)
+    assert list(s) == ["PM2.5", "PM2.5:median", "PM2.5:ratio"]
+    t = start.isoformat()
+    point = {k: dict((p[0], p[1]) for p in v["points"])[t] for k, v in s.items()}
+    # the 8 surrounding cells: 40 50 60 50 50 50 70 50 → median 50; G99 is far away
+    assert point == {"PM2.5": 200.0, "PM2.5:median": 50.0, "PM2.5:ratio": 4.0}
+    assert "本网格" in s["PM2.5"]["name"] and "周边网格中位数" in s["PM2.5:median"]["name"]
+    assert [r["kind"] for r in body["references"]] == ["rule_ratio"]
+    assert body["references"][0]["value"] == 2.0
+    assert [a["unit"] for a in body["axes"]] == ["µg/m³", "×"]

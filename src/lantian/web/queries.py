@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from lantian.registry.vocab import GRADES, LEAD_FAMILIES
+from lantian.registry.vocab import GRADES, STORED_LEAD_FAMILIES
 from lantian.timeutil import CST
 from lantian.workflow.queries import CaseFilters, LeadFilters
 from lantian.workflow.states import STATE_CODES
@@ -40,7 +40,7 @@ MAX_DATE = date(2200, 12, 31)
 """Range of date filters (far dates are a 422, not an overflow in date arithmetic)."""
 
 LeadSort = Literal[LEAD_SORT_KEYS]  # type: ignore[valid-type]
-Family = Literal[LEAD_FAMILIES]  # type: ignore[valid-type]
+Family = Literal[STORED_LEAD_FAMILIES]  # type: ignore[valid-type]
 Status = Literal[LEAD_STATUSES]  # type: ignore[valid-type]
 Grade = Literal[GRADES]  # type: ignore[valid-type]
 

@@ -346,3 +346,59 @@ def ambient_comparison(
         ),
         Series(f"{pollutant}:ratio", _("ratio to the median"), "×", ratio, axis=1, kind="ratio"),
     ], note
+
+
+GRID_COLUMNS: dict[str, str] = {"PM2.5": "pm25", "PM10": "pm10"}
+"""Pollutant of a grid lead → its column in the lake's ``grid_hourly``."""
+
+
+def grid_comparison(
+    settings: Settings,
+    grid_id: str,
+    ring: Sequence[str],
+    pollutant: str,
+    start: datetime,
+    end: datetime,
+    min_ring: int = 4,
+) -> tuple[list[Series], str | None]:
+    """A grid cell's hourly PM, the median of its ring of neighbouring cells and the ratio
+    (µg/m³): what GRID-HOTSPOT compares (:mod:`lantian.rules.grid_hotspot`). The median of
+    an hour needs at least ``min_ring`` ring cells with data (cloud gaps are no data)."""
+    column = GRID_COLUMNS.get(pollutant.upper().replace("PM25", "PM2.5"))
+    if column is None:
+        return [], None
+    start, end = clamp_window(start, end)
+    ids = [grid_id, *[g for g in ring if g != grid_id]]
+    rows, note = _query(
+        settings,
+        "grid_hourly",
+        ids,
+        start,
+        end,
+        f"WITH a AS (SELECT grid_id, time, {column} AS value FROM {{src}} "
+        f"WHERE {column} IS NOT NULL), "
+        "me AS (SELECT time, avg(value) AS v FROM a WHERE grid_id = ? GROUP BY time), "
+        "oth AS (SELECT time, median(value) AS m, count(DISTINCT grid_id) AS n FROM a "
+        "WHERE grid_id <> ? GROUP BY time) "
+        f"SELECT {_iso('coalesce(me.time, oth.time)')}, me.v, "
+        "CASE WHEN oth.n >= ? THEN oth.m END AS m FROM me FULL JOIN oth ON me.time = oth.time "
+        "ORDER BY coalesce(me.time, oth.time)",
+        [grid_id, grid_id, min_ring],
+    )
+    if not rows:
+        return [], note
+    name = pollutant_name(pollutant)
+    ratio: list[tuple[str, float | None]] = []
+    for t, v, m in rows:
+        r = None if v is None or m is None or m <= 0 else round(float(v) / float(m), 3)
+        ratio.append((_ts(t), r))
+    mine = [(t, v) for t, v, _m in rows]
+    median = [(t, m) for t, _v, m in rows]
+    this_cell, ring_name = _("this grid cell"), _("median of the surrounding cells")
+    return [
+        Series(pollutant, f"{name} {this_cell}", "µg/m³", _points(mine)),
+        Series(
+            f"{pollutant}:median", f"{name} {ring_name}", "µg/m³", _points(median), kind="median"
+        ),
+        Series(f"{pollutant}:ratio", _("ratio to the median"), "×", ratio, axis=1, kind="ratio"),
+    ], note

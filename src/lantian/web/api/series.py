@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lantian.auth.visibility import visible
 from lantian.leads.models import Lead
 from lantian.leads.scope import load_lead
-from lantian.registry.models import Enterprise, Meter, Outlet, Station
+from lantian.registry.models import Enterprise, Grid, Meter, Outlet, Station
 from lantian.settings import Settings
 from lantian.timeutil import isoformat_cst, now_cst
 from lantian.web import series as S
@@ -69,8 +69,9 @@ def lead_references(
     - TREATMENT_LOW: the treatment meter's normal power (``normal_kw``).
     - EMERGENCY_VIOLATION: the production power the emergency measure allows
       (``threshold`` [kW], 0 for a stop order), drawn against the line's total.
-    - AMBIENT_HOTSPOT: the ratio at which the rule reports (``parameters.min_ratio``) on
-      the ratio axis; the comparison median is a series, not a line.
+    - AMBIENT_HOTSPOT, GRID_HOTSPOT: the ratio at which the rule reports
+      (``parameters.min_ratio``) on the ratio axis; the comparison median (other stations,
+      the ring of surrounding cells) is a series, not a line.
     """
     thr = _float(evidence.get("threshold"))
     meter_ids = evidence.get("meter_ids")
@@ -92,7 +93,7 @@ def lead_references(
         else:
             text = _("Allowed under the emergency measure {value} kW").format(value=_num(thr))
         out.append(S.Reference("allowed_power", thr, "kW", text, series_key="production_total"))
-    elif lead.family == "AMBIENT_HOTSPOT":
+    elif lead.family in ("AMBIENT_HOTSPOT", "GRID_HOTSPOT"):
         params = evidence.get("parameters")
         ratio = _float(params.get("min_ratio")) if isinstance(params, dict) else None
         if ratio is not None:
@@ -115,6 +116,37 @@ def _production_total(series: list[S.Series]) -> S.Series | None:
     return S.Series(
         "production_total", _("Production total"), "kW", points, kind="production_total"
     )
+
+
+def ring_cells(db: Session, grid_id: str, radius_cells: float) -> list[str]:
+    """Cells whose centre lies within ``radius_cells`` × the cell's width of its centre:
+    the ring GRID-HOTSPOT compares a cell with (:func:`lantian.rules._grid_geo.ring_pairs`,
+    same distance)."""
+    import math
+
+    from lantian.rules._grid_geo import KM_PER_DEG_LAT, KM_PER_DEG_LON_EQUATOR
+
+    cell = db.get(Grid, grid_id)
+    if cell is None or cell.lon is None or cell.lat is None or not cell.cell_km:
+        return []
+    r_km = float(cell.cell_km) * radius_cells
+    dlat = r_km / KM_PER_DEG_LAT
+    dlon = r_km / (KM_PER_DEG_LON_EQUATOR * max(math.cos(math.radians(cell.lat)), 0.01))
+    near = db.execute(
+        select(Grid.grid_id, Grid.lon, Grid.lat).where(
+            Grid.grid_id != grid_id,
+            Grid.lon.between(cell.lon - 1.5 * dlon, cell.lon + 1.5 * dlon),
+            Grid.lat.between(cell.lat - 1.5 * dlat, cell.lat + 1.5 * dlat),
+        )
+    ).all()
+    out = []
+    for gid, lon, lat in near:
+        mid = math.radians((lat + cell.lat) / 2)
+        dx = (lon - cell.lon) * KM_PER_DEG_LON_EQUATOR * math.cos(mid)
+        dy = (lat - cell.lat) * KM_PER_DEG_LAT
+        if math.hypot(dx, dy) <= r_km:
+            out.append(str(gid))
+    return sorted(out)
 
 
 def lead_series(db: Session, settings: Settings, lead: Lead) -> dict[str, Any]:
@@ -193,6 +225,25 @@ def lead_series(db: Session, settings: Settings, lead: Lead) -> dict[str, Any]:
         axes.append({"name": S.pollutant_name(pollutant), "unit": unit})
         if any(s.axis == 1 for s in series):
             axes.append({"name": _("Ratio to the median of the other stations"), "unit": "×"})
+    elif lead.subject_type == "grid":
+        pollutant = lead.pollutant or "PM2.5"
+        params = evidence.get("parameters")
+        params = params if isinstance(params, dict) else {}
+        radius = _float(params.get("ring_radius_cells")) or 1.5
+        min_ring = params.get("min_ring_cells")
+        series, note = S.grid_comparison(
+            settings,
+            lead.subject_id,
+            ring_cells(db, lead.subject_id, radius),
+            pollutant,
+            start,
+            end,
+            min_ring if isinstance(min_ring, int) else 4,
+        )
+        refs = lead_references(lead, evidence, series)
+        axes.append({"name": S.pollutant_name(pollutant), "unit": "µg/m³"})
+        if any(s.axis == 1 for s in series):
+            axes.append({"name": _("Ratio to the median of the surrounding cells"), "unit": "×"})
     limit = next((r.value for r in refs if r.kind == "legal_limit"), None)
     return {
         "lead_id": lead.lead_id,

@@ -17,7 +17,7 @@ from lantian.auth.models import User
 from lantian.auth.visibility import visible
 from lantian.db.resultcache import ResultCache
 from lantian.leads.models import Lead
-from lantian.registry.models import Enterprise
+from lantian.registry.models import Enterprise, Grid
 from lantian.registry.vocab import GRADES
 from lantian.rules.evidence import render as render_evidence
 from lantian.timeutil import CST, now_cst
@@ -318,6 +318,7 @@ def lead_detail(request: Request, lead_id: str, user: PageUser, db: DbDep) -> Re
         "subject_text": subject_text(lead.subject_type, lead.subject_id, names, lang),
         "rule_info": rule_info(lead.rule),
         "sources": suggested_sources(db, user, lead),
+        "grid": db.get(Grid, lead.subject_id) if lead.subject_type == "grid" else None,
         "can_dispatch_source": d.case is None and may_dispatch_candidates(user),
         "compass_point": compass_point,
     }
