@@ -46,6 +46,8 @@ def test_queue_from_the_enterprise_page_bulk_and_api(app: Any) -> None:
         assert "待下发" in section and "时钟核查" in section
         listing = ts.get("/qc")
         assert listing.status_code == 200
+        # rows name the enterprise (linked) and the outlet, not only ids
+        assert '<a href="/enterprises/E1">冀东钢铁有限公司</a>' in listing.text
         assert_clean_zh(html_text(listing.text), allow=ALLOW)
         bulk = ts.post("/qc/bulk", data={"cn": "3011", "csrf_token": csrf}, follow_redirects=False)
         assert bulk.status_code == 303 and bulk.headers["location"] == "/qc?done=2"  # E1, E2

@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lantian.auth.models import OFFICER_ROLES, User
 from lantian.auth.visibility import load_visible
 from lantian.qc.commands import COMMANDS
 from lantian.qc.service import list_commands, queue_bulk, queue_command
-from lantian.registry.models import Outlet
+from lantian.registry.models import Enterprise, Outlet
 from lantian.vocab.qc import QC_CHECKS, QC_COMMAND_STATES
 from lantian.web.deps import DbDep, PagePostUser, PageUser, _
 from lantian.web.labels import VocabLabels
@@ -40,6 +41,23 @@ def labels() -> dict[str, Any]:
     }
 
 
+def outlet_info(db: Session, commands: list[Any]) -> dict[str, dict[str, str]]:
+    """Outlet id → enterprise id and name, outlet name, for the rows of the QC table (the
+    commands are already filtered by who sees what)."""
+    ids = sorted({c.outlet_id for c in commands if c.outlet_id})
+    if not ids:
+        return {}
+    rows = db.execute(
+        select(Outlet.outlet_id, Outlet.name, Enterprise.enterprise_id, Enterprise.name)
+        .join(Enterprise, Enterprise.enterprise_id == Outlet.enterprise_id)
+        .where(Outlet.outlet_id.in_(ids))
+    ).all()
+    return {
+        oid: {"outlet": oname or oid, "enterprise_id": eid, "enterprise": ename or eid}
+        for oid, oname, eid, ename in rows
+    }
+
+
 @router.get("/enterprises/{enterprise_id}/qc")
 def enterprise_qc(request: Request, enterprise_id: str, user: PageUser, db: DbDep) -> Response:
     """The enterprise page's 远程质控 section (officers who see the enterprise)."""
@@ -57,7 +75,14 @@ def enterprise_qc(request: Request, enterprise_id: str, user: PageUser, db: DbDe
     ]
     commands.sort(key=lambda c: -c.command_id)
     return render(
-        request, "qc/_enterprise.html", {"outlets": outlets, "commands": commands, **labels()}
+        request,
+        "qc/_enterprise.html",
+        {
+            "outlets": outlets,
+            "commands": commands,
+            "outlet_info": outlet_info(db, commands),
+            **labels(),
+        },
     )
 
 
@@ -76,12 +101,14 @@ async def outlet_qc(request: Request, outlet_id: str, user: PagePostUser, db: Db
 def qc_page(request: Request, user: PageUser, db: DbDep) -> Response:
     """Officers: the newest commands in scope and the bulk form."""
     _officer(user)
+    commands = list_commands(db, user, limit=200)
     return render(
         request,
         "qc/list.html",
         {
             "nav": "qc",
-            "commands": list_commands(db, user, limit=200),
+            "commands": commands,
+            "outlet_info": outlet_info(db, commands),
             "done": request.query_params.get("done"),
             **labels(),
         },
