@@ -291,6 +291,59 @@ def ambient_series(
     ], note
 
 
+def _median_comparison(
+    settings: Settings,
+    source: str,
+    id_col: str,
+    rows_sql: str,
+    rows_params: list[Any],
+    subject: str,
+    others: Sequence[str],
+    start: datetime,
+    end: datetime,
+    min_others: int,
+) -> tuple[list[tuple[Any, ...]], str | None]:
+    """Per hour: ``subject``'s value and the median of the ``others`` (null when fewer than
+    ``min_others`` report). ``rows_sql`` selects ``id, time, value`` from ``{src}``."""
+    start, end = clamp_window(start, end)
+    ids = [subject, *[o for o in others if o != subject]]
+    return _query(
+        settings,
+        source,
+        ids,
+        start,
+        end,
+        f"WITH a AS ({rows_sql}), "
+        f"me AS (SELECT time, avg(value) AS v FROM a WHERE {id_col} = ? GROUP BY time), "
+        f"oth AS (SELECT time, median(value) AS m, count(DISTINCT {id_col}) AS n FROM a "
+        f"WHERE {id_col} <> ? GROUP BY time) "
+        f"SELECT {_iso('coalesce(me.time, oth.time)')}, me.v, "
+        "CASE WHEN oth.n >= ? THEN oth.m END AS m FROM me FULL JOIN oth ON me.time = oth.time "
+        "ORDER BY coalesce(me.time, oth.time)",
+        [*rows_params, subject, subject, min_others],
+    )
+
+
+def _comparison_series(
+    rows: Sequence[tuple[Any, ...]], pollutant: str, unit: str, mine_label: str, median_label: str
+) -> list[Series]:
+    """The value, median and ratio series of :func:`_median_comparison` rows."""
+    name = pollutant_name(pollutant)
+    ratio: list[tuple[str, float | None]] = []
+    for t, v, m in rows:
+        r = None if v is None or m is None or m <= 0 else round(float(v) / float(m), 3)
+        ratio.append((_ts(t), r))
+    mine = [(t, v) for t, v, _m in rows]
+    median = [(t, m) for t, _v, m in rows]
+    return [
+        Series(pollutant, f"{name} {mine_label}", unit, _points(mine)),
+        Series(
+            f"{pollutant}:median", f"{name} {median_label}", unit, _points(median), kind="median"
+        ),
+        Series(f"{pollutant}:ratio", _("ratio to the median"), "×", ratio, axis=1, kind="ratio"),
+    ]
+
+
 def ambient_comparison(
     settings: Settings,
     station_id: str,
@@ -306,46 +359,25 @@ def ambient_comparison(
     it and the ratio are empty for that hour), as in the hot-spot rule
     (:mod:`lantian.rules.amb_hotspot`).
     """
-    start, end = clamp_window(start, end)
-    ids = [station_id, *[o for o in others if o != station_id]]
-    rows, note = _query(
+    rows, note = _median_comparison(
         settings,
         "ambient_hourly",
-        ids,
+        "station_id",
+        "SELECT station_id, time, value FROM {src} "
+        "WHERE upper(pollutant) = upper(?) AND value IS NOT NULL",
+        [pollutant],
+        station_id,
+        others,
         start,
         end,
-        "WITH a AS (SELECT station_id, time, value FROM {src} "
-        "WHERE upper(pollutant) = upper(?) AND value IS NOT NULL), "
-        "me AS (SELECT time, avg(value) AS v FROM a WHERE station_id = ? GROUP BY time), "
-        "oth AS (SELECT time, median(value) AS m, count(DISTINCT station_id) AS n FROM a "
-        "WHERE station_id <> ? GROUP BY time) "
-        f"SELECT {_iso('coalesce(me.time, oth.time)')}, me.v, "
-        "CASE WHEN oth.n >= ? THEN oth.m END AS m FROM me FULL JOIN oth ON me.time = oth.time "
-        "ORDER BY coalesce(me.time, oth.time)",
-        [pollutant, station_id, station_id, min_others],
+        min_others,
     )
     if not rows:
         return [], note
     unit = POLLUTANT_UNITS.get(pollutant.upper(), "µg/m³")
-    name = pollutant_name(pollutant)
-    ratio: list[tuple[str, float | None]] = []
-    for t, v, m in rows:
-        r = None if v is None or m is None or m <= 0 else round(float(v) / float(m), 3)
-        ratio.append((_ts(t), r))
-    mine = [(t, v) for t, v, _m in rows]
-    median = [(t, m) for t, _v, m in rows]
-    this_station, others = _("this station"), _("median of the other stations")
-    return [
-        Series(pollutant, f"{name} {this_station}", unit, _points(mine)),
-        Series(
-            f"{pollutant}:median",
-            f"{name} {others}",
-            unit,
-            _points(median),
-            kind="median",
-        ),
-        Series(f"{pollutant}:ratio", _("ratio to the median"), "×", ratio, axis=1, kind="ratio"),
-    ], note
+    return _comparison_series(
+        rows, pollutant, unit, _("this station"), _("median of the other stations")
+    ), note
 
 
 GRID_COLUMNS: dict[str, str] = {"PM2.5": "pm25", "PM10": "pm10"}
@@ -367,38 +399,20 @@ def grid_comparison(
     column = GRID_COLUMNS.get(pollutant.upper().replace("PM25", "PM2.5"))
     if column is None:
         return [], None
-    start, end = clamp_window(start, end)
-    ids = [grid_id, *[g for g in ring if g != grid_id]]
-    rows, note = _query(
+    rows, note = _median_comparison(
         settings,
         "grid_hourly",
-        ids,
+        "grid_id",
+        f"SELECT grid_id, time, {column} AS value FROM {{src}} WHERE {column} IS NOT NULL",
+        [],
+        grid_id,
+        ring,
         start,
         end,
-        f"WITH a AS (SELECT grid_id, time, {column} AS value FROM {{src}} "
-        f"WHERE {column} IS NOT NULL), "
-        "me AS (SELECT time, avg(value) AS v FROM a WHERE grid_id = ? GROUP BY time), "
-        "oth AS (SELECT time, median(value) AS m, count(DISTINCT grid_id) AS n FROM a "
-        "WHERE grid_id <> ? GROUP BY time) "
-        f"SELECT {_iso('coalesce(me.time, oth.time)')}, me.v, "
-        "CASE WHEN oth.n >= ? THEN oth.m END AS m FROM me FULL JOIN oth ON me.time = oth.time "
-        "ORDER BY coalesce(me.time, oth.time)",
-        [grid_id, grid_id, min_ring],
+        min_ring,
     )
     if not rows:
         return [], note
-    name = pollutant_name(pollutant)
-    ratio: list[tuple[str, float | None]] = []
-    for t, v, m in rows:
-        r = None if v is None or m is None or m <= 0 else round(float(v) / float(m), 3)
-        ratio.append((_ts(t), r))
-    mine = [(t, v) for t, v, _m in rows]
-    median = [(t, m) for t, _v, m in rows]
-    this_cell, ring_name = _("this grid cell"), _("median of the surrounding cells")
-    return [
-        Series(pollutant, f"{name} {this_cell}", "µg/m³", _points(mine)),
-        Series(
-            f"{pollutant}:median", f"{name} {ring_name}", "µg/m³", _points(median), kind="median"
-        ),
-        Series(f"{pollutant}:ratio", _("ratio to the median"), "×", ratio, axis=1, kind="ratio"),
-    ], note
+    return _comparison_series(
+        rows, pollutant, "µg/m³", _("this grid cell"), _("median of the surrounding cells")
+    ), note
