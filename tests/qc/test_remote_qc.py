@@ -162,6 +162,20 @@ def test_schedule_queues_each_check_once_per_interval(settings: Settings) -> Non
         assert sorted((c.outlet_id, c.cn) for c in again) == [("P1", "1011"), ("P2", "1011")]
 
 
+def _logger(mn: str, version: sim.Protocol = "2017") -> sim.SimLogger:
+    """A virtual logger that uploads one hourly SO2 value (of the last whole hour)."""
+    when = now_cst().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    cp = f"DataTime={when.strftime('%Y%m%d%H%M%S')};a21026-Avg=10,a21026-Flag=N"
+    return sim.SimLogger(mn, PW, [sim.SimPacket(when, when, "31", "2061", cp, version)])
+
+
+def _run_loggers(port: int, loggers: list[sim.SimLogger], linger: float) -> Any:
+    """The loggers streaming to the gateway on ``port`` and staying ``linger`` s online."""
+    return asyncio.create_task(
+        sim.run_simulation(loggers, "127.0.0.1", port, speed=0, linger=linger)
+    )
+
+
 async def _wait_final(settings: Settings, ids: list[int], seconds: float) -> list[QcCommand]:
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
@@ -197,15 +211,7 @@ def test_gateway_delivers_and_the_virtual_logger_answers(
         gw = Gateway(settings, cfg)
         await gw.start()
         try:
-            when = now_cst().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-            cp = f"DataTime={when.strftime('%Y%m%d%H%M%S')};a21026-Avg=10,a21026-Flag=N"
-            loggers = [
-                sim.SimLogger(mn, PW, [sim.SimPacket(when, when, "31", "2061", cp, version)])
-                for mn, version in (("MNQC01", "2017"), ("MNQC02", "2025"))
-            ]
-            task = asyncio.create_task(
-                sim.run_simulation(loggers, "127.0.0.1", gw.port, speed=0, linger=6.0)
-            )
+            task = _run_loggers(gw.port, [_logger("MNQC01"), _logger("MNQC02", "2025")], 6.0)
             rows = await _wait_final(settings, ids, 20.0)
             result = await task
         finally:
@@ -265,14 +271,7 @@ def test_silent_logger_times_out_and_offline_one_gets_it_on_connecting(settings:
             await asyncio.sleep(1.0)
             with session_scope(settings) as db:
                 assert db.get(QcCommand, later).status == "queued"  # type: ignore[union-attr]
-            when = now_cst().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-            cp2 = f"DataTime={when.strftime('%Y%m%d%H%M%S')};a21026-Avg=10,a21026-Flag=N"
-            logger = sim.SimLogger(
-                "MNQC02", PW, [sim.SimPacket(when, when, "31", "2061", cp2, "2017")]
-            )
-            task = asyncio.create_task(
-                sim.run_simulation([logger], "127.0.0.1", gw.port, speed=0, linger=4.0)
-            )
+            task = _run_loggers(gw.port, [_logger("MNQC02")], 4.0)
             rows += await _wait_final(settings, [later], 15.0)
             await task
         finally:
@@ -345,14 +344,7 @@ def test_gateway_answers_a_time_request_and_the_logger_clock_is_set(
         gw = Gateway(settings, cfg)
         await gw.start()
         try:
-            when = now_cst().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-            cp = f"DataTime={when.strftime('%Y%m%d%H%M%S')};a21026-Avg=10,a21026-Flag=N"
-            logger = sim.SimLogger(
-                "MNQC01", PW, [sim.SimPacket(when, when, "31", "2061", cp, "2017")]
-            )
-            task = asyncio.create_task(
-                sim.run_simulation([logger], "127.0.0.1", gw.port, speed=0, linger=6.0)
-            )
+            task = _run_loggers(gw.port, [_logger("MNQC01")], 6.0)
             deadline = asyncio.get_running_loop().time() + 15
             set_id = None
             while set_id is None and asyncio.get_running_loop().time() < deadline:
