@@ -8,36 +8,12 @@ configured periodic checks that are due and times out / expires stale commands.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import typer
 
 from lantian.cli.progress import console
 
 qc_app = typer.Typer(help="Remote quality control of data loggers (HJ 212 request commands)")
-
-
-def _row(c: Any) -> dict[str, Any]:
-    def iso(v: Any) -> str | None:
-        return v.isoformat() if v is not None else None
-
-    return {
-        "command_id": c.command_id,
-        "outlet_id": c.outlet_id,
-        "mn": c.mn,
-        "cn": c.cn,
-        "check": c.check_kind,
-        "status": c.status,
-        "qn": c.qn,
-        "created_at": iso(c.created_at),
-        "sent_at": iso(c.sent_at),
-        "finished_at": iso(c.finished_at),
-        "qn_rtn": c.qn_rtn,
-        "exe_rtn": c.exe_rtn,
-        "passed": c.passed,
-        "verdict": c.verdict,
-        "lead_id": c.lead_id,
-    }
 
 
 @qc_app.command("send")
@@ -55,6 +31,7 @@ def send(
     """Queue a request; the gateway sends it on the logger's connection."""
     from lantian.auth.errors import NotFound, ValidationError
     from lantian.db.session import session_scope
+    from lantian.qc.models import command_dict
     from lantian.qc.service import queue_command
     from lantian.settings import get_settings
 
@@ -63,7 +40,7 @@ def send(
     try:
         with session_scope(settings) as s:
             cmd = queue_command(s, None, outlet, command, params={"PolId": pol} if pol else None)
-            row = _row(cmd)
+            row = command_dict(cmd)
     except (NotFound, ValidationError) as exc:
         raise typer.BadParameter(str(exc)) from None
     if as_json:
@@ -82,7 +59,7 @@ def list_(
     from sqlalchemy import select
 
     from lantian.db.session import session_scope
-    from lantian.qc.models import QcCommand
+    from lantian.qc.models import QcCommand, command_dict
     from lantian.settings import get_settings
 
     settings = get_settings()
@@ -91,7 +68,7 @@ def list_(
         stmt = select(QcCommand).order_by(QcCommand.command_id.desc()).limit(limit)
         if outlet:
             stmt = stmt.where(QcCommand.outlet_id == outlet)
-        rows = [_row(c) for c in s.scalars(stmt)]
+        rows = [command_dict(c) for c in s.scalars(stmt)]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return

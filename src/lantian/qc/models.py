@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lantian.db.base import Base, JSONType, TZDateTime
+from lantian.timeutil import isoformat_cst
 from lantian.vocab.qc import QC_CHECKS, QC_COMMAND_STATES
 
 
@@ -52,3 +53,32 @@ class QcCommand(Base):
     passed: Mapped[bool | None] = mapped_column()
     verdict: Mapped[str | None] = mapped_column(Text)
     lead_id: Mapped[str | None] = mapped_column(String(64))
+
+
+def command_dict(c: QcCommand) -> dict[str, Any]:
+    """A QC command as JSON (API and ``lantian qc --json``): times in CST, labels in the
+    request's language."""
+
+    def iso(v: datetime | None) -> str | None:
+        return isoformat_cst(v) if v is not None else None
+
+    return {
+        "command_id": c.command_id,
+        "outlet_id": c.outlet_id,
+        "mn": c.mn,
+        "cn": c.cn,
+        "check": c.check_kind,
+        "check_label": QC_CHECKS.name(c.check_kind),
+        "status": c.status,
+        "status_label": QC_COMMAND_STATES.name(c.status),
+        "qn": c.qn,
+        "created_at": iso(c.created_at),
+        "sent_at": iso(c.sent_at),
+        "finished_at": iso(c.finished_at),
+        "qn_rtn": c.qn_rtn,
+        "exe_rtn": c.exe_rtn,
+        "result": c.result,
+        "passed": c.passed,
+        "verdict": c.verdict,
+        "lead_id": c.lead_id,
+    }

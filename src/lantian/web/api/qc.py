@@ -7,41 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from lantian.qc.models import QcCommand
+from lantian.qc.models import command_dict
 from lantian.qc.service import list_commands, queue_command
-from lantian.timeutil import isoformat_cst
-from lantian.vocab.qc import QC_CHECKS, QC_COMMAND_STATES
 from lantian.web.deps import ApiOfficer, ApiUser, DbDep
 
 router = APIRouter(prefix="/api", tags=["remote quality control"])
-
-
-def command_dict(c: QcCommand) -> dict[str, Any]:
-    """A QC command as JSON."""
-
-    def iso(v: Any) -> str | None:
-        return isoformat_cst(v) if v is not None else None
-
-    return {
-        "command_id": c.command_id,
-        "outlet_id": c.outlet_id,
-        "mn": c.mn,
-        "cn": c.cn,
-        "check": c.check_kind,
-        "check_label": QC_CHECKS.name(c.check_kind),
-        "status": c.status,
-        "status_label": QC_COMMAND_STATES.name(c.status),
-        "qn": c.qn,
-        "created_at": iso(c.created_at),
-        "sent_at": iso(c.sent_at),
-        "finished_at": iso(c.finished_at),
-        "qn_rtn": c.qn_rtn,
-        "exe_rtn": c.exe_rtn,
-        "result": c.result,
-        "passed": c.passed,
-        "verdict": c.verdict,
-        "lead_id": c.lead_id,
-    }
 
 
 class QcRequest(BaseModel):
