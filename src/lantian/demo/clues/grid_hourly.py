@@ -22,13 +22,12 @@ References
 from __future__ import annotations
 
 import csv
-import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lantian.demo.clues.grids import CELL_KM, Grid, downwind_cell, emitting
+from lantian.demo.clues.grids import CELL_KM, Grid, downwind_cell, emitting, steady_direction
 from lantian.demo.incidents import Label
 from lantian.demo.noise import F64, ar1
 from lantian.timeutil import isoformat_cst
@@ -108,17 +107,8 @@ def simulate_grid(ctx: ClueContext, grid: Grid) -> tuple[F64, F64, list[Label]]:
         source: int | None = None
         if want_source and reg.enterprises:
             source = int(rng.integers(len(reg.enterprises)))
-            dirs = [wind.to_deg(t) for t in range(a, a + length)]
-            mean = (
-                math.degrees(
-                    math.atan2(
-                        sum(math.sin(math.radians(d)) for d in dirs),
-                        sum(math.cos(math.radians(d)) for d in dirs),
-                    )
-                )
-                % 360.0
-            )
-            if max(abs((d - mean + 180.0) % 360.0 - 180.0) for d in dirs) > 20.0:
+            mean = steady_direction([wind.to_deg(t) for t in range(a, a + length)], 20.0)
+            if mean is None:
                 continue
             if float(np.min(wind.speed_m_s[a : a + length])) < 1.0:
                 continue

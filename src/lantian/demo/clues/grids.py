@@ -53,6 +53,23 @@ def angle_diff(a: float, b: float) -> float:
     return abs((a - b + 180.0) % 360.0 - 180.0)
 
 
+def steady_direction(dirs: list[float], max_dev_deg: float) -> float | None:
+    """Circular mean of the directions ``dirs`` [degrees] when none of them is more than
+    ``max_dev_deg`` from it (a steady wind carries a plume one way), else None."""
+    mean = (
+        math.degrees(
+            math.atan2(
+                sum(math.sin(math.radians(d)) for d in dirs),
+                sum(math.cos(math.radians(d)) for d in dirs),
+            )
+        )
+        % 360.0
+    )
+    if max(angle_diff(d, mean) for d in dirs) > max_dev_deg:
+        return None
+    return mean
+
+
 @dataclass(frozen=True)
 class Grid:
     """The city's grid cells (flat arrays, one entry per cell)."""

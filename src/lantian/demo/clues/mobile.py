@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lantian.demo.clues.grids import Grid, downwind_cell, emitting
+from lantian.demo.clues.grids import Grid, downwind_cell, emitting, steady_direction
 from lantian.demo.incidents import Label
 from lantian.demo.noise import F64
 from lantian.timeutil import isoformat_cst
@@ -62,17 +62,8 @@ def _plumes(
     """(source enterprise index, downwind cell) for up to ``want`` plumes in hours a..b."""
     reg = ctx.reg
     wind = ctx.wind
-    dirs = [wind.to_deg(t) for t in range(a, b)]
-    mean = (
-        math.degrees(
-            math.atan2(
-                sum(math.sin(math.radians(d)) for d in dirs),
-                sum(math.cos(math.radians(d)) for d in dirs),
-            )
-        )
-        % 360.0
-    )
-    if max(abs((d - mean + 180.0) % 360.0 - 180.0) for d in dirs) > 25.0:
+    mean = steady_direction([wind.to_deg(t) for t in range(a, b)], 25.0)
+    if mean is None:
         return []
     lines = {e.enterprise_id: [ln.line_id for ln in e.lines] for e in reg.enterprises}
     out: list[tuple[int, int]] = []
