@@ -125,6 +125,7 @@ def ring_cells(db: Session, grid_id: str, radius_cells: float) -> list[str]:
     import math
 
     from lantian.rules._grid_geo import KM_PER_DEG_LAT, KM_PER_DEG_LON_EQUATOR
+    from lantian.rules.upwind import distance_bearing
 
     cell = db.get(Grid, grid_id)
     if cell is None or cell.lon is None or cell.lat is None or not cell.cell_km:
@@ -139,14 +140,11 @@ def ring_cells(db: Session, grid_id: str, radius_cells: float) -> list[str]:
             Grid.lat.between(cell.lat - 1.5 * dlat, cell.lat + 1.5 * dlat),
         )
     ).all()
-    out = []
-    for gid, lon, lat in near:
-        mid = math.radians((lat + cell.lat) / 2)
-        dx = (lon - cell.lon) * KM_PER_DEG_LON_EQUATOR * math.cos(mid)
-        dy = (lat - cell.lat) * KM_PER_DEG_LAT
-        if math.hypot(dx, dy) <= r_km:
-            out.append(str(gid))
-    return sorted(out)
+    return sorted(
+        str(gid)
+        for gid, lon, lat in near
+        if distance_bearing(cell.lon, cell.lat, lon, lat)[0] <= r_km
+    )
 
 
 def lead_series(db: Session, settings: Settings, lead: Lead) -> dict[str, Any]:
