@@ -100,8 +100,6 @@ def queue_command(
     return cmd
 
 
-TIME_REQUEST_CN = "1013"
-"""现场机时间校准请求: the logger asks the platform for the time (HJ 212-2017 C.3)."""
 TIME_REQUEST_QUIET_S = 600.0
 """A logger's 1013 gets no new 1012 while one is pending or was queued for it this
 recently [s]: a logger repeating its request (or a hostile one) cannot flood the queue."""
@@ -141,15 +139,15 @@ def answer_time_requests(
             )
         )
     )
+    outlets: dict[str, str] = {}  # MN → its first outlet
+    for mn, outlet_id in session.execute(
+        select(Outlet.mn, Outlet.outlet_id)
+        .where(Outlet.mn.in_([m for m in wanted if m not in busy]))
+        .order_by(Outlet.outlet_id)
+    ):
+        outlets.setdefault(str(mn), outlet_id)
     made: list[QcCommand] = []
-    for mn in wanted:
-        if mn in busy:
-            continue
-        outlet_id = session.scalar(
-            select(Outlet.outlet_id).where(Outlet.mn == mn).order_by(Outlet.outlet_id).limit(1)
-        )
-        if outlet_id is None:
-            continue
+    for _mn, outlet_id in sorted(outlets.items()):
         made.append(
             queue_command(
                 session,
@@ -451,7 +449,6 @@ def finished(commands: Sequence[QcCommand]) -> list[QcCommand]:
 
 __all__ = [
     "QC_RULE",
-    "TIME_REQUEST_CN",
     "Outgoing",
     "answer_time_requests",
     "claim_for_sending",

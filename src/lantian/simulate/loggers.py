@@ -537,7 +537,7 @@ async def _run_logger(
                         ok = ok and await asyncio.wait_for(fut, timeout)
                     if ok:
                         acked = True
-                        if not asked_time:  # a logger whose clock is off asks once (1013)
+                        if not asked_time:  # once, after its first upload (asks_time)
                             asked_time = True
                             request = link.time_request(packet.version)
                             if request is not None:
