@@ -166,7 +166,6 @@ def _refuse_non_finite(
     raw_con: Any,
     path: Path,
     label: str,
-    name: str,
     columns: dict[str, str],
     types: dict[str, str],
     real: dict[str, str],
@@ -290,7 +289,7 @@ def load_table(raw_con: Any, bundle: Path, name: str, path: Path, columns: dict[
         select = None if missing else _typed_parquet_sql(name, columns, types, real)
         if select is not None:
             # typed columns: nothing to parse; read in place (a view, no copy in memory)
-            _refuse_non_finite(raw_con, path, label, name, columns, types, real)
+            _refuse_non_finite(raw_con, path, label, columns, types, real)
             raw_con.sql(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {select} FROM {src} s")
             return target
     arrow_name = f"{name}_arrow"

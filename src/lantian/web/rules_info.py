@@ -50,18 +50,31 @@ def rule_info(code: str) -> RuleInfo | None:
     return RuleInfo(code, title, explanation, regulations)
 
 
+SECTION_KEYS = frozenset({"candidates"})
+"""Evidence keys the lead page shows in a section of their own rather than in the evidence
+table: suggested sources (可能来源), filtered there by who sees what — the table would name
+enterprises outside the viewer's jurisdiction."""
+
+
+def _table_evidence(lead: Any) -> dict[str, Any]:
+    return {k: v for k, v in (lead.evidence or {}).items() if k not in SECTION_KEYS}
+
+
 def lead_names(db: Session, lead: Any) -> Names:
-    """Names of a lead's subject and of every object its evidence lists."""
-    wanted: dict[str, set[str]] = ev.referenced_ids(lead.rule, lead.evidence or {})
+    """Names of a lead's subject and of every object its evidence table lists."""
+    wanted: dict[str, set[str]] = ev.referenced_ids(lead.rule, _table_evidence(lead))
     wanted.setdefault(str(lead.subject_type), set()).add(str(lead.subject_id))
     return lookup_names(db, wanted)
 
 
-def evidence_items(db: Session, lead: Any, lang: str | None = None) -> list[ev.Item]:
-    """The lead's evidence as labelled fields (see :func:`lantian.rules.evidence.render`)."""
+def evidence_items(
+    db: Session, lead: Any, lang: str | None = None, names: Names | None = None
+) -> list[ev.Item]:
+    """The lead's evidence table as labelled fields (see :func:`lantian.rules.evidence.render`),
+    without :data:`SECTION_KEYS`. ``names``: from :func:`lead_names` when already looked up."""
     lang = lang or current_language.get()
-    names = lead_names(db, lead)
-    return ev.render(lead.rule, lead.evidence or {}, lang, names, pollutant=lead.pollutant)
+    names = names if names is not None else lead_names(db, lead)
+    return ev.render(lead.rule, _table_evidence(lead), lang, names, pollutant=lead.pollutant)
 
 
 __all__ = ["RuleInfo", "evidence_items", "lead_names", "lookup_names", "rule_info", "subject_text"]

@@ -19,12 +19,11 @@ from lantian.db.resultcache import ResultCache
 from lantian.leads.models import Lead
 from lantian.registry.models import Enterprise, Grid
 from lantian.registry.vocab import GRADES
-from lantian.rules.evidence import render as render_evidence
 from lantian.timeutil import CST, now_cst
 from lantian.web.deps import DbDep, PagePostUser, PageUser, current_language
 from lantian.web.labels import N_
 from lantian.web.queries import LEAD_STATUSES, LeadQuery
-from lantian.web.rules_info import lead_names, rule_info, subject_text
+from lantian.web.rules_info import evidence_items, lead_names, rule_info, subject_text
 from lantian.web.templating import render
 from lantian.workflow import queries as wq
 from lantian.workflow import service as ws
@@ -306,15 +305,7 @@ def lead_detail(request: Request, lead_id: str, user: PageUser, db: DbDep) -> Re
         "case": d.case,
         "status": d.status,
         "history": history,
-        # candidates have their own section (可能来源), filtered by who sees what:
-        # the generic table would name enterprises outside the viewer's jurisdiction
-        "evidence_items": render_evidence(
-            lead.rule,
-            {k: v for k, v in (lead.evidence or {}).items() if k != "candidates"},
-            lang,
-            names,
-            pollutant=lead.pollutant,
-        ),
+        "evidence_items": evidence_items(db, lead, lang, names),
         "subject_text": subject_text(lead.subject_type, lead.subject_id, names, lang),
         "rule_info": rule_info(lead.rule),
         "sources": suggested_sources(db, user, lead),
