@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,12 +180,61 @@ def otsu_levels(
 class Context:
     """Inputs plus lazily computed, cached shared intermediates."""
 
-    def __init__(self, inputs: Inputs, state: StateParams | None = None, tag: str = "c") -> None:
+    def __init__(
+        self,
+        inputs: Inputs,
+        state: StateParams | None = None,
+        tag: str = "c",
+        collect: list[tuple[str, tuple[str, ...], ir.Table]] | None = None,
+    ) -> None:
         self.inputs = inputs
         self.state = state or StateParams()
         self.tag = tag
         """Prefix of this context's materialised tables (one per context of a run)."""
+        self.collect = collect
+        """When a list: every :meth:`baseline` computed is appended (kind, keys, table), for
+        the platform to store (:mod:`lantian.rules.baselines`)."""
         self._cache: dict[str, Any] = {}
+        self._stored_kinds: frozenset[str] | None = None
+
+    def _has_stored(self, kind: str) -> bool:
+        """True if the inputs carry stored statistics of ``kind`` (one query per context)."""
+        if self._stored_kinds is None:
+            b = self.inputs.baselines
+            self._stored_kinds = frozenset(
+                str(k) for k in b.select("kind").distinct().execute()["kind"]
+            )
+        return kind in self._stored_kinds
+
+    def baseline(self, kind: str, keys: Sequence[str], computed: ir.Table) -> ir.Table:
+        """Per-series statistics: ``computed`` from the rows given, except for the series
+        whose statistics the inputs carry (``inputs.baselines`` rows of ``kind``).
+
+        Every statistic a rule judges a series by (a level, a median, a reference spread)
+        goes through here, so that platform mode can judge a change by reading only the
+        hours around it and still use the statistics of the long window
+        (:mod:`lantian.rules.baselines`). ``keys`` (one or two columns) name a series; the
+        other columns of ``computed`` are its values (numbers, booleans or strings).
+        """
+        keys = list(keys)
+        if self.collect is not None:
+            computed = self.materialize(f"bl_{kind}", computed)
+            self.collect.append((kind, tuple(keys), computed))
+        if not self._has_stored(kind):
+            return computed
+        schema = computed.schema()
+        b = self.inputs.baselines
+        b = b.filter(b.kind == kind)
+        by = {keys[0]: b.k1.cast(schema[keys[0]])}
+        if len(keys) > 1:
+            by[keys[1]] = b.k2.cast(schema[keys[1]])
+        values = {
+            c: (b.text if schema[c].is_string() else b.value).max(where=b.name == c).cast(schema[c])
+            for c in computed.columns
+            if c not in keys
+        }
+        stored = b.group_by(**by).aggregate(**values).select(*computed.columns)
+        return computed.anti_join(stored, keys).union(stored)
 
     def _duckdb(self) -> Any | None:
         """The inputs' DuckDB backend, or None (Spark, or tables of several backends)."""
@@ -258,6 +308,18 @@ class Context:
             rows.append(lv)
         cols = ["meter_id", "off_kw", "run_kw", "idle_kw", "bimodal", "on_share"]
         df = pd.DataFrame(rows, columns=cols)
+        level_schema = {
+            "meter_id": "string",
+            "off_kw": "float64",
+            "run_kw": "float64",
+            "idle_kw": "float64",
+            "bimodal": "boolean",
+            "on_share": "float64",
+        }
+        if self.collect is not None or self._has_stored("meter_levels"):
+            levels = self._frame_table("otsu_levels", df, level_schema)
+            df = self.baseline("meter_levels", ["meter_id"], levels).execute()
+            df["bimodal"] = df["bimodal"].astype(bool)
         df = df.sort_values("meter_id", kind="stable").reset_index(drop=True)
         df["mi"] = range(len(df))  # integer meter key: cheaper grouping of the power samples
         df = df.merge(
@@ -333,7 +395,11 @@ class Context:
                 agg.select("meter_id", "h", "n", kw=agg.kw_sum / agg.n, on_share=agg.n_on / agg.n),
             )
             running = agg.filter(agg.on_share > 0.05)
-            typ = running.group_by("meter_id").aggregate(typical_on=running.on_share.median())
+            typ = self.baseline(
+                "typical_on",
+                ["meter_id"],
+                running.group_by("meter_id").aggregate(typical_on=running.on_share.median()),
+            )
             agg = agg.left_join(typ, "meter_id").drop("meter_id_right")
             agg = agg.mutate(typical_on=agg.typical_on.fill_null(1.0))
             agg = agg.mutate(active=(agg.on_share > 0) & (agg.on_share >= 0.5 * agg.typical_on))
@@ -370,7 +436,11 @@ class Context:
                 stopped=u.on_share < p.stopped_on_share,
             )
             prod = u.filter(u.producing)
-            typ = prod.group_by("line_id").aggregate(typical_kw=prod.prod_kw.median())
+            typ = self.baseline(
+                "typical_kw",
+                ["line_id"],
+                prod.group_by("line_id").aggregate(typical_kw=prod.prod_kw.median()),
+            )
             u = u.left_join(typ, "line_id").drop("line_id_right")
             u = u.mutate(
                 level=u.prod_kw / ibis.greatest(u.typical_kw.fill_null(u.prod_run_kw), 1e-9)
@@ -424,6 +494,17 @@ class Context:
             best = best.filter(
                 (best.rn == 0) & (best.agreement >= self.state.line_inference_min_agreement)
             )
+            # every outlet without a line has a row (line_id null: none inferred), so that
+            # "no line" is a stored statistic too
+            best = nl.left_join(best.select("outlet_id", "line_id", "agreement"), "outlet_id")
+            best = self.baseline(
+                "outlet_line",
+                ["outlet_id"],
+                best.select(
+                    "outlet_id", line_id=best.line_id.cast("string"), agreement=best.agreement
+                ),
+            )
+            best = best.filter(best.line_id.notnull()).join(nl, "outlet_id")
             best = best.select(
                 "outlet_id", "enterprise_id", "line_id", "agreement", inferred=ibis.literal(True)
             )

@@ -22,6 +22,8 @@ Canonical columns (contract v1 names, plus ``t``):
 - v2 clue layers (:data:`CLUE_TABLES`, empty when absent): grids, grid_hourly (grid_id, t,
   pm25, pm10), met (station_id, t, wind_dir, wind_speed, temp, rh), mobile (vehicle_id, t,
   lon, lat, pollutant, value), camera_alarms, gate_records (see :data:`TABLE_COLUMNS`)
+- baselines (platform mode only, else empty): kind, k1, k2, name, value, text — per-series
+  statistics stored by an earlier run (:mod:`lantian.rules.baselines`)
 
 Another builder (lake, Spark) only has to produce tables with these columns.
 
@@ -176,6 +178,15 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "emission_standard": "float64",
         "direction": "string",
     },
+    # per-series statistics kept between platform runs (lantian.rules.baselines)
+    "baselines": {
+        "kind": "string",
+        "k1": "string",
+        "k2": "string",
+        "name": "string",
+        "value": "float64",
+        "text": "string",
+    },
 }
 """Canonical schema of every :class:`Inputs` table (name → column → Ibis type)."""
 
@@ -200,6 +211,10 @@ class Inputs:
     mobile: ir.Table = field(default_factory=lambda: empty_table("mobile"))
     camera_alarms: ir.Table = field(default_factory=lambda: empty_table("camera_alarms"))
     gate_records: ir.Table = field(default_factory=lambda: empty_table("gate_records"))
+    baselines: ir.Table = field(default_factory=lambda: empty_table("baselines"))
+    """Stored per-series statistics (platform mode, :mod:`lantian.rules.baselines`): a
+    series listed here is judged with them instead of statistics of the rows given.
+    Empty (a bundle, ``lantian detect``): every statistic comes from the rows given."""
 
     def names(self) -> list[str]:
         """Names of the tables."""
