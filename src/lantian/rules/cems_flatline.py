@@ -69,7 +69,9 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     )
     daily = rep.group_by([*keys, "day"]).aggregate(rep=rep.rep.sum(), pairs=rep.pair.sum())
     daily = daily.filter(daily.pairs >= 12)
-    rate = daily.group_by(keys).aggregate(r=(daily.rep / daily.pairs).median())
+    rate = ctx.baseline(
+        "flatline_rate", keys, daily.group_by(keys).aggregate(r=(daily.rep / daily.pairs).median())
+    )
     runs = value_runs(
         rows, ["enterprise_id", "outlet_id", "pollutant"], "value", p.max_gap_h, p.min_duration_h
     )

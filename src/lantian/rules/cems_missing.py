@@ -77,6 +77,7 @@ def pollutant_hours(ctx: Context, p: Params) -> ir.Table:
         pf.filter(pf.p_ok > 0).group_by(["outlet_id", "pollutant"]).aggregate(ok_h=ibis._.count())
     )
     m = pol_h.join(out_h, "outlet_id")
+    m = ctx.baseline("measured_hours", ["outlet_id", "pollutant"], m)
     measured = m.filter(m.ok_h >= p.measured_share * m.valid_h).select("outlet_id", "pollutant")
     st = ctx.outlet_state().select("outlet_id", "enterprise_id", "h", "level", "stable")
     g = st.join(measured, "outlet_id")

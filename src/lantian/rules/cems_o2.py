@@ -67,7 +67,8 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     spread = dev.group_by("outlet_id").aggregate(
         o2_sigma=1.4826 * (dev.value - dev.o2_median).abs().median()
     )
-    o2 = o2.join(typical, "outlet_id").join(spread, "outlet_id")
+    own = ctx.baseline("o2", ["outlet_id"], typical.join(spread, "outlet_id"))
+    o2 = o2.join(own, "outlet_id")
     high = (o2.value >= p.o2_candidate_pct) & (o2.value >= o2.o2_median + p.min_margin_pct)
     bad = o2.filter(
         (high | (o2.value <= p.o2_low_pct)) & (o2.o2_median <= p.o2_high_pct - p.min_margin_pct)

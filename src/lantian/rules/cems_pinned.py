@@ -98,6 +98,7 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         "pollutant",
         own_cv=ibis.ifelse(own.n_away >= p.min_reference_h, own.away_cv, own.all_cv),
     )
+    own = ctx.baseline("pinned_cv", ["outlet_id", "pollutant"], own)
     rows = rows.join(own, ["outlet_id", "pollutant"])
     bad = rows.filter(
         rows.full

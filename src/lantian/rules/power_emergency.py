@@ -112,13 +112,15 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     med = rel.group_by("line_id").aggregate(r_med=rel.r.median())
     rel = rel.join(med, "line_id")
     noise = rel.group_by("line_id").aggregate(sigma=1.4826 * (rel.r - rel.r_med).abs().median())
+    by_hod = ctx.baseline("line_hour_of_day_kw", ["line_id", "hod"], by_hod)
+    line = overall.left_join(noise, "line_id").select("line_id", "all_kw", "sigma")
+    line = ctx.baseline("line_kw", ["line_id"], line)
     grace = int(p.grace_h * 3600)
     uu = u.mutate(hod=u.h % 24, t=u.h * 3600)
     j = uu.join(am, ["line_id", "enterprise_id"])
     j = j.filter((j.t >= j.start_t + grace) & (j.t < j.end_t))
     j = j.left_join(by_hod, ["line_id", "hod"]).drop("line_id_right", "hod_right")
-    j = j.left_join(overall, "line_id").drop("line_id_right")
-    j = j.left_join(noise, "line_id").drop("line_id_right")
+    j = j.left_join(line, "line_id").drop("line_id_right")
     normal = ibis.ifelse(j.hod_n.fill_null(0) >= p.min_baseline_hours, j.hod_kw, j.all_kw)
     j = j.mutate(normal_kw=normal, share=1 - j.limit_pct.fill_null(0.0) / 100.0)
     j = j.mutate(
@@ -237,6 +239,7 @@ RULE = register(
         },
         params_type=Params,
         needs=("enterprises", "measures", "alerts", "meters", "power"),
+        requires=("alerts",),
         detect=detect,
         summarize=summarize,
         severity=severity,

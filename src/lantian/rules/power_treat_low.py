@@ -74,7 +74,8 @@ def detect(ctx: Context, p: Params) -> ir.Table:
     dev = normal.join(med, "meter_id")
     dev = dev.mutate(ad=(dev.ratio - dev.r_med).abs())
     mad = dev.group_by("meter_id").aggregate(r_mad=dev.ad.median())
-    j = j.join(med, "meter_id").join(mad, "meter_id")
+    own = ctx.baseline("treatment_share", ["meter_id"], med.join(mad, "meter_id"))
+    j = j.join(own, "meter_id")
     limit = ibis.least(p.low_ratio * j.r_med, j.r_med - p.mad_k * 1.4826 * j.r_mad)
     j = j.mutate(low_limit=limit, edge_limit=(j.r_med + limit) / 2)
     cand = j.filter(

@@ -81,7 +81,9 @@ def detect(ctx: Context, p: Params) -> ir.Table:
         tb = ctx.meter_buckets(
             hours.filter(hours.role == "treatment").select("meter_id", "h"), fine
         )
-    step = mh.group_by("meter_id").aggregate(n_med=mh.n.median())
+    step = ctx.baseline(
+        "samples_per_hour", ["meter_id"], mh.group_by("meter_id").aggregate(n_med=mh.n.median())
+    )
     step = step.select(
         "meter_id",
         step_s=ibis.greatest(fine, (3600 / ibis.greatest(step.n_med, 1)).round().cast("int64")),
