@@ -167,6 +167,7 @@ RULE = register(
         },
         params_type=Params,
         needs=("stations", "ambient"),
+        requires=("ambient",),
         detect=detect,
         summarize=summarize,
         severity=severity,

@@ -56,6 +56,11 @@ class Rule:
         Frozen dataclass of default parameters (units in names).
     needs
         Input tables the rule reads.
+    requires
+        Input tables without whose rows the rule cannot find an episode (its events: camera
+        alarms, gate records, grid PM, 走航 readings, ambient data, alerts). The engine skips
+        the rule when one of them is empty (a city without cameras does not pay for the
+        camera rule); ``tests/demo/test_rule_requires.py`` checks every declaration.
     detect
         ``detect(ctx, params) -> Table`` with :data:`EPISODE_COLUMNS`.
     summarize
@@ -76,6 +81,7 @@ class Rule:
     detect: Callable[[Context, Any], ir.Table]
     summarize: Callable[[dict[str, Any], Any], str]
     severity: Callable[[dict[str, Any], Any], tuple[int, float]]
+    requires: tuple[str, ...] = ()
     scope: str = "enterprise"
     """Smallest scope parameters can be overridden at: ``enterprise``, ``outlet`` or ``city``."""
     notes: tuple[str, ...] = field(default_factory=tuple)

@@ -271,6 +271,7 @@ RULE = register(
         },
         params_type=Params,
         needs=("enterprises", "grids", "camera_alarms"),
+        requires=("camera_alarms",),
         detect=detect,
         summarize=summarize,
         severity=severity,

@@ -163,6 +163,7 @@ def run_rules(
     params: RulesConfig | dict[str, Any] | None = None,
     window: tuple[datetime, datetime] | None = None,
     progress: Any | None = None,
+    baselines_out: list[Any] | None = None,
 ) -> list[LeadRecord]:
     """Run catalog rules and return leads sorted deterministically.
 
@@ -179,6 +180,10 @@ def run_rules(
         (meter levels, normal power) use all the data given.
     progress
         Optional callable ``progress(code)`` called before each rule.
+    baselines_out
+        When a list: the per-series statistics the rules computed are appended to it
+        (``(kind, keys, table)``, see :meth:`Context.baseline`) for platform mode to store.
+        Statistics carried by ``inputs.baselines`` are used instead of computed ones.
     """
     registry = catalog.all_rules()
     codes = list(rules) if rules else list(registry)
@@ -187,20 +192,23 @@ def run_rules(
         raise KeyError(f"unknown rule code(s): {', '.join(unknown)}")
     cfg = params if isinstance(params, RulesConfig) else RulesConfig.from_dict(params or {})
     state = cfg.state_params(StateParams)
-    ctx = Context(inputs, state, tag="r")
+    ctx = Context(inputs, state, tag="r", collect=baselines_out)
     names = ctx.names()
     leads: list[LeadRecord] = []
     n_scoped = 0
+    empty = _empty_tables(inputs, {t for c in codes for t in registry[c].requires})
     for code in codes:
         rule = registry[code]
         if progress is not None:
             progress(code)
+        if any(t in empty for t in rule.requires):
+            continue  # none of its events in the inputs: it cannot find an episode
         for p, restrict in scope_groups(cfg, rule, inputs):
             if restrict is None:
                 sub_ctx = ctx
             else:
                 n_scoped += 1
-                sub_ctx = Context(restrict, state, tag=f"s{n_scoped}")
+                sub_ctx = Context(restrict, state, tag=f"s{n_scoped}", collect=baselines_out)
             df = rule.detect(sub_ctx, p).execute()
             leads.extend(_records(rule, df, p, names))
     win = (iso_to_t(window[0]), iso_to_t(window[1])) if window else None
@@ -216,6 +224,16 @@ def run_rules(
         unique.append(ld)
     # 溯源: hot-spot leads get the upwind enterprises that could explain them
     return upwind.add_candidates(unique, inputs, cfg.upwind_params(upwind.UpwindParams))
+
+
+def _empty_tables(inputs: Inputs, names: set[str]) -> set[str]:
+    """The input tables among ``names`` that have no row."""
+    out = set()
+    for name in sorted(names):
+        table = getattr(inputs, name)
+        if int(table.limit(1).count().execute()) == 0:
+            out.add(name)
+    return out
 
 
 def write_leads_jsonl(leads: Iterable[LeadRecord], path: str | Path) -> int:

@@ -183,6 +183,7 @@ RULE = register(
         },
         params_type=Params,
         needs=("enterprises", "measures", "alerts", "gate_records"),
+        requires=("gate_records",),
         detect=detect,
         summarize=summarize,
         severity=severity,

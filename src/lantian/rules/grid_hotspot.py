@@ -248,6 +248,7 @@ RULE = register(
         },
         params_type=Params,
         needs=("grids", "grid_hourly"),
+        requires=("grid_hourly",),
         detect=detect,
         summarize=summarize,
         severity=severity,

@@ -217,6 +217,7 @@ RULE = register(
         },
         params_type=Params,
         needs=("grids", "mobile"),
+        requires=("mobile",),
         detect=detect,
         summarize=summarize,
         severity=severity,
