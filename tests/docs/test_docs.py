@@ -53,3 +53,17 @@ def test_architecture_names_every_package() -> None:
     packages = [p.name for p in src.iterdir() if (p / "__init__.py").exists()]
     missing = [p for p in packages if f"lantian/{p}/" not in text]
     assert not missing, f"describe these packages in docs/ARCHITECTURE.md: {missing}"
+
+
+def test_every_detect_lake_json_field_and_option_is_in_the_cli_reference() -> None:
+    from dataclasses import fields
+
+    from lantian.rules.platform import RunReport
+
+    reference = (ROOT / "docs" / "CLI.md").read_text()
+    missing = [f.name for f in fields(RunReport) if f"`{f.name}`" not in reference]
+    assert not missing, f"document these detect-lake --json fields in docs/CLI.md: {missing}"
+    command = get_command(app).commands["detect-lake"]  # type: ignore[attr-defined]
+    options = [o for p in command.params for o in p.opts if o.startswith("--")]
+    missing = [o for o in options if f"`{o}`" not in reference]
+    assert not missing, f"document these detect-lake options in docs/CLI.md: {missing}"

@@ -163,3 +163,17 @@ def test_detect_lake_on_an_empty_lake_is_skipped() -> None:
     assert report["status"] == "skipped" and "no data" in report["message"]
     res = runner.invoke(app, ["detect-lake", "--engine", "flink"])
     assert res.exit_code == 2
+
+
+def test_detect_lake_refuses_negative_windows() -> None:
+    for option, value in (
+        ("--baseline-refresh-h", "-1"),
+        ("--episode-h", "0"),
+        ("--lookback-days", "-2"),
+        ("--merge-gap-h", "nan"),
+    ):
+        res = runner.invoke(app, ["detect-lake", option, value])
+        assert res.exit_code == 2, (option, res.output)
+        assert "must be" in res.output, (option, res.output)
+    res = runner.invoke(app, ["detect-lake", "--baseline-refresh-h", "0", "--json"])
+    assert res.exit_code == 0, res.output

@@ -78,6 +78,20 @@ def detect_lake(
     merge_gap_h: Annotated[
         float, typer.Option("--merge-gap-h", help="gap (h) within which an episode extends")
     ] = 2.0,
+    baseline_refresh_h: Annotated[
+        float,
+        typer.Option(
+            "--baseline-refresh-h",
+            help="stored baselines judge changes within this many hours of their data "
+            "(0: re-read the lookback every run)",
+        ),
+    ] = 24.0,
+    episode_h: Annotated[
+        float,
+        typer.Option(
+            "--episode-h", help="hours read on each side of a change judged with stored baselines"
+        ),
+    ] = 24.0,
     force: Annotated[
         bool, typer.Option("--force", help="re-judge the whole lake (as the first run does)")
     ] = False,
@@ -86,9 +100,17 @@ def detect_lake(
     """Detect leads over what arrived in the lake since the last run (平台模式) and store them."""
     from lantian.rules.platform import PlatformParams, RunReport, detect_lake_once, run_schedule
 
-    params = PlatformParams(
-        lookback_days=lookback_days, initial_days=initial_days, merge_gap_h=merge_gap_h
-    )
+    try:
+        params = PlatformParams(
+            lookback_days=lookback_days,
+            initial_days=initial_days,
+            merge_gap_h=merge_gap_h,
+            baseline_refresh_h=baseline_refresh_h,
+            episode_h=episode_h,
+        )
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     if engine not in ("duckdb", "spark"):
         console.print(f"[red]error:[/red] unknown engine {engine!r} (duckdb or spark)")
         raise typer.Exit(2)
@@ -103,7 +125,8 @@ def detect_lake(
                 f"{report.changes_consumed} changes): data {_t(report.data_from)} → "
                 f"{_t(report.data_to)}, {report.leads_found} episodes: {report.leads_new} new, "
                 f"{report.leads_extended} extended, {report.leads_withdrawn} withdrawn, "
-                f"{report.leads_closed} closed ({report.seconds:.1f} s)"
+                f"{report.leads_closed} closed; {report.enterprises_judged} enterprises judged, "
+                f"{report.enterprises_reused} with stored baselines ({report.seconds:.1f} s)"
             )
             for item in report.future_excluded[:10]:
                 console.print(

@@ -352,7 +352,9 @@ def merge_episodes(
         if primary is None:
             primary = min(near, key=lambda s: (s.start, s.lead_id))
         others = [s for s in near if s is not primary]
-        new_start = min([start, *(s.start for s in near)]) if left_clip else start
+        # at a clipped left edge the run did not see the episode's beginning: the stored
+        # start stands (rolling windows cut by the edge must not move it)
+        new_start = min(s.start for s in near) if left_clip else start
         new_end = max([end, *(s.end for s in near)]) if right_clip else end
         matched.update(s.lead_id for s in near)
         stats.lead_ids.append(primary.lead_id)

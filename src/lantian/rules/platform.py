@@ -63,6 +63,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lantian.registry.models import Alert, Enterprise, Grid, Measure, Meter, Outlet, Station
+from lantian.rules import baselines as bl
 from lantian.rules.inputs import CST_OFFSET_S, TABLE_COLUMNS, Inputs
 from lantian.rules.platform_models import DetectionRun
 from lantian.rules.sqlcache import arrow_table, shared_backend
@@ -109,7 +110,24 @@ class PlatformParams:
     edge of the re-read hours an episode within this gap continues a stored lead."""
     edge_h: float = 24.0
     """Within this distance of a clipped edge of the re-read hours (data exist beyond it)
-    a lead only grows and is never withdrawn (at most half the lookback)."""
+    a lead only grows and is never withdrawn (at most half the hours re-read on a side)."""
+    episode_h: float = 24.0
+    """Hours re-read on each side of a change judged with stored baselines
+    (:mod:`lantian.rules.baselines`): the episodes around it (a lead still open near the
+    change is re-read from its start, up to ``lookback_days``)."""
+    baseline_refresh_h: float = 24.0
+    """An enterprise's stored baselines judge changes within this many hours of the data
+    they were computed from; beyond (a day later, a resend reaching further back), the
+    run reads its ``lookback_days`` again and stores new ones. 0: every run reads the
+    lookback and computes them (the one-shot semantics of ``lantian detect``)."""
+
+    def __post_init__(self) -> None:
+        for name in ("lookback_days", "initial_days", "episode_h"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        for name in ("merge_gap_h", "edge_h", "baseline_refresh_h"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be zero or positive, got {getattr(self, name)!r}")
 
 
 @dataclass
@@ -125,6 +143,10 @@ class RunReport:
     changes_consumed: int = 0
     series_changed: int = 0
     enterprises_judged: int = 0
+    enterprises_reused: int = 0
+    """Enterprises judged around the change only, with their stored baselines."""
+    baselines_stored: int = 0
+    """Enterprises whose baselines this run computed over their long window and stored."""
     stations_judged: int = 0
     partners_read: int = 0
     leads_found: int = 0
@@ -229,13 +251,20 @@ def registry_tables(session: Session) -> dict[str, pa.Table]:
         }
         for e in session.scalars(select(Enterprise).order_by(Enterprise.enterprise_id))
     ]
+    # columns, not ORM objects: a city's thousands of meters load in a tenth of the time
     outlets = [
-        {c: getattr(o, c) for c in TABLE_COLUMNS["outlets"]}
-        for o in session.scalars(select(Outlet).order_by(Outlet.outlet_id))
+        dict(r)
+        for r in session.execute(
+            select(*(getattr(Outlet, c) for c in TABLE_COLUMNS["outlets"])).order_by(
+                Outlet.outlet_id
+            )
+        ).mappings()
     ]
     meters = [
-        {c: getattr(m, c) for c in TABLE_COLUMNS["meters"]}
-        for m in session.scalars(select(Meter).order_by(Meter.meter_id))
+        dict(r)
+        for r in session.execute(
+            select(*(getattr(Meter, c) for c in TABLE_COLUMNS["meters"])).order_by(Meter.meter_id)
+        ).mappings()
     ]
     stations = [
         {c: getattr(s, c, None) for c in TABLE_COLUMNS["stations"]}
@@ -472,6 +501,8 @@ def detect_lake_once(
             changes_consumed=len(pending),
             series_changed=plan.series_changed,
             enterprises_judged=len(plan.scope.enterprises),
+            enterprises_reused=len(plan.reused),
+            baselines_stored=len(plan.store_for),
             stations_judged=len(plan.scope.stations),
             partners_read=len(plan.partners),
             future_excluded=plan.excluded,
@@ -494,6 +525,9 @@ def detect_lake_once(
                 done.leads_closed = stats.closed
                 done.leads_withdrawn = stats.withdrawn
                 done.changes_consumed = len(pending)
+            if plan.store_for and plan.computed is not None:
+                plan.baselines.replace(plan.params_fp, plan.computed, plan.store_for)
+                bl.save(settings.ensure_home(), plan.baselines)
             # only now: the records this run judged are done (later ones stay)
             for source, series in plan.deferred.items():
                 lake.record_change(source, series)
@@ -533,6 +567,19 @@ class _Plan:
     partners: set[str] = field(default_factory=set)
     excluded: list[dict[str, Any]] = field(default_factory=list)
     deferred: dict[str, dict[str, tuple[datetime, datetime]]] = field(default_factory=dict)
+    registry: dict[str, pa.Table] = field(default_factory=dict)
+    """The registry as rule-input tables (read once per run)."""
+    reused: set[str] = field(default_factory=set)
+    """Enterprises judged around the change with their stored baselines."""
+    store_for: dict[str, Any] = field(default_factory=dict)
+    """Enterprise → :class:`lantian.rules.baselines.Entry` of the baselines this run
+    computes over the enterprise's long window (stored after the run)."""
+    baselines: Any = None
+    """The loaded :class:`lantian.rules.baselines.Store` and this run's parameter
+    fingerprint (``params``)."""
+    params_fp: str = ""
+    computed: Any = None
+    """The baselines the run computed (store rows), for :attr:`store_for`."""
 
 
 def _hull(
@@ -606,6 +653,14 @@ def _plan(
         city_of_station = {k: v for k, v in s.execute(select(Station.station_id, Station.city))}
         all_ents = list(s.scalars(select(Enterprise.enterprise_id)))
         all_grids = list(s.scalars(select(Grid.grid_id)))
+        plan.registry = registry_tables(s)
+    registry_fp = bl.registry_fingerprints(plan.registry)
+    plan.params_fp = _params_fingerprint(settings, rules, rules_params)
+    store = bl.load(settings.ensure_home())
+    plan.baselines = store
+    refresh = timedelta(hours=params.baseline_refresh_h)
+    episode = timedelta(hours=params.episode_h)
+    gap = timedelta(hours=params.merge_gap_h)
     outlets_of: dict[str, list[str]] = defaultdict(list)
     for o, e in ent_of_outlet.items():
         outlets_of[e].append(o)
@@ -623,24 +678,30 @@ def _plan(
         ent_win = {e: window for e in all_ents}
         st_win = {st: window for st in city_of_station}
         grid_win = window if all_grids else None
+        plan.store_for = {
+            e: bl.Entry(window[0], window[1], registry_fp.get(e, "")) for e in all_ents
+        }
     else:
+        # the changed hours themselves (widened below, per enterprise and per city)
+        ent_changed: dict[str, tuple[datetime, datetime]] = {}
+        st_changed: dict[str, tuple[datetime, datetime]] = {}
         alarms: dict[str, tuple[datetime, datetime]] = {}
         for kind, series in changed.items():
             for sid, (lo, hi) in series.items():
-                win = (lo - lookback, min(hi + lookback, horizon))
-                if win[1] <= win[0]:
+                if min(hi + lookback, horizon) <= lo - lookback:
                     continue
                 # v2 clue layers: a gate record judges its enterprise; a camera alarm its
                 # enterprise (or the grid cells when it names none); grid PM and 走航
                 # readings the grid cells (compared with their neighbours); weather the
                 # stations of its city and the grid cells (wind places the candidates)
                 if kind == "enterprise":
-                    ent_win[sid] = _hull(ent_win.get(sid), win)
+                    ent_changed[sid] = _hull(ent_changed.get(sid), (lo, hi))
                     continue
                 if kind == "alarm":
-                    alarms[sid] = win
+                    alarms[sid] = (lo, hi)
                     continue
                 if kind in ("grid", "mobile", "met"):
+                    win = (lo - lookback, min(hi + lookback, horizon))
                     grid_win = _hull(grid_win, win) if all_grids else None
                     if kind != "met":
                         continue
@@ -650,22 +711,46 @@ def _plan(
                     city = city_of_station[sid]
                     peers = stations_of[city] if city is not None else [sid]
                     for peer in peers:
-                        st_win[peer] = _hull(st_win.get(peer), win)
+                        st_changed[peer] = _hull(st_changed.get(peer), (lo, hi))
                     continue
                 ent = (ent_of_outlet if kind == "outlet" else ent_of_meter).get(sid)
                 if ent is not None:
-                    ent_win[ent] = _hull(ent_win.get(ent), win)
-        for alarm_ent, win in _alarm_enterprises(lake, alarms).items():
+                    ent_changed[ent] = _hull(ent_changed.get(ent), (lo, hi))
+        for alarm_ent, (lo, hi) in _alarm_enterprises(lake, alarms).items():
             if alarm_ent is None:
+                win = (lo - lookback, min(hi + lookback, horizon))
                 grid_win = _hull(grid_win, win) if all_grids else None
             else:
-                ent_win[alarm_ent] = _hull(ent_win.get(alarm_ent), win)
+                ent_changed[alarm_ent] = _hull(ent_changed.get(alarm_ent), (lo, hi))
+        # an enterprise whose stored baselines still hold is judged around the change
+        # only; the others are read over the lookback and get new baselines
+        stored_ok = store.params == plan.params_fp
+        short_st = params.baseline_refresh_h > 0  # stations have no baselines
+        for ent, (lo, hi) in ent_changed.items():
+            entry = store.entries.get(ent) if stored_ok else None
+            fp = registry_fp.get(ent, "")
+            if entry is not None and entry.reusable(lo, hi, fp, refresh):
+                plan.reused.add(ent)
+                ent_win[ent] = (lo - episode, min(hi + episode, horizon))
+            else:
+                ent_win[ent] = (lo - lookback, min(hi + lookback, horizon))
+                plan.store_for[ent] = bl.Entry(ent_win[ent][0], ent_win[ent][1], fp)
+        for st, (lo, hi) in st_changed.items():
+            reach = episode if short_st else lookback
+            st_win[st] = (lo - reach, min(hi + reach, horizon))
+        _reach_open_leads(settings, ent_win, plan.reused, st_win, short_st, lookback, episode, gap)
+        ent_win = {e: w for e, w in ent_win.items() if w[1] > w[0]}
+        st_win = {st: w for st, w in st_win.items() if w[1] > w[0]}
+        plan.reused &= set(ent_win)
+        plan.store_for = {e: v for e, v in plan.store_for.items() if e in ent_win}
         # one window per city: stations of a city are compared over the same hours
         by_city: dict[str | None, tuple[datetime, datetime]] = {}
         for st, win in st_win.items():
             city = city_of_station[st]
             by_city[city] = _hull(by_city.get(city), win)
         st_win = {st: by_city[city_of_station[st]] for st in st_win}
+        if plan.reused or (short_st and st_win):
+            scope.edge = min(scope.edge, episode / 2)
     scope.enterprises = dict(ent_win)
     scope.stations = dict(st_win)
     if grid_win is not None:
@@ -703,6 +788,84 @@ def _plan(
         plan.data_from = min(w[0] for w in spans)
         plan.data_to = max(w[1] for w in spans)
     return plan
+
+
+def _reach_open_leads(
+    settings: Settings,
+    ent_win: dict[str, tuple[datetime, datetime]],
+    reused: set[str],
+    st_win: dict[str, tuple[datetime, datetime]],
+    short_st: bool,
+    lookback: timedelta,
+    reach: timedelta,
+    gap: timedelta,
+) -> None:
+    """Widen the short windows back before the start of the open leads they touch.
+
+    A change judged around itself only (stored baselines) reads ``episode_h`` hours on
+    each side; a lead still open there (the change may extend it) began earlier: its
+    episode is re-read whole, from ``episode_h`` before its start (rolling windows and
+    signatures need hours before an episode; at most ``lookback`` before the window), so
+    that an extended lead keeps its start, evidence and summary of the whole episode.
+    """
+    from lantian.db.session import session_scope
+    from lantian.leads.models import Lead
+
+    short_ents = {e: w for e, w in ent_win.items() if e in reused}
+    short_sts = st_win if short_st else {}
+    if not short_ents and not short_sts:
+        return
+    floor = min(w[0] for w in [*short_ents.values(), *short_sts.values()]) - gap
+    with session_scope(settings) as s:
+        rows = s.execute(
+            select(
+                Lead.rule,
+                Lead.enterprise_id,
+                Lead.subject_type,
+                Lead.subject_id,
+                Lead.start,
+                Lead.end,
+                Lead.evidence,
+            ).where(Lead.status == "active", Lead.open.is_(True), Lead.end >= floor)
+        ).all()
+    for rule, ent, subject_type, subject_id, start, end, evidence in rows:
+        start, end = to_cst(start), to_cst(end)
+        if subject_type == "station":
+            targets = [(st_win, str(subject_id))] if subject_id in short_sts else []
+        else:
+            # a CEMS-CLONED pair is re-read on both sides (the other outlet's enterprise)
+            other = (evidence or {}).get("other_enterprise_id") if rule == CLONED else None
+            targets = [(ent_win, str(e)) for e in (ent, other) if e in short_ents]
+        for target, key in targets:
+            lo, hi = target[key]
+            if end >= lo - gap and start - reach < lo:
+                target[key] = (max(start - reach, lo - lookback), hi)
+
+
+CLONED = "CEMS-CLONED"
+
+
+def _params_fingerprint(
+    settings: Settings, rules: Sequence[str] | None, rules_params: Any | None
+) -> str:
+    """Fingerprint of what the stored baselines depend on besides the data: the rules run,
+    their parameters (state and per-scope overrides) and the code's version."""
+    from lantian import __version__
+    from lantian.rules.config import RulesConfig
+
+    cfg = rules_params
+    if cfg is None and settings.rules_config is not None:
+        cfg = RulesConfig.from_toml(settings.rules_config)
+    if not isinstance(cfg, RulesConfig):
+        cfg = RulesConfig.from_dict(cfg or {})
+    return bl.fingerprint(
+        {
+            "format": bl.FORMAT,
+            "version": __version__,
+            "rules": sorted(rules) if rules else None,
+            "config": repr(cfg),
+        }
+    )
 
 
 def _cloned_params(settings: Settings, rules_params: Any | None) -> tuple[Any, bool]:
@@ -921,11 +1084,16 @@ def _window_sql(
 
 
 def plan_inputs(lake: Any, session: Session, plan: Any, backend: Any) -> Inputs:
-    """Rule inputs of a run's plan: the registry and, per series, its planned hours only."""
+    """Rule inputs of a run's plan: the registry, per series its planned hours only, and
+    the stored baselines of the enterprises judged around their change only."""
     raw = backend.con
     tables: dict[str, ir.Table] = {}
-    for name, arrow in registry_tables(session).items():
+    registry = getattr(plan, "registry", None) or registry_tables(session)
+    for name, arrow in registry.items():
         tables[name] = arrow_table(backend, f"lake_{name}", arrow)
+    if getattr(plan, "reused", None) and plan.baselines is not None:
+        stored = plan.baselines.rows_of(plan.reused)
+        tables["baselines"] = arrow_table(backend, "lake_baselines", stored)
     assert plan.data_from is not None and plan.data_to is not None
     for name, source in DATA_SOURCES.items():
         kind = SOURCE_KIND[source]
@@ -971,7 +1139,32 @@ def _detect(
             from lantian.rules.spark import inputs_to_spark, spark_session
 
             inputs = inputs_to_spark(inputs, spark_session(spark_master))
-        return run_rules(inputs, rules=rules, params=rules_params)
+        collected: list[Any] = []
+        leads = run_rules(
+            inputs,
+            rules=rules,
+            params=rules_params,
+            baselines_out=collected if plan.store_for else None,
+        )
+        if plan.store_for:
+            plan.computed = bl.long_rows(collected, _series_owners(plan.registry))
+        return leads
+
+
+def _series_owners(registry: dict[str, pa.Table]) -> dict[str, dict[str, str]]:
+    """Series id → enterprise, per first key column of a baseline (meter, outlet, line)."""
+    out: dict[str, dict[str, str]] = {k: {} for k in ("meter_id", "outlet_id", "line_id")}
+    for name in ("meters", "outlets"):
+        id_col = "meter_id" if name == "meters" else "outlet_id"
+        for row in registry[name].select([id_col, "line_id", "enterprise_id"]).to_pylist():
+            ent = row["enterprise_id"]
+            if ent is None:
+                continue
+            if row[id_col] is not None:
+                out[id_col][str(row[id_col])] = str(ent)
+            if row["line_id"] is not None:
+                out["line_id"][str(row["line_id"])] = str(ent)
+    return out
 
 
 def run_schedule(
