@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from tests.rules.rules_fixtures import Bundle
 
@@ -163,6 +167,36 @@ def test_store_round_trip_and_replacement_per_enterprise(tmp_path: Path) -> None
     again.replace("q", _rows("E2", 3.0), {"E2": e1})
     assert again.entries == {"E2": e1} and again.rows.column("value").to_pylist() == [3.0]
     assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2]),
+        lambda path: path.write_bytes(b"not parquet"),
+        lambda path: pq.write_table(
+            pa.table({"x": [1]}).replace_schema_metadata({bl.META_KEY: b"{not json"}), path
+        ),
+        lambda path: pq.write_table(
+            pa.table({"x": [1]}).replace_schema_metadata(
+                {bl.META_KEY: json.dumps({"format": bl.FORMAT, "entries": {"E1": {}}}).encode()}
+            ),
+            path,
+        ),
+    ],
+    ids=["truncated", "garbage", "bad-metadata", "entry-without-window"],
+)
+def test_an_unreadable_store_counts_as_absent(
+    tmp_path: Path, damage: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = bl.Store()
+    store.replace("p", _rows("E1", 1.0), {"E1": bl.Entry(T0, T0 + timedelta(days=7), "r")})
+    bl.save(tmp_path, store)
+    damage(tmp_path / bl.STORE_NAME)
+    with caplog.at_level(logging.WARNING):
+        again = bl.load(tmp_path)
+    assert again.entries == {} and again.rows.num_rows == 0
+    assert "unreadable" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
 
 STORE_NAME = "baselines.parquet"
 META_KEY = b"lantian.baselines"
@@ -119,21 +122,30 @@ class Store:
 
 
 def load(home: Path) -> Store:
-    """The store under ``home`` (empty when absent or of another format)."""
+    """The store under ``home`` (empty when absent, of another format or unreadable).
+
+    An unreadable store (a truncated file after a full disk, a hand edit) is logged and
+    treated as absent: it costs one long read per enterprise, never a stopped detection.
+    """
     path = Path(home) / STORE_NAME
     if not path.exists():
         return Store()
-    table = pq.read_table(path)
-    meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
-    if meta.get("format") != FORMAT:
+    try:
+        table = pq.read_table(path)
+        meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
+        if meta.get("format") != FORMAT:
+            return Store()
+        entries = {
+            ent: Entry(
+                datetime.fromisoformat(e["from"]), datetime.fromisoformat(e["to"]), e["registry"]
+            )
+            for ent, e in meta.get("entries", {}).items()
+        }
+        rows = table.cast(_SCHEMA)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException) as exc:
+        log.warning("stored baselines %s unreadable (%s): re-reading every enterprise", path, exc)
         return Store()
-    entries = {
-        ent: Entry(
-            datetime.fromisoformat(e["from"]), datetime.fromisoformat(e["to"]), e["registry"]
-        )
-        for ent, e in meta.get("entries", {}).items()
-    }
-    return Store(params=str(meta.get("params", "")), entries=entries, rows=table.cast(_SCHEMA))
+    return Store(params=str(meta.get("params", "")), entries=entries, rows=rows)
 
 
 def save(home: Path, store: Store) -> None:

@@ -282,6 +282,9 @@ class Context:
 
     def _meter_levels(self) -> ir.Table:
         pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
+        if self._has_stored("meter_levels"):  # stored levels stand: no histogram for them
+            b = self.inputs.baselines
+            pw = pw.filter(~pw.meter_id.isin(b.filter(b.kind == "meter_levels").k1))
         if self.state.histogram_every_nth_slot > 1:  # a deterministic subsample is enough
             pw = pw.filter((pw.t // 300) % self.state.histogram_every_nth_slot == 0)
         b = (ibis.greatest(pw.kw, 0.01).log10() * LOG_BINS_PER_DECADE).floor().cast("int64")

@@ -271,8 +271,10 @@ def registry_tables(session: Session) -> dict[str, pa.Table]:
         for s in session.scalars(select(Station).order_by(Station.station_id))
     ]
     measures = [
-        {c: getattr(m, c, None) for c in TABLE_COLUMNS["measures"]}
-        for m in session.scalars(select(Measure).order_by(Measure.id))
+        dict(r)
+        for r in session.execute(
+            select(*(getattr(Measure, c) for c in TABLE_COLUMNS["measures"])).order_by(Measure.id)
+        ).mappings()
     ]
     alerts = [
         {
