@@ -135,17 +135,7 @@ def _rows(ent: str, value: float) -> pa.Table:
             "value": [value],
             "text": [None],
         },
-        schema=pa.schema(
-            [
-                ("enterprise_id", pa.string()),
-                ("kind", pa.string()),
-                ("k1", pa.string()),
-                ("k2", pa.string()),
-                ("name", pa.string()),
-                ("value", pa.float64()),
-                ("text", pa.string()),
-            ]
-        ),
+        schema=bl.SCHEMA,
     )
 
 

@@ -52,7 +52,7 @@ STORE_NAME = "baselines.parquet"
 META_KEY = b"lantian.baselines"
 FORMAT = 1
 
-_SCHEMA = pa.schema(
+SCHEMA = pa.schema(  # the store's rows
     [
         ("enterprise_id", pa.string()),
         ("kind", pa.string()),
@@ -95,7 +95,7 @@ class Store:
     params: str = ""
     """Fingerprint of the rule parameters the statistics were computed with."""
     entries: dict[str, Entry] = field(default_factory=dict)
-    rows: pa.Table = field(default_factory=_SCHEMA.empty_table)
+    rows: pa.Table = field(default_factory=SCHEMA.empty_table)
 
     def rows_of(self, enterprises: Iterable[str]) -> pa.Table:
         """The stored rows of some enterprises, without the enterprise column."""
@@ -113,11 +113,11 @@ class Store:
         if params != self.params:
             self.params = params
             self.entries = {}
-            self.rows = _SCHEMA.empty_table()
+            self.rows = SCHEMA.empty_table()
         ids = pa.array(sorted(entries), pa.string())
         keep = self.rows.filter(pc.invert(pc.is_in(self.rows["enterprise_id"], value_set=ids)))
         new = computed.filter(pc.is_in(computed["enterprise_id"], value_set=ids))
-        self.rows = pa.concat_tables([keep, new.select(_SCHEMA.names).cast(_SCHEMA)])
+        self.rows = pa.concat_tables([keep, new.select(SCHEMA.names).cast(SCHEMA)])
         self.entries.update(entries)
 
 
@@ -141,7 +141,7 @@ def load(home: Path) -> Store:
             )
             for ent, e in meta.get("entries", {}).items()
         }
-        rows = table.cast(_SCHEMA)
+        rows = table.cast(SCHEMA)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException) as exc:
         log.warning("stored baselines %s unreadable (%s): re-reading every enterprise", path, exc)
         return Store()
@@ -190,7 +190,7 @@ def long_rows(
         (numbers and booleans) or text (strings). A series whose enterprise is unknown
         is left out; a series computed by several contexts of one run is stored once.
     """
-    cols: dict[str, list[Any]] = {n: [] for n in _SCHEMA.names}
+    cols: dict[str, list[Any]] = {n: [] for n in SCHEMA.names}
     seen: set[tuple[str, str, str | None]] = set()
     for kind, keys, table in collected:
         owners = enterprise_of[keys[0]]
@@ -219,7 +219,7 @@ def long_rows(
                 else:
                     cols["value"].append(None if v is None else float(v))
                     cols["text"].append(None)
-    return pa.table(cols, schema=_SCHEMA)
+    return pa.table(cols, schema=SCHEMA)
 
 
 def fingerprint(value: Any) -> str:

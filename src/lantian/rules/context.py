@@ -338,12 +338,7 @@ class Context:
             self.state.treatment_off_fraction * df.loc[treat, "run_kw"].to_numpy(dtype="float64"),
         )
         schema = {
-            "meter_id": "string",
-            "off_kw": "float64",
-            "run_kw": "float64",
-            "idle_kw": "float64",
-            "bimodal": "boolean",
-            "on_share": "float64",
+            **level_schema,
             "enterprise_id": "string",
             "line_id": "string",
             "role": "string",
