@@ -148,16 +148,25 @@ def _data(bundle: Path) -> dict[str, pd.DataFrame]:
 
 
 def _append(
-    lake: Lake, data: dict[str, pd.DataFrame], lo: datetime | None, hi: datetime | None
+    lake: Lake,
+    data: dict[str, pd.DataFrame],
+    lo: datetime | None,
+    hi: datetime | None,
+    origin: str = "import",
+    **where: str,
 ) -> None:
+    """Append the rows of ``data`` in [lo, hi) (and with the columns' values ``where``;
+    a source without such a column contributes nothing)."""
     for source, frame in data.items():
         part = frame
         if lo is not None:
             part = part[part["time"] >= pd.Timestamp(lo)]
         if hi is not None:
             part = part[part["time"] < pd.Timestamp(hi)]
+        for column, value in where.items():
+            part = part[part[column] == value] if column in part.columns else part.iloc[0:0]
         table = pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False)
-        lake.append(source, table, origin="import")
+        lake.append(source, table, origin=origin)
 
 
 def _stored(settings: Settings) -> dict[str, Lead]:

@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import pytest
 from sqlalchemy import select
-from tests.rules_platform.test_platform import _data, _registry
+from tests.rules_platform.test_platform import _append, _data, _registry
 
 from lantian.db.session import session_scope
 from lantian.lake import Lake
@@ -38,17 +37,8 @@ def platform(dev_city: Path, lantian_home: Path) -> tuple[Settings, Lake, Data]:
 
 
 def _put(lake: Lake, data: Data, lo: datetime | None, hi: datetime | None, **where: str) -> None:
-    for source, frame in data.items():
-        part = frame
-        if lo is not None:
-            part = part[part["time"] >= pd.Timestamp(lo)]
-        if hi is not None:
-            part = part[part["time"] < pd.Timestamp(hi)]
-        for column, value in where.items():
-            part = part[part[column] == value] if column in part.columns else part.iloc[0:0]
-        if len(part):
-            table = pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False)
-            lake.append(source, table, origin="gateway")
+    """Rows as a data logger's feeder appends them (origin ``gateway``)."""
+    _append(lake, data, lo, hi, origin="gateway", **where)
 
 
 def _active(settings: Settings) -> set[tuple[str, str, str, datetime, datetime]]:

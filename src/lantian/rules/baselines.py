@@ -222,6 +222,23 @@ def long_rows(
     return pa.table(cols, schema=SCHEMA)
 
 
+def series_owners(registry: Mapping[str, pa.Table]) -> dict[str, dict[str, str]]:
+    """For each of :data:`SERIES_ENTERPRISE_KEYS`: series id → enterprise, from the
+    registry's ``meters`` and ``outlets`` (a line belongs to its meters' and outlets'
+    enterprise)."""
+    out: dict[str, dict[str, str]] = {k: {} for k in SERIES_ENTERPRISE_KEYS}
+    for name, id_col in (("meters", "meter_id"), ("outlets", "outlet_id")):
+        for row in registry[name].select([id_col, "line_id", "enterprise_id"]).to_pylist():
+            ent = row["enterprise_id"]
+            if ent is None:
+                continue
+            if row[id_col] is not None:
+                out[id_col][str(row[id_col])] = str(ent)
+            if row["line_id"] is not None:
+                out["line_id"][str(row["line_id"])] = str(ent)
+    return out
+
+
 def fingerprint(value: Any) -> str:
     """SHA-1 of a JSON-able value (keys sorted; other objects by ``repr``)."""
     text = json.dumps(value, sort_keys=True, default=repr, ensure_ascii=False)
@@ -250,4 +267,5 @@ __all__ = [
     "long_rows",
     "registry_fingerprints",
     "save",
+    "series_owners",
 ]

@@ -197,6 +197,11 @@ class Context:
         self._cache: dict[str, Any] = {}
         self._stored_kinds: frozenset[str] | None = None
 
+    def _stored(self, kind: str) -> ir.Table:
+        """The ``inputs.baselines`` rows of ``kind``."""
+        b = self.inputs.baselines
+        return b.filter(b.kind == kind)
+
     def _has_stored(self, kind: str) -> bool:
         """True if the inputs carry stored statistics of ``kind`` (one query per context)."""
         if self._stored_kinds is None:
@@ -223,8 +228,7 @@ class Context:
         if not self._has_stored(kind):
             return computed
         schema = computed.schema()
-        b = self.inputs.baselines
-        b = b.filter(b.kind == kind)
+        b = self._stored(kind)
         by = {keys[0]: b.k1.cast(schema[keys[0]])}
         if len(keys) > 1:
             by[keys[1]] = b.k2.cast(schema[keys[1]])
@@ -283,8 +287,7 @@ class Context:
     def _meter_levels(self) -> ir.Table:
         pw = self.inputs.power.filter(self.inputs.power.kw.notnull())
         if self._has_stored("meter_levels"):  # stored levels stand: no histogram for them
-            b = self.inputs.baselines
-            pw = pw.filter(~pw.meter_id.isin(b.filter(b.kind == "meter_levels").k1))
+            pw = pw.filter(~pw.meter_id.isin(self._stored("meter_levels").k1))
         if self.state.histogram_every_nth_slot > 1:  # a deterministic subsample is enough
             pw = pw.filter((pw.t // 300) % self.state.histogram_every_nth_slot == 0)
         b = (ibis.greatest(pw.kw, 0.01).log10() * LOG_BINS_PER_DECADE).floor().cast("int64")

@@ -64,6 +64,7 @@ from sqlalchemy.orm import Session
 
 from lantian.registry.models import Alert, Enterprise, Grid, Measure, Meter, Outlet, Station
 from lantian.rules import baselines as bl
+from lantian.rules.config import RulesConfig
 from lantian.rules.inputs import CST_OFFSET_S, TABLE_COLUMNS, Inputs
 from lantian.rules.platform_models import DetectionRun
 from lantian.rules.sqlcache import arrow_table, shared_backend
@@ -88,6 +89,8 @@ CLUE_SOURCES: dict[str, str] = {
 }
 """Rule-input table → lake source of the v2 clue layers (contract "v2 additions"): read
 for the whole window of a run (they are few rows beside CEMS and power)."""
+
+CLONED = "CEMS-CLONED"
 
 _ARROW: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -478,7 +481,8 @@ def detect_lake_once(
             return RunReport(status="skipped", message="no data arrived since the last run")
         if horizon is None and not pending:
             return RunReport(status="skipped", message="the lake has no data")
-        plan = _plan(settings, lake, pending, params, full, horizon, limit, rules, rules_params)
+        rules_cfg = _rules_config(settings, rules_params)
+        plan = _plan(settings, lake, pending, params, full, horizon, limit, rules, rules_cfg)
         with session_scope(settings) as s:
             run = DetectionRun(
                 started_at=stamp,
@@ -512,7 +516,7 @@ def detect_lake_once(
         try:
             leads: list[Any] = []
             if plan.data_from is not None and plan.data_to is not None:
-                leads = _detect(settings, lake, plan, engine, rules, rules_params, spark_master)
+                leads = _detect(settings, lake, plan, engine, rules, rules_cfg, spark_master)
             gap = timedelta(hours=params.merge_gap_h)
             plan.scope.rules = frozenset(rules) if rules else frozenset(all_rules())
             with session_scope(settings) as s:
@@ -599,7 +603,7 @@ def _plan(
     horizon: datetime | None,
     limit: datetime,
     rules: Sequence[str] | None,
-    rules_params: Any | None = None,
+    rules_cfg: RulesConfig,
 ) -> _Plan:
     """Turn the change records into the series and hours to read and the judged scope.
 
@@ -650,14 +654,15 @@ def _plan(
     if horizon is None:
         return plan
     with session_scope(settings) as s:
-        ent_of_outlet = {k: v for k, v in s.execute(select(Outlet.outlet_id, Outlet.enterprise_id))}
-        ent_of_meter = {k: v for k, v in s.execute(select(Meter.meter_id, Meter.enterprise_id))}
-        city_of_station = {k: v for k, v in s.execute(select(Station.station_id, Station.city))}
-        all_ents = list(s.scalars(select(Enterprise.enterprise_id)))
-        all_grids = list(s.scalars(select(Grid.grid_id)))
         plan.registry = registry_tables(s)
+    reg = plan.registry
+    ent_of_outlet = _column_map(reg["outlets"], "outlet_id", "enterprise_id")
+    ent_of_meter = _column_map(reg["meters"], "meter_id", "enterprise_id")
+    city_of_station = _column_map(reg["stations"], "station_id", "city")
+    all_ents = reg["enterprises"].column("enterprise_id").to_pylist()
+    all_grids = reg["grids"].column("grid_id").to_pylist()
     registry_fp = bl.registry_fingerprints(plan.registry)
-    plan.params_fp = _params_fingerprint(settings, rules, rules_params)
+    plan.params_fp = _params_fingerprint(rules, rules_cfg)
     store = bl.load(settings.ensure_home())
     plan.baselines = store
     refresh = timedelta(hours=params.baseline_refresh_h)
@@ -759,8 +764,8 @@ def _plan(
         scope.grids = {g: grid_win for g in all_grids}
     read_ent = dict(ent_win)
     codes = list(rules) if rules else None
-    if (codes is None or "CEMS-CLONED" in codes) and ent_win and len(ent_win) < len(all_ents):
-        cloned, scoped = _cloned_params(settings, rules_params)
+    if (codes is None or CLONED in codes) and ent_win and len(ent_win) < len(all_ents):
+        cloned, scoped = _cloned_params(rules_cfg)
         core_windows = {o: ent_win[e] for e in ent_win for o in outlets_of[e]}
         if scoped:
             # per-scope parameters of CEMS-CLONED: every other enterprise may pair
@@ -844,22 +849,27 @@ def _reach_open_leads(
                 target[key] = (max(start - reach, lo - lookback), hi)
 
 
-CLONED = "CEMS-CLONED"
+def _column_map(table: pa.Table, key: str, value: str) -> dict[Any, Any]:
+    """``key`` → ``value`` over the rows of a registry table."""
+    return dict(zip(table.column(key).to_pylist(), table.column(value).to_pylist(), strict=True))
 
 
-def _params_fingerprint(
-    settings: Settings, rules: Sequence[str] | None, rules_params: Any | None
-) -> str:
+def _rules_config(settings: Settings, rules_params: Any | None) -> RulesConfig:
+    """The rule parameters of a run: ``rules_params`` (a :class:`RulesConfig` or a plain
+    ``{code: {param: value}}``), else ``settings.rules_config``, else the defaults. Read
+    once per run."""
+    if isinstance(rules_params, RulesConfig):
+        return rules_params
+    if rules_params is None and settings.rules_config is not None:
+        return RulesConfig.from_toml(settings.rules_config)
+    return RulesConfig.from_dict(rules_params or {})
+
+
+def _params_fingerprint(rules: Sequence[str] | None, cfg: RulesConfig) -> str:
     """Fingerprint of what the stored baselines depend on besides the data: the rules run,
     their parameters (state and per-scope overrides) and the code's version."""
     from lantian import __version__
-    from lantian.rules.config import RulesConfig
 
-    cfg = rules_params
-    if cfg is None and settings.rules_config is not None:
-        cfg = RulesConfig.from_toml(settings.rules_config)
-    if not isinstance(cfg, RulesConfig):
-        cfg = RulesConfig.from_dict(cfg or {})
     return bl.fingerprint(
         {
             "format": bl.FORMAT,
@@ -870,17 +880,11 @@ def _params_fingerprint(
     )
 
 
-def _cloned_params(settings: Settings, rules_params: Any | None) -> tuple[Any, bool]:
+def _cloned_params(cfg: RulesConfig) -> tuple[Any, bool]:
     """CEMS-CLONED's parameters of this run and whether some scope overrides them."""
     from lantian.rules.catalog import all_rules
-    from lantian.rules.config import RulesConfig
 
-    cfg = rules_params
-    if cfg is None and settings.rules_config is not None:
-        cfg = RulesConfig.from_toml(settings.rules_config)
-    if not isinstance(cfg, RulesConfig):
-        cfg = RulesConfig.from_dict(cfg or {})
-    rule = all_rules()["CEMS-CLONED"]
+    rule = all_rules()[CLONED]
     return cfg.params_for(rule), cfg.has_scoped(rule.code)
 
 
@@ -1085,15 +1089,14 @@ def _window_sql(
     )
 
 
-def plan_inputs(lake: Any, session: Session, plan: Any, backend: Any) -> Inputs:
+def plan_inputs(lake: Any, session: Session, plan: _Plan, backend: Any) -> Inputs:
     """Rule inputs of a run's plan: the registry, per series its planned hours only, and
     the stored baselines of the enterprises judged around their change only."""
     raw = backend.con
     tables: dict[str, ir.Table] = {}
-    registry = getattr(plan, "registry", None) or registry_tables(session)
-    for name, arrow in registry.items():
+    for name, arrow in plan.registry.items():
         tables[name] = arrow_table(backend, f"lake_{name}", arrow)
-    if getattr(plan, "reused", None) and plan.baselines is not None:
+    if plan.reused and plan.baselines is not None:
         stored = plan.baselines.rows_of(plan.reused)
         tables["baselines"] = arrow_table(backend, "lake_baselines", stored)
     assert plan.data_from is not None and plan.data_to is not None
@@ -1121,19 +1124,15 @@ def plan_inputs(lake: Any, session: Session, plan: Any, backend: Any) -> Inputs:
 def _detect(
     settings: Settings,
     lake: Any,
-    plan: Any,
+    plan: _Plan,
     engine: str,
     rules: Sequence[str] | None,
-    rules_params: Any | None,
+    rules_cfg: RulesConfig,
     spark_master: str | None,
 ) -> list[Any]:
     from lantian.db.session import session_scope
     from lantian.rules.engine import run_rules
 
-    if rules_params is None and settings.rules_config is not None:
-        from lantian.rules.config import RulesConfig
-
-        rules_params = RulesConfig.from_toml(settings.rules_config)
     with shared_backend(settings.ensure_home() / "duckdb-tmp") as backend:
         with session_scope(settings) as s:
             inputs = plan_inputs(lake, s, plan, backend)
@@ -1145,28 +1144,12 @@ def _detect(
         leads = run_rules(
             inputs,
             rules=rules,
-            params=rules_params,
+            params=rules_cfg,
             baselines_out=collected if plan.store_for else None,
         )
         if plan.store_for:
-            plan.computed = bl.long_rows(collected, _series_owners(plan.registry))
+            plan.computed = bl.long_rows(collected, bl.series_owners(plan.registry))
         return leads
-
-
-def _series_owners(registry: dict[str, pa.Table]) -> dict[str, dict[str, str]]:
-    """Series id → enterprise, per first key column of a baseline (meter, outlet, line)."""
-    out: dict[str, dict[str, str]] = {k: {} for k in ("meter_id", "outlet_id", "line_id")}
-    for name in ("meters", "outlets"):
-        id_col = "meter_id" if name == "meters" else "outlet_id"
-        for row in registry[name].select([id_col, "line_id", "enterprise_id"]).to_pylist():
-            ent = row["enterprise_id"]
-            if ent is None:
-                continue
-            if row[id_col] is not None:
-                out[id_col][str(row[id_col])] = str(ent)
-            if row["line_id"] is not None:
-                out["line_id"][str(row["line_id"])] = str(ent)
-    return out
 
 
 def run_schedule(
